@@ -1,0 +1,68 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// The architecture, as lint rules: events -> store -> (ledger | projections) -> cli. A package may import
+// only from packages to its left, so the arrows in docs/architecture.md cannot be broken by accident.
+const layers = {
+  events: [],
+  store: ['events'],
+  'store-file': ['events', 'store'],
+  'store-eventstoredb': ['events', 'store'],
+  ledger: ['events', 'store'],
+  projections: ['events', 'store'],
+  cli: ['events', 'store', 'store-file', 'store-eventstoredb', 'ledger', 'projections'],
+};
+const allPackages = Object.keys(layers);
+const forbiddenFor = (name, allowed) => {
+  const group = allPackages
+    .filter((other) => other !== name && !allowed.includes(other))
+    .flatMap((other) => [`@partner-ledger/${other}`, `@partner-ledger/${other}/*`]);
+  const message = `packages/${name} may import only from: ${allowed.join(', ') || 'no other package'} (see docs/architecture.md).`;
+  return group.length > 0 ? [{ group, message }] : [];
+};
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'docs/api/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      // A package's index.ts is its public API: every export is chosen, none re-exported wholesale.
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'Export names one by one: no `export *`.' },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  ...Object.entries(layers).map(([name, allowed]) => ({
+    files: [`packages/${name}/src/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...forbiddenFor(name, allowed),
+            { group: ['../../*'], message: 'Import another package by its name, not by a relative path.' },
+          ],
+        },
+      ],
+    },
+  })),
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

@@ -1,0 +1,404 @@
+import * as t from 'io-ts';
+import {
+  Amount,
+  Currency,
+  Id,
+  NonNegativeInteger,
+  Ratio,
+  SignedAmount,
+  Text,
+  Timestamp,
+  nullable,
+  oneOf,
+  struct,
+} from '../codec/primitives';
+import { defineEvent, eachMoney } from './define';
+import {
+  ATTRIBUTION_SOURCES,
+  AttributionModel,
+  AttributionSettings,
+  CommissionLine,
+  CommissionRule,
+  Credit,
+  Fingerprint,
+  ForeignExchange,
+  PartnerStatus,
+  PartnerType,
+  Period,
+} from './fields';
+
+/** A program's settings, recorded once by `init` and changed only by a new ProgramConfigured. */
+export const ProgramConfigured = defineEvent({
+  type: 'ProgramConfigured',
+  schemaVersion: 1,
+  data: struct('ProgramConfigured data', {
+    programId: Id,
+    name: Text,
+    /** The reporting currency. */
+    currency: Currency,
+    attribution: AttributionSettings,
+    /** No payout below this amount, in the program currency. */
+    minimumPayout: Amount,
+    /** A conversion sooner than this after its click is put on hold for review. */
+    minClickToConversionSeconds: NonNegativeInteger,
+  }),
+  money: (d) => [{ path: 'minimumPayout', amount: d.minimumPayout, currency: d.currency }],
+});
+
+export const PartnerJoined = defineEvent({
+  type: 'PartnerJoined',
+  schemaVersion: 1,
+  data: struct('PartnerJoined data', {
+    partnerId: Id,
+    name: Text,
+    partnerType: PartnerType,
+    planId: Id,
+    /** The parent in a two-tier program, which earns an override on this partner's commissions. */
+    parentPartnerId: nullable(Id),
+    payoutCurrency: Currency,
+    /** Coupon codes owned by the partner; a conversion that uses one is sourced by it. */
+    couponCodes: t.array(Id),
+    /** The partner's own customer accounts: a conversion by one of them is a self-referral. */
+    ownAccountIds: t.array(Id),
+  }),
+  money: () => [],
+});
+
+export const PartnerPlanChanged = defineEvent({
+  type: 'PartnerPlanChanged',
+  schemaVersion: 1,
+  data: struct('PartnerPlanChanged data', { partnerId: Id, planId: Id, previousPlanId: Id }),
+  money: () => [],
+});
+
+export const PartnerTierChanged = defineEvent({
+  type: 'PartnerTierChanged',
+  schemaVersion: 1,
+  data: struct('PartnerTierChanged data', {
+    partnerId: Id,
+    tier: Text,
+    previousTier: nullable(Text),
+    reason: Text,
+  }),
+  money: () => [],
+});
+
+export const PartnerStatusChanged = defineEvent({
+  type: 'PartnerStatusChanged',
+  schemaVersion: 1,
+  data: struct('PartnerStatusChanged data', {
+    partnerId: Id,
+    status: PartnerStatus,
+    previousStatus: PartnerStatus,
+    reason: Text,
+  }),
+  money: () => [],
+});
+
+/** A version of a commission plan. Plans are data: a change publishes a new version, history is never re-rated. */
+export const CommissionPlanPublished = defineEvent({
+  type: 'CommissionPlanPublished',
+  schemaVersion: 1,
+  data: struct('CommissionPlanPublished data', {
+    planId: Id,
+    version: t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1, 'a plan version (1 or more)'),
+    name: Text,
+    currency: Currency,
+    /** Days a commission stays pending before it becomes payable. */
+    holdDays: t.refinement(
+      t.number,
+      (n) => Number.isInteger(n) && n >= 0 && n <= 3650,
+      'a hold of 0 to 3650 days',
+    ),
+    /** Conversions from this time on are rated with this version. */
+    effectiveFrom: Timestamp,
+    rules: t.array(CommissionRule),
+    /** Renewals earn for this many months after the customer's first conversion; 0 = first conversion only, null = always. */
+    recurringMaxMonths: nullable(NonNegativeInteger),
+    caps: struct('commission caps', {
+      perConversion: nullable(Amount),
+      perPartnerPerPeriod: nullable(struct('a period cap', { amount: Amount, period: Period })),
+    }),
+    /** Two-tier programs: the parent partner earns this share of its sub-partners' commissions. */
+    twoTierOverrideRate: nullable(Ratio),
+  }),
+  money: (d) => [
+    ...d.rules.flatMap((rule, i) =>
+      rule.kind === 'flat'
+        ? [{ path: `rules[${i}].amount`, amount: rule.amount, currency: d.currency }]
+        : rule.kind === 'tieredRevenueShare' && rule.measure === 'revenue'
+          ? eachMoney(rule.tiers, `rules[${i}].tiers`, (tier) => [['from', tier.from, d.currency]])
+          : [],
+    ),
+    ...(d.caps.perConversion === null
+      ? []
+      : [{ path: 'caps.perConversion', amount: d.caps.perConversion, currency: d.currency }]),
+    ...(d.caps.perPartnerPerPeriod === null
+      ? []
+      : [
+          {
+            path: 'caps.perPartnerPerPeriod.amount',
+            amount: d.caps.perPartnerPerPeriod.amount,
+            currency: d.currency,
+          },
+        ]),
+  ],
+});
+
+/** A tracked-link click. The click id is the idempotency key; the visitor id is opaque. */
+export const ClickTracked = defineEvent({
+  type: 'ClickTracked',
+  schemaVersion: 2,
+  data: struct('ClickTracked data', {
+    clickId: Id,
+    partnerId: Id,
+    visitorId: Id,
+    landing: struct('landing data', { campaign: nullable(Text), url: nullable(Text) }),
+    /** Keyed HMACs: the raw IP address and user agent are never stored. */
+    ipFingerprint: nullable(Fingerprint),
+    userAgentFingerprint: nullable(Fingerprint),
+    /** Set when the click was flagged as fraud: it is kept, but never eligible for attribution. */
+    fraudReason: nullable(Text),
+  }),
+  money: () => [],
+});
+
+/** A technology or agency partner's influence on an account (integration installed, co-selling, ...). */
+export const InfluenceTouchRecorded = defineEvent({
+  type: 'InfluenceTouchRecorded',
+  schemaVersion: 1,
+  data: struct('InfluenceTouchRecorded data', {
+    touchId: Id,
+    partnerId: Id,
+    accountId: Id,
+    kind: oneOf(['integrationInstalled', 'coSelling', 'introduction', 'servicesEngagement'] as const),
+    note: nullable(Text),
+  }),
+  money: () => [],
+});
+
+const registrationFields = { registrationId: Id, partnerId: Id, accountId: Id };
+
+export const DealRegistered = defineEvent({
+  type: 'DealRegistered',
+  schemaVersion: 1,
+  data: struct('DealRegistered data', {
+    ...registrationFields,
+    expectedValue: Amount,
+    currency: Currency,
+    expiresAt: Timestamp,
+  }),
+  money: (d) => [{ path: 'expectedValue', amount: d.expectedValue, currency: d.currency }],
+});
+
+export const DealRegistrationApproved = defineEvent({
+  type: 'DealRegistrationApproved',
+  schemaVersion: 1,
+  data: struct('DealRegistrationApproved data', registrationFields),
+  money: () => [],
+});
+
+export const DealRegistrationRejected = defineEvent({
+  type: 'DealRegistrationRejected',
+  schemaVersion: 1,
+  data: struct('DealRegistrationRejected data', { ...registrationFields, reason: Text }),
+  money: () => [],
+});
+
+export const DealRegistrationExtended = defineEvent({
+  type: 'DealRegistrationExtended',
+  schemaVersion: 1,
+  data: struct('DealRegistrationExtended data', {
+    ...registrationFields,
+    previousExpiresAt: Timestamp,
+    expiresAt: Timestamp,
+  }),
+  money: () => [],
+});
+
+export const DealRegistrationExpired = defineEvent({
+  type: 'DealRegistrationExpired',
+  schemaVersion: 1,
+  data: struct('DealRegistrationExpired data', registrationFields),
+  money: () => [],
+});
+
+/**
+ * A paid order, invoice, renewal or closed-won deal, with everything decided for it at the moment it was
+ * recorded: the attribution, each partner's credit, and each commission line with the plan version and
+ * rate that earned it. Nothing about it is ever recomputed from today's plans.
+ */
+export const ConversionAttributed = defineEvent({
+  type: 'ConversionAttributed',
+  schemaVersion: 1,
+  data: struct('ConversionAttributed data', {
+    conversionId: Id,
+    customerId: Id,
+    accountId: nullable(Id),
+    visitorId: nullable(Id),
+    kind: oneOf(['order', 'invoice', 'renewal', 'closedWon'] as const),
+    amount: Amount,
+    currency: Currency,
+    couponCode: nullable(Id),
+    attribution: struct('the attribution decision', {
+      /** What decided the sourced credit; `customerBinding` for renewals, `none` when no partner is credited. */
+      basis: oneOf([...ATTRIBUTION_SOURCES, 'customerBinding', 'none'] as const),
+      model: AttributionModel,
+      clickWindowDays: NonNegativeInteger,
+      halfLifeDays: NonNegativeInteger,
+      registrationId: nullable(Id),
+    }),
+    credits: t.array(Credit),
+    /** Partners that touched the customer without a credit (influence only). */
+    influencers: t.array(struct('an influencer', { partnerId: Id, touchIds: t.array(Id) })),
+    /** The rates from the conversion currency into each plan currency, as supplied by the caller. */
+    fx: t.array(ForeignExchange),
+    commissions: t.array(CommissionLine),
+  }),
+  money: (d) => [
+    { path: 'amount', amount: d.amount, currency: d.currency },
+    ...eachMoney(d.credits, 'credits', (c) => [['revenueCredit', c.revenueCredit, d.currency]]),
+    ...eachMoney(d.commissions, 'commissions', (l) => [
+      ['base', l.base, l.currency],
+      ['amount', l.amount, l.currency],
+      ...(l.uncappedAmount === null ? [] : ([['uncappedAmount', l.uncappedAmount, l.currency]] as const)),
+    ]),
+  ],
+});
+
+/** A refund, chargeback or fraud reversal of all or part of a conversion, at the original rates. */
+export const ConversionReversed = defineEvent({
+  type: 'ConversionReversed',
+  schemaVersion: 1,
+  data: struct('ConversionReversed data', {
+    reversalId: Id,
+    conversionId: Id,
+    customerId: Id,
+    kind: oneOf(['refund', 'chargeback', 'fraud'] as const),
+    /** The part of the conversion's amount reversed, in its currency. */
+    amount: Amount,
+    currency: Currency,
+    /** The revenue credit taken back from each partner, in the original proportions. */
+    credits: t.array(struct('a reversed credit', { partnerId: Id, revenueCredit: Amount })),
+    /** The commission taken back from each line, at the line's original rate. */
+    lines: t.array(
+      struct('a reversed line', { lineId: Id, partnerId: Id, amount: Amount, currency: Currency }),
+    ),
+    reason: nullable(Text),
+  }),
+  money: (d) => [
+    { path: 'amount', amount: d.amount, currency: d.currency },
+    ...eachMoney(d.credits, 'credits', (c) => [['revenueCredit', c.revenueCredit, d.currency]]),
+    ...eachMoney(d.lines, 'lines', (l) => [['amount', l.amount, l.currency]]),
+  ],
+});
+
+const lineRef = { lineId: Id, partnerId: Id, conversionId: Id };
+
+export const CommissionHeld = defineEvent({
+  type: 'CommissionHeld',
+  schemaVersion: 1,
+  data: struct('CommissionHeld data', { ...lineRef, reason: Text }),
+  money: () => [],
+});
+
+export const CommissionReleased = defineEvent({
+  type: 'CommissionReleased',
+  schemaVersion: 1,
+  data: struct('CommissionReleased data', { ...lineRef, note: nullable(Text) }),
+  money: () => [],
+});
+
+export const CommissionRejected = defineEvent({
+  type: 'CommissionRejected',
+  schemaVersion: 1,
+  data: struct('CommissionRejected data', { ...lineRef, reason: Text }),
+  money: () => [],
+});
+
+/** A signed correction to a partner's balance, with its reason; the actor is on the envelope. */
+export const ManualAdjustmentRecorded = defineEvent({
+  type: 'ManualAdjustmentRecorded',
+  schemaVersion: 1,
+  data: struct('ManualAdjustmentRecorded data', {
+    adjustmentId: Id,
+    partnerId: Id,
+    amount: SignedAmount,
+    currency: Currency,
+    reason: Text,
+  }),
+  money: (d) => [{ path: 'amount', amount: d.amount, currency: d.currency }],
+});
+
+export const PayoutIssued = defineEvent({
+  type: 'PayoutIssued',
+  schemaVersion: 1,
+  data: struct('PayoutIssued data', {
+    payoutId: Id,
+    partnerId: Id,
+    amount: Amount,
+    currency: Currency,
+    method: oneOf(['bankTransfer', 'paypal', 'wise', 'stripe', 'check', 'other'] as const),
+    externalReference: nullable(Text),
+    /** The commission lines and adjustments it settles, oldest first, and how much of each. */
+    settles: t.array(
+      struct('a settled item', {
+        kind: oneOf(['commission', 'adjustment', 'reversal'] as const),
+        id: Id,
+        amount: SignedAmount,
+      }),
+    ),
+  }),
+  money: (d) => [
+    { path: 'amount', amount: d.amount, currency: d.currency },
+    ...eachMoney(d.settles, 'settles', (s) => [['amount', s.amount, d.currency]]),
+  ],
+});
+
+/** A payout that did not reach the partner: its amount returns to payable. */
+export const PayoutFailed = defineEvent({
+  type: 'PayoutFailed',
+  schemaVersion: 1,
+  data: struct('PayoutFailed data', {
+    payoutId: Id,
+    partnerId: Id,
+    amount: Amount,
+    currency: Currency,
+    reason: Text,
+  }),
+  money: (d) => [{ path: 'amount', amount: d.amount, currency: d.currency }],
+});
+
+/** Every event of the catalogue, by type. */
+export const CATALOGUE = {
+  ProgramConfigured,
+  PartnerJoined,
+  PartnerPlanChanged,
+  PartnerTierChanged,
+  PartnerStatusChanged,
+  CommissionPlanPublished,
+  ClickTracked,
+  InfluenceTouchRecorded,
+  DealRegistered,
+  DealRegistrationApproved,
+  DealRegistrationRejected,
+  DealRegistrationExtended,
+  DealRegistrationExpired,
+  ConversionAttributed,
+  ConversionReversed,
+  CommissionHeld,
+  CommissionReleased,
+  CommissionRejected,
+  ManualAdjustmentRecorded,
+  PayoutIssued,
+  PayoutFailed,
+} as const;
+
+export type Catalogue = typeof CATALOGUE;
+export type EventType = keyof Catalogue;
+export type EventData<T extends EventType> = t.TypeOf<Catalogue[T]['data']>;
+
+/** The data of any ledger event, discriminated by `type`. */
+export type LedgerEventBody = {
+  [T in EventType]: { readonly type: T; readonly data: EventData<T> };
+}[EventType];

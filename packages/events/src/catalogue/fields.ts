@@ -1,0 +1,143 @@
+import * as t from 'io-ts';
+import {
+  Amount,
+  Currency,
+  Id,
+  PositiveDecimal,
+  Ratio,
+  Text,
+  Timestamp,
+  nullable,
+  oneOf,
+  struct,
+  tagged,
+} from '../codec/primitives';
+
+export const PARTNER_TYPES = ['affiliate', 'referral', 'reseller', 'technology', 'agency'] as const;
+export const PartnerType = oneOf(PARTNER_TYPES);
+export type PartnerType = t.TypeOf<typeof PartnerType>;
+
+export const PARTNER_STATUSES = ['active', 'suspended', 'terminated'] as const;
+export const PartnerStatus = oneOf(PARTNER_STATUSES);
+export type PartnerStatus = t.TypeOf<typeof PartnerStatus>;
+
+export const ATTRIBUTION_MODELS = [
+  'lastTouch',
+  'firstTouch',
+  'linear',
+  'positionBased',
+  'timeDecay',
+] as const;
+export const AttributionModel = oneOf(ATTRIBUTION_MODELS);
+export type AttributionModel = t.TypeOf<typeof AttributionModel>;
+
+export const ATTRIBUTION_SOURCES = ['dealRegistration', 'coupon', 'clicks'] as const;
+export const AttributionSource = oneOf(ATTRIBUTION_SOURCES);
+export type AttributionSource = t.TypeOf<typeof AttributionSource>;
+
+export const PERIODS = ['month', 'quarter'] as const;
+export const Period = oneOf(PERIODS);
+export type Period = t.TypeOf<typeof Period>;
+
+/** A keyed HMAC (hex) of a visitor's IP address or user agent: a fingerprint that never holds the raw value. */
+export const Fingerprint = new t.Type<string, string, unknown>(
+  'a keyed HMAC-SHA-256 fingerprint (64 lowercase hex digits)',
+  (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
+  (u, c) =>
+    typeof u === 'string' && /^[0-9a-f]{64}$/.test(u)
+      ? t.success(u)
+      : t.failure(
+          u,
+          c,
+          'expected a keyed HMAC-SHA-256 fingerprint (64 lowercase hex digits), never a raw IP address or user agent',
+        ),
+  (a) => a,
+);
+
+export const AttributionSettings = struct('attribution settings', {
+  model: AttributionModel,
+  /** Clicks older than this many days before the conversion are not eligible. */
+  clickWindowDays: t.refinement(
+    t.number,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 365,
+    'a window of 1 to 365 days',
+  ),
+  /** Half-life of the time-decay model, in days. */
+  halfLifeDays: t.refinement(
+    t.number,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 365,
+    'a half-life of 1 to 365 days',
+  ),
+  /** Which kind of touch wins, first to last. */
+  precedence: t.array(AttributionSource),
+});
+export type AttributionSettings = t.TypeOf<typeof AttributionSettings>;
+
+export const CommissionRule = tagged('a commission rule', 'kind', {
+  /** Cost per sale: a fixed amount per attributed conversion, in the plan's currency. */
+  flat: struct('a flat commission rule', { kind: t.literal('flat'), amount: Amount }),
+  /** A share of the partner's revenue credit. */
+  revenueShare: struct('a revenue-share rule', { kind: t.literal('revenueShare'), rate: Ratio }),
+  /**
+   * A share whose rate depends on the partner's attributed revenue (or conversion count) in the current
+   * calendar month or quarter, including the conversion being rated. Earlier conversions are not re-rated.
+   */
+  tieredRevenueShare: struct('a tiered revenue-share rule', {
+    kind: t.literal('tieredRevenueShare'),
+    period: Period,
+    measure: oneOf(['revenue', 'conversions'] as const),
+    tiers: t.array(struct('a tier', { name: Text, from: Amount, rate: Ratio }), 'a list of tiers'),
+  }),
+});
+export type CommissionRule = t.TypeOf<typeof CommissionRule>;
+
+export const CommissionLine = struct('a commission line', {
+  lineId: Id,
+  partnerId: Id,
+  planId: Id,
+  planVersion: t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1, 'a plan version (1 or more)'),
+  /** flat, revenueShare, tieredRevenueShare or twoTierOverride. */
+  rule: oneOf(['flat', 'revenueShare', 'tieredRevenueShare', 'twoTierOverride'] as const),
+  /** The tier reached, for tiered rules. */
+  tier: nullable(Text),
+  /** What the rate applies to: the revenue credit (in the plan currency) or, for overrides, the child's commission. */
+  base: Amount,
+  /** null for flat rules. */
+  rate: nullable(Ratio),
+  /** The commission after caps, rounded once to the currency's minor unit. */
+  amount: Amount,
+  currency: Currency,
+  /** Set when a cap reduced the amount: the amount before the cap. */
+  uncappedAmount: nullable(Amount),
+  /** Conversion time plus the plan's hold period. */
+  payableAt: Timestamp,
+  /** Held lines stay out of payable until released or rejected. */
+  status: oneOf(['pending', 'held'] as const),
+  holdReason: nullable(Text),
+  /** For a two-tier override: the line of the sub-partner it is earned on. */
+  overrideOf: nullable(Id),
+});
+export type CommissionLine = t.TypeOf<typeof CommissionLine>;
+
+export const Credit = struct('a revenue credit', {
+  partnerId: Id,
+  /** The partner's share of the conversion, exact: a fraction ("1/3") or a decimal. Never a float. */
+  weight: Ratio,
+  /** amount x weight in minor units, largest remainder: the credits of a conversion sum to its amount. */
+  revenueCredit: Amount,
+  role: oneOf(['sourced', 'influenced'] as const),
+  /** The touches (click ids, coupon code, registration id, influence touch ids) that earned the credit. */
+  touchIds: t.array(Id),
+});
+export type Credit = t.TypeOf<typeof Credit>;
+
+export const ForeignExchange = struct('a foreign-exchange rate', {
+  from: Currency,
+  to: Currency,
+  /** 1 unit of `from` is worth `rate` units of `to`. Supplied by the caller, never looked up on replay. */
+  rate: PositiveDecimal,
+  source: Text,
+  /** The date the rate applies to (the conversion's date, not today). */
+  date: Timestamp,
+});
+export type ForeignExchange = t.TypeOf<typeof ForeignExchange>;

@@ -1,0 +1,67 @@
+/**
+ * Schema evolution. Stored events are never rewritten: an event written with an older schema version is
+ * upcast, step by step, to the current version when it is read. The hash chain covers the stored form, so
+ * upcasting never disturbs verification.
+ */
+export interface Upcaster {
+  readonly type: string;
+  /** The version this step reads; it produces fromVersion + 1. */
+  readonly fromVersion: number;
+  readonly upcast: (data: unknown) => unknown;
+}
+
+export interface UpcasterRegistry {
+  /** Upcasts `data` of `type` from `schemaVersion` to the newest version known for that type. */
+  readonly upcast: (
+    type: string,
+    schemaVersion: number,
+    data: unknown,
+  ) => { schemaVersion: number; data: unknown };
+}
+
+export const createUpcasterRegistry = (upcasters: readonly Upcaster[]): UpcasterRegistry => {
+  const steps = new Map<string, Upcaster>();
+  for (const step of upcasters) {
+    const key = `${step.type}@${step.fromVersion}`;
+    if (steps.has(key)) throw new Error(`Two upcasters read ${step.type} version ${step.fromVersion}`);
+    steps.set(key, step);
+  }
+  return {
+    upcast: (type, schemaVersion, data) => {
+      let version = schemaVersion;
+      let current = data;
+      for (let step = steps.get(`${type}@${version}`); step; step = steps.get(`${type}@${version}`)) {
+        current = step.upcast(current);
+        version += 1;
+      }
+      return { schemaVersion: version, data: current };
+    },
+  };
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * ClickTracked v1 -> v2. Version 1 kept the landing data flat (`campaign`, `landingUrl`), called the
+ * fingerprints `ipHash`/`userAgentHash`, and had a bare `fraud` flag with no reason. Version 2 groups the
+ * landing data, names the fingerprints for what they are (keyed HMACs), and records why a click was flagged.
+ */
+export const clickTrackedV1ToV2: Upcaster = {
+  type: 'ClickTracked',
+  fromVersion: 1,
+  upcast: (data) => {
+    if (!isRecord(data)) return data; // leave malformed data for the decoder to report
+    const { campaign, landingUrl, ipHash, userAgentHash, fraud, ...rest } = data;
+    return {
+      ...rest,
+      landing: { campaign: campaign ?? null, url: landingUrl ?? null },
+      ipFingerprint: ipHash ?? null,
+      userAgentFingerprint: userAgentHash ?? null,
+      fraudReason: fraud === true ? 'flagged as fraud (schema v1 recorded no reason)' : null,
+    };
+  },
+};
+
+/** The upcasters of this library's own catalogue. */
+export const catalogueUpcasters = createUpcasterRegistry([clickTrackedV1ToV2]);

@@ -1,0 +1,65 @@
+import * as t from 'io-ts';
+import { Id, NonNegativeInteger, Timestamp, nullable, struct } from './codec/primitives';
+
+/** Who or what caused an event, and why: carried by every event, covered by its hash. */
+export interface EventContext {
+  /** When it happened in the source system. "Effective at T" means occurredAt <= T. */
+  readonly occurredAt: string;
+  /** When the ledger learnt it. "As known at K" means recordedAt <= K. */
+  readonly recordedAt: string;
+  /** The user, service or job that caused it (`user:ana@vendor.com`, `service:checkout`). */
+  readonly actor: string;
+  /** Ties together every event caused by one request or job. */
+  readonly correlationId: string;
+  /** The id of the event or command that caused this one, if any. */
+  readonly causationId: string | null;
+}
+
+/** An event as the ledger asks a store to append it. The store adds stream, revision, position and hashes. */
+export interface NewEvent<Type extends string = string, Data = unknown> extends EventContext {
+  readonly id: string;
+  readonly type: Type;
+  readonly schemaVersion: number;
+  readonly data: Data;
+}
+
+/** An event as stored: what every store returns, and what `verify` checks. */
+export interface RecordedEvent<Type extends string = string, Data = unknown> extends NewEvent<Type, Data> {
+  readonly stream: string;
+  /** 0-based position of the event in its stream. */
+  readonly revision: number;
+  /** 0-based position of the event in the store's global order. */
+  readonly position: number;
+  /** The hash of the previous event in the same stream; null for revision 0. */
+  readonly prevHash: string | null;
+  /** SHA-256 (hex) over this event's canonical form, which includes prevHash. */
+  readonly hash: string;
+}
+
+const Hash = new t.Type<string, string, unknown>(
+  'a SHA-256 hash (64 lowercase hex digits)',
+  (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
+  (u, c) =>
+    typeof u === 'string' && /^[0-9a-f]{64}$/.test(u)
+      ? t.success(u)
+      : t.failure(u, c, `expected a SHA-256 hash (64 lowercase hex digits), got ${JSON.stringify(u)}`),
+  (a) => a,
+);
+
+/** The envelope of a stored event, with its data left undecoded (see `decodeEvent` for the data). */
+export const RecordedEventEnvelope = struct('a recorded event', {
+  id: Id,
+  type: Id,
+  schemaVersion: NonNegativeInteger,
+  stream: Id,
+  revision: NonNegativeInteger,
+  position: NonNegativeInteger,
+  occurredAt: Timestamp,
+  recordedAt: Timestamp,
+  actor: Id,
+  correlationId: Id,
+  causationId: nullable(Id),
+  data: t.unknown,
+  prevHash: nullable(Hash),
+  hash: Hash,
+});

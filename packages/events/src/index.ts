@@ -1,0 +1,109 @@
+/**
+ * @packageDocumentation
+ * The event catalogue of partner-ledger: codecs and types for every event, money and currencies, and the
+ * canonical form and hash links that make the history tamper-evident. No I/O.
+ */
+
+// Envelope
+export type { EventContext, NewEvent, RecordedEvent } from './envelope';
+export { RecordedEventEnvelope } from './envelope';
+
+// Catalogue
+export {
+  CATALOGUE,
+  ClickTracked,
+  CommissionHeld,
+  CommissionPlanPublished,
+  CommissionRejected,
+  CommissionReleased,
+  ConversionAttributed,
+  ConversionReversed,
+  DealRegistered,
+  DealRegistrationApproved,
+  DealRegistrationExpired,
+  DealRegistrationExtended,
+  DealRegistrationRejected,
+  InfluenceTouchRecorded,
+  ManualAdjustmentRecorded,
+  PartnerJoined,
+  PartnerPlanChanged,
+  PartnerStatusChanged,
+  PartnerTierChanged,
+  PayoutFailed,
+  PayoutIssued,
+  ProgramConfigured,
+} from './catalogue/events';
+export type { Catalogue, EventData, EventType, LedgerEventBody } from './catalogue/events';
+export type { EventDefinition, MoneyField } from './catalogue/define';
+export {
+  ATTRIBUTION_MODELS,
+  ATTRIBUTION_SOURCES,
+  PARTNER_STATUSES,
+  PARTNER_TYPES,
+  PERIODS,
+  AttributionSettings,
+  CommissionLine,
+  CommissionRule,
+  Credit,
+  ForeignExchange,
+} from './catalogue/fields';
+export type {
+  AttributionModel,
+  AttributionSource,
+  PartnerStatus,
+  PartnerType,
+  Period,
+} from './catalogue/fields';
+export {
+  EventDecodeError,
+  decodeEvent,
+  decodeEventData,
+  decodeStoredEvent,
+  isEventType,
+  newEvent,
+} from './catalogue/decode';
+export type { LedgerEvent, LedgerEventOf, NewLedgerEvent } from './catalogue/decode';
+export { catalogueUpcasters, clickTrackedV1ToV2, createUpcasterRegistry } from './catalogue/upcasters';
+export type { Upcaster, UpcasterRegistry } from './catalogue/upcasters';
+
+// Codecs for building commands and other payloads with the same readable errors
+export {
+  Amount,
+  Currency,
+  Id,
+  NonNegativeInteger,
+  PositiveDecimal,
+  Ratio,
+  SignedAmount,
+  Text,
+  Timestamp,
+  findForbiddenKey,
+  nullable,
+  oneOf,
+  ratioValue,
+  struct,
+  tagged,
+  toTimestamp,
+} from './codec/primitives';
+export { formatProblems, toDecodeProblems } from './codec/errors';
+export type { DecodeProblem } from './codec/errors';
+
+// Money
+export { LedgerDecimal, MONEY_ROUNDING } from './money/decimal';
+export { currencyCodes, isCurrencyCode, minorUnitsOf } from './money/currency';
+export type { CurrencyCode } from './money/currency';
+export {
+  MAX_AMOUNT,
+  describeAmountProblem,
+  formatAmount,
+  fromMinorUnits,
+  parseAmount,
+  parseDecimalString,
+  roundToCurrency,
+  toMinorUnits,
+} from './money/amount';
+export type { AmountProblem, DecimalString } from './money/amount';
+export { splitExactly } from './money/split';
+
+// Audit
+export { GENESIS_DIGEST, canonicalJson, computeEventHash, nextDigest, sameEventBody } from './audit/hash';

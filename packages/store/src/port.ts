@@ -1,0 +1,96 @@
+import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
+
+/**
+ * What an append expects of its stream, checked atomically with the write (optimistic concurrency):
+ * - `any`: no check;
+ * - `noStream`: the stream must not exist yet;
+ * - `streamExists`: the stream must have at least one event;
+ * - a number: the revision of the stream's last event must be exactly this.
+ */
+export type ExpectedRevision = 'any' | 'noStream' | 'streamExists' | number;
+
+/** The revision a stream actually had when an append was refused: a number, or `noStream`. */
+export type ActualRevision = number | 'noStream';
+
+export interface AppendOptions {
+  /** Default `any`. */
+  readonly expectedRevision?: ExpectedRevision;
+}
+
+export interface AppendResult {
+  readonly stream: string;
+  /** The events as stored, with revision, position and hashes. */
+  readonly events: readonly RecordedEvent[];
+  /** The revision of the stream's last event after the append: the expected revision for the next one. */
+  readonly nextExpectedRevision: number;
+  /** The global position of the last event appended. */
+  readonly lastPosition: number;
+  /** True when every event was already stored with the same body (an idempotent retry): nothing was written. */
+  readonly alreadyStored: boolean;
+}
+
+/**
+ * "As known at": read only what the ledger had recorded by then. Both bounds are inclusive; when both are
+ * given, an event must satisfy both.
+ */
+export interface AsKnownAt {
+  /** Only events at this global position or before. */
+  readonly position?: number;
+  /** Only events with recordedAt at or before this timestamp. */
+  readonly recordedAt?: string;
+}
+
+export interface ReadStreamOptions {
+  /** Default `forwards`. */
+  readonly direction?: 'forwards' | 'backwards';
+  /** Start here (inclusive). Default: the first event (forwards) or the last one (backwards). */
+  readonly fromRevision?: number;
+  readonly maxCount?: number;
+  readonly asKnownAt?: AsKnownAt;
+}
+
+export interface ReadAllOptions {
+  /** Start at this global position (inclusive). Default 0. */
+  readonly fromPosition?: number;
+  /** How many events a store fetches per page; memory stays bounded by it. Default chosen by the store. */
+  readonly pageSize?: number;
+  readonly asKnownAt?: AsKnownAt;
+}
+
+export type SubscriptionMessage =
+  | { readonly kind: 'event'; readonly event: RecordedEvent }
+  /** Sent once, after the last event that existed when the subscription caught up; live events follow. */
+  | { readonly kind: 'caughtUp'; readonly position: number };
+
+export interface SubscribeOptions {
+  /** Start at this global position (inclusive). Default 0. */
+  readonly fromPosition?: number;
+  /** Ends the subscription: the iterator finishes cleanly. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The port through which the ledger, the projections and the CLI use a store. Every adapter implements it
+ * and passes the shared contract suite (`@partner-ledger/store/contract`).
+ *
+ * Errors are exceptions of the classes in ./errors: a conflict or a duplicate id is a normal outcome that
+ * callers handle (the ledger retries conflicts); an I/O fault is not.
+ */
+export interface EventStore {
+  /**
+   * Appends events to a stream, atomically: all of them or none. The store assigns revisions, global
+   * positions and hash links. Idempotent by event id: the same ids with the same bodies again change
+   * nothing and return the first result; an id stored with a different body is a DuplicateEventIdError.
+   */
+  append(stream: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  /** A stream's events; a stream that does not exist reads as empty. */
+  readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  /** All events in global order, fetched in pages: never the whole log in memory. */
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** Catches up from a position, signals `caughtUp`, then delivers new events as they are appended. */
+  subscribe(options?: SubscribeOptions): AsyncIterable<SubscriptionMessage>;
+  /** The global position of the last event, or -1 when the store is empty. */
+  headPosition(): Promise<number>;
+  /** Releases files, locks and connections. Further calls fail with StoreClosedError. */
+  close(): Promise<void>;
+}
