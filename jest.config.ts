@@ -22,7 +22,7 @@ const config: Config = {
     transform: {
       '^.+\\.ts$': [
         'ts-jest',
-        { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true, diagnostics: false },
+        { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false },
       ],
     },
     moduleNameMapper: {

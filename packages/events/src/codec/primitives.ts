@@ -45,15 +45,13 @@ const refineString = <B>(name: string, check: (s: string) => string | undefined)
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** An identifier: 1 to 200 characters, no control characters, no surrounding spaces. */
-export const Id = refineString<{ readonly __brand: 'Id' }>(
-  'an identifier (1 to 200 printable characters)',
-  (s) =>
-    s.length === 0 || s.length > 200 || CONTROL.test(s) || s.trim() !== s ? JSON.stringify(s) : undefined,
+export const Id = refineString('an identifier (1 to 200 printable characters)', (s) =>
+  s.length === 0 || s.length > 200 || CONTROL.test(s) || s.trim() !== s ? JSON.stringify(s) : undefined,
 );
 export type Id = t.TypeOf<typeof Id>;
 
 /** Free text: up to 2,000 characters, no control characters except none at all. */
-export const Text = refineString<{ readonly __brand: 'Text' }>('a text of at most 2000 characters', (s) =>
+export const Text = refineString('a text of at most 2000 characters', (s) =>
   s.length > 2000 || CONTROL.test(s) ? JSON.stringify(s.slice(0, 40)) : undefined,
 );
 export type Text = t.TypeOf<typeof Text>;
@@ -64,13 +62,12 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  * A UTC instant in the one form the ledger stores, `2026-03-01T12:00:00.000Z` (what Date#toISOString
  * prints), so that timestamps compare correctly as strings and hash the same everywhere.
  */
-export const Timestamp = refineString<{ readonly __brand: 'Timestamp' }>(
-  'a UTC timestamp such as "2026-03-01T12:00:00.000Z"',
-  (s) => (ISO_TIMESTAMP.test(s) && new Date(s).toISOString() === s ? undefined : JSON.stringify(s)),
+export const Timestamp = refineString('a UTC timestamp such as "2026-03-01T12:00:00.000Z"', (s) =>
+  ISO_TIMESTAMP.test(s) && new Date(s).toISOString() === s ? undefined : JSON.stringify(s),
 );
 export type Timestamp = t.TypeOf<typeof Timestamp>;
 
-export const toTimestamp = (date: Date): Timestamp => date.toISOString() as Timestamp;
+export const toTimestamp = (date: Date): Timestamp => date.toISOString();
 
 export const Currency = new t.Type<CurrencyCode, string, unknown>(
   'an ISO 4217 currency code',
@@ -104,17 +101,15 @@ export const Amount = decimalCodec('an amount (a decimal string of zero or more)
 export const SignedAmount = decimalCodec('a signed amount (a decimal string)', true);
 
 /** A ratio in [0, 1] as a decimal string ("0.2" for 20%) or an exact fraction ("1/3"). Never a float. */
-export const Ratio = refineString<{ readonly __brand: 'Ratio' }>(
+export const Ratio = refineString(
   'a ratio from 0 to 1 as a decimal string ("0.25") or a fraction ("1/3")',
   (s) => (ratioValue(s)?.lte(1) ? undefined : JSON.stringify(s)),
 );
 export type Ratio = t.TypeOf<typeof Ratio>;
 
 /** A non-negative decimal rate with no upper bound (an FX rate, a tier threshold). */
-export const PositiveDecimal = refineString<{ readonly __brand: 'PositiveDecimal' }>(
-  'a positive decimal string',
-  (s) =>
-    /^(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(s) && new LedgerDecimal(s).gt(0) ? undefined : JSON.stringify(s),
+export const PositiveDecimal = refineString('a positive decimal string', (s) =>
+  /^(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(s) && new LedgerDecimal(s).gt(0) ? undefined : JSON.stringify(s),
 );
 export type PositiveDecimal = t.TypeOf<typeof PositiveDecimal>;
 

@@ -11,7 +11,7 @@ export const MAX_AMOUNT = new LedgerDecimal(10).pow(MAX_AMOUNT_DIGITS);
 const DECIMAL_STRING = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 
 /** A plain decimal string as stored in JSON: "1234.50", "-3", "0.125". No exponent, no plus sign. */
-export type DecimalString = string & { readonly __brand: 'DecimalString' };
+export type DecimalString = string;
 
 export type AmountProblem =
   | { readonly kind: 'notAString'; readonly got: unknown }

@@ -47,7 +47,7 @@ const MINOR_UNITS: ReadonlyMap<string, number> = new Map(
 );
 
 /** An ISO 4217 alphabetic code that partner-ledger knows the minor units of. */
-export type CurrencyCode = string & { readonly __brand: 'CurrencyCode' };
+export type CurrencyCode = string;
 
 export const isCurrencyCode = (value: unknown): value is CurrencyCode =>
   typeof value === 'string' && MINOR_UNITS.has(value);

@@ -1,0 +1,247 @@
+import * as fc from 'fast-check';
+import * as E from 'fp-ts/Either';
+import { anyEventBody } from '../testing/arbitraries';
+import { formatProblems } from '../codec/errors';
+import { computeEventHash } from '../audit/hash';
+import { decodeEvent, decodeEventData, decodeStoredEvent, EventDecodeError, newEvent } from './decode';
+import { CATALOGUE } from './events';
+import type { EventData } from './events';
+
+const conversion = (): EventData<'ConversionAttributed'> =>
+  ({
+    conversionId: 'conv-1',
+    customerId: 'acme.example',
+    accountId: 'acme.example',
+    visitorId: 'v-1',
+    kind: 'order',
+    amount: '100.00',
+    currency: 'USD',
+    couponCode: null,
+    attribution: {
+      basis: 'clicks',
+      model: 'linear',
+      clickWindowDays: 30,
+      halfLifeDays: 7,
+      registrationId: null,
+    },
+    credits: [
+      { partnerId: 'p-1', weight: '1/3', revenueCredit: '33.34', role: 'sourced', touchIds: ['k-1'] },
+      { partnerId: 'p-2', weight: '1/3', revenueCredit: '33.33', role: 'influenced', touchIds: ['k-2'] },
+      { partnerId: 'p-3', weight: '1/3', revenueCredit: '33.33', role: 'influenced', touchIds: ['k-3'] },
+    ],
+    influencers: [],
+    fx: [],
+    commissions: [],
+  }) as EventData<'ConversionAttributed'>;
+
+const problemsOf = (type: unknown, data: unknown, version = 1): string => {
+  const result = decodeEventData(type, version, data);
+  if (E.isRight(result)) throw new Error('expected a decoding failure');
+  return formatProblems(result.left);
+};
+
+describe('decoding event data', () => {
+  it('accepts a valid event', () => {
+    expect(E.isRight(decodeEventData('ConversionAttributed', 1, conversion()))).toBe(true);
+  });
+
+  it('names the field, the rule and the value for an amount with too many decimals', () => {
+    const data = conversion();
+    (data.credits[2] as { revenueCredit: string }).revenueCredit = '12.345';
+    expect(problemsOf('ConversionAttributed', data)).toBe(
+      'ConversionAttributed.data.credits[2].revenueCredit: expected a decimal string with at most 2 decimals for USD, got 12.345',
+    );
+  });
+
+  it('rejects money given as a JavaScript number', () => {
+    expect(problemsOf('ConversionAttributed', { ...conversion(), amount: 100 })).toBe(
+      'ConversionAttributed.data.amount: expected a decimal string (money is never a JavaScript number), got 100',
+    );
+  });
+
+  it('rejects exponents, NaN and amounts past the bound', () => {
+    expect(problemsOf('ConversionAttributed', { ...conversion(), amount: '1e3' })).toContain(
+      'ConversionAttributed.data.amount: expected a decimal string such as "1234.50"',
+    );
+    expect(problemsOf('ConversionAttributed', { ...conversion(), amount: 'NaN' })).toContain('got "NaN"');
+    expect(problemsOf('ConversionAttributed', { ...conversion(), amount: '1000000000000000.00' })).toContain(
+      'expected an amount below 10^15',
+    );
+  });
+
+  it('checks amounts against the minor units of their own currency', () => {
+    expect(
+      problemsOf('PayoutIssued', {
+        payoutId: 'po-1',
+        partnerId: 'p-1',
+        amount: '10.5',
+        currency: 'JPY',
+        method: 'wise',
+        externalReference: null,
+        settles: [],
+      }),
+    ).toBe('PayoutIssued.data.amount: expected a decimal string with at most 0 decimals for JPY, got 10.5');
+  });
+
+  it('reports every problem at once, each with its path', () => {
+    const text = problemsOf('ConversionAttributed', {
+      ...conversion(),
+      kind: 'gift',
+      currency: 'usd',
+      credits: [{}],
+    });
+    expect(text).toContain(
+      'ConversionAttributed.data.kind: expected one of "order", "invoice", "renewal", "closedWon", got "gift"',
+    );
+    expect(text).toContain(
+      'ConversionAttributed.data.currency: expected an ISO 4217 currency code, got "usd"',
+    );
+    expect(text).toContain(
+      'ConversionAttributed.data.credits[0].partnerId: expected an identifier (1 to 200 printable characters), got nothing (the field is missing)',
+    );
+  });
+
+  it('reports unknown event types with the known ones', () => {
+    expect(problemsOf('PartnerPromoted', {})).toMatch(
+      /^type: unknown event type "PartnerPromoted"; known types: ProgramConfigured, /,
+    );
+  });
+
+  it('reports extra fields instead of dropping them', () => {
+    expect(problemsOf('ConversionAttributed', { ...conversion(), discount: '5.00' })).toBe(
+      'ConversionAttributed.data.discount: unexpected field (not part of ConversionAttributed data)',
+    );
+  });
+
+  it.each([
+    ['__proto__', '{"__proto__": {"polluted": true}}'],
+    ['constructor', '{"constructor": {"prototype": {"polluted": true}}}'],
+    ['nested __proto__', '{"credits": [{"__proto__": {}}]}'],
+  ])('rejects a %s key before it can reach any object', (_name, json) => {
+    const text = problemsOf('ConversionAttributed', { ...conversion(), ...JSON.parse(json) });
+    expect(text).toMatch(/forbidden key/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects a schema version newer than the catalogue knows', () => {
+    expect(problemsOf('PartnerJoined', {}, 7)).toBe(
+      'PartnerJoined.schemaVersion: expected schema version 1 (or an older one with an upcaster), got 7',
+    );
+  });
+});
+
+describe('upcasting ClickTracked v1 to v2 on read', () => {
+  const v1 = {
+    clickId: 'k-1',
+    partnerId: 'p-1',
+    visitorId: 'v-1',
+    campaign: 'spring',
+    landingUrl: 'https://vendor.example/pricing',
+    ipHash: 'a'.repeat(64),
+    userAgentHash: null,
+    fraud: true,
+  };
+
+  it('decodes a stored v1 click as the current v2 shape', () => {
+    expect(decodeEventData('ClickTracked', 1, v1)).toEqual(
+      E.right({
+        type: 'ClickTracked',
+        schemaVersion: 2,
+        data: {
+          clickId: 'k-1',
+          partnerId: 'p-1',
+          visitorId: 'v-1',
+          landing: { campaign: 'spring', url: 'https://vendor.example/pricing' },
+          ipFingerprint: 'a'.repeat(64),
+          userAgentFingerprint: null,
+          fraudReason: 'flagged as fraud (schema v1 recorded no reason)',
+        },
+      }),
+    );
+  });
+
+  it('does not touch the stored form, so the hash chain still verifies', () => {
+    const stored = {
+      id: 'e-1',
+      type: 'ClickTracked',
+      schemaVersion: 1,
+      stream: 'visitor-v-1',
+      revision: 0,
+      position: 0,
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      recordedAt: '2026-01-01T00:00:01.000Z',
+      actor: 'service:web',
+      correlationId: 'c-1',
+      causationId: null,
+      data: v1,
+      prevHash: null,
+    };
+    const event = { ...stored, hash: computeEventHash(stored) };
+    const decoded = decodeStoredEvent(event);
+    expect(decoded.schemaVersion).toBe(2);
+    expect(computeEventHash(event)).toBe(event.hash);
+    expect(event.data).toBe(v1);
+  });
+
+  it('still reports malformed v1 data with the path of the field', () => {
+    expect(problemsOf('ClickTracked', { ...v1, ipHash: '10.0.0.1' })).toBe(
+      'ClickTracked.data.ipFingerprint: expected a keyed HMAC-SHA-256 fingerprint (64 lowercase hex digits), never a raw IP address or user agent',
+    );
+  });
+});
+
+describe('decoding stored events', () => {
+  const meta = {
+    id: 'e-1',
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    recordedAt: '2026-01-01T00:00:00.000Z',
+    actor: 'test',
+    correlationId: 'c-1',
+    causationId: null,
+  };
+
+  it('reports a broken envelope with the event type in the path', () => {
+    const result = decodeEvent({
+      ...newEvent(
+        'PartnerTierChanged',
+        { partnerId: 'p', tier: 'gold', previousTier: null, reason: 'q3' } as never,
+        meta,
+      ),
+      occurredAt: '2026-01-01',
+    });
+    expect(E.isLeft(result) && formatProblems(result.left)).toContain(
+      'PartnerTierChanged.occurredAt: expected a UTC timestamp such as "2026-03-01T12:00:00.000Z", got "2026-01-01"',
+    );
+  });
+
+  it('throws EventDecodeError for corrupt stored data', () => {
+    const event = {
+      ...newEvent('PartnerTierChanged', { partnerId: 'p' } as never, meta),
+      stream: 's',
+      revision: 0,
+      position: 0,
+      prevHash: null,
+      hash: 'f'.repeat(64),
+    };
+    expect(() => decodeStoredEvent(event)).toThrow(EventDecodeError);
+  });
+});
+
+describe('codec round trips (property)', () => {
+  it('decode(JSON(encode(x))) equals x for generated events of every type', () => {
+    fc.assert(
+      fc.property(anyEventBody, ({ type, data }) => {
+        const codec = CATALOGUE[type].data;
+        const wire = JSON.parse(JSON.stringify(codec.encode(data as never)));
+        const decoded = decodeEventData(type, CATALOGUE[type].schemaVersion, wire);
+        expect(decoded).toEqual(E.right({ type, schemaVersion: CATALOGUE[type].schemaVersion, data }));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('generates every event type of the catalogue', () => {
+    const seen = new Set(fc.sample(anyEventBody, 2000).map((e) => e.type));
+    expect([...seen].sort()).toEqual(Object.keys(CATALOGUE).sort());
+  });
+});
