@@ -1,6 +1,8 @@
 /**
  * @packageDocumentation
- * The EventStore port of partner-ledger.
+ * The EventStore port of partner-ledger, the in-memory store, verification of the hash chains and the
+ * history digest, and the rules every adapter applies to an append. The contract suite for adapters is
+ * the `@partner-ledger/store/contract` subpath.
  */
 export type {
   ActualRevision,
@@ -21,3 +23,28 @@ export {
   StoreError,
   WrongExpectedRevisionError,
 } from './errors';
+
+// The in-memory store
+export { createInMemoryStore } from './in-memory';
+export type { InMemoryStoreOptions } from './in-memory';
+
+// Audit: hash chains and digests, over any store
+export { computeDigest, verifyStore } from './audit';
+export type {
+  DigestOptions,
+  DigestResult,
+  VerifyOptions,
+  VerifyProblem,
+  VerifyProblemKind,
+  VerifyProgress,
+  VerifyReport,
+} from './audit';
+
+// For adapters: the append rules, shared so that every store decides the same way
+export {
+  assertAppendable,
+  chainEvents,
+  checkExpectedRevision,
+  classifyAppend,
+  knownAtFilter,
+} from './append-rules';
