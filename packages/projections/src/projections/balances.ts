@@ -1,0 +1,438 @@
+import type { LedgerEvent } from '@partner-ledger/events';
+import { formatMinor, toMinor } from '../money';
+import type { JsonValue } from '../runtime/json';
+import { sortKeys, sortedEntries } from '../runtime/json';
+import type { Projection, ResultContext } from '../runtime/projection';
+
+/** One partner's commission account in one currency (minor units). */
+interface Account {
+  accrued: bigint;
+  /** Reversals and rejections together; `rejected` is the part of it from rejected held lines. */
+  reversed: bigint;
+  rejected: bigint;
+  /** Payouts issued minus payouts failed. */
+  paid: bigint;
+  payoutsFailed: bigint;
+  adjustments: bigint;
+  /** The partner-payable sub-account, from the postings: credits - debits is the balance owed. */
+  payableDebit: bigint;
+  payableCredit: bigint;
+}
+
+/** A commission line not yet fully paid, reversed or rejected: what pending and held are made of. */
+interface OpenLine {
+  readonly partnerId: string;
+  readonly currency: string;
+  remaining: bigint;
+  readonly payableAt: string;
+  held: boolean;
+}
+
+/** Debits and credits of the three accounts behind the balances, in one currency. */
+interface Postings {
+  expenseDebit: bigint;
+  expenseCredit: bigint;
+  payableDebit: bigint;
+  payableCredit: bigint;
+  cashDebit: bigint;
+  cashCredit: bigint;
+}
+
+export interface BalancesState {
+  /** `${partnerId}\u0001${currency}`. */
+  readonly accounts: Map<string, Account>;
+  readonly lines: Map<string, OpenLine>;
+  readonly postings: Map<string, Postings>;
+}
+
+export interface PartnerBalance {
+  /** Every commission line credited to the partner. */
+  readonly accrued: string;
+  /** Taken back by reversals (refund, chargeback, fraud) and by rejections of held lines. */
+  readonly reversed: string;
+  /** The part of `reversed` from held lines rejected after review. */
+  readonly rejected: string;
+  /** Paid out: payouts issued minus payouts failed. */
+  readonly paid: string;
+  /** Payouts that failed (their amount returned to the balance). */
+  readonly payoutsFailed: string;
+  /** Manual adjustments, signed. */
+  readonly adjustments: string;
+  /** accrued - reversed - paid + adjustments: what the vendor owes the partner (negative: the partner owes). */
+  readonly balance: string;
+  /** Of the balance: lines still in their hold period (payableAt > asOf), not held for review. */
+  readonly pending: string;
+  /** Of the balance: lines held for review. */
+  readonly held: string;
+  /** balance - pending - held: payable as of asOf. Negative when reversals after payment exceed it. */
+  readonly payable: string;
+  readonly negative: boolean;
+}
+
+export interface AccountTotals {
+  readonly debit: string;
+  readonly credit: string;
+  /** debit - credit. */
+  readonly balance: string;
+}
+
+export interface CommissionBalancesResult {
+  readonly asOf: string | null;
+  /** partnerId -> currency -> balance. */
+  readonly partners: Readonly<Record<string, Readonly<Record<string, PartnerBalance>>>>;
+  /** currency -> the sum over partners, and how many partners have a negative balance. */
+  readonly totals: Readonly<
+    Record<string, PartnerBalance & { readonly partnersWithNegativeBalance: number }>
+  >;
+  /** currency -> the double-entry accounts. */
+  readonly accounts: Readonly<
+    Record<
+      string,
+      {
+        readonly commissionExpense: AccountTotals;
+        readonly partnerPayable: AccountTotals;
+        readonly cash: AccountTotals;
+      }
+    >
+  >;
+  /** currency -> all debits, all credits, and their difference (always zero). */
+  readonly trialBalance: Readonly<
+    Record<string, { readonly debits: string; readonly credits: string; readonly difference: string }>
+  >;
+  /** Lines not yet fully paid, reversed or rejected. */
+  readonly openLines: number;
+}
+
+const SEP = '\u0001';
+
+const accountOf = (state: BalancesState, partnerId: string, currency: string): Account => {
+  const key = partnerId + SEP + currency;
+  let account = state.accounts.get(key);
+  if (account === undefined) {
+    account = {
+      accrued: 0n,
+      reversed: 0n,
+      rejected: 0n,
+      paid: 0n,
+      payoutsFailed: 0n,
+      adjustments: 0n,
+      payableDebit: 0n,
+      payableCredit: 0n,
+    };
+    state.accounts.set(key, account);
+  }
+  return account;
+};
+
+const postingsOf = (state: BalancesState, currency: string): Postings => {
+  let postings = state.postings.get(currency);
+  if (postings === undefined) {
+    postings = {
+      expenseDebit: 0n,
+      expenseCredit: 0n,
+      payableDebit: 0n,
+      payableCredit: 0n,
+      cashDebit: 0n,
+      cashCredit: 0n,
+    };
+    state.postings.set(currency, postings);
+  }
+  return postings;
+};
+
+/** Commission expense against partner payable: positive amounts accrue, negative ones take back. */
+const postCommission = (state: BalancesState, account: Account, currency: string, amount: bigint): void => {
+  const postings = postingsOf(state, currency);
+  if (amount >= 0n) {
+    postings.expenseDebit += amount;
+    postings.payableCredit += amount;
+    account.payableCredit += amount;
+  } else {
+    postings.payableDebit -= amount;
+    postings.expenseCredit -= amount;
+    account.payableDebit -= amount;
+  }
+};
+
+/** Partner payable against cash: positive amounts pay out, negative ones (a failed payout) come back. */
+const postPayout = (state: BalancesState, account: Account, currency: string, amount: bigint): void => {
+  const postings = postingsOf(state, currency);
+  if (amount >= 0n) {
+    postings.payableDebit += amount;
+    postings.cashCredit += amount;
+    account.payableDebit += amount;
+  } else {
+    postings.cashDebit -= amount;
+    postings.payableCredit -= amount;
+    account.payableCredit -= amount;
+  }
+};
+
+const reduceLine = (state: BalancesState, lineId: string, amount: bigint): void => {
+  const line = state.lines.get(lineId);
+  if (line === undefined) return;
+  line.remaining -= amount;
+  // Fully paid or reversed: it no longer counts in pending or held, so it need not be kept.
+  if (line.remaining <= 0n) state.lines.delete(lineId);
+};
+
+const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
+  switch (event.type) {
+    case 'ConversionAttributed':
+      for (const line of event.data.commissions) {
+        const amount = toMinor(line.amount, line.currency);
+        const account = accountOf(state, line.partnerId, line.currency);
+        account.accrued += amount;
+        postCommission(state, account, line.currency, amount);
+        if (amount > 0n)
+          state.lines.set(line.lineId, {
+            partnerId: line.partnerId,
+            currency: line.currency,
+            remaining: amount,
+            payableAt: line.payableAt,
+            held: line.status === 'held',
+          });
+      }
+      return state;
+    case 'ConversionReversed':
+      for (const line of event.data.lines) {
+        const amount = toMinor(line.amount, line.currency);
+        const account = accountOf(state, line.partnerId, line.currency);
+        account.reversed += amount;
+        postCommission(state, account, line.currency, -amount);
+        reduceLine(state, line.lineId, amount);
+      }
+      return state;
+    case 'CommissionHeld':
+    case 'CommissionReleased': {
+      const line = state.lines.get(event.data.lineId);
+      if (line !== undefined) line.held = event.type === 'CommissionHeld';
+      return state;
+    }
+    case 'CommissionRejected': {
+      const line = state.lines.get(event.data.lineId);
+      if (line === undefined) return state;
+      const account = accountOf(state, line.partnerId, line.currency);
+      account.reversed += line.remaining;
+      account.rejected += line.remaining;
+      postCommission(state, account, line.currency, -line.remaining);
+      state.lines.delete(event.data.lineId);
+      return state;
+    }
+    case 'ManualAdjustmentRecorded': {
+      const d = event.data;
+      const amount = toMinor(d.amount, d.currency);
+      const account = accountOf(state, d.partnerId, d.currency);
+      account.adjustments += amount;
+      postCommission(state, account, d.currency, amount);
+      return state;
+    }
+    case 'PayoutIssued': {
+      const d = event.data;
+      const amount = toMinor(d.amount, d.currency);
+      const account = accountOf(state, d.partnerId, d.currency);
+      account.paid += amount;
+      postPayout(state, account, d.currency, amount);
+      for (const item of d.settles)
+        if (item.kind === 'commission') reduceLine(state, item.id, toMinor(item.amount, d.currency));
+      return state;
+    }
+    case 'PayoutFailed': {
+      const d = event.data;
+      const amount = toMinor(d.amount, d.currency);
+      const account = accountOf(state, d.partnerId, d.currency);
+      account.paid -= amount;
+      account.payoutsFailed += amount;
+      postPayout(state, account, d.currency, -amount);
+      return state;
+    }
+    default:
+      return state;
+  }
+};
+
+interface Sums {
+  accrued: bigint;
+  reversed: bigint;
+  rejected: bigint;
+  paid: bigint;
+  payoutsFailed: bigint;
+  adjustments: bigint;
+  balance: bigint;
+  pending: bigint;
+  held: bigint;
+}
+
+const formatBalance = (s: Sums, currency: string): PartnerBalance => ({
+  accrued: formatMinor(s.accrued, currency),
+  reversed: formatMinor(s.reversed, currency),
+  rejected: formatMinor(s.rejected, currency),
+  paid: formatMinor(s.paid, currency),
+  payoutsFailed: formatMinor(s.payoutsFailed, currency),
+  adjustments: formatMinor(s.adjustments, currency),
+  balance: formatMinor(s.balance, currency),
+  pending: formatMinor(s.pending, currency),
+  held: formatMinor(s.held, currency),
+  payable: formatMinor(s.balance - s.pending - s.held, currency),
+  negative: s.balance < 0n,
+});
+
+const accountTotals = (debit: bigint, credit: bigint, currency: string): AccountTotals => ({
+  debit: formatMinor(debit, currency),
+  credit: formatMinor(credit, currency),
+  balance: formatMinor(debit - credit, currency),
+});
+
+const result = (state: BalancesState, context: ResultContext): CommissionBalancesResult => {
+  const asOf = context.asOf;
+  const buckets = new Map<string, { pending: bigint; held: bigint }>();
+  for (const line of state.lines.values()) {
+    const key = line.partnerId + SEP + line.currency;
+    let bucket = buckets.get(key);
+    if (bucket === undefined) buckets.set(key, (bucket = { pending: 0n, held: 0n }));
+    if (line.held) bucket.held += line.remaining;
+    else if (asOf === null || line.payableAt > asOf) bucket.pending += line.remaining;
+  }
+  const partners: Record<string, Record<string, PartnerBalance>> = {};
+  const totals = new Map<string, Sums & { negatives: number }>();
+  for (const [key, account] of sortedEntries(state.accounts)) {
+    const [partnerId, currency] = key.split(SEP) as [string, string];
+    const bucket = buckets.get(key) ?? { pending: 0n, held: 0n };
+    const sums: Sums = {
+      accrued: account.accrued,
+      reversed: account.reversed,
+      rejected: account.rejected,
+      paid: account.paid,
+      payoutsFailed: account.payoutsFailed,
+      adjustments: account.adjustments,
+      balance: account.payableCredit - account.payableDebit,
+      pending: bucket.pending,
+      held: bucket.held,
+    };
+    (partners[partnerId] ??= {})[currency] = formatBalance(sums, currency);
+    let total = totals.get(currency);
+    if (total === undefined)
+      totals.set(
+        currency,
+        (total = {
+          accrued: 0n,
+          reversed: 0n,
+          rejected: 0n,
+          paid: 0n,
+          payoutsFailed: 0n,
+          adjustments: 0n,
+          balance: 0n,
+          pending: 0n,
+          held: 0n,
+          negatives: 0,
+        }),
+      );
+    for (const field of Object.keys(sums) as Array<keyof Sums>) total[field] += sums[field];
+    if (sums.balance < 0n) total.negatives += 1;
+  }
+  const accounts: Record<string, CommissionBalancesResult['accounts'][string]> = {};
+  const trialBalance: Record<string, CommissionBalancesResult['trialBalance'][string]> = {};
+  for (const [currency, p] of sortedEntries(state.postings)) {
+    accounts[currency] = {
+      commissionExpense: accountTotals(p.expenseDebit, p.expenseCredit, currency),
+      partnerPayable: accountTotals(p.payableDebit, p.payableCredit, currency),
+      cash: accountTotals(p.cashDebit, p.cashCredit, currency),
+    };
+    const debits = p.expenseDebit + p.payableDebit + p.cashDebit;
+    const credits = p.expenseCredit + p.payableCredit + p.cashCredit;
+    trialBalance[currency] = {
+      debits: formatMinor(debits, currency),
+      credits: formatMinor(credits, currency),
+      difference: formatMinor(debits - credits, currency),
+    };
+  }
+  return sortKeys({
+    asOf,
+    partners,
+    totals: Object.fromEntries(
+      sortedEntries(totals).map(([currency, { negatives, ...sums }]) => [
+        currency,
+        { ...formatBalance(sums, currency), partnersWithNegativeBalance: negatives },
+      ]),
+    ),
+    accounts,
+    trialBalance,
+    openLines: state.lines.size,
+  });
+};
+
+const ACCOUNT_FIELDS = [
+  'accrued',
+  'reversed',
+  'rejected',
+  'paid',
+  'payoutsFailed',
+  'adjustments',
+  'payableDebit',
+  'payableCredit',
+] as const;
+const POSTING_FIELDS = [
+  'expenseDebit',
+  'expenseCredit',
+  'payableDebit',
+  'payableCredit',
+  'cashDebit',
+  'cashCredit',
+] as const;
+
+/**
+ * Commission balances per partner and currency, with the double-entry postings behind them (commission
+ * expense, partner payable, cash) and a trial balance. Payable is as of the result's asOf.
+ */
+export const commissionBalances = (): Projection<BalancesState, CommissionBalancesResult> => ({
+  name: 'commissionBalances',
+  initialState: () => ({ accounts: new Map(), lines: new Map(), postings: new Map() }),
+  apply,
+  result,
+  save: (state) =>
+    ({
+      accounts: sortedEntries(state.accounts).map(([k, a]) => [
+        k,
+        ACCOUNT_FIELDS.map((f) => a[f].toString()),
+      ]),
+      lines: sortedEntries(state.lines).map(([id, l]) => [
+        id,
+        l.partnerId,
+        l.currency,
+        l.remaining.toString(),
+        l.payableAt,
+        l.held,
+      ]),
+      postings: sortedEntries(state.postings).map(([c, p]) => [
+        c,
+        POSTING_FIELDS.map((f) => p[f].toString()),
+      ]),
+    }) as JsonValue,
+  load: (json) => {
+    const s = json as unknown as {
+      accounts: Array<[string, string[]]>;
+      lines: Array<[string, string, string, string, string, boolean]>;
+      postings: Array<[string, string[]]>;
+    };
+    return {
+      accounts: new Map(
+        s.accounts.map(([k, values]) => [
+          k,
+          Object.fromEntries(ACCOUNT_FIELDS.map((f, i) => [f, BigInt(values[i]!)])) as unknown as Account,
+        ]),
+      ),
+      lines: new Map(
+        s.lines.map(([id, partnerId, currency, remaining, payableAt, held]) => [
+          id,
+          { partnerId, currency, remaining: BigInt(remaining), payableAt, held },
+        ]),
+      ),
+      postings: new Map(
+        s.postings.map(([c, values]) => [
+          c,
+          Object.fromEntries(POSTING_FIELDS.map((f, i) => [f, BigInt(values[i]!)])) as unknown as Postings,
+        ]),
+      ),
+    };
+  },
+});

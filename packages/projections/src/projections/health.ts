@@ -1,0 +1,500 @@
+import type { LedgerEvent, LedgerEventOf, PartnerType } from '@partner-ledger/events';
+import { PARTNER_TYPES } from '@partner-ledger/events';
+import { convertMinor, formatMinor, parseRate, perUnit, ratio, toMinor } from '../money';
+import { daysBefore, daysBetween, periodOf } from '../period';
+import type { Granularity } from '../period';
+import type { JsonValue } from '../runtime/json';
+import { sortKeys, sortedEntries } from '../runtime/json';
+import type { Projection, ResultContext } from '../runtime/projection';
+import type { ReferenceData } from '../runtime/reference';
+import { reportingRateOf } from '../runtime/reference';
+
+interface PartnerHealth {
+  readonly partnerType: string;
+  readonly joinedAt: string | null;
+  lastActivityAt: string | null;
+  clicks: number;
+  fraudClicks: number;
+  conversions: number;
+  firstConversionAt: string | null;
+  /** currency -> commission accrued minus reversed, minor units. */
+  readonly commission: Map<string, bigint>;
+}
+
+interface RevenueFigures {
+  total: bigint;
+  sourced: bigint;
+  influenced: bigint;
+  renewal: bigint;
+}
+
+export interface HealthState {
+  readonly partners: Map<string, PartnerHealth>;
+  /** `${period}\u0001${partnerType}` -> partners joined. */
+  readonly newPartners: Map<string, number>;
+  /** `${period}\u0001${currency}`; currency "" is the reporting currency. */
+  readonly revenue: Map<string, RevenueFigures>;
+  readonly technologyAccounts: Set<string>;
+}
+
+export interface HealthRevenue {
+  readonly total: string;
+  readonly sourced: string;
+  readonly influenced: string;
+  /** Renewals of customers a partner brought in (renewals with a partner credit). */
+  readonly renewal: string;
+  readonly sourcedShare: string | null;
+  readonly influencedShare: string | null;
+}
+
+export interface HealthRevenueBlock {
+  readonly byCurrency: Readonly<Record<string, HealthRevenue>>;
+  readonly reporting: HealthRevenue | null;
+}
+
+export interface PartnerHealthResult {
+  readonly partnerType: string;
+  readonly joinedAt: string | null;
+  readonly lastActivityAt: string | null;
+  /** A touch (click, influence touch, deal registration) or a conversion in the window up to asOf. */
+  readonly active: boolean;
+  /** Clicks not flagged as fraud. */
+  readonly clicks: number;
+  readonly fraudClicks: number;
+  /** Conversions that credited the partner with revenue. */
+  readonly conversions: number;
+  /** conversions / clicks (4 decimals); null without clicks. Coupon and deal conversions can make it exceed 1. */
+  readonly clickToConversionRate: string | null;
+  /** currency -> commission accrued minus reversed. */
+  readonly commission: Readonly<Record<string, string>>;
+  /** currency -> commission per click (EPC), 4 decimals; null without clicks. */
+  readonly epc: Readonly<Record<string, string | null>>;
+  readonly firstConversionAt: string | null;
+  /** Whole days from joining to the first credited conversion. */
+  readonly daysToFirstConversion: number | null;
+}
+
+export interface EcosystemHealthResult {
+  readonly asOf: string | null;
+  readonly activeWindowDays: number;
+  readonly granularity: Granularity;
+  readonly reportingCurrency: string | null;
+  readonly activePartners: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
+  readonly partnerCount: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
+  /** period -> partners that joined in it. */
+  readonly newPartners: Readonly<
+    Record<string, { readonly total: number; readonly byType: Readonly<Record<string, number>> }>
+  >;
+  readonly revenue: {
+    readonly periods: Readonly<Record<string, HealthRevenueBlock>>;
+    readonly total: HealthRevenueBlock;
+  };
+  /** Distinct accounts touched by technology partners (influence touches, or conversions they touched). */
+  readonly accountsInfluencedByTechnologyPartners: number;
+  readonly timeToFirstConversion: {
+    readonly partnersConverted: number;
+    readonly medianDays: number | null;
+    readonly averageDays: string | null;
+  };
+  readonly partners: Readonly<Record<string, PartnerHealthResult>>;
+}
+
+export interface EcosystemHealthOptions {
+  /** Default `month`, for new partners and revenue. */
+  readonly granularity?: Granularity;
+  /** A partner is active with a touch or conversion in this many days up to asOf. Default 90. */
+  readonly activeWindowDays?: number;
+}
+
+const SEP = '\u0001';
+
+const partnerOf = (state: HealthState, partnerId: string, reference: ReferenceData): PartnerHealth => {
+  let partner = state.partners.get(partnerId);
+  if (partner === undefined) {
+    const known = reference.partner(partnerId);
+    partner = {
+      partnerType: known?.partnerType ?? 'unknown',
+      joinedAt: known?.joinedAt ?? null,
+      lastActivityAt: null,
+      clicks: 0,
+      fraudClicks: 0,
+      conversions: 0,
+      firstConversionAt: null,
+      commission: new Map(),
+    };
+    state.partners.set(partnerId, partner);
+  }
+  return partner;
+};
+
+const touch = (partner: PartnerHealth, at: string): void => {
+  if (partner.lastActivityAt === null || at > partner.lastActivityAt) partner.lastActivityAt = at;
+};
+
+const revenueAt = (state: HealthState, key: string): RevenueFigures => {
+  let figures = state.revenue.get(key);
+  if (figures === undefined) {
+    figures = { total: 0n, sourced: 0n, influenced: 0n, renewal: 0n };
+    state.revenue.set(key, figures);
+  }
+  return figures;
+};
+
+const addRevenue = (
+  state: HealthState,
+  occurredAt: string,
+  granularity: Granularity,
+  currency: string,
+  rate: string | null,
+  reportingCurrency: string | null,
+  amount: bigint,
+  flags: { sourced: boolean; influenced: boolean; renewal: boolean },
+): void => {
+  const period = periodOf(occurredAt, granularity);
+  const add = (key: string, value: bigint): void => {
+    const f = revenueAt(state, key);
+    f.total += value;
+    if (flags.sourced) f.sourced += value;
+    if (flags.influenced) f.influenced += value;
+    if (flags.renewal) f.renewal += value;
+  };
+  add(period + SEP + currency, amount);
+  if (rate !== null && reportingCurrency !== null)
+    add(period + SEP, convertMinor(amount, currency, reportingCurrency, parseRate(rate)));
+};
+
+const onConversion = (
+  state: HealthState,
+  event: LedgerEventOf<'ConversionAttributed'>,
+  reference: ReferenceData,
+  granularity: Granularity,
+): void => {
+  const d = event.data;
+  const at = event.occurredAt;
+  const credited = new Set(d.credits.map((c) => c.partnerId));
+  let technology = false;
+  for (const partnerId of credited) {
+    const partner = partnerOf(state, partnerId, reference);
+    partner.conversions += 1;
+    if (partner.firstConversionAt === null || at < partner.firstConversionAt) partner.firstConversionAt = at;
+    touch(partner, at);
+    technology ||= partner.partnerType === 'technology';
+  }
+  for (const influencer of d.influencers) {
+    const partner = partnerOf(state, influencer.partnerId, reference);
+    touch(partner, at);
+    technology ||= partner.partnerType === 'technology';
+  }
+  if (technology) state.technologyAccounts.add(d.accountId ?? d.customerId);
+  for (const line of d.commissions) {
+    const commission = partnerOf(state, line.partnerId, reference).commission;
+    commission.set(
+      line.currency,
+      (commission.get(line.currency) ?? 0n) + toMinor(line.amount, line.currency),
+    );
+  }
+  const attributed = d.credits.length > 0;
+  addRevenue(
+    state,
+    at,
+    granularity,
+    d.currency,
+    reportingRateOf(d.currency, d.fx, reference.reportingCurrency),
+    reference.reportingCurrency,
+    toMinor(d.amount, d.currency),
+    {
+      sourced: d.credits.some((c) => c.role === 'sourced'),
+      influenced: attributed || d.influencers.length > 0,
+      renewal: attributed && d.kind === 'renewal',
+    },
+  );
+};
+
+const onReversal = (
+  state: HealthState,
+  event: LedgerEventOf<'ConversionReversed'>,
+  reference: ReferenceData,
+  granularity: Granularity,
+): void => {
+  const d = event.data;
+  for (const line of d.lines) {
+    const commission = partnerOf(state, line.partnerId, reference).commission;
+    commission.set(
+      line.currency,
+      (commission.get(line.currency) ?? 0n) - toMinor(line.amount, line.currency),
+    );
+  }
+  const conversion = reference.conversion(d.conversionId);
+  addRevenue(
+    state,
+    event.occurredAt,
+    granularity,
+    d.currency,
+    conversion?.reportingRate ?? null,
+    reference.reportingCurrency,
+    -toMinor(d.amount, d.currency),
+    {
+      sourced: (conversion?.sourcedBy ?? null) !== null,
+      influenced: (conversion?.partners.length ?? d.credits.length) > 0,
+      renewal: (conversion?.renewal ?? false) && (conversion?.attributed ?? false),
+    },
+  );
+};
+
+const apply =
+  (granularity: Granularity) =>
+  (state: HealthState, event: LedgerEvent, reference: ReferenceData): HealthState => {
+    switch (event.type) {
+      case 'ClickTracked': {
+        const partner = partnerOf(state, event.data.partnerId, reference);
+        if (event.data.fraudReason !== null) partner.fraudClicks += 1;
+        else {
+          partner.clicks += 1;
+          touch(partner, event.occurredAt);
+        }
+        return state;
+      }
+      case 'PartnerJoined': {
+        const d = event.data;
+        if (state.partners.get(d.partnerId)?.joinedAt) return state;
+        const existing = state.partners.get(d.partnerId);
+        state.partners.set(d.partnerId, {
+          ...(existing ?? {
+            lastActivityAt: null,
+            clicks: 0,
+            fraudClicks: 0,
+            conversions: 0,
+            firstConversionAt: null,
+            commission: new Map(),
+          }),
+          partnerType: d.partnerType,
+          joinedAt: event.occurredAt,
+        });
+        const key = periodOf(event.occurredAt, granularity) + SEP + d.partnerType;
+        state.newPartners.set(key, (state.newPartners.get(key) ?? 0) + 1);
+        return state;
+      }
+      case 'InfluenceTouchRecorded': {
+        const partner = partnerOf(state, event.data.partnerId, reference);
+        touch(partner, event.occurredAt);
+        if (partner.partnerType === 'technology') state.technologyAccounts.add(event.data.accountId);
+        return state;
+      }
+      case 'DealRegistered':
+        touch(partnerOf(state, event.data.partnerId, reference), event.occurredAt);
+        return state;
+      case 'ConversionAttributed':
+        onConversion(state, event, reference, granularity);
+        return state;
+      case 'ConversionReversed':
+        onReversal(state, event, reference, granularity);
+        return state;
+      default:
+        return state;
+    }
+  };
+
+const byTypeZero = (): Record<string, number> => Object.fromEntries(PARTNER_TYPES.map((t) => [t, 0]));
+
+const result =
+  (granularity: Granularity, activeWindowDays: number) =>
+  (state: HealthState, context: ResultContext): EcosystemHealthResult => {
+    const asOf = context.asOf;
+    const reportingCurrency = context.reference.reportingCurrency;
+    const since = asOf === null ? null : daysBefore(asOf, activeWindowDays);
+    const active = { total: 0, byType: byTypeZero() };
+    const count = { total: 0, byType: byTypeZero() };
+    const partners: Record<string, PartnerHealthResult> = {};
+    const daysToFirst: number[] = [];
+    for (const [partnerId, p] of sortedEntries(state.partners)) {
+      const isActive =
+        since !== null &&
+        asOf !== null &&
+        p.lastActivityAt !== null &&
+        p.lastActivityAt > since &&
+        p.lastActivityAt <= asOf;
+      count.total += 1;
+      count.byType[p.partnerType] = (count.byType[p.partnerType] ?? 0) + 1;
+      if (isActive) {
+        active.total += 1;
+        active.byType[p.partnerType] = (active.byType[p.partnerType] ?? 0) + 1;
+      }
+      const days =
+        p.joinedAt !== null && p.firstConversionAt !== null
+          ? Math.max(0, daysBetween(p.joinedAt, p.firstConversionAt))
+          : null;
+      if (days !== null) daysToFirst.push(days);
+      const commission = sortedEntries(p.commission);
+      partners[partnerId] = {
+        partnerType: p.partnerType,
+        joinedAt: p.joinedAt,
+        lastActivityAt: p.lastActivityAt,
+        active: isActive,
+        clicks: p.clicks,
+        fraudClicks: p.fraudClicks,
+        conversions: p.conversions,
+        clickToConversionRate: p.clicks === 0 ? null : ratio(BigInt(p.conversions), BigInt(p.clicks)),
+        commission: Object.fromEntries(commission.map(([c, v]) => [c, formatMinor(v, c)])),
+        epc: Object.fromEntries(commission.map(([c, v]) => [c, perUnit(v, p.clicks, c)])),
+        firstConversionAt: p.firstConversionAt,
+        daysToFirstConversion: days,
+      };
+    }
+    const newPartners: Record<string, { total: number; byType: Record<string, number> }> = {};
+    for (const [key, n] of sortedEntries(state.newPartners)) {
+      const [period, type] = key.split(SEP) as [string, PartnerType];
+      const entry = (newPartners[period] ??= { total: 0, byType: byTypeZero() });
+      entry.total += n;
+      entry.byType[type] = (entry.byType[type] ?? 0) + n;
+    }
+    const format = (f: RevenueFigures, currency: string): HealthRevenue => ({
+      total: formatMinor(f.total, currency),
+      sourced: formatMinor(f.sourced, currency),
+      influenced: formatMinor(f.influenced, currency),
+      renewal: formatMinor(f.renewal, currency),
+      sourcedShare: ratio(f.sourced, f.total),
+      influencedShare: ratio(f.influenced, f.total),
+    });
+    const periods = new Map<string, Map<string, RevenueFigures>>();
+    const totals = new Map<string, RevenueFigures>();
+    for (const [key, f] of state.revenue) {
+      const [period, currency] = key.split(SEP) as [string, string];
+      let currencies = periods.get(period);
+      if (currencies === undefined) periods.set(period, (currencies = new Map()));
+      currencies.set(currency, f);
+      let total = totals.get(currency);
+      if (total === undefined)
+        totals.set(currency, (total = { total: 0n, sourced: 0n, influenced: 0n, renewal: 0n }));
+      total.total += f.total;
+      total.sourced += f.sourced;
+      total.influenced += f.influenced;
+      total.renewal += f.renewal;
+    }
+    const block = (currencies: Map<string, RevenueFigures>): HealthRevenueBlock => {
+      const byCurrency: Record<string, HealthRevenue> = {};
+      let reporting: HealthRevenue | null = null;
+      for (const [currency, f] of sortedEntries(currencies)) {
+        if (currency === '') {
+          if (reportingCurrency !== null) reporting = format(f, reportingCurrency);
+        } else byCurrency[currency] = format(f, currency);
+      }
+      return { byCurrency, reporting };
+    };
+    const sortedDays = [...daysToFirst].sort((a, b) => a - b);
+    const median =
+      sortedDays.length === 0
+        ? null
+        : sortedDays.length % 2 === 1
+          ? sortedDays[(sortedDays.length - 1) / 2]!
+          : (sortedDays[sortedDays.length / 2 - 1]! + sortedDays[sortedDays.length / 2]!) / 2;
+    return sortKeys({
+      asOf,
+      activeWindowDays,
+      granularity,
+      reportingCurrency,
+      activePartners: active,
+      partnerCount: count,
+      newPartners,
+      revenue: {
+        periods: Object.fromEntries(sortedEntries(periods).map(([period, c]) => [period, block(c)])),
+        total: block(totals),
+      },
+      accountsInfluencedByTechnologyPartners: state.technologyAccounts.size,
+      timeToFirstConversion: {
+        partnersConverted: sortedDays.length,
+        medianDays: median,
+        averageDays: ratio(BigInt(sortedDays.reduce((a, b) => a + b, 0)), BigInt(sortedDays.length), 2),
+      },
+      partners,
+    });
+  };
+
+type SavedPartner = [
+  string,
+  string,
+  string | null,
+  string | null,
+  number,
+  number,
+  number,
+  string | null,
+  Array<[string, string]>,
+];
+
+/**
+ * Ecosystem health: active and new partners by type, partner-sourced and -influenced revenue, renewal
+ * revenue of partner-brought customers, accounts influenced by technology partners, and per partner the
+ * clicks, conversions, EPC, click-to-conversion rate and time from joining to first conversion.
+ */
+export const ecosystemHealth = (
+  options: EcosystemHealthOptions = {},
+): Projection<HealthState, EcosystemHealthResult> => {
+  const granularity = options.granularity ?? 'month';
+  const activeWindowDays = options.activeWindowDays ?? 90;
+  return {
+    name: 'ecosystemHealth',
+    initialState: () => ({
+      partners: new Map(),
+      newPartners: new Map(),
+      revenue: new Map(),
+      technologyAccounts: new Set(),
+    }),
+    apply: apply(granularity),
+    result: result(granularity, activeWindowDays),
+    save: (state) =>
+      ({
+        partners: sortedEntries(state.partners).map(([id, p]): SavedPartner => [
+          id,
+          p.partnerType,
+          p.joinedAt,
+          p.lastActivityAt,
+          p.clicks,
+          p.fraudClicks,
+          p.conversions,
+          p.firstConversionAt,
+          sortedEntries(p.commission).map(([c, v]) => [c, v.toString()]),
+        ]),
+        newPartners: sortedEntries(state.newPartners),
+        revenue: sortedEntries(state.revenue).map(([k, f]) => [
+          k,
+          [f.total.toString(), f.sourced.toString(), f.influenced.toString(), f.renewal.toString()],
+        ]),
+        technologyAccounts: [...state.technologyAccounts].sort(),
+      }) as unknown as JsonValue,
+    load: (json) => {
+      const s = json as unknown as {
+        partners: SavedPartner[];
+        newPartners: Array<[string, number]>;
+        revenue: Array<[string, [string, string, string, string]]>;
+        technologyAccounts: string[];
+      };
+      return {
+        partners: new Map(
+          s.partners.map(
+            ([id, partnerType, joinedAt, lastActivityAt, clicks, fraudClicks, conversions, first, c]) => [
+              id,
+              {
+                partnerType,
+                joinedAt,
+                lastActivityAt,
+                clicks,
+                fraudClicks,
+                conversions,
+                firstConversionAt: first,
+                commission: new Map(c.map(([k, v]) => [k, BigInt(v)])),
+              },
+            ],
+          ),
+        ),
+        newPartners: new Map(s.newPartners),
+        revenue: new Map(
+          s.revenue.map(([k, f]) => [
+            k,
+            { total: BigInt(f[0]), sourced: BigInt(f[1]), influenced: BigInt(f[2]), renewal: BigInt(f[3]) },
+          ]),
+        ),
+        technologyAccounts: new Set(s.technologyAccounts),
+      };
+    },
+  };
+};

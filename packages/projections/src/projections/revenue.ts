@@ -1,0 +1,408 @@
+import type { LedgerEvent, LedgerEventOf } from '@partner-ledger/events';
+import { convertMinor, formatMinor, parseRate, ratio, splitByWeights, toMinor } from '../money';
+import { periodOf } from '../period';
+import type { Granularity } from '../period';
+import type { JsonValue } from '../runtime/json';
+import { sortKeys, sortedEntries } from '../runtime/json';
+import type { Projection, ResultContext } from '../runtime/projection';
+import type { ReferenceData } from '../runtime/reference';
+import { reportingRateOf } from '../runtime/reference';
+
+/** Revenue figures of one scope (a partner, a partner type, the program) in one period and currency. */
+interface Figures {
+  /** Revenue of every conversion (program scope only): attributed or not. */
+  total: bigint;
+  attributed: bigint;
+  sourced: bigint;
+  influenced: bigint;
+  /** Conversions counted in the scope (reversals do not uncount them). */
+  conversions: number;
+}
+
+export interface RevenueState {
+  readonly granularity: Granularity;
+  /** `${scope}\u0001${period}\u0001${currency}`; scope = "G" (program), "T<type>" or "P<partnerId>". */
+  readonly native: Map<string, Figures>;
+  /** `${scope}\u0001${period}`, in the reporting currency. */
+  readonly reporting: Map<string, Figures>;
+  /** `${period}\u0001${currency}`: revenue with no recorded rate into the reporting currency. */
+  readonly unconverted: Map<string, bigint>;
+}
+
+/** A revenue figure set as reported: decimal strings of one currency. */
+export interface RevenueFigures {
+  readonly attributed: string;
+  readonly sourced: string;
+  readonly influenced: string;
+  readonly conversions: number;
+  /** sourced / the program's total revenue of the same period and currency (4 decimals); null if none. */
+  readonly sourcedShare: string | null;
+}
+
+export interface ProgramRevenueFigures extends RevenueFigures {
+  /** All revenue, attributed to a partner or not. */
+  readonly total: string;
+}
+
+export interface RevenueBlock<F> {
+  /** Per conversion currency. */
+  readonly byCurrency: Readonly<Record<string, F>>;
+  /** In the reporting currency, through the rates recorded on the conversions; null if there is none. */
+  readonly reporting: F | null;
+}
+
+export interface ProgramRevenueBlock extends RevenueBlock<ProgramRevenueFigures> {
+  /** Revenue left out of `reporting` because its conversion recorded no rate into the reporting currency. */
+  readonly unconverted: Readonly<Record<string, string>>;
+}
+
+export interface RevenueSeries<B> {
+  readonly periods: Readonly<Record<string, B>>;
+  /** All periods together. */
+  readonly total: B;
+}
+
+export interface PartnerRevenueResult {
+  readonly granularity: Granularity;
+  readonly reportingCurrency: string | null;
+  readonly asOf: string | null;
+  readonly program: RevenueSeries<ProgramRevenueBlock>;
+  readonly partnerTypes: Readonly<Record<string, RevenueSeries<RevenueBlock<RevenueFigures>>>>;
+  readonly partners: Readonly<
+    Record<string, RevenueSeries<RevenueBlock<RevenueFigures>> & { readonly partnerType: string }>
+  >;
+}
+
+export interface PartnerRevenueOptions {
+  /** How revenue is grouped in time (by occurredAt, UTC). Default `month`. */
+  readonly granularity?: Granularity;
+}
+
+const PROGRAM = 'G';
+const SEP = '\u0001';
+const UNKNOWN_TYPE = 'unknown';
+
+const emptyFigures = (): Figures => ({
+  total: 0n,
+  attributed: 0n,
+  sourced: 0n,
+  influenced: 0n,
+  conversions: 0,
+});
+
+const figuresAt = (map: Map<string, Figures>, key: string): Figures => {
+  let figures = map.get(key);
+  if (figures === undefined) {
+    figures = emptyFigures();
+    map.set(key, figures);
+  }
+  return figures;
+};
+
+/** One conversion or reversal, reduced to what revenue needs. sign = 1 for a conversion, -1 for a reversal. */
+interface Movement {
+  readonly amount: bigint;
+  readonly credits: ReadonlyArray<readonly [string, bigint]>;
+  readonly attributed: boolean;
+  readonly sourcedBy: string | null;
+  readonly partners: readonly string[];
+  readonly counts: 0 | 1;
+}
+
+const record = (
+  map: Map<string, Figures>,
+  suffix: string,
+  movement: Movement,
+  reference: ReferenceData,
+): void => {
+  const { amount, counts } = movement;
+  const program = figuresAt(map, PROGRAM + SEP + suffix);
+  program.total += amount;
+  program.conversions += counts;
+  if (movement.attributed) program.attributed += amount;
+  if (movement.sourcedBy !== null) program.sourced += amount;
+  if (movement.partners.length > 0) program.influenced += amount;
+  const typeOf = (partnerId: string): string => reference.partner(partnerId)?.partnerType ?? UNKNOWN_TYPE;
+  const counted = new Set<string>();
+  for (const [partnerId, credit] of movement.credits) {
+    const type = typeOf(partnerId);
+    const partner = figuresAt(map, 'P' + partnerId + SEP + suffix);
+    const partnerType = figuresAt(map, 'T' + type + SEP + suffix);
+    partner.attributed += credit;
+    partnerType.attributed += credit;
+    // A conversion counts once for each partner it credits, and once for each type among them.
+    if (counts > 0 && !counted.has('P' + partnerId)) {
+      counted.add('P' + partnerId);
+      partner.conversions += 1;
+      if (!counted.has('T' + type)) {
+        counted.add('T' + type);
+        partnerType.conversions += 1;
+      }
+    }
+  }
+  if (movement.sourcedBy !== null) {
+    figuresAt(map, 'P' + movement.sourcedBy + SEP + suffix).sourced += amount;
+    figuresAt(map, 'T' + typeOf(movement.sourcedBy) + SEP + suffix).sourced += amount;
+  }
+  const influencedTypes = new Set<string>();
+  for (const partnerId of movement.partners) {
+    figuresAt(map, 'P' + partnerId + SEP + suffix).influenced += amount;
+    influencedTypes.add(typeOf(partnerId));
+  }
+  for (const type of influencedTypes) figuresAt(map, 'T' + type + SEP + suffix).influenced += amount;
+};
+
+const applyMovement = (
+  state: RevenueState,
+  occurredAt: string,
+  currency: string,
+  rate: string | null,
+  movement: Movement,
+  reference: ReferenceData,
+): void => {
+  const period = periodOf(occurredAt, state.granularity);
+  record(state.native, period + SEP + currency, movement, reference);
+  const reportingCurrency = reference.reportingCurrency;
+  if (rate === null || reportingCurrency === null) {
+    const key = period + SEP + currency;
+    state.unconverted.set(key, (state.unconverted.get(key) ?? 0n) + movement.amount);
+    return;
+  }
+  const parsed = parseRate(rate);
+  const converted = convertMinor(movement.amount, currency, reportingCurrency, parsed);
+  const credits = splitByWeights(
+    converted,
+    movement.credits.map(([, credit]) => (credit < 0n ? -credit : credit)),
+  );
+  record(
+    state.reporting,
+    period,
+    { ...movement, amount: converted, credits: movement.credits.map(([id], i) => [id, credits[i]!]) },
+    reference,
+  );
+};
+
+const onConversion = (
+  state: RevenueState,
+  event: LedgerEventOf<'ConversionAttributed'>,
+  reference: ReferenceData,
+): void => {
+  const d = event.data;
+  const partners = new Set<string>();
+  for (const c of d.credits) partners.add(c.partnerId);
+  for (const i of d.influencers) partners.add(i.partnerId);
+  applyMovement(
+    state,
+    event.occurredAt,
+    d.currency,
+    reportingRateOf(d.currency, d.fx, reference.reportingCurrency),
+    {
+      amount: toMinor(d.amount, d.currency),
+      credits: d.credits.map((c) => [c.partnerId, toMinor(c.revenueCredit, d.currency)] as const),
+      attributed: d.credits.length > 0,
+      sourcedBy: d.credits.find((c) => c.role === 'sourced')?.partnerId ?? null,
+      partners: [...partners].sort(),
+      counts: 1,
+    },
+    reference,
+  );
+};
+
+const onReversal = (
+  state: RevenueState,
+  event: LedgerEventOf<'ConversionReversed'>,
+  reference: ReferenceData,
+): void => {
+  const d = event.data;
+  const conversion = reference.conversion(d.conversionId);
+  const credits = d.credits.map((c) => [c.partnerId, -toMinor(c.revenueCredit, d.currency)] as const);
+  applyMovement(
+    state,
+    event.occurredAt,
+    d.currency,
+    conversion?.reportingRate ?? null,
+    {
+      amount: -toMinor(d.amount, d.currency),
+      credits,
+      attributed: conversion?.attributed ?? credits.length > 0,
+      sourcedBy: conversion?.sourcedBy ?? null,
+      partners: conversion?.partners ?? credits.map(([id]) => id),
+      counts: 0,
+    },
+    reference,
+  );
+};
+
+const apply = (state: RevenueState, event: LedgerEvent, reference: ReferenceData): RevenueState => {
+  if (event.type === 'ConversionAttributed') onConversion(state, event, reference);
+  else if (event.type === 'ConversionReversed') onReversal(state, event, reference);
+  return state;
+};
+
+const formatFigures = (f: Figures, currency: string, programTotal: bigint): RevenueFigures => ({
+  attributed: formatMinor(f.attributed, currency),
+  sourced: formatMinor(f.sourced, currency),
+  influenced: formatMinor(f.influenced, currency),
+  conversions: f.conversions,
+  sourcedShare: ratio(f.sourced, programTotal),
+});
+
+const add = (into: Figures, f: Figures): void => {
+  into.total += f.total;
+  into.attributed += f.attributed;
+  into.sourced += f.sourced;
+  into.influenced += f.influenced;
+  into.conversions += f.conversions;
+};
+
+/** Groups figures by scope, then period, then currency ("" = the reporting currency). */
+type Grouped = Map<string, Map<string, Map<string, Figures>>>;
+
+const result = (state: RevenueState, context: ResultContext): PartnerRevenueResult => {
+  const reportingCurrency = context.reference.reportingCurrency;
+  const grouped: Grouped = new Map();
+  const put = (scope: string, period: string, currency: string, f: Figures): void => {
+    let periods = grouped.get(scope);
+    if (periods === undefined) grouped.set(scope, (periods = new Map()));
+    let currencies = periods.get(period);
+    if (currencies === undefined) periods.set(period, (currencies = new Map()));
+    currencies.set(currency, f);
+  };
+  for (const [key, f] of state.native) {
+    const [scope, period, currency] = key.split(SEP) as [string, string, string];
+    put(scope, period, currency, f);
+  }
+  for (const [key, f] of state.reporting) {
+    const [scope, period] = key.split(SEP) as [string, string];
+    put(scope, period, '', f);
+  }
+  const programTotals = grouped.get(PROGRAM) ?? new Map<string, Map<string, Figures>>();
+  const programTotalOf = (period: string | null, currency: string): bigint => {
+    if (period !== null) return programTotals.get(period)?.get(currency)?.total ?? 0n;
+    let sum = 0n;
+    for (const currencies of programTotals.values()) sum += currencies.get(currency)?.total ?? 0n;
+    return sum;
+  };
+  const unconvertedOf = (period: string | null): Record<string, string> => {
+    const sums = new Map<string, bigint>();
+    for (const [key, amount] of state.unconverted) {
+      const [p, currency] = key.split(SEP) as [string, string];
+      if (period === null || p === period) sums.set(currency, (sums.get(currency) ?? 0n) + amount);
+    }
+    return Object.fromEntries(sortedEntries(sums).map(([c, a]) => [c, formatMinor(a, c)]));
+  };
+  const block = (period: string | null, currencies: Map<string, Figures>, program: boolean) => {
+    const byCurrency: Record<string, RevenueFigures | ProgramRevenueFigures> = {};
+    let reporting: RevenueFigures | ProgramRevenueFigures | null = null;
+    for (const [currency, f] of sortedEntries(currencies)) {
+      const shown = currency === '' ? reportingCurrency : currency;
+      if (shown === null) continue;
+      const figures = formatFigures(f, shown, programTotalOf(period, currency));
+      const withTotal = program ? { ...figures, total: formatMinor(f.total, shown) } : figures;
+      if (currency === '') reporting = withTotal;
+      else byCurrency[currency] = withTotal;
+    }
+    return program
+      ? { byCurrency, reporting, unconverted: unconvertedOf(period) }
+      : { byCurrency, reporting };
+  };
+  const series = (scope: string, program: boolean) => {
+    const periods = grouped.get(scope) ?? new Map<string, Map<string, Figures>>();
+    const totals = new Map<string, Figures>();
+    const out: Record<string, unknown> = {};
+    for (const [period, currencies] of sortedEntries(periods)) {
+      out[period] = block(period, currencies, program);
+      for (const [currency, f] of currencies) {
+        let total = totals.get(currency);
+        if (total === undefined) totals.set(currency, (total = emptyFigures()));
+        add(total, f);
+      }
+    }
+    return { periods: out, total: block(null, totals, program) };
+  };
+  const partnerTypes: Record<string, unknown> = {};
+  const partners: Record<string, unknown> = {};
+  for (const scope of [...grouped.keys()].sort()) {
+    if (scope.startsWith('T')) partnerTypes[scope.slice(1)] = series(scope, false);
+    else if (scope.startsWith('P')) {
+      const partnerId = scope.slice(1);
+      partners[partnerId] = {
+        partnerType: context.reference.partner(partnerId)?.partnerType ?? UNKNOWN_TYPE,
+        ...series(scope, false),
+      };
+    }
+  }
+  return sortKeys({
+    granularity: state.granularity,
+    reportingCurrency,
+    asOf: context.asOf,
+    program: series(PROGRAM, true),
+    partnerTypes,
+    partners,
+  }) as PartnerRevenueResult;
+};
+
+type SavedFigures = [string, string, string, string, number];
+const saveFigures = (map: Map<string, Figures>): Array<[string, SavedFigures]> =>
+  sortedEntries(map).map(([key, f]) => [
+    key,
+    [
+      f.total.toString(),
+      f.attributed.toString(),
+      f.sourced.toString(),
+      f.influenced.toString(),
+      f.conversions,
+    ],
+  ]);
+const loadFigures = (saved: Array<[string, SavedFigures]>): Map<string, Figures> =>
+  new Map(
+    saved.map(([key, f]) => [
+      key,
+      {
+        total: BigInt(f[0]),
+        attributed: BigInt(f[1]),
+        sourced: BigInt(f[2]),
+        influenced: BigInt(f[3]),
+        conversions: f[4],
+      },
+    ]),
+  );
+
+/**
+ * Partner revenue: attributed, sourced and influenced revenue per partner, per partner type and for the
+ * program, by period, per currency and in the reporting currency. See docs/projections.md for each figure.
+ */
+export const partnerRevenue = (
+  options: PartnerRevenueOptions = {},
+): Projection<RevenueState, PartnerRevenueResult> => {
+  const granularity = options.granularity ?? 'month';
+  return {
+    name: 'partnerRevenue',
+    initialState: () => ({ granularity, native: new Map(), reporting: new Map(), unconverted: new Map() }),
+    apply,
+    result,
+    save: (state) =>
+      ({
+        granularity: state.granularity,
+        native: saveFigures(state.native),
+        reporting: saveFigures(state.reporting),
+        unconverted: sortedEntries(state.unconverted).map(([k, v]) => [k, v.toString()]),
+      }) as unknown as JsonValue,
+    load: (json) => {
+      const s = json as unknown as {
+        granularity: Granularity;
+        native: Array<[string, SavedFigures]>;
+        reporting: Array<[string, SavedFigures]>;
+        unconverted: Array<[string, string]>;
+      };
+      if (s.granularity !== granularity)
+        throw new Error(`The saved revenue state is by ${s.granularity}, not by ${granularity}`);
+      return {
+        granularity,
+        native: loadFigures(s.native),
+        reporting: loadFigures(s.reporting),
+        unconverted: new Map(s.unconverted.map(([k, v]) => [k, BigInt(v)])),
+      };
+    },
+  };
+};

@@ -1,0 +1,248 @@
+import { canonicalJson, decodeStoredEvent } from '@partner-ledger/events';
+import type { RecordedEvent } from '@partner-ledger/events';
+import type { AsKnownAt, EventStore } from '@partner-ledger/store';
+import type { JsonValue } from './json';
+import type { ProjectionSet, ResultsOf } from './projection';
+import { createReference } from './reference';
+import type { ReferenceData } from './reference';
+
+export const CHECKPOINT_FORMAT = 'partner-ledger/projection-checkpoint@1';
+
+/**
+ * A projection set's state at a position of the log: everything needed to resume exactly there. Position and
+ * states are one document, saved together, so that a restart can neither skip nor repeat an event.
+ */
+export interface Checkpoint {
+  readonly format: typeof CHECKPOINT_FORMAT;
+  /** The global position of the last event read (applied or filtered out); -1 before the first. */
+  readonly position: number;
+  readonly eventsRead: number;
+  readonly eventsApplied: number;
+  /** The latest occurredAt among the events applied. */
+  readonly lastOccurredAt: string | null;
+  /** The replay options that shape the state: a checkpoint resumes only with the same ones. */
+  readonly effectiveAt: string | null;
+  readonly reportingCurrency: string | null;
+  readonly reference: JsonValue;
+  /** Each projection's saved state, by its name in the set. */
+  readonly states: Readonly<Record<string, { readonly projection: string; readonly state: JsonValue }>>;
+}
+
+/** A checkpoint that does not fit the projections or options it is resumed with. */
+export class CheckpointMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointMismatchError';
+  }
+}
+
+/** Options that decide what a state contains. */
+export interface FoldOptions {
+  /** Effective at T: only events with occurredAt <= T are applied. Results are computed as of T. */
+  readonly effectiveAt?: string;
+  /** Money in a reporting currency uses this one; default: the currency of the first ProgramConfigured. */
+  readonly reportingCurrency?: string;
+}
+
+/** An in-progress fold of a projection set: feed it events in global order, read results or a checkpoint. */
+export interface ProjectionSession<P extends ProjectionSet> {
+  /**
+   * Decodes the event once and applies it to every projection, unless it is at or before the position
+   * already reached (a redelivery: ignored, so nothing is counted twice) or after `effectiveAt`.
+   */
+  handle(event: RecordedEvent): void;
+  results(): ResultsOf<P>;
+  checkpoint(): Checkpoint;
+  readonly position: number;
+  readonly eventsRead: number;
+  readonly eventsApplied: number;
+  readonly reference: ReferenceData;
+}
+
+export const createSession = <P extends ProjectionSet>(
+  projections: P,
+  options: FoldOptions = {},
+  from?: Checkpoint,
+): ProjectionSession<P> => {
+  const names = Object.keys(projections).sort();
+  const effectiveAt = options.effectiveAt ?? null;
+  const reportingCurrency = options.reportingCurrency ?? null;
+  if (from !== undefined) checkFits(from, projections, names, effectiveAt, reportingCurrency);
+  const reference = createReference(reportingCurrency, from?.reference);
+  const list = names.map((name) => projections[name]!);
+  const states: unknown[] = names.map((name, i) =>
+    from === undefined ? list[i]!.initialState() : list[i]!.load(from.states[name]!.state),
+  );
+  let position = from?.position ?? -1;
+  let eventsRead = from?.eventsRead ?? 0;
+  let eventsApplied = from?.eventsApplied ?? 0;
+  let lastOccurredAt = from?.lastOccurredAt ?? null;
+
+  const handle = (raw: RecordedEvent): void => {
+    if (raw.position <= position) return;
+    position = raw.position;
+    eventsRead += 1;
+    if (effectiveAt !== null && raw.occurredAt > effectiveAt) return;
+    const event = decodeStoredEvent(raw);
+    for (let i = 0; i < list.length; i += 1) states[i] = list[i]!.apply(states[i], event, reference);
+    reference.apply(event);
+    eventsApplied += 1;
+    if (lastOccurredAt === null || event.occurredAt > lastOccurredAt) lastOccurredAt = event.occurredAt;
+  };
+
+  return {
+    handle,
+    results: () => {
+      const context = { asOf: effectiveAt ?? lastOccurredAt, position, reference };
+      const results: Record<string, unknown> = {};
+      names.forEach((name, i) => {
+        results[name] = list[i]!.result(states[i], context);
+      });
+      return results as ResultsOf<P>;
+    },
+    checkpoint: () => ({
+      format: CHECKPOINT_FORMAT,
+      position,
+      eventsRead,
+      eventsApplied,
+      lastOccurredAt,
+      effectiveAt,
+      reportingCurrency,
+      reference: reference.save(),
+      states: Object.fromEntries(
+        names.map((name, i) => [name, { projection: list[i]!.name, state: list[i]!.save(states[i]) }]),
+      ),
+    }),
+    get position() {
+      return position;
+    },
+    get eventsRead() {
+      return eventsRead;
+    },
+    get eventsApplied() {
+      return eventsApplied;
+    },
+    reference,
+  };
+};
+
+const checkFits = (
+  checkpoint: Checkpoint,
+  projections: ProjectionSet,
+  names: readonly string[],
+  effectiveAt: string | null,
+  reportingCurrency: string | null,
+): void => {
+  if (checkpoint.format !== CHECKPOINT_FORMAT)
+    throw new CheckpointMismatchError(`Not a projection checkpoint (format ${String(checkpoint.format)})`);
+  const saved = Object.keys(checkpoint.states).sort();
+  if (saved.join('\u0000') !== names.join('\u0000'))
+    throw new CheckpointMismatchError(
+      `The checkpoint holds projections [${saved.join(', ')}], not [${names.join(', ')}]`,
+    );
+  for (const name of names) {
+    const expected = projections[name]!.name;
+    const actual = checkpoint.states[name]!.projection;
+    if (expected !== actual)
+      throw new CheckpointMismatchError(
+        `The checkpoint's ${name} is a ${actual} projection, not ${expected}`,
+      );
+  }
+  if (checkpoint.effectiveAt !== effectiveAt)
+    throw new CheckpointMismatchError(
+      `The checkpoint is effective at ${String(checkpoint.effectiveAt)}, not ${String(effectiveAt)}`,
+    );
+  if (checkpoint.reportingCurrency !== reportingCurrency)
+    throw new CheckpointMismatchError(
+      `The checkpoint reports in ${String(checkpoint.reportingCurrency)}, not ${String(reportingCurrency)}`,
+    );
+};
+
+/** The checkpoint as canonical JSON (RFC 8785): the same state always gives the same bytes. */
+export const serializeCheckpoint = (checkpoint: Checkpoint): string => canonicalJson(checkpoint);
+
+export const parseCheckpoint = (text: string): Checkpoint => {
+  const parsed = JSON.parse(text) as Partial<Checkpoint> | null;
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    parsed.format !== CHECKPOINT_FORMAT ||
+    typeof parsed.position !== 'number' ||
+    typeof parsed.states !== 'object'
+  )
+    throw new CheckpointMismatchError('Not a projection checkpoint');
+  return parsed as Checkpoint;
+};
+
+/** How far a replay has got, for a progress bar. */
+export interface ReplayProgress {
+  /** Events read so far (including those filtered out by effectiveAt). */
+  readonly done: number;
+  /** How many events the replay will read in all, as far as known at its start. */
+  readonly total: number;
+  /** The global position of the last event read, and of the last event to read. */
+  readonly position: number;
+  readonly head: number;
+}
+
+export interface ReplayOptions extends FoldOptions {
+  /** As known at K: only events recorded by then (recordedAt <= K) and/or up to a global position. */
+  readonly asKnownAt?: AsKnownAt;
+  /** Resume from a checkpoint (catch up) instead of replaying from the start. */
+  readonly from?: Checkpoint;
+  readonly onProgress?: (progress: ReplayProgress) => void;
+  /** Call onProgress every this many events (and once at the end). Default 10,000. */
+  readonly progressEvery?: number;
+  /** Passed to the store's readAll. */
+  readonly pageSize?: number;
+}
+
+export interface ReplayOutcome<P extends ProjectionSet> {
+  readonly results: ResultsOf<P>;
+  /** The global position of the last event read (-1 when none). */
+  readonly position: number;
+  readonly eventsRead: number;
+  readonly eventsApplied: number;
+  /** A checkpoint at the position reached, to catch up from later. */
+  checkpoint(): Checkpoint;
+}
+
+/**
+ * Replays a store into a set of projections in one pass over `readAll`, decoding each event once. With
+ * `from`, catches up from a checkpoint instead: the result is the same as replaying from the start.
+ */
+export const replay = async <P extends ProjectionSet>(
+  store: EventStore,
+  projections: P,
+  options: ReplayOptions = {},
+): Promise<ReplayOutcome<P>> => {
+  const session = createSession(projections, options, options.from);
+  const storeHead = await store.headPosition();
+  const head =
+    options.asKnownAt?.position === undefined ? storeHead : Math.min(storeHead, options.asKnownAt.position);
+  const startAt = session.position + 1;
+  const total = Math.max(0, head - startAt + 1);
+  const every = options.progressEvery ?? 10_000;
+  const onProgress = options.onProgress;
+  let done = 0;
+  const report = (): void =>
+    onProgress?.({ done, total: Math.max(total, done), position: session.position, head });
+  report();
+  for await (const event of store.readAll({
+    fromPosition: startAt,
+    ...(options.asKnownAt === undefined ? {} : { asKnownAt: options.asKnownAt }),
+    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+  })) {
+    session.handle(event);
+    done += 1;
+    if (onProgress !== undefined && done % every === 0) report();
+  }
+  report();
+  return {
+    results: session.results(),
+    position: session.position,
+    eventsRead: session.eventsRead,
+    eventsApplied: session.eventsApplied,
+    checkpoint: () => session.checkpoint(),
+  };
+};
