@@ -1,0 +1,26 @@
+import { main } from './main';
+
+describe('quickstart', () => {
+  it('records four events, recognises the retry, verifies the chains and prints the digest', async () => {
+    const lines: string[] = [];
+    const digest = await main((line) => lines.push(line));
+    expect(lines).toHaveLength(7);
+    expect(lines.slice(0, 4).map((line) => line.replace(/\(hash [0-9a-f]{12}\.\.\.\)/, '(hash)'))).toEqual([
+      'recorded PartnerJoined in partner-acme-media at position 0 (hash)',
+      'recorded ClickTracked in visitor-visitor-42 at position 1 (hash)',
+      'recorded ConversionAttributed in conversion-order-1001 at position 2 (hash)',
+      'recorded PayoutIssued in balance-acme-media at position 3 (hash)',
+    ]);
+    expect(lines[4]).toBe('retried ConversionAttributed: already stored = true');
+    expect(lines[5]).toBe('verified 4 events: every hash chain is intact');
+    expect(lines[6]).toBe(`digest up to position 3: ${digest}`);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('prints the same digest on every run and every machine: the same events hash the same', async () => {
+    // Pinned: if this changes, every digest an auditor kept would stop matching (a breaking change).
+    const pinned = 'c8023932fbd7b3aa496ac18a02569f0a4d7a6ea22b7fb23e31d1c7df26e10eec';
+    expect(await main(() => undefined)).toBe(pinned);
+    expect(await main(() => undefined)).toBe(pinned);
+  });
+});
