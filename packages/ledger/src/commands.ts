@@ -1,0 +1,368 @@
+import * as t from 'io-ts';
+import * as E from 'fp-ts/Either';
+import {
+  Amount,
+  AttributionSettings,
+  CommissionRule,
+  Currency,
+  ForeignExchange,
+  Id,
+  NonNegativeInteger,
+  PARTNER_STATUSES,
+  PARTNER_TYPES,
+  PERIODS,
+  Ratio,
+  SignedAmount,
+  Text,
+  Timestamp,
+  describeAmountProblem,
+  findForbiddenKey,
+  nullable,
+  oneOf,
+  parseAmount,
+  struct,
+  tagged,
+  toDecodeProblems,
+} from '@partner-ledger/events';
+import type { CurrencyCode, DecodeProblem } from '@partner-ledger/events';
+import type { LedgerRejection } from './rejection';
+
+const Period = oneOf(PERIODS);
+
+// The commands of the ledger, as io-ts codecs: what `createLedger`'s methods accept and what the CLI reads
+// from NDJSON, one command per line, tagged by `command`. Fields reuse the catalogue's primitives, so a
+// command is refused with the same readable, field-naming errors as a malformed event.
+
+/** Fields every command may carry: when it happened (default: now) and who and what caused it. */
+const meta = {
+  /** When it happened in the source system; default: the ledger's clock. Never in the future. */
+  occurredAt: Timestamp,
+  /** Default: the ledger's `actor` option. */
+  actor: Id,
+  /** Default: a fresh id from the ledger's id generator. */
+  correlationId: Id,
+  causationId: Id,
+};
+
+/** A keyed HMAC-SHA-256 (64 lowercase hex digits), as ClickTracked stores it. */
+const Fingerprint = new t.Type<string, string, unknown>(
+  'a keyed HMAC-SHA-256 fingerprint (64 lowercase hex digits)',
+  (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
+  (u, c) =>
+    typeof u === 'string' && /^[0-9a-f]{64}$/.test(u)
+      ? t.success(u)
+      : t.failure(
+          u,
+          c,
+          'expected a keyed HMAC-SHA-256 fingerprint (64 lowercase hex digits), never a raw IP address or user agent',
+        ),
+  (a) => a,
+);
+
+const command = <N extends string, R extends Record<string, t.Mixed>, O extends Record<string, t.Mixed>>(
+  name: N,
+  required: R,
+  optional: O,
+) => struct(`a ${name} command`, { command: t.literal(name), ...required }, { ...meta, ...optional });
+
+export const ConfigureProgram = command(
+  'configureProgram',
+  {
+    programId: Id,
+    name: Text,
+    currency: Currency,
+    attribution: AttributionSettings,
+    minimumPayout: Amount,
+    minClickToConversionSeconds: NonNegativeInteger,
+  },
+  {},
+);
+
+export const JoinPartner = command(
+  'joinPartner',
+  {
+    partnerId: Id,
+    name: Text,
+    partnerType: oneOf(PARTNER_TYPES),
+    planId: Id,
+    payoutCurrency: Currency,
+  },
+  {
+    parentPartnerId: nullable(Id),
+    couponCodes: t.array(Id),
+    ownAccountIds: t.array(Id),
+  },
+);
+
+export const PublishPlan = command(
+  'publishPlan',
+  {
+    planId: Id,
+    version: t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1, 'a plan version (1 or more)'),
+    name: Text,
+    currency: Currency,
+    holdDays: t.refinement(
+      t.number,
+      (n) => Number.isInteger(n) && n >= 0 && n <= 3650,
+      'a hold of 0 to 3650 days',
+    ),
+    effectiveFrom: Timestamp,
+    rules: t.array(CommissionRule),
+  },
+  {
+    /** Default null: renewals earn for as long as the customer pays. */
+    recurringMaxMonths: nullable(NonNegativeInteger),
+    /** Default: no caps. */
+    caps: struct('commission caps', {
+      perConversion: nullable(Amount),
+      perPartnerPerPeriod: nullable(struct('a period cap', { amount: Amount, period: Period })),
+    }),
+    twoTierOverrideRate: nullable(Ratio),
+  },
+);
+
+export const ChangePartnerPlan = command('changePartnerPlan', { partnerId: Id, planId: Id }, {});
+
+export const ChangePartnerTier = command(
+  'changePartnerTier',
+  { partnerId: Id, tier: Text, reason: Text },
+  {},
+);
+
+export const ChangePartnerStatus = command(
+  'changePartnerStatus',
+  { partnerId: Id, status: oneOf(PARTNER_STATUSES), reason: Text },
+  {},
+);
+
+export const TrackClick = command(
+  'trackClick',
+  { clickId: Id, partnerId: Id, visitorId: Id },
+  {
+    campaign: nullable(Text),
+    url: nullable(Text),
+    /** Keyed HMACs (64 hex digits) of the IP address and user agent; the raw values are never accepted. */
+    ipFingerprint: nullable(Fingerprint),
+    userAgentFingerprint: nullable(Fingerprint),
+    /** Set by the caller's fraud screening: the click is kept but never eligible. */
+    fraudReason: nullable(Text),
+  },
+);
+
+export const RecordInfluenceTouch = command(
+  'recordInfluenceTouch',
+  {
+    touchId: Id,
+    partnerId: Id,
+    accountId: Id,
+    kind: oneOf(['integrationInstalled', 'coSelling', 'introduction', 'servicesEngagement'] as const),
+  },
+  { note: nullable(Text) },
+);
+
+export const RegisterDeal = command(
+  'registerDeal',
+  {
+    registrationId: Id,
+    partnerId: Id,
+    accountId: Id,
+    expectedValue: Amount,
+    currency: Currency,
+    expiresAt: Timestamp,
+  },
+  {},
+);
+
+const registrationRef = { registrationId: Id, accountId: Id };
+
+export const ApproveDealRegistration = command('approveDealRegistration', registrationRef, {});
+export const RejectDealRegistration = command(
+  'rejectDealRegistration',
+  { ...registrationRef, reason: Text },
+  {},
+);
+export const ExtendDealRegistration = command(
+  'extendDealRegistration',
+  { ...registrationRef, expiresAt: Timestamp },
+  {},
+);
+export const ExpireDealRegistration = command('expireDealRegistration', registrationRef, {});
+
+export const RecordConversion = command(
+  'recordConversion',
+  {
+    conversionId: Id,
+    customerId: Id,
+    kind: oneOf(['order', 'invoice', 'renewal', 'closedWon'] as const),
+    amount: Amount,
+    currency: Currency,
+  },
+  {
+    accountId: nullable(Id),
+    visitorId: nullable(Id),
+    couponCode: nullable(Id),
+    /** Rates from the conversion currency into each plan currency that differs from it. */
+    fx: t.array(ForeignExchange),
+  },
+);
+
+export const ReverseConversion = command(
+  'reverseConversion',
+  {
+    reversalId: Id,
+    conversionId: Id,
+    kind: oneOf(['refund', 'chargeback', 'fraud'] as const),
+  },
+  {
+    /** The part reversed, in the conversion's currency; omitted: all that is left. */
+    amount: Amount,
+    reason: nullable(Text),
+  },
+);
+
+const lineRef = { conversionId: Id, lineId: Id };
+
+export const HoldCommission = command('holdCommission', { ...lineRef, reason: Text }, {});
+export const ReleaseCommission = command('releaseCommission', lineRef, { note: nullable(Text) });
+export const RejectCommission = command('rejectCommission', { ...lineRef, reason: Text }, {});
+
+export const RecordManualAdjustment = struct(
+  'a recordManualAdjustment command',
+  {
+    command: t.literal('recordManualAdjustment'),
+    adjustmentId: Id,
+    partnerId: Id,
+    amount: SignedAmount,
+    currency: Currency,
+    reason: Text,
+    /** Required here: a manual adjustment always names the person who made it. */
+    actor: Id,
+  },
+  { occurredAt: Timestamp, correlationId: Id, causationId: Id },
+);
+
+export const IssuePayout = command(
+  'issuePayout',
+  {
+    payoutId: Id,
+    partnerId: Id,
+    amount: Amount,
+    currency: Currency,
+    method: oneOf(['bankTransfer', 'paypal', 'wise', 'stripe', 'check', 'other'] as const),
+  },
+  { externalReference: nullable(Text) },
+);
+
+export const RecordPayoutFailure = command(
+  'recordPayoutFailure',
+  { payoutId: Id, partnerId: Id, reason: Text },
+  {},
+);
+
+/** Every command, by name. */
+export const COMMANDS = {
+  configureProgram: ConfigureProgram,
+  joinPartner: JoinPartner,
+  publishPlan: PublishPlan,
+  changePartnerPlan: ChangePartnerPlan,
+  changePartnerTier: ChangePartnerTier,
+  changePartnerStatus: ChangePartnerStatus,
+  trackClick: TrackClick,
+  recordInfluenceTouch: RecordInfluenceTouch,
+  registerDeal: RegisterDeal,
+  approveDealRegistration: ApproveDealRegistration,
+  rejectDealRegistration: RejectDealRegistration,
+  extendDealRegistration: ExtendDealRegistration,
+  expireDealRegistration: ExpireDealRegistration,
+  recordConversion: RecordConversion,
+  reverseConversion: ReverseConversion,
+  holdCommission: HoldCommission,
+  releaseCommission: ReleaseCommission,
+  rejectCommission: RejectCommission,
+  recordManualAdjustment: RecordManualAdjustment,
+  issuePayout: IssuePayout,
+  recordPayoutFailure: RecordPayoutFailure,
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+export type CommandOf<N extends CommandName> = t.TypeOf<(typeof COMMANDS)[N]>;
+/** Any command, discriminated by `command`. */
+export type LedgerCommand = { [N in CommandName]: CommandOf<N> }[CommandName];
+/** What a ledger method takes: the command without its tag. */
+export type CommandInput<N extends CommandName> = Omit<CommandOf<N>, 'command'>;
+
+/** The codec of any command: decodes with the member its `command` field names. */
+export const LedgerCommandCodec = tagged('a ledger command', 'command', COMMANDS);
+
+/** Every amount of a command with the currency whose minor units it must respect. */
+const moneyOf = (
+  c: LedgerCommand,
+): Array<{ path: string; amount: string; currency: CurrencyCode; signed?: boolean }> => {
+  switch (c.command) {
+    case 'configureProgram':
+      return [{ path: 'minimumPayout', amount: c.minimumPayout, currency: c.currency }];
+    case 'publishPlan':
+      return [
+        ...c.rules.flatMap((rule, i) =>
+          rule.kind === 'flat'
+            ? [{ path: `rules[${i}].amount`, amount: rule.amount, currency: c.currency }]
+            : rule.kind === 'tieredRevenueShare' && rule.measure === 'revenue'
+              ? rule.tiers.map((tier, j) => ({
+                  path: `rules[${i}].tiers[${j}].from`,
+                  amount: tier.from,
+                  currency: c.currency,
+                }))
+              : [],
+        ),
+        ...(c.caps?.perConversion
+          ? [{ path: 'caps.perConversion', amount: c.caps.perConversion, currency: c.currency }]
+          : []),
+        ...(c.caps?.perPartnerPerPeriod
+          ? [
+              {
+                path: 'caps.perPartnerPerPeriod.amount',
+                amount: c.caps.perPartnerPerPeriod.amount,
+                currency: c.currency,
+              },
+            ]
+          : []),
+      ];
+    case 'registerDeal':
+      return [{ path: 'expectedValue', amount: c.expectedValue, currency: c.currency }];
+    case 'recordConversion':
+      return [{ path: 'amount', amount: c.amount, currency: c.currency }];
+    case 'recordManualAdjustment':
+      return [{ path: 'amount', amount: c.amount, currency: c.currency, signed: true }];
+    case 'issuePayout':
+      return [{ path: 'amount', amount: c.amount, currency: c.currency }];
+    default:
+      return [];
+  }
+};
+
+const invalid = (problems: readonly DecodeProblem[]): LedgerRejection => ({
+  code: 'INVALID_COMMAND',
+  message: problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+  field: problems[0]?.path ?? '',
+  problems,
+});
+
+/**
+ * Decodes a command: its shape with the codec, then every amount against its currency's minor units (an
+ * amount with more decimals than its currency has is refused, never rounded). Errors name the field.
+ */
+export const decodeCommand = (input: unknown): E.Either<LedgerRejection, LedgerCommand> => {
+  const forbidden = findForbiddenKey(input);
+  if (forbidden !== undefined)
+    return E.left(
+      invalid([{ path: forbidden, message: 'forbidden key (it could reach an object prototype)' }]),
+    );
+  const decoded = LedgerCommandCodec.decode(input);
+  if (E.isLeft(decoded)) return E.left(invalid(toDecodeProblems('', decoded.left)));
+  const command = decoded.right as LedgerCommand;
+  const problems = moneyOf(command).flatMap((field) => {
+    const parsed = parseAmount(field.amount, field.currency, { signed: field.signed === true });
+    return E.isLeft(parsed) ? [{ path: field.path, message: describeAmountProblem(parsed.left) }] : [];
+  });
+  return problems.length > 0 ? E.left(invalid(problems)) : E.right(command);
+};

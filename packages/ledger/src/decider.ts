@@ -1,0 +1,56 @@
+import { createDraft, finishDraft } from 'immer';
+import type { Draft } from 'immer';
+import type * as E from 'fp-ts/Either';
+import type { EventData, EventType, LedgerEvent } from '@partner-ledger/events';
+import type { LedgerRejection } from './rejection';
+
+/** An event a decision produces: its id is derived from the command's natural key (see naming.ts). */
+export type PendingEvent = {
+  [T in EventType]: {
+    readonly id: string;
+    readonly type: T;
+    readonly data: EventData<T>;
+    readonly occurredAt: string;
+  };
+}[EventType];
+
+/**
+ * What a decision comes to: events to append, or nothing because the command was already carried out
+ * (the same natural key with the same content): `alreadyRecorded` holds the ids of the first result's events.
+ */
+export type Decision =
+  | { readonly kind: 'append'; readonly events: readonly PendingEvent[] }
+  | { readonly kind: 'alreadyRecorded'; readonly eventIds: readonly string[] };
+
+export const append = (...events: PendingEvent[]): Decision => ({ kind: 'append', events });
+export const alreadyRecorded = (...eventIds: string[]): Decision => ({ kind: 'alreadyRecorded', eventIds });
+
+/**
+ * An Emmett-style decider: a pure decision over a state folded from events. States are small (one stream,
+ * or the few streams one decision reads) and immutable; `evolveDraft` mutates an immer draft so that a
+ * whole fold costs one createDraft/finishDraft, not one copy per event.
+ */
+export interface Decider<Command, State> {
+  readonly initialState: State;
+  readonly decide: (command: Command, state: State) => E.Either<LedgerRejection, Decision>;
+  /** Applies one event to a draft of the state; events that do not concern the state are ignored. */
+  readonly evolveDraft: (draft: Draft<State>, event: LedgerEvent) => void;
+}
+
+/** The pure `evolve(state, event) => state` of a decider. */
+export const evolve = <State>(
+  decider: Pick<Decider<unknown, State>, 'evolveDraft'>,
+  state: State,
+  event: LedgerEvent,
+): State => fold(decider, state, [event]);
+
+/** Folds events into a state with one draft for the whole batch. */
+export const fold = <State>(
+  decider: Pick<Decider<unknown, State>, 'evolveDraft'>,
+  state: State,
+  events: Iterable<LedgerEvent>,
+): State => {
+  const draft = createDraft(state as State & object) as Draft<State>;
+  for (const event of events) decider.evolveDraft(draft, event);
+  return finishDraft(draft as Draft<State & object>) as State;
+};

@@ -1,0 +1,418 @@
+import * as E from 'fp-ts/Either';
+import { LedgerDecimal, formatAmount } from '@partner-ledger/events';
+import type { CurrencyCode, EventData } from '@partner-ledger/events';
+import { alreadyRecorded, append } from '../decider';
+import type { Decider } from '../decider';
+import { eventIdFor, streams } from '../naming';
+import { reject } from '../rejection';
+import type { Resolved } from './common';
+import { sameJson, sameTime } from './common';
+
+// A partner's balance: every commission line it earned (from the conversion streams), every adjustment and
+// payout (from its own `balance-<id>` stream). Payouts, adjustments and payout failures are decided on the
+// balance stream with its expected revision, so two payouts for one partner can never both spend the same
+// payable balance: the second one's append fails, it is decided again on the new state, and refused.
+
+export type LineStatus = 'pending' | 'held' | 'rejected';
+
+export interface BalanceLine {
+  readonly lineId: string;
+  readonly conversionId: string;
+  readonly currency: CurrencyCode;
+  /** Accrued at the conversion. */
+  readonly amount: string;
+  /** Taken back by reversals so far. */
+  readonly reversed: string;
+  /** Paid by payouts that did not fail (negative when a clawback was recovered). */
+  readonly settled: string;
+  readonly payableAt: string;
+  readonly status: LineStatus;
+  /** Recording order, to tell apart lines that became payable at the same time. */
+  readonly seq: number;
+}
+
+export interface BalanceAdjustment {
+  readonly data: EventData<'ManualAdjustmentRecorded'>;
+  readonly at: string;
+  readonly eventId: string;
+  readonly settled: string;
+  readonly seq: number;
+}
+
+export interface BalancePayout {
+  readonly data: EventData<'PayoutIssued'>;
+  readonly at: string;
+  readonly eventId: string;
+  readonly failure: { readonly eventId: string; readonly reason: string; readonly at: string } | null;
+}
+
+export interface BalanceState {
+  readonly partnerId: string;
+  /** The revision of `balance-<partnerId>`: the expected revision of the next payout or adjustment. */
+  readonly revision: number;
+  readonly seq: number;
+  readonly lines: Readonly<Record<string, BalanceLine>>;
+  readonly adjustments: Readonly<Record<string, BalanceAdjustment>>;
+  readonly payouts: Readonly<Record<string, BalancePayout>>;
+}
+
+export const initialBalanceState = (partnerId: string): BalanceState => ({
+  partnerId,
+  revision: -1,
+  seq: 0,
+  lines: {},
+  adjustments: {},
+  payouts: {},
+});
+
+const dec = (value: string | LedgerDecimal): LedgerDecimal => new LedgerDecimal(value);
+const plus = (a: string, b: string | LedgerDecimal): string => dec(a).plus(b).toFixed();
+
+/** What a line still owes the partner (negative: what the partner owes back after a clawback). */
+export const lineOutstanding = (line: BalanceLine): LedgerDecimal =>
+  line.status === 'rejected'
+    ? new LedgerDecimal(0)
+    : dec(line.amount).minus(line.reversed).minus(line.settled);
+
+const lineIsPayable = (line: BalanceLine, at: string): boolean =>
+  line.status === 'pending' && line.payableAt <= at;
+
+/** An item a payout can settle: a payable line or an adjustment, with what is still outstanding on it. */
+export interface SettleableItem {
+  readonly kind: 'commission' | 'adjustment';
+  readonly id: string;
+  readonly outstanding: LedgerDecimal;
+  /** When it became payable: the line's payableAt, the adjustment's time. */
+  readonly since: string;
+  readonly seq: number;
+}
+
+/** Everything payable in `currency` at `at`, oldest first. */
+export const payableItems = (state: BalanceState, currency: string, at: string): SettleableItem[] =>
+  [
+    ...Object.values(state.lines)
+      .filter((line) => line.currency === currency && lineIsPayable(line, at))
+      .map((line) => ({
+        kind: 'commission' as const,
+        id: line.lineId,
+        outstanding: lineOutstanding(line),
+        since: line.payableAt,
+        seq: line.seq,
+      })),
+    ...Object.values(state.adjustments)
+      .filter((a) => a.data.currency === currency && a.at <= at)
+      .map((a) => ({
+        kind: 'adjustment' as const,
+        id: a.data.adjustmentId,
+        outstanding: dec(a.data.amount).minus(a.settled),
+        since: a.at,
+        seq: a.seq,
+      })),
+  ]
+    .filter((item) => !item.outstanding.isZero())
+    .sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : a.seq - b.seq));
+
+/** The balance payable in `currency` at `at`: payable lines and adjustments, less what was paid (can be < 0). */
+export const payableBalance = (state: BalanceState, currency: string, at: string): LedgerDecimal =>
+  payableItems(state, currency, at).reduce((sum, item) => sum.plus(item.outstanding), new LedgerDecimal(0));
+
+/**
+ * Everything the partner has earned in `currency` and not been paid, whatever its state (pending, held,
+ * payable): accrued less reversed and rejected, plus adjustments, less payouts that did not fail.
+ */
+export const totalBalance = (state: BalanceState, currency: string): LedgerDecimal => {
+  let sum = new LedgerDecimal(0);
+  for (const line of Object.values(state.lines))
+    if (line.currency === currency) sum = sum.plus(lineOutstanding(line));
+  for (const a of Object.values(state.adjustments))
+    if (a.data.currency === currency) sum = sum.plus(a.data.amount).minus(a.settled);
+  return sum;
+};
+
+/**
+ * What a payout of `amount` settles: every clawback and negative adjustment first (later payouts recover
+ * them first), then commissions and adjustments oldest first, the last one in part if need be. The settled
+ * amounts sum to `amount`. Undefined when `amount` exceeds the payable balance.
+ */
+export const settle = (
+  items: readonly SettleableItem[],
+  amount: LedgerDecimal,
+): { kind: 'commission' | 'adjustment' | 'reversal'; id: string; amount: LedgerDecimal }[] | undefined => {
+  const negatives = items.filter((item) => item.outstanding.isNegative());
+  const positives = items.filter((item) => item.outstanding.isPositive());
+  let left = amount.minus(negatives.reduce((sum, item) => sum.plus(item.outstanding), new LedgerDecimal(0)));
+  const taken: { kind: 'commission' | 'adjustment' | 'reversal'; id: string; amount: LedgerDecimal }[] =
+    negatives.map((item) => ({
+      kind: item.kind === 'commission' ? 'reversal' : 'adjustment',
+      id: item.id,
+      amount: item.outstanding,
+    }));
+  for (const item of positives) {
+    if (left.isZero()) break;
+    const part = LedgerDecimal.min(left, item.outstanding);
+    taken.push({ kind: item.kind, id: item.id, amount: part });
+    left = left.minus(part);
+  }
+  return left.isZero() ? taken : undefined;
+};
+
+export interface PayoutFacts {
+  readonly partnerJoined: boolean;
+  /** The program's minimum payout and its currency (the minimum applies to payouts in that currency). */
+  readonly minimumPayout: { readonly amount: string; readonly currency: string };
+}
+
+export type BalanceCommand =
+  | Resolved<'recordManualAdjustment', { readonly partnerJoined: boolean }>
+  | Resolved<'issuePayout', PayoutFacts>
+  | Resolved<'recordPayoutFailure'>;
+
+const applySettles = (
+  draft: { lines: Record<string, { settled: string }>; adjustments: Record<string, { settled: string }> },
+  settles: EventData<'PayoutIssued'>['settles'],
+  sign: 1 | -1,
+): void => {
+  for (const item of settles) {
+    const target = item.kind === 'adjustment' ? draft.adjustments[item.id] : draft.lines[item.id];
+    if (target) target.settled = plus(target.settled, dec(item.amount).mul(sign));
+  }
+};
+
+export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
+  initialState: initialBalanceState(''),
+  evolveDraft: (draft, event) => {
+    const partnerId = draft.partnerId;
+    if (event.stream === streams.balance(partnerId)) draft.revision = event.revision;
+    switch (event.type) {
+      case 'ConversionAttributed':
+        for (const line of event.data.commissions) {
+          if (line.partnerId !== partnerId) continue;
+          draft.seq += 1;
+          draft.lines[line.lineId] = {
+            lineId: line.lineId,
+            conversionId: event.data.conversionId,
+            currency: line.currency,
+            amount: line.amount,
+            reversed: '0',
+            settled: '0',
+            payableAt: line.payableAt,
+            status: line.status,
+            seq: draft.seq,
+          };
+        }
+        break;
+      case 'ConversionReversed':
+        for (const line of event.data.lines) {
+          const target = line.partnerId === partnerId ? draft.lines[line.lineId] : undefined;
+          if (target) target.reversed = plus(target.reversed, line.amount);
+        }
+        break;
+      case 'CommissionHeld':
+      case 'CommissionReleased':
+      case 'CommissionRejected': {
+        const target = event.data.partnerId === partnerId ? draft.lines[event.data.lineId] : undefined;
+        if (target)
+          target.status =
+            event.type === 'CommissionHeld'
+              ? 'held'
+              : event.type === 'CommissionReleased'
+                ? 'pending'
+                : 'rejected';
+        break;
+      }
+      case 'ManualAdjustmentRecorded':
+        if (event.data.partnerId !== partnerId) break;
+        draft.seq += 1;
+        draft.adjustments[event.data.adjustmentId] ??= {
+          data: event.data,
+          at: event.occurredAt,
+          eventId: event.id,
+          settled: '0',
+          seq: draft.seq,
+        };
+        break;
+      case 'PayoutIssued':
+        if (event.data.partnerId !== partnerId || draft.payouts[event.data.payoutId]) break;
+        draft.payouts[event.data.payoutId] = {
+          data: event.data,
+          at: event.occurredAt,
+          eventId: event.id,
+          failure: null,
+        };
+        applySettles(draft, event.data.settles, 1);
+        break;
+      case 'PayoutFailed': {
+        const payout = event.data.partnerId === partnerId ? draft.payouts[event.data.payoutId] : undefined;
+        if (!payout || payout.failure) break;
+        payout.failure = { eventId: event.id, reason: event.data.reason, at: event.occurredAt };
+        // A failed payout returns what it settled to payable.
+        applySettles(draft, payout.data.settles, -1);
+        break;
+      }
+      default:
+        break;
+    }
+  },
+  decide: (command, state) => {
+    switch (command.command) {
+      case 'recordManualAdjustment': {
+        const data = {
+          adjustmentId: command.adjustmentId,
+          partnerId: command.partnerId,
+          amount: command.amount,
+          currency: command.currency,
+          reason: command.reason,
+        };
+        const existing = state.adjustments[command.adjustmentId];
+        if (existing !== undefined)
+          return sameJson(existing.data, data) && sameTime(command, existing.at)
+            ? E.right(alreadyRecorded(existing.eventId))
+            : E.left(
+                reject(
+                  'IDEMPOTENCY_CONFLICT',
+                  `Adjustment ${JSON.stringify(command.adjustmentId)} was recorded with other details`,
+                  {
+                    field: 'adjustmentId',
+                  },
+                ),
+              );
+        if (!command.facts.partnerJoined)
+          return E.left(
+            reject(
+              'PARTNER_NOT_FOUND',
+              `No partner ${JSON.stringify(command.partnerId)} has joined the program`,
+              {
+                field: 'partnerId',
+              },
+            ),
+          );
+        if (dec(command.amount).isZero())
+          return E.left(
+            reject('INVALID_COMMAND', 'An adjustment of zero changes nothing', { field: 'amount' }),
+          );
+        return E.right(
+          append({
+            id: eventIdFor('ManualAdjustmentRecorded', command.adjustmentId),
+            type: 'ManualAdjustmentRecorded',
+            data,
+            occurredAt: command.at,
+          }),
+        );
+      }
+      case 'issuePayout': {
+        const request = {
+          partnerId: command.partnerId,
+          amount: command.amount,
+          currency: command.currency,
+          method: command.method,
+          externalReference: command.externalReference ?? null,
+        };
+        const existing = state.payouts[command.payoutId];
+        if (existing !== undefined) {
+          const first = {
+            partnerId: existing.data.partnerId,
+            amount: existing.data.amount,
+            currency: existing.data.currency,
+            method: existing.data.method,
+            externalReference: existing.data.externalReference,
+          };
+          return sameJson(first, request) && sameTime(command, existing.at)
+            ? E.right(alreadyRecorded(existing.eventId))
+            : E.left(
+                reject(
+                  'IDEMPOTENCY_CONFLICT',
+                  `Payout ${JSON.stringify(command.payoutId)} was issued with other details`,
+                  {
+                    field: 'payoutId',
+                  },
+                ),
+              );
+        }
+        if (!command.facts.partnerJoined)
+          return E.left(
+            reject(
+              'PARTNER_NOT_FOUND',
+              `No partner ${JSON.stringify(command.partnerId)} has joined the program`,
+              {
+                field: 'partnerId',
+              },
+            ),
+          );
+        const amount = dec(command.amount);
+        const minimum = command.facts.minimumPayout;
+        if (amount.isZero() || (minimum.currency === command.currency && amount.lt(minimum.amount)))
+          return E.left(
+            reject(
+              'PAYOUT_BELOW_MINIMUM',
+              `A payout must be more than zero and at least the program minimum of ${minimum.amount} ${minimum.currency}, got ${command.amount} ${command.currency}`,
+              { field: 'amount', rule: 'minimumPayout' },
+            ),
+          );
+        const items = payableItems(state, command.currency, command.at);
+        const payable = items.reduce((sum, item) => sum.plus(item.outstanding), new LedgerDecimal(0));
+        const settles = amount.lte(payable) ? settle(items, amount) : undefined;
+        if (settles === undefined)
+          return E.left(
+            reject(
+              'PAYOUT_EXCEEDS_PAYABLE',
+              `Partner ${JSON.stringify(command.partnerId)} has ${formatAmount(payable, command.currency)} ${command.currency} payable at ${command.at}; a payout of ${command.amount} exceeds it`,
+              { field: 'amount', rule: 'payoutAtMostPayable' },
+            ),
+          );
+        return E.right(
+          append({
+            id: eventIdFor('PayoutIssued', command.payoutId),
+            type: 'PayoutIssued',
+            data: {
+              payoutId: command.payoutId,
+              ...request,
+              settles: settles.map((item) => ({
+                kind: item.kind,
+                id: item.id,
+                amount: formatAmount(item.amount, command.currency),
+              })),
+            },
+            occurredAt: command.at,
+          }),
+        );
+      }
+      case 'recordPayoutFailure': {
+        const payout = state.payouts[command.payoutId];
+        if (payout === undefined)
+          return E.left(
+            reject(
+              'PAYOUT_NOT_FOUND',
+              `No payout ${JSON.stringify(command.payoutId)} was issued to partner ${JSON.stringify(command.partnerId)}`,
+              { field: 'payoutId' },
+            ),
+          );
+        if (payout.failure !== null)
+          return payout.failure.reason === command.reason && sameTime(command, payout.failure.at)
+            ? E.right(alreadyRecorded(payout.failure.eventId))
+            : E.left(
+                reject(
+                  'IDEMPOTENCY_CONFLICT',
+                  `The failure of payout ${JSON.stringify(command.payoutId)} was recorded with another reason`,
+                  {
+                    field: 'payoutId',
+                  },
+                ),
+              );
+        return E.right(
+          append({
+            id: eventIdFor('PayoutFailed', command.payoutId),
+            type: 'PayoutFailed',
+            data: {
+              payoutId: command.payoutId,
+              partnerId: command.partnerId,
+              amount: payout.data.amount,
+              currency: payout.data.currency,
+              reason: command.reason,
+            },
+            occurredAt: command.at,
+          }),
+        );
+      }
+    }
+  },
+};

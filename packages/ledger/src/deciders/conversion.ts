@@ -1,0 +1,397 @@
+import * as E from 'fp-ts/Either';
+import { LedgerDecimal, formatAmount } from '@partner-ledger/events';
+import type { DecimalString, EventData } from '@partner-ledger/events';
+import { alreadyRecorded, append } from '../decider';
+import type { Decider } from '../decider';
+import { eventIdFor, lineIdFor } from '../naming';
+import { reject } from '../rejection';
+import type { LedgerRejection, LedgerRejectionCode } from '../rejection';
+import { attribute, rateCommissions, reverseConversion } from '../rules';
+import type { PeriodStats, PlanVersion, RatedPartner, RatingError, Touch } from '../rules';
+import { secondsBetween } from '../time';
+import type { ProgramSettings } from './program';
+import type { Resolved } from './common';
+import { sameJson, sameTime } from './common';
+import type { LineStatus } from './balance';
+
+export type ConversionData = EventData<'ConversionAttributed'>;
+
+/** A conversion's stream, `conversion-<id>`: its attribution, its reversals and the review of its lines. */
+export interface ConversionState {
+  readonly revision: number;
+  readonly attributed: {
+    readonly data: ConversionData;
+    readonly at: string;
+    readonly eventId: string;
+  } | null;
+  readonly reversals: Readonly<
+    Record<
+      string,
+      { readonly data: EventData<'ConversionReversed'>; readonly at: string; readonly eventId: string }
+    >
+  >;
+  readonly reversedAmount: string;
+  readonly reversedLines: Readonly<Record<string, string>>;
+  readonly reversedCredits: Readonly<Record<string, string>>;
+  readonly lineStatus: Readonly<Record<string, LineStatus>>;
+}
+
+/** What recording a conversion needs from other streams, gathered by the handler before deciding. */
+export interface ConversionFacts {
+  readonly settings: ProgramSettings;
+  /** Every touch on the visitor and the account, the coupon's, approved registrations. */
+  readonly touches: readonly Touch[];
+  /** Renewals: the partner the customer is bound to. */
+  readonly customerBinding: { readonly partnerId: string } | null;
+  readonly customerFirstConversionAt: string | null;
+  /** Every partner that touched the conversion and the parents of those, as they were at its time. */
+  readonly partners: Readonly<Record<string, RatedPartner & { readonly ownAccountIds: readonly string[] }>>;
+  /** The version of each of their plans in effect at the conversion time. */
+  readonly plans: Readonly<Record<string, PlanVersion>>;
+  /** Period figures before this conversion, by `periodStatsKey`. */
+  readonly periodStats: Readonly<Record<string, PeriodStats>>;
+}
+
+export const periodStatsKey = (partnerId: string, planId: string, period: string): string =>
+  JSON.stringify([partnerId, planId, period]);
+
+const NO_STATS: PeriodStats = {
+  revenue: '0' as DecimalString,
+  conversions: 0,
+  commission: '0' as DecimalString,
+};
+
+export type ConversionCommand =
+  | Resolved<'recordConversion', ConversionFacts>
+  | Resolved<'reverseConversion'>
+  | Resolved<'holdCommission', { readonly lineSettled: boolean }>
+  | Resolved<'releaseCommission'>
+  | Resolved<'rejectCommission', { readonly lineSettled: boolean }>;
+
+const RATING_CODES: Readonly<Record<RatingError['code'], LedgerRejectionCode>> = {
+  FX_RATE_MISSING: 'FX_RATE_MISSING',
+  FX_RATE_AMBIGUOUS: 'FX_RATE_AMBIGUOUS',
+  FX_RATE_AFTER_CONVERSION: 'FX_RATE_AFTER_CONVERSION',
+  PLAN_MISSING: 'PLAN_NOT_FOUND',
+  PLAN_NOT_EFFECTIVE: 'PLAN_NOT_FOUND',
+  PARTNER_MISSING: 'RATING_FAILED',
+  REVERSAL_AMOUNT_INVALID: 'REVERSAL_AMOUNT_INVALID',
+  REVERSAL_EXCEEDS_REMAINING: 'REVERSAL_EXCEEDS_REMAINING',
+  NOTHING_LEFT_TO_REVERSE: 'NOTHING_LEFT_TO_REVERSE',
+  REVERSAL_HISTORY_INCONSISTENT: 'RATING_FAILED',
+};
+
+const fromRatingError = (error: RatingError): LedgerRejection =>
+  reject(RATING_CODES[error.code], error.message, { field: error.field });
+
+/** The inputs a repeat of the command must match: everything the caller said about the conversion. */
+const conversionInput = (data: {
+  customerId: string;
+  accountId: string | null;
+  visitorId: string | null;
+  kind: string;
+  amount: string;
+  currency: string;
+  couponCode: string | null;
+  fx: readonly unknown[];
+}) => ({
+  customerId: data.customerId,
+  accountId: data.accountId,
+  visitorId: data.visitorId,
+  kind: data.kind,
+  amount: data.amount,
+  currency: data.currency,
+  couponCode: data.couponCode,
+  fx: data.fx,
+});
+
+/**
+ * Fraud signals that put every line of the conversion on hold for review (never drop it): a credited
+ * partner converting its own account (self-referral), or a credited click too soon before the conversion.
+ */
+export const holdReasons = (
+  command: Resolved<'recordConversion', ConversionFacts>,
+  credits: ConversionData['credits'],
+): string[] => {
+  const reasons: string[] = [];
+  const touches = new Map(command.facts.touches.map((touch) => [`${touch.kind}:${touch.touchId}`, touch]));
+  const minimum = command.facts.settings.minClickToConversionSeconds;
+  for (const credit of credits) {
+    const partner = command.facts.partners[credit.partnerId];
+    const own = partner?.ownAccountIds ?? [];
+    const ownAccount = [command.accountId ?? null, command.customerId].find(
+      (id): id is string => id !== null && own.includes(id),
+    );
+    if (ownAccount !== undefined)
+      reasons.push(`selfReferral: partner ${credit.partnerId} owns account ${ownAccount}`);
+    for (const touchId of credit.touchIds) {
+      const click = touches.get(`click:${touchId}`);
+      if (click === undefined) continue;
+      const seconds = secondsBetween(click.at, command.at);
+      if (seconds < minimum)
+        reasons.push(
+          `clickToConversionTooShort: click ${touchId} of partner ${credit.partnerId} was ${seconds}s before the conversion (minimum ${minimum}s)`,
+        );
+    }
+  }
+  return reasons;
+};
+
+const decideRecord = (command: Resolved<'recordConversion', ConversionFacts>, state: ConversionState) => {
+  const input = conversionInput({
+    customerId: command.customerId,
+    accountId: command.accountId ?? null,
+    visitorId: command.visitorId ?? null,
+    kind: command.kind,
+    amount: command.amount,
+    currency: command.currency,
+    couponCode: command.couponCode ?? null,
+    fx: command.fx ?? [],
+  });
+  if (state.attributed !== null)
+    return sameJson(conversionInput(state.attributed.data), input) && sameTime(command, state.attributed.at)
+      ? E.right(alreadyRecorded(state.attributed.eventId))
+      : E.left(
+          reject(
+            'IDEMPOTENCY_CONFLICT',
+            `Conversion ${JSON.stringify(command.conversionId)} was recorded with other details`,
+            {
+              field: 'conversionId',
+            },
+          ),
+        );
+  const { facts } = command;
+  const attribution = attribute({
+    amount: command.amount,
+    currency: command.currency,
+    occurredAt: command.at,
+    settings: facts.settings.attribution,
+    touches: facts.touches,
+    customerBinding: facts.customerBinding,
+    isRenewal: command.kind === 'renewal',
+  });
+  const reasons = holdReasons(command, attribution.credits);
+  const lines = rateCommissions({
+    conversionId: command.conversionId,
+    occurredAt: command.at,
+    kind: command.kind,
+    currency: command.currency,
+    credits: attribution.credits,
+    partners: new Map(Object.entries(facts.partners)),
+    plans: new Map(Object.entries(facts.plans)),
+    fx: input.fx as ConversionData['fx'],
+    periodStats: (partnerId, planId, period) =>
+      facts.periodStats[periodStatsKey(partnerId, planId, period)] ?? NO_STATS,
+    customerFirstConversionAt: facts.customerFirstConversionAt,
+    hold: { reasons },
+    nextLineId: (partnerId, index) => lineIdFor(command.conversionId, partnerId, index),
+  });
+  if (E.isLeft(lines)) return E.left(fromRatingError(lines.left));
+  const data: ConversionData = {
+    conversionId: command.conversionId,
+    customerId: input.customerId,
+    accountId: input.accountId,
+    visitorId: input.visitorId,
+    kind: command.kind,
+    amount: command.amount,
+    currency: command.currency,
+    couponCode: input.couponCode,
+    attribution: {
+      basis: attribution.basis,
+      model: facts.settings.attribution.model,
+      clickWindowDays: facts.settings.attribution.clickWindowDays,
+      halfLifeDays: facts.settings.attribution.halfLifeDays,
+      registrationId: attribution.registrationId,
+    },
+    credits: attribution.credits,
+    influencers: attribution.influencers,
+    fx: input.fx as ConversionData['fx'],
+    commissions: lines.right,
+  };
+  return E.right(
+    append({
+      id: eventIdFor('ConversionAttributed', command.conversionId),
+      type: 'ConversionAttributed',
+      data,
+      occurredAt: command.at,
+    }),
+  );
+};
+
+const decideReverse = (command: Resolved<'reverseConversion'>, state: ConversionState) => {
+  const attributed = state.attributed!;
+  const existing = state.reversals[command.reversalId];
+  if (existing !== undefined) {
+    const same =
+      existing.data.kind === command.kind &&
+      existing.data.reason === (command.reason ?? null) &&
+      (command.amount === undefined || existing.data.amount === command.amount) &&
+      sameTime(command, existing.at);
+    return same
+      ? E.right(alreadyRecorded(existing.eventId))
+      : E.left(
+          reject(
+            'IDEMPOTENCY_CONFLICT',
+            `Reversal ${JSON.stringify(command.reversalId)} was recorded with other details`,
+            {
+              field: 'reversalId',
+            },
+          ),
+        );
+  }
+  const currency = attributed.data.currency;
+  const remaining = new LedgerDecimal(attributed.data.amount).minus(state.reversedAmount);
+  const amount = command.amount ?? formatAmount(remaining, currency);
+  const decision = reverseConversion({
+    original: attributed.data,
+    reversedSoFar: {
+      amount: formatAmount(new LedgerDecimal(state.reversedAmount), currency),
+      lines: new Map(Object.entries(state.reversedLines) as [string, DecimalString][]),
+      credits: new Map(Object.entries(state.reversedCredits) as [string, DecimalString][]),
+    },
+    amount: amount as DecimalString,
+  });
+  if (E.isLeft(decision)) return E.left(fromRatingError(decision.left));
+  return E.right(
+    append({
+      id: eventIdFor('ConversionReversed', command.reversalId),
+      type: 'ConversionReversed',
+      data: {
+        reversalId: command.reversalId,
+        conversionId: command.conversionId,
+        customerId: attributed.data.customerId,
+        kind: command.kind,
+        amount,
+        currency,
+        credits: decision.right.credits,
+        lines: decision.right.lines,
+        reason: command.reason ?? null,
+      },
+      occurredAt: command.at,
+    }),
+  );
+};
+
+const decideReview = (
+  command:
+    | Resolved<'holdCommission', { readonly lineSettled: boolean }>
+    | Resolved<'releaseCommission'>
+    | Resolved<'rejectCommission', { readonly lineSettled: boolean }>,
+  state: ConversionState,
+) => {
+  const line = state.attributed!.data.commissions.find((l) => l.lineId === command.lineId);
+  const status = state.lineStatus[command.lineId];
+  if (line === undefined || status === undefined)
+    return E.left(
+      reject(
+        'LINE_NOT_FOUND',
+        `Conversion ${JSON.stringify(command.conversionId)} has no commission line ${JSON.stringify(command.lineId)}`,
+        {
+          field: 'lineId',
+        },
+      ),
+    );
+  const refuse = (code: LedgerRejectionCode, why: string) =>
+    E.left(reject(code, `Commission line ${JSON.stringify(command.lineId)} ${why}`, { field: 'lineId' }));
+  if (status === 'rejected') return refuse('LINE_ALREADY_REJECTED', 'was rejected: that is final');
+  if (command.command !== 'releaseCommission' && command.facts.lineSettled)
+    return refuse('LINE_ALREADY_SETTLED', 'was paid out: reverse the conversion instead');
+  const ref = { lineId: line.lineId, partnerId: line.partnerId, conversionId: command.conversionId };
+  const at = command.at;
+  switch (command.command) {
+    case 'holdCommission':
+      if (status !== 'pending') return refuse('LINE_NOT_PENDING', 'is already held');
+      return E.right(
+        append({
+          id: eventIdFor('CommissionHeld', command.conversionId, command.lineId, state.revision + 1),
+          type: 'CommissionHeld',
+          data: { ...ref, reason: command.reason },
+          occurredAt: at,
+        }),
+      );
+    case 'releaseCommission':
+      if (status !== 'held') return refuse('LINE_NOT_HELD', 'is not held');
+      return E.right(
+        append({
+          id: eventIdFor('CommissionReleased', command.conversionId, command.lineId, state.revision + 1),
+          type: 'CommissionReleased',
+          data: { ...ref, note: command.note ?? null },
+          occurredAt: at,
+        }),
+      );
+    case 'rejectCommission':
+      return E.right(
+        append({
+          id: eventIdFor('CommissionRejected', command.conversionId, command.lineId, state.revision + 1),
+          type: 'CommissionRejected',
+          data: { ...ref, reason: command.reason },
+          occurredAt: at,
+        }),
+      );
+  }
+};
+
+const plusString = (a: string | undefined, b: string): string =>
+  new LedgerDecimal(a ?? '0').plus(b).toFixed();
+
+export const conversionDecider: Decider<ConversionCommand, ConversionState> = {
+  initialState: {
+    revision: -1,
+    attributed: null,
+    reversals: {},
+    reversedAmount: '0',
+    reversedLines: {},
+    reversedCredits: {},
+    lineStatus: {},
+  },
+  evolveDraft: (draft, event) => {
+    switch (event.type) {
+      case 'ConversionAttributed':
+        draft.attributed = { data: event.data, at: event.occurredAt, eventId: event.id };
+        for (const line of event.data.commissions) draft.lineStatus[line.lineId] = line.status;
+        break;
+      case 'ConversionReversed':
+        draft.reversals[event.data.reversalId] = {
+          data: event.data,
+          at: event.occurredAt,
+          eventId: event.id,
+        };
+        draft.reversedAmount = plusString(draft.reversedAmount, event.data.amount);
+        for (const line of event.data.lines)
+          draft.reversedLines[line.lineId] = plusString(draft.reversedLines[line.lineId], line.amount);
+        for (const credit of event.data.credits)
+          draft.reversedCredits[credit.partnerId] = plusString(
+            draft.reversedCredits[credit.partnerId],
+            credit.revenueCredit,
+          );
+        break;
+      case 'CommissionHeld':
+        draft.lineStatus[event.data.lineId] = 'held';
+        break;
+      case 'CommissionReleased':
+        draft.lineStatus[event.data.lineId] = 'pending';
+        break;
+      case 'CommissionRejected':
+        draft.lineStatus[event.data.lineId] = 'rejected';
+        break;
+      default:
+        return;
+    }
+    draft.revision = event.revision;
+  },
+  decide: (command, state) => {
+    if (command.command === 'recordConversion') return decideRecord(command, state);
+    if (state.attributed === null)
+      return E.left(
+        reject(
+          'CONVERSION_NOT_FOUND',
+          `No conversion ${JSON.stringify(command.conversionId)} has been recorded`,
+          {
+            field: 'conversionId',
+          },
+        ),
+      );
+    if (command.command === 'reverseConversion') return decideReverse(command, state);
+    return decideReview(command, state);
+  },
+};

@@ -1,0 +1,588 @@
+import * as E from 'fp-ts/Either';
+import type * as TE from 'fp-ts/TaskEither';
+import { CATALOGUE, decodeStoredEvent } from '@partner-ledger/events';
+import type { LedgerEvent, NewEvent } from '@partner-ledger/events';
+import type { EventStore, ExpectedRevision } from '@partner-ledger/store';
+import { decodeCommand } from './commands';
+import type { CommandInput, CommandName, CommandOf, LedgerCommand } from './commands';
+import { fold } from './decider';
+import type { Decider, Decision, PendingEvent } from './decider';
+import { accountDecider } from './deciders/account';
+import type { AccountState } from './deciders/account';
+import { balanceDecider } from './deciders/balance';
+import type { BalanceCommand, BalanceState } from './deciders/balance';
+import type { Resolved } from './deciders/common';
+import { conversionDecider, periodStatsKey } from './deciders/conversion';
+import type { ConversionFacts, ConversionState } from './deciders/conversion';
+import { partnerDecider, planAt, wasActiveAt } from './deciders/partner';
+import type { PartnerState } from './deciders/partner';
+import { planDecider, planVersionAt } from './deciders/plan';
+import type { PlanState } from './deciders/plan';
+import { programDecider } from './deciders/program';
+import type { ProgramSettings } from './deciders/program';
+import { visitorDecider } from './deciders/visitor';
+import { streams } from './naming';
+import { reject } from './rejection';
+import type { LedgerRejection } from './rejection';
+import type { PeriodStats, PlanVersion, RatedPartner, Touch } from './rules';
+import { createCrossStreamView } from './view';
+
+/** What a command that was carried out comes to. */
+export interface Outcome {
+  /** The stream the decision was recorded in. */
+  readonly stream: string;
+  /** The events recorded for the command, as stored (the first result's, for a repeat). */
+  readonly events: readonly LedgerEvent[];
+  /** True when the command had already been carried out: nothing was appended this time. */
+  readonly alreadyRecorded: boolean;
+}
+
+export type IdGenerator = (() => string) | { readonly next: () => string };
+
+export interface LedgerOptions {
+  readonly store: EventStore;
+  /** The ledger's clock: recordedAt of every event, and occurredAt when a command does not say. */
+  readonly clock: () => Date;
+  /** Makes correlation ids for commands that bring none. Event ids are derived from natural keys instead. */
+  readonly ids: IdGenerator;
+  /** The program's settings while the store holds no ProgramConfigured (after one, the store's win). */
+  readonly program?: ProgramSettings;
+  /** How many times a decision is made again after another writer changed its stream. Default 5. */
+  readonly retries?: number;
+  /** The actor of events whose command names none. Default `service:partner-ledger`. */
+  readonly actor?: string;
+}
+
+type Handler<N extends CommandName> = (input: CommandInput<N>) => TE.TaskEither<LedgerRejection, Outcome>;
+
+/** The write side: one method per command, each a TaskEither that appends nothing when it is Left. */
+export type Ledger = { readonly [N in CommandName]: Handler<N> } & {
+  /** Decodes any command (`{ "command": "recordConversion", ... }`, as the CLI reads NDJSON) and runs it. */
+  readonly execute: (command: unknown) => TE.TaskEither<LedgerRejection, Outcome>;
+};
+
+/** The natural key of each command, named in IDEMPOTENCY_CONFLICT when the store finds its event id elsewhere. */
+const KEY_FIELD: Partial<Record<CommandName, string>> = {
+  joinPartner: 'partnerId',
+  publishPlan: 'version',
+  trackClick: 'clickId',
+  recordInfluenceTouch: 'touchId',
+  registerDeal: 'registrationId',
+  recordConversion: 'conversionId',
+  reverseConversion: 'reversalId',
+  recordManualAdjustment: 'adjustmentId',
+  issuePayout: 'payoutId',
+  recordPayoutFailure: 'payoutId',
+};
+
+/** Commands whose decisions read balances or period figures: serialised within one ledger instance. */
+const MONEY_COMMANDS = new Set<CommandName>([
+  'recordConversion',
+  'reverseConversion',
+  'holdCommission',
+  'releaseCommission',
+  'rejectCommission',
+  'recordManualAdjustment',
+  'issuePayout',
+  'recordPayoutFailure',
+]);
+
+interface Planned {
+  readonly stream: string;
+  readonly expectedRevision: ExpectedRevision;
+  readonly decision: Decision;
+}
+
+interface Loaded<S> {
+  readonly state: S;
+  readonly expectedRevision: ExpectedRevision;
+}
+
+const codeOf = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+    ? (error as { code: string }).code
+    : undefined;
+
+const programNotConfigured = (): LedgerRejection =>
+  reject('PROGRAM_NOT_CONFIGURED', 'The program has no settings yet: run configureProgram first', {
+    rule: 'programConfigured',
+  });
+
+export const createLedger = (options: LedgerOptions): Ledger => {
+  const { store, clock } = options;
+  const maxAttempts = 1 + (options.retries ?? 5);
+  const nextId = typeof options.ids === 'function' ? options.ids : options.ids.next.bind(options.ids);
+  const defaultActor = options.actor ?? 'service:partner-ledger';
+  const view = createCrossStreamView(store);
+
+  let moneyQueue: Promise<unknown> = Promise.resolve();
+  const serialised = <T>(task: () => Promise<T>): Promise<T> => {
+    const result = moneyQueue.then(task, task);
+    moneyQueue = result.catch(() => undefined);
+    return result;
+  };
+
+  const readEvents = async (stream: string): Promise<LedgerEvent[]> => {
+    const events: LedgerEvent[] = [];
+    for await (const event of store.readStream(stream)) events.push(decodeStoredEvent(event));
+    return events;
+  };
+
+  const load = async <S>(
+    decider: Pick<Decider<never, S>, 'evolveDraft' | 'initialState'>,
+    stream: string,
+  ): Promise<Loaded<S>> => {
+    const events = await readEvents(stream);
+    const last = events[events.length - 1];
+    return {
+      state: fold(decider, decider.initialState, events),
+      expectedRevision: last === undefined ? 'noStream' : last.revision,
+    };
+  };
+
+  const programSettings = async (): Promise<ProgramSettings | undefined> =>
+    (await load(programDecider, streams.program())).state.settings ?? options.program;
+
+  /** Partner states by id, read once per decision. */
+  const partnerReader = () => {
+    const cache = new Map<string, Promise<PartnerState>>();
+    return (partnerId: string): Promise<PartnerState> => {
+      let found = cache.get(partnerId);
+      if (found === undefined) {
+        found = load(partnerDecider, streams.partner(partnerId)).then((loaded) => loaded.state);
+        cache.set(partnerId, found);
+      }
+      return found;
+    };
+  };
+
+  const plannedOn = <S, C>(
+    decider: Decider<C, S>,
+    stream: string,
+    loaded: Loaded<S>,
+    command: C,
+  ): E.Either<LedgerRejection, Planned> =>
+    E.map((decision: Decision) => ({ stream, expectedRevision: loaded.expectedRevision, decision }))(
+      decider.decide(command, loaded.state),
+    );
+
+  // ---------------------------------------------------------------------------------------------------
+  // Planning: read the streams a decision needs, then decide. Each returns the stream to write, its
+  // expected revision and the decision; the runner appends and retries.
+
+  type Planner<N extends CommandName> = (command: Resolved<N>) => Promise<E.Either<LedgerRejection, Planned>>;
+
+  const planners: { [N in CommandName]: Planner<N> } = {
+    configureProgram: async (command) => {
+      const stream = streams.program();
+      return plannedOn(programDecider, stream, await load(programDecider, stream), command);
+    },
+
+    joinPartner: async (command) => {
+      const stream = streams.partner(command.partnerId);
+      const [partner, plan, parent] = await Promise.all([
+        load(partnerDecider, stream),
+        load(planDecider, streams.plan(command.planId)),
+        command.parentPartnerId ? load(partnerDecider, streams.partner(command.parentPartnerId)) : undefined,
+      ]);
+      await view.catchUp();
+      return plannedOn(partnerDecider, stream, partner, {
+        ...command,
+        facts: {
+          planPublished: plan.state.versions.length > 0,
+          parentJoined: parent !== undefined && parent.state.joined !== null,
+          couponOwners: view.couponOwners(),
+        },
+      });
+    },
+
+    publishPlan: async (command) => {
+      const stream = streams.plan(command.planId);
+      return plannedOn(planDecider, stream, await load(planDecider, stream), command);
+    },
+
+    changePartnerPlan: async (command) => {
+      const stream = streams.partner(command.partnerId);
+      const [partner, plan] = await Promise.all([
+        load(partnerDecider, stream),
+        load(planDecider, streams.plan(command.planId)),
+      ]);
+      return plannedOn(partnerDecider, stream, partner, {
+        ...command,
+        facts: { planPublished: plan.state.versions.length > 0 },
+      });
+    },
+
+    changePartnerTier: async (command) => {
+      const stream = streams.partner(command.partnerId);
+      return plannedOn(partnerDecider, stream, await load(partnerDecider, stream), command);
+    },
+
+    changePartnerStatus: async (command) => {
+      const stream = streams.partner(command.partnerId);
+      return plannedOn(partnerDecider, stream, await load(partnerDecider, stream), command);
+    },
+
+    trackClick: async (command) => {
+      const stream = streams.visitor(command.visitorId);
+      const [visitor, partner] = await Promise.all([
+        load(visitorDecider, stream),
+        load(partnerDecider, streams.partner(command.partnerId)),
+      ]);
+      return plannedOn(visitorDecider, stream, visitor, {
+        ...command,
+        facts: { partnerJoined: partner.state.joined !== null },
+      });
+    },
+
+    recordInfluenceTouch: async (command) => {
+      const stream = streams.account(command.accountId);
+      const [account, partner] = await Promise.all([
+        load(accountDecider, stream),
+        load(partnerDecider, streams.partner(command.partnerId)),
+      ]);
+      return plannedOn(accountDecider, stream, account, {
+        ...command,
+        facts: { partnerJoined: partner.state.joined !== null },
+      });
+    },
+
+    registerDeal: async (command) => {
+      const stream = streams.account(command.accountId);
+      const [account, partner] = await Promise.all([
+        load(accountDecider, stream),
+        load(partnerDecider, streams.partner(command.partnerId)),
+      ]);
+      const partnerStatus =
+        partner.state.joined === null ? 'unknown' : partner.state.status === 'active' ? 'active' : 'inactive';
+      return plannedOn(accountDecider, stream, account, { ...command, facts: { partnerStatus } });
+    },
+
+    approveDealRegistration: async (command) => {
+      const stream = streams.account(command.accountId);
+      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+    },
+    rejectDealRegistration: async (command) => {
+      const stream = streams.account(command.accountId);
+      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+    },
+    extendDealRegistration: async (command) => {
+      const stream = streams.account(command.accountId);
+      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+    },
+    expireDealRegistration: async (command) => {
+      const stream = streams.account(command.accountId);
+      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+    },
+
+    recordConversion: async (command) => {
+      const stream = streams.conversion(command.conversionId);
+      const settings = await programSettings();
+      if (settings === undefined) return E.left(programNotConfigured());
+      const conversion = await load(conversionDecider, stream);
+      const facts =
+        conversion.state.attributed === null
+          ? await conversionFacts(command, settings)
+          : emptyFacts(settings);
+      return plannedOn(conversionDecider, stream, conversion, { ...command, facts });
+    },
+
+    reverseConversion: async (command) => {
+      const stream = streams.conversion(command.conversionId);
+      return plannedOn(conversionDecider, stream, await load(conversionDecider, stream), command);
+    },
+
+    holdCommission: async (command) => {
+      const stream = streams.conversion(command.conversionId);
+      const conversion = await load(conversionDecider, stream);
+      return plannedOn(conversionDecider, stream, conversion, {
+        ...command,
+        facts: { lineSettled: await lineSettled(conversion.state, command.lineId) },
+      });
+    },
+    releaseCommission: async (command) => {
+      const stream = streams.conversion(command.conversionId);
+      return plannedOn(conversionDecider, stream, await load(conversionDecider, stream), command);
+    },
+    rejectCommission: async (command) => {
+      const stream = streams.conversion(command.conversionId);
+      const conversion = await load(conversionDecider, stream);
+      return plannedOn(conversionDecider, stream, conversion, {
+        ...command,
+        facts: { lineSettled: await lineSettled(conversion.state, command.lineId) },
+      });
+    },
+
+    recordManualAdjustment: async (command) => {
+      const [partner] = await Promise.all([
+        load(partnerDecider, streams.partner(command.partnerId)),
+        view.catchUp(),
+      ]);
+      return onBalance(command.partnerId, {
+        ...command,
+        facts: { partnerJoined: partner.state.joined !== null },
+      });
+    },
+    issuePayout: async (command) => {
+      const settings = await programSettings();
+      if (settings === undefined) return E.left(programNotConfigured());
+      const [partner] = await Promise.all([
+        load(partnerDecider, streams.partner(command.partnerId)),
+        view.catchUp(),
+      ]);
+      return onBalance(command.partnerId, {
+        ...command,
+        facts: {
+          partnerJoined: partner.state.joined !== null,
+          minimumPayout: { amount: settings.minimumPayout, currency: settings.currency },
+        },
+      });
+    },
+    recordPayoutFailure: async (command) => {
+      await view.catchUp();
+      return onBalance(command.partnerId, command);
+    },
+  };
+
+  /** Balance decisions read the partner's balance from the view, caught up just before. */
+  const onBalance = (partnerId: string, command: BalanceCommand): E.Either<LedgerRejection, Planned> => {
+    const state: BalanceState = view.balance(partnerId);
+    return plannedOn(
+      balanceDecider,
+      streams.balance(partnerId),
+      { state, expectedRevision: state.revision < 0 ? 'noStream' : state.revision },
+      command,
+    );
+  };
+
+  const lineSettled = async (conversion: ConversionState, lineId: string): Promise<boolean> => {
+    const line = conversion.attributed?.data.commissions.find((l) => l.lineId === lineId);
+    if (line === undefined) return false;
+    await view.catchUp();
+    const settled = view.balance(line.partnerId).lines[lineId]?.settled ?? '0';
+    return Number(settled) !== 0;
+  };
+
+  const emptyFacts = (settings: ProgramSettings): ConversionFacts => ({
+    settings,
+    touches: [],
+    customerBinding: null,
+    customerFirstConversionAt: null,
+    partners: {},
+    plans: {},
+    periodStats: {},
+  });
+
+  /** Gathers what attribution and rating need: touches, partners and plans as they were, period figures. */
+  const conversionFacts = async (
+    command: Resolved<'recordConversion'>,
+    settings: ProgramSettings,
+  ): Promise<ConversionFacts> => {
+    const at = command.at;
+    const partnerOf = partnerReader();
+    const [visitor, account] = await Promise.all([
+      command.visitorId ? load(visitorDecider, streams.visitor(command.visitorId)) : undefined,
+      command.accountId ? load(accountDecider, streams.account(command.accountId)) : undefined,
+      view.catchUp(),
+    ]);
+    const raw: Omit<Touch, 'partnerActiveAt'>[] = [];
+    for (const click of Object.values(visitor?.state.clicks ?? {}))
+      if (click.at <= at)
+        raw.push({
+          kind: 'click',
+          touchId: click.data.clickId,
+          partnerId: click.data.partnerId,
+          at: click.at,
+          fraudulent: click.data.fraudReason !== null,
+        });
+    const accountState: AccountState | undefined = account?.state;
+    for (const registration of Object.values(accountState?.registrations ?? {}))
+      if (registration.status === 'approved' && registration.registeredAt <= at)
+        raw.push({
+          kind: 'dealRegistration',
+          touchId: registration.data.registrationId,
+          partnerId: registration.data.partnerId,
+          at: registration.registeredAt,
+          fraudulent: false,
+          expiresAt: registration.expiresAt,
+        });
+    for (const touch of Object.values(accountState?.influence ?? {}))
+      if (touch.at <= at)
+        raw.push({
+          kind: 'influence',
+          touchId: touch.data.touchId,
+          partnerId: touch.data.partnerId,
+          at: touch.at,
+          fraudulent: false,
+        });
+    const couponOwner = command.couponCode ? view.couponOwners()[command.couponCode] : undefined;
+    if (command.couponCode && couponOwner !== undefined)
+      raw.push({
+        kind: 'coupon',
+        touchId: command.couponCode,
+        partnerId: couponOwner,
+        at,
+        fraudulent: false,
+      });
+    raw.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+
+    const customer = view.customer(command.customerId);
+    const customerFirstConversionAt =
+      customer !== undefined && customer.firstConversionAt <= at ? customer.firstConversionAt : null;
+    const customerBinding = customer?.boundPartnerId ? { partnerId: customer.boundPartnerId } : null;
+
+    const candidates = new Set([
+      ...raw.map((t) => t.partnerId),
+      ...(customerBinding ? [customerBinding.partnerId] : []),
+    ]);
+    const states = new Map<string, PartnerState>();
+    for (const partnerId of candidates) states.set(partnerId, await partnerOf(partnerId));
+    for (const state of [...states.values()]) {
+      const parentId = state.joined?.data.parentPartnerId;
+      if (parentId && !states.has(parentId)) states.set(parentId, await partnerOf(parentId));
+    }
+    const touches: Touch[] = raw.map((touch) => {
+      const state = states.get(touch.partnerId);
+      return { ...touch, partnerActiveAt: state !== undefined && wasActiveAt(state, touch.at) };
+    });
+
+    const partners: Record<string, RatedPartner & { ownAccountIds: readonly string[] }> = {};
+    const plans: Record<string, PlanVersion> = {};
+    const periodStats: Record<string, PeriodStats> = {};
+    for (const [partnerId, state] of states) {
+      if (state.joined === null) continue;
+      const planId = planAt(state, at);
+      if (planId === null) continue;
+      partners[partnerId] = {
+        partnerId,
+        planId,
+        parentPartnerId: state.joined.data.parentPartnerId,
+        active: wasActiveAt(state, at),
+        ownAccountIds: state.joined.data.ownAccountIds,
+      };
+      if (!(planId in plans)) {
+        const plan: PlanState = (await load(planDecider, streams.plan(planId))).state;
+        const version = planVersionAt(plan, at);
+        if (version !== undefined) plans[planId] = version;
+      }
+      for (const period of ['month', 'quarter'] as const)
+        periodStats[periodStatsKey(partnerId, planId, period)] = view.periodStats(
+          partnerId,
+          planId,
+          period,
+          at,
+        );
+    }
+    return { settings, touches, customerBinding, customerFirstConversionAt, partners, plans, periodStats };
+  };
+
+  // ---------------------------------------------------------------------------------------------------
+  // Running: validate, resolve times, plan, append with the expected revision, retry on conflicts.
+
+  const toNewEvent = (
+    event: PendingEvent,
+    meta: Omit<NewEvent, 'id' | 'type' | 'schemaVersion' | 'data' | 'occurredAt'>,
+  ): NewEvent => ({
+    id: event.id,
+    type: event.type,
+    schemaVersion: CATALOGUE[event.type].schemaVersion,
+    data: event.data,
+    occurredAt: event.occurredAt,
+    ...meta,
+  });
+
+  const run = async (command: LedgerCommand): Promise<E.Either<LedgerRejection, Outcome>> => {
+    const now = clock().toISOString();
+    const at = command.occurredAt ?? now;
+    if (at > now)
+      return E.left(
+        reject('OCCURRED_IN_FUTURE', `occurredAt ${at} is later than the ledger's clock (${now})`, {
+          field: 'occurredAt',
+        }),
+      );
+    const resolved = {
+      ...command,
+      at,
+      atGiven: command.occurredAt !== undefined,
+      now,
+    } as Resolved<CommandName>;
+    const meta = {
+      recordedAt: now,
+      actor: command.actor ?? defaultActor,
+      correlationId: command.correlationId ?? nextId(),
+      causationId: command.causationId ?? null,
+    };
+    const planner = planners[command.command] as Planner<CommandName>;
+    let duplicateSeen: string | undefined;
+    for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
+      const planned = await planner(resolved);
+      if (E.isLeft(planned)) return planned;
+      const { stream, expectedRevision, decision } = planned.right;
+      if (decision.kind === 'alreadyRecorded') {
+        const ids = new Set(decision.eventIds);
+        const events = (await readEvents(stream)).filter((event) => ids.has(event.id));
+        return E.right({ stream, events, alreadyRecorded: true });
+      }
+      try {
+        const result = await store.append(
+          stream,
+          decision.events.map((event) => toNewEvent(event, meta)),
+          { expectedRevision },
+        );
+        return E.right({
+          stream,
+          events: result.events.map((event) => decodeStoredEvent(event)),
+          alreadyRecorded: result.alreadyStored,
+        });
+      } catch (error) {
+        const code = codeOf(error);
+        if (code === 'WRONG_EXPECTED_REVISION') continue;
+        if (code === 'DUPLICATE_EVENT_ID') {
+          // Either a concurrent writer recorded the same key (decide again: the repeat is then recognised),
+          // or the key is taken in another stream (the same id again: a conflict).
+          const eventId = (error as { eventId?: string }).eventId ?? '';
+          if (duplicateSeen === eventId) {
+            const field = KEY_FIELD[command.command];
+            return E.left(
+              reject(
+                'IDEMPOTENCY_CONFLICT',
+                `${field ?? 'The key'} ${JSON.stringify((command as Record<string, unknown>)[field ?? ''] ?? '')} is already used by another record`,
+                field === undefined ? {} : { field },
+              ),
+            );
+          }
+          duplicateSeen = eventId;
+          continue;
+        }
+        throw error;
+      }
+    }
+    return E.left(
+      reject(
+        'CONCURRENCY_CONFLICT',
+        `Other writers kept changing the streams of this ${command.command}; gave up after ${maxAttempts} attempts`,
+      ),
+    );
+  };
+
+  const execute =
+    (input: unknown): TE.TaskEither<LedgerRejection, Outcome> =>
+    async () => {
+      const decoded = decodeCommand(input);
+      if (E.isLeft(decoded)) return decoded;
+      const command = decoded.right;
+      return MONEY_COMMANDS.has(command.command) ? serialised(() => run(command)) : run(command);
+    };
+
+  const handler =
+    <N extends CommandName>(name: N): Handler<N> =>
+    (input) =>
+      execute({ ...(input as object), command: name });
+
+  const methods = Object.fromEntries(
+    (Object.keys(planners) as CommandName[]).map((name) => [name, handler(name)]),
+  ) as { [N in CommandName]: Handler<N> };
+  return { ...methods, execute };
+};
+
+export type { CommandOf };

@@ -1,0 +1,179 @@
+import { createDraft, finishDraft } from 'immer';
+import type { Draft } from 'immer';
+import { LedgerDecimal, decodeStoredEvent, roundToCurrency } from '@partner-ledger/events';
+import type { LedgerEvent } from '@partner-ledger/events';
+import type { EventStore } from '@partner-ledger/store';
+import { balanceDecider, initialBalanceState } from './deciders/balance';
+import type { BalanceState } from './deciders/balance';
+import type { PeriodStats } from './rules';
+import { periodKey } from './time';
+
+// The few facts a decision needs that no single stream holds: a partner's balance (its lines live in the
+// conversion streams), its figures for the current month or quarter (tiers and period caps), the customer a
+// renewal belongs to, and who owns a coupon code. The ledger keeps them in memory, caught up from the
+// store's global log before each decision that needs them (only the new events are read).
+
+const RELEVANT = new Set([
+  'PartnerJoined',
+  'ConversionAttributed',
+  'ConversionReversed',
+  'CommissionHeld',
+  'CommissionReleased',
+  'CommissionRejected',
+  'ManualAdjustmentRecorded',
+  'PayoutIssued',
+  'PayoutFailed',
+]);
+
+/** The partners whose balance an event changes. */
+const partnersOf = (event: LedgerEvent): string[] => {
+  switch (event.type) {
+    case 'ConversionAttributed':
+      return [...new Set(event.data.commissions.map((line) => line.partnerId))];
+    case 'ConversionReversed':
+      return [...new Set(event.data.lines.map((line) => line.partnerId))];
+    case 'CommissionHeld':
+    case 'CommissionReleased':
+    case 'CommissionRejected':
+    case 'ManualAdjustmentRecorded':
+    case 'PayoutIssued':
+    case 'PayoutFailed':
+      return [event.data.partnerId];
+    default:
+      return [];
+  }
+};
+
+export interface CrossStreamView {
+  /** Reads what the store appended since the last catch-up. */
+  readonly catchUp: () => Promise<void>;
+  readonly balance: (partnerId: string) => BalanceState;
+  readonly periodStats: (
+    partnerId: string,
+    planId: string,
+    period: 'month' | 'quarter',
+    at: string,
+  ) => PeriodStats;
+  readonly customer: (
+    customerId: string,
+  ) => { readonly firstConversionAt: string; readonly boundPartnerId: string | null } | undefined;
+  readonly couponOwners: () => Readonly<Record<string, string>>;
+}
+
+interface MutableStats {
+  revenue: LedgerDecimal;
+  conversions: number;
+  commission: LedgerDecimal;
+}
+
+export const createCrossStreamView = (store: EventStore): CrossStreamView => {
+  let position = -1;
+  const balances = new Map<string, BalanceState>();
+  const stats = new Map<string, MutableStats>();
+  const customers = new Map<string, { firstConversionAt: string; boundPartnerId: string | null }>();
+  const coupons: Record<string, string> = {};
+  let running: Promise<void> = Promise.resolve();
+
+  const statsKey = (partnerId: string, planId: string, period: string) =>
+    JSON.stringify([partnerId, planId, period]);
+
+  const addStats = (event: Extract<LedgerEvent, { type: 'ConversionAttributed' }>): void => {
+    const { data } = event;
+    const creditOf = new Map(data.credits.map((c) => [c.partnerId, c.revenueCredit]));
+    const byPartnerPlan = new Map<
+      string,
+      { partnerId: string; planId: string; currency: string; commission: LedgerDecimal }
+    >();
+    for (const line of data.commissions) {
+      const key = JSON.stringify([line.partnerId, line.planId]);
+      const entry = byPartnerPlan.get(key) ?? {
+        partnerId: line.partnerId,
+        planId: line.planId,
+        currency: line.currency,
+        commission: new LedgerDecimal(0),
+      };
+      entry.commission = entry.commission.plus(line.amount);
+      byPartnerPlan.set(key, entry);
+    }
+    for (const { partnerId, planId, currency, commission } of byPartnerPlan.values()) {
+      const credit = creditOf.get(partnerId);
+      const rate =
+        currency === data.currency
+          ? '1'
+          : (data.fx.find((r) => r.from === data.currency && r.to === currency)?.rate ?? '0');
+      const revenue =
+        credit === undefined
+          ? new LedgerDecimal(0)
+          : roundToCurrency(new LedgerDecimal(credit).mul(rate), currency);
+      for (const period of ['month', 'quarter'] as const) {
+        const key = statsKey(partnerId, planId, periodKey(event.occurredAt, period));
+        const entry = stats.get(key) ?? {
+          revenue: new LedgerDecimal(0),
+          conversions: 0,
+          commission: new LedgerDecimal(0),
+        };
+        entry.revenue = entry.revenue.plus(revenue);
+        entry.conversions += credit === undefined ? 0 : 1;
+        entry.commission = entry.commission.plus(commission);
+        stats.set(key, entry);
+      }
+    }
+  };
+
+  const addCustomer = (event: Extract<LedgerEvent, { type: 'ConversionAttributed' }>): void => {
+    if (event.data.credits.length === 0) return;
+    const sourced = event.data.credits.find((c) => c.role === 'sourced')?.partnerId ?? null;
+    const known = customers.get(event.data.customerId);
+    if (known === undefined || event.occurredAt < known.firstConversionAt)
+      customers.set(event.data.customerId, { firstConversionAt: event.occurredAt, boundPartnerId: sourced });
+  };
+
+  const apply = (events: readonly LedgerEvent[]): void => {
+    const drafts = new Map<string, Draft<BalanceState>>();
+    for (const event of events) {
+      if (event.type === 'PartnerJoined')
+        for (const code of event.data.couponCodes) coupons[code] ??= event.data.partnerId;
+      if (event.type === 'ConversionAttributed') {
+        addStats(event);
+        addCustomer(event);
+      }
+      for (const partnerId of partnersOf(event)) {
+        let draft = drafts.get(partnerId);
+        if (draft === undefined) {
+          draft = createDraft(balances.get(partnerId) ?? initialBalanceState(partnerId));
+          drafts.set(partnerId, draft);
+        }
+        balanceDecider.evolveDraft(draft, event);
+      }
+    }
+    for (const [partnerId, draft] of drafts) balances.set(partnerId, finishDraft(draft));
+  };
+
+  const catchUpOnce = async (): Promise<void> => {
+    const batch: LedgerEvent[] = [];
+    for await (const event of store.readAll({ fromPosition: position + 1 })) {
+      position = event.position;
+      if (RELEVANT.has(event.type)) batch.push(decodeStoredEvent(event));
+    }
+    apply(batch);
+  };
+
+  return {
+    catchUp: () => {
+      running = running.then(catchUpOnce, catchUpOnce);
+      return running;
+    },
+    balance: (partnerId) => balances.get(partnerId) ?? initialBalanceState(partnerId),
+    periodStats: (partnerId, planId, period, at) => {
+      const entry = stats.get(statsKey(partnerId, planId, periodKey(at, period)));
+      if (entry === undefined) return { revenue: '0', conversions: 0, commission: '0' };
+      return {
+        revenue: entry.revenue.toFixed(),
+        conversions: entry.conversions,
+        commission: entry.commission.toFixed(),
+      };
+    },
+    customer: (customerId) => customers.get(customerId),
+    couponOwners: () => coupons,
+  };
+};
