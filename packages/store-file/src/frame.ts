@@ -1,0 +1,119 @@
+import { crc32 } from './crc';
+
+/**
+ * The on-disk framing of one event.
+ *
+ *   frame  = u32 checksum | u32 bodyLength | body            (little-endian)
+ *   body   = f64 position | u32 revision | u16 streamBytes | u16 idBytes | stream | id | json
+ *
+ * The checksum is CRC-32 over everything after it (the length and the body), so a damaged length is caught
+ * as surely as a damaged body. The small binary head repeats the position, revision, stream and id that the JSON holds,
+ * so that an open can check and index every record without parsing its JSON (the expensive part).
+ */
+export const FRAME_HEADER_BYTES = 8;
+export const BODY_HEAD_BYTES = 16;
+/** A frame larger than this is refused on append and treated as damage on read. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export interface FrameFields {
+  readonly position: number;
+  readonly revision: number;
+  readonly stream: string;
+  readonly id: string;
+  readonly json: string;
+}
+
+export const frameSize = (fields: FrameFields): number =>
+  FRAME_HEADER_BYTES +
+  BODY_HEAD_BYTES +
+  Buffer.byteLength(fields.stream) +
+  Buffer.byteLength(fields.id) +
+  Buffer.byteLength(fields.json);
+
+/** Writes one frame at `offset` of `target` (which must have frameSize(fields) bytes free); returns its end. */
+export const writeFrame = (target: Buffer, offset: number, fields: FrameFields): number => {
+  const bodyStart = offset + FRAME_HEADER_BYTES;
+  target.writeDoubleLE(fields.position, bodyStart);
+  target.writeUInt32LE(fields.revision, bodyStart + 8);
+  let cursor = bodyStart + BODY_HEAD_BYTES;
+  const streamBytes = target.write(fields.stream, cursor, 'utf8');
+  cursor += streamBytes;
+  const idBytes = target.write(fields.id, cursor, 'utf8');
+  cursor += idBytes;
+  cursor += target.write(fields.json, cursor, 'utf8');
+  target.writeUInt16LE(streamBytes, bodyStart + 12);
+  target.writeUInt16LE(idBytes, bodyStart + 14);
+  target.writeUInt32LE(cursor - bodyStart, offset + 4);
+  target.writeUInt32LE(crc32(target.subarray(offset + 4, cursor)), offset);
+  return cursor;
+};
+
+/** The body length a frame header states (not yet checked). */
+export const frameBodyLength = (buffer: Buffer, offset: number): number => buffer.readUInt32LE(offset + 4);
+
+export type FrameCheck =
+  /** A whole frame that checks out; `end` is the offset just after it. */
+  | { readonly kind: 'ok'; readonly end: number }
+  /** The buffer ends before the frame does (`needed` bytes from the frame's start would hold it). */
+  | { readonly kind: 'incomplete'; readonly needed: number }
+  | { readonly kind: 'damaged'; readonly reason: string };
+
+/** Checks the frame that starts at `offset`, looking at bytes up to `end` of `buffer`. */
+export const checkFrame = (buffer: Buffer, offset: number, end: number): FrameCheck => {
+  if (end - offset < FRAME_HEADER_BYTES) return { kind: 'incomplete', needed: FRAME_HEADER_BYTES };
+  const bodyLength = buffer.readUInt32LE(offset + 4);
+  if (bodyLength < BODY_HEAD_BYTES || bodyLength > MAX_BODY_BYTES)
+    return { kind: 'damaged', reason: `implausible record length ${bodyLength}` };
+  const frameEnd = offset + FRAME_HEADER_BYTES + bodyLength;
+  if (frameEnd > end) return { kind: 'incomplete', needed: FRAME_HEADER_BYTES + bodyLength };
+  if (crc32(buffer.subarray(offset + 4, frameEnd)) !== buffer.readUInt32LE(offset))
+    return { kind: 'damaged', reason: 'checksum mismatch' };
+  const bodyStart = offset + FRAME_HEADER_BYTES;
+  const namesEnd =
+    bodyStart + BODY_HEAD_BYTES + buffer.readUInt16LE(bodyStart + 12) + buffer.readUInt16LE(bodyStart + 14);
+  if (namesEnd > frameEnd) return { kind: 'damaged', reason: 'stream and id overrun the record' };
+  return { kind: 'ok', end: frameEnd };
+};
+
+/** The binary head of a frame (call only on a frame that checked out, or for a best-effort guess). */
+export const frameHead = (
+  buffer: Buffer,
+  offset: number,
+): { position: number; revision: number; stream: string; id: string; jsonStart: number; end: number } => {
+  const bodyLength = buffer.readUInt32LE(offset + 4);
+  const bodyStart = offset + FRAME_HEADER_BYTES;
+  const streamStart = bodyStart + BODY_HEAD_BYTES;
+  const idStart = streamStart + buffer.readUInt16LE(bodyStart + 12);
+  const jsonStart = idStart + buffer.readUInt16LE(bodyStart + 14);
+  return {
+    position: buffer.readDoubleLE(bodyStart),
+    revision: buffer.readUInt32LE(bodyStart + 8),
+    stream: buffer.toString('utf8', streamStart, idStart),
+    id: buffer.toString('utf8', idStart, jsonStart),
+    jsonStart,
+    end: bodyStart + bodyLength,
+  };
+};
+
+/** The id bytes of a checked frame, for the id index (no string is made). */
+export const frameIdBytes = (buffer: Buffer, offset: number): Buffer => {
+  const bodyStart = offset + FRAME_HEADER_BYTES;
+  const idStart = bodyStart + BODY_HEAD_BYTES + buffer.readUInt16LE(bodyStart + 12);
+  return buffer.subarray(idStart, idStart + buffer.readUInt16LE(bodyStart + 14));
+};
+
+/** The JSON text of a checked frame that ends at `frameEnd`. */
+export const frameJson = (buffer: Buffer, offset: number, frameEnd: number): string => {
+  const bodyStart = offset + FRAME_HEADER_BYTES;
+  const jsonStart =
+    bodyStart + BODY_HEAD_BYTES + buffer.readUInt16LE(bodyStart + 12) + buffer.readUInt16LE(bodyStart + 14);
+  return buffer.toString('utf8', jsonStart, frameEnd);
+};
+
+/** The position a frame's head states. */
+export const framePosition = (buffer: Buffer, offset: number): number =>
+  buffer.readDoubleLE(offset + FRAME_HEADER_BYTES);
+
+/** The fingerprint of an event id in the id index: CRC-32 of its UTF-8 bytes. */
+export const idFingerprint = (id: string | Buffer): number =>
+  crc32(typeof id === 'string' ? Buffer.from(id) : id);

@@ -1,0 +1,396 @@
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StoreCorruptionError } from '@partner-ledger/store';
+import {
+  FRAME_HEADER_BYTES,
+  checkFrame,
+  frameBodyLength,
+  frameHead,
+  frameIdBytes,
+  idFingerprint,
+} from './frame';
+import {
+  INDEX_ENTRY_BYTES,
+  SEGMENTS_DIR,
+  SEGMENT_HEADER_BYTES,
+  decodeSegmentHeader,
+  parseSegmentName,
+  positionsIndexFile,
+  segmentName,
+} from './layout';
+import type { Segment } from './layout';
+import { createIdTable, createUint32List } from './memory-index';
+import type { IdTable, Uint32List } from './memory-index';
+
+/** Offset recorded for a position whose record was lost to damage (tolerateDamage opens only). */
+export const LOST = 0xffffffff;
+
+export interface StreamEntry {
+  /** Global positions of the stream's events, in order (by revision, in a ledger nobody tampered with). */
+  readonly positions: number[];
+  /** Revision and hash of the last event; undefined until needed (read on the first append after open). */
+  last: { readonly revision: number; readonly hash: string } | undefined;
+}
+
+export interface LedgerIndex {
+  readonly segments: Segment[];
+  /** Offset of each position's record within its segment (LOST when damage destroyed it). */
+  readonly offsets: Uint32List;
+  readonly streams: Map<string, StreamEntry>;
+  readonly ids: IdTable;
+  /** The last committed position; -1 when empty. */
+  head: number;
+}
+
+export interface TornTail {
+  readonly file: string;
+  readonly offset: number;
+  readonly bytesDropped: number;
+  /** False on a read-only open: the bytes were ignored, not removed (a writer may still be writing them). */
+  readonly truncated: boolean;
+}
+
+/** Damage found by an open with `tolerateDamage` (read-only, for verify and forensics). */
+export interface DamageReport {
+  readonly file: string;
+  readonly offset: number;
+  /** The position the damaged record should hold, when it can be told. */
+  readonly position: number | null;
+  /** Best-effort guesses from the damaged record itself (they may be damaged too). */
+  readonly eventId: string | null;
+  readonly stream: string | null;
+  readonly reason: string;
+}
+
+export interface RecoveryOptions {
+  readonly directory: string;
+  readonly writable: boolean;
+  readonly tolerateDamage: boolean;
+  readonly rebuildIndex: boolean;
+  readonly chunkBytes: number;
+}
+
+export interface Recovered {
+  readonly index: LedgerIndex;
+  readonly tornTail: TornTail | null;
+  readonly damage: DamageReport[];
+  /** How many entries of positions.idx are right (a writable open then writes the rest). */
+  readonly validIndexEntries: number;
+}
+
+const corruption = (message: string, file: string, offset: number): StoreCorruptionError =>
+  new StoreCorruptionError(`${message} (${file} at offset ${offset})`, file, offset);
+
+/** Reads positions.idx sequentially, in chunks, while the segments are scanned. */
+const createIndexReader = async (file: string, ignore: boolean) => {
+  let handle: FileHandle | undefined;
+  let entries = 0;
+  if (!ignore) {
+    try {
+      handle = await fs.open(file, 'r');
+      entries = Math.floor((await handle.stat()).size / INDEX_ENTRY_BYTES);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  const chunk = Buffer.allocUnsafe(64 * 1024);
+  let chunkFirst = 0;
+  let chunkCount = 0;
+  return {
+    entries,
+    async entryAt(position: number): Promise<{ segment: number; offset: number }> {
+      if (position < chunkFirst || position >= chunkFirst + chunkCount) {
+        chunkFirst = position;
+        const wanted = Math.min(chunk.length / INDEX_ENTRY_BYTES, entries - position);
+        const { bytesRead } = await handle!.read(
+          chunk,
+          0,
+          wanted * INDEX_ENTRY_BYTES,
+          position * INDEX_ENTRY_BYTES,
+        );
+        chunkCount = Math.floor(bytesRead / INDEX_ENTRY_BYTES);
+      }
+      const at = (position - chunkFirst) * INDEX_ENTRY_BYTES;
+      return { segment: chunk.readUInt32LE(at), offset: chunk.readUInt32LE(at + 4) };
+    },
+    close: async () => handle?.close(),
+  };
+};
+
+/** Looks for the next frame that checks out after a damaged one, in the rest of the segment. */
+const findNextFrame = async (
+  handle: FileHandle,
+  from: number,
+  size: number,
+): Promise<{ offset: number } | null> => {
+  if (from >= size) return null;
+  const rest = Buffer.allocUnsafe(size - from);
+  await readFully(handle, rest, from);
+  for (let at = 0; at + FRAME_HEADER_BYTES <= rest.length; at++)
+    if (checkFrame(rest, at, rest.length).kind === 'ok') return { offset: from + at };
+  return null;
+};
+
+const readFully = async (handle: FileHandle, target: Buffer, position: number): Promise<number> => {
+  let done = 0;
+  while (done < target.length) {
+    const { bytesRead } = await handle.read(target, done, target.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+};
+
+/** Best-effort reading of what a damaged record says it is. */
+const guessHead = (buffer: Buffer, at: number, end: number) => {
+  try {
+    if (end - at < FRAME_HEADER_BYTES + 16) return { eventId: null, stream: null };
+    const head = frameHead(buffer, at);
+    const printable = (text: string) => (/^[\x20-\x7e]{1,200}$/.test(text) ? text : null);
+    return { eventId: printable(head.id), stream: printable(head.stream) };
+  } catch {
+    return { eventId: null, stream: null };
+  }
+};
+
+/**
+ * Opens the segments of a ledger and rebuilds the in-memory index from them, checking every record's
+ * checksum, its position and its stream revision, and the persisted position index against them.
+ *
+ * Only one thing is repaired: a torn last record (a crash during the last write) at the end of the last
+ * segment, with nothing valid after it and no index entry claiming it. Anything else stops the open with a
+ * StoreCorruptionError naming the file and offset; with `tolerateDamage` (read-only) it is reported instead
+ * and the scan goes on from the next record that checks out.
+ */
+export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered> => {
+  const { directory, writable, tolerateDamage } = options;
+  const segmentsDir = join(directory, SEGMENTS_DIR);
+  const names = await fs.readdir(segmentsDir);
+  const numbers = names
+    .map(parseSegmentName)
+    .filter((n): n is number => n !== undefined)
+    .sort((a, b) => a - b);
+  const damage: DamageReport[] = [];
+  const report = (error: StoreCorruptionError, extra: Partial<DamageReport> = {}): void => {
+    if (!tolerateDamage) throw error;
+    damage.push({
+      file: error.file ?? directory,
+      offset: error.offset ?? 0,
+      position: null,
+      eventId: null,
+      stream: null,
+      reason: error.message,
+      ...extra,
+    });
+  };
+  numbers.forEach((number, i) => {
+    if (number !== i)
+      report(
+        corruption(
+          `segment ${segmentName(i)} is missing (the next one is ${segmentName(number)})`,
+          join(segmentsDir, segmentName(i)),
+          0,
+        ),
+      );
+  });
+
+  const indexFile = positionsIndexFile(directory);
+  const indexReader = await createIndexReader(indexFile, options.rebuildIndex);
+  const index: LedgerIndex = {
+    segments: [],
+    offsets: createUint32List(),
+    streams: new Map(),
+    ids: createIdTable(),
+    head: -1,
+  };
+  let tornTail: TornTail | null = null;
+  let next = 0;
+  let validIndexEntries = options.rebuildIndex ? 0 : indexReader.entries;
+  /**
+   * The index entry of a position, if the index has one. The index is written without fsync, so after a
+   * power failure it may end in zeros: no record sits at offset 0 (the segment header does), so an all-zero
+   * entry ends the index there.
+   */
+  const indexEntry = async (position: number) => {
+    if (position >= validIndexEntries) return undefined;
+    const entry = await indexReader.entryAt(position);
+    if (entry.segment !== 0 || entry.offset !== 0) return entry;
+    validIndexEntries = position;
+    return undefined;
+  };
+  const indexClaims = async (position: number) => (await indexEntry(position)) !== undefined;
+
+  const checkIndexEntry = async (position: number, segment: number, offset: number, file: string) => {
+    const entry = await indexEntry(position);
+    if (entry === undefined || (entry.segment === segment && entry.offset === offset)) return;
+    validIndexEntries = position;
+    report(
+      corruption(
+        `the position index disagrees with the segments: it puts position ${position} at ` +
+          `${segmentName(entry.segment)}:${entry.offset}, the segments have it at ${segmentName(segment)}:${offset} ` +
+          `(${file}); open with { rebuildIndex: true } to rebuild the index from the segments`,
+        indexFile,
+        position * INDEX_ENTRY_BYTES,
+      ),
+      { position },
+    );
+  };
+
+  let buffer = Buffer.allocUnsafe(options.chunkBytes);
+  try {
+    for (let i = 0; i < numbers.length; i++) {
+      const number = numbers[i]!;
+      const file = join(segmentsDir, segmentName(number));
+      const isLast = i === numbers.length - 1;
+      const handle = await fs.open(file, writable ? 'r+' : 'r');
+      let closeHandle = true;
+      try {
+        let size = (await handle.stat()).size;
+        const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+        await readFully(handle, header, 0);
+        const decoded = decodeSegmentHeader(header.subarray(0, Math.min(size, SEGMENT_HEADER_BYTES)), number);
+        if (!decoded.ok) {
+          report(corruption(decoded.reason, file, 0));
+          continue;
+        }
+        if (decoded.firstPosition !== next) {
+          const error = corruption(
+            `segment ${segmentName(number)} starts at position ${decoded.firstPosition}, but the segments before it end at ${next - 1}`,
+            file,
+            0,
+          );
+          report(error);
+          // Tolerating: the positions in between are lost.
+          while (next < decoded.firstPosition) {
+            index.offsets.push(LOST);
+            next++;
+          }
+        }
+        const segment: Segment = {
+          number,
+          file,
+          firstPosition: decoded.firstPosition,
+          size,
+          handle: undefined,
+        };
+        index.segments.push(segment);
+
+        let offset = SEGMENT_HEADER_BYTES;
+        let windowStart = offset;
+        let windowEnd = offset; // buffer holds file bytes [windowStart, windowEnd)
+        const fill = async (from: number, atLeast: number) => {
+          const length = Math.min(size - from, Math.max(options.chunkBytes, atLeast));
+          if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
+          const read = await readFully(handle, buffer.subarray(0, length), from);
+          windowStart = from;
+          windowEnd = from + read;
+        };
+        while (offset < size) {
+          let check = checkFrame(buffer, offset - windowStart, windowEnd - windowStart);
+          if (check.kind === 'incomplete' && windowEnd < size) {
+            await fill(offset, check.needed);
+            check = checkFrame(buffer, 0, windowEnd - windowStart);
+          }
+          const at = offset - windowStart;
+          if (check.kind === 'ok') {
+            const head = frameHead(buffer, at);
+            if (head.position !== next) {
+              report(
+                corruption(`expected position ${next}, the record says ${head.position}`, file, offset),
+                {
+                  position: next,
+                  eventId: head.id,
+                  stream: head.stream,
+                },
+              );
+              while (next < head.position) {
+                index.offsets.push(LOST);
+                next++;
+              }
+              if (head.position < next) {
+                offset = windowStart + check.end;
+                continue;
+              }
+            }
+            let stream = index.streams.get(head.stream);
+            if (stream === undefined) {
+              stream = { positions: [], last: undefined };
+              index.streams.set(head.stream, stream);
+            }
+            await checkIndexEntry(next, number, offset, file);
+            index.offsets.push(offset);
+            stream.positions.push(next);
+            index.ids.add(idFingerprint(frameIdBytes(buffer, at)), next);
+            next++;
+            offset = windowStart + check.end;
+            continue;
+          }
+          // The record at `offset` does not check out: a torn tail, or damage.
+          const reason = check.kind === 'damaged' ? check.reason : 'the record is cut short';
+          const after = await findNextFrame(handle, offset + 1, size);
+          const torn = isLast && after === null && !(await indexClaims(next));
+          if (torn) {
+            tornTail = { file, offset, bytesDropped: size - offset, truncated: writable };
+            if (writable) {
+              await handle.truncate(offset);
+              await handle.datasync();
+            }
+            size = offset;
+            break;
+          }
+          const guess = guessHead(buffer, at, windowEnd - windowStart);
+          report(
+            corruption(
+              `${reason} in the record of position ${next}${guess.eventId === null ? '' : ` (event ${guess.eventId}?)`}` +
+                (after === null ? '' : `; the next good record is at offset ${after.offset}`) +
+                (isLast && after === null ? '; the position index says this record was committed' : ''),
+              file,
+              offset,
+            ),
+            { position: next, ...guess },
+          );
+          if (after === null) {
+            size = offset;
+            break;
+          }
+          // Tolerating: keep the damaged record addressable if its length still leads to the next good one,
+          // so that a reader can try to show it (verify then names the event).
+          if (
+            check.kind === 'damaged' &&
+            offset + FRAME_HEADER_BYTES + frameBodyLength(buffer, at) === after.offset
+          ) {
+            index.offsets.push(offset);
+            next++;
+          }
+          offset = after.offset;
+          windowEnd = windowStart; // refill from the next good record
+        }
+        segment.size = size;
+        segment.handle = handle;
+        closeHandle = false;
+      } finally {
+        if (closeHandle) await handle.close();
+      }
+    }
+    index.head = next - 1;
+    const entry = await indexEntry(next);
+    if (entry !== undefined) {
+      report(
+        corruption(
+          `the position index lists position ${next} at ${segmentName(entry.segment)}:${entry.offset}, ` +
+            `beyond the last record in the segments (position ${next - 1}): a segment or its end is missing`,
+          indexFile,
+          next * INDEX_ENTRY_BYTES,
+        ),
+        { position: next },
+      );
+    }
+    return { index, tornTail, damage, validIndexEntries: Math.min(validIndexEntries, next) };
+  } catch (error) {
+    await Promise.all(index.segments.map((segment) => segment.handle?.close()));
+    throw error;
+  } finally {
+    await indexReader.close();
+  }
+};

@@ -1,0 +1,766 @@
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
+import {
+  StoreClosedError,
+  StoreCorruptionError,
+  assertAppendable,
+  chainEvents,
+  checkExpectedRevision,
+  classifyAppend,
+  knownAtFilter,
+} from '@partner-ledger/store';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  SubscribeOptions,
+  SubscriptionMessage,
+} from '@partner-ledger/store';
+import { ReadOnlyStoreError, StoreFailedError } from './errors';
+import {
+  FRAME_HEADER_BYTES,
+  MAX_BODY_BYTES,
+  checkFrame,
+  frameBodyLength,
+  frameHead,
+  frameJson,
+  framePosition,
+  frameSize,
+  idFingerprint,
+  writeFrame,
+} from './frame';
+import type { FrameFields } from './frame';
+import {
+  INDEX_DIR,
+  INDEX_ENTRY_BYTES,
+  SEGMENTS_DIR,
+  SEGMENT_HEADER_BYTES,
+  encodeSegmentHeader,
+  positionsIndexFile,
+  segmentName,
+} from './layout';
+import type { Segment } from './layout';
+import { acquireWriterLock } from './lock';
+import type { WriterLock } from './lock';
+import { LOST, recoverLedger } from './recovery';
+import type { DamageReport, LedgerIndex, StreamEntry, TornTail } from './recovery';
+
+/** Where a ledger lives when the caller does not say. */
+export const DEFAULT_DIRECTORY = './.partner-ledger';
+
+const MIB = 1024 * 1024;
+
+export interface FileStoreOptions {
+  /** The ledger's directory, created if missing (unless read-only). Default `./.partner-ledger`. */
+  readonly directory?: string;
+  /**
+   * Open for reading only: no lock is taken, so it works while another process writes; it sees what was
+   * committed when it opened. A torn tail is ignored rather than cut off. Default false.
+   */
+  readonly readOnly?: boolean;
+  /**
+   * Read-only only: open a damaged ledger anyway, reporting the damage (`openReport.damage`) instead of
+   * refusing, so that `verifyFileStore` can name the events concerned. Reads deliver what can still be
+   * decoded of a damaged record and fail on what cannot. Default false.
+   */
+  readonly tolerateDamage?: boolean;
+  /** Discard index/positions.idx and rebuild it from the segments. Default false. */
+  readonly rebuildIndex?: boolean;
+  /** A new segment is started once the current one would grow past this. Default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** Bytes per read when scanning or replaying. Default 1 MiB. */
+  readonly readChunkBytes?: number;
+  /** Time source for the lock file's "since". Default: the system clock. */
+  readonly clock?: () => Date;
+  /** Called after each group commit is durable: for metrics and the benchmark. */
+  readonly onCommit?: (commit: CommitInfo) => void;
+}
+
+/** One group commit: the appends that shared one write and one fsync. */
+export interface CommitInfo {
+  readonly appends: number;
+  readonly events: number;
+  readonly bytes: number;
+}
+
+/** What the open found and did. */
+export interface OpenReport {
+  readonly directory: string;
+  readonly readOnly: boolean;
+  readonly segments: number;
+  /** Events in the ledger (head position + 1). */
+  readonly events: number;
+  /** The torn last record that recovery cut off (or, read-only, ignored); null when the end was clean. */
+  readonly tornTail: TornTail | null;
+  /** Entries of index/positions.idx that the open (re)wrote from the segments. */
+  readonly indexEntriesWritten: number;
+  /** Damage found and tolerated (only with `tolerateDamage`; otherwise damage stops the open). */
+  readonly damage: readonly DamageReport[];
+}
+
+/** The file store: the EventStore port, plus what its open reported. */
+export interface FileEventStore extends EventStore {
+  readonly directory: string;
+  readonly readOnly: boolean;
+  readonly openReport: OpenReport;
+}
+
+interface PendingAppend {
+  readonly stream: string;
+  readonly events: readonly NewEvent[];
+  readonly expectedRevision: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const checkInteger = (name: string, value: number | undefined, min: number): void => {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < min))
+    throw new RangeError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+};
+
+const fsyncDirectory = async (directory: string): Promise<void> => {
+  const handle = await fs.open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};
+
+const writeFully = async (handle: FileHandle, buffer: Buffer, length: number, position: number) => {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await handle.write(buffer, done, length - done, position + done);
+    done += bytesWritten;
+  }
+};
+
+const readFully = async (handle: FileHandle, target: Buffer, length: number, position: number) => {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(target, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+};
+
+/** Creates a segment atomically: header written and fsync'ed under a draft name, then renamed into place. */
+const createSegment = async (
+  segmentsDir: string,
+  number: number,
+  firstPosition: number,
+): Promise<Segment> => {
+  const file = join(segmentsDir, segmentName(number));
+  const draft = `${file}.tmp`;
+  const writer = await fs.open(draft, 'w');
+  try {
+    await writeFully(writer, encodeSegmentHeader(number, firstPosition), SEGMENT_HEADER_BYTES, 0);
+    await writer.datasync();
+  } finally {
+    await writer.close();
+  }
+  await fs.rename(draft, file);
+  await fsyncDirectory(segmentsDir);
+  return { number, file, firstPosition, size: SEGMENT_HEADER_BYTES, handle: await fs.open(file, 'r+') };
+};
+
+const exists = async (path: string): Promise<boolean> =>
+  fs.stat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+
+/**
+ * Opens (creating if needed) the ledger in a directory: takes the writer lock, recovers (cuts off a torn last
+ * record, refuses anything else that does not check out), rebuilds the in-memory index, and returns the
+ * store. See FileStoreOptions for read-only and damage-tolerant opens.
+ */
+export const openFileStore = async (options: FileStoreOptions = {}): Promise<FileEventStore> => {
+  const directory = resolve(options.directory ?? DEFAULT_DIRECTORY);
+  const readOnly = options.readOnly ?? false;
+  const tolerateDamage = options.tolerateDamage ?? false;
+  const segmentBytes = options.segmentBytes ?? 64 * MIB;
+  const readChunkBytes = options.readChunkBytes ?? MIB;
+  checkInteger('segmentBytes', segmentBytes, 4096);
+  checkInteger('readChunkBytes', readChunkBytes, 4096);
+  if (tolerateDamage && !readOnly)
+    throw new RangeError('tolerateDamage needs readOnly: a damaged ledger is never opened for writing');
+  const segmentsDir = join(directory, SEGMENTS_DIR);
+  const indexFile = positionsIndexFile(directory);
+
+  if (readOnly) {
+    if (!(await exists(segmentsDir)))
+      throw new Error(`There is no ledger in ${directory} (no ${SEGMENTS_DIR}/)`);
+  } else {
+    const fresh = !(await exists(segmentsDir));
+    await fs.mkdir(segmentsDir, { recursive: true });
+    await fs.mkdir(join(directory, INDEX_DIR), { recursive: true });
+    if (fresh) await fsyncDirectory(directory);
+  }
+  const lock = readOnly ? null : await acquireWriterLock(directory, options.clock ?? (() => new Date()));
+  let indexHandle: FileHandle | undefined;
+  let recoveredIndex: LedgerIndex | undefined;
+  try {
+    if (!readOnly) {
+      // Drafts of segments whose creation a crash interrupted: never renamed, so never part of the ledger.
+      for (const name of await fs.readdir(segmentsDir))
+        if (name.endsWith('.tmp')) await fs.rm(join(segmentsDir, name), { force: true });
+    }
+    const recovered = await recoverLedger({
+      directory,
+      writable: !readOnly,
+      tolerateDamage,
+      rebuildIndex: options.rebuildIndex ?? false,
+      chunkBytes: readChunkBytes,
+    });
+    const { index } = recovered;
+    recoveredIndex = index;
+    let indexEntriesWritten = 0;
+    if (!readOnly) {
+      if (index.segments.length === 0) index.segments.push(await createSegment(segmentsDir, 0, 0));
+      // Bring the position index in line with the segments: keep what checked out, write the rest.
+      indexHandle = await fs.open(indexFile, (await exists(indexFile)) ? 'r+' : 'w+');
+      const valid = recovered.validIndexEntries;
+      await indexHandle.truncate(valid * INDEX_ENTRY_BYTES);
+      indexEntriesWritten = await writeIndexEntries(indexHandle, index, valid, index.head);
+      await indexHandle.datasync();
+    }
+    const openReport: OpenReport = {
+      directory,
+      readOnly,
+      segments: index.segments.length,
+      events: index.head + 1,
+      tornTail: recovered.tornTail,
+      indexEntriesWritten,
+      damage: recovered.damage,
+    };
+    return createFileStore({
+      directory,
+      readOnly,
+      tolerateDamage,
+      segmentBytes,
+      readChunkBytes,
+      index,
+      lock,
+      indexHandle,
+      openReport,
+      onCommit: options.onCommit,
+    });
+  } catch (error) {
+    await indexHandle?.close();
+    await Promise.all((recoveredIndex?.segments ?? []).map((segment) => segment.handle?.close()));
+    await lock?.release();
+    throw error;
+  }
+};
+
+/** The segment that holds a position: the last one that starts at or before it. */
+const segmentOf = (segments: readonly Segment[], position: number): Segment => {
+  let low = 0;
+  let high = segments.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >>> 1;
+    if (segments[middle]!.firstPosition <= position) low = middle;
+    else high = middle - 1;
+  }
+  return segments[low]!;
+};
+
+/** Writes the index entries of positions from..to (inclusive); returns how many. */
+const writeIndexEntries = async (
+  handle: FileHandle,
+  index: LedgerIndex,
+  from: number,
+  to: number,
+): Promise<number> => {
+  const perChunk = 65536;
+  const buffer = Buffer.allocUnsafe(perChunk * INDEX_ENTRY_BYTES);
+  for (let start = from; start <= to; start += perChunk) {
+    const end = Math.min(to, start + perChunk - 1);
+    for (let position = start; position <= end; position++) {
+      const segment = segmentOf(index.segments, position);
+      const at = (position - start) * INDEX_ENTRY_BYTES;
+      buffer.writeUInt32LE(segment.number, at);
+      buffer.writeUInt32LE(index.offsets.get(position), at + 4);
+    }
+    await writeFully(handle, buffer, (end - start + 1) * INDEX_ENTRY_BYTES, start * INDEX_ENTRY_BYTES);
+  }
+  return Math.max(0, to - from + 1);
+};
+
+interface StoreParts {
+  readonly directory: string;
+  readonly readOnly: boolean;
+  readonly tolerateDamage: boolean;
+  readonly segmentBytes: number;
+  readonly readChunkBytes: number;
+  readonly index: LedgerIndex;
+  readonly lock: WriterLock | null;
+  readonly indexHandle: FileHandle | undefined;
+  readonly openReport: OpenReport;
+  readonly onCommit: ((commit: CommitInfo) => void) | undefined;
+}
+
+const createFileStore = (parts: StoreParts): FileEventStore => {
+  const { directory, readOnly, tolerateDamage, index, lock, indexHandle, readChunkBytes } = parts;
+  const segmentsDir = join(directory, SEGMENTS_DIR);
+  let closed = false;
+  let failure: StoreFailedError | undefined;
+  let queue: PendingAppend[] = [];
+  let flushActive = false;
+  let flushDone: Promise<void> = Promise.resolve();
+  let indexWritable = indexHandle !== undefined;
+  const waiting = new Set<() => void>();
+
+  const assertOpen = (): void => {
+    if (closed) throw new StoreClosedError();
+  };
+  const wakeSubscriptions = (): void => {
+    const wake = [...waiting];
+    waiting.clear();
+    wake.forEach((resolveWaiter) => resolveWaiter());
+  };
+
+  /** A read that fails because the store closed under it reports that, not the file system's error. */
+  const readAt = async (segment: Segment, target: Buffer, length: number, position: number) => {
+    try {
+      return await readFully(segment.handle!, target, length, position);
+    } catch (error) {
+      if (closed) throw new StoreClosedError();
+      throw error;
+    }
+  };
+
+  const damaged = (message: string, segment: Segment, offset: number): StoreCorruptionError =>
+    new StoreCorruptionError(`${message} (${segment.file} at offset ${offset})`, segment.file, offset);
+
+  /**
+   * Decodes the record at `at` of `buffer` (file offset `offset` of `segment`), which should hold
+   * `position`. A record that does not check out is an error, except on a damage-tolerant open, where
+   * whatever JSON can still be read is delivered so that verify can judge it (and name it).
+   */
+  const decodeRecord = (
+    buffer: Buffer,
+    at: number,
+    end: number,
+    segment: Segment,
+    offset: number,
+    position: number,
+  ): RecordedEvent => {
+    const check = checkFrame(buffer, at, end);
+    if (check.kind === 'ok') {
+      if (framePosition(buffer, at) !== position)
+        throw damaged(`the record here should be position ${position}`, segment, offset);
+      return JSON.parse(frameJson(buffer, at, check.end)) as RecordedEvent;
+    }
+    const reason = check.kind === 'damaged' ? check.reason : 'record cut short';
+    if (tolerateDamage && check.kind === 'damaged') {
+      try {
+        const head = frameHead(buffer, at);
+        return JSON.parse(buffer.toString('utf8', head.jsonStart, Math.min(head.end, end))) as RecordedEvent;
+      } catch {
+        // fall through: nothing readable is left of it
+      }
+    }
+    throw damaged(`${reason} in the record of position ${position}`, segment, offset);
+  };
+
+  /** Reads the records of `positions` (all in one segment, offsets within one read window). */
+  const readGroup = async (segment: Segment, positions: readonly number[]): Promise<RecordedEvent[]> => {
+    const offsets = positions.map((position) => index.offsets.get(position));
+    const low = Math.min(...offsets);
+    const high = Math.max(...offsets);
+    const length = Math.min(segment.size - low, high - low + 64 * 1024);
+    const buffer = Buffer.allocUnsafe(length);
+    const read = await readAt(segment, buffer, length, low);
+    const events: RecordedEvent[] = [];
+    for (let i = 0; i < positions.length; i++) {
+      const offset = offsets[i]!;
+      const check = checkFrame(buffer, offset - low, read);
+      if (check.kind === 'incomplete' && offset + check.needed <= segment.size) {
+        const single = Buffer.allocUnsafe(check.needed);
+        const got = await readAt(segment, single, check.needed, offset);
+        events.push(decodeRecord(single, 0, got, segment, offset, positions[i]!));
+      } else {
+        events.push(decodeRecord(buffer, offset - low, read, segment, offset, positions[i]!));
+      }
+    }
+    return events;
+  };
+
+  const readPosition = async (position: number): Promise<RecordedEvent> => {
+    const offset = index.offsets.get(position);
+    const segment = segmentOf(index.segments, position);
+    if (offset === LOST) throw damaged(`position ${position} was lost to damage`, segment, 0);
+    return (await readGroup(segment, [position]))[0]!;
+  };
+
+  /** Reads positions in the given order, grouping neighbours into one read. */
+  async function* readPositions(positions: readonly number[]): AsyncGenerator<RecordedEvent> {
+    let i = 0;
+    while (i < positions.length) {
+      assertOpen();
+      const first = positions[i]!;
+      const segment = segmentOf(index.segments, first);
+      const firstOffset = index.offsets.get(first);
+      const group = [first];
+      for (i++; i < positions.length && group.length < 4096; i++) {
+        const position = positions[i]!;
+        if (segmentOf(index.segments, position) !== segment) break;
+        if (Math.abs(index.offsets.get(position) - firstOffset) > readChunkBytes) break;
+        group.push(position);
+      }
+      yield* await readGroup(segment, group);
+    }
+  }
+
+  /**
+   * Reads positions from..to (inclusive) in order: large sequential reads, frames parsed from the buffer.
+   * This is the replay path of every projection, so it does no per-record system call and no copying.
+   */
+  async function* readRange(from: number, to: number): AsyncGenerator<RecordedEvent> {
+    let buffer = Buffer.allocUnsafe(readChunkBytes);
+    let position = from;
+    while (position <= to) {
+      assertOpen();
+      const offset = index.offsets.get(position);
+      const segment = segmentOf(index.segments, position);
+      if (offset === LOST) {
+        if (!tolerateDamage) throw damaged(`position ${position} was lost to damage`, segment, 0);
+        position++;
+        continue;
+      }
+      const length = Math.min(buffer.length, segment.size - offset);
+      const read = await readAt(segment, buffer, length, offset);
+      let at = 0;
+      const end = read;
+      while (position <= to) {
+        if (end - at < FRAME_HEADER_BYTES) break;
+        const bodyLength = frameBodyLength(buffer, at);
+        const frameEnd = at + FRAME_HEADER_BYTES + bodyLength;
+        if (frameEnd > end || bodyLength > MAX_BODY_BYTES) {
+          if (at === 0) {
+            // A record larger than the buffer: grow the buffer and read again.
+            if (bodyLength <= MAX_BODY_BYTES && offset + frameEnd <= segment.size) {
+              buffer = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength);
+              break;
+            }
+            yield decodeRecord(buffer, at, end, segment, offset, position);
+            position++;
+          }
+          break;
+        }
+        if (index.offsets.get(position) !== offset + at) break; // damage skipped in the index: re-seek
+        const event = decodeRecord(buffer, at, frameEnd, segment, offset + at, position);
+        position++;
+        at = frameEnd;
+        yield event;
+        if (closed) throw new StoreClosedError();
+      }
+      if (buffer.length < readChunkBytes) buffer = Buffer.allocUnsafe(readChunkBytes);
+    }
+  }
+
+  const streamHead = async (
+    stream: string,
+    entry: StreamEntry | undefined,
+  ): Promise<{ revision: number; hash: string } | undefined> => {
+    if (entry === undefined) return undefined;
+    if (entry.last === undefined) {
+      const last = await readPosition(entry.positions[entry.positions.length - 1]!);
+      entry.last = { revision: last.revision, hash: last.hash };
+    }
+    return entry.last;
+  };
+
+  const findStored = async (
+    id: string,
+    staged: ReadonlyMap<string, RecordedEvent>,
+  ): Promise<RecordedEvent | undefined> => {
+    const pending = staged.get(id);
+    if (pending !== undefined) return pending;
+    for (const position of index.ids.candidates(idFingerprint(id))) {
+      const event = await readPosition(position);
+      if (event.id === id) return event;
+    }
+    return undefined;
+  };
+
+  /**
+   * One group commit: every append queued so far is checked in order against the state left by the ones
+   * before it (so exactly the right ones win), the accepted ones are framed into one buffer, written with
+   * one write and made durable with one fsync; only then do the appenders hear back and readers see them.
+   */
+  const commitBatch = async (batch: readonly PendingAppend[]): Promise<void> => {
+    const stagedIds = new Map<string, RecordedEvent>();
+    const stagedHeads = new Map<string, { revision: number; hash: string }>();
+    const outcomes: (() => void)[] = [];
+    const accepted: { request: PendingAppend; events: RecordedEvent[]; fields: FrameFields[] }[] = [];
+    let nextPosition = index.head + 1;
+    let bytes = 0;
+    for (const request of batch) {
+      try {
+        const { stream, events, expectedRevision } = request;
+        const stored: (RecordedEvent | undefined)[] = [];
+        for (const event of events) stored.push(await findStored(event.id, stagedIds));
+        const decision = classifyAppend(stream, events, stored);
+        if (decision.kind === 'retry') {
+          const last = decision.stored.reduce((a, b) => (b.position > a.position ? b : a));
+          const result: AppendResult = {
+            stream,
+            events: decision.stored,
+            nextExpectedRevision: last.revision,
+            lastPosition: last.position,
+            alreadyStored: true,
+          };
+          outcomes.push(() => request.resolve(result));
+          continue;
+        }
+        const head = stagedHeads.get(stream) ?? (await streamHead(stream, index.streams.get(stream)));
+        checkExpectedRevision(stream, expectedRevision, head?.revision ?? 'noStream');
+        const recorded = chainEvents(stream, head, events).map((event, i): RecordedEvent =>
+          Object.freeze({ ...event, position: nextPosition + i }),
+        );
+        const fields = recorded.map((event): FrameFields => ({
+          position: event.position,
+          revision: event.revision,
+          stream,
+          id: event.id,
+          json: JSON.stringify(event),
+        }));
+        const sizes = fields.map(frameSize);
+        const tooLarge = sizes.findIndex((size) => size - FRAME_HEADER_BYTES > MAX_BODY_BYTES);
+        if (tooLarge >= 0)
+          throw new RangeError(
+            `event ${recorded[tooLarge]!.id} is ${sizes[tooLarge]} bytes stored; the file store takes at most ${MAX_BODY_BYTES}`,
+          );
+        bytes += sizes.reduce((a, b) => a + b, 0);
+        nextPosition += recorded.length;
+        const last = recorded[recorded.length - 1]!;
+        stagedHeads.set(stream, { revision: last.revision, hash: last.hash });
+        for (const event of recorded) stagedIds.set(event.id, event);
+        accepted.push({ request, events: recorded, fields });
+      } catch (error) {
+        outcomes.push(() => request.reject(error));
+      }
+    }
+
+    if (accepted.length > 0) {
+      let active = index.segments[index.segments.length - 1]!;
+      if (active.size > SEGMENT_HEADER_BYTES && active.size + bytes > parts.segmentBytes) {
+        active = await createSegment(segmentsDir, active.number + 1, index.head + 1);
+        index.segments.push(active);
+      }
+      const buffer = Buffer.allocUnsafe(bytes);
+      const frameOffsets: number[] = [];
+      let cursor = 0;
+      for (const { fields } of accepted)
+        for (const field of fields) {
+          frameOffsets.push(active.size + cursor);
+          cursor = writeFrame(buffer, cursor, field);
+        }
+      await writeFully(active.handle!, buffer, bytes, active.size);
+      await active.handle!.datasync();
+      // Durable: now the index and the readers may see it.
+      let k = 0;
+      for (const { request, events } of accepted) {
+        let entry = index.streams.get(request.stream);
+        if (entry === undefined) {
+          entry = { positions: [], last: undefined };
+          index.streams.set(request.stream, entry);
+        }
+        for (const event of events) {
+          index.offsets.push(frameOffsets[k++]!);
+          entry.positions.push(event.position);
+          index.ids.add(idFingerprint(event.id), event.position);
+        }
+        const last = events[events.length - 1]!;
+        entry.last = { revision: last.revision, hash: last.hash };
+        const result: AppendResult = {
+          stream: request.stream,
+          events,
+          nextExpectedRevision: last.revision,
+          lastPosition: last.position,
+          alreadyStored: false,
+        };
+        outcomes.push(() => request.resolve(result));
+      }
+      const firstNew = index.head + 1;
+      active.size += bytes;
+      index.head = nextPosition - 1;
+      outcomes.forEach((settle) => settle());
+      wakeSubscriptions();
+      parts.onCommit?.({ appends: batch.length, events: nextPosition - firstNew, bytes });
+      if (indexWritable) {
+        try {
+          await writeIndexEntries(indexHandle!, index, firstNew, index.head);
+        } catch {
+          // The index is derived: the next open rebuilds whatever is missing from it.
+          indexWritable = false;
+        }
+      }
+    } else {
+      outcomes.forEach((settle) => settle());
+    }
+  };
+
+  /** Commits batches until the queue is empty; `flushActive` is cleared in the same step as the last look. */
+  const flush = async (): Promise<void> => {
+    try {
+      while (queue.length > 0) {
+        // Let every append issued in this turn of the event loop join the batch.
+        await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
+        const batch = queue;
+        queue = [];
+        try {
+          await commitBatch(batch);
+        } catch (error) {
+          // A failed write or fsync leaves the file in an unknown state: stop writing; reopening recovers.
+          const stopped = new StoreFailedError(directory, error);
+          failure = stopped;
+          const failed = [...batch, ...queue];
+          queue = [];
+          failed.forEach((request) => request.reject(stopped));
+        }
+      }
+    } finally {
+      flushActive = false;
+    }
+  };
+
+  const append = async (
+    stream: string,
+    events: readonly NewEvent[],
+    appendOptions: AppendOptions = {},
+  ): Promise<AppendResult> => {
+    assertOpen();
+    if (readOnly) throw new ReadOnlyStoreError(directory);
+    if (failure !== undefined) throw failure;
+    const expectedRevision = appendOptions.expectedRevision ?? 'any';
+    assertAppendable(stream, events, expectedRevision);
+    return new Promise<AppendResult>((resolveAppend, rejectAppend) => {
+      queue.push({ stream, events, expectedRevision, resolve: resolveAppend, reject: rejectAppend });
+      if (!flushActive) {
+        flushActive = true;
+        flushDone = flush();
+      }
+    });
+  };
+
+  async function* readStream(stream: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+    assertOpen();
+    const { direction = 'forwards', fromRevision, maxCount, asKnownAt } = options;
+    checkInteger('fromRevision', fromRevision, 0);
+    checkInteger('maxCount', maxCount, 0);
+    const known = knownAtFilter(asKnownAt);
+    const positions = index.streams.get(stream)?.positions ?? [];
+    const end = positions.length; // the stream as it is now
+    const limit = maxCount ?? Number.POSITIVE_INFINITY;
+    if (limit === 0 || end === 0) return;
+    const selected =
+      direction === 'forwards'
+        ? positions.slice(fromRevision ?? 0, end)
+        : positions.slice(0, Math.min(fromRevision ?? end - 1, end - 1) + 1).reverse();
+    let count = 0;
+    // Without filters, read no more than asked for; with them, read on until enough pass.
+    const bounded = asKnownAt === undefined ? selected.slice(0, Math.min(selected.length, limit)) : selected;
+    for await (const event of readPositions(bounded)) {
+      if (!known(event)) continue;
+      yield event;
+      count++;
+      if (count >= limit) return;
+    }
+  }
+
+  async function* readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    assertOpen();
+    const { fromPosition = 0, pageSize, asKnownAt } = options;
+    checkInteger('fromPosition', fromPosition, 0);
+    checkInteger('pageSize', pageSize, 1);
+    const known = knownAtFilter(asKnownAt);
+    const last = Math.min(index.head, asKnownAt?.position ?? Number.POSITIVE_INFINITY);
+    if (asKnownAt?.recordedAt === undefined) {
+      yield* readRange(fromPosition, last);
+      return;
+    }
+    for await (const event of readRange(fromPosition, last)) if (known(event)) yield event;
+  }
+
+  async function* subscribe(options: SubscribeOptions = {}): AsyncGenerator<SubscriptionMessage> {
+    assertOpen();
+    const { fromPosition = 0, signal } = options;
+    checkInteger('fromPosition', fromPosition, 0);
+    // One cursor for catch-up and live delivery: an event appended during catch-up is read later, never
+    // lost and never delivered twice.
+    let cursor = fromPosition;
+    let caughtUp = false;
+    const aborted = (): boolean => signal?.aborted === true;
+    while (!aborted()) {
+      assertOpen();
+      if (cursor <= index.head) {
+        for await (const event of readRange(cursor, index.head)) {
+          cursor = event.position + 1;
+          yield { kind: 'event', event };
+          if (aborted()) return;
+          assertOpen();
+        }
+        continue;
+      }
+      if (!caughtUp) {
+        caughtUp = true;
+        yield { kind: 'caughtUp', position: index.head };
+        continue;
+      }
+      await new Promise<void>((resolveWait) => {
+        const wake = (): void => {
+          waiting.delete(wake);
+          signal?.removeEventListener('abort', wake);
+          resolveWait();
+        };
+        waiting.add(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    while (flushActive) await flushDone;
+    try {
+      if (indexHandle !== undefined) {
+        if (indexWritable) await indexHandle.datasync().catch(() => undefined);
+        await indexHandle.close();
+      }
+      await Promise.all(index.segments.map((segment) => segment.handle?.close()));
+    } finally {
+      await lock?.release();
+      // Last, so that a waiting subscription ends (with StoreClosedError) as close returns.
+      wakeSubscriptions();
+    }
+  };
+
+  return {
+    directory,
+    readOnly,
+    openReport: parts.openReport,
+    append,
+    readStream,
+    readAll,
+    subscribe,
+    headPosition: async () => {
+      assertOpen();
+      return index.head;
+    },
+    close,
+  };
+};
