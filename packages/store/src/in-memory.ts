@@ -37,6 +37,8 @@ export interface InMemoryTampering {
   swapEvents(a: number, b: number): void;
   /** Stores `event` at `position`; the event that was there and those after move one position later. */
   insertEvent(position: number, event: RecordedEvent): void;
+  /** Puts `event` in the place of the event at `position`, exactly as given (its position field too). */
+  replaceEvent(position: number, event: RecordedEvent): void;
 }
 
 interface StreamState {
@@ -225,9 +227,14 @@ export const createInMemoryStoreWithTampering = (
     },
   };
 
-  /** Rebuilds positions and indexes from a tampered log, as a store reading its storage would. */
-  const rebuild = (next: RecordedEvent[]): void => {
-    log = next.map((event, position) => (event.position === position ? event : { ...event, position }));
+  /**
+   * Rebuilds the indexes from a tampered log, as a store reading its storage would; positions are those of
+   * the new places unless `keepPositions` (then whatever the records claim is read back).
+   */
+  const rebuild = (next: RecordedEvent[], keepPositions = false): void => {
+    log = keepPositions
+      ? next
+      : next.map((event, position) => (event.position === position ? event : { ...event, position }));
     streams = new Map();
     byId = new Map();
     for (const event of log) {
@@ -261,6 +268,12 @@ export const createInMemoryStoreWithTampering = (
     insertEvent: (position, event) => {
       if (position < 0 || position > log.length) throw new RangeError(`cannot insert at ${position}`);
       rebuild([...log.slice(0, position), event, ...log.slice(position)]);
+    },
+    replaceEvent: (position, event) => {
+      const next = [...log];
+      at(position);
+      next[position] = event;
+      rebuild(next, true);
     },
   };
 
