@@ -116,3 +116,69 @@ export const basicProgram = (...partnerIds: string[]): AnyGivenEvent[] => [
   planPublished(),
   ...partnerIds.map((id) => partnerJoined(id)),
 ];
+
+/** A conversion credited wholly to one partner, with one revenue-share line (20% unless given). */
+export const conversionAttributed = (options: {
+  readonly conversionId: string;
+  readonly partnerId: string;
+  readonly amount: string;
+  readonly commission: string;
+  readonly payableAt: string;
+  readonly occurredAt?: string;
+  readonly status?: 'pending' | 'held';
+  readonly customerId?: string;
+  readonly currency?: string;
+}): GivenEvent<'ConversionAttributed'> => {
+  const currency = options.currency ?? 'USD';
+  return {
+    type: 'ConversionAttributed',
+    data: {
+      conversionId: options.conversionId,
+      customerId: options.customerId ?? `customer-${options.conversionId}`,
+      accountId: null,
+      visitorId: null,
+      kind: 'order',
+      amount: options.amount,
+      currency,
+      couponCode: null,
+      attribution: {
+        basis: 'clicks',
+        model: 'lastTouch',
+        clickWindowDays: 30,
+        halfLifeDays: 7,
+        registrationId: null,
+      },
+      credits: [
+        {
+          partnerId: options.partnerId,
+          weight: '1',
+          revenueCredit: options.amount,
+          role: 'sourced',
+          touchIds: ['c'],
+        },
+      ],
+      influencers: [],
+      fx: [],
+      commissions: [
+        {
+          lineId: `${options.conversionId}/${options.partnerId}/0`,
+          partnerId: options.partnerId,
+          planId: 'standard',
+          planVersion: 1,
+          rule: 'revenueShare',
+          tier: null,
+          base: options.amount,
+          rate: '0.2',
+          amount: options.commission,
+          currency,
+          uncappedAmount: null,
+          payableAt: options.payableAt,
+          status: options.status ?? 'pending',
+          holdReason: options.status === 'held' ? 'review' : null,
+          overrideOf: null,
+        },
+      ],
+    },
+    occurredAt: options.occurredAt ?? '2026-01-10T00:00:00.000Z',
+  };
+};
