@@ -59,7 +59,10 @@ export interface ReadAllOptions {
 
 export type SubscriptionMessage =
   | { readonly kind: 'event'; readonly event: RecordedEvent }
-  /** Sent once, after the last event that existed when the subscription caught up; live events follow. */
+  /**
+   * Sent once, after the last event that existed when the subscription caught up; live events follow.
+   * `position` is the store's head position at that moment (-1 for an empty store).
+   */
   | { readonly kind: 'caughtUp'; readonly position: number };
 
 export interface SubscribeOptions {
@@ -81,16 +84,25 @@ export interface EventStore {
    * Appends events to a stream, atomically: all of them or none. The store assigns revisions, global
    * positions and hash links. Idempotent by event id: the same ids with the same bodies again change
    * nothing and return the first result; an id stored with a different body is a DuplicateEventIdError.
+   * A retry is recognised before the expected revision is checked, so it succeeds after the stream moved on.
+   * An empty batch or an expected revision of none of the four forms is a RangeError, an event that breaks
+   * the envelope's rules a TypeError (bugs in the caller, not store errors).
    */
   append(stream: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   /** A stream's events; a stream that does not exist reads as empty. */
   readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
-  /** All events in global order, fetched in pages: never the whole log in memory. */
+  /**
+   * All events in global order, fetched in pages: never the whole log in memory. Events appended while a
+   * read is under way may be left out of it; subscribe to follow the log.
+   */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /** Catches up from a position, signals `caughtUp`, then delivers new events as they are appended. */
   subscribe(options?: SubscribeOptions): AsyncIterable<SubscriptionMessage>;
   /** The global position of the last event, or -1 when the store is empty. */
   headPosition(): Promise<number>;
-  /** Releases files, locks and connections. Further calls fail with StoreClosedError. */
+  /**
+   * Releases files, locks and connections. Further calls fail with StoreClosedError, and so do waiting
+   * subscriptions; closing again does nothing.
+   */
   close(): Promise<void>;
 }
