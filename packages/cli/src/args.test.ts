@@ -1,0 +1,65 @@
+import { parseAsOf } from './as-of';
+import { parseInteger, parseMoment, parseVerbArgs } from './args';
+import { UsageError } from './exit';
+import { resolveStoreSpec, describeStoreSpec } from './store-spec';
+
+describe('arguments', () => {
+  const options = { partners: { type: 'string', description: 'n' } } as const;
+
+  it('parses flags and positionals strictly', () => {
+    expect(parseVerbArgs('simulate', ['--partners', '5', 'x'], options)).toEqual({
+      options: { partners: '5' },
+      positionals: ['x'],
+    });
+    expect(() => parseVerbArgs('simulate', ['--partner', '5'], options)).toThrow(UsageError);
+    expect(() => parseVerbArgs('simulate', ['--partners'], options)).toThrow(
+      /simulate: Option '--partners <value>' argument missing/,
+    );
+  });
+
+  it('accepts whole numbers within bounds only', () => {
+    expect(parseInteger('events', '1000', { min: 1, max: 10 ** 7 })).toBe(1000);
+    for (const bad of ['-5', '1e3', '1.5', '', '0x10']) {
+      expect(() => parseInteger('events', bad, { min: 1, max: 10 })).toThrow(UsageError);
+    }
+    expect(() => parseInteger('events', '11', { min: 1, max: 10 })).toThrow('from 1 to 10');
+  });
+
+  it('reads a date as the end of the day for as-of flags and the start for --start', () => {
+    expect(parseMoment('as-of', '2026-03-31', 'endOfDay')).toBe('2026-03-31T23:59:59.999Z');
+    expect(parseMoment('start', '2026-03-31', 'startOfDay')).toBe('2026-03-31T00:00:00.000Z');
+    expect(parseMoment('as-of', '2026-03-31T12:00:00+02:00', 'endOfDay')).toBe('2026-03-31T10:00:00.000Z');
+    for (const bad of ['2026-02-30', '2026-03-31T12:00:00', 'yesterday', '1711843200']) {
+      expect(() => parseMoment('as-of', bad, 'endOfDay')).toThrow(UsageError);
+    }
+  });
+
+  it('reads --known-at as a global position or a moment', () => {
+    expect(parseAsOf({ 'known-at': '41999' })).toEqual({ knownAt: { position: 41999 } });
+    expect(parseAsOf({ 'as-of': '2026-01-31', 'known-at': '2026-02-05' })).toEqual({
+      effectiveAt: '2026-01-31T23:59:59.999Z',
+      knownAt: { recordedAt: '2026-02-05T23:59:59.999Z' },
+    });
+  });
+
+  it('names the store: flag, then environment, then ./.partner-ledger', () => {
+    expect(resolveStoreSpec(undefined, {}, '/srv')).toEqual({
+      kind: 'file',
+      directory: '/srv/.partner-ledger',
+    });
+    expect(resolveStoreSpec(undefined, { PARTNER_LEDGER_STORE: 'books' }, '/srv')).toEqual({
+      kind: 'file',
+      directory: '/srv/books',
+    });
+    expect(resolveStoreSpec('/data/l', { PARTNER_LEDGER_STORE: 'books' }, '/srv')).toEqual({
+      kind: 'file',
+      directory: '/data/l',
+    });
+    const cluster = resolveStoreSpec('esdb+discover://admin:changeit@db1:2113,db2:2113?tls=true', {}, '/srv');
+    expect(cluster).toEqual({
+      kind: 'eventstoredb',
+      connectionString: 'esdb+discover://admin:changeit@db1:2113,db2:2113?tls=true',
+    });
+    expect(describeStoreSpec(cluster)).toBe('esdb+discover://***@db1:2113,db2:2113?tls=true');
+  });
+});
