@@ -17,6 +17,16 @@ export interface SubscriptionCheckpoints {
   load(name: string): Promise<number | undefined>;
   /** Saves `position` (the position of the last event handled) under `name`. */
   save(name: string, position: number): Promise<void>;
+  /**
+   * A checkpoint document saved under `name` by saveText: what a consumer keeps with its position (the
+   * projections' checkpoint, with their states, serialised by the projections themselves).
+   */
+  loadText(name: string): Promise<string | undefined>;
+  /**
+   * Saves a checkpoint document under `name`, in one event: it must fit the server's largest append
+   * (1 MiB by default), so keep large projection states elsewhere.
+   */
+  saveText(name: string, text: string): Promise<void>;
 }
 
 /** The event type of a checkpoint. */
@@ -33,8 +43,9 @@ export const createCheckpoints = (
   client: EventStoreDbClient,
   streamPrefix: string,
   assertOpen: () => void,
-): SubscriptionCheckpoints => ({
-  load: async (name) => {
+): SubscriptionCheckpoints => {
+  /** The data of the last checkpoint saved under `name`, or undefined. */
+  const loadData = async (name: string): Promise<{ stream: string; data: unknown } | undefined> => {
     assertOpen();
     checkName(name);
     const stream = `${streamPrefix}${name}`;
@@ -42,27 +53,18 @@ export const createCheckpoints = (
       for await (const resolved of iterateRead<ResolvedEvent>(
         client.readStream(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }),
       )) {
-        const data = resolved.event?.data as { position?: unknown } | undefined;
-        const position = data?.position;
-        if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) {
-          throw new StoreCorruptionError(
-            `the last checkpoint in stream ${JSON.stringify(stream)} holds no position: ${JSON.stringify(data)}`,
-          );
-        }
-        return position;
+        return { stream, data: resolved.event?.data };
       }
       return undefined;
     } catch (error) {
       if (error instanceof StreamNotFoundError) return undefined;
       throw error;
     }
-  },
-  save: async (name, position) => {
+  };
+
+  const saveData = async (name: string, data: { position: number } | { text: string }): Promise<void> => {
     assertOpen();
     checkName(name);
-    if (!Number.isSafeInteger(position) || position < 0) {
-      throw new RangeError(`a checkpoint position must be an integer >= 0, got ${JSON.stringify(position)}`);
-    }
     const stream = `${streamPrefix}${name}`;
     const result = await client.appendToStream(
       stream,
@@ -70,7 +72,7 @@ export const createCheckpoints = (
         id: randomUUID(),
         contentType: 'application/json',
         type: CHECKPOINT_EVENT_TYPE,
-        data: { position },
+        data,
         metadata: undefined,
       },
       { expectedRevision: ANY },
@@ -79,5 +81,41 @@ export const createCheckpoints = (
     if (result.nextExpectedRevision === 0n) {
       await client.setStreamMetadata(stream, { maxCount: CHECKPOINTS_KEPT });
     }
-  },
-});
+  };
+
+  const damaged = (stream: string, data: unknown, wanted: string): StoreCorruptionError =>
+    new StoreCorruptionError(
+      `the last checkpoint in stream ${JSON.stringify(stream)} holds no ${wanted}: ${JSON.stringify(data)}`,
+    );
+
+  return {
+    load: async (name) => {
+      const found = await loadData(name);
+      if (found === undefined) return undefined;
+      const position = (found.data as { position?: unknown } | undefined)?.position;
+      if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) {
+        throw damaged(found.stream, found.data, 'position');
+      }
+      return position;
+    },
+    save: async (name, position) => {
+      if (!Number.isSafeInteger(position) || position < 0) {
+        throw new RangeError(
+          `a checkpoint position must be an integer >= 0, got ${JSON.stringify(position)}`,
+        );
+      }
+      await saveData(name, { position });
+    },
+    loadText: async (name) => {
+      const found = await loadData(name);
+      if (found === undefined) return undefined;
+      const text = (found.data as { text?: unknown } | undefined)?.text;
+      if (typeof text !== 'string') throw damaged(found.stream, found.data, 'text');
+      return text;
+    },
+    saveText: async (name, text) => {
+      if (typeof text !== 'string') throw new TypeError('a checkpoint document is a string');
+      await saveData(name, { text });
+    },
+  };
+};

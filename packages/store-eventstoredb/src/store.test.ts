@@ -506,6 +506,26 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       expect(client.openSubscriptions()).toBe(0);
     });
 
+    it('waits for a position past the end of the log: events below it are not delivered', async () => {
+      const { store } = setup();
+      const { events } = await store.append('a', [event('a0')]);
+      const head = events[0]?.position as number;
+      const controller = new AbortController();
+      const messages = store.subscribe({ fromPosition: head + 600, signal: controller.signal });
+      const subscription = messages[Symbol.asyncIterator]();
+      expect(await next(subscription)).toBe(`caughtUp@${head}`);
+      const appended: RecordedEvent[] = [];
+      while ((appended[appended.length - 1]?.position ?? 0) < head + 600) {
+        appended.push(
+          ...(await store.append('a', [event(`later-${appended.length}`, appended.length)])).events,
+        );
+      }
+      const firstDue = appended.find((e) => e.position >= head + 600) as RecordedEvent;
+      expect(appended.indexOf(firstDue)).toBeGreaterThan(0);
+      expect(await next(subscription)).toBe(firstDue.id);
+      controller.abort();
+    });
+
     it('resubscribes after a dropped connection, from the last record received: no gap, no duplicate', async () => {
       const { client, store, sleeps, retries } = setup();
       await store.append('a', [event('a0'), event('a1', 1)]);
@@ -670,6 +690,16 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
           options: { maxCount: 10 },
         },
       ]);
+    });
+
+    it('keeps checkpoint documents (a projection checkpoint serialised by its owner) the same way', async () => {
+      const { client, store } = setup();
+      expect(await store.checkpoints.loadText('revenue')).toBeUndefined();
+      const document = JSON.stringify({ position: 42, states: { revenue: { USD: '10.00' } } });
+      await store.checkpoints.saveText('revenue', document);
+      expect(await store.checkpoints.loadText('revenue')).toBe(document);
+      await expect(store.checkpoints.load('revenue')).rejects.toBeInstanceOf(StoreCorruptionError);
+      expect(callsOf(client, 'appendToStream')[0]?.events?.[0]).toMatchObject({ data: { text: document } });
     });
 
     it('refuses bad names and positions, and reports a damaged checkpoint', async () => {
