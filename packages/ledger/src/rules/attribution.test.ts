@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import { ATTRIBUTION_MODELS, Credit } from '@partner-ledger/events';
 import type { AttributionModel } from '@partner-ledger/events';
 import { attribute } from './attribution';
-import { add, compare, fraction, parseRatio, sum, ONE, ZERO, mul, parseDecimal, sub } from './exact';
+import { add, compare, fraction, parseRatio, sum, ONE, ZERO, mul, parseDecimal, sub, toMinor } from './exact';
 import {
   CONVERSION_AT,
   click,
@@ -356,6 +356,63 @@ const arbitraryConversion = fc
   );
 
 describe('attribution properties', () => {
+  it('with any mix of touch kinds, flags and precedence: all or nothing, summing exactly, one source', () => {
+    const anyTouch = fc.record({
+      kind: fc.constantFrom('click', 'coupon', 'dealRegistration', 'influence' as const),
+      partner: fc.constantFrom('a', 'b', 'c'),
+      days: fc.integer({ min: -2, max: 40 }),
+      fraudulent: fc.boolean(),
+      partnerActiveAt: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(anyTouch, { maxLength: 10 }),
+        fc.subarray(['dealRegistration', 'coupon', 'clicks'] as const),
+        fc.constantFrom(...ATTRIBUTION_MODELS),
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        (touches, precedence, model, cents) => {
+          const input = conversion(
+            touches.map((t, i) => ({
+              kind: t.kind,
+              touchId: `t${i}`,
+              partnerId: t.partner,
+              at: daysBefore(t.days),
+              fraudulent: t.fraudulent,
+              partnerActiveAt: t.partnerActiveAt,
+            })),
+            {
+              amount: `${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`,
+              settings: settings({ model, precedence: [...precedence] }),
+            },
+          );
+          const decision = attribute(input);
+          const eligibleSources = input.touches.filter(
+            (t) =>
+              !t.fraudulent &&
+              t.partnerActiveAt &&
+              t.at <= CONVERSION_AT &&
+              (t.kind !== 'click' || t.at >= daysBefore(30)),
+          );
+          if (decision.basis === 'none') expect(decision.credits).toEqual([]);
+          else {
+            expect(decision.credits.reduce((acc, c) => acc + toMinor(c.revenueCredit, 'USD'), 0n)).toBe(
+              cents,
+            );
+            expect(decision.credits.filter((c) => c.role === 'sourced')).toHaveLength(1);
+          }
+          // every eligible partner is either credited or an influencer, never both; nobody else appears
+          const credited = decision.credits.map((c) => c.partnerId);
+          const influencers = decision.influencers.map((i) => i.partnerId);
+          expect(new Set([...credited, ...influencers])).toEqual(
+            new Set(eligibleSources.map((t) => t.partnerId)),
+          );
+          expect(credited.filter((p) => influencers.includes(p))).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('credits sum exactly to the amount, in any currency, for any amount, model and touches', () => {
     fc.assert(
       fc.property(arbitraryConversion, (input) => {
