@@ -313,6 +313,13 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       expect(await collect(store.readStream('s', { maxCount: 0 }))).toEqual([]);
     });
 
+    it('reads a missing stream as empty only when the server says so: other errors reach the caller', async () => {
+      const { client, store } = setup();
+      client.failNext('readStream', new UnavailableError());
+      await expect(collect(store.readStream('missing'))).rejects.toBeInstanceOf(UnavailableError);
+      expect(await collect(store.readStream('missing'))).toEqual([]);
+    });
+
     it('reads as known at a position or a recordedAt time, counting only what passes', async () => {
       const { store } = setup();
       const { events } = await store.append(
@@ -555,6 +562,17 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       const live = next(subscription);
       await store.append('b', [event('b2', 4)]);
       expect(await live).toBe('b2');
+      await subscription.return?.();
+    });
+
+    it('retries a server that cannot be reached when the subscription starts', async () => {
+      const { client, store, sleeps } = setup();
+      await store.append('a', [event('a0')]);
+      client.failNext('readAll', new UnavailableError());
+      client.failNext('readAll', new UnavailableError());
+      const subscription = store.subscribe()[Symbol.asyncIterator]();
+      expect(await next(subscription)).toBe('a0');
+      expect(sleeps).toEqual([backoffDelay(1, RESUBSCRIBE), backoffDelay(2, RESUBSCRIBE)]);
       await subscription.return?.();
     });
 

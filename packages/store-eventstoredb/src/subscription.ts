@@ -11,6 +11,7 @@ import type { LedgerSelection, StreamNaming } from './filters';
 import { fromServerEvent } from './metadata';
 import { toPortPosition } from './positions';
 import { findHead, resolveStart } from './reading';
+import type { Start } from './reading';
 
 export interface SubscriptionContext {
   readonly client: EventStoreDbClient;
@@ -83,10 +84,28 @@ export async function* subscribeToLedger(
     if (closed.aborted) throw new StoreClosedError();
     return stop.signal.aborted;
   };
+  /** Waits before retry number `attempt`, after `error`; false when the subscription ended meanwhile. */
+  const backOff = async (attempt: number, error: unknown): Promise<boolean> => {
+    if (isPermanentFailure(error) || attempt > maxAttempts) throw error;
+    const delayMs = backoffDelay(attempt, resubscribe);
+    onResubscribe?.({ attempt, delayMs, error });
+    await sleep(delayMs, stop.signal);
+    return !ended();
+  };
   try {
-    const { head } = await findHead(client, select, pageSize);
-    const headPosition = head === undefined ? -1 : toPortPosition(head.position);
-    const { start } = await resolveStart(client, fromPosition);
+    // The head and the start are read before subscribing; a server that cannot be reached yet is retried
+    // like a dropped subscription.
+    let prepared: { headPosition: number; start: Start } | undefined;
+    for (let attempt = 1; prepared === undefined; attempt += 1) {
+      try {
+        const { head } = await findHead(client, select, pageSize);
+        const { start } = await resolveStart(client, fromPosition);
+        prepared = { headPosition: head === undefined ? -1 : toPortPosition(head.position), start };
+      } catch (error) {
+        if (ended() || !(await backOff(attempt, error))) return;
+      }
+    }
+    const { headPosition, start } = prepared;
     if (ended()) return;
 
     let caughtUp = false;
@@ -137,12 +156,8 @@ export async function* subscribeToLedger(
         await subscription.unsubscribe().catch(() => undefined);
       }
       if (ended()) return;
-      if (isPermanentFailure(failure)) throw failure;
       attempt += 1;
-      if (attempt > maxAttempts) throw failure;
-      const delayMs = backoffDelay(attempt, resubscribe);
-      onResubscribe?.({ attempt, delayMs, error: failure });
-      await sleep(delayMs, stop.signal);
+      if (!(await backOff(attempt, failure))) return;
     }
   } finally {
     stop.release();

@@ -49,7 +49,7 @@ export interface ScriptedClient extends EventStoreDbClient {
   readonly records: readonly AllStreamRecordedEvent[];
   /** Writes a record as another writer would (the server's system events, another application). */
   writeRaw(stream: string, type: string, data: JSONType, metadata?: unknown): AllStreamRecordedEvent;
-  /** The next call of `method` fails with `error` (for reads: while the caller iterates). */
+  /** The next call of `method` fails with `error` (for reads and subscriptions: when the caller iterates). */
   failNext(method: Method, error: Error): void;
   /** Writes an event exactly as given (its id too), bypassing every check: another writer. */
   writeEvent(stream: string, event: EventData): AllStreamRecordedEvent;
@@ -200,9 +200,11 @@ export const createScriptedClient = (): ScriptedClient => {
   const readStream = (streamName: string, options: ReadStreamOptions = {}): StreamingRead<ResolvedEvent> => {
     calls.push({ method: 'readStream', stream: streamName, options });
     const failure = takeFailure('readStream');
+    // A failed call (a dropped connection) fails before it delivers anything.
+    if (failure !== undefined) return new ScriptedRead<ResolvedEvent>([], failure);
     const all = streamRecords(streamName);
     if (all.length === 0) {
-      return new ScriptedRead<ResolvedEvent>([], failure ?? new StreamNotFoundError(undefined, streamName));
+      return new ScriptedRead<ResolvedEvent>([], new StreamNotFoundError(undefined, streamName));
     }
     const {
       direction = 'forwards',
@@ -226,15 +228,13 @@ export const createScriptedClient = (): ScriptedClient => {
       const from = fromRevision === START ? 0 : fromRevision === END ? all.length : Number(fromRevision);
       selected = all.slice(from, from + count);
     }
-    return new ScriptedRead<ResolvedEvent>(
-      selected.map((event) => ({ event }) as ResolvedEvent),
-      failure,
-    );
+    return new ScriptedRead<ResolvedEvent>(selected.map((event) => ({ event }) as ResolvedEvent));
   };
 
   const readAll: EventStoreDbClient['readAll'] = (options: ReadAllOptions = {}) => {
     calls.push({ method: 'readAll', options });
     const failure = takeFailure('readAll');
+    if (failure !== undefined) return new ScriptedRead<AllStreamResolvedEvent>([], failure);
     const {
       direction = 'forwards',
       fromPosition = direction === BACKWARDS ? END : START,
@@ -254,10 +254,7 @@ export const createScriptedClient = (): ScriptedClient => {
           fromPosition === START ? 0 : fromPosition === END ? records.length : indexAt(fromPosition);
         selected = records.slice(start, start + count);
       }
-      return new ScriptedRead<AllStreamResolvedEvent>(
-        selected.map((event) => ({ event })),
-        failure,
-      );
+      return new ScriptedRead<AllStreamResolvedEvent>(selected.map((event) => ({ event })));
     } catch (error) {
       return new ScriptedRead<AllStreamResolvedEvent>([], error as Error);
     }
