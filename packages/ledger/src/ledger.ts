@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type * as TE from 'fp-ts/TaskEither';
-import { CATALOGUE, decodeStoredEvent } from '@partner-ledger/events';
+import { CATALOGUE, LedgerDecimal, decodeStoredEvent } from '@partner-ledger/events';
 import type { LedgerEvent, NewEvent } from '@partner-ledger/events';
 import type { EventStore, ExpectedRevision } from '@partner-ledger/store';
 import { decodeCommand } from './commands';
-import type { CommandInput, CommandName, CommandOf, LedgerCommand } from './commands';
+import type { CommandInput, CommandName, LedgerCommand } from './commands';
 import { fold } from './decider';
 import type { Decider, Decision, PendingEvent } from './decider';
 import { accountDecider } from './deciders/account';
@@ -360,7 +360,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     if (line === undefined) return false;
     await view.catchUp();
     const settled = view.balance(line.partnerId).lines[lineId]?.settled ?? '0';
-    return Number(settled) !== 0;
+    return !new LedgerDecimal(settled).isZero();
   };
 
   const emptyFacts = (settings: ProgramSettings): ConversionFacts => ({
@@ -584,5 +584,3 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   ) as { [N in CommandName]: Handler<N> };
   return { ...methods, execute };
 };
-
-export type { CommandOf };
