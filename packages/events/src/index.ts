@@ -104,6 +104,7 @@ export {
 } from './money/amount';
 export type { AmountProblem, DecimalString } from './money/amount';
 export { splitExactly } from './money/split';
+export type { SplitWeight } from './money/split';
 
 // Audit
 export { GENESIS_DIGEST, canonicalJson, computeEventHash, nextDigest, sameEventBody } from './audit/hash';

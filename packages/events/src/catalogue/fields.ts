@@ -100,9 +100,12 @@ export const CommissionLine = struct('a commission line', {
   rule: oneOf(['flat', 'revenueShare', 'tieredRevenueShare', 'twoTierOverride'] as const),
   /** The tier reached, for tiered rules. */
   tier: nullable(Text),
-  /** What the rate applies to: the revenue credit (in the plan currency) or, for overrides, the child's commission. */
+  /**
+   * What the rate applies to: the revenue credit in the plan currency (revenue shares), the flat amount
+   * (flat rules, shared by weight), or the child's commission (two-tier overrides).
+   */
   base: Amount,
-  /** null for flat rules. */
+  /** The rate applied; for a flat rule, the partner's weight (its share of the flat amount). */
   rate: nullable(Ratio),
   /** The commission after caps, rounded once to the currency's minor unit. */
   amount: Amount,
