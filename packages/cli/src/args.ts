@@ -8,12 +8,18 @@ export interface OptionSpec {
   /** Shown in `--help` after the flag: `--partners N`. */
   readonly valueName?: string;
   readonly description: string;
+  /** The flag may be repeated; its values are collected in order. */
+  readonly multiple?: boolean;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 export type ParsedOptions<O extends OptionSpecs> = {
-  readonly [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string;
+  readonly [K in keyof O]?: O[K]['type'] extends 'boolean'
+    ? boolean
+    : O[K] extends { readonly multiple: true }
+      ? string[]
+      : string;
 };
 
 /** The flags every verb accepts. */
@@ -41,7 +47,11 @@ export const parseVerbArgs = <O extends OptionSpecs>(
   const config = Object.fromEntries(
     Object.entries(all as OptionSpecs).map(([name, spec]) => [
       name,
-      spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short },
+      {
+        type: spec.type,
+        ...(spec.short === undefined ? {} : { short: spec.short }),
+        ...(spec.multiple ? { multiple: true } : {}),
+      },
     ]),
   );
   try {

@@ -6,6 +6,8 @@ export interface Progress {
   advance(count?: number): void;
   /** The total, once known (a replay learns it from the store's head position). */
   setTotal(total: number | undefined): void;
+  /** Writes a line of text (a warning, a rejected line) to the stream without garbling the bar. */
+  note(text: string): void;
   /** Clears the bar. Safe to call more than once. */
   finish(): void;
 }
@@ -109,6 +111,11 @@ export const createProgress = (options: ProgressOptions): Progress => {
     setTotal(value) {
       total = value;
       draw(true);
+    },
+    note(text) {
+      if (drawn && !finished) options.stream.write('\r\x1b[K');
+      options.stream.write(text.endsWith('\n') ? text : `${text}\n`);
+      if (drawn) draw(true);
     },
     finish() {
       if (finished) return;

@@ -1,0 +1,128 @@
+import { EventDecodeError } from '@partner-ledger/events';
+import { parseChoice, parseVerbArgs } from '../args';
+import { AS_OF_OPTIONS, parseAsOf } from '../as-of';
+import { EXIT, UsageError } from '../exit';
+import { write } from '../io';
+import { createProgress } from '../progress';
+import { GROUPINGS, GROUPINGS_OF, REPORTS, runReport } from '../report/run-report';
+import type { ReportName } from '../report/run-report';
+import { renderCsv, renderTable } from '../report/table';
+import { withStore } from '../store';
+import type { Verb } from '../verb';
+
+const options = {
+  ...AS_OF_OPTIONS,
+  by: {
+    type: 'string',
+    valueName: 'GROUP',
+    description:
+      'Group by partner, type, day, month or quarter. revenue and health: any (default partner); balances: partner or type; statements: month (default), day or quarter.',
+  },
+  format: { type: 'string', valueName: 'FORMAT', description: 'table (default), csv or json.' },
+  currency: {
+    type: 'string',
+    valueName: 'CODE',
+    description: "Reporting currency, through the rates recorded on the events (default: the program's).",
+  },
+  partner: {
+    type: 'string',
+    valueName: 'ID',
+    description: 'statements: only this partner (repeat the flag for several).',
+    multiple: true,
+  },
+} as const;
+
+export const reportVerb: Verb = {
+  name: 'report',
+  summary: 'Replay the ledger into revenue, balances, statements or health.',
+  usage:
+    'report revenue|balances|statements|health [--as-of T] [--known-at K] [--by GROUP] [--format table|csv|json] [--store STORE]',
+  description:
+    'Replays the ledger into one of the projections and prints it. revenue: attributed, sourced and ' +
+    'influenced revenue (sourced and influenced overlap by design: see docs/projections.md). balances: ' +
+    'commission accrued, reversed, paid, adjusted, pending, held and payable, with the trial balance. ' +
+    'statements: every item each payout settled, with the plan version, rule, rate and base that earned it. ' +
+    'health: active partners, sourced share, integration depth, conversion rates, EPC, time to first conversion.\n\n' +
+    'The same events always print the same bytes. --format json prints {report, by, effectiveAt, knownAt, ' +
+    "position, eventsRead, result}, result being the projection's documented result type, keys sorted. " +
+    '--format csv prints RFC 4180 CSV with a header row.',
+  options,
+  examples: [
+    ['partner-ledger report revenue --by type', 'Revenue per partner type'],
+    [
+      'partner-ledger report revenue --by month --format csv > revenue.csv',
+      'Program revenue per month, as CSV',
+    ],
+    [
+      'partner-ledger report balances --as-of 2026-03-31 --known-at 2026-04-05T09:00:00Z',
+      'Balances at the March close, as known when the statements went out',
+    ],
+    [
+      'partner-ledger report statements --as-of 2026-03-31 --format csv > statements.csv',
+      'Statements up to March',
+    ],
+    ['partner-ledger report health --format json | jq .result.activePartners', 'Active partners, from JSON'],
+  ],
+  run: async (io, args) => {
+    const parsed = parseVerbArgs('report', args, options);
+    const [which, ...extra] = parsed.positionals;
+    if (which === undefined)
+      throw new UsageError(
+        'report: which report? (revenue, balances, statements or health)',
+        'Run `partner-ledger report --help`.',
+      );
+    if (extra.length > 0) throw new UsageError(`report: unexpected argument ${JSON.stringify(extra[0])}`);
+    const name: ReportName = (() => {
+      if (!(REPORTS as readonly string[]).includes(which))
+        throw new UsageError(
+          `report: unknown report ${JSON.stringify(which)}; expected one of ${REPORTS.join(', ')}`,
+        );
+      return which as ReportName;
+    })();
+    const by = parseChoice('by', parsed.options.by ?? GROUPINGS_OF[name][0]!, GROUPINGS);
+    if (!GROUPINGS_OF[name].includes(by))
+      throw new UsageError(`--by: the ${name} report groups by ${GROUPINGS_OF[name].join(', ')}, not ${by}`);
+    const format = parseChoice('format', parsed.options.format ?? 'table', ['table', 'csv', 'json'] as const);
+    const currency = parsed.options.currency;
+    if (currency !== undefined && !/^[A-Z]{3}$/.test(currency))
+      throw new UsageError(
+        `--currency: expected an ISO 4217 code such as USD, got ${JSON.stringify(currency)}`,
+      );
+    const partnerIds = parsed.options.partner;
+    if (partnerIds !== undefined && name !== 'statements')
+      throw new UsageError('--partner: only the statements report takes it');
+    const asOf = parseAsOf(parsed.options);
+    return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store) => {
+      const progress = createProgress({ stream: io.stderr, label: `report ${name}` });
+      let seen = 0;
+      let report;
+      try {
+        report = await runReport(store, name, {
+          by,
+          ...(asOf.effectiveAt === undefined ? {} : { effectiveAt: asOf.effectiveAt }),
+          ...(asOf.knownAt === undefined ? {} : { knownAt: asOf.knownAt }),
+          ...(currency === undefined ? {} : { reportingCurrency: currency }),
+          ...(partnerIds === undefined ? {} : { partnerIds }),
+          onProgress: ({ done, total }) => {
+            progress.setTotal(total);
+            progress.advance(done - seen);
+            seen = done;
+          },
+        });
+      } catch (error) {
+        if (error instanceof EventDecodeError)
+          throw new UsageError(
+            `report: the ledger holds an event that does not decode: ${error.message.split('\n')[0]}`,
+            'Run `partner-ledger verify` to find it.',
+          );
+        throw error;
+      } finally {
+        progress.finish();
+      }
+      if (format === 'json') await write(io.stdout, `${JSON.stringify(report.json, null, 2)}\n`);
+      else if (format === 'csv') await write(io.stdout, renderCsv(report.rows));
+      else await write(io.stdout, `${report.summary.join('\n')}\n\n${renderTable(report.rows)}`);
+      return EXIT.ok;
+    });
+  },
+};

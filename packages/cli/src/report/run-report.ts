@@ -1,0 +1,143 @@
+import type { AsKnownAt, EventStore } from '@partner-ledger/store';
+import {
+  commissionBalances,
+  ecosystemHealth,
+  partnerRevenue,
+  payoutStatements,
+  replay,
+  sortKeys,
+} from '@partner-ledger/projections';
+import type { Granularity, ReplayProgress } from '@partner-ledger/projections';
+import { balanceRows, healthRows, healthSummary, revenueRows, statementRows } from './rows';
+import type { RevenueBy } from './rows';
+import type { Rows } from './table';
+
+export const REPORTS = ['revenue', 'balances', 'statements', 'health'] as const;
+export type ReportName = (typeof REPORTS)[number];
+
+export const GROUPINGS = ['partner', 'type', 'day', 'month', 'quarter'] as const;
+export type Grouping = (typeof GROUPINGS)[number];
+
+/** Which groupings each report has, the first being its default. */
+export const GROUPINGS_OF: Readonly<Record<ReportName, readonly Grouping[]>> = {
+  revenue: ['partner', 'type', 'day', 'month', 'quarter'],
+  balances: ['partner', 'type'],
+  statements: ['month', 'day', 'quarter'],
+  health: ['partner', 'type', 'day', 'month', 'quarter'],
+};
+
+export interface ReportOptions {
+  readonly by?: Grouping;
+  /** Effective at: occurredAt <= effectiveAt. */
+  readonly effectiveAt?: string;
+  readonly knownAt?: AsKnownAt;
+  /** The reporting currency; default the program's. */
+  readonly reportingCurrency?: string;
+  /** Statements: only these partners. */
+  readonly partnerIds?: readonly string[];
+  readonly onProgress?: (progress: ReplayProgress) => void;
+}
+
+/** A report, ready to print in any format. */
+export interface Report {
+  /** The document `--format json` prints: stable, sorted keys. */
+  readonly json: unknown;
+  readonly rows: Rows;
+  /** Lines printed above the table. */
+  readonly summary: readonly string[];
+}
+
+const granularityOf = (by: Grouping): Granularity =>
+  by === 'day' || by === 'month' || by === 'quarter' ? by : 'month';
+
+/**
+ * Replays the store into one report, as of the given moments, in one pass. The JSON document is
+ * `{ report, by, effectiveAt, knownAt, position, eventsRead, result }`, `result` being the projection's
+ * result type from @partner-ledger/projections, with its keys sorted.
+ */
+export const runReport = async (
+  store: EventStore,
+  name: ReportName,
+  options: ReportOptions = {},
+): Promise<Report> => {
+  const by = options.by ?? GROUPINGS_OF[name][0]!;
+  const granularity = granularityOf(by);
+  const replayOptions = {
+    ...(options.effectiveAt === undefined ? {} : { effectiveAt: options.effectiveAt }),
+    ...(options.knownAt === undefined ? {} : { asKnownAt: options.knownAt }),
+    ...(options.reportingCurrency === undefined ? {} : { reportingCurrency: options.reportingCurrency }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress, progressEvery: 5_000 }),
+  };
+  const envelope = (outcome: { position: number; eventsRead: number }, result: unknown) =>
+    sortKeys({
+      report: name,
+      by,
+      effectiveAt: options.effectiveAt ?? null,
+      knownAt: options.knownAt ?? null,
+      position: outcome.position,
+      eventsRead: outcome.eventsRead,
+      result,
+    });
+  switch (name) {
+    case 'revenue': {
+      const outcome = await replay(store, { revenue: partnerRevenue({ granularity }) }, replayOptions);
+      const result = outcome.results.revenue;
+      return {
+        json: envelope(outcome, result),
+        rows: revenueRows(result, by as RevenueBy),
+        summary: [
+          `revenue by ${by}, as of ${result.asOf ?? '(no events)'}${result.reportingCurrency === null ? '' : `; reporting currency ${result.reportingCurrency}`}`,
+        ],
+      };
+    }
+    case 'balances': {
+      const outcome = await replay(
+        store,
+        { balances: commissionBalances(), health: ecosystemHealth({ granularity }) },
+        replayOptions,
+      );
+      const { balances, health } = outcome.results;
+      const types = new Map(Object.entries(health.partners).map(([id, p]) => [id, p.partnerType]));
+      const trial = Object.entries(balances.trialBalance)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(
+          ([currency, t]) => `${currency} debits ${t.debits} credits ${t.credits} difference ${t.difference}`,
+        );
+      return {
+        json: envelope(outcome, balances),
+        rows: balanceRows(balances, by === 'type' ? 'type' : 'partner', types),
+        summary: [
+          `commission balances by ${by}, as of ${balances.asOf ?? '(no events)'}`,
+          `trial balance: ${trial.length === 0 ? '(no postings)' : trial.join('; ')}`,
+        ],
+      };
+    }
+    case 'statements': {
+      const outcome = await replay(
+        store,
+        {
+          statements: payoutStatements({
+            granularity,
+            ...(options.partnerIds === undefined ? {} : { partnerIds: options.partnerIds }),
+          }),
+        },
+        replayOptions,
+      );
+      const result = outcome.results.statements;
+      return {
+        json: envelope(outcome, result),
+        rows: statementRows(result),
+        summary: [`payout statements by ${by}`],
+      };
+    }
+    case 'health': {
+      const outcome = await replay(store, { health: ecosystemHealth({ granularity }) }, replayOptions);
+      const result = outcome.results.health;
+      return {
+        json: envelope(outcome, result),
+        rows: healthRows(result, by as RevenueBy),
+        summary: healthSummary(result),
+      };
+    }
+  }
+};
