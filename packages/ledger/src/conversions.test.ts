@@ -570,3 +570,67 @@ describe('recordConversion: idempotency and rejections', () => {
     expect(E.isRight(result) && result.right.events[0]!.correlationId).toBe('corr');
   });
 });
+
+describe('recordConversion: models at the ledger', () => {
+  const withModel = (model: 'positionBased' | 'timeDecay' | 'firstTouch') => [
+    programConfigured({
+      attribution: { model, clickWindowDays: 30, halfLifeDays: 7, precedence: ['clicks'] },
+    }),
+    planPublished(),
+    partnerJoined('p1'),
+    partnerJoined('p2'),
+    partnerJoined('p3'),
+    clickTracked('c1', 'p1', 'v1', '2026-03-01T10:00:00.000Z'),
+    clickTracked('c2', 'p2', 'v1', '2026-03-08T10:00:00.000Z'),
+    clickTracked('c3', 'p3', 'v1', '2026-03-15T10:00:00.000Z'),
+  ];
+
+  it('first touch credits the first click', () =>
+    spec
+      .given(withModel('firstTouch'))
+      .when(conversion)
+      .then([{ type: 'ConversionAttributed', data: { credits: [{ partnerId: 'p1', weight: '1' }] } }]));
+
+  it('position-based gives 40/20/40', () =>
+    spec
+      .given(withModel('positionBased'))
+      .when(conversion)
+      .then([
+        {
+          type: 'ConversionAttributed',
+          data: {
+            credits: [
+              { partnerId: 'p1', weight: '0.4', revenueCredit: '40.00' },
+              { partnerId: 'p2', weight: '0.2', revenueCredit: '20.00' },
+              { partnerId: 'p3', weight: '0.4', revenueCredit: '40.00' },
+            ],
+          },
+        },
+      ]));
+
+  it('time decay halves a click`s weight every half-life (1 : 2 : 4 for clicks 14, 7 and 0 days old)', () =>
+    spec
+      .given(withModel('timeDecay'))
+      .when(conversion)
+      .then([
+        {
+          type: 'ConversionAttributed',
+          data: {
+            attribution: { model: 'timeDecay', halfLifeDays: 7 },
+            credits: [
+              { partnerId: 'p1', revenueCredit: '14.29' },
+              { partnerId: 'p2', revenueCredit: '28.57' },
+              { partnerId: 'p3', revenueCredit: '57.14', role: 'sourced' },
+            ],
+          },
+        },
+      ]));
+
+  it('ignores a coupon code that no partner owns', () =>
+    spec
+      .given([...basicProgram('p1'), clickTracked('c1', 'p1', 'v1', clickAt)])
+      .when({ ...conversion, couponCode: 'NOBODY' })
+      .then([
+        { type: 'ConversionAttributed', data: { couponCode: 'NOBODY', attribution: { basis: 'clicks' } } },
+      ]));
+});

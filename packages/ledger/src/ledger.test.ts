@@ -1,0 +1,163 @@
+import * as E from 'fp-ts/Either';
+import { createInMemoryStore, WrongExpectedRevisionError } from '@partner-ledger/store';
+import type { EventStore } from '@partner-ledger/store';
+import { LedgerCommandCodec, decodeCommand } from './commands';
+import { createLedger } from './ledger';
+import { eventIdFor, streamOf, streams } from './naming';
+import { basicProgram } from './testing/fixtures';
+import { SPEC_NOW, appendGiven } from './testing/spec';
+
+/** A store whose appends lose the race `losses` times before going through. */
+const racingStore = (losses: number): { store: EventStore; attempts: () => number } => {
+  const inner = createInMemoryStore();
+  let attempts = 0;
+  const store: EventStore = {
+    ...inner,
+    append: async (stream, events, options) => {
+      attempts += 1;
+      if (attempts <= losses)
+        throw new WrongExpectedRevisionError(stream, options?.expectedRevision ?? 'any', 0);
+      return inner.append(stream, events, options);
+    },
+    readStream: (stream, options) => inner.readStream(stream, options),
+    readAll: (options) => inner.readAll(options),
+    subscribe: (options) => inner.subscribe(options),
+    headPosition: () => inner.headPosition(),
+    close: () => inner.close(),
+  };
+  return { store, attempts: () => attempts };
+};
+
+const tier = { command: 'changePartnerTier', partnerId: 'p1', tier: 'gold', reason: 'review' };
+
+describe('optimistic concurrency', () => {
+  it('decides again after a lost race and records once', async () => {
+    const { store, attempts } = racingStore(2);
+    const ledger = createLedger({ store, clock: () => new Date(SPEC_NOW), ids: () => 'x' });
+    expect(
+      await ledger.execute({
+        command: 'publishPlan',
+        planId: 'standard',
+        version: 1,
+        name: 'S',
+        currency: 'USD',
+        holdDays: 0,
+        effectiveFrom: '2026-01-01T00:00:00.000Z',
+        rules: [{ kind: 'flat', amount: '1.00' }],
+      })(),
+    ).toMatchObject({
+      right: { alreadyRecorded: false },
+    });
+    expect(attempts()).toBe(3);
+    expect(await store.headPosition()).toBe(0);
+  });
+
+  it('gives up with CONCURRENCY_CONFLICT after the retries, appending nothing', async () => {
+    const { store, attempts } = racingStore(Number.POSITIVE_INFINITY);
+    const ledger = createLedger({ store, clock: () => new Date(SPEC_NOW), ids: () => 'x', retries: 3 });
+    const result = await ledger.execute({
+      command: 'publishPlan',
+      planId: 'standard',
+      version: 1,
+      name: 'S',
+      currency: 'USD',
+      holdDays: 0,
+      effectiveFrom: '2026-01-01T00:00:00.000Z',
+      rules: [{ kind: 'flat', amount: '1.00' }],
+    })();
+    expect(result).toMatchObject({ left: { code: 'CONCURRENCY_CONFLICT' } });
+    expect(attempts()).toBe(4);
+    expect(await store.headPosition()).toBe(-1);
+  });
+});
+
+describe('events as recorded', () => {
+  it('carry the command`s actor, correlation and causation, the clock as recordedAt, and ids from the natural key', async () => {
+    const store = createInMemoryStore();
+    await appendGiven(store, basicProgram('p1'));
+    const ledger = createLedger({
+      store,
+      clock: () => new Date(SPEC_NOW),
+      ids: () => 'generated',
+      actor: 'service:checkout',
+    });
+    const result = await ledger.execute({
+      command: 'trackClick',
+      clickId: 'c1',
+      partnerId: 'p1',
+      visitorId: 'v1',
+      occurredAt: '2026-03-10T00:00:00.000Z',
+      correlationId: 'req-7',
+      causationId: 'cmd-7',
+    })();
+    expect(E.isRight(result)).toBe(true);
+    if (E.isLeft(result)) return;
+    expect(result.right.events[0]).toMatchObject({
+      id: eventIdFor('ClickTracked', 'c1'),
+      stream: 'visitor-v1',
+      occurredAt: '2026-03-10T00:00:00.000Z',
+      recordedAt: SPEC_NOW,
+      actor: 'service:checkout',
+      correlationId: 'req-7',
+      causationId: 'cmd-7',
+    });
+    const tierChange = await ledger.execute(tier)();
+    expect(tierChange).toMatchObject({
+      right: { events: [{ actor: 'service:checkout', correlationId: 'generated', occurredAt: SPEC_NOW }] },
+    });
+  });
+});
+
+describe('naming', () => {
+  it('derives one id per key, never the same for two keys or two types', () => {
+    expect(eventIdFor('ClickTracked', 'c1')).toBe(eventIdFor('ClickTracked', 'c1'));
+    expect(eventIdFor('ClickTracked', 'c1')).not.toBe(eventIdFor('ClickTracked', 'c2'));
+    expect(eventIdFor('PayoutIssued', 'x')).not.toBe(eventIdFor('PayoutFailed', 'x'));
+    expect(eventIdFor('ClickTracked', 'c1')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('keeps stream names within the id limit for long keys', () => {
+    const long = 'k'.repeat(200);
+    expect(streams.visitor(long)).toMatch(/^visitor-#[0-9a-f]{64}$/);
+    expect(streams.visitor('short')).toBe('visitor-short');
+    expect(streamOf({ type: 'PayoutFailed', data: { partnerId: 'p1' } })).toBe('balance-p1');
+  });
+});
+
+describe('command codecs', () => {
+  it('decode a tagged union by `command`, naming every offending field', () => {
+    const decoded = decodeCommand({
+      command: 'issuePayout',
+      payoutId: '',
+      partnerId: 'p1',
+      amount: '1.001',
+      currency: 'USD',
+      method: 'cash',
+    });
+    expect(decoded).toMatchObject({ left: { code: 'INVALID_COMMAND', field: 'payoutId' } });
+    if (E.isLeft(decoded)) expect(decoded.left.problems?.map((p) => p.path)).toEqual(['payoutId', 'method']);
+    expect(
+      decodeCommand({
+        command: 'issuePayout',
+        payoutId: 'x',
+        partnerId: 'p1',
+        amount: '1.001',
+        currency: 'USD',
+        method: 'wise',
+      }),
+    ).toMatchObject({
+      left: { field: 'amount', message: expect.stringContaining('at most 2 decimals for USD') },
+    });
+    expect(
+      LedgerCommandCodec.is({ command: 'changePartnerTier', partnerId: 'p', tier: 't', reason: 'r' }),
+    ).toBe(true);
+  });
+
+  it('refuse keys that could reach a prototype', () => {
+    expect(decodeCommand(JSON.parse('{"command":"trackClick","__proto__":{"x":1}}'))).toMatchObject({
+      left: { code: 'INVALID_COMMAND', field: '__proto__' },
+    });
+  });
+});
