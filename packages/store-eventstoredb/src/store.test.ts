@@ -191,6 +191,20 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       expect((await verifyStore(store)).ok).toBe(true);
     });
 
+    it('two appends of one process racing on one stream: one wins, the other gets the conflict', async () => {
+      const { store } = setup();
+      await store.append('s', [event('a')]);
+      const outcomes = await Promise.allSettled([
+        store.append('s', [event('left', 1)], { expectedRevision: 0 }),
+        store.append('s', [event('right', 2)], { expectedRevision: 0 }),
+      ]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(refused?.reason).toBeInstanceOf(WrongExpectedRevisionError);
+      expect(refused?.reason).toMatchObject({ expected: 0, actual: 1 });
+      expect(await collect(store.readStream('s'))).toHaveLength(2);
+    });
+
     it('gives up after appendRetries lost races, with a conflict error', async () => {
       const { client, store } = setup({ appendRetries: 1 });
       const [first] = (await store.append('s', [event('a')])).events;

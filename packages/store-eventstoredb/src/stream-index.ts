@@ -77,6 +77,14 @@ export const createStreamIndexes = (
   };
 
   const add = (stream: string, state: MutableState, event: RecordedEvent): void => {
+    // Two appends of this process to one stream refresh it at the same time: the second to read an event
+    // finds it known already.
+    if (state.last !== undefined && event.revision <= state.last.revision) {
+      if (state.revisionsById.get(event.id) === event.revision) return;
+      throw new StoreCorruptionError(
+        `stream ${JSON.stringify(stream)} holds event ${JSON.stringify(event.id)} at revision ${event.revision}, where another event was read before: ledger streams must never be deleted or truncated`,
+      );
+    }
     const expected = state.last === undefined ? 0 : state.last.revision + 1;
     if (event.revision !== expected) {
       throw new StoreCorruptionError(
