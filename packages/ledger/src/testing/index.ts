@@ -15,3 +15,4 @@ export {
   registrationApproved,
 } from './fixtures';
 export { ledgerConcurrencySuite } from './concurrency';
+export { deciderSpec } from './decider-spec';
