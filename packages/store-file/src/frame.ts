@@ -4,14 +4,18 @@ import { crc32 } from './crc';
  * The on-disk framing of one event.
  *
  *   frame  = u32 checksum | u32 bodyLength | body            (little-endian)
- *   body   = f64 position | u32 revision | u16 streamBytes | u16 idBytes | stream | id | json
+ *   body   = f64 position | u32 revision | u16 streamBytes | u16 idBytes | u32 flags | stream | id | json
+ *
+ * Flag bit 0 marks the last event of an append. An append is atomic: recovery drops the events of an append
+ * whose last event never reached the disk, as it drops a torn record.
  *
  * The checksum is CRC-32 over everything after it (the length and the body), so a damaged length is caught
  * as surely as a damaged body. The small binary head repeats the position, revision, stream and id that the JSON holds,
  * so that an open can check and index every record without parsing its JSON (the expensive part).
  */
 export const FRAME_HEADER_BYTES = 8;
-export const BODY_HEAD_BYTES = 16;
+export const BODY_HEAD_BYTES = 20;
+const ENDS_APPEND = 1;
 /** A frame larger than this is refused on append and treated as damage on read. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -21,6 +25,8 @@ export interface FrameFields {
   readonly stream: string;
   readonly id: string;
   readonly json: string;
+  /** This is the last event of its append. */
+  readonly endsAppend: boolean;
 }
 
 export const frameSize = (fields: FrameFields): number =>
@@ -43,6 +49,7 @@ export const writeFrame = (target: Buffer, offset: number, fields: FrameFields):
   cursor += target.write(fields.json, cursor, 'utf8');
   target.writeUInt16LE(streamBytes, bodyStart + 12);
   target.writeUInt16LE(idBytes, bodyStart + 14);
+  target.writeUInt32LE(fields.endsAppend ? ENDS_APPEND : 0, bodyStart + 16);
   target.writeUInt32LE(cursor - bodyStart, offset + 4);
   target.writeUInt32LE(crc32(target.subarray(offset + 4, cursor)), offset);
   return cursor;
@@ -109,6 +116,10 @@ export const frameJson = (buffer: Buffer, offset: number, frameEnd: number): str
     bodyStart + BODY_HEAD_BYTES + buffer.readUInt16LE(bodyStart + 12) + buffer.readUInt16LE(bodyStart + 14);
   return buffer.toString('utf8', jsonStart, frameEnd);
 };
+
+/** Whether a frame is the last of its append. */
+export const frameEndsAppend = (buffer: Buffer, offset: number): boolean =>
+  (buffer.readUInt32LE(offset + FRAME_HEADER_BYTES + 16) & ENDS_APPEND) !== 0;
 
 /** The position a frame's head states. */
 export const framePosition = (buffer: Buffer, offset: number): number =>

@@ -3,8 +3,10 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreCorruptionError } from '@partner-ledger/store';
 import {
+  BODY_HEAD_BYTES,
   FRAME_HEADER_BYTES,
   checkFrame,
+  frameEndsAppend,
   frameBodyLength,
   frameHead,
   frameIdBytes,
@@ -145,7 +147,7 @@ const readFully = async (handle: FileHandle, target: Buffer, position: number): 
 /** Best-effort reading of what a damaged record says it is. */
 const guessHead = (buffer: Buffer, at: number, end: number) => {
   try {
-    if (end - at < FRAME_HEADER_BYTES + 16) return { eventId: null, stream: null };
+    if (end - at < FRAME_HEADER_BYTES + BODY_HEAD_BYTES) return { eventId: null, stream: null };
     const head = frameHead(buffer, at);
     const printable = (text: string) => (/^[\x20-\x7e]{1,200}$/.test(text) ? text : null);
     return { eventId: printable(head.id), stream: printable(head.stream) };
@@ -276,6 +278,32 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
         };
         index.segments.push(segment);
 
+        /** Records of an append whose last record has not been seen yet: indexed when it is. */
+        const pending: { offset: number; position: number; stream: string; fingerprint: number }[] = [];
+        const indexPending = (): void => {
+          for (const record of pending) {
+            let stream = index.streams.get(record.stream);
+            if (stream === undefined) {
+              stream = { positions: [], last: undefined };
+              index.streams.set(record.stream, stream);
+            }
+            index.offsets.push(record.offset);
+            stream.positions.push(record.position);
+            index.ids.add(record.fingerprint, record.position);
+          }
+          pending.length = 0;
+        };
+        /** Cuts off a torn tail from `from` (the torn record, or the first record of its unfinished append). */
+        const cutTornTail = async (from: number): Promise<number> => {
+          tornTail = { file, offset: from, bytesDropped: size - from, truncated: writable };
+          if (writable) {
+            await handle.truncate(from);
+            await handle.datasync();
+          }
+          next = pending[0]?.position ?? next;
+          pending.length = 0;
+          return from;
+        };
         let offset = SEGMENT_HEADER_BYTES;
         let windowStart = offset;
         let windowEnd = offset; // buffer holds file bytes [windowStart, windowEnd)
@@ -304,6 +332,7 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
                   stream: head.stream,
                 },
               );
+              indexPending();
               while (next < head.position) {
                 index.offsets.push(LOST);
                 next++;
@@ -313,32 +342,27 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
                 continue;
               }
             }
-            let stream = index.streams.get(head.stream);
-            if (stream === undefined) {
-              stream = { positions: [], last: undefined };
-              index.streams.set(head.stream, stream);
-            }
             await checkIndexEntry(next, number, offset, file);
-            index.offsets.push(offset);
-            stream.positions.push(next);
-            index.ids.add(idFingerprint(frameIdBytes(buffer, at)), next);
+            pending.push({
+              offset,
+              position: next,
+              stream: head.stream,
+              fingerprint: idFingerprint(frameIdBytes(buffer, at)),
+            });
             next++;
             offset = windowStart + check.end;
+            if (frameEndsAppend(buffer, at)) indexPending();
             continue;
           }
           // The record at `offset` does not check out: a torn tail, or damage.
           const reason = check.kind === 'damaged' ? check.reason : 'the record is cut short';
           const after = await findNextFrame(handle, offset + 1, size);
-          const torn = isLast && after === null && !(await indexClaims(next));
+          const torn = isLast && after === null && !(await indexClaims(pending[0]?.position ?? next));
           if (torn) {
-            tornTail = { file, offset, bytesDropped: size - offset, truncated: writable };
-            if (writable) {
-              await handle.truncate(offset);
-              await handle.datasync();
-            }
-            size = offset;
+            size = await cutTornTail(pending[0]?.offset ?? offset);
             break;
           }
+          indexPending(); // tolerating: keep what is left of the append
           const guess = guessHead(buffer, at, windowEnd - windowStart);
           report(
             corruption(
@@ -365,6 +389,22 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
           }
           offset = after.offset;
           windowEnd = windowStart; // refill from the next good record
+        }
+        if (pending.length > 0) {
+          // The segment ends inside an append: torn if this is the end of the ledger, damage otherwise.
+          if (isLast && !(await indexClaims(pending[0]!.position))) {
+            size = await cutTornTail(pending[0]!.offset);
+          } else {
+            report(
+              corruption(
+                `the append that starts with position ${pending[0]!.position} is not complete, but ${isLast ? 'the position index says it was committed' : 'later segments follow'}`,
+                file,
+                pending[0]!.offset,
+              ),
+              { position: pending[0]!.position },
+            );
+            indexPending();
+          }
         }
         segment.size = size;
         segment.handle = handle;

@@ -230,9 +230,11 @@ export const openFileStore = async (options: FileStoreOptions = {}): Promise<Fil
       // Bring the position index in line with the segments: keep what checked out, write the rest.
       indexHandle = await fs.open(indexFile, (await exists(indexFile)) ? 'r+' : 'w+');
       const valid = recovered.validIndexEntries;
-      await indexHandle.truncate(valid * INDEX_ENTRY_BYTES);
-      indexEntriesWritten = await writeIndexEntries(indexHandle, index, valid, index.head);
-      await indexHandle.datasync();
+      if ((await indexHandle.stat()).size !== valid * INDEX_ENTRY_BYTES || valid <= index.head) {
+        await indexHandle.truncate(valid * INDEX_ENTRY_BYTES);
+        indexEntriesWritten = await writeIndexEntries(indexHandle, index, valid, index.head);
+        await indexHandle.datasync();
+      }
     }
     const openReport: OpenReport = {
       directory,
@@ -319,6 +321,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
   let flushActive = false;
   let flushDone: Promise<void> = Promise.resolve();
   let indexWritable = indexHandle !== undefined;
+  let indexWrittenSinceSync = false;
   const waiting = new Set<() => void>();
 
   const assertOpen = (): void => {
@@ -530,12 +533,13 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
         const recorded = chainEvents(stream, head, events).map((event, i): RecordedEvent =>
           Object.freeze({ ...event, position: nextPosition + i }),
         );
-        const fields = recorded.map((event): FrameFields => ({
+        const fields = recorded.map((event, i): FrameFields => ({
           position: event.position,
           revision: event.revision,
           stream,
           id: event.id,
           json: JSON.stringify(event),
+          endsAppend: i === recorded.length - 1,
         }));
         const sizes = fields.map(frameSize);
         const tooLarge = sizes.findIndex((size) => size - FRAME_HEADER_BYTES > MAX_BODY_BYTES);
@@ -603,6 +607,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       if (indexWritable) {
         try {
           await writeIndexEntries(indexHandle!, index, firstNew, index.head);
+          indexWrittenSinceSync = true;
         } catch {
           // The index is derived: the next open rebuilds whatever is missing from it.
           indexWritable = false;
@@ -738,7 +743,8 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     while (flushActive) await flushDone;
     try {
       if (indexHandle !== undefined) {
-        if (indexWritable) await indexHandle.datasync().catch(() => undefined);
+        // Not needed for safety (the index is derived, and checked on open), but it saves a rebuild.
+        if (indexWritable && indexWrittenSinceSync) await indexHandle.datasync().catch(() => undefined);
         await indexHandle.close();
       }
       await Promise.all(index.segments.map((segment) => segment.handle?.close()));

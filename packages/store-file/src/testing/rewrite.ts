@@ -29,6 +29,7 @@ export const rewriteLedger = async (
     stream: event.stream,
     id: event.id,
     json: JSON.stringify(event),
+    endsAppend: true,
   }));
   const header = encodeSegmentHeader(0, 0);
   const buffer = Buffer.alloc(header.length + fields.reduce((sum, f) => sum + frameSize(f), 0));
