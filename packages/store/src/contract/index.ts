@@ -585,6 +585,19 @@ export const describeEventStoreContract = (
         expect(await nextMessage(fromMiddle)).toBeUndefined();
       });
 
+      it('a subscription that starts past the head catches up at once and skips events below its start', async () => {
+        await append('s', makeEvents('s', 3));
+        const controller = new AbortController();
+        const ahead = subscription({ fromPosition: 5, signal: controller.signal });
+        expect(await nextMessage(ahead)).toEqual({ kind: 'caughtUp', position: 2 });
+        await append('s', makeEvents('s', 4, 3));
+        const seen: (string | number)[] = [];
+        for (let i = 0; i < 2; i += 1) seen.push(describeMessage(await nextMessage(ahead)));
+        expect(seen).toEqual([5, 6]);
+        controller.abort();
+        expect(await nextMessage(ahead)).toBeUndefined();
+      });
+
       it('delivers every event exactly once when appends race the catch-up', async () => {
         for (let i = 0; i < 10; i += 1) await append(`s-${i % 3}`, makeEvents(`pre-${i}`, 10));
         const controller = new AbortController();
