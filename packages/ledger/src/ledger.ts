@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type * as TE from 'fp-ts/TaskEither';
 import { CATALOGUE, LedgerDecimal, decodeStoredEvent } from '@partner-ledger/events';
-import type { LedgerEvent, NewEvent } from '@partner-ledger/events';
+import type { LedgerEvent, NewEvent, RecordedEvent } from '@partner-ledger/events';
 import type { EventStore, ExpectedRevision } from '@partner-ledger/store';
 import { decodeCommand } from './commands';
 import type { CommandInput, CommandName, LedgerCommand } from './commands';
@@ -98,6 +98,8 @@ interface Loaded<S> {
   readonly expectedRevision: ExpectedRevision;
 }
 
+const DECODE_CACHE_SIZE = 20_000;
+
 const codeOf = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
     ? (error as { code: string }).code
@@ -113,7 +115,19 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   const maxAttempts = 1 + (options.retries ?? 5);
   const nextId = typeof options.ids === 'function' ? options.ids : options.ids.next.bind(options.ids);
   const defaultActor = options.actor ?? 'service:partner-ledger';
-  const view = createCrossStreamView(store);
+  // Decision after decision reads the same small streams (the program, partners, plans): decoding a stored
+  // event once, keyed by its hash (which covers everything it says), saves most of the decoding work.
+  const decodedByHash = new Map<string, LedgerEvent>();
+  const decode = (event: RecordedEvent): LedgerEvent => {
+    let decoded = decodedByHash.get(event.hash);
+    if (decoded === undefined) {
+      decoded = decodeStoredEvent(event);
+      if (decodedByHash.size >= DECODE_CACHE_SIZE) decodedByHash.clear();
+      decodedByHash.set(event.hash, decoded);
+    }
+    return decoded;
+  };
+  const view = createCrossStreamView(store, decode);
 
   let moneyQueue: Promise<unknown> = Promise.resolve();
   const serialised = <T>(task: () => Promise<T>): Promise<T> => {
@@ -124,7 +138,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
 
   const readEvents = async (stream: string): Promise<LedgerEvent[]> => {
     const events: LedgerEvent[] = [];
-    for await (const event of store.readStream(stream)) events.push(decodeStoredEvent(event));
+    for await (const event of store.readStream(stream)) events.push(decode(event));
     return events;
   };
 
@@ -531,7 +545,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         );
         return E.right({
           stream,
-          events: result.events.map((event) => decodeStoredEvent(event)),
+          events: result.events.map(decode),
           alreadyRecorded: result.alreadyStored,
         });
       } catch (error) {

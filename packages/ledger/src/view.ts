@@ -1,7 +1,6 @@
-import { createDraft, finishDraft } from 'immer';
 import type { Draft } from 'immer';
 import { LedgerDecimal, decodeStoredEvent, roundToCurrency } from '@partner-ledger/events';
-import type { LedgerEvent } from '@partner-ledger/events';
+import type { LedgerEvent, RecordedEvent } from '@partner-ledger/events';
 import type { EventStore } from '@partner-ledger/store';
 import { balanceDecider, initialBalanceState } from './deciders/balance';
 import type { BalanceState } from './deciders/balance';
@@ -66,7 +65,10 @@ interface MutableStats {
   commission: LedgerDecimal;
 }
 
-export const createCrossStreamView = (store: EventStore): CrossStreamView => {
+export const createCrossStreamView = (
+  store: EventStore,
+  decode: (event: RecordedEvent) => LedgerEvent = decodeStoredEvent,
+): CrossStreamView => {
   let position = -1;
   const balances = new Map<string, BalanceState>();
   const stats = new Map<string, MutableStats>();
@@ -128,8 +130,19 @@ export const createCrossStreamView = (store: EventStore): CrossStreamView => {
       customers.set(event.data.customerId, { firstConversionAt: event.occurredAt, boundPartnerId: sourced });
   };
 
+  // Balances grow with every line a partner earns: copying one on each change (as an immer draft would) makes
+  // recording quadratic in the partner's history. They are private to the view and read synchronously by a
+  // decision right after a catch-up, so the view applies the balance decider's evolve to them in place.
+  const mutableBalance = (partnerId: string): Draft<BalanceState> => {
+    let state = balances.get(partnerId);
+    if (state === undefined) {
+      state = structuredClone(initialBalanceState(partnerId));
+      balances.set(partnerId, state);
+    }
+    return state as Draft<BalanceState>;
+  };
+
   const apply = (events: readonly LedgerEvent[]): void => {
-    const drafts = new Map<string, Draft<BalanceState>>();
     for (const event of events) {
       if (event.type === 'PartnerJoined')
         for (const code of event.data.couponCodes) coupons[code] ??= event.data.partnerId;
@@ -137,23 +150,15 @@ export const createCrossStreamView = (store: EventStore): CrossStreamView => {
         addStats(event);
         addCustomer(event);
       }
-      for (const partnerId of partnersOf(event)) {
-        let draft = drafts.get(partnerId);
-        if (draft === undefined) {
-          draft = createDraft(balances.get(partnerId) ?? initialBalanceState(partnerId));
-          drafts.set(partnerId, draft);
-        }
-        balanceDecider.evolveDraft(draft, event);
-      }
+      for (const partnerId of partnersOf(event)) balanceDecider.evolveDraft(mutableBalance(partnerId), event);
     }
-    for (const [partnerId, draft] of drafts) balances.set(partnerId, finishDraft(draft));
   };
 
   const catchUpOnce = async (): Promise<void> => {
     const batch: LedgerEvent[] = [];
     for await (const event of store.readAll({ fromPosition: position + 1 })) {
       position = event.position;
-      if (RELEVANT.has(event.type)) batch.push(decodeStoredEvent(event));
+      if (RELEVANT.has(event.type)) batch.push(decode(event));
     }
     apply(batch);
   };
