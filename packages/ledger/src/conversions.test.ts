@@ -442,6 +442,18 @@ describe('recordConversion: foreign exchange', () => {
         },
       ]));
 
+  it('rejects two different rates for the same pair', () =>
+    spec
+      .given(eurPlan)
+      .when({
+        ...conversion,
+        fx: [
+          { from: 'USD', to: 'EUR', rate: '0.9', source: 'ECB', date: '2026-03-15T00:00:00.000Z' },
+          { from: 'USD', to: 'EUR', rate: '0.91', source: 'bank', date: '2026-03-15T00:00:00.000Z' },
+        ],
+      })
+      .thenRejects('FX_RATE_AMBIGUOUS', { field: 'fx' }));
+
   it('rejects a rate dated after the conversion', () =>
     spec
       .given(eurPlan)

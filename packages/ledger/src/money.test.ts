@@ -121,6 +121,39 @@ describe('reverseConversion', () => {
         expect(again).toMatchObject({ left: { code: 'IDEMPOTENCY_CONFLICT', field: 'reversalId' } });
       }));
 
+  it('rejects a reversal amount with more decimals than the conversion`s currency, or of zero', async () => {
+    await spec
+      .given(earned)
+      .when({ ...reverse, amount: '1.001' })
+      .thenRejects('REVERSAL_AMOUNT_INVALID', { field: 'amount' });
+    await spec
+      .given(earned)
+      .when({ ...reverse, amount: '0.00' })
+      .thenRejects('REVERSAL_AMOUNT_INVALID', { field: 'amount' });
+  });
+
+  it('refuses to build on a reversal history that does not fit the conversion (RATING_FAILED)', () =>
+    spec
+      .given([
+        ...earned,
+        {
+          type: 'ConversionReversed',
+          data: {
+            reversalId: 'forged',
+            conversionId: 'o1',
+            customerId: 'customer-o1',
+            kind: 'refund',
+            amount: '10.00',
+            currency: 'USD',
+            credits: [{ partnerId: 'p1', revenueCredit: '10.00' }],
+            lines: [{ lineId: 'o1/p1/0', partnerId: 'p1', amount: '25.00', currency: 'USD' }],
+            reason: null,
+          },
+        },
+      ])
+      .when(reverse)
+      .thenRejects('RATING_FAILED'));
+
   it('rejects a reversal larger than what is left', () =>
     spec
       .given(earned)
