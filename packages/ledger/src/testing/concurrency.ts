@@ -92,6 +92,60 @@ export const ledgerConcurrencySuite = (
       expect(settledPerLine.get('o2/p1/0')).toBe(3000);
     });
 
+    it('the same payout sent twice in parallel is issued once, both get its result', async () => {
+      await appendGiven(store, [
+        ...basicProgram('p1'),
+        conversionAttributed({
+          conversionId: 'o1',
+          partnerId: 'p1',
+          amount: '500.00',
+          commission: '100.00',
+          payableAt: '2026-02-01T00:00:00.000Z',
+        }),
+      ]);
+      const command = {
+        command: 'issuePayout',
+        payoutId: 'pay-1',
+        partnerId: 'p1',
+        amount: '60.00',
+        currency: 'USD',
+        method: 'wise',
+        occurredAt: SPEC_NOW,
+      };
+      const results = await inParallel([command, command, command]);
+      expect(results.every(E.isRight)).toBe(true);
+      const issued = (await streamEvents(streams.balance('p1'))).filter((e) => e.type === 'PayoutIssued');
+      expect(issued).toHaveLength(1);
+      for (const result of results)
+        if (E.isRight(result)) expect(result.right.events[0]!.id).toBe(issued[0]!.id);
+    });
+
+    it('two registrations of one account in parallel: one is recorded, the other names the holder', async () => {
+      await appendGiven(store, basicProgram('reseller', 'agency'));
+      const register = {
+        command: 'registerDeal',
+        accountId: 'acme.com',
+        expectedValue: '1000.00',
+        currency: 'USD',
+        expiresAt: '2026-06-01T00:00:00.000Z',
+      };
+      const results = await inParallel([
+        { ...register, registrationId: 'r1', partnerId: 'reseller' },
+        { ...register, registrationId: 'r2', partnerId: 'agency' },
+      ]);
+      expect(results.filter(E.isRight)).toHaveLength(1);
+      const refused = results.find(E.isLeft);
+      expect(refused).toMatchObject({
+        left: { code: 'REGISTRATION_CONFLICT', rule: 'oneActiveRegistrationPerAccount' },
+      });
+      const registered = (await streamEvents(streams.account('acme.com'))).filter(
+        (e) => e.type === 'DealRegistered',
+      );
+      expect(registered).toHaveLength(1);
+      const holder = registered[0]!.type === 'DealRegistered' ? registered[0]!.data.partnerId : '';
+      expect(refused && E.isLeft(refused) && refused.left.message).toContain(JSON.stringify(holder));
+    });
+
     it('the same conversion recorded twice in parallel is attributed once', async () => {
       await appendGiven(store, [
         ...basicProgram('p1'),
