@@ -25,6 +25,7 @@ import type { SubscriptionMessage } from '@partner-ledger/store';
 import fc from 'fast-check';
 import { backoffDelay } from './backoff';
 import { CHECKPOINT_EVENT_TYPE } from './checkpoints';
+import { ID_CLAIM_EVENT_TYPE } from './id-claims';
 import type { EventStoreDbClient } from './client';
 import { serverEventIdFor } from './event-id';
 import { LEDGER_METADATA_KEY, toEventData } from './metadata';
@@ -79,6 +80,11 @@ const setup = (
   return { client: scripted, store, sleeps, retries };
 };
 
+const isIdClaim = (call: { stream?: string }): boolean =>
+  call.stream?.startsWith('partner-ledger-id-') === true;
+/** The appends to the ledger's streams (not the id claims that precede them). */
+const appendsOf = (client: ScriptedClient) =>
+  client.calls.filter((call) => call.method === 'appendToStream' && !isIdClaim(call));
 const callsOf = (client: ScriptedClient, method: string) =>
   client.calls.filter((call) => call.method === method);
 const optionsOf = <T>(client: ScriptedClient, method: string): T[] =>
@@ -105,7 +111,7 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
         expectedRevision: 'noStream',
       });
       const second = await store.append('partner-1', [event('p1-c', 3)], { expectedRevision: 1 });
-      const appends = callsOf(client, 'appendToStream');
+      const appends = appendsOf(client);
       expect(appends.map((call) => (call.options as { expectedRevision: unknown }).expectedRevision)).toEqual(
         [NO_STREAM, 1n],
       );
@@ -164,7 +170,7 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
         expected: 5,
         actual: 0,
       });
-      expect(callsOf(client, 'appendToStream')).toHaveLength(1);
+      expect(appendsOf(client)).toHaveLength(1);
     });
 
     it("a writer between the adapter's read and its write: the server refuses, and the caller gets the port's conflict", async () => {
@@ -186,7 +192,9 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       expect(ids(stream)).toEqual(['a', 'rival', 'b']);
       expect(result.events[0]).toMatchObject({ revision: 2, prevHash: stream[1]?.hash });
       expect(
-        optionsOf<{ expectedRevision: unknown }>(client, 'appendToStream').map((o) => o.expectedRevision),
+        appendsOf(client)
+          .map((call) => call.options as { expectedRevision: unknown })
+          .map((o) => o.expectedRevision),
       ).toEqual([NO_STREAM, 0n, 1n]);
       expect((await verifyStore(store)).ok).toBe(true);
     });
@@ -227,7 +235,7 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       const lenient: EventStoreDbClient = {
         ...scripted,
         appendToStream: async (stream, events, options): Promise<ClientAppendResult> => {
-          if (!refused) {
+          if (!refused && stream === 's') {
             refused = true;
             writeAsAnotherProcess(scripted, 's', undefined, event('rival'));
             return { success: false, nextExpectedRevision: 0n, position: undefined };
@@ -257,7 +265,7 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       await store.append('s', [event('c', 2)]);
       const again = await store.append('s', [event('a'), event('b', 1)], { expectedRevision: 'noStream' });
       expect(again).toEqual({ ...first, alreadyStored: true });
-      expect(callsOf(client, 'appendToStream')).toHaveLength(2);
+      expect(appendsOf(client)).toHaveLength(2);
     });
 
     it('recognises a retry from a process that never saw the stream (nothing cached)', async () => {
@@ -274,7 +282,7 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
         ...scripted,
         appendToStream: async (stream, events, options) => {
           const result = await scripted.appendToStream(stream, events, options);
-          if (lose) {
+          if (lose && stream === 's') {
             lose = false;
             throw new UnavailableError();
           }
@@ -295,7 +303,57 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       await expect(store.append('s', [event('a'), event('new', 1)])).rejects.toBeInstanceOf(
         DuplicateEventIdError,
       );
-      expect(callsOf(client, 'appendToStream')).toHaveLength(1);
+      expect(appendsOf(client)).toHaveLength(1);
+    });
+  });
+
+  describe('ids across streams (claims)', () => {
+    it('refuses an id already used in another stream, naming it, and writes nothing', async () => {
+      const { client, store } = setup({ namespace: 'ns/' });
+      await store.append('elsewhere', [event('taken')]);
+      const claim = client.records.find(
+        (r) => r.streamId === `partner-ledger-id-ns/${serverEventIdFor('taken')}`,
+      );
+      expect(claim).toMatchObject({ type: ID_CLAIM_EVENT_TYPE, data: { id: 'taken', stream: 'elsewhere' } });
+      const error = await store.append('s', [event('s0'), event('taken')]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DuplicateEventIdError);
+      expect(error).toMatchObject({
+        eventId: 'taken',
+        stream: 's',
+        reason: 'the id is already used in stream "elsewhere"',
+      });
+      expect(await collect(store.readStream('s'))).toEqual([]);
+      expect(ids(await collect(store.readAll()))).toEqual(['taken']);
+    });
+
+    it('keeps a claimed id for its stream after a refused append: appending it there later works', async () => {
+      const { client, store } = setup();
+      const [first] = (await store.append('s', [event('a')])).events;
+      // Another process appends between the claim of 'b' and the append of 'b': the server refuses ours.
+      client.beforeNextAppend(() => writeAsAnotherProcess(client, 's', first, event('rival', 1)));
+      await expect(store.append('s', [event('b', 2)], { expectedRevision: 0 })).rejects.toBeInstanceOf(
+        WrongExpectedRevisionError,
+      );
+      expect(client.records.filter((r) => r.type === ID_CLAIM_EVENT_TYPE).map((r) => r.data)).toContainEqual({
+        id: 'b',
+        stream: 's',
+      });
+      expect((await store.append('s', [event('b', 2)], { expectedRevision: 1 })).events[0]?.revision).toBe(2);
+      await expect(store.append('t', [event('b', 2)])).rejects.toBeInstanceOf(DuplicateEventIdError);
+    });
+
+    it('writes no claims when told ids are never reused across streams (and then cannot refuse them)', async () => {
+      const { client, store } = setup({ uniqueIdsAcrossStreams: false });
+      await store.append('a', [event('x')]);
+      await store.append('b', [event('x')]);
+      expect(client.calls.filter(isIdClaim)).toEqual([]);
+      expect(ids(await collect(store.readAll()))).toEqual(['x', 'x']);
+    });
+
+    it('reports a damaged claim as corruption', async () => {
+      const { client, store } = setup();
+      client.writeRaw(`partner-ledger-id-${serverEventIdFor('x')}`, ID_CLAIM_EVENT_TYPE, { id: 'y' });
+      await expect(store.append('s', [event('x')])).rejects.toBeInstanceOf(StoreCorruptionError);
     });
   });
 
@@ -532,16 +590,16 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       const { events } = await store.append('a', [event('a0')]);
       const head = events[0]?.position as number;
       const controller = new AbortController();
-      const messages = store.subscribe({ fromPosition: head + 600, signal: controller.signal });
+      const messages = store.subscribe({ fromPosition: head + 3000, signal: controller.signal });
       const subscription = messages[Symbol.asyncIterator]();
       expect(await next(subscription)).toBe(`caughtUp@${head}`);
       const appended: RecordedEvent[] = [];
-      while ((appended[appended.length - 1]?.position ?? 0) < head + 600) {
+      while ((appended[appended.length - 1]?.position ?? 0) < head + 3000) {
         appended.push(
           ...(await store.append('a', [event(`later-${appended.length}`, appended.length)])).events,
         );
       }
-      const firstDue = appended.find((e) => e.position >= head + 600) as RecordedEvent;
+      const firstDue = appended.find((e) => e.position >= head + 3000) as RecordedEvent;
       expect(appended.indexOf(firstDue)).toBeGreaterThan(0);
       expect(await next(subscription)).toBe(firstDue.id);
       controller.abort();
@@ -706,7 +764,7 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       await store.checkpoints.save('balances', 5678);
       expect(await store.checkpoints.load('balances')).toBe(5678);
       expect(await store.checkpoints.load('statements')).toBeUndefined();
-      const appends = callsOf(client, 'appendToStream');
+      const appends = appendsOf(client);
       expect(appends.map((call) => call.stream)).toEqual([
         'partner-ledger-checkpoint-ns-balances',
         'partner-ledger-checkpoint-ns-balances',
@@ -731,7 +789,7 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       await store.checkpoints.saveText('revenue', document);
       expect(await store.checkpoints.loadText('revenue')).toBe(document);
       await expect(store.checkpoints.load('revenue')).rejects.toBeInstanceOf(StoreCorruptionError);
-      expect(callsOf(client, 'appendToStream')[0]?.events?.[0]).toMatchObject({ data: { text: document } });
+      expect(appendsOf(client)[0]?.events?.[0]).toMatchObject({ data: { text: document } });
     });
 
     it('refuses bad names and positions, and reports a damaged checkpoint', async () => {

@@ -27,6 +27,7 @@ import type { SubscriptionCheckpoints } from './checkpoints';
 import type { EventStoreDbClient } from './client';
 import { parseConnectionString } from './connection';
 import { selectionFromOptions, selects, streamNaming } from './filters';
+import { DEFAULT_ID_CLAIM_STREAM_PREFIX, createIdClaims } from './id-claims';
 import { fromServerEvent, toEventData } from './metadata';
 import { toPortPosition } from './positions';
 import { findHead, readAllRecords, resolveStart } from './reading';
@@ -71,6 +72,14 @@ export interface EventStoreDbStoreOptions {
   readonly resubscribe?: ResubscribeOptions;
   /** The prefix of the streams that keep subscription checkpoints. Default `partner-ledger-checkpoint-`. */
   readonly checkpointStreamPrefix?: string;
+  /**
+   * Whether an id already used in another stream is refused, as the port requires. EventStoreDB has no
+   * index by event id, so the adapter claims each new id in a stream of its own before appending it: one
+   * more small write per event. Turn it off only if ids can never be reused across streams. Default true.
+   */
+  readonly uniqueIdsAcrossStreams?: boolean;
+  /** The prefix of the streams that hold id claims. Default `partner-ledger-id-`. */
+  readonly idClaimStreamPrefix?: string;
 }
 
 /** The EventStore port on EventStoreDB or KurrentDB, and what only this store has. */
@@ -109,6 +118,8 @@ export const createEventStoreDbStore = (
     appendRetries = DEFAULT_APPEND_RETRIES,
     resubscribe = {},
     checkpointStreamPrefix = DEFAULT_CHECKPOINT_STREAM_PREFIX,
+    uniqueIdsAcrossStreams = true,
+    idClaimStreamPrefix = DEFAULT_ID_CLAIM_STREAM_PREFIX,
   } = connection;
   checkInteger('pageSize', pageSize, 1);
   checkInteger('appendRetries', appendRetries, 0);
@@ -117,6 +128,9 @@ export const createEventStoreDbStore = (
   const naming = streamNaming(connection.namespace);
   const { client, owned } = connect(connection);
   const indexes = createStreamIndexes(client, naming, streamCacheSize);
+  const idClaims = uniqueIdsAcrossStreams
+    ? createIdClaims(client, `${idClaimStreamPrefix}${connection.namespace ?? ''}`)
+    : undefined;
   const closing = new AbortController();
 
   const assertOpen = (): void => {
@@ -150,6 +164,7 @@ export const createEventStoreDbStore = (
     assertOpen();
     const expectedRevision = options.expectedRevision ?? 'any';
     assertAppendable(stream, events, expectedRevision);
+    let claimed = false;
     for (let attempt = 0; ; attempt += 1) {
       // Read what the stream holds now (only what was written since the adapter last looked).
       const { state } = await indexes.refresh(stream);
@@ -172,6 +187,13 @@ export const createEventStoreDbStore = (
         };
       }
       checkExpectedRevision(stream, expectedRevision, state.last?.revision ?? 'noStream');
+      if (idClaims !== undefined && !claimed) {
+        await idClaims.claim(
+          stream,
+          events.map((event) => event.id),
+        );
+        claimed = true;
+      }
       const chained = chainEvents(stream, state.last, events);
       // The adapter always sends the exact revision it chained onto, whatever the caller expected: a
       // concurrent writer makes the server refuse the write instead of letting two events claim the
