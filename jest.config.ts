@@ -20,10 +20,7 @@ const config: Config = {
     testEnvironment: 'node',
     testMatch: ['<rootDir>/src/**/*.test.ts'],
     transform: {
-      '^.+\\.ts$': [
-        'ts-jest',
-        { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false },
-      ],
+      '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
     },
     moduleNameMapper: {
       '^@partner-ledger/([a-z-]+)$': `${__dirname}/packages/$1/src/index.ts`,
