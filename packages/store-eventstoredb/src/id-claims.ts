@@ -21,6 +21,8 @@ import { isWrongExpectedVersion } from './revisions';
 /** The event type of an id claim. */
 export const ID_CLAIM_EVENT_TYPE = 'partner-ledger.id-claim';
 export const DEFAULT_ID_CLAIM_STREAM_PREFIX = 'partner-ledger-id-';
+/** How many claims of one append are written at the same time. */
+const CLAIMS_IN_FLIGHT = 32;
 
 export interface IdClaims {
   /** Claims every id for `stream`; throws DuplicateEventIdError for an id that another stream holds. */
@@ -84,11 +86,16 @@ export const createIdClaims = (client: EventStoreDbClient, streamPrefix: string)
 
   return {
     claim: async (stream, ids) => {
-      const outcomes = await Promise.allSettled(ids.map((id) => claimOne(stream, id)));
-      const failed = outcomes.find(
-        (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
-      );
-      if (failed !== undefined) throw failed.reason;
+      // In parallel, a bounded number at a time: a batch of a thousand events makes a thousand claims.
+      for (let start = 0; start < ids.length; start += CLAIMS_IN_FLIGHT) {
+        const outcomes = await Promise.allSettled(
+          ids.slice(start, start + CLAIMS_IN_FLIGHT).map((id) => claimOne(stream, id)),
+        );
+        const failed = outcomes.find(
+          (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
+        );
+        if (failed !== undefined) throw failed.reason;
+      }
     },
   };
 };

@@ -326,6 +326,16 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       expect(ids(await collect(store.readAll()))).toEqual(['taken']);
     });
 
+    it('claims every id of a large batch, a bounded number at a time, and finds a taken id in any of them', async () => {
+      const { client, store } = setup();
+      const batch = Array.from({ length: 70 }, (_, i) => event(`big-${i}`, i));
+      await store.append('big', batch);
+      expect(client.records.filter((r) => r.type === ID_CLAIM_EVENT_TYPE)).toHaveLength(70);
+      const mixed = [...Array.from({ length: 40 }, (_, i) => event(`new-${i}`, i)), event('big-69', 69)];
+      await expect(store.append('other', mixed)).rejects.toMatchObject({ eventId: 'big-69' });
+      expect(await collect(store.readStream('other'))).toEqual([]);
+    });
+
     it('keeps a claimed id for its stream after a refused append: appending it there later works', async () => {
       const { client, store } = setup();
       const [first] = (await store.append('s', [event('a')])).events;
