@@ -26,7 +26,18 @@ interface OpenLine {
   remaining: bigint;
   readonly payableAt: string;
   held: boolean;
+  /** How many of the partner's recent payouts settled part of it (a failure of one of them restores it). */
+  inPayouts: number;
 }
+
+/** What a recent payout settled, line by line, so that a PayoutFailed can put it back. */
+interface RecentPayout {
+  readonly payoutId: string;
+  readonly items: ReadonlyArray<readonly [lineId: string, amount: bigint]>;
+}
+
+/** A failed payout restores its lines if it is among the partner's last few payouts (reported in time). */
+const RECENT_PAYOUTS = 2;
 
 /** Debits and credits of the three accounts behind the balances, in one currency. */
 interface Postings {
@@ -43,6 +54,8 @@ export interface BalancesState {
   readonly accounts: Map<string, Account>;
   readonly lines: Map<string, OpenLine>;
   readonly postings: Map<string, Postings>;
+  /** partnerId -> its last RECENT_PAYOUTS payouts, oldest first. */
+  readonly recentPayouts: Map<string, RecentPayout[]>;
 }
 
 export interface PartnerBalance {
@@ -168,12 +181,57 @@ const postPayout = (state: BalancesState, account: Account, currency: string, am
   }
 };
 
+/** Fully paid or reversed, and no recent payout can give it back: it need not be kept. */
+const dropIfDone = (state: BalancesState, lineId: string, line: OpenLine): void => {
+  if (line.remaining <= 0n && line.inPayouts === 0) state.lines.delete(lineId);
+};
+
 const reduceLine = (state: BalancesState, lineId: string, amount: bigint): void => {
   const line = state.lines.get(lineId);
   if (line === undefined) return;
   line.remaining -= amount;
-  // Fully paid or reversed: it no longer counts in pending or held, so it need not be kept.
-  if (line.remaining <= 0n) state.lines.delete(lineId);
+  dropIfDone(state, lineId, line);
+};
+
+const releasePayout = (state: BalancesState, payout: RecentPayout, failed: boolean): void => {
+  for (const [lineId, amount] of payout.items) {
+    const line = state.lines.get(lineId);
+    if (line === undefined) continue;
+    if (failed) line.remaining += amount;
+    line.inPayouts -= 1;
+    dropIfDone(state, lineId, line);
+  }
+};
+
+const onPayout = (
+  state: BalancesState,
+  partnerId: string,
+  payoutId: string,
+  settles: ReadonlyArray<{ kind: string; id: string; amount: string }>,
+  currency: string,
+): void => {
+  const items: Array<readonly [string, bigint]> = [];
+  for (const item of settles) {
+    if (item.kind !== 'commission') continue;
+    const line = state.lines.get(item.id);
+    if (line === undefined) continue;
+    const amount = toMinor(item.amount, currency);
+    line.remaining -= amount;
+    line.inPayouts += 1;
+    items.push([item.id, amount]);
+  }
+  let recent = state.recentPayouts.get(partnerId);
+  if (recent === undefined) state.recentPayouts.set(partnerId, (recent = []));
+  recent.push({ payoutId, items });
+  if (recent.length > RECENT_PAYOUTS) releasePayout(state, recent.shift()!, false);
+};
+
+const onPayoutFailed = (state: BalancesState, partnerId: string, payoutId: string): void => {
+  const recent = state.recentPayouts.get(partnerId);
+  const index = recent?.findIndex((p) => p.payoutId === payoutId) ?? -1;
+  if (recent === undefined || index < 0) return;
+  releasePayout(state, recent[index]!, true);
+  recent.splice(index, 1);
 };
 
 const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
@@ -191,6 +249,7 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
             remaining: amount,
             payableAt: line.payableAt,
             held: line.status === 'held',
+            inPayouts: 0,
           });
       }
       return state;
@@ -213,10 +272,13 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
       const line = state.lines.get(event.data.lineId);
       if (line === undefined) return state;
       const account = accountOf(state, line.partnerId, line.currency);
-      account.reversed += line.remaining;
-      account.rejected += line.remaining;
-      postCommission(state, account, line.currency, -line.remaining);
-      state.lines.delete(event.data.lineId);
+      const rejected = line.remaining > 0n ? line.remaining : 0n;
+      account.reversed += rejected;
+      account.rejected += rejected;
+      postCommission(state, account, line.currency, -rejected);
+      line.remaining = 0n;
+      line.held = false;
+      dropIfDone(state, event.data.lineId, line);
       return state;
     }
     case 'ManualAdjustmentRecorded': {
@@ -233,8 +295,7 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
       const account = accountOf(state, d.partnerId, d.currency);
       account.paid += amount;
       postPayout(state, account, d.currency, amount);
-      for (const item of d.settles)
-        if (item.kind === 'commission') reduceLine(state, item.id, toMinor(item.amount, d.currency));
+      onPayout(state, d.partnerId, d.payoutId, d.settles, d.currency);
       return state;
     }
     case 'PayoutFailed': {
@@ -244,6 +305,7 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
       account.paid -= amount;
       account.payoutsFailed += amount;
       postPayout(state, account, d.currency, -amount);
+      onPayoutFailed(state, d.partnerId, d.payoutId);
       return state;
     }
     default:
@@ -290,6 +352,7 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     const key = line.partnerId + SEP + line.currency;
     let bucket = buckets.get(key);
     if (bucket === undefined) buckets.set(key, (bucket = { pending: 0n, held: 0n }));
+    if (line.remaining <= 0n) continue;
     if (line.held) bucket.held += line.remaining;
     else if (asOf === null || line.payableAt > asOf) bucket.pending += line.remaining;
   }
@@ -357,7 +420,7 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     ),
     accounts,
     trialBalance,
-    openLines: state.lines.size,
+    openLines: [...state.lines.values()].filter((line) => line.remaining > 0n).length,
   });
 };
 
@@ -386,7 +449,22 @@ const POSTING_FIELDS = [
  */
 export const commissionBalances = (): Projection<BalancesState, CommissionBalancesResult> => ({
   name: 'commissionBalances',
-  initialState: () => ({ accounts: new Map(), lines: new Map(), postings: new Map() }),
+  eventTypes: [
+    'ConversionAttributed',
+    'ConversionReversed',
+    'CommissionHeld',
+    'CommissionReleased',
+    'CommissionRejected',
+    'ManualAdjustmentRecorded',
+    'PayoutIssued',
+    'PayoutFailed',
+  ],
+  initialState: () => ({
+    accounts: new Map(),
+    lines: new Map(),
+    postings: new Map(),
+    recentPayouts: new Map(),
+  }),
   apply,
   result,
   save: (state) =>
@@ -402,6 +480,11 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         l.remaining.toString(),
         l.payableAt,
         l.held,
+        l.inPayouts,
+      ]),
+      recentPayouts: sortedEntries(state.recentPayouts).map(([partnerId, payouts]) => [
+        partnerId,
+        payouts.map((p) => [p.payoutId, p.items.map(([lineId, amount]) => [lineId, amount.toString()])]),
       ]),
       postings: sortedEntries(state.postings).map(([c, p]) => [
         c,
@@ -411,8 +494,9 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
   load: (json) => {
     const s = json as unknown as {
       accounts: Array<[string, string[]]>;
-      lines: Array<[string, string, string, string, string, boolean]>;
+      lines: Array<[string, string, string, string, string, boolean, number]>;
       postings: Array<[string, string[]]>;
+      recentPayouts: Array<[string, Array<[string, Array<[string, string]>]>]>;
     };
     return {
       accounts: new Map(
@@ -422,15 +506,24 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         ]),
       ),
       lines: new Map(
-        s.lines.map(([id, partnerId, currency, remaining, payableAt, held]) => [
+        s.lines.map(([id, partnerId, currency, remaining, payableAt, held, inPayouts]) => [
           id,
-          { partnerId, currency, remaining: BigInt(remaining), payableAt, held },
+          { partnerId, currency, remaining: BigInt(remaining), payableAt, held, inPayouts },
         ]),
       ),
       postings: new Map(
         s.postings.map(([c, values]) => [
           c,
           Object.fromEntries(POSTING_FIELDS.map((f, i) => [f, BigInt(values[i]!)])) as unknown as Postings,
+        ]),
+      ),
+      recentPayouts: new Map(
+        s.recentPayouts.map(([partnerId, payouts]) => [
+          partnerId,
+          payouts.map(([payoutId, items]) => ({
+            payoutId,
+            items: items.map(([lineId, amount]) => [lineId, BigInt(amount)] as const),
+          })),
         ]),
       ),
     };

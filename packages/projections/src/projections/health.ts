@@ -433,6 +433,14 @@ export const ecosystemHealth = (
   const activeWindowDays = options.activeWindowDays ?? 90;
   return {
     name: 'ecosystemHealth',
+    eventTypes: [
+      'PartnerJoined',
+      'ClickTracked',
+      'InfluenceTouchRecorded',
+      'DealRegistered',
+      'ConversionAttributed',
+      'ConversionReversed',
+    ],
     initialState: () => ({
       partners: new Map(),
       newPartners: new Map(),

@@ -378,6 +378,7 @@ export const partnerRevenue = (
   const granularity = options.granularity ?? 'month';
   return {
     name: 'partnerRevenue',
+    eventTypes: ['ConversionAttributed', 'ConversionReversed'],
     initialState: () => ({ granularity, native: new Map(), reporting: new Map(), unconverted: new Map() }),
     apply,
     result,

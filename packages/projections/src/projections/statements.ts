@@ -297,6 +297,13 @@ export const payoutStatements = (
   const granularity = options.granularity ?? 'month';
   return {
     name: 'payoutStatements',
+    eventTypes: [
+      'ConversionAttributed',
+      'ConversionReversed',
+      'CommissionRejected',
+      'PayoutIssued',
+      'PayoutFailed',
+    ],
     initialState: () => ({ lines: new Map(), lastSettled: new Map(), statements: new Map() }),
     apply: apply(options, granularity),
     result: result(options, granularity),

@@ -1,4 +1,4 @@
-import type { LedgerEvent } from '@partner-ledger/events';
+import type { EventType, LedgerEvent } from '@partner-ledger/events';
 import type { JsonValue } from './json';
 import type { ReferenceData } from './reference';
 
@@ -29,6 +29,11 @@ export interface ResultContext {
 export interface Projection<State, Result> {
   /** Names the projection in checkpoints and error messages. */
   readonly name: string;
+  /**
+   * The event types `apply` reacts to; it is not called for others. When no projection of a replay needs a
+   * type (nor the reference data), events of that type are not even decoded. Omit it to see every event.
+   */
+  readonly eventTypes?: readonly EventType[];
   initialState(): State;
   apply(state: State, event: LedgerEvent, reference: ReferenceData): State;
   /** A plain JSON-able value: amounts as decimal strings, no Map, no bigint, no undefined. */
@@ -57,6 +62,7 @@ export type ResultsOf<P extends ProjectionSet> = {
  */
 export const defineProjection = <State, Result>(definition: {
   readonly name: string;
+  readonly eventTypes?: readonly EventType[];
   readonly initialState: () => State;
   readonly apply: (state: State, event: LedgerEvent, reference: ReferenceData) => State;
   readonly result: (state: State, context: ResultContext) => Result;
@@ -64,6 +70,7 @@ export const defineProjection = <State, Result>(definition: {
   readonly load?: (json: JsonValue) => State;
 }): Projection<State, Result> => ({
   name: definition.name,
+  ...(definition.eventTypes === undefined ? {} : { eventTypes: definition.eventTypes }),
   initialState: definition.initialState,
   apply: definition.apply,
   result: definition.result,

@@ -1,4 +1,4 @@
-import type { LedgerEvent, PartnerStatus, PartnerType } from '@partner-ledger/events';
+import type { EventType, LedgerEvent, PartnerStatus, PartnerType } from '@partner-ledger/events';
 import { toMinor } from '../money';
 import type { JsonValue } from './json';
 import { sortedEntries } from './json';
@@ -51,7 +51,49 @@ export interface ReferenceState extends ReferenceData {
   save(): JsonValue;
 }
 
-type SavedConversion = [string, string | null, string | null, boolean, string[], boolean, string];
+/** The event types the reference data is built from: always decoded. */
+export const REFERENCE_EVENT_TYPES: readonly EventType[] = [
+  'ProgramConfigured',
+  'PartnerJoined',
+  'PartnerStatusChanged',
+  'ConversionAttributed',
+  'ConversionReversed',
+];
+
+/**
+ * A conversion packed into one flat string (fields separated by tabs, which identifiers cannot contain):
+ * the reference data keeps one per conversion not fully reversed, and a string is a fraction of the memory
+ * of an object with an array and a bigint. Unpacked only when a reversal asks for it.
+ */
+const pack = (c: ConversionInfo): string =>
+  [
+    c.currency,
+    c.reportingRate ?? '',
+    c.sourcedBy ?? '',
+    `${c.attributed ? 1 : 0}${c.renewal ? 1 : 0}`,
+    c.remaining.toString(),
+    ...c.partners,
+  ].join('\t');
+
+const unpack = (packed: string): ConversionInfo => {
+  const [currency, rate, sourcedBy, flags, remaining, ...partners] = packed.split('\t') as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    ...string[],
+  ];
+  return {
+    currency,
+    reportingRate: rate === '' ? null : rate,
+    sourcedBy: sourcedBy === '' ? null : sourcedBy,
+    attributed: flags[0] === '1',
+    renewal: flags[1] === '1',
+    remaining: BigInt(remaining),
+    partners,
+  };
+};
 
 export const createReference = (
   reportingCurrencyOption: string | null,
@@ -59,26 +101,17 @@ export const createReference = (
 ): ReferenceState => {
   let reportingCurrency = reportingCurrencyOption;
   const partners = new Map<string, PartnerInfo>();
-  const conversions = new Map<string, ConversionInfo>();
+  const conversions = new Map<string, string>();
 
   if (saved !== undefined) {
     const s = saved as unknown as {
       reportingCurrency: string | null;
       partners: PartnerInfo[];
-      conversions: Array<[string, SavedConversion]>;
+      conversions: Array<[string, string]>;
     };
     reportingCurrency = s.reportingCurrency;
     for (const p of s.partners) partners.set(p.partnerId, { ...p });
-    for (const [id, c] of s.conversions)
-      conversions.set(id, {
-        currency: c[0],
-        reportingRate: c[1],
-        sourcedBy: c[2],
-        attributed: c[3],
-        partners: c[4],
-        renewal: c[5],
-        remaining: BigInt(c[6]),
-      });
+    for (const [id, packed] of s.conversions) conversions.set(id, packed);
   }
 
   const apply = (event: LedgerEvent): void => {
@@ -109,24 +142,28 @@ export const createReference = (
         const involved = new Set<string>();
         for (const c of d.credits) involved.add(c.partnerId);
         for (const i of d.influencers) involved.add(i.partnerId);
-        conversions.set(d.conversionId, {
-          currency: d.currency,
-          reportingRate: reportingRateOf(d.currency, d.fx, reportingCurrency),
-          sourcedBy: d.credits.find((c) => c.role === 'sourced')?.partnerId ?? null,
-          attributed: d.credits.length > 0,
-          partners: [...involved].sort(),
-          renewal: d.kind === 'renewal',
-          remaining: toMinor(d.amount, d.currency),
-        });
+        conversions.set(
+          d.conversionId,
+          pack({
+            currency: d.currency,
+            reportingRate: reportingRateOf(d.currency, d.fx, reportingCurrency),
+            sourcedBy: d.credits.find((c) => c.role === 'sourced')?.partnerId ?? null,
+            attributed: d.credits.length > 0,
+            partners: [...involved].sort(),
+            renewal: d.kind === 'renewal',
+            remaining: toMinor(d.amount, d.currency),
+          }),
+        );
         return;
       }
       case 'ConversionReversed': {
-        const conversion = conversions.get(event.data.conversionId);
-        if (!conversion) return;
+        const packed = conversions.get(event.data.conversionId);
+        if (packed === undefined) return;
+        const conversion = unpack(packed);
         const remaining = conversion.remaining - toMinor(event.data.amount, event.data.currency);
         // Fully reversed: nothing can refer to it any more, so it no longer takes memory.
         if (remaining <= 0n) conversions.delete(event.data.conversionId);
-        else conversions.set(event.data.conversionId, { ...conversion, remaining });
+        else conversions.set(event.data.conversionId, pack({ ...conversion, remaining }));
         return;
       }
       default:
@@ -139,25 +176,17 @@ export const createReference = (
       return reportingCurrency;
     },
     partner: (id) => partners.get(id),
-    conversion: (id) => conversions.get(id),
+    conversion: (id) => {
+      const packed = conversions.get(id);
+      return packed === undefined ? undefined : unpack(packed);
+    },
     partners: () => sortedEntries(partners).map(([, p]) => p),
     apply,
     save: () =>
       ({
         reportingCurrency,
         partners: sortedEntries(partners).map(([, p]) => ({ ...p })),
-        conversions: sortedEntries(conversions).map(([id, c]) => [
-          id,
-          [
-            c.currency,
-            c.reportingRate,
-            c.sourcedBy,
-            c.attributed,
-            [...c.partners],
-            c.renewal,
-            c.remaining.toString(),
-          ],
-        ]),
+        conversions: sortedEntries(conversions),
       }) as unknown as JsonValue,
   };
 };

@@ -78,6 +78,8 @@ export interface SimulatorOptions {
   readonly holdDays?: number;
   /** Drop settled and reversed state as it goes (the benchmark runs millions of actions). */
   readonly compact?: boolean;
+  /** How far the clock moves per event. Default 1 second. */
+  readonly stepMs?: number;
 }
 
 const HOUR = 3_600_000;
@@ -97,6 +99,9 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
   let now = Date.parse(options.start ?? '2026-01-01T00:00:00.000Z');
   const holdMs = (options.holdDays ?? 7) * 24 * HOUR;
   const compact = options.compact ?? false;
+  const stepMs = options.stepMs ?? 1000;
+  const partnerById = new Map<string, SimPartner>();
+  const linesByPartner = new Map<string, SimLine[]>();
   const events: SimulatedEvent[] = [];
   let sequence = 0;
   let pending: SimulatedEvent[] = [];
@@ -110,11 +115,12 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
     settled: Array<[SimLine, bigint]>;
     failed: boolean;
   }> = [];
+  const latestPayout = new Map<string, (typeof payouts)[number]>();
   const iso = (ms: number): string => new Date(ms).toISOString();
 
   const emit = <T extends EventType>(stream: string, type: T, data: EventData<T>, lagHours = 0): void => {
     sequence += 1;
-    now += 1000;
+    now += stepMs;
     const event = newEvent(type, data, {
       id: `evt-${sequence}`,
       occurredAt: iso(now - lagHours * HOUR),
@@ -161,7 +167,10 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
   const partnerAt = (index: number): SimPartner | undefined =>
     partners.length === 0 ? undefined : partners[index % partners.length];
 
-  const openLines = (): SimLine[] => lines.filter((l) => !l.closed);
+  const openLines = (): SimLine[] => {
+    if (compact && lines.length > 2000) lines.splice(0, lines.length - 2000);
+    return lines.filter((l) => !l.closed);
+  };
 
   const run = (action: Action): SimulatedEvent[] => {
     pending = [];
@@ -173,7 +182,10 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
       case 'join': {
         const partnerId = `partner-${partners.length + 1}`;
         const parent = action.withParent ? partnerAt(partners.length * 7) : undefined;
-        partners.push({ partnerId, parentPartnerId: parent?.partnerId ?? null, balance: 0n });
+        const partner = { partnerId, parentPartnerId: parent?.partnerId ?? null, balance: 0n };
+        partners.push(partner);
+        partnerById.set(partnerId, partner);
+        linesByPartner.set(partnerId, []);
         emit(`partner-${partnerId}`, 'PartnerJoined', {
           partnerId,
           name: `Partner ${partners.length}`,
@@ -250,8 +262,7 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
           line.held = false;
           emit(`conversion-${line.conversionId}`, 'CommissionReleased', { ...ref, note: null });
         } else {
-          const partner = partners.find((p) => p.partnerId === line.partnerId)!;
-          partner.balance -= line.remaining;
+          partnerById.get(line.partnerId)!.balance -= line.remaining;
           line.remaining = 0n;
           line.unreversed = 0n;
           line.closed = true;
@@ -276,15 +287,17 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
         payout(action.partner);
         break;
       case 'failPayout': {
-        const live = payouts.filter((p) => !p.failed);
+        // A failure is reported before the partner's next payout: only a partner's latest payout can fail.
+        const live = payouts.filter((p) => !p.failed && latestPayout.get(p.partner.partnerId) === p);
         const target = live.length === 0 ? undefined : live[action.payout % live.length];
         if (!target) break;
         target.failed = true;
         target.partner.balance += target.amount;
         for (const [line, amount] of target.settled) {
-          if (line.closed && line.unreversed === 0n) continue;
-          line.remaining += amount;
-          line.closed = false;
+          // Owed again, but never more than what is left after reversals.
+          const restored = line.remaining + amount;
+          line.remaining = restored > line.unreversed ? line.unreversed : restored;
+          line.closed = line.remaining === 0n;
         }
         emit(`balance-${target.partner.partnerId}`, 'PayoutFailed', {
           payoutId: target.payoutId,
@@ -341,7 +354,7 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
         overrideOf: null,
       });
       simLines.push(simLine(lineId, c.partnerId, conversionId, lineAmount, payableAt, held));
-      const parent = partners.find((p) => p.partnerId === c.partnerId)?.parentPartnerId;
+      const parent = partnerById.get(c.partnerId)?.parentPartnerId;
       if (parent) {
         const overrideAmount = divideHalfEven(lineAmount * 5n, 100n);
         const overrideId = `${lineId}-override`;
@@ -365,8 +378,12 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
         simLines.push(simLine(overrideId, parent, conversionId, overrideAmount, payableAt, false));
       }
     });
-    for (const line of simLines) partners.find((p) => p.partnerId === line.partnerId)!.balance += line.amount;
-    if (!compact || simLines.length > 0) lines.push(...simLines);
+    for (const line of simLines) {
+      partnerById.get(line.partnerId)!.balance += line.amount;
+      linesByPartner.get(line.partnerId)!.push(line);
+    }
+    lines.push(...simLines);
+    if (compact && lines.length > 4000) lines.splice(0, lines.length - 2000);
     const customerId = `customer-${(conversions.length * 31) % 211}`;
     conversions.push({
       conversionId,
@@ -438,7 +455,10 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
   });
 
   const reverse = (action: Extract<Action, { kind: 'reverse' }>): void => {
-    const open = conversions.filter((c) => c.remaining > 0n);
+    // Compacting: pick among the latest conversions, as refunds mostly come soon after the sale.
+    const open = compact
+      ? conversions.slice(-500).filter((c) => c.remaining > 0n)
+      : conversions.filter((c) => c.remaining > 0n);
     const conversion = open.length === 0 ? undefined : open[action.conversion % open.length];
     if (!conversion) return;
     const amount = action.full ? conversion.remaining : conversion.remaining / 2n;
@@ -465,7 +485,7 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
         line.remaining = 0n;
         line.closed = true;
       }
-      partners.find((p) => p.partnerId === line.partnerId)!.balance -= reversed;
+      partnerById.get(line.partnerId)!.balance -= reversed;
     }
     conversion.remaining -= amount;
     emit(
@@ -499,7 +519,7 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
     const partner = partnerAt(index);
     if (!partner) return;
     const at = iso(now + 1000);
-    const own = lines.filter((l) => !l.closed && l.partnerId === partner.partnerId);
+    const own = linesByPartner.get(partner.partnerId)!.filter((l) => !l.closed);
     const pendingOrHeld = own
       .filter((l) => l.held || l.payableAt > at)
       .reduce((sum, l) => sum + l.remaining, 0n);
@@ -521,10 +541,15 @@ export const createSimulator = (options: SimulatorOptions = {}): Simulator => {
     }
     partner.balance -= amount;
     const payoutId = `payout-${payouts.length + 1}`;
-    payouts.push({ payoutId, partner, amount, settled, failed: false });
+    const record = { payoutId, partner, amount, settled, failed: false };
+    payouts.push(record);
+    latestPayout.set(partner.partnerId, record);
     if (compact) {
       // Keep only what later actions can still touch: open lines and the last few payouts.
-      for (let i = lines.length - 1; i >= 0; i -= 1) if (lines[i]!.closed) lines.splice(i, 1);
+      linesByPartner.set(
+        partner.partnerId,
+        own.filter((l) => !l.closed),
+      );
       if (payouts.length > 64) payouts.splice(0, payouts.length - 64);
     }
     emit(`balance-${partner.partnerId}`, 'PayoutIssued', {

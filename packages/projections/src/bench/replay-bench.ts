@@ -1,0 +1,288 @@
+/**
+ * Benchmark: replaying every built-in projection at once against a bare read + JSON.parse loop over the same
+ * events, in the same process, and the peak memory of a replay at 1M and 3M events.
+ *
+ *   npm run bench -w @partner-ledger/projections                 # 1M and 3M events
+ *   npm run bench -w @partner-ledger/projections -- 200000       # other sizes (comma-separated)
+ *
+ * The ledger is generated once per size into a JSON-lines file in the OS temp directory (one recorded event
+ * per line, with real hash links), by the test simulator driven by a seeded PRNG: 2,000 partners, a year of
+ * traffic (clicks ~88%, conversions ~3.5%, monthly payouts), denser for the larger size. Each measurement
+ * runs in a child process of its own, so that one size's garbage does not count against another.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { computeEventHash, decodeStoredEvent } from '@partner-ledger/events';
+import type { PartnerType, RecordedEvent } from '@partner-ledger/events';
+import type { EventStore, ReadAllOptions } from '@partner-ledger/store';
+import { builtInProjections } from '../builtins';
+import { replay } from '../runtime/runner';
+import type { Action } from '../testing/simulator';
+import { createSimulator } from '../testing/simulator';
+
+const PARTNERS = 2_000;
+const YEAR_MS = 365 * 24 * 3_600_000;
+const START = '2026-01-01T00:00:00.000Z';
+/** Statements for the last month of the year: what a monthly statement run asks for. */
+const STATEMENT_MONTH = { from: '2026-12-01T00:00:00.000Z', to: '2026-12-31T23:59:59.999Z' };
+
+/** mulberry32: a small seeded PRNG, so that every run generates the same ledger. */
+const prng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+};
+
+const TYPES: readonly PartnerType[] = [
+  ...Array<PartnerType>(10).fill('affiliate'),
+  ...Array<PartnerType>(5).fill('referral'),
+  'reseller',
+  'reseller',
+  'technology',
+  'technology',
+  'agency',
+];
+
+const generate = (size: number, file: string): void => {
+  const random = prng(20260101);
+  const int = (n: number): number => Math.floor(random() * n);
+  // A skewed pick: a few partners bring most of the traffic, as in real programs.
+  const partner = (): number => Math.floor(PARTNERS * random() * random());
+  const lag = (): number => (random() < 0.1 ? int(48) : 0);
+  const simulator = createSimulator({ start: START, holdDays: 30, compact: true, stepMs: YEAR_MS / size });
+  const streams = new Map<string, { revision: number; hash: string }>();
+  const temporary = `${file}.partial`;
+  const fd = openSync(temporary, 'w');
+  let buffer: string[] = [];
+  let position = 0;
+  const write = (events: ReturnType<typeof simulator.run>): void => {
+    for (const { stream, event } of events) {
+      const last = streams.get(stream);
+      const unhashed = {
+        ...event,
+        stream,
+        revision: last === undefined ? 0 : last.revision + 1,
+        prevHash: last === undefined ? null : last.hash,
+      };
+      const hash = computeEventHash(unhashed);
+      const recorded: RecordedEvent = { ...unhashed, position, hash };
+      streams.set(stream, { revision: recorded.revision, hash });
+      buffer.push(JSON.stringify(recorded));
+      position += 1;
+    }
+    if (buffer.length >= 10_000) {
+      writeSync(fd, buffer.join('\n') + '\n');
+      buffer = [];
+    }
+  };
+  for (let i = 0; i < PARTNERS; i += 1)
+    write(
+      simulator.run({ kind: 'join', partnerType: TYPES[int(TYPES.length)]!, withParent: random() < 0.1 }),
+    );
+  let month = simulator.now().slice(0, 7);
+  while (position < size) {
+    const now = simulator.now().slice(0, 7);
+    if (now !== month) {
+      month = now;
+      for (let p = 0; p < PARTNERS && position < size; p += 1)
+        write(simulator.run({ kind: 'payout', partner: p }));
+      for (let f = 0; f < 5; f += 1) write(simulator.run({ kind: 'failPayout', payout: int(64) }));
+      continue;
+    }
+    const r = random();
+    let action: Action;
+    if (r < 0.88) action = { kind: 'click', partner: partner(), fraud: random() < 0.02, lagHours: lag() };
+    else if (r < 0.915)
+      action = {
+        kind: 'convert',
+        cents: 2_000 + Math.floor(498_000 * random() ** 3),
+        euro: random() < 0.25,
+        partners: Array.from({ length: 1 + int(3) }, partner),
+        influencer: random() < 0.2 ? partner() : null,
+        renewal: random() < 0.2,
+        held: random() < 0.03,
+        lagHours: lag(),
+      };
+    else if (r < 0.935) action = { kind: 'influence', partner: partner(), account: int(20_000) };
+    else if (r < 0.945) action = { kind: 'deal', partner: partner(), account: int(20_000) };
+    else if (r < 0.949)
+      action = { kind: 'reverse', conversion: int(500), full: random() < 0.6, lagHours: lag() };
+    else if (r < 0.951) action = { kind: 'hold', line: int(1_000) };
+    else if (r < 0.952) action = { kind: 'release', line: int(1_000) };
+    else if (r < 0.9525) action = { kind: 'reject', line: int(1_000) };
+    else if (r < 0.9535) action = { kind: 'adjust', partner: partner(), cents: int(20_001) - 10_000 };
+    else action = { kind: 'click', partner: partner(), fraud: false, lagHours: 0 };
+    write(simulator.run(action));
+  }
+  if (buffer.length > 0) writeSync(fd, buffer.join('\n') + '\n');
+  closeSync(fd);
+  renameSync(temporary, file);
+};
+
+/** The file's lines, a chunk at a time. */
+async function* lineBatches(file: string): AsyncGenerator<string[]> {
+  const handle = await open(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    let rest = '';
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      const text = rest + chunk.toString('utf8', 0, bytesRead);
+      const end = text.lastIndexOf('\n');
+      rest = text.slice(end + 1);
+      if (end >= 0) yield text.slice(0, end).split('\n');
+    }
+    if (rest.length > 0) yield [rest];
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A read-only EventStore over the JSON-lines file: readAll streams it, a page per chunk. */
+const fileStore = (file: string, head: number): EventStore => {
+  const unsupported = (): never => {
+    throw new Error('the benchmark store only reads');
+  };
+  return {
+    append: unsupported,
+    readStream: unsupported,
+    subscribe: unsupported,
+    headPosition: () => Promise.resolve(head),
+    close: () => Promise.resolve(),
+    readAll: async function* (options: ReadAllOptions = {}) {
+      const from = options.fromPosition ?? 0;
+      for await (const lines of lineBatches(file)) {
+        for (const line of lines) {
+          const event = JSON.parse(line) as RecordedEvent;
+          if (event.position >= from) yield event;
+        }
+      }
+    },
+  };
+};
+
+const bareLoop = async (file: string): Promise<number> => {
+  let checksum = 0;
+  for await (const lines of lineBatches(file))
+    for (const line of lines) checksum += (JSON.parse(line) as RecordedEvent).position & 1;
+  return checksum;
+};
+
+/** The bare loop plus decoding each event (upcast, codecs, money checks): what every replay pays first. */
+const decodeLoop = async (file: string): Promise<number> => {
+  let checksum = 0;
+  for await (const lines of lineBatches(file))
+    for (const line of lines) checksum += decodeStoredEvent(JSON.parse(line) as RecordedEvent).position & 1;
+  return checksum;
+};
+
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/** Child process: times bare loop and full replay, twice each, alternating; prints JSON. */
+const measureTime = async (file: string, size: number): Promise<void> => {
+  const times = { bare: [] as number[], decode: [] as number[], replay: [] as number[] };
+  for (let round = 0; round < 2; round += 1) {
+    gc();
+    let start = process.hrtime.bigint();
+    await bareLoop(file);
+    times.bare.push(seconds(start));
+    gc();
+    start = process.hrtime.bigint();
+    await decodeLoop(file);
+    times.decode.push(seconds(start));
+    gc();
+    start = process.hrtime.bigint();
+    await replay(fileStore(file, size - 1), builtInProjections({ statements: STATEMENT_MONTH }));
+    times.replay.push(seconds(start));
+  }
+  console.log(JSON.stringify(times));
+};
+
+/** Child process: one replay alone, its peak RSS and the heap it retains. */
+const measureMemory = async (file: string, size: number): Promise<void> => {
+  let peakHeap = 0;
+  const outcome = await replay(
+    fileStore(file, size - 1),
+    builtInProjections({ statements: STATEMENT_MONTH }),
+    {
+      progressEvery: 50_000,
+      onProgress: () => {
+        peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+      },
+    },
+  );
+  gc();
+  const retainedHeap = process.memoryUsage().heapUsed;
+  const summary = {
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakHeapMb: peakHeap / 2 ** 20,
+    retainedHeapMb: retainedHeap / 2 ** 20,
+    eventsApplied: outcome.eventsApplied,
+    partners: Object.keys(outcome.results.balances.partners).length,
+    openLines: outcome.results.balances.openLines,
+    programRevenueUsd: outcome.results.revenue.program.total.reporting?.total ?? null,
+  };
+  console.log(JSON.stringify(summary));
+};
+
+const child = (mode: string, file: string, size: number): unknown => {
+  const run = spawnSync(process.execPath, ['--expose-gc', __filename, mode, file, String(size)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (run.status !== 0) throw new Error(`${mode} ${size} failed:\n${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+};
+
+const main = async (): Promise<void> => {
+  const [mode, file, size] = process.argv.slice(2);
+  if (mode === 'time') return measureTime(file!, Number(size));
+  if (mode === 'memory') return measureMemory(file!, Number(size));
+  const sizes = (mode ?? '1000000,3000000').split(',').map(Number);
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+  const memory: Array<{ size: number; peakRssMb: number }> = [];
+  for (const n of sizes) {
+    const path = join(tmpdir(), `partner-ledger-bench-${n}.jsonl`);
+    if (!existsSync(path)) {
+      const start = process.hrtime.bigint();
+      generate(n, path);
+      console.log(`generated ${n} events in ${seconds(start).toFixed(1)} s -> ${path}`);
+    }
+    const mb = statSync(path).size / 2 ** 20;
+    const times = child('time', path, n) as { bare: number[]; decode: number[]; replay: number[] };
+    const bare = Math.min(...times.bare);
+    const decode = Math.min(...times.decode);
+    const full = Math.min(...times.replay);
+    const mem = child('memory', path, n) as { peakRssMb: number; peakHeapMb: number; retainedHeapMb: number };
+    memory.push({ size: n, peakRssMb: mem.peakRssMb });
+    console.log(
+      [
+        `${n} events (${mb.toFixed(0)} MB, ${((mb * 2 ** 20) / n).toFixed(0)} B/event)`,
+        `  bare read+JSON.parse: ${bare.toFixed(2)} s (${Math.round(n / bare).toLocaleString('en')} events/s)  [runs: ${times.bare.map((t) => t.toFixed(2)).join(', ')}]`,
+        `  read+JSON.parse+decodeStoredEvent: ${decode.toFixed(2)} s (${Math.round(n / decode).toLocaleString('en')} events/s, ${(decode / bare).toFixed(2)}x bare)  [runs: ${times.decode.map((t) => t.toFixed(2)).join(', ')}]`,
+        `  full replay, 4 projections: ${full.toFixed(2)} s (${Math.round(n / full).toLocaleString('en')} events/s)  [runs: ${times.replay.map((t) => t.toFixed(2)).join(', ')}]`,
+        `  ratio full/bare: ${(full / bare).toFixed(2)}x (target <= 3x); full/decode-loop: ${(full / decode).toFixed(2)}x`,
+        `  memory of a replay alone: ${JSON.stringify(mem)}`,
+      ].join('\n'),
+    );
+  }
+  if (memory.length >= 2) {
+    const [small, large] = [memory[0]!, memory.at(-1)!];
+    console.log(
+      `peak RSS ${small.size}: ${small.peakRssMb.toFixed(1)} MB, ${large.size}: ${large.peakRssMb.toFixed(1)} MB: ` +
+        `+${((large.peakRssMb / small.peakRssMb - 1) * 100).toFixed(1)}% (target within 20%)`,
+    );
+  }
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
