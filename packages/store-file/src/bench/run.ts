@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFileStore } from '../store';
+import type { CommitInfo } from '../store';
+import { benchEvent } from './events';
+
+/**
+ * The file store's benchmark (not a test): `npm run bench -w @partner-ledger/store-file`.
+ *
+ * 1. Durable appends with 1, 8 and 64 concurrent writers (one event per append, each awaited), against a
+ *    bare `fs` write + fdatasync of the very same batches (same sizes, same bytes), in the same run.
+ * 2. Replay: readAll over 1M events against a bare read + JSON.parse loop over the same segment files, and
+ *    the peak memory of the replay for 1M and 3M events, each replay in a process of its own.
+ *
+ * Environment: BENCH_APPEND_SECONDS (default 5), BENCH_REPLAY_EVENTS (default 1000000),
+ * BENCH_REPLAY_LARGE (default 3000000), BENCH_RUNS (replay repetitions, default 3), BENCH_DIR.
+ */
+const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 5);
+const REPLAY_EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000);
+const REPLAY_LARGE = Number(process.env.BENCH_REPLAY_LARGE ?? 3_000_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'pl-bench-'));
+
+const rate = (events: number, seconds: number) => Math.round(events / seconds).toLocaleString('en-US');
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+const appendBenchmark = async (writers: number) => {
+  const directory = join(work, `append-${writers}`);
+  const commits: CommitInfo[] = [];
+  const store = await openFileStore({ directory, onCommit: (commit) => commits.push(commit) });
+  let n = 0;
+  const deadline = Date.now() + APPEND_SECONDS * 1000;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      while (Date.now() < deadline) {
+        const i = n++;
+        await store.append(`partner-${w}`, [benchEvent(i)]);
+      }
+    }),
+  );
+  const storeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await store.close();
+  const events = commits.reduce((sum, c) => sum + c.events, 0);
+
+  // The same batches, bare: one write and one fdatasync each, of the same number of bytes.
+  const file = join(work, `bare-${writers}.log`);
+  const fd = openSync(file, 'a');
+  const largest = Math.max(...commits.map((c) => c.bytes));
+  const buffer = Buffer.alloc(largest, 0x61);
+  const bareStarted = process.hrtime.bigint();
+  for (const commit of commits) {
+    writeSync(fd, buffer, 0, commit.bytes);
+    fdatasyncSync(fd);
+  }
+  const bareSeconds = Number(process.hrtime.bigint() - bareStarted) / 1e9;
+  closeSync(fd);
+  rmSync(file);
+  rmSync(directory, { recursive: true });
+  const storeRate = events / storeSeconds;
+  const bareRate = events / bareSeconds;
+  return {
+    writers,
+    events,
+    commits: commits.length,
+    meanBatch: events / commits.length,
+    storeRate,
+    bareRate,
+    ratio: storeRate / bareRate,
+    storeSeconds,
+  };
+};
+
+const fillLedger = async (directory: string, events: number) => {
+  const store = await openFileStore({ directory });
+  const batch = 1000;
+  for (let first = 0; first < events; first += batch) {
+    const count = Math.min(batch, events - first);
+    await store.append(
+      `partner-${(first / batch) % 500}`,
+      Array.from({ length: count }, (_, i) => benchEvent(first + i)),
+    );
+  }
+  await store.close();
+};
+
+interface ReplayResult {
+  mode: string;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  peakRss: number;
+  peakHeap: number;
+  baselineRss: number;
+}
+
+const replay = (directory: string, events: number, mode: 'store' | 'bare'): ReplayResult =>
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      ['--expose-gc', join(__dirname, 'replay.js'), directory, String(events), mode],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1024 * 1024,
+      },
+    ),
+  ) as ReplayResult;
+
+const main = async (): Promise<void> => {
+  console.log(`# partner-ledger file store benchmark (node ${process.version}, ${new Date().toISOString()})`);
+  console.log(`work directory: ${work}\n`);
+  console.log('## Durable appends (one event per append; every append awaited, fsync before it resolves)');
+  console.log(
+    'writers | events | group commits | events/commit | store ev/s | bare write+fdatasync ev/s | ratio',
+  );
+  for (const writers of [1, 8, 64]) {
+    const r = await appendBenchmark(writers);
+    console.log(
+      `${r.writers} | ${r.events} | ${r.commits} | ${r.meanBatch.toFixed(1)} | ${rate(r.events, r.storeSeconds)} | ${Math.round(r.bareRate).toLocaleString('en-US')} | ${(r.ratio * 100).toFixed(0)}%`,
+    );
+  }
+
+  const ledger = join(work, 'replay');
+  const fillStarted = Date.now();
+  await fillLedger(ledger, Math.max(REPLAY_EVENTS, REPLAY_LARGE));
+  console.log(
+    `\n## Replay (ledger of ${Math.max(REPLAY_EVENTS, REPLAY_LARGE).toLocaleString('en-US')} events written in ${((Date.now() - fillStarted) / 1000).toFixed(0)} s)`,
+  );
+  const bare: ReplayResult[] = [];
+  const store: ReplayResult[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    bare.push(replay(ledger, REPLAY_EVENTS, 'bare'));
+    store.push(replay(ledger, REPLAY_EVENTS, 'store'));
+  }
+  const bareRate = median(bare.map((r) => r.eventsPerSecond));
+  const storeRate = median(store.map((r) => r.eventsPerSecond));
+  console.log(`runs: ${RUNS}, medians`);
+  console.log(
+    `bare read + JSON.parse, ${REPLAY_EVENTS} events: ${Math.round(bareRate).toLocaleString('en-US')} ev/s`,
+  );
+  console.log(
+    `store readAll, ${REPLAY_EVENTS} events: ${Math.round(storeRate).toLocaleString('en-US')} ev/s`,
+  );
+  console.log(`ratio: ${((storeRate / bareRate) * 100).toFixed(0)}%`);
+
+  console.log('\n## Replay memory (readAll, one process per replay; RSS sampled every 10,000 events)');
+  console.log('events | RSS after open | peak RSS | peak RSS - RSS after open | peak heap used');
+  const memory = [REPLAY_EVENTS, REPLAY_LARGE].map((events) => {
+    const r = replay(ledger, events, 'store');
+    console.log(
+      `${events} | ${mib(r.baselineRss)} | ${mib(r.peakRss)} | ${mib(r.peakRss - r.baselineRss)} | ${mib(r.peakHeap)}`,
+    );
+    return r;
+  });
+  const [small, large] = memory as [ReplayResult, ReplayResult];
+  console.log(
+    `peak RSS ${REPLAY_LARGE} vs ${REPLAY_EVENTS}: ${((large.peakRss / small.peakRss - 1) * 100).toFixed(1)}%`,
+  );
+  console.log(
+    `replay's own peak (peak - after open) ${REPLAY_LARGE} vs ${REPLAY_EVENTS}: ${(((large.peakRss - large.baselineRss) / (small.peakRss - small.baselineRss) - 1) * 100).toFixed(1)}%`,
+  );
+  rmSync(work, { recursive: true, force: true });
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(1);
+});
