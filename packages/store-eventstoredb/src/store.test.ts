@@ -658,6 +658,26 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       await subscription.return?.();
     });
 
+    it('leaves nothing behind after many resubscriptions: every readable of the client is destroyed', async () => {
+      const { client, store } = setup();
+      const subscription = store.subscribe()[Symbol.asyncIterator]();
+      expect(await next(subscription)).toBe('caughtUp@-1');
+      for (let round = 0; round < 30; round += 1) {
+        const pending = next(subscription);
+        await new Promise((resolve) => setImmediate(resolve));
+        client.dropSubscriptions(new UnavailableError());
+        await store.append('s', [event(`e${round}`, round)]);
+        expect(await pending).toBe(`e${round}`);
+      }
+      // The caller stops: the current subscription is neither dropped nor aborted, only unsubscribed.
+      await subscription.return?.();
+      expect(client.allSubscriptions()).toHaveLength(31);
+      // The client's unsubscribe() cancels the server's stream but leaves its readable open (and with it a
+      // listener on the abort signal); each must end destroyed.
+      expect(client.allSubscriptions().every((readable) => readable.destroyed)).toBe(true);
+      expect(client.openSubscriptions()).toBe(0);
+    });
+
     it('does not retry what cannot succeed, and gives up after maxAttempts', async () => {
       const { client, store } = setup();
       client.failNext('subscribeToAll', new AccessDeniedError());

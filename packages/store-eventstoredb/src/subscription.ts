@@ -154,6 +154,9 @@ export async function* subscribeToLedger(
         failure = error;
       } finally {
         await subscription.unsubscribe().catch(() => undefined);
+        // Unsubscribing cancels the server's stream; the readable itself is destroyed by the loop above
+        // whichever way it ends (end, error, abort, or the caller stopping), which also releases its
+        // listener on the abort signal.
       }
       if (ended()) return;
       attempt += 1;

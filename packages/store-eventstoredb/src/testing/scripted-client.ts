@@ -62,6 +62,8 @@ export interface ScriptedClient extends EventStoreDbClient {
   dropSubscriptions(error: Error): void;
   /** Ends every open subscription without an error, as a server that closes the stream does. */
   endSubscriptions(): void;
+  /** Every subscription the adapter opened, open or not, as readables (to check that none is left behind). */
+  allSubscriptions(): readonly Readable[];
   /** How many subscriptions are open. */
   openSubscriptions(): number;
   /** Replaces a record's data in place (an attacker with access to the server's files). */
@@ -101,10 +103,10 @@ class ScriptedSubscription extends Readable {
   constructor(private readonly onUnsubscribe: (subscription: ScriptedSubscription) => void) {
     super({ objectMode: true, read: () => undefined });
   }
+  /** Like the client's: the server's stream is cancelled, but the readable itself neither ends nor closes. */
   async unsubscribe(): Promise<void> {
     this.unsubscribed = true;
     this.onUnsubscribe(this);
-    if (!this.destroyed) this.destroy();
   }
 }
 
@@ -121,6 +123,7 @@ export const createScriptedClient = (): ScriptedClient => {
   const calls: ScriptedCall[] = [];
   const failures = new Map<Method, Error[]>();
   const subscriptions = new Set<{ readable: ScriptedSubscription; filter: Filter | undefined }>();
+  const created: ScriptedSubscription[] = [];
   const beforeAppend: (() => void)[] = [];
   let nextPosition = FIRST_POSITION;
   let disposed = false;
@@ -286,6 +289,7 @@ export const createScriptedClient = (): ScriptedClient => {
     };
     const { fromPosition = START } = options;
     const readable = entry.readable;
+    created.push(readable);
     if (failure !== undefined) {
       process.nextTick(() => readable.destroy(failure));
       return readable;
@@ -337,6 +341,7 @@ export const createScriptedClient = (): ScriptedClient => {
       subscriptions.clear();
     },
     openSubscriptions: () => subscriptions.size,
+    allSubscriptions: () => [...created],
     tamperData: (position, data) => {
       const index = indexAt({ commit: position, prepare: position });
       records[index] = { ...(records[index] as AllStreamRecordedEvent), data } as AllStreamRecordedEvent;
