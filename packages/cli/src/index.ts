@@ -2,6 +2,8 @@
  * @packageDocumentation
  * The `partner-ledger` command, and the library entry that opens a ledger with the default store.
  */
+export { openLedger } from './open-ledger';
+export type { OpenLedgerOptions, OpenedLedger } from './open-ledger';
 export { runCli } from './cli';
 export type { CliIo, OutputStream } from './io';
 export { EXIT, UsageError } from './exit';
@@ -16,3 +18,9 @@ export { checkInvariants } from './audit/invariants';
 export type { InvariantProblem, InvariantRule } from './audit/invariants';
 export { createProgress } from './progress';
 export type { Progress, ProgressOptions } from './progress';
+export { simulate } from './simulate/simulate';
+export type { SimulationOptions, SimulationSummary } from './simulate/simulate';
+export { runReport, REPORTS, GROUPINGS } from './report/run-report';
+export type { Grouping, Report, ReportName, ReportOptions } from './report/run-report';
+export { renderCsv, renderTable } from './report/table';
+export type { Rows } from './report/table';

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { createLedger } from '@partner-ledger/ledger';
+import type { IdGenerator, Ledger, ProgramSettings } from '@partner-ledger/ledger';
+import type { EventStore } from '@partner-ledger/store';
+import { openStore } from './store';
+import { resolveStoreSpec } from './store-spec';
+
+export interface OpenLedgerOptions {
+  /**
+   * The ledger: an EventStore you opened (you close it), or a store name as the command takes it: a
+   * directory for the embedded file store, or an `esdb://` / `esdb+discover://` connection string.
+   * Default: $PARTNER_LEDGER_STORE, then the file store in ./.partner-ledger (created when missing).
+   */
+  readonly store?: string | EventStore;
+  /** Default: the system clock. Inject one in tests and replays. */
+  readonly clock?: () => Date;
+  /** Correlation ids for commands that bring none. Default: random UUIDs. */
+  readonly ids?: IdGenerator;
+  /** The actor of events whose command names none. */
+  readonly actor?: string;
+  /** The program's settings while the store holds none (a ledger that was never `init`ed). */
+  readonly program?: ProgramSettings;
+  /** How many times a decision is retried after another writer changed its stream. */
+  readonly retries?: number;
+  /** Relative store directories are resolved against this. Default: process.cwd(). */
+  readonly cwd?: string;
+}
+
+/** A ledger with its store: every command of `createLedger`, and `close`. */
+export type OpenedLedger = Ledger & {
+  readonly store: EventStore;
+  /** Closes the store if openLedger opened it (a store you passed in stays open: it is yours). */
+  readonly close: () => Promise<void>;
+};
+
+/**
+ * Opens a ledger the quick way: the default embedded file store in ./.partner-ledger (or the store you
+ * name), the system clock, random correlation ids. For everything else, `createLedger` from
+ * @partner-ledger/ledger takes any EventStore and every option.
+ *
+ * ```ts
+ * const ledger = await openLedger();
+ * const result = await ledger.trackClick({ clickId: 'c-1', partnerId: 'blog-1', visitorId: 'v-9' })();
+ * await ledger.close();
+ * ```
+ */
+export const openLedger = async (options: OpenLedgerOptions = {}): Promise<OpenedLedger> => {
+  const given = options.store;
+  const owned = typeof given !== 'object';
+  const store: EventStore = owned
+    ? await openStore(resolveStoreSpec(given, process.env, options.cwd ?? process.cwd()))
+    : given;
+  const ledger = createLedger({
+    store,
+    clock: options.clock ?? (() => new Date()),
+    ids: options.ids ?? (() => randomUUID()),
+    ...(options.actor === undefined ? {} : { actor: options.actor }),
+    ...(options.program === undefined ? {} : { program: options.program }),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
+  });
+  return { ...ledger, store, close: async () => (owned ? store.close() : undefined) };
+};
