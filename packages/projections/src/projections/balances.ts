@@ -19,7 +19,11 @@ interface Account {
   payableCredit: bigint;
 }
 
-/** A commission line not yet fully paid, reversed or rejected: what pending and held are made of. */
+/**
+ * A commission line with something outstanding: amount - reversed - settled, as the ledger counts it. It is
+ * negative after a reversal of a paid line (a clawback, until a payout recovers it). Lines with nothing
+ * outstanding are dropped, so that memory follows the open lines, not the history.
+ */
 interface OpenLine {
   readonly partnerId: string;
   readonly currency: string;
@@ -181,14 +185,32 @@ const postPayout = (state: BalancesState, account: Account, currency: string, am
   }
 };
 
-/** Fully paid or reversed, and no recent payout can give it back: it need not be kept. */
+/** Nothing outstanding, and no recent payout can give anything back: it need not be kept. */
 const dropIfDone = (state: BalancesState, lineId: string, line: OpenLine): void => {
-  if (line.remaining <= 0n && line.inPayouts === 0) state.lines.delete(lineId);
+  if (line.remaining === 0n && line.inPayouts === 0) state.lines.delete(lineId);
 };
 
-const reduceLine = (state: BalancesState, lineId: string, amount: bigint): void => {
+/** A reversal: a line already dropped (paid in full) comes back with the clawback outstanding. */
+const reverseLine = (
+  state: BalancesState,
+  lineId: string,
+  partnerId: string,
+  currency: string,
+  amount: bigint,
+): void => {
   const line = state.lines.get(lineId);
-  if (line === undefined) return;
+  if (line === undefined) {
+    if (amount !== 0n)
+      state.lines.set(lineId, {
+        partnerId,
+        currency,
+        remaining: -amount,
+        payableAt: '',
+        held: false,
+        inPayouts: 0,
+      });
+    return;
+  }
   line.remaining -= amount;
   dropIfDone(state, lineId, line);
 };
@@ -212,7 +234,8 @@ const onPayout = (
 ): void => {
   const items: Array<readonly [string, bigint]> = [];
   for (const item of settles) {
-    if (item.kind !== 'commission') continue;
+    // A `reversal` item recovers a clawback (a negative amount): the line's outstanding rises back to 0.
+    if (item.kind === 'adjustment') continue;
     const line = state.lines.get(item.id);
     if (line === undefined) continue;
     const amount = toMinor(item.amount, currency);
@@ -259,7 +282,7 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
         const account = accountOf(state, line.partnerId, line.currency);
         account.reversed += amount;
         postCommission(state, account, line.currency, -amount);
-        reduceLine(state, line.lineId, amount);
+        reverseLine(state, line.lineId, line.partnerId, line.currency, amount);
       }
       return state;
     case 'CommissionHeld':
@@ -272,7 +295,9 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
       const line = state.lines.get(event.data.lineId);
       if (line === undefined) return state;
       const account = accountOf(state, line.partnerId, line.currency);
-      const rejected = line.remaining > 0n ? line.remaining : 0n;
+      // Whatever is outstanding goes: a rejected line owes nothing either way (as the ledger counts it),
+      // so rejecting a line with a clawback outstanding cancels the clawback (a negative amount rejected).
+      const rejected = line.remaining;
       account.reversed += rejected;
       account.rejected += rejected;
       postCommission(state, account, line.currency, -rejected);
@@ -352,7 +377,6 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     const key = line.partnerId + SEP + line.currency;
     let bucket = buckets.get(key);
     if (bucket === undefined) buckets.set(key, (bucket = { pending: 0n, held: 0n }));
-    if (line.remaining <= 0n) continue;
     if (line.held) bucket.held += line.remaining;
     else if (asOf === null || line.payableAt > asOf) bucket.pending += line.remaining;
   }
@@ -420,7 +444,7 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     ),
     accounts,
     trialBalance,
-    openLines: [...state.lines.values()].filter((line) => line.remaining > 0n).length,
+    openLines: [...state.lines.values()].filter((line) => line.remaining !== 0n).length,
   });
 };
 
