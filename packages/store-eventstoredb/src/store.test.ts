@@ -494,6 +494,34 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       );
     });
 
+    it('pages and starts correctly whatever the page size, start and mix of records (property)', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.constantFrom('ledger', 'system', 'foreign'), { minLength: 1, maxLength: 25 }),
+          fc.integer({ min: 1, max: 7 }),
+          fc.nat(),
+          fc.boolean(),
+          async (kinds, pageSize, pick, after) => {
+            const { client, store } = setup();
+            let n = 0;
+            for (const kind of kinds) {
+              if (kind === 'ledger') await store.append(`s${n % 3}`, [event(`e${(n += 1)}`, n)]);
+              else if (kind === 'system') client.writeRaw('$stats-node', '$statsCollected', {});
+              else client.writeRaw('another-app', 'OrderShipped', {});
+            }
+            const all = await collect(store.readAll());
+            expect(ids(all)).toEqual(Array.from({ length: n }, (_, i) => `e${i + 1}`));
+            if (all.length === 0) return;
+            const start = all[pick % all.length] as RecordedEvent;
+            const fromPosition = start.position + (after ? 1 : 0);
+            const expected = all.filter((e) => e.position >= fromPosition);
+            expect(ids(await collect(store.readAll({ pageSize, fromPosition })))).toEqual(ids(expected));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+
     it('reads as known at a position or a time, and stops at the end it saw when it started', async () => {
       const { client, store } = setup();
       const all = await fill(store, client);
