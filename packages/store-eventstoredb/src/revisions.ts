@@ -1,6 +1,5 @@
 import { ANY, NO_STREAM, STREAM_EXISTS, WrongExpectedVersionError } from '@eventstore/db-client';
 import type { AppendExpectedRevision, CurrentRevision } from '@eventstore/db-client';
-import { WrongExpectedRevisionError } from '@partner-ledger/store';
 import type { ActualRevision, ExpectedRevision } from '@partner-ledger/store';
 
 // Revisions are numbers in the port and bigints (or string constants) in the client. A stream revision
@@ -31,20 +30,6 @@ export const toClientExpectedRevision = (expected: ExpectedRevision): AppendExpe
   }
 };
 
-/** The client's expected revision in the port's terms (the inverse of toClientExpectedRevision). */
-export const fromClientExpectedRevision = (expected: AppendExpectedRevision): ExpectedRevision => {
-  switch (expected) {
-    case ANY:
-      return 'any';
-    case NO_STREAM:
-      return 'noStream';
-    case STREAM_EXISTS:
-      return 'streamExists';
-    default:
-      return toSafeNumber(expected, 'expected revision');
-  }
-};
-
 /** The revision a stream was at, as the client reports it, in the port's terms. */
 export const fromClientCurrentRevision = (current: CurrentRevision): ActualRevision =>
   current === NO_STREAM ? 'noStream' : toSafeNumber(current, 'stream revision');
@@ -55,17 +40,6 @@ export const fromClientCurrentRevision = (current: CurrentRevision): ActualRevis
  */
 export const fromNextExpectedRevision = (next: bigint): ActualRevision =>
   next < 0n ? 'noStream' : toSafeNumber(next, 'stream revision');
-
-/**
- * The port's conflict error for the client's one: the revision the caller expected (not the one the
- * adapter sent, which may be stricter) and the one the server found.
- */
-export const toWrongExpectedRevisionError = (
-  stream: string,
-  expected: ExpectedRevision,
-  error: WrongExpectedVersionError,
-): WrongExpectedRevisionError =>
-  new WrongExpectedRevisionError(stream, expected, fromClientCurrentRevision(error.actualVersion));
 
 export const isWrongExpectedVersion = (error: unknown): error is WrongExpectedVersionError =>
   error instanceof WrongExpectedVersionError;

@@ -1,4 +1,4 @@
-import { BACKWARDS, END, EventStoreDBClient, FORWARDS, NO_STREAM, START } from '@eventstore/db-client';
+import { BACKWARDS, END, EventStoreDBClient, FORWARDS, START } from '@eventstore/db-client';
 import type { ReadStreamOptions as ClientReadStreamOptions } from '@eventstore/db-client';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
@@ -31,7 +31,12 @@ import { DEFAULT_ID_CLAIM_STREAM_PREFIX, createIdClaims } from './id-claims';
 import { fromServerEvent, toEventData } from './metadata';
 import { toPortPosition } from './positions';
 import { findHead, readAllRecords, resolveStart } from './reading';
-import { fromClientCurrentRevision, fromNextExpectedRevision, isWrongExpectedVersion } from './revisions';
+import {
+  fromClientCurrentRevision,
+  fromNextExpectedRevision,
+  isWrongExpectedVersion,
+  toClientExpectedRevision,
+} from './revisions';
 import { createStreamIndexes, readServerStream } from './stream-index';
 import { subscribeToLedger } from './subscription';
 
@@ -201,7 +206,7 @@ export const createEventStoreDbStore = (
       let actual: ActualRevision | undefined;
       try {
         const result = await client.appendToStream(naming.toServer(stream), chained.map(toEventData), {
-          expectedRevision: state.last === undefined ? NO_STREAM : BigInt(state.last.revision),
+          expectedRevision: toClientExpectedRevision(state.last?.revision ?? 'noStream'),
           requiresLeader: true,
         });
         // A client made with throwOnAppendFailure=false answers a conflict instead of throwing it.
