@@ -339,8 +339,6 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
   let flushDone: Promise<void> = Promise.resolve();
   let indexWritable = indexHandle !== undefined;
   let indexWrittenSinceSync = false;
-  /** Reused by every commit (one at a time), so that appends do not churn large buffers. */
-  let commitBuffer = Buffer.allocUnsafe(256 * 1024);
   /** Index writes, in order, off the appenders' path (the index is derived; see layout.ts). */
   let indexWrites: Promise<void> = Promise.resolve();
   /** The O_DSYNC handle appends go through: for the last segment, opened on the first append. */
@@ -575,11 +573,20 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     return entry.last;
   };
 
-  const findStored = async (
-    id: string,
-    staged: ReadonlyMap<string, RecordedEvent>,
-  ): Promise<RecordedEvent | undefined> => {
-    const pending = staged.get(id);
+  /**
+   * What prepared-but-not-yet-durable batches will change, so that the next batch can be prepared while
+   * the previous one is being written: event ids and stream heads, tagged with the batch that staged
+   * them, removed when that batch is applied to the index. `nextPosition` is the next position to assign.
+   */
+  const tentativeIds = new Map<string, RecordedEvent>();
+  const tentativeHeads = new Map<string, { revision: number; hash: string; batch: number }>();
+  let nextPosition = index.head + 1;
+  let batchNumber = 0;
+  /** Two buffers, alternating: one batch is being written while the next is framed. */
+  const frameBuffers = [Buffer.allocUnsafe(256 * 1024), Buffer.allocUnsafe(256 * 1024)];
+
+  const findStored = async (id: string): Promise<RecordedEvent | undefined> => {
+    const pending = tentativeIds.get(id);
     if (pending !== undefined) return pending;
     for (const position of index.ids.candidates(idFingerprint(id))) {
       const event = await readPosition(position);
@@ -588,23 +595,37 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     return undefined;
   };
 
+  interface PreparedBatch {
+    readonly number: number;
+    readonly appends: number;
+    readonly accepted: { request: PendingAppend; events: RecordedEvent[] }[];
+    /** Settle the appends that were refused or were retries, once the batch is durable. */
+    readonly outcomes: (() => void)[];
+    readonly buffer: Buffer;
+    readonly bytes: number;
+    /** Offset of each accepted event's frame in `buffer`. */
+    readonly frameOffsets: number[];
+    readonly firstPosition: number;
+    readonly events: number;
+  }
+
   /**
-   * One group commit: every append queued so far is checked in order against the state left by the ones
-   * before it (so exactly the right ones win), the accepted ones are framed into one buffer, written with
-   * one write and made durable with one fsync; only then do the appenders hear back and readers see them.
+   * Checks every append of a batch in order against the state left by the ones before it (those of this
+   * batch and of the batch being written), so that exactly the right ones win; assigns positions, revisions
+   * and hash links; frames the accepted events into one buffer. Nothing is visible to readers yet.
    */
-  const commitBatch = async (batch: readonly PendingAppend[]): Promise<void> => {
-    const stagedIds = new Map<string, RecordedEvent>();
-    const stagedHeads = new Map<string, { revision: number; hash: string }>();
+  const prepareBatch = async (batch: readonly PendingAppend[]): Promise<PreparedBatch> => {
+    const number = ++batchNumber;
+    const firstPosition = nextPosition;
     const outcomes: (() => void)[] = [];
-    const accepted: { request: PendingAppend; events: RecordedEvent[]; fields: FrameFields[] }[] = [];
-    let nextPosition = index.head + 1;
+    const accepted: { request: PendingAppend; events: RecordedEvent[] }[] = [];
+    const fields: FrameFields[] = [];
     let bytes = 0;
     for (const request of batch) {
       try {
         const { stream, events, expectedRevision } = request;
         const stored: (RecordedEvent | undefined)[] = [];
-        for (const event of events) stored.push(await findStored(event.id, stagedIds));
+        for (const event of events) stored.push(await findStored(event.id));
         const decision = classifyAppend(stream, events, stored);
         if (decision.kind === 'retry') {
           const last = decision.stored.reduce((a, b) => (b.position > a.position ? b : a));
@@ -618,13 +639,13 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           outcomes.push(() => request.resolve(result));
           continue;
         }
-        const head = stagedHeads.get(stream) ?? (await streamHead(stream, index.streams.get(stream)));
+        const head = tentativeHeads.get(stream) ?? (await streamHead(stream, index.streams.get(stream)));
         checkExpectedRevision(stream, expectedRevision, head?.revision ?? 'noStream');
         // chainEvents returns fresh objects: the position is added in place (last, as a spread would).
         const recorded = chainEvents(stream, head, events).map((event, i): RecordedEvent =>
           Object.freeze(Object.assign(event, { position: nextPosition + i })),
         );
-        const fields = recorded.map((event, i): FrameFields => ({
+        const own = recorded.map((event, i): FrameFields => ({
           position: event.position,
           revision: event.revision,
           stream,
@@ -632,7 +653,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           json: JSON.stringify(event),
           endsAppend: i === recorded.length - 1,
         }));
-        const sizes = fields.map(frameSize);
+        const sizes = own.map(frameSize);
         const tooLarge = sizes.findIndex((size) => size - FRAME_HEADER_BYTES > MAX_BODY_BYTES);
         if (tooLarge >= 0)
           throw new RangeError(
@@ -641,46 +662,68 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
         bytes += sizes.reduce((a, b) => a + b, 0);
         nextPosition += recorded.length;
         const last = recorded[recorded.length - 1]!;
-        stagedHeads.set(stream, { revision: last.revision, hash: last.hash });
-        for (const event of recorded) stagedIds.set(event.id, event);
-        accepted.push({ request, events: recorded, fields });
+        tentativeHeads.set(stream, { revision: last.revision, hash: last.hash, batch: number });
+        for (const event of recorded) tentativeIds.set(event.id, event);
+        fields.push(...own);
+        accepted.push({ request, events: recorded });
       } catch (error) {
         outcomes.push(() => request.reject(error));
       }
     }
+    const slot = number % 2;
+    if (frameBuffers[slot]!.length < bytes)
+      frameBuffers[slot] = Buffer.allocUnsafe(Math.max(bytes, 2 * frameBuffers[slot]!.length));
+    const buffer = frameBuffers[slot]!;
+    const frameOffsets: number[] = [];
+    let cursor = 0;
+    for (const field of fields) {
+      frameOffsets.push(cursor);
+      cursor = writeFrame(buffer, cursor, field);
+    }
+    return {
+      number,
+      appends: batch.length,
+      accepted,
+      outcomes,
+      buffer,
+      bytes,
+      frameOffsets,
+      firstPosition,
+      events: nextPosition - firstPosition,
+    };
+  };
 
-    if (accepted.length > 0) {
+  /**
+   * Writes a prepared batch with one write to the last segment (starting a new one first if it is full),
+   * durable when the write returns (O_DSYNC, or write + fdatasync); then, and only then, the index and the
+   * readers see it and the appenders hear back.
+   */
+  const writeBatch = async (prepared: PreparedBatch): Promise<void> => {
+    if (prepared.events > 0) {
       let active = index.segments[index.segments.length - 1]!;
-      if (active.size > SEGMENT_HEADER_BYTES && active.size + bytes > parts.segmentBytes) {
-        active = await createSegment(segmentsDir, active.number + 1, index.head + 1);
+      if (active.size > SEGMENT_HEADER_BYTES && active.size + prepared.bytes > parts.segmentBytes) {
+        active = await createSegment(segmentsDir, active.number + 1, prepared.firstPosition);
         index.segments.push(active);
       }
-      if (commitBuffer.length < bytes)
-        commitBuffer = Buffer.allocUnsafe(Math.max(bytes, 2 * commitBuffer.length));
-      const buffer = commitBuffer;
-      const frameOffsets: number[] = [];
-      let cursor = 0;
-      for (const { fields } of accepted)
-        for (const field of fields) {
-          frameOffsets.push(active.size + cursor);
-          cursor = writeFrame(buffer, cursor, field);
-        }
-      await writeDurably(await writerFor(active), buffer, bytes, active.size);
+      await writeDurably(await writerFor(active), prepared.buffer, prepared.bytes, active.size);
       // Durable: now the index and the readers may see it.
       let k = 0;
-      for (const { request, events } of accepted) {
+      for (const { request, events } of prepared.accepted) {
         let entry = index.streams.get(request.stream);
         if (entry === undefined) {
           entry = { positions: [], last: undefined };
           index.streams.set(request.stream, entry);
         }
         for (const event of events) {
-          index.offsets.push(frameOffsets[k++]!);
+          index.offsets.push(active.size + prepared.frameOffsets[k++]!);
           entry.positions.push(event.position);
           index.ids.add(idFingerprint(event.id), event.position);
+          tentativeIds.delete(event.id);
         }
         const last = events[events.length - 1]!;
         entry.last = { revision: last.revision, hash: last.hash };
+        if (tentativeHeads.get(request.stream)?.batch === prepared.number)
+          tentativeHeads.delete(request.stream);
         const result: AppendResult = {
           stream: request.stream,
           events,
@@ -688,48 +731,89 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           lastPosition: last.position,
           alreadyStored: false,
         };
-        outcomes.push(() => request.resolve(result));
+        prepared.outcomes.push(() => request.resolve(result));
       }
-      const firstNew = index.head + 1;
-      active.size += bytes;
-      index.head = nextPosition - 1;
-      outcomes.forEach((settle) => settle());
-      wakeSubscriptions();
-      parts.onCommit?.({ appends: batch.length, events: nextPosition - firstNew, bytes });
-      const lastNew = index.head;
+      active.size += prepared.bytes;
+      index.head = prepared.firstPosition + prepared.events - 1;
+      const { firstPosition } = prepared;
+      const lastPosition = index.head;
       indexWrites = indexWrites.then(async () => {
         if (!indexWritable) return;
         try {
-          await writeIndexEntries(indexHandle!, index, firstNew, lastNew);
+          await writeIndexEntries(indexHandle!, index, firstPosition, lastPosition);
           indexWrittenSinceSync = true;
         } catch {
           // The index is derived: the next open rebuilds whatever is missing from it.
           indexWritable = false;
         }
       });
-    } else {
-      outcomes.forEach((settle) => settle());
+    }
+    prepared.outcomes.forEach((settle) => settle());
+    if (prepared.events > 0) {
+      wakeSubscriptions();
+      parts.onCommit?.({ appends: prepared.appends, events: prepared.events, bytes: prepared.bytes });
     }
   };
 
-  /** Commits batches until the queue is empty; `flushActive` is cleared in the same step as the last look. */
+  /** A failed write leaves the file in an unknown state: stop writing; reopening recovers. */
+  const stop = (error: unknown, requests: readonly PendingAppend[]): void => {
+    const stopped = failure ?? new StoreFailedError(directory, error);
+    failure = stopped;
+    const failed = [...requests, ...queue];
+    queue = [];
+    failed.forEach((request) => request.reject(stopped));
+  };
+
+  /**
+   * The writer: group commit, pipelined. Every append queued in one turn of the event loop joins a batch;
+   * while one batch is being written, the next is prepared (checks, hashes, framing), so the CPU work and
+   * the disk overlap. A large first batch is split in two to start that alternation. Runs until the queue
+   * is empty and nothing is in flight; `flushActive` is cleared in the same step as the last look.
+   */
   const flush = async (): Promise<void> => {
+    let inFlight: { promise: Promise<void>; requests: readonly PendingAppend[] } | undefined;
+    const settleInFlight = async (): Promise<void> => {
+      if (inFlight === undefined) return;
+      const { promise, requests } = inFlight;
+      inFlight = undefined;
+      try {
+        await promise;
+      } catch (error) {
+        stop(error, requests);
+      }
+    };
     try {
-      while (queue.length > 0) {
+      for (;;) {
+        if (queue.length === 0) {
+          if (inFlight === undefined) break;
+          await settleInFlight();
+          continue;
+        }
         // Let every append issued in this turn of the event loop join the batch.
         await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
-        const batch = queue;
+        let batch = queue;
         queue = [];
-        try {
-          await commitBatch(batch);
-        } catch (error) {
-          // A failed write or fsync leaves the file in an unknown state: stop writing; reopening recovers.
-          const stopped = new StoreFailedError(directory, error);
-          failure = stopped;
-          const failed = [...batch, ...queue];
-          queue = [];
-          failed.forEach((request) => request.reject(stopped));
+        if (inFlight === undefined && batch.length >= 16) {
+          const half = batch.length >> 1;
+          queue = batch.slice(half);
+          batch = batch.slice(0, half);
         }
+        let prepared: PreparedBatch;
+        try {
+          prepared = await prepareBatch(batch);
+        } catch (error) {
+          await settleInFlight();
+          stop(error, batch);
+          continue;
+        }
+        await settleInFlight();
+        if (failure !== undefined) {
+          stop(failure, batch);
+          continue;
+        }
+        const promise = writeBatch(prepared);
+        promise.catch(() => undefined); // handled by settleInFlight; this only marks it as handled now
+        inFlight = { promise, requests: batch };
       }
     } finally {
       flushActive = false;
