@@ -60,6 +60,8 @@ export interface BalancesState {
   readonly postings: Map<string, Postings>;
   /** partnerId -> its last RECENT_PAYOUTS payouts, oldest first. */
   readonly recentPayouts: Map<string, RecentPayout[]>;
+  /** Lines rejected after review: a later reversal has nothing left to take back from them. */
+  readonly rejectedLines: Set<string>;
 }
 
 export interface PartnerBalance {
@@ -278,6 +280,7 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
       return state;
     case 'ConversionReversed':
       for (const line of event.data.lines) {
+        if (state.rejectedLines.has(line.lineId)) continue;
         const amount = toMinor(line.amount, line.currency);
         const account = accountOf(state, line.partnerId, line.currency);
         account.reversed += amount;
@@ -292,6 +295,7 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
       return state;
     }
     case 'CommissionRejected': {
+      state.rejectedLines.add(event.data.lineId);
       const line = state.lines.get(event.data.lineId);
       if (line === undefined) return state;
       const account = accountOf(state, line.partnerId, line.currency);
@@ -488,6 +492,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
     lines: new Map(),
     postings: new Map(),
     recentPayouts: new Map(),
+    rejectedLines: new Set(),
   }),
   apply,
   result,
@@ -506,6 +511,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         l.held,
         l.inPayouts,
       ]),
+      rejectedLines: [...state.rejectedLines].sort(),
       recentPayouts: sortedEntries(state.recentPayouts).map(([partnerId, payouts]) => [
         partnerId,
         payouts.map((p) => [p.payoutId, p.items.map(([lineId, amount]) => [lineId, amount.toString()])]),
@@ -521,6 +527,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       lines: Array<[string, string, string, string, string, boolean, number]>;
       postings: Array<[string, string[]]>;
       recentPayouts: Array<[string, Array<[string, Array<[string, string]>]>]>;
+      rejectedLines: string[];
     };
     return {
       accounts: new Map(
@@ -541,6 +548,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
           Object.fromEntries(POSTING_FIELDS.map((f, i) => [f, BigInt(values[i]!)])) as unknown as Postings,
         ]),
       ),
+      rejectedLines: new Set(s.rejectedLines),
       recentPayouts: new Map(
         s.recentPayouts.map(([partnerId, payouts]) => [
           partnerId,
