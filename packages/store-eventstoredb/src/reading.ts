@@ -121,13 +121,17 @@ export const resolveStart = async (
 ): Promise<{ readonly start: Start; readonly last: AllStreamRecordedEvent | undefined }> => {
   const last = await lastRecord(client);
   if (fromPosition === 0 || last === undefined) return { start: { kind: 'beginning' }, last };
-  if (BigInt(fromPosition) > last.position.commit)
-    return { start: { kind: 'after', position: last.position }, last };
-  const exact = await recordAt(client, fromPosition);
-  if (exact !== undefined) return { start: { kind: 'at', record: exact }, last };
-  // What a checkpoint gives: the position after the last event handled.
+  const requested = BigInt(fromPosition);
+  // The usual cases need no probe: a reader that has everything (past the end), or that asks for the last
+  // record itself.
+  if (requested > last.position.commit) return { start: { kind: 'after', position: last.position }, last };
+  if (requested === last.position.commit) return { start: { kind: 'at', record: last }, last };
+  // Then what a checkpoint gives, the position after the last event handled, and an event's own position.
+  // (Records are longer than one byte, so at most one of the two starts a record.)
   const before = await recordAt(client, fromPosition - 1);
   if (before !== undefined) return { start: { kind: 'after', position: before.position }, last };
+  const exact = await recordAt(client, fromPosition);
+  if (exact !== undefined) return { start: { kind: 'at', record: exact }, last };
   throw new RangeError(
     `position ${fromPosition} is not a position of this store: on EventStoreDB, read from 0, from an event's position, or from an event's position + 1`,
   );

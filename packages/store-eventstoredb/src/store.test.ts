@@ -494,6 +494,20 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       );
     });
 
+    it('catches up from the last position it saw + 1 without probing the log', async () => {
+      const { client, store } = setup();
+      const { lastPosition } = await store.append('a', [event('a0'), event('a1', 1)]);
+      const before = callsOf(client, 'readAll').length;
+      expect(await collect(store.readAll({ fromPosition: lastPosition + 1 }))).toEqual([]);
+      // One read of the last record, one read from it: no probe of a position that may start no record.
+      expect(callsOf(client, 'readAll').length - before).toBe(2);
+      await store.append('b', [event('b0', 2)]);
+      const probes = callsOf(client, 'readAll').length;
+      expect(ids(await collect(store.readAll({ fromPosition: lastPosition + 1 })))).toEqual(['b0']);
+      // Now that position is inside the log: one probe confirms that a record (a1) starts one byte before.
+      expect(callsOf(client, 'readAll').length - probes).toBe(3);
+    });
+
     it('pages and starts correctly whatever the page size, start and mix of records (property)', async () => {
       await fc.assert(
         fc.asyncProperty(
