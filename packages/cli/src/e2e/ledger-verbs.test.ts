@@ -338,3 +338,24 @@ describe('partner-ledger report', () => {
     );
   });
 });
+
+describe('partner-ledger demo', () => {
+  it('simulates into a fresh ledger and prints revenue, balances and the verify summary (what npm start runs)', async () => {
+    const store = join(root, 'demo');
+    const result = await runBin(['demo', '--events', '1500', '--partners', '10', '--store', store]);
+    expect(result.code).toBe(0);
+    for (const heading of [
+      '== Simulated program (seed 2026)',
+      '== Revenue by partner type',
+      '== Program revenue by month',
+      '== Commission balances by partner type',
+      '== Verify',
+    ])
+      expect(result.stdout).toContain(heading);
+    expect(result.stdout).toMatch(/trial balance: USD debits (\d+\.\d\d) credits \1 difference 0\.00/);
+    expect(result.stdout).toMatch(/status: +ok\nevents checked: +15\d\d\ndigest: +[0-9a-f]{64}/);
+    const again = await runBin(['demo', '--events', '1500', '--store', store]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('is not empty');
+  });
+});

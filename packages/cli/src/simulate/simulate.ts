@@ -229,7 +229,7 @@ const FRAUD_REASONS = ['bot: datacenter IP range', 'click flood from one fingerp
 const TIERS = ['bronze', 'silver', 'gold'];
 
 /** A list of items to draw from with fixed relative weights (a few very active partners, many quiet ones). */
-const weightedPicker = <T>(items: readonly T[], random: Random): (() => T) => {
+const weightedPicker = <T>(items: readonly T[], random: Random): (() => T | undefined) => {
   const cumulative: number[] = [];
   let total = 0;
   items.forEach((_, rank) => {
@@ -237,6 +237,7 @@ const weightedPicker = <T>(items: readonly T[], random: Random): (() => T) => {
     cumulative.push(total);
   });
   return () => {
+    if (items.length === 0) return undefined;
     const r = random.next() * total;
     let lo = 0;
     let hi = cumulative.length - 1;
@@ -491,6 +492,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     [
       async () => {
         const partner = clickPartner();
+        if (partner === undefined) return;
         const reuse = recentVisitors.length > 0 && random.chance(0.3);
         const visitorId = reuse
           ? random.pick(recentVisitors).visitorId
@@ -553,6 +555,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     [
       async () => {
         const partner = couponPartner();
+        if (partner === undefined) return;
         const currency = conversionCurrency();
         const amount = money(29, 299, currency);
         const conversionId = next('order');
@@ -573,6 +576,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     [
       async () => {
         const partner = influencePartner();
+        if (partner === undefined) return;
         await run('recordInfluenceTouch', {
           touchId: next('touch'),
           partnerId: partner.id,
@@ -590,6 +594,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     [
       async () => {
         const partner = dealPartner();
+        if (partner === undefined) return;
         if (partner.suspended) return;
         const own = partner.ownAccount !== null && random.chance(0.03);
         const accountId = own ? partner.ownAccount! : `acct-${random.int(1, accounts)}`;
@@ -640,6 +645,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     [
       async () => {
         const partner = anyPartner();
+        if (partner === undefined) return;
         const amount = money(5, 120, partner.currency);
         await run('recordManualAdjustment', {
           adjustmentId: next('adj'),
@@ -661,6 +667,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     [
       async () => {
         const partner = anyPartner();
+        if (partner === undefined) return;
         if (partner.suspended || random.chance(0.5)) return;
         partner.suspended = true;
         await run('changePartnerStatus', {
@@ -676,6 +683,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     [
       async () => {
         const partner = clickPartner();
+        if (partner === undefined) return;
         if (partner.type !== 'affiliate' || partner.currency !== PROGRAM_CURRENCY) return;
         const planId =
           partner.planId === PLAN_IDS.affiliateCps ? PLAN_IDS.affiliateShare : PLAN_IDS.affiliateCps;
@@ -888,6 +896,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
         // The most active partners move up a tier (a label: plans decide rates).
         for (let i = 0; i < Math.min(3, partners.length); i += 1) {
           const partner = anyPartner();
+          if (partner === undefined) return;
           if (partner.tier >= TIERS.length - 1) continue;
           partner.tier += 1;
           await run('changePartnerTier', {
