@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { runCli } from './cli';
 import { EXIT, UsageError } from './exit';
 import type { CliIo } from './io';
+import { renderVerbHelp } from './verb';
 import type { Verb } from './verb';
 import { VERBS } from './verbs';
 import { VERSION } from './version';
@@ -91,5 +92,12 @@ describe('the command line', () => {
     const { io, out } = capture();
     expect(await runCli(['--version'], io)).toBe(0);
     expect(out.stdout).toBe(`${pkg.version}\n`);
+  });
+});
+
+describe('docs/cli.md', () => {
+  it('holds the --help of every verb, as the command prints it', () => {
+    const book = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'cli.md'), 'utf8');
+    for (const verb of VERBS) expect(book).toContain(`## ${verb.name}\n\n\`\`\`\n${renderVerbHelp(verb)}\`\`\``);
   });
 });

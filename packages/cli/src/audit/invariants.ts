@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { decodeEvent, formatProblems, toMinorUnits } from '@partner-ledger/events';
 import type { CurrencyCode, LedgerEvent } from '@partner-ledger/events';
+import { commissionBalances, createSession } from '@partner-ledger/projections';
 import type { EventStore } from '@partner-ledger/store';
 
 /** The invariants verify checks, by the names its messages use (docs/auditing.md explains each). */
@@ -9,7 +10,8 @@ export type InvariantRule =
   | 'creditsSumToAmount'
   | 'reversalWithinConversion'
   | 'linesSumToAccruedMinusReversed'
-  | 'payoutWithinPayable';
+  | 'payoutWithinPayable'
+  | 'postingsBalance';
 
 export interface InvariantProblem {
   readonly rule: InvariantRule;
@@ -48,7 +50,9 @@ const minor = (amount: string, currency: CurrencyCode): bigint => toMinorUnits(a
  *   same partner and currency, and is never reversed by more than it earned;
  * - no payout exceeded the balance payable at its time: its amount is the sum of what it settles, and each
  *   commission line it settles was the partner's, released from any hold, payable by the payout's time, and
- *   not settled beyond what is left of it (a failed payout returns its lines to payable).
+ *   not settled beyond what is left of it (a failed payout returns its lines to payable);
+ * - the double-entry postings of the balances projection (commission expense, partner payable, cash) sum to
+ *   zero per currency (the trial balance), checked at the end of the same pass.
  * Memory grows with conversions and commission lines, not with clicks and other events.
  */
 export const checkInvariants = async (
@@ -58,6 +62,8 @@ export const checkInvariants = async (
   const conversions = new Map<string, ConversionState>();
   const lines = new Map<string, LineState>();
   const payouts = new Map<string, Array<{ lineId: string; amount: bigint }>>();
+  const postings = createSession({ balances: commissionBalances() });
+  let last: { position: number; id: string; stream: string } | undefined;
   let done = 0;
   const reads = store.readAll(
     options.upToPosition === undefined ? {} : { asKnownAt: { position: options.upToPosition } },
@@ -75,6 +81,8 @@ export const checkInvariants = async (
     const decoded = decodeEvent(raw);
     if (E.isLeft(decoded)) return problem('decodes', formatProblems(decoded.left).replace(/\n/g, '; '));
     const event: LedgerEvent = decoded.right;
+    postings.handle(raw);
+    last = { position: raw.position, id: raw.id, stream: raw.stream };
     switch (event.type) {
       case 'ConversionAttributed': {
         const d = event.data;
@@ -209,5 +217,17 @@ export const checkInvariants = async (
     }
   }
   options.onProgress?.(done);
+  for (const [currency, trial] of Object.entries(postings.results().balances.trialBalance).sort(([a], [b]) =>
+    a < b ? -1 : 1,
+  )) {
+    if (last !== undefined && trial.debits !== trial.credits)
+      return {
+        rule: 'postingsBalance',
+        position: last.position,
+        eventId: last.id,
+        stream: last.stream,
+        message: `postingsBalance: the double-entry postings in ${currency} do not balance after the last event: debits ${trial.debits}, credits ${trial.credits}`,
+      };
+  }
   return null;
 };

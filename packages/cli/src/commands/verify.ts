@@ -23,7 +23,8 @@ export const verifyVerb: Verb = {
     "Walks the whole history in global order and recomputes every event's hash and its link to the previous " +
     "event of its stream (on the file store, every record's checksum too), then replays it to check the " +
     "ledger's invariants: every event decodes; the credits of each conversion sum to its amount; commission " +
-    'lines per partner sum to accrued minus reversed; no payout exceeded the balance payable at its time.\n\n' +
+    'lines per partner sum to accrued minus reversed; no payout exceeded the balance payable at its time; the ' +
+    'double-entry postings (commission expense, partner payable, cash) sum to zero per currency.\n\n' +
     'Prints the number of events checked, the head position and the digest of the history (keep it outside ' +
     'the ledger: a later verify that prints the same digest for the same position proves nothing up to it ' +
     'changed). On the first problem it names the event and exits 1.',

@@ -26,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const iso = (day: number, hour = 12): string => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
+const iso = (day: number, hour = 12): string => new Date(Date.UTC(2025, 0, day, hour)).toISOString();
 const line = (command: Record<string, unknown>): string => JSON.stringify(command);
 const program = line({
   command: 'configureProgram',
