@@ -98,6 +98,7 @@ describe('the command line', () => {
 describe('docs/cli.md', () => {
   it('holds the --help of every verb, as the command prints it', () => {
     const book = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'cli.md'), 'utf8');
-    for (const verb of VERBS) expect(book).toContain(`## ${verb.name}\n\n\`\`\`\n${renderVerbHelp(verb)}\`\`\``);
+    for (const verb of VERBS)
+      expect(book).toContain(`## ${verb.name}\n\n\`\`\`\n${renderVerbHelp(verb)}\`\`\``);
   });
 });
