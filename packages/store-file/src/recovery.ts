@@ -289,7 +289,7 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
             }
             index.offsets.push(record.offset);
             stream.positions.push(record.position);
-            index.ids.add(record.fingerprint, record.position);
+            if (writable) index.ids.add(record.fingerprint, record.position);
           }
           pending.length = 0;
         };
@@ -347,7 +347,8 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
               offset,
               position: next,
               stream: head.stream,
-              fingerprint: idFingerprint(frameIdBytes(buffer, at)),
+              // The id index serves idempotent appends: a read-only open has none to serve.
+              fingerprint: writable ? idFingerprint(frameIdBytes(buffer, at)) : 0,
             });
             next++;
             offset = windowStart + check.end;

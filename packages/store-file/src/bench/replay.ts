@@ -55,7 +55,9 @@ const bare = (): number => {
 };
 
 const viaStore = async (): Promise<number> => {
+  const opening = process.hrtime.bigint();
   const store = await openFileStore({ directory, readOnly: true });
+  openSeconds = Number(process.hrtime.bigint() - opening) / 1e9;
   global.gc?.();
   baselineRss = process.memoryUsage().rss;
   started = process.hrtime.bigint();
@@ -72,6 +74,7 @@ const viaStore = async (): Promise<number> => {
 };
 
 let baselineRss = 0;
+let openSeconds = 0;
 let started = 0n;
 let cpuStarted = process.cpuUsage();
 const main = async (): Promise<void> => {
@@ -85,7 +88,7 @@ const main = async (): Promise<void> => {
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   sample();
   process.stdout.write(
-    `${JSON.stringify({ mode, events: seen, seconds, eventsPerSecond: seen / seconds, cpuSeconds, eventsPerCpuSecond: seen / cpuSeconds, peakRss, peakHeap, baselineRss })}\n`,
+    `${JSON.stringify({ mode, events: seen, seconds, eventsPerSecond: seen / seconds, cpuSeconds, eventsPerCpuSecond: seen / cpuSeconds, openSeconds, peakRss, peakHeap, baselineRss })}\n`,
   );
 };
 
