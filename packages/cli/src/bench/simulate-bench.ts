@@ -18,7 +18,11 @@ const events = Number(process.argv[2] ?? 5000);
 const partners = Number(process.argv[3] ?? 100);
 const root = mkdtempSync(join(tmpdir(), 'pl-simulate-bench-'));
 
-const run = async (name: string, open: () => Promise<EventStore>, close: (store: EventStore) => Promise<void>) => {
+const run = async (
+  name: string,
+  open: () => Promise<EventStore>,
+  close: (store: EventStore) => Promise<void>,
+) => {
   const store = await open();
   const started = performance.now();
   const summary = await simulate(store, { partners, events, seed: 'bench', days: 90 });
@@ -35,8 +39,16 @@ const run = async (name: string, open: () => Promise<EventStore>, close: (store:
 
 const main = async (): Promise<void> => {
   console.log(`simulate --events ${events} --partners ${partners}, node ${process.version}`);
-  const memory = await run('in-memory (ceiling)', async () => createInMemoryStore(), async (s) => s.close());
-  const direct = await run('file store, direct', () => openFileStore({ directory: join(root, 'direct') }), (s) => s.close());
+  const memory = await run(
+    'in-memory (ceiling)',
+    async () => createInMemoryStore(),
+    async (s) => s.close(),
+  );
+  const direct = await run(
+    'file store, direct',
+    () => openFileStore({ directory: join(root, 'direct') }),
+    (s) => s.close(),
+  );
   const behind = await run(
     'file store, write-behind',
     async () => createWriteBehindStore(await openFileStore({ directory: join(root, 'behind') })),
@@ -44,7 +56,9 @@ const main = async (): Promise<void> => {
   );
   console.log(`write-behind / direct: ${(behind.rate / direct.rate).toFixed(2)}x`);
   console.log(`write-behind / in-memory: ${(behind.rate / memory.rate).toFixed(2)}`);
-  console.log(`same ledger on all three: ${memory.digest === direct.digest && direct.digest === behind.digest}`);
+  console.log(
+    `same ledger on all three: ${memory.digest === direct.digest && direct.digest === behind.digest}`,
+  );
   rmSync(root, { recursive: true, force: true });
 };
 
