@@ -5,6 +5,9 @@
 export { openLedger } from './open-ledger';
 export type { OpenLedgerOptions, OpenedLedger } from './open-ledger';
 export { runCli } from './cli';
+export { VERBS } from './verbs';
+export type { Verb } from './verb';
+export type { OptionSpec, OptionSpecs } from './args';
 export type { CliIo, OutputStream } from './io';
 export { EXIT, UsageError } from './exit';
 export type { ExitCode } from './exit';
