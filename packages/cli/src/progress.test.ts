@@ -36,7 +36,7 @@ describe('progress bar', () => {
         elapsedMs: 1_000,
         columns: 80,
       }),
-    ).toBe('import 300 lines · 300 lines/s');
+    ).toBe('import 300 lines  300 lines/s');
   });
 
   it('formats durations as m:ss and h:mm:ss', () => {

@@ -60,11 +60,11 @@ export const renderProgress = (state: {
   const rate = state.elapsedMs > 0 ? (state.done * 1000) / state.elapsedMs : 0;
   const rateText = `${formatRate(rate)} ${state.unit}/s`;
   if (state.total === undefined || state.total <= 0) {
-    return `${state.label} ${formatCount(state.done)} ${state.unit} · ${rateText}`;
+    return `${state.label} ${formatCount(state.done)} ${state.unit}  ${rateText}`;
   }
   const fraction = Math.min(1, state.done / state.total);
   const eta = rate > 0 ? formatDuration((state.total - state.done) / rate) : '?';
-  const tail = ` ${(fraction * 100).toFixed(0).padStart(3)}% ${formatCount(state.done)}/${formatCount(state.total)} · ${rateText} · ETA ${eta}`;
+  const tail = ` ${(fraction * 100).toFixed(0).padStart(3)}% ${formatCount(state.done)}/${formatCount(state.total)}  ${rateText}  ETA ${eta}`;
   const width = Math.max(10, Math.min(40, state.columns - state.label.length - tail.length - 4));
   const filled = Math.round(fraction * width);
   return `${state.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}]${tail}`;
@@ -90,7 +90,8 @@ export const createProgress = (options: ProgressOptions): Progress => {
     const at = now();
     if (!force && at - lastDraw < intervalMs) return;
     lastDraw = at;
-    const columns = options.stream.columns ?? 80;
+    // A terminal that reports no size (0 columns, as under `script`) is treated as 80 wide.
+    const columns = options.stream.columns || 80;
     const line = renderProgress({
       label: options.label,
       unit: options.unit ?? 'events',

@@ -1,4 +1,13 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -106,6 +115,20 @@ describe('partner-ledger verify', () => {
     expect(unreadable.code).toBe(2);
     expect(unreadable.stderr).toContain(`cannot open the ledger at ${garbage}`);
     expect(unreadable.stdout).toBe('');
+  });
+
+  it('draws a progress bar with rate and ETA when stderr is a terminal (under script(1)), and none otherwise', async () => {
+    if (!existsSync('/usr/bin/script')) return expect(process.platform).not.toBe('linux');
+    const onTerminal = await new Promise<string>((resolve, reject) => {
+      // script(1) runs the command on a pseudo-terminal; stdout goes to /dev/null, stderr to the terminal.
+      execFile(
+        '/usr/bin/script',
+        ['-q', '-c', `${process.execPath} ${BIN} verify --store ${ledger} >/dev/null`, '/dev/null'],
+        (error, out) => (error ? reject(error) : resolve(out)),
+      );
+    });
+    expect(onTerminal).toMatch(/\r\x1b\[Kverify links \[#+\] 100% 5\/5  \d+ events\/s  ETA 0:00/);
+    expect((await runBin(['verify', '--store', ledger])).stderr).toBe('');
   });
 
   it('rejects bad flags with exit 2 and a hint', async () => {
