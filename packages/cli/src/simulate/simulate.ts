@@ -131,7 +131,7 @@ const plans = (effectiveFrom: string) => [
     effectiveFrom,
     rules: [{ kind: 'revenueShare', rate: '0.2' }],
     recurringMaxMonths: 12,
-    caps: { perConversion: '150.00', perPartnerPerPeriod: { amount: '4000.00', period: 'month' } },
+    caps: { perConversion: '60.00', perPartnerPerPeriod: { amount: '1500.00', period: 'month' } },
     twoTierOverrideRate: '0.1',
   },
   {
