@@ -67,9 +67,18 @@ export const withStore = async <R>(
       `cannot open the ledger at ${describeStoreSpec(spec)}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  let result: R;
   try {
-    return await use(store, spec);
-  } finally {
-    await store.close();
+    result = await use(store, spec);
+  } catch (error) {
+    // Closing after a failure must not hide the failure.
+    await store.close().catch(() => undefined);
+    // A store that fails mid-way (a server that cannot be reached, a file that cannot be read): name it.
+    if (error instanceof UsageError || !(error instanceof Error)) throw error;
+    const named = new Error(`the ledger at ${describeStoreSpec(spec)}: ${error.message}`);
+    named.stack = error.stack;
+    throw named;
   }
+  await store.close();
+  return result;
 };

@@ -132,6 +132,13 @@ describe('partner-ledger verify', () => {
     expect((await runBin(['verify', '--store', ledger])).stderr).toBe('');
   });
 
+  it('names an EventStoreDB server it cannot reach, with exit 2 (no server runs here: the refusal is the test)', async () => {
+    const result = await runBin(['verify', '--store', 'esdb://admin:secret@127.0.0.1:1?tls=false']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('the ledger at esdb://***@127.0.0.1:1?tls=false: ');
+    expect(result.stderr).not.toContain('secret');
+  });
+
   it('rejects bad flags with exit 2 and a hint', async () => {
     const result = await runBin(['verify', '--up-to', '-3', '--store', ledger]);
     expect(result.code).toBe(2);
