@@ -45,7 +45,7 @@ export const exportVerb: Verb = {
       throw new UsageError(`export: unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
     parseChoice('format', parsed.options.format ?? 'ndjson', ['ndjson'] as const);
     const asOf = parseAsOf(parsed.options);
-    return withStore(io, parsed.options.store, { mustExist: true }, async (store) => {
+    return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store) => {
       const progress = createProgress({ stream: io.stderr, label: 'export' });
       progress.setTotal((await store.headPosition()) + 1);
       try {

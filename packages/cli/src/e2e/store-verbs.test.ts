@@ -105,6 +105,14 @@ describe('partner-ledger verify', () => {
     const notDirectory = await runBin(['export', '--store', file]);
     expect(notDirectory.code).toBe(2);
     expect(notDirectory.stderr).toContain('is not a ledger');
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    for (const verb of [['verify'], ['export'], ['report', 'revenue']]) {
+      const result = await runBin([...verb, '--store', empty]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`cannot open the ledger at ${empty}`);
+    }
+    expect(readdirSync(empty)).toEqual([]); // the verbs that read never create a ledger
     const garbage = join(root, 'garbage');
     mkdirSync(join(garbage, 'segments'), { recursive: true });
     writeFileSync(
