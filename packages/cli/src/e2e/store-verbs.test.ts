@@ -183,6 +183,19 @@ describe('partner-ledger export', () => {
     expect(bad).toMatchObject({ code: 2, stdout: '' });
   });
 
+  it('prints --help for every verb on stdout, with examples, and exits 0', async () => {
+    const main = await runBin(['--help']);
+    expect(main.code).toBe(0);
+    const verbs = [...main.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
+    expect(verbs).toEqual(['init', 'simulate', 'import', 'report', 'verify', 'export', 'demo']);
+    for (const verb of verbs) {
+      const help = await runBin([verb, '--help']);
+      expect(help).toMatchObject({ code: 0, stderr: '' });
+      expect(help.stdout).toContain(`Usage: partner-ledger ${verb}`);
+      expect(help.stdout).toMatch(new RegExp(`Examples:\\n  # .+\\n  partner-ledger ${verb}`));
+    }
+  });
+
   it('is the binary the package declares, with a shebang', () => {
     expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
