@@ -233,7 +233,8 @@ const weightedPicker = <T>(items: readonly T[], random: Random): (() => T | unde
   const cumulative: number[] = [];
   let total = 0;
   items.forEach((_, rank) => {
-    total += 1 / (rank + 1) ** 0.8;
+    // Only +, * and / (correctly rounded in IEEE 754, so the same on every machine): no pow, no sin.
+    total += 1 / (rank + 3);
     cumulative.push(total);
   });
   return () => {
@@ -410,7 +411,11 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
 
   const fx = (currency: CurrencyCode, at: string) => {
     const day = Math.floor(Date.parse(at) / DAY);
-    const wobble = (code: string) => 1 + 0.02 * Math.sin(day / 9 + code.charCodeAt(0));
+    // A triangle wave of +-2% over 36 days, shifted per currency: exact arithmetic, the same everywhere.
+    const wobble = (code: string) => {
+      const phase = (day + code.charCodeAt(0)) % 36;
+      return 1 + (0.02 * (phase < 18 ? phase - 9 : 27 - phase)) / 9;
+    };
     const usd = (code: string) => BASE_USD_RATE[code]! * wobble(code);
     return CURRENCIES.filter((c) => c !== currency).map((to) => ({
       from: currency,
