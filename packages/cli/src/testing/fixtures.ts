@@ -1,4 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newEvent } from '@partner-ledger/events';
 import type { NewEvent } from '@partner-ledger/events';
@@ -7,20 +10,46 @@ import type { NewEvent } from '@partner-ledger/events';
 export const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 export const BIN = join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin.js');
 
-/** Builds the command (and what it depends on) with tsc -b: incremental, so cheap when up to date. */
+const sleep = (ms: number): void =>
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) as unknown as void;
+
+/**
+ * Builds the command (and what it depends on) with tsc -b: incremental, so cheap when up to date. Test files
+ * run in parallel workers, so the build takes a lock (a directory, created atomically): two tsc processes
+ * must not write the same outputs at once.
+ */
 export const buildCli = (): void => {
-  execFileSync(
-    process.execPath,
-    [
-      join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '-b',
-      join(REPO_ROOT, 'packages', 'cli', 'tsconfig.json'),
-    ],
-    {
-      cwd: REPO_ROOT,
-      stdio: 'inherit',
-    },
+  const lock = join(
+    tmpdir(),
+    `partner-ledger-cli-build-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 12)}.lock`,
   );
+  for (let waited = 0; ; waited += 200) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than three minutes was left by a killed run.
+      if (
+        waited > 180_000 ||
+        Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 180_000
+      )
+        rmSync(lock, { recursive: true, force: true });
+      sleep(200);
+    }
+  }
+  try {
+    execFileSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-b',
+        join(REPO_ROOT, 'packages', 'cli', 'tsconfig.json'),
+      ],
+      { cwd: REPO_ROOT, stdio: 'inherit' },
+    );
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 };
 
 export interface RunResult {
