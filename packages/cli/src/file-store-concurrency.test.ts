@@ -1,0 +1,26 @@
+/**
+ * The ledger's concurrency guarantees on the embedded file store: parallel payouts never overdraw, one
+ * conversion recorded twice in parallel is attributed once, a double reversal reverses once. The suite is
+ * the ledger's own (run on the in-memory store beside it); it runs here because this is the one package that
+ * sees both the ledger and the file store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ledgerConcurrencySuite } from '@partner-ledger/ledger/testing';
+import { openFileStore } from '@partner-ledger/store-file';
+
+const directories: string[] = [];
+
+ledgerConcurrencySuite(
+  'the file store',
+  async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'partner-ledger-concurrency-'));
+    directories.push(directory);
+    return openFileStore({ directory });
+  },
+  async (store) => {
+    await store.close();
+    for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+  },
+);
