@@ -1,4 +1,4 @@
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs, write } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
@@ -153,7 +153,15 @@ const openSegmentWriter = (file: string): Promise<FileHandle> =>
   O_DSYNC === undefined ? fs.open(file, 'r+') : fs.open(file, fsConstants.O_WRONLY | O_DSYNC);
 
 const writeDurably = async (handle: FileHandle, buffer: Buffer, length: number, position: number) => {
-  await writeFully(handle, buffer, length, position);
+  // The callback API on the raw descriptor: measurably less overhead per call than FileHandle.write.
+  let done = 0;
+  while (done < length) {
+    done += await new Promise<number>((resolveWrite, rejectWrite) =>
+      write(handle.fd, buffer, done, length - done, position + done, (error, written) =>
+        error === null ? resolveWrite(written) : rejectWrite(error),
+      ),
+    );
+  }
   if (O_DSYNC === undefined) await handle.datasync();
 };
 
@@ -302,7 +310,7 @@ const writeIndexEntries = async (
   to: number,
 ): Promise<number> => {
   const perChunk = 65536;
-  const buffer = Buffer.allocUnsafe(perChunk * INDEX_ENTRY_BYTES);
+  const buffer = Buffer.allocUnsafe(Math.min(perChunk, Math.max(0, to - from + 1)) * INDEX_ENTRY_BYTES);
   for (let start = from; start <= to; start += perChunk) {
     const end = Math.min(to, start + perChunk - 1);
     for (let position = start; position <= end; position++) {

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  constants as fsConstants,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFileStore } from '../store';
@@ -38,6 +46,13 @@ const appendBenchmark = async (writers: number) => {
   const store = await openFileStore({ directory, onCommit: (commit) => commits.push(commit) });
   const file = join(work, `bare-${writers}.log`);
   const fd = openSync(file, 'a');
+  // A second bare baseline with the store's own mechanism: an O_DSYNC append, one write per batch.
+  const dsyncFile = join(work, `bare-dsync-${writers}.log`);
+  const dsyncFd = openSync(
+    dsyncFile,
+    fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC,
+  );
+  let dsyncSeconds = 0;
   let buffer = Buffer.alloc(0);
   let n = 0;
   let storeSeconds = 0;
@@ -64,7 +79,12 @@ const appendBenchmark = async (writers: number) => {
       fdatasyncSync(fd);
     }
     bareSeconds += Number(process.hrtime.bigint() - bareStarted) / 1e9;
+    const dsyncStarted = process.hrtime.bigint();
+    for (const commit of batches) writeSync(dsyncFd, buffer, 0, commit.bytes);
+    dsyncSeconds += Number(process.hrtime.bigint() - dsyncStarted) / 1e9;
   }
+  closeSync(dsyncFd);
+  rmSync(dsyncFile);
   await store.close();
   closeSync(fd);
   rmSync(file);
@@ -80,6 +100,7 @@ const appendBenchmark = async (writers: number) => {
     storeRate,
     bareRate,
     ratio: storeRate / bareRate,
+    dsyncRate: events / dsyncSeconds,
     storeSeconds,
   };
 };
@@ -130,7 +151,7 @@ const main = async (): Promise<void> => {
   );
   console.log('## Durable appends (one event per append; every append awaited, fsync before it resolves)');
   console.log(
-    'writers | events | group commits | events/commit | store ev/s | bare write+fdatasync ev/s | ratio',
+    'writers | events | group commits | events/commit | store ev/s | bare write+fdatasync ev/s | ratio (median run) | bare O_DSYNC write ev/s | store / that',
   );
   // Each writer count runs RUNS times (store run, then the bare replay of its batches), and the median
   // ratio is reported: the disk is shared with other work, so single runs drift.
@@ -139,7 +160,7 @@ const main = async (): Promise<void> => {
     for (let run = 0; run < RUNS; run++) runs.push(await appendBenchmark(writers));
     const r = runs.sort((a, b) => a.ratio - b.ratio)[Math.floor(runs.length / 2)]!;
     console.log(
-      `${r.writers} | ${r.events} | ${r.commits} | ${r.meanBatch.toFixed(1)} | ${rate(r.events, r.storeSeconds)} | ${Math.round(r.bareRate).toLocaleString('en-US')} | ${(r.ratio * 100).toFixed(0)}% (runs: ${runs.map((x) => `${(x.ratio * 100).toFixed(0)}%`).join(', ')})`,
+      `${r.writers} | ${r.events} | ${r.commits} | ${r.meanBatch.toFixed(1)} | ${rate(r.events, r.storeSeconds)} | ${Math.round(r.bareRate).toLocaleString('en-US')} | ${(r.ratio * 100).toFixed(0)}% (runs: ${runs.map((x) => `${(x.ratio * 100).toFixed(0)}%`).join(', ')}) | ${Math.round(r.dsyncRate).toLocaleString('en-US')} | ${((r.storeRate / r.dsyncRate) * 100).toFixed(0)}%`,
     );
   }
 
