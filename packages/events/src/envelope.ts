@@ -28,7 +28,11 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> ext
   readonly stream: string;
   /** 0-based position of the event in its stream. */
   readonly revision: number;
-  /** 0-based position of the event in the store's global order. */
+  /**
+   * The event's place in the store's global order: an integer >= 0, strictly increasing in that order and
+   * never reused. Compare positions; do not count with them. The in-memory and file stores number events
+   * 0, 1, 2, ... with no gap; on EventStoreDB it is the server's commit position (gaps, not from 0).
+   */
   readonly position: number;
   /** The hash of the previous event in the same stream; null for revision 0. */
   readonly prevHash: string | null;

@@ -41,7 +41,8 @@ if (url === '') {
         },
       };
     },
-    { canReopen: true, canTamper: false, deliveryTimeoutMs: 15_000 },
+    // Positions are the server's commit positions: increasing, with gaps, not from 0.
+    { canReopen: true, canTamper: false, deliveryTimeoutMs: 15_000, positions: 'increasing' },
   );
 
   describe('EventStoreDB adapter against a live server: what only this store does', () => {

@@ -34,7 +34,7 @@ export interface AppendResult {
  * given, an event must satisfy both.
  */
 export interface AsKnownAt {
-  /** Only events at this global position or before. */
+  /** Only events at this global position or before (any integer: it need not be an event's position). */
   readonly position?: number;
   /** Only events with recordedAt at or before this timestamp. */
   readonly recordedAt?: string;
@@ -50,7 +50,11 @@ export interface ReadStreamOptions {
 }
 
 export interface ReadAllOptions {
-  /** Start at this global position (inclusive). Default 0. */
+  /**
+   * Start at this global position (inclusive): the events at it or after it. Default 0. To resume after an
+   * event, pass its position + 1. Portable starts are 0, a position the store reported (an event's, the
+   * head's) and such a position + 1: EventStoreDB refuses any other position inside its log (RangeError).
+   */
   readonly fromPosition?: number;
   /** How many events a store fetches per page; memory stays bounded by it. Default chosen by the store. */
   readonly pageSize?: number;
@@ -66,7 +70,11 @@ export type SubscriptionMessage =
   | { readonly kind: 'caughtUp'; readonly position: number };
 
 export interface SubscribeOptions {
-  /** Start at this global position (inclusive). Default 0. */
+  /**
+   * Start at this global position (inclusive). Default 0. The same starts as ReadAllOptions.fromPosition:
+   * 0, an event's position, or an event's position + 1 (resuming after a checkpoint; the head + 1 waits
+   * for the next event).
+   */
   readonly fromPosition?: number;
   /** Ends the subscription: the iterator finishes cleanly. */
   readonly signal?: AbortSignal;
@@ -78,6 +86,11 @@ export interface SubscribeOptions {
  *
  * Errors are exceptions of the classes in ./errors: a conflict or a duplicate id is a normal outcome that
  * callers handle (the ledger retries conflicts); an I/O fault is not.
+ *
+ * Global positions (RecordedEvent.position) strictly increase in global order on every store. The
+ * in-memory and file stores also make them dense from 0 (0, 1, 2, ...); on EventStoreDB a position is the
+ * server's commit position, with gaps and not from 0. Compare positions; never count with them, nor start
+ * a read at a position computed from a count.
  */
 export interface EventStore {
   /**
@@ -98,7 +111,10 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /** Catches up from a position, signals `caughtUp`, then delivers new events as they are appended. */
   subscribe(options?: SubscribeOptions): AsyncIterable<SubscriptionMessage>;
-  /** The global position of the last event, or -1 when the store is empty. */
+  /**
+   * The global position of the last event, or -1 when the store is empty. The event count minus one only
+   * on stores with dense positions (in-memory, file); on EventStoreDB, the last event's commit position.
+   */
   headPosition(): Promise<number>;
   /**
    * Releases files, locks and connections. Further calls fail with StoreClosedError, and so do waiting

@@ -21,12 +21,13 @@ import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import { computeDigest, verifyStore } from '../audit';
 import type { VerifyReport } from '../audit';
 import { DuplicateEventIdError, StoreClosedError, StoreError, WrongExpectedRevisionError } from '../errors';
-import type { EventStore, ExpectedRevision, SubscriptionMessage } from '../port';
+import type { AppendResult, EventStore, ExpectedRevision, SubscriptionMessage } from '../port';
 
 /**
  * An attacker with write access to the storage. Each hook changes the stored history behind the store's
  * back (nothing it writes is checked) and returns the store through which the changed history is to be
- * read: the same store, or one reopened over the changed storage. Positions are global positions.
+ * read: the same store, or one reopened over the changed storage. Positions are global positions, always
+ * ones the store reported for the events of the history before the change.
  */
 export interface TamperHooks {
   /** Replaces the data of the event at `position`, leaving every other field (its hash too) as it was. */
@@ -64,6 +65,16 @@ export interface ContractOptions {
   readonly largeStreamBatch?: number;
   /** How long a subscription may take to deliver a message before the test fails. Default 5,000 ms. */
   readonly deliveryTimeoutMs?: number;
+  /**
+   * What the store promises about global positions. Default `dense`.
+   * - `dense`: 0, 1, 2, ... in global order, with no gap (the in-memory and file stores): the suite checks
+   *   the numbers themselves, and also starts reads at positions well past the head.
+   * - `increasing`: strictly increasing in global order, but with gaps and not from 0 (EventStoreDB's
+   *   commit positions): the suite checks the order only, and starts reads and subscriptions only at 0 or
+   *   at a position the store reported (an event's, the head's) or that position + 1. (As-of bounds may be
+   *   any integer in both modes.)
+   */
+  readonly positions?: 'dense' | 'increasing';
 }
 
 const BASE_TIME = Date.UTC(2026, 0, 1);
@@ -151,7 +162,25 @@ export const describeEventStoreContract = (
     largeStreamEvents = 100_000,
     largeStreamBatch = 1_000,
     deliveryTimeoutMs = 5_000,
+    positions = 'dense',
   } = options;
+  const dense = positions === 'dense';
+
+  // Every expectation about a position goes through these two: dense mode checks the numbers, increasing
+  // mode the order. Everything else the tests say about positions is in terms of positions the store
+  // reported (an append's events, a read), so it holds in both modes.
+  /** The position of the event that comes right after the one at `previous` (-1: the first event). */
+  const expectFollows = (position: number | undefined, previous: number): void => {
+    if (dense) expect(position).toBe(previous + 1);
+    else expect(position).toBeGreaterThan(previous);
+  };
+  /** The positions of consecutive events in global order, right after the one at `previous`. */
+  const expectPositionsAfter = (actual: readonly number[], previous: number): void => {
+    const increasing = [...new Set(actual)].sort((a, b) => a - b).filter((p) => p > previous);
+    if (dense) expect(actual).toEqual(range(previous + 1, previous + 1 + actual.length));
+    else expect(actual).toEqual(increasing);
+    expect(actual.every((position) => Number.isSafeInteger(position))).toBe(true);
+  };
 
   describe(`EventStore contract: ${name}`, () => {
     let handle: ContractStore;
@@ -175,19 +204,24 @@ export const describeEventStoreContract = (
       opts?: Parameters<EventStore['subscribe']>[0],
     ): AsyncIterator<SubscriptionMessage> => store.subscribe(opts)[Symbol.asyncIterator]();
 
-    /** Appends to several streams in turn, one event at a time, so that their events interleave. */
-    const appendInterleaved = async (streams: Record<string, number>): Promise<void> => {
+    /**
+     * Appends to several streams in turn, one event at a time, so that their events interleave. Returns the
+     * events as the appends returned them, in the order appended.
+     */
+    const appendInterleaved = async (streams: Record<string, number>): Promise<RecordedEvent[]> => {
       const left = new Map(Object.entries(streams));
       const next = new Map<string, number>();
+      const appended: RecordedEvent[] = [];
       while ([...left.values()].some((count) => count > 0)) {
         for (const [stream, count] of left) {
           if (count === 0) continue;
           const n = next.get(stream) ?? 0;
-          await append(stream, [makeEvent(`${stream}-${n}`, n)]);
+          appended.push(...(await append(stream, [makeEvent(`${stream}-${n}`, n)])).events);
           next.set(stream, n + 1);
           left.set(stream, count - 1);
         }
       }
+      return appended;
     };
 
     /** Fails unless `promise` rejects with a WrongExpectedRevisionError carrying these revisions. */
@@ -223,19 +257,20 @@ export const describeEventStoreContract = (
         expect(await readStream('nobody', { direction: 'backwards' })).toEqual([]);
       });
 
-      it('assigns revisions and global positions from 0 and returns the events as stored', async () => {
+      it(`assigns revisions and global positions (${dense ? 'from 0' : 'increasing'}) and returns the events as stored`, async () => {
         const events = makeEvents('a', 3);
         const result = await append('stream-a', events, 'noStream');
+        expectPositionsAfter(positionsOf(result.events), -1);
         expect(result).toMatchObject({
           stream: 'stream-a',
           nextExpectedRevision: 2,
-          lastPosition: 2,
+          lastPosition: result.events[2]?.position,
           alreadyStored: false,
         });
-        expect(result.events.map((e) => [e.stream, e.revision, e.position])).toEqual([
-          ['stream-a', 0, 0],
-          ['stream-a', 1, 1],
-          ['stream-a', 2, 2],
+        expect(result.events.map((e) => [e.stream, e.revision])).toEqual([
+          ['stream-a', 0],
+          ['stream-a', 1],
+          ['stream-a', 2],
         ]);
         // Everything the caller said is kept as said.
         result.events.forEach((recorded, i) => {
@@ -243,16 +278,15 @@ export const describeEventStoreContract = (
         });
         expect(await readStream('stream-a')).toEqual(result.events);
         expect(await readAll()).toEqual(result.events);
-        expect(await store.headPosition()).toBe(2);
+        expect(await store.headPosition()).toBe(result.lastPosition);
 
         const more = await append('stream-b', makeEvents('b', 2));
-        expect(more.events.map((e) => [e.revision, e.position])).toEqual([
-          [0, 3],
-          [1, 4],
-        ]);
+        expect(more.events.map((e) => e.revision)).toEqual([0, 1]);
+        expectPositionsAfter(positionsOf(more.events), result.lastPosition);
         expect(more.nextExpectedRevision).toBe(1);
-        expect(more.lastPosition).toBe(4);
-        expect(await store.headPosition()).toBe(4);
+        expect(more.lastPosition).toBe(more.events[1]?.position);
+        expect(await store.headPosition()).toBe(more.lastPosition);
+        expect(await readAll()).toEqual([...result.events, ...more.events]);
       });
 
       it('keeps its own copy: changing the appended objects afterwards changes nothing stored', async () => {
@@ -280,7 +314,8 @@ export const describeEventStoreContract = (
         await appendInterleaved({ red: 4, green: 3, blue: 5 });
         await append('green', makeEvents('green', 3, 3));
         const all = await readAll();
-        expect(positionsOf(all)).toEqual(range(0, 15));
+        expectPositionsAfter(positionsOf(all), -1);
+        expect(all).toHaveLength(15);
         const lastHash = new Map<string, string>();
         for (const event of all) {
           expect(event.prevHash).toBe(lastHash.get(event.stream) ?? null);
@@ -329,10 +364,10 @@ export const describeEventStoreContract = (
       });
 
       it('a refused append writes nothing', async () => {
-        await append('s', makeEvents('s', 2));
+        const { lastPosition } = await append('s', makeEvents('s', 2));
         await expectConflict(append('s', makeEvents('x', 3), 5), 's', 5, 1);
         await expectConflict(append('s', makeEvents('x', 3), 'noStream'), 's', 'noStream', 1);
-        expect(await store.headPosition()).toBe(1);
+        expect(await store.headPosition()).toBe(lastPosition);
         expect(idsOf(await readAll())).toEqual(['s-0', 's-1']);
         // The ids of a refused append are free: they were never stored.
         const result = await append('s', makeEvents('x', 3), 1);
@@ -362,14 +397,20 @@ export const describeEventStoreContract = (
         const outcomes = await Promise.allSettled(
           range(0, 10).map((i) => append('race', makeEvents(`racer-${i}`, 2), 'noStream')),
         );
-        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        const won = outcomes.filter(
+          (o): o is PromiseFulfilledResult<AppendResult> => o.status === 'fulfilled',
+        );
+        expect(won).toHaveLength(1);
         const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
         expect(refused).toHaveLength(9);
         for (const outcome of refused) {
           expect(outcome.reason).toBeInstanceOf(WrongExpectedRevisionError);
           expect(outcome.reason).toMatchObject({ expected: 'noStream', actual: 1 });
         }
-        expect(await store.headPosition()).toBe(1);
+        const winner = won[0]?.value;
+        expectPositionsAfter(positionsOf(winner?.events ?? []), -1);
+        expect(await store.headPosition()).toBe(winner?.lastPosition);
+        expect(await readAll()).toEqual(winner?.events);
       });
     });
 
@@ -377,7 +418,7 @@ export const describeEventStoreContract = (
       it('the same ids and bodies again change nothing and return the first result', async () => {
         const events = makeEvents('once', 3);
         const first = await append('once', events, 'noStream');
-        await append('other', makeEvents('other', 2));
+        const other = await append('other', makeEvents('other', 2));
         // A retry of the same facts, recorded later by another process: still the same events.
         const retried = events.map((e) => ({
           ...e,
@@ -390,17 +431,21 @@ export const describeEventStoreContract = (
         expect(again.events).toEqual(first.events);
         expect(again.nextExpectedRevision).toBe(first.nextExpectedRevision);
         expect(again.lastPosition).toBe(first.lastPosition);
-        expect(await store.headPosition()).toBe(4);
+        expect(await store.headPosition()).toBe(other.lastPosition);
         expect(await readStream('once')).toEqual(first.events);
       });
 
       it('a retry is recognised after the stream has moved on, whatever revision it expected', async () => {
         const first = await append('moving', [makeEvent('moving-0')], 'noStream');
-        await append('moving', makeEvents('moving', 2, 1), 0);
+        const moved = await append('moving', makeEvents('moving', 2, 1), 0);
         const again = await append('moving', [makeEvent('moving-0')], 'noStream');
-        expect(again).toMatchObject({ alreadyStored: true, nextExpectedRevision: 0, lastPosition: 0 });
+        expect(again).toMatchObject({
+          alreadyStored: true,
+          nextExpectedRevision: 0,
+          lastPosition: first.lastPosition,
+        });
         expect(again.events).toEqual(first.events);
-        expect(await store.headPosition()).toBe(2);
+        expect(await store.headPosition()).toBe(moved.lastPosition);
       });
 
       it('the same id with another body is refused, and nothing of the batch is written', async () => {
@@ -429,30 +474,36 @@ export const describeEventStoreContract = (
 
     describe('atomic batches', () => {
       it('concurrent batches to different streams each occupy consecutive positions', async () => {
-        await Promise.all(range(0, 6).map((i) => append(`batch-${i}`, makeEvents(`batch-${i}`, 4))));
+        const results = await Promise.all(
+          range(0, 6).map((i) => append(`batch-${i}`, makeEvents(`batch-${i}`, 4))),
+        );
         const all = await readAll();
-        expect(positionsOf(all)).toEqual(range(0, 24));
+        expect(all).toHaveLength(24);
+        expectPositionsAfter(positionsOf(all), -1);
         for (let start = 0; start < 24; start += 4) {
           const batch = all.slice(start, start + 4);
           expect(new Set(batch.map((e) => e.stream)).size).toBe(1);
           expect(batch.map((e) => e.revision)).toEqual([0, 1, 2, 3]);
+          // Read back where the append said it put them: no event of another batch between them.
+          expect(results.find((r) => r.stream === batch[0]?.stream)?.events).toEqual(batch);
         }
       });
 
       it('a batch refused by its last event writes none of its events', async () => {
-        await append('elsewhere', [makeEvent('taken')]);
+        const taken = await append('elsewhere', [makeEvent('taken')]);
         await expectDuplicate(append('s', [...makeEvents('s', 3), makeEvent('taken')]), 'taken');
         expect(await readStream('s')).toEqual([]);
-        expect(await store.headPosition()).toBe(0);
+        expect(await store.headPosition()).toBe(taken.lastPosition);
       });
     });
 
     describe('global order and paging', () => {
       it('reads all events in the order they were appended, across streams', async () => {
-        await appendInterleaved({ p1: 3, p2: 2, p3: 4 });
+        const appended = await appendInterleaved({ p1: 3, p2: 2, p3: 4 });
         const all = await readAll();
+        expect(all).toEqual(appended);
         expect(idsOf(all)).toEqual(['p1-0', 'p2-0', 'p3-0', 'p1-1', 'p2-1', 'p3-1', 'p1-2', 'p3-2', 'p3-3']);
-        expect(positionsOf(all)).toEqual(range(0, 9));
+        expectPositionsAfter(positionsOf(all), -1);
         for (const stream of ['p1', 'p2', 'p3']) {
           expect(await readStream(stream)).toEqual(all.filter((e) => e.stream === stream));
         }
@@ -460,18 +511,36 @@ export const describeEventStoreContract = (
 
       it('pages across page boundaries with any page size and start position', async () => {
         const check = async (total: number): Promise<void> => {
+          const positions = positionsOf(await readAll());
+          expect(positions).toHaveLength(total);
+          expectPositionsAfter(positions, -1);
+          const of = (index: number): number => positions[index] as number;
+          // The start of the log, events' own positions, an event's position + 1 (a reader resuming after
+          // it), the head + 1; in dense mode also positions no event has yet.
+          const starts = new Set([
+            0,
+            of(1),
+            of(6),
+            of(6) + 1,
+            of(14),
+            of(20),
+            of(20) + 1,
+            of(total - 1) + 1,
+            ...(dense ? [22, 30] : []),
+          ]);
           for (const pageSize of [1, 2, 3, 7, 21, 22, 100]) {
-            for (const fromPosition of [0, 1, 6, 7, 14, 20, 21, 22, 30]) {
+            for (const fromPosition of starts) {
               const events = await readAll({ pageSize, fromPosition });
               expect({ pageSize, fromPosition, positions: positionsOf(events) }).toEqual({
                 pageSize,
                 fromPosition,
-                positions: range(fromPosition, total),
+                positions: positions.filter((p) => p >= fromPosition),
               });
             }
           }
         };
-        // 21 events: pages of 1, 3, 7 and 21 end exactly at the head; 2 and 22 do not.
+        // 21 events: pages of 1, 3, 7 and 21 end exactly at the head; 2 and 22 do not. Then 23 events: the
+        // 21st event's position + 1 is no longer past the head.
         await appendInterleaved({ x: 7, y: 7, z: 7 });
         await check(21);
         await append('x', makeEvents('x', 2, 7));
@@ -498,34 +567,43 @@ export const describeEventStoreContract = (
       });
 
       it(`holds a large stream (${largeStreamEvents} events) and reads both of its ends`, async () => {
+        let lastBatch: AppendResult | undefined;
         for (let first = 0; first < largeStreamEvents; first += largeStreamBatch) {
           const count = Math.min(largeStreamBatch, largeStreamEvents - first);
           const events = Array.from({ length: count }, (_, i) => ({
             ...makeEvent(`big-${first + i}`, 0),
             data: { i: first + i },
           }));
-          await append('big', events, first === 0 ? 'noStream' : first - 1);
+          lastBatch = await append('big', events, first === 0 ? 'noStream' : first - 1);
         }
         const last = largeStreamEvents - 1;
-        expect(await store.headPosition()).toBe(last);
+        const tailPositions = positionsOf(lastBatch?.events ?? []).slice(-2);
+        expect(await store.headPosition()).toBe(lastBatch?.lastPosition);
         const tail = await readStream('big', { direction: 'backwards', maxCount: 3 });
         expect(tail.map((e) => e.revision)).toEqual([last, last - 1, last - 2]);
         expect(tail[0]?.prevHash).toBe(tail[1]?.hash);
         expect(tail[0]?.data).toEqual({ i: last });
         const fromNearEnd = await readStream('big', { fromRevision: last - 1 });
-        expect(fromNearEnd.map((e) => e.position)).toEqual([last - 1, last]);
+        expect(positionsOf(fromNearEnd)).toEqual(tailPositions);
         let expected = 0;
         for await (const event of store.readStream('big')) {
           if (event.revision !== expected) throw new Error(`revision ${event.revision} at ${expected}`);
           expected += 1;
         }
         expect(expected).toBe(largeStreamEvents);
-        expected = 0;
-        for await (const event of store.readAll({ pageSize: 1_000 })) {
-          if (event.position !== expected) throw new Error(`position ${event.position} at ${expected}`);
-          expected += 1;
+        // Without an expect per event, which would slow the test down: each position follows the one before
+        // (dense: by exactly one).
+        let count = 0;
+        let previous = -1;
+        for await (const { position } of store.readAll({ pageSize: 1_000 })) {
+          if (dense ? position !== previous + 1 : position <= previous) {
+            throw new Error(`position ${position} after position ${previous}`);
+          }
+          previous = position;
+          count += 1;
         }
-        expect(expected).toBe(largeStreamEvents);
+        expect(count).toBe(largeStreamEvents);
+        expect(previous).toBe(lastBatch?.lastPosition);
       });
     });
 
@@ -541,22 +619,28 @@ export const describeEventStoreContract = (
         m === undefined ? 'end' : m.kind === 'caughtUp' ? `caughtUp@${m.position}` : m.event.position;
 
       it('catches up, signals caughtUp once, then delivers live events, and ends on abort', async () => {
-        await appendInterleaved({ a: 3, b: 2 });
+        const before = positionsOf(await appendInterleaved({ a: 3, b: 2 }));
+        expectPositionsAfter(before, -1);
+        const head = before[4] as number;
         const controller = new AbortController();
         const iterator = subscription({ signal: controller.signal });
         const seen: (string | number)[] = [];
         for (let i = 0; i < 6; i += 1) seen.push(describeMessage(await nextMessage(iterator)));
-        expect(seen).toEqual([0, 1, 2, 3, 4, 'caughtUp@4']);
+        expect(seen).toEqual([...before, `caughtUp@${head}`]);
         const pending = iterator.next();
         expect(await stillPending(pending, 30)).toBe(true);
-        await append('c', makeEvents('c', 2));
+        const c = await append('c', makeEvents('c', 2));
+        expectPositionsAfter(positionsOf(c.events), head);
         const live = await within(pending, 'live event', deliveryTimeoutMs);
         expect(live.done).toBe(false);
-        expect(live.value).toMatchObject({ kind: 'event', event: { id: 'c-0', position: 5 } });
+        expect(live.value).toMatchObject({
+          kind: 'event',
+          event: { id: 'c-0', position: c.events[0]?.position },
+        });
         const second = await nextMessage(iterator);
         expect(second).toMatchObject({
           kind: 'event',
-          event: { id: 'c-1', position: 6, prevHash: expect.any(String) },
+          event: { id: 'c-1', position: c.events[1]?.position, prevHash: expect.any(String) },
         });
         // The delivered event is the stored event.
         expect(second?.kind === 'event' ? second.event : undefined).toEqual((await readStream('c'))[1]);
@@ -572,28 +656,40 @@ export const describeEventStoreContract = (
         const controller = new AbortController();
         const empty = subscription({ signal: controller.signal });
         expect(await nextMessage(empty)).toEqual({ kind: 'caughtUp', position: -1 });
-        await append('s', makeEvents('s', 5));
-        const fromMiddle = subscription({ fromPosition: 3, signal: controller.signal });
+        const positions = positionsOf((await append('s', makeEvents('s', 5))).events);
+        expectPositionsAfter(positions, -1);
+        const [, p1, p2, p3, p4] = positions as [number, number, number, number, number];
+        const fromMiddle = subscription({ fromPosition: p3, signal: controller.signal });
         const seen: (string | number)[] = [];
         for (let i = 0; i < 3; i += 1) seen.push(describeMessage(await nextMessage(fromMiddle)));
-        expect(seen).toEqual([3, 4, 'caughtUp@4']);
+        expect(seen).toEqual([p3, p4, `caughtUp@${p4}`]);
+        // Resuming after a checkpoint: from the position of the last event handled + 1.
+        const resumed = subscription({ fromPosition: p1 + 1, signal: controller.signal });
+        const resumedSeen: (string | number)[] = [];
+        for (let i = 0; i < 4; i += 1) resumedSeen.push(describeMessage(await nextMessage(resumed)));
+        expect(resumedSeen).toEqual([p2, p3, p4, `caughtUp@${p4}`]);
         const live: (string | number)[] = [];
         for (let i = 0; i < 5; i += 1) live.push(describeMessage(await nextMessage(empty)));
-        expect(live).toEqual([0, 1, 2, 3, 4]);
+        expect(live).toEqual(positions);
         controller.abort();
         expect(await nextMessage(empty)).toBeUndefined();
         expect(await nextMessage(fromMiddle)).toBeUndefined();
+        expect(await nextMessage(resumed)).toBeUndefined();
       });
 
       it('a subscription that starts past the head catches up at once and skips events below its start', async () => {
-        await append('s', makeEvents('s', 3));
+        const { lastPosition: head } = await append('s', makeEvents('s', 3));
+        // Dense: a position two events ahead of the head. Increasing: the only one known to be past the head.
+        const start = dense ? head + 3 : head + 1;
         const controller = new AbortController();
-        const ahead = subscription({ fromPosition: 5, signal: controller.signal });
-        expect(await nextMessage(ahead)).toEqual({ kind: 'caughtUp', position: 2 });
-        await append('s', makeEvents('s', 4, 3));
+        const ahead = subscription({ fromPosition: start, signal: controller.signal });
+        expect(await nextMessage(ahead)).toEqual({ kind: 'caughtUp', position: head });
+        const later = positionsOf((await append('s', makeEvents('s', 4, 3))).events);
+        expectPositionsAfter(later, head);
+        const expected = later.filter((p) => p >= start);
         const seen: (string | number)[] = [];
-        for (let i = 0; i < 2; i += 1) seen.push(describeMessage(await nextMessage(ahead)));
-        expect(seen).toEqual([5, 6]);
+        for (let i = 0; i < expected.length; i += 1) seen.push(describeMessage(await nextMessage(ahead)));
+        expect(seen).toEqual(expected);
         controller.abort();
         expect(await nextMessage(ahead)).toBeUndefined();
       });
@@ -628,9 +724,12 @@ export const describeEventStoreContract = (
           }
         }
         await Promise.all(racing);
-        expect(delivered).toEqual(range(0, total));
+        const all = positionsOf(await readAll());
+        expectPositionsAfter(all, -1);
+        expect(delivered).toEqual(all);
         expect(caughtUpCount).toBe(1);
-        expect(caughtUpAt).toBeGreaterThanOrEqual(99);
+        // At least the 100 events appended before the subscription started.
+        expect(caughtUpAt).toBeGreaterThanOrEqual(all[99] as number);
         controller.abort();
         expect(await nextMessage(iterator)).toBeUndefined();
       });
@@ -641,11 +740,12 @@ export const describeEventStoreContract = (
         const second = subscription({ signal: controller.signal });
         expect(await nextMessage(first)).toEqual({ kind: 'caughtUp', position: -1 });
         expect(await nextMessage(second)).toEqual({ kind: 'caughtUp', position: -1 });
-        await append('s', makeEvents('s', 3));
+        const { events } = await append('s', makeEvents('s', 3));
+        expectPositionsAfter(positionsOf(events), -1);
         for (const iterator of [first, second]) {
           const seen: (string | number)[] = [];
           for (let i = 0; i < 3; i += 1) seen.push(describeMessage(await nextMessage(iterator)));
-          expect(seen).toEqual([0, 1, 2]);
+          expect(seen).toEqual(positionsOf(events));
         }
         controller.abort();
       });
@@ -661,32 +761,39 @@ export const describeEventStoreContract = (
     });
 
     describe('as-of reads', () => {
-      // Positions 0..5: a-0 (t1), b-0 (t2), a-1 (t3), b-1 (t4), a-2 (t5), b-2 (t0: recorded late, dated early).
-      const appendHistory = async (): Promise<void> => {
+      // In global order (dense: positions 0..5): a-0 (t1), b-0 (t2), a-1 (t3), b-1 (t4), a-2 (t5),
+      // b-2 (t0: recorded late, dated early). Returns each event's position, by id.
+      const appendHistory = async (): Promise<Record<string, number>> => {
         const recorded = { 'a-0': 1, 'b-0': 2, 'a-1': 3, 'b-1': 4, 'a-2': 5, 'b-2': 0 } as Record<
           string,
           number
         >;
+        const positionOf: Record<string, number> = {};
         for (const id of Object.keys(recorded)) {
           const seconds = recorded[id] as number;
-          await append(id.slice(0, 1), [makeEvent(id, seconds, { recordedAt: at(seconds) })]);
+          const result = await append(id.slice(0, 1), [makeEvent(id, seconds, { recordedAt: at(seconds) })]);
+          positionOf[id] = result.lastPosition;
         }
+        expectPositionsAfter(Object.values(positionOf), -1);
+        return positionOf;
       };
 
       it('by position: only what had been recorded up to that position', async () => {
-        await appendHistory();
-        expect(idsOf(await readAll({ asKnownAt: { position: 3 } }))).toEqual(['a-0', 'b-0', 'a-1', 'b-1']);
-        expect(idsOf(await readAll({ asKnownAt: { position: 3 }, fromPosition: 1, pageSize: 2 }))).toEqual([
-          'b-0',
-          'a-1',
-          'b-1',
-        ]);
-        expect(idsOf(await readAll({ asKnownAt: { position: 99 } }))).toHaveLength(6);
-        expect(idsOf(await readStream('a', { asKnownAt: { position: 2 } }))).toEqual(['a-0', 'a-1']);
-        expect(idsOf(await readStream('a', { asKnownAt: { position: 2 }, direction: 'backwards' }))).toEqual([
-          'a-1',
-          'a-0',
-        ]);
+        const positionOf = await appendHistory();
+        const b1 = positionOf['b-1'] as number;
+        expect(idsOf(await readAll({ asKnownAt: { position: b1 } }))).toEqual(['a-0', 'b-0', 'a-1', 'b-1']);
+        expect(
+          idsOf(await readAll({ asKnownAt: { position: b1 }, fromPosition: positionOf['b-0'], pageSize: 2 })),
+        ).toEqual(['b-0', 'a-1', 'b-1']);
+        for (const beyond of [(positionOf['b-2'] as number) + 1, Number.MAX_SAFE_INTEGER]) {
+          expect(idsOf(await readAll({ asKnownAt: { position: beyond } }))).toHaveLength(6);
+        }
+        expect(await readAll({ asKnownAt: { position: (positionOf['a-0'] as number) - 1 } })).toEqual([]);
+        const a1 = positionOf['a-1'] as number;
+        expect(idsOf(await readStream('a', { asKnownAt: { position: a1 } }))).toEqual(['a-0', 'a-1']);
+        expect(idsOf(await readStream('a', { asKnownAt: { position: a1 }, direction: 'backwards' }))).toEqual(
+          ['a-1', 'a-0'],
+        );
       });
 
       it('by recordedAt: only events recorded at or before that time, even late in global order', async () => {
@@ -713,13 +820,14 @@ export const describeEventStoreContract = (
       });
 
       it('by both: an event must satisfy both bounds', async () => {
-        await appendHistory();
-        expect(idsOf(await readAll({ asKnownAt: { position: 4, recordedAt: at(3) } }))).toEqual([
+        const positionOf = await appendHistory();
+        const [a2, b1] = [positionOf['a-2'] as number, positionOf['b-1'] as number];
+        expect(idsOf(await readAll({ asKnownAt: { position: a2, recordedAt: at(3) } }))).toEqual([
           'a-0',
           'b-0',
           'a-1',
         ]);
-        expect(idsOf(await readStream('b', { asKnownAt: { position: 3, recordedAt: at(2) } }))).toEqual([
+        expect(idsOf(await readStream('b', { asKnownAt: { position: b1, recordedAt: at(2) } }))).toEqual([
           'b-0',
         ]);
       });
@@ -740,35 +848,43 @@ export const describeEventStoreContract = (
       });
 
       it('a clean store verifies, and its digest folds every hash in global order', async () => {
-        await appendInterleaved({ a: 5, b: 4, c: 3 });
-        const all = await readAll();
+        const all = await appendInterleaved({ a: 5, b: 4, c: 3 });
+        expect(await readAll()).toEqual(all);
+        expectPositionsAfter(positionsOf(all), -1);
+        const [fifth, last] = [all[4]?.position as number, all[11]?.position as number];
         const progress: number[] = [];
         const report = await verifyStore(store, {
           progressEvery: 5,
           onProgress: (p) => progress.push(p.eventsChecked),
         });
-        expect(report).toEqual({ ok: true, eventsChecked: 12, headPosition: 11, digest: foldHashes(all) });
+        expect(report).toEqual({ ok: true, eventsChecked: 12, headPosition: last, digest: foldHashes(all) });
         expect(progress).toEqual([5, 10, 12]);
-        expect(await computeDigest(store)).toEqual({ digest: foldHashes(all), position: 11, eventCount: 12 });
-        const prefix = await verifyStore(store, { upToPosition: 4 });
+        expect(await computeDigest(store)).toEqual({
+          digest: foldHashes(all),
+          position: last,
+          eventCount: 12,
+        });
+        const prefix = await verifyStore(store, { upToPosition: fifth });
         expect(prefix).toEqual({
           ok: true,
           eventsChecked: 5,
-          headPosition: 4,
+          headPosition: fifth,
           digest: foldHashes(all.slice(0, 5)),
         });
-        expect((await computeDigest(store, { upToPosition: 4 })).digest).toBe(prefix.digest);
+        expect((await computeDigest(store, { upToPosition: fifth })).digest).toBe(prefix.digest);
       });
 
       it('the digest of a position stays the same as history grows; the digest of the head changes', async () => {
-        await appendInterleaved({ a: 3, b: 3 });
+        const before = await appendInterleaved({ a: 3, b: 3 });
         const kept = await computeDigest(store);
+        expect(kept.position).toBe(before[5]?.position);
         expect(await computeDigest(store)).toEqual(kept);
-        await append('a', [makeEvent('a-3', 3)]);
+        const appended = await append('a', [makeEvent('a-3', 3)]);
+        expectFollows(appended.lastPosition, kept.position);
         expect(await computeDigest(store, { upToPosition: kept.position })).toEqual(kept);
         const now = await computeDigest(store);
         expect(now.digest).not.toBe(kept.digest);
-        expect(now.position).toBe(kept.position + 1);
+        expect(now.position).toBe(appended.lastPosition);
       });
     });
 
@@ -777,7 +893,10 @@ export const describeEventStoreContract = (
         it(`agrees with a simple model of the port (seed ${seed})`, async () => {
           const random = seededRandom(seed);
           const streams = ['s0', 's1', 's2', 's3'];
-          const model = { log: [] as { id: string; stream: string }[], revisions: new Map<string, number>() };
+          const model = {
+            log: [] as { id: string; stream: string; position: number }[],
+            revisions: new Map<string, number>(),
+          };
           const batches: { stream: string; events: NewEvent[] }[] = [];
           let nextId = 0;
           for (let step = 0; step < 60; step += 1) {
@@ -808,10 +927,12 @@ export const describeEventStoreContract = (
             if (holds) {
               const result = await append(stream, events, expected);
               const first = (current ?? -1) + 1;
-              expect(result.events.map((e) => [e.revision, e.position])).toEqual(
-                events.map((_, i) => [first + i, model.log.length + i]),
+              expect(result.events.map((e) => e.revision)).toEqual(events.map((_, i) => first + i));
+              expectPositionsAfter(
+                positionsOf(result.events),
+                model.log[model.log.length - 1]?.position ?? -1,
               );
-              events.forEach((e) => model.log.push({ id: e.id, stream }));
+              result.events.forEach((e) => model.log.push({ id: e.id, stream, position: e.position }));
               model.revisions.set(stream, first + events.length - 1);
               batches.push({ stream, events });
             } else {
@@ -819,7 +940,7 @@ export const describeEventStoreContract = (
             }
           }
           const all = await readAll({ pageSize: 1 + random(8) });
-          expect(all.map((e) => ({ id: e.id, stream: e.stream }))).toEqual(model.log);
+          expect(all.map((e) => ({ id: e.id, stream: e.stream, position: e.position }))).toEqual(model.log);
           for (const stream of streams) {
             const events = await readStream(stream);
             expect(idsOf(events)).toEqual(model.log.filter((e) => e.stream === stream).map((e) => e.id));
@@ -862,16 +983,17 @@ export const describeEventStoreContract = (
       };
 
       it('keeps every event, revision, position and hash across a reopen', async () => {
-        await appendInterleaved({ a: 4, b: 3 });
-        const before = await readAll();
+        const before = await appendInterleaved({ a: 4, b: 3 });
+        const head = before[6]?.position as number;
         const digest = await computeDigest(store);
         await reopen();
         expect(await readAll()).toEqual(before);
         expect(await readStream('a')).toEqual(before.filter((e) => e.stream === 'a'));
-        expect(await store.headPosition()).toBe(6);
+        expect(await store.headPosition()).toBe(head);
         expect(await computeDigest(store)).toEqual(digest);
         const result = await append('a', [makeEvent('a-4', 4)], 3);
-        expect(result.events[0]).toMatchObject({ revision: 4, position: 7, prevHash: before[6]?.hash });
+        expect(result.events[0]).toMatchObject({ revision: 4, prevHash: before[6]?.hash });
+        expectFollows(result.lastPosition, head);
         expect((await verifyStore(store)).ok).toBe(true);
       });
 
@@ -892,14 +1014,16 @@ export const describeEventStoreContract = (
     const tamperTitle = canTamper ? '' : ` (skipped: ${name} provides no tamper hooks)`;
     const itTamper = canTamper ? it : it.skip;
     describe('tamper detection', () => {
-      // Positions: a-0 0, b-0 1, a-1 2, b-1 3, a-2 4, b-2 5, a-3 6.
+      // Global order (dense: positions 0..6): a-0, b-0, a-1, b-1, a-2, b-2, a-3. The hooks are given the
+      // positions the store reported for them.
       let clean: RecordedEvent[];
       let cleanDigest: string;
       const prepare = async (): Promise<TamperHooks> => {
         if (handle.tamper === undefined)
           throw new Error('canTamper is set but the setup returned no tamper hooks');
-        await appendInterleaved({ a: 4, b: 3 });
-        clean = await readAll();
+        clean = await appendInterleaved({ a: 4, b: 3 });
+        expect(await readAll()).toEqual(clean);
+        expectPositionsAfter(positionsOf(clean), -1);
         cleanDigest = (await computeDigest(store)).digest;
         expect((await verifyStore(store)).ok).toBe(true);
         return handle.tamper;
@@ -925,10 +1049,10 @@ export const describeEventStoreContract = (
 
       itTamper(`names an event whose data was edited (hash-mismatch)${tamperTitle}`, async () => {
         const tamper = await prepare();
-        store = await tamper.editEventData(2, { n: 1, note: 'a larger amount' });
+        store = await tamper.editEventData(event('a-1').position, { n: 1, note: 'a larger amount' });
         const report = await expectFirstProblem('a-1', 'hash-mismatch');
-        expect(report.firstProblem.position).toBe(2);
-        expect(report).toMatchObject({ eventsChecked: 2, headPosition: 1 });
+        expect(report.firstProblem.position).toBe(event('a-1').position);
+        expect(report).toMatchObject({ eventsChecked: 2, headPosition: event('b-0').position });
         expect(report.digest).toBe(
           nextDigest(nextDigest(GENESIS_DIGEST, event('a-0').hash), event('b-0').hash),
         );
@@ -936,13 +1060,13 @@ export const describeEventStoreContract = (
 
       itTamper(`names the event after a deleted one (revision-out-of-sequence)${tamperTitle}`, async () => {
         const tamper = await prepare();
-        store = await tamper.deleteEvent(2);
+        store = await tamper.deleteEvent(event('a-1').position);
         await expectFirstProblem('a-2', 'revision-out-of-sequence');
       });
 
       itTamper(`names the first of two swapped events (revision-out-of-sequence)${tamperTitle}`, async () => {
         const tamper = await prepare();
-        store = await tamper.swapEvents(2, 4);
+        store = await tamper.swapEvents(event('a-1').position, event('a-2').position);
         await expectFirstProblem('a-2', 'revision-out-of-sequence');
       });
 
@@ -952,10 +1076,9 @@ export const describeEventStoreContract = (
           ...event('a-2'),
           id: 'forged',
           data: { n: 2, note: 'forged' },
-          position: 4,
           hash: '0'.repeat(64),
         };
-        store = await tamper.insertEvent(4, forged);
+        store = await tamper.insertEvent(event('a-2').position, forged);
         await expectFirstProblem('forged', 'hash-mismatch', { stream: 'a', revision: 2 });
       });
 
@@ -963,8 +1086,11 @@ export const describeEventStoreContract = (
         `names the event after a well-forged one (revision-out-of-sequence)${tamperTitle}`,
         async () => {
           const tamper = await prepare();
-          const unhashed = { ...event('a-2'), id: 'forged', data: { n: 2, note: 'forged' }, position: 4 };
-          store = await tamper.insertEvent(4, { ...unhashed, hash: computeEventHash(unhashed) });
+          const unhashed = { ...event('a-2'), id: 'forged', data: { n: 2, note: 'forged' } };
+          store = await tamper.insertEvent(event('a-2').position, {
+            ...unhashed,
+            hash: computeEventHash(unhashed),
+          });
           await expectFirstProblem('a-2', 'revision-out-of-sequence');
         },
       );
@@ -972,8 +1098,11 @@ export const describeEventStoreContract = (
       itTamper(`names the event after one replaced and re-hashed (broken-link)${tamperTitle}`, async () => {
         const tamper = await prepare();
         const unhashed = { ...event('a-1'), data: { n: 1, note: 'rewritten' } };
-        await tamper.deleteEvent(2);
-        store = await tamper.insertEvent(2, { ...unhashed, hash: computeEventHash(unhashed) });
+        await tamper.deleteEvent(event('a-1').position);
+        store = await tamper.insertEvent(event('a-1').position, {
+          ...unhashed,
+          hash: computeEventHash(unhashed),
+        });
         await expectFirstProblem('a-2', 'broken-link');
       });
 
@@ -985,12 +1114,17 @@ export const describeEventStoreContract = (
             ...makeEvent('new-stream-0', 0),
             stream: 'invented',
             revision: 0,
-            position: 3,
+            position: event('b-1').position,
             prevHash: null,
           };
-          store = await tamper.insertEvent(3, { ...unhashed, hash: computeEventHash(unhashed) });
+          store = await tamper.insertEvent(event('b-1').position, {
+            ...unhashed,
+            hash: computeEventHash(unhashed),
+          });
           expect((await verifyStore(store)).ok).toBe(true);
-          expect((await computeDigest(store, { upToPosition: 6 })).digest).not.toBe(cleanDigest);
+          expect((await computeDigest(store, { upToPosition: event('a-3').position })).digest).not.toBe(
+            cleanDigest,
+          );
         },
       );
     });
