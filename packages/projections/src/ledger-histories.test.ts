@@ -328,7 +328,7 @@ const record = async (
       }
       case 'fail': {
         // A failure is reported before the partner's next payout (the projection restores the lines of
-        // a partner's last two payouts; see docs/projections.md).
+        // a partner's latest payout; see docs/projections.md).
         const payoutId = latestPayout.get(`p${s.partner}`);
         if (payoutId) {
           await run({

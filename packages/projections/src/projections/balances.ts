@@ -41,7 +41,7 @@ interface RecentPayout {
 }
 
 /** A failed payout restores its lines if it is among the partner's last few payouts (reported in time). */
-const RECENT_PAYOUTS = 2;
+const RECENT_PAYOUTS = 1;
 
 /** Debits and credits of the three accounts behind the balances, in one currency. */
 interface Postings {
@@ -56,7 +56,8 @@ interface Postings {
 export interface BalancesState {
   /** `${partnerId}\u0001${currency}`. */
   readonly accounts: Map<string, Account>;
-  readonly lines: Map<string, OpenLine>;
+  /** lineId -> the line, packed into one string (see packLine): lines are many, and touched rarely. */
+  readonly lines: Map<string, string>;
   readonly postings: Map<string, Postings>;
   /** partnerId -> its last RECENT_PAYOUTS payouts, oldest first. */
   readonly recentPayouts: Map<string, RecentPayout[]>;
@@ -187,9 +188,39 @@ const postPayout = (state: BalancesState, account: Account, currency: string, am
   }
 };
 
-/** Nothing outstanding, and no recent payout can give anything back: it need not be kept. */
-const dropIfDone = (state: BalancesState, lineId: string, line: OpenLine): void => {
+// A line packed into one flat string takes a fraction of the memory of an object holding a bigint and
+// four strings of its own; tabs cannot occur in identifiers or timestamps.
+const packLine = (l: OpenLine): string =>
+  `${l.remaining}\t${l.held ? 1 : 0}\t${l.inPayouts}\t${l.payableAt}\t${l.partnerId}\t${l.currency}`;
+
+const unpackLine = (packed: string): OpenLine => {
+  const [remaining, held, inPayouts, payableAt, partnerId, currency] = packed.split('\t') as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  return {
+    remaining: BigInt(remaining),
+    held: held === '1',
+    inPayouts: Number(inPayouts),
+    payableAt,
+    partnerId,
+    currency,
+  };
+};
+
+const getLine = (state: BalancesState, lineId: string): OpenLine | undefined => {
+  const packed = state.lines.get(lineId);
+  return packed === undefined ? undefined : unpackLine(packed);
+};
+
+/** Stores a changed line, or drops it: nothing outstanding, and no recent payout can give anything back. */
+const putLine = (state: BalancesState, lineId: string, line: OpenLine): void => {
   if (line.remaining === 0n && line.inPayouts === 0) state.lines.delete(lineId);
+  else state.lines.set(lineId, packLine(line));
 };
 
 /** A reversal: a line already dropped (paid in full) comes back with the clawback outstanding. */
@@ -200,30 +231,29 @@ const reverseLine = (
   currency: string,
   amount: bigint,
 ): void => {
-  const line = state.lines.get(lineId);
+  const line = getLine(state, lineId);
   if (line === undefined) {
-    if (amount !== 0n)
-      state.lines.set(lineId, {
-        partnerId,
-        currency,
-        remaining: -amount,
-        payableAt: '',
-        held: false,
-        inPayouts: 0,
-      });
+    putLine(state, lineId, {
+      partnerId,
+      currency,
+      remaining: -amount,
+      payableAt: '',
+      held: false,
+      inPayouts: 0,
+    });
     return;
   }
   line.remaining -= amount;
-  dropIfDone(state, lineId, line);
+  putLine(state, lineId, line);
 };
 
 const releasePayout = (state: BalancesState, payout: RecentPayout, failed: boolean): void => {
   for (const [lineId, amount] of payout.items) {
-    const line = state.lines.get(lineId);
+    const line = getLine(state, lineId);
     if (line === undefined) continue;
     if (failed) line.remaining += amount;
     line.inPayouts -= 1;
-    dropIfDone(state, lineId, line);
+    putLine(state, lineId, line);
   }
 };
 
@@ -238,11 +268,12 @@ const onPayout = (
   for (const item of settles) {
     // A `reversal` item recovers a clawback (a negative amount): the line's outstanding rises back to 0.
     if (item.kind === 'adjustment') continue;
-    const line = state.lines.get(item.id);
+    const line = getLine(state, item.id);
     if (line === undefined) continue;
     const amount = toMinor(item.amount, currency);
     line.remaining -= amount;
     line.inPayouts += 1;
+    putLine(state, item.id, line);
     items.push([item.id, amount]);
   }
   let recent = state.recentPayouts.get(partnerId);
@@ -268,7 +299,7 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
         account.accrued += amount;
         postCommission(state, account, line.currency, amount);
         if (amount > 0n)
-          state.lines.set(line.lineId, {
+          putLine(state, line.lineId, {
             partnerId: line.partnerId,
             currency: line.currency,
             remaining: amount,
@@ -290,13 +321,16 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
       return state;
     case 'CommissionHeld':
     case 'CommissionReleased': {
-      const line = state.lines.get(event.data.lineId);
-      if (line !== undefined) line.held = event.type === 'CommissionHeld';
+      const line = getLine(state, event.data.lineId);
+      if (line !== undefined) {
+        line.held = event.type === 'CommissionHeld';
+        putLine(state, event.data.lineId, line);
+      }
       return state;
     }
     case 'CommissionRejected': {
       state.rejectedLines.add(event.data.lineId);
-      const line = state.lines.get(event.data.lineId);
+      const line = getLine(state, event.data.lineId);
       if (line === undefined) return state;
       const account = accountOf(state, line.partnerId, line.currency);
       // Whatever is outstanding goes: a rejected line owes nothing either way (as the ledger counts it),
@@ -307,7 +341,7 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
       postCommission(state, account, line.currency, -rejected);
       line.remaining = 0n;
       line.held = false;
-      dropIfDone(state, event.data.lineId, line);
+      putLine(state, event.data.lineId, line);
       return state;
     }
     case 'ManualAdjustmentRecorded': {
@@ -377,7 +411,8 @@ const accountTotals = (debit: bigint, credit: bigint, currency: string): Account
 const result = (state: BalancesState, context: ResultContext): CommissionBalancesResult => {
   const asOf = context.asOf;
   const buckets = new Map<string, { pending: bigint; held: bigint }>();
-  for (const line of state.lines.values()) {
+  for (const packed of state.lines.values()) {
+    const line = unpackLine(packed);
     const key = line.partnerId + SEP + line.currency;
     let bucket = buckets.get(key);
     if (bucket === undefined) buckets.set(key, (bucket = { pending: 0n, held: 0n }));
@@ -448,7 +483,7 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     ),
     accounts,
     trialBalance,
-    openLines: [...state.lines.values()].filter((line) => line.remaining !== 0n).length,
+    openLines: [...state.lines.values()].filter((packed) => unpackLine(packed).remaining !== 0n).length,
   });
 };
 
@@ -502,15 +537,17 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         k,
         ACCOUNT_FIELDS.map((f) => a[f].toString()),
       ]),
-      lines: sortedEntries(state.lines).map(([id, l]) => [
-        id,
-        l.partnerId,
-        l.currency,
-        l.remaining.toString(),
-        l.payableAt,
-        l.held,
-        l.inPayouts,
-      ]),
+      lines: sortedEntries(state.lines)
+        .map(([id, packed]) => [id, unpackLine(packed)] as const)
+        .map(([id, l]) => [
+          id,
+          l.partnerId,
+          l.currency,
+          l.remaining.toString(),
+          l.payableAt,
+          l.held,
+          l.inPayouts,
+        ]),
       rejectedLines: [...state.rejectedLines].sort(),
       recentPayouts: sortedEntries(state.recentPayouts).map(([partnerId, payouts]) => [
         partnerId,
@@ -539,7 +576,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       lines: new Map(
         s.lines.map(([id, partnerId, currency, remaining, payableAt, held, inPayouts]) => [
           id,
-          { partnerId, currency, remaining: BigInt(remaining), payableAt, held, inPayouts },
+          packLine({ partnerId, currency, remaining: BigInt(remaining), payableAt, held, inPayouts }),
         ]),
       ),
       postings: new Map(
