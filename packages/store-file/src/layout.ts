@@ -9,9 +9,9 @@ import { crc32 } from './crc';
  *   segments/segment-00000000.log  append-only segments: a 32-byte header, then framed records
  *   index/positions.idx           8 bytes per global position: u32 segment number, u32 offset in it
  *
- * The segments are the only copy of the events. positions.idx is derived: it is written after each commit
- * is fsync'ed (so an entry means "this record was durable"), checked against the segments on every open,
- * and rebuilt from them when missing or when asked to.
+ * The segments are the only copy of the events. positions.idx is derived: it is written only for commits
+ * that are durable (so an entry means "this record was durable"), in runs and at close; it is checked
+ * against the segments on every open, and rebuilt from them where it is missing or when asked to.
  */
 export const SEGMENTS_DIR = 'segments';
 export const INDEX_DIR = 'index';
