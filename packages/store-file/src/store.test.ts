@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import { StoreCorruptionError, WrongExpectedRevisionError, verifyStore } from '@partner-ledger/store';
-import { ReadOnlyStoreError, StoreLockedError } from './errors';
+import { ReadOnlyStoreError, StoreFailedError, StoreLockedError } from './errors';
 import { positionsIndexFile, SEGMENTS_DIR, segmentName } from './layout';
 import { openFileStore } from './store';
 import type { CommitInfo, FileEventStore, FileStoreOptions } from './store';
@@ -413,6 +413,32 @@ describe('tampering is caught by verify, which names the first bad event', () =>
   it('a clean ledger verifies', async () => {
     await clean();
     expect(await verifyFileStore({ directory })).toMatchObject({ ok: true, firstProblem: null, damage: [] });
+  });
+});
+
+describe('a failed write', () => {
+  it('fails the appends in flight and every later one with StoreFailedError; a reopen recovers', async () => {
+    const store = await open();
+    const kept = await fill(store, 3);
+    await store.close();
+    const again = await open();
+    // Sabotage: the segment's name now leads to a directory, so the write cannot happen.
+    await fs.rename(segmentFile(0), `${segmentFile(0)}.aside`);
+    await fs.mkdir(segmentFile(0));
+    const outcomes = await Promise.allSettled([
+      again.append('s', [adjustment('lost-1', 1)]),
+      again.append('s', [adjustment('lost-2', 2)]),
+    ]);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(StoreFailedError);
+    }
+    await expect(again.append('s', [adjustment('later', 3)])).rejects.toBeInstanceOf(StoreFailedError);
+    await again.close();
+    await fs.rmdir(segmentFile(0));
+    await fs.rename(`${segmentFile(0)}.aside`, segmentFile(0));
+    const reopened = await track(open());
+    expect(await collect(reopened.readAll())).toEqual(kept);
   });
 });
 
