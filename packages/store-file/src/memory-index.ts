@@ -1,6 +1,6 @@
 /**
  * The in-memory part of the index, rebuilt from the segments on every open (and cross-checked against
- * index/positions.idx). Compact typed arrays, about 20 bytes per event, so that a ledger of millions of
+ * index/positions.idx). Compact typed arrays, 25 to 40 bytes per event for a writer, so that a ledger of millions of
  * events opens without millions of objects.
  */
 

@@ -786,7 +786,12 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     prepared.outcomes.forEach((settle) => settle());
     if (prepared.events > 0) {
       wakeSubscriptions();
-      parts.onCommit?.({ appends: prepared.appends, events: prepared.events, bytes: prepared.bytes });
+      try {
+        parts.onCommit?.({ appends: prepared.appends, events: prepared.events, bytes: prepared.bytes });
+      } catch (error) {
+        // A metrics hook must not fail a commit that is already durable.
+        process.emitWarning(`onCommit threw: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
   };
 
