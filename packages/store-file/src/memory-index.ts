@@ -1,7 +1,7 @@
 /**
  * The in-memory part of the index, rebuilt from the segments on every open (and cross-checked against
- * index/positions.idx). Compact typed arrays, 25 to 40 bytes per event for a writer, so that a ledger of millions of
- * events opens without millions of objects.
+ * index/positions.idx). Compact typed arrays, 25 to 40 bytes per event for a writer, so that a ledger of
+ * millions of events opens without millions of objects.
  */
 
 const CHUNK = 1 << 16;
