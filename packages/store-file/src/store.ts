@@ -57,6 +57,8 @@ export const DEFAULT_DIRECTORY = './.partner-ledger';
 
 const MIB = 1024 * 1024;
 const INDEX_WRITE_EVERY = 4096;
+/** Records of one stream further apart than this in a segment are read separately, not in one read. */
+const GROUP_GAP_BYTES = 16 * 1024;
 
 export interface FileStoreOptions {
   /** The ledger's directory, created if missing (unless read-only). Default `./.partner-ledger`. */
@@ -438,12 +440,35 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     throw damaged(`${reason} in the record of position ${position}`, segment, offset);
   };
 
+  /**
+   * Where the record of `position` (at `offset` of `segment`) ends: where the next position's record starts
+   * when that one is in the same segment, so that reading a few records reads only their bytes; otherwise
+   * a bound that holds any ordinary record (a longer one is read again whole, see readGroup).
+   */
+  const recordEnd = (segment: Segment, position: number, offset: number): number => {
+    const next = position + 1;
+    if (next <= index.head && next < index.offsets.length && segmentOf(index.segments, next) === segment) {
+      const nextOffset = index.offsets.get(next);
+      if (nextOffset !== LOST && nextOffset > offset) return nextOffset;
+    }
+    return offset + 64 * 1024;
+  };
+
   /** Reads the records of `positions` (all in one segment, offsets within one read window). */
   const readGroup = async (segment: Segment, positions: readonly number[]): Promise<RecordedEvent[]> => {
     const offsets = positions.map((position) => index.offsets.get(position));
-    const low = Math.min(...offsets);
-    const high = Math.max(...offsets);
-    const length = Math.min(segment.size - low, high - low + 64 * 1024);
+    let low = offsets[0]!;
+    let high = low;
+    let last = positions[0]!;
+    for (let i = 1; i < offsets.length; i++) {
+      const offset = offsets[i]!;
+      if (offset < low) low = offset;
+      if (offset > high) {
+        high = offset;
+        last = positions[i]!;
+      }
+    }
+    const length = Math.min(segment.size - low, recordEnd(segment, last, high) - low);
     const buffer = Buffer.allocUnsafe(length);
     const read = await readAt(segment, buffer, length, low);
     const events: RecordedEvent[] = [];
@@ -477,10 +502,16 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       const segment = segmentOf(index.segments, first);
       const firstOffset = index.offsets.get(first);
       const group = [first];
+      // Neighbours join the group only when close to the previous one: a stream whose events lie far
+      // apart in the log is read record by record, not with the megabytes between them.
+      let previousOffset = firstOffset;
       for (i++; i < positions.length && group.length < 4096; i++) {
         const position = positions[i]!;
         if (segmentOf(index.segments, position) !== segment) break;
-        if (Math.abs(index.offsets.get(position) - firstOffset) > readChunkBytes) break;
+        const offset = index.offsets.get(position);
+        if (Math.abs(offset - firstOffset) > readChunkBytes) break;
+        if (Math.abs(offset - previousOffset) > GROUP_GAP_BYTES) break;
+        previousOffset = offset;
         group.push(position);
       }
       yield* await readGroup(segment, group);
@@ -494,7 +525,9 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
    * record. Returns the next page, empty only at the end.
    */
   const createPageReader = (from: number, to: number): (() => Promise<RecordedEvent[]>) => {
-    let buffer = Buffer.allocUnsafe(readChunkBytes);
+    // Sized to what is left of the segment when that is less than a chunk: a catch-up of a few new
+    // records at the end of the log allocates a few kilobytes, not a whole chunk.
+    let buffer: Buffer | undefined;
     let position = from;
     return async () => {
       const page: RecordedEvent[] = [];
@@ -507,7 +540,8 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           position++;
           continue;
         }
-        if (buffer.length < readChunkBytes) buffer = Buffer.allocUnsafe(readChunkBytes);
+        const wanted = Math.max(FRAME_HEADER_BYTES, Math.min(readChunkBytes, segment.size - offset));
+        if (buffer === undefined || buffer.length < wanted) buffer = Buffer.allocUnsafe(wanted);
         const end = await readAt(segment, buffer, Math.min(buffer.length, segment.size - offset), offset);
         let at = 0;
         while (position <= to && end - at >= FRAME_HEADER_BYTES) {
