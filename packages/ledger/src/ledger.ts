@@ -51,6 +51,11 @@ export interface LedgerOptions {
   readonly retries?: number;
   /** The actor of events whose command names none. Default `service:partner-ledger`. */
   readonly actor?: string;
+  /**
+   * How many folded stream states the ledger keeps between decisions, so that a decision reads only what a
+   * stream gained since (0: read every stream whole each time). Default 20,000.
+   */
+  readonly stateCacheSize?: number;
 }
 
 type Handler<N extends CommandName> = (input: CommandInput<N>) => TE.TaskEither<LedgerRejection, Outcome>;
@@ -99,6 +104,8 @@ interface Loaded<S> {
 }
 
 const DECODE_CACHE_SIZE = 20_000;
+/** Stream states the ledger remembers (see `load`): the partners, plans and accounts of a large program. */
+const STATE_CACHE_SIZE = 20_000;
 
 const codeOf = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
@@ -142,16 +149,32 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     return events;
   };
 
+  // Folded stream states, most recently used last. A decision reads the same streams again and again (the
+  // program, plans, partners, accounts): from a remembered state at revision r it reads only the events
+  // after r (usually none) instead of the whole stream, so the store remains the judge of what the stream
+  // holds while a decision costs no more reads and folds than the stream has new events. States are
+  // immutable (immer), so sharing them is safe; the cache is bounded, so memory does not grow with events.
+  const states = new Map<string, { decider: unknown; state: unknown; revision: number }>();
+  const stateCacheSize = options.stateCacheSize ?? STATE_CACHE_SIZE;
+
   const load = async <S>(
     decider: Pick<Decider<never, S>, 'evolveDraft' | 'initialState'>,
     stream: string,
   ): Promise<Loaded<S>> => {
-    const events = await readEvents(stream);
-    const last = events[events.length - 1];
-    return {
-      state: fold(decider, decider.initialState, events),
-      expectedRevision: last === undefined ? 'noStream' : last.revision,
-    };
+    const cached = states.get(stream);
+    const known = cached !== undefined && cached.decider === decider ? cached : undefined;
+    const from = known === undefined ? 0 : known.revision + 1;
+    const events: LedgerEvent[] = [];
+    for await (const event of store.readStream(stream, { fromRevision: from })) events.push(decode(event));
+    const base = known === undefined ? decider.initialState : (known.state as S);
+    const state = events.length === 0 ? base : fold(decider, base, events);
+    const revision = events.length === 0 ? from - 1 : events[events.length - 1]!.revision;
+    if (known !== undefined) states.delete(stream);
+    if (revision >= 0 && stateCacheSize > 0) {
+      states.set(stream, { decider, state, revision });
+      if (states.size > stateCacheSize) states.delete(states.keys().next().value!);
+    }
+    return { state, expectedRevision: revision < 0 ? 'noStream' : revision };
   };
 
   const programSettings = async (): Promise<ProgramSettings | undefined> =>

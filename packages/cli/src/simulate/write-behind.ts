@@ -147,18 +147,36 @@ export const createWriteBehindStore = async (
   ): AsyncGenerator<RecordedEvent> {
     assertHealthy();
     // The tail is copied before the target is read: an event confirmed in between is in one or the other.
-    const pending = [...(tailByStream.get(stream) ?? [])];
+    const pending = tailByStream.get(stream)?.slice() ?? [];
+    const known = knownAtFilter(readOptions.asKnownAt);
+    if (readOptions.direction !== 'backwards') {
+      // Forwards (every read a decision makes): only the revisions asked for, from the target then the tail.
+      const from = readOptions.fromRevision ?? 0;
+      const limit = readOptions.maxCount ?? Number.POSITIVE_INFINITY;
+      if (limit <= 0) return;
+      let count = 0;
+      let lastDurable = from - 1;
+      for await (const event of target.readStream(stream, { fromRevision: from })) {
+        lastDurable = event.revision;
+        if (!known(event)) continue;
+        yield event;
+        if ((count += 1) >= limit) return;
+      }
+      for (const event of pending) {
+        if (event.revision <= lastDurable || !known(event)) continue;
+        yield event;
+        if ((count += 1) >= limit) return;
+      }
+      return;
+    }
     const events: RecordedEvent[] = [];
     for await (const event of target.readStream(stream)) events.push(event);
     const lastDurable = events[events.length - 1]?.revision ?? -1;
     events.push(...pending.filter((event) => event.revision > lastDurable));
-    const known = knownAtFilter(readOptions.asKnownAt);
-    const backwards = readOptions.direction === 'backwards';
-    let selected = events.filter(known);
-    if (backwards) selected.reverse();
+    let selected = events.filter(known).reverse();
     if (readOptions.fromRevision !== undefined) {
       const from = readOptions.fromRevision;
-      selected = selected.filter((e) => (backwards ? e.revision <= from : e.revision >= from));
+      selected = selected.filter((e) => e.revision <= from);
     }
     yield* readOptions.maxCount === undefined ? selected : selected.slice(0, readOptions.maxCount);
   }
