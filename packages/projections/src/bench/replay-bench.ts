@@ -2,8 +2,10 @@
  * Benchmark: replaying every built-in projection at once against a bare read + JSON.parse loop over the same
  * events, in the same process, and the peak memory of a replay at 1M and 3M events.
  *
- *   npm run bench -w @partner-ledger/projections                 # 1M and 3M events
+ *   npm run bench -w @partner-ledger/projections                 # 1M and 3M events, one year each
  *   npm run bench -w @partner-ledger/projections -- 200000       # other sizes (comma-separated)
+ *   npm run bench -w @partner-ledger/projections -- 1000000,3000000 long
+ *                                  # the same traffic per day, over 1 and 3 years (a longer history)
  *
  * The ledger is generated once per size into a JSON-lines file in the OS temp directory (one recorded event
  * per line, with real hash links), by the test simulator driven by a seeded PRNG: 2,000 partners, a year of
@@ -26,8 +28,13 @@ import { createSimulator } from '../testing/simulator';
 const PARTNERS = 2_000;
 const YEAR_MS = 365 * 24 * 3_600_000;
 const START = '2026-01-01T00:00:00.000Z';
-/** Statements for the last month of the year: what a monthly statement run asks for. */
-const STATEMENT_MONTH = { from: '2026-12-01T00:00:00.000Z', to: '2026-12-31T23:59:59.999Z' };
+/** Statements for the last month of the history: what a monthly statement run asks for. */
+const statementMonth = (years: number) => {
+  const last = new Date(Date.parse(START) + years * YEAR_MS - 24 * 3_600_000).toISOString();
+  const from = `${last.slice(0, 7)}-01T00:00:00.000Z`;
+  const next = new Date(Date.UTC(Number(last.slice(0, 4)), Number(last.slice(5, 7)), 1));
+  return { from, to: new Date(next.getTime() - 1).toISOString() };
+};
 
 /** mulberry32: a small seeded PRNG, so that every run generates the same ledger. */
 const prng = (seed: number) => () => {
@@ -47,13 +54,18 @@ const TYPES: readonly PartnerType[] = [
   'agency',
 ];
 
-const generate = (size: number, file: string): void => {
+const generate = (size: number, years: number, file: string): void => {
   const random = prng(20260101);
   const int = (n: number): number => Math.floor(random() * n);
   // A skewed pick: a few partners bring most of the traffic, as in real programs.
   const partner = (): number => Math.floor(PARTNERS * random() * random());
   const lag = (): number => (random() < 0.1 ? int(48) : 0);
-  const simulator = createSimulator({ start: START, holdDays: 30, compact: true, stepMs: YEAR_MS / size });
+  const simulator = createSimulator({
+    start: START,
+    holdDays: 30,
+    compact: true,
+    stepMs: (years * YEAR_MS) / size,
+  });
   const streams = new Map<string, { revision: number; hash: string }>();
   const temporary = `${file}.partial`;
   const fd = openSync(temporary, 'w');
@@ -186,7 +198,7 @@ const seconds = (start: bigint): number => Number(process.hrtime.bigint() - star
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 /** Child process: times bare loop and full replay, twice each, alternating; prints JSON. */
-const measureTime = async (file: string, size: number): Promise<void> => {
+const measureTime = async (file: string, size: number, years: number): Promise<void> => {
   const times = { bare: [] as number[], decode: [] as number[], replay: [] as number[] };
   for (let round = 0; round < 2; round += 1) {
     gc();
@@ -199,18 +211,18 @@ const measureTime = async (file: string, size: number): Promise<void> => {
     times.decode.push(seconds(start));
     gc();
     start = process.hrtime.bigint();
-    await replay(fileStore(file, size - 1), builtInProjections({ statements: STATEMENT_MONTH }));
+    await replay(fileStore(file, size - 1), builtInProjections({ statements: statementMonth(years) }));
     times.replay.push(seconds(start));
   }
   console.log(JSON.stringify(times));
 };
 
 /** Child process: one replay alone, its peak RSS and the heap it retains. */
-const measureMemory = async (file: string, size: number): Promise<void> => {
+const measureMemory = async (file: string, size: number, years: number): Promise<void> => {
   let peakHeap = 0;
   const outcome = await replay(
     fileStore(file, size - 1),
-    builtInProjections({ statements: STATEMENT_MONTH }),
+    builtInProjections({ statements: statementMonth(years) }),
     {
       progressEvery: 50_000,
       onProgress: () => {
@@ -232,39 +244,51 @@ const measureMemory = async (file: string, size: number): Promise<void> => {
   console.log(JSON.stringify(summary));
 };
 
-const child = (mode: string, file: string, size: number): unknown => {
-  const run = spawnSync(process.execPath, ['--expose-gc', __filename, mode, file, String(size)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
+const child = (mode: string, file: string, size: number, years: number): unknown => {
+  const run = spawnSync(
+    process.execPath,
+    ['--expose-gc', __filename, mode, file, String(size), String(years)],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
   if (run.status !== 0) throw new Error(`${mode} ${size} failed:\n${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
 };
 
 const main = async (): Promise<void> => {
-  const [mode, file, size] = process.argv.slice(2);
-  if (mode === 'time') return measureTime(file!, Number(size));
-  if (mode === 'memory') return measureMemory(file!, Number(size));
+  const [mode, file, size, yearsArg] = process.argv.slice(2);
+  if (mode === 'time') return measureTime(file!, Number(size), Number(yearsArg));
+  if (mode === 'memory') return measureMemory(file!, Number(size), Number(yearsArg));
   const sizes = (mode ?? '1000000,3000000').split(',').map(Number);
-  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+  // `dense`: every size is one year of traffic (more events per day); `long`: 1M events per year.
+  const history = file === 'long' ? 'long' : 'dense';
+  const yearsOf = (n: number): number => (history === 'long' ? n / 1_000_000 : 1);
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${history} histories`);
   const memory: Array<{ size: number; peakRssMb: number }> = [];
   for (const n of sizes) {
-    const path = join(tmpdir(), `partner-ledger-bench-${n}.jsonl`);
+    const years = yearsOf(n);
+    const path = join(tmpdir(), `partner-ledger-bench-${n}-${years}y.jsonl`);
     if (!existsSync(path)) {
       const start = process.hrtime.bigint();
-      generate(n, path);
+      generate(n, years, path);
       console.log(`generated ${n} events in ${seconds(start).toFixed(1)} s -> ${path}`);
     }
     const mb = statSync(path).size / 2 ** 20;
-    const times = child('time', path, n) as { bare: number[]; decode: number[]; replay: number[] };
+    const times = child('time', path, n, years) as { bare: number[]; decode: number[]; replay: number[] };
     const bare = Math.min(...times.bare);
     const decode = Math.min(...times.decode);
     const full = Math.min(...times.replay);
-    const mem = child('memory', path, n) as { peakRssMb: number; peakHeapMb: number; retainedHeapMb: number };
+    const mem = child('memory', path, n, years) as {
+      peakRssMb: number;
+      peakHeapMb: number;
+      retainedHeapMb: number;
+    };
     memory.push({ size: n, peakRssMb: mem.peakRssMb });
     console.log(
       [
-        `${n} events (${mb.toFixed(0)} MB, ${((mb * 2 ** 20) / n).toFixed(0)} B/event)`,
+        `${n} events over ${years} year(s) (${mb.toFixed(0)} MB, ${((mb * 2 ** 20) / n).toFixed(0)} B/event)`,
         `  bare read+JSON.parse: ${bare.toFixed(2)} s (${Math.round(n / bare).toLocaleString('en')} events/s)  [runs: ${times.bare.map((t) => t.toFixed(2)).join(', ')}]`,
         `  read+JSON.parse+decodeStoredEvent: ${decode.toFixed(2)} s (${Math.round(n / decode).toLocaleString('en')} events/s, ${(decode / bare).toFixed(2)}x bare)  [runs: ${times.decode.map((t) => t.toFixed(2)).join(', ')}]`,
         `  full replay, 4 projections: ${full.toFixed(2)} s (${Math.round(n / full).toLocaleString('en')} events/s)  [runs: ${times.replay.map((t) => t.toFixed(2)).join(', ')}]`,

@@ -200,7 +200,10 @@ export const parseCheckpoint = (text: string): Checkpoint => {
 export interface ReplayProgress {
   /** Events read so far (including those filtered out by effectiveAt). */
   readonly done: number;
-  /** How many events the replay will read in all, as far as known at its start. */
+  /**
+   * How many events the replay will read in all, as far as known at its start: exact on stores whose
+   * positions are dense (in-memory, file); on others (EventStoreDB) use position against head instead.
+   */
   readonly total: number;
   /** The global position of the last event read, and of the last event to read. */
   readonly position: number;
