@@ -37,9 +37,10 @@ export interface WriteBehindStore extends EventStore {
  */
 export const createWriteBehindStore = async (
   target: EventStore,
-  options: { readonly maxInFlight?: number } = {},
+  options: { readonly maxInFlight?: number; readonly rememberedHeads?: number } = {},
 ): Promise<WriteBehindStore> => {
   const maxInFlight = options.maxInFlight ?? 512;
+  const maxHeads = options.rememberedHeads ?? 50_000;
   let nextPosition = (await target.headPosition()) + 1;
   /** Acknowledged, not yet confirmed durable, in position order. */
   let tail: RecordedEvent[] = [];
@@ -66,10 +67,24 @@ export const createWriteBehindStore = async (
     }
   };
 
+  /**
+   * The heads this loader wrote last, most recent last, bounded: a stream appended to again soon (a partner,
+   * an account, a returning visitor) needs no read of the target to find its head. Only this loader writes
+   * the target while it runs (a difference stops it), so a remembered head is the target's head.
+   */
+  const heads = new Map<string, { revision: number; hash: string }>();
+  const rememberHead = (stream: string, head: { revision: number; hash: string }): void => {
+    heads.delete(stream);
+    heads.set(stream, head);
+    if (heads.size > maxHeads) heads.delete(heads.keys().next().value!);
+  };
+
   const streamHead = async (stream: string): Promise<{ revision: number; hash: string } | undefined> => {
     const pending = tailByStream.get(stream);
     const last = pending?.[pending.length - 1];
     if (last !== undefined) return last;
+    const remembered = heads.get(stream);
+    if (remembered !== undefined) return remembered;
     for await (const event of target.readStream(stream, { direction: 'backwards', maxCount: 1 }))
       return event;
     return undefined;
@@ -104,6 +119,8 @@ export const createWriteBehindStore = async (
       Object.freeze({ ...event, position: nextPosition + i }),
     );
     nextPosition += recorded.length;
+    const newHead = recorded[recorded.length - 1]!;
+    rememberHead(stream, { revision: newHead.revision, hash: newHead.hash });
     tail.push(...recorded);
     tailByStream.set(stream, [...(tailByStream.get(stream) ?? []), ...recorded]);
     for (const event of recorded) tailById.set(event.id, event);
