@@ -282,13 +282,13 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
         const pending: { offset: number; position: number; stream: string; fingerprint: number }[] = [];
         const indexPending = (): void => {
           for (const record of pending) {
-            let stream = index.streams.get(record.stream);
-            if (stream === undefined) {
-              stream = { positions: [], last: undefined };
-              index.streams.set(record.stream, stream);
-            }
+            const stream = index.streams.get(record.stream);
+            // A new stream's list starts as a one-element literal: most streams (a visitor, a conversion)
+            // hold one or two events, and `[]` grown by push reserves room for seventeen.
+            if (stream === undefined)
+              index.streams.set(record.stream, { positions: [record.position], last: undefined });
+            else stream.positions.push(record.position);
             index.offsets.push(record.offset);
-            stream.positions.push(record.position);
             if (writable) index.ids.add(record.fingerprint, record.position);
           }
           pending.length = 0;

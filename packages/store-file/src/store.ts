@@ -59,6 +59,8 @@ const MIB = 1024 * 1024;
 const INDEX_WRITE_EVERY = 4096;
 /** Records of one stream further apart than this in a segment are read separately, not in one read. */
 const GROUP_GAP_BYTES = 16 * 1024;
+/** Stream heads kept in memory (see rememberHead). */
+const HEADS_KEPT = 65_536;
 
 export interface FileStoreOptions {
   /** The ledger's directory, created if missing (unless read-only). Default `./.partner-ledger`. */
@@ -627,6 +629,22 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     },
   });
 
+  /**
+   * The streams whose head (revision and hash) the index holds, most recently appended last. Bounded: the
+   * head of a stream not appended to for a long while is forgotten and read from its last record when
+   * needed, so that millions of streams of one or two events (visitors, conversions) do not each keep one.
+   */
+  const headsKept = new Map<string, StreamEntry>();
+  const rememberHead = (stream: string, entry: StreamEntry): void => {
+    headsKept.delete(stream);
+    headsKept.set(stream, entry);
+    if (headsKept.size > HEADS_KEPT) {
+      const oldest = headsKept.keys().next().value!;
+      headsKept.get(oldest)!.last = undefined;
+      headsKept.delete(oldest);
+    }
+  };
+
   const streamHead = async (
     stream: string,
     entry: StreamEntry | undefined,
@@ -635,6 +653,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     if (entry.last === undefined) {
       const last = await readPosition(entry.positions[entry.positions.length - 1]!);
       entry.last = { revision: last.revision, hash: last.hash };
+      rememberHead(stream, entry);
     }
     return entry.last;
   };
@@ -790,18 +809,19 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       let k = 0;
       for (const { request, events } of prepared.accepted) {
         let entry = index.streams.get(request.stream);
-        if (entry === undefined) {
-          entry = { positions: [], last: undefined };
-          index.streams.set(request.stream, entry);
-        }
         for (const event of events) {
           index.offsets.push(active.size + prepared.frameOffsets[k++]!);
-          entry.positions.push(event.position);
+          // A new stream's list starts as a one-element literal (see recovery.ts).
+          if (entry === undefined) {
+            entry = { positions: [event.position], last: undefined };
+            index.streams.set(request.stream, entry);
+          } else entry.positions.push(event.position);
           index.ids.add(idFingerprint(event.id), event.position);
           tentativeIds.delete(event.id);
         }
         const last = events[events.length - 1]!;
-        entry.last = { revision: last.revision, hash: last.hash };
+        entry!.last = { revision: last.revision, hash: last.hash };
+        rememberHead(request.stream, entry!);
         if (tentativeHeads.get(request.stream)?.batch === prepared.number)
           tentativeHeads.delete(request.stream);
         const result: AppendResult = {
