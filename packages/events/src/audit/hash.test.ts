@@ -1,4 +1,5 @@
 import * as fc from 'fast-check';
+import canonicalize from 'canonicalize';
 import { GENESIS_DIGEST, canonicalJson, computeEventHash, nextDigest, sameEventBody } from './hash';
 
 const base = {
@@ -21,6 +22,35 @@ describe('canonical JSON (RFC 8785)', () => {
     expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: '1.50', y: 2 } })).toBe(
       '{"a":[true,null,"x"],"b":1,"c":{"y":2,"z":"1.50"}}',
     );
+  });
+
+  it('is byte for byte what the canonicalize package (by the RFC 8785 author) writes (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' })), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 2000 },
+    );
+    const awkward = {
+      '\u20ac': 1,
+      '\r': 2,
+      '\ud83d\ude00': 3,
+      a: [1e21, 1e-7, -0, 0.1 + 0.2, 'l\u2028s', '\u0000', 'lone \ud800', '\udfff\ud800', 'q"\\'],
+      z: { y: undefined },
+    };
+    expect(canonicalJson(awkward)).toBe(canonicalize(awkward));
+  });
+
+  it('refuses values that have no JSON form', () => {
+    expect(() => canonicalJson(undefined)).toThrow('no JSON form');
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow('cannot canonicalize the number NaN');
+    expect(() => canonicalJson({ n: 1n })).toThrow('bigint');
   });
 
   it('is independent of key order (property)', () => {

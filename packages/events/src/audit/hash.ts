@@ -1,10 +1,62 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import type { NewEvent, RecordedEvent } from '../envelope';
+
+/**
+ * The RFC 8785 (JSON Canonicalization Scheme) form of a JSON value: object keys sorted by UTF-16 code units
+ * (what Array#sort does with strings), no white space, strings and numbers exactly as ECMAScript's
+ * JSON.stringify writes them (which is what RFC 8785 specifies). Written here rather than taken from the
+ * `canonicalize` package because every append and every verify hashes every event: this is about three
+ * times faster, and a property test holds it to the package's output, byte for byte.
+ */
+// Strings with nothing to escape (the vast majority: ids, amounts, timestamps) are quoted directly; the
+// rest go through JSON.stringify, whose escaping is the one RFC 8785 prescribes.
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
+const quote = (text: string): string => (NEEDS_ESCAPING.test(text) ? JSON.stringify(text) : `"${text}"`);
+
+const serialize = (value: unknown): string | undefined => {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return quote(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error(`cannot canonicalize the number ${value}`);
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    case 'bigint':
+      throw new Error('cannot canonicalize a bigint: JSON has no form for it');
+    default:
+      return undefined; // undefined, functions and symbols have no JSON form, as in JSON.stringify
+  }
+  const withJson = value as { toJSON?: () => unknown };
+  if (typeof withJson.toJSON === 'function') return serialize(withJson.toJSON());
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i += 1) {
+      if (i > 0) text += ',';
+      text += serialize(value[i]) ?? 'null';
+    }
+    return `${text}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let text = '{';
+  let first = true;
+  for (const key of keys) {
+    const member = serialize(record[key]);
+    if (member === undefined) continue;
+    text += `${first ? '' : ','}${quote(key)}:${member}`;
+    first = false;
+  }
+  return `${text}}`;
+};
 
 /** RFC 8785 (JSON Canonicalization Scheme) text of a JSON value: sorted keys, no spaces, stable numbers. */
 export const canonicalJson = (value: unknown): string => {
-  const text = canonicalize(value);
+  const text = serialize(value);
   if (text === undefined) throw new Error('cannot canonicalize a value that has no JSON form');
   return text;
 };
