@@ -6,6 +6,8 @@
  *   npm run bench -w @partner-ledger/projections -- 200000       # other sizes (comma-separated)
  *   npm run bench -w @partner-ledger/projections -- 1000000,3000000 long
  *                                  # the same traffic per day, over 1 and 3 years (a longer history)
+ *   npm run bench -w @partner-ledger/projections -- 1000000,3000000 dense parts
+ *                                  # the heap each projection retains alone, no timing
  *
  * The ledger is generated once per size into a JSON-lines file in the OS temp directory (one recorded event
  * per line, with real hash links), by the test simulator driven by a seeded PRNG: 2,000 partners, a year of
@@ -21,6 +23,8 @@ import { computeEventHash, decodeStoredEvent } from '@partner-ledger/events';
 import type { PartnerType, RecordedEvent } from '@partner-ledger/events';
 import type { EventStore, ReadAllOptions } from '@partner-ledger/store';
 import { builtInProjections } from '../builtins';
+import { defineProjection } from '../runtime/projection';
+import type { AnyProjection } from '../runtime/projection';
 import { replay } from '../runtime/runner';
 import type { Action } from '../testing/simulator';
 import { createSimulator } from '../testing/simulator';
@@ -244,10 +248,28 @@ const measureMemory = async (file: string, size: number, years: number): Promise
   console.log(JSON.stringify(summary));
 };
 
-const child = (mode: string, file: string, size: number, years: number): unknown => {
+/** Child process: one projection alone (or none: the reference data only), the heap it retains after GC. */
+const measurePart = async (file: string, size: number, years: number, part: string): Promise<void> => {
+  const all = builtInProjections({ statements: statementMonth(years) }) as Record<string, AnyProjection>;
+  const nothing = defineProjection({
+    name: 'nothing',
+    eventTypes: [],
+    initialState: () => null,
+    apply: (state) => state,
+    result: () => null,
+  });
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const outcome = await replay(fileStore(file, size - 1), { [part]: all[part] ?? nothing });
+  gc();
+  const retained = process.memoryUsage().heapUsed - before;
+  console.log(JSON.stringify({ part, retainedHeapMb: retained / 2 ** 20, eventsRead: outcome.eventsRead }));
+};
+
+const child = (mode: string, file: string, size: number, years: number, part = ''): unknown => {
   const run = spawnSync(
     process.execPath,
-    ['--expose-gc', __filename, mode, file, String(size), String(years)],
+    ['--expose-gc', __filename, mode, file, String(size), String(years), part],
     {
       encoding: 'utf8',
       maxBuffer: 1 << 20,
@@ -258,9 +280,12 @@ const child = (mode: string, file: string, size: number, years: number): unknown
 };
 
 const main = async (): Promise<void> => {
-  const [mode, file, size, yearsArg] = process.argv.slice(2);
+  const [mode, file, size, yearsArg, part] = process.argv.slice(2);
   if (mode === 'time') return measureTime(file!, Number(size), Number(yearsArg));
   if (mode === 'memory') return measureMemory(file!, Number(size), Number(yearsArg));
+  if (mode === 'part') return measurePart(file!, Number(size), Number(yearsArg), part!);
+  // `parts` as the third argument: only the heap each projection retains alone (no timing).
+  const partsOnly = process.argv[4] === 'parts';
   const sizes = (mode ?? '1000000,3000000').split(',').map(Number);
   // `dense`: every size is one year of traffic (more events per day); `long`: 1M events per year.
   const history = file === 'long' ? 'long' : 'dense';
@@ -276,6 +301,19 @@ const main = async (): Promise<void> => {
       console.log(`generated ${n} events in ${seconds(start).toFixed(1)} s -> ${path}`);
     }
     const mb = statSync(path).size / 2 ** 20;
+    if (partsOnly) {
+      const reference = child('part', path, n, years, 'reference') as { retainedHeapMb: number };
+      const parts = ['revenue', 'balances', 'statements', 'health'].map(
+        (name) => child('part', path, n, years, name) as { retainedHeapMb: number },
+      );
+      console.log(
+        `${n} events over ${years} year(s), heap retained after GC (MB): reference data ${reference.retainedHeapMb.toFixed(1)}; ` +
+          ['revenue', 'balances', 'statements', 'health']
+            .map((name, i) => `${name} ${(parts[i]!.retainedHeapMb - reference.retainedHeapMb).toFixed(1)}`)
+            .join(', '),
+      );
+      continue;
+    }
     const times = child('time', path, n, years) as { bare: number[]; decode: number[]; replay: number[] };
     const bare = Math.min(...times.bare);
     const decode = Math.min(...times.decode);

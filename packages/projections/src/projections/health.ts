@@ -10,8 +10,8 @@ import type { ReferenceData } from '../runtime/reference';
 import { reportingRateOf } from '../runtime/reference';
 
 interface PartnerHealth {
-  readonly partnerType: string;
-  readonly joinedAt: string | null;
+  partnerType: string;
+  joinedAt: string | null;
   lastActivityAt: string | null;
   clicks: number;
   fraudClicks: number;
@@ -257,19 +257,10 @@ const apply =
       case 'PartnerJoined': {
         const d = event.data;
         if (state.partners.get(d.partnerId)?.joinedAt) return state;
-        const existing = state.partners.get(d.partnerId);
-        state.partners.set(d.partnerId, {
-          ...(existing ?? {
-            lastActivityAt: null,
-            clicks: 0,
-            fraudClicks: 0,
-            conversions: 0,
-            firstConversionAt: null,
-            commission: new Map(),
-          }),
-          partnerType: d.partnerType,
-          joinedAt: event.occurredAt,
-        });
+        // One shape for every partner object (partnerOf builds them too), so that hot reads stay fast.
+        const partner = partnerOf(state, d.partnerId, reference);
+        partner.partnerType = d.partnerType;
+        partner.joinedAt = event.occurredAt;
         const key = periodOf(event.occurredAt, granularity) + SEP + d.partnerType;
         state.newPartners.set(key, (state.newPartners.get(key) ?? 0) + 1);
         return state;
