@@ -23,6 +23,7 @@ import { computeEventHash, decodeStoredEvent } from '@partner-ledger/events';
 import type { PartnerType, RecordedEvent } from '@partner-ledger/events';
 import type { EventStore, ReadAllOptions } from '@partner-ledger/store';
 import { builtInProjections } from '../builtins';
+import { commissionBalances } from '../projections/balances';
 import { defineProjection } from '../runtime/projection';
 import type { AnyProjection } from '../runtime/projection';
 import { replay } from '../runtime/runner';
@@ -203,7 +204,12 @@ const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 /** Child process: times bare loop and full replay, twice each, alternating; prints JSON. */
 const measureTime = async (file: string, size: number, years: number): Promise<void> => {
-  const times = { bare: [] as number[], decode: [] as number[], replay: [] as number[] };
+  const times = {
+    bare: [] as number[],
+    decode: [] as number[],
+    replay: [] as number[],
+    balances: [] as number[],
+  };
   for (let round = 0; round < 2; round += 1) {
     gc();
     let start = process.hrtime.bigint();
@@ -217,6 +223,11 @@ const measureTime = async (file: string, size: number, years: number): Promise<v
     start = process.hrtime.bigint();
     await replay(fileStore(file, size - 1), builtInProjections({ statements: statementMonth(years) }));
     times.replay.push(seconds(start));
+    gc();
+    // One projection alone: what `partner-ledger report balances` replays; clicks are not even decoded.
+    start = process.hrtime.bigint();
+    await replay(fileStore(file, size - 1), { balances: commissionBalances() });
+    times.balances.push(seconds(start));
   }
   console.log(JSON.stringify(times));
 };
@@ -314,10 +325,16 @@ const main = async (): Promise<void> => {
       );
       continue;
     }
-    const times = child('time', path, n, years) as { bare: number[]; decode: number[]; replay: number[] };
+    const times = child('time', path, n, years) as {
+      bare: number[];
+      decode: number[];
+      replay: number[];
+      balances: number[];
+    };
     const bare = Math.min(...times.bare);
     const decode = Math.min(...times.decode);
     const full = Math.min(...times.replay);
+    const balancesOnly = Math.min(...times.balances);
     const mem = child('memory', path, n, years) as {
       peakRssMb: number;
       peakHeapMb: number;
@@ -330,6 +347,7 @@ const main = async (): Promise<void> => {
         `  bare read+JSON.parse: ${bare.toFixed(2)} s (${Math.round(n / bare).toLocaleString('en')} events/s)  [runs: ${times.bare.map((t) => t.toFixed(2)).join(', ')}]`,
         `  read+JSON.parse+decodeStoredEvent: ${decode.toFixed(2)} s (${Math.round(n / decode).toLocaleString('en')} events/s, ${(decode / bare).toFixed(2)}x bare)  [runs: ${times.decode.map((t) => t.toFixed(2)).join(', ')}]`,
         `  full replay, 4 projections: ${full.toFixed(2)} s (${Math.round(n / full).toLocaleString('en')} events/s)  [runs: ${times.replay.map((t) => t.toFixed(2)).join(', ')}]`,
+        `  balances alone: ${balancesOnly.toFixed(2)} s (${(balancesOnly / bare).toFixed(2)}x bare)  [runs: ${times.balances.map((t) => t.toFixed(2)).join(', ')}]`,
         `  ratio full/bare: ${(full / bare).toFixed(2)}x (target <= 3x); full/decode-loop: ${(full / decode).toFixed(2)}x`,
         `  memory of a replay alone: ${JSON.stringify(mem)}`,
       ].join('\n'),
