@@ -3,6 +3,7 @@ import type * as t from 'io-ts';
 import { findForbiddenKey } from '../codec/primitives';
 import { formatProblems, toDecodeProblems } from '../codec/errors';
 import type { DecodeProblem } from '../codec/errors';
+import type { MoneyField } from './define';
 import { RecordedEventEnvelope } from '../envelope';
 import type { NewEvent, RecordedEvent } from '../envelope';
 import { describeAmountProblem, parseAmount } from '../money/amount';
@@ -31,6 +32,21 @@ export class EventDecodeError extends Error {
   }
 }
 
+/** Every amount of an event that does not fit its currency's minor units (or the bound), with its path. */
+const moneyProblemsOf = (
+  prefix: string,
+  money: (data: unknown) => readonly MoneyField[],
+  data: unknown,
+): DecodeProblem[] => {
+  const problems: DecodeProblem[] = [];
+  for (const field of money(data)) {
+    const parsed = parseAmount(field.amount, field.currency, { signed: true });
+    if (E.isLeft(parsed))
+      problems.push({ path: `${prefix}.${field.path}`, message: describeAmountProblem(parsed.left) });
+  }
+  return problems;
+};
+
 /**
  * Decodes an event's data: upcasts it to the current schema version, rejects forbidden keys, decodes it
  * with its type's codec, and checks every amount against its currency's minor units. All problems are
@@ -51,14 +67,23 @@ export const decodeEventData = (
     ]);
   }
   const prefix = `${type}.data`;
+  const definition = CATALOGUE[type];
+  const money = definition.money as (data: unknown) => readonly MoneyField[];
+  const upcast = upcasters.upcast(type, schemaVersion, data);
+  // Fast path, taken by every valid event: the codecs' type guards accept exactly what they decode (struct
+  // refuses unknown keys, and with them every forbidden key), allocate nothing, and keep the data as it is.
+  // The full decode below runs only to explain a failure, field by field.
+  if (upcast.schemaVersion === definition.schemaVersion && (definition.data as t.Mixed).is(upcast.data)) {
+    const problems = moneyProblemsOf(prefix, money, upcast.data);
+    if (problems.length > 0) return E.left(problems);
+    return E.right({ type, schemaVersion: definition.schemaVersion, data: upcast.data });
+  }
   const forbidden = findForbiddenKey(data);
   if (forbidden !== undefined) {
     return E.left([
       { path: `${prefix}.${forbidden}`, message: 'forbidden key (it could reach an object prototype)' },
     ]);
   }
-  const definition = CATALOGUE[type];
-  const upcast = upcasters.upcast(type, schemaVersion, data);
   if (upcast.schemaVersion !== definition.schemaVersion) {
     return E.left([
       {
@@ -69,15 +94,7 @@ export const decodeEventData = (
   }
   const decoded = (definition.data as t.Mixed).decode(upcast.data);
   if (E.isLeft(decoded)) return E.left(toDecodeProblems(prefix, decoded.left));
-  const moneyProblems = (definition.money as (d: unknown) => ReturnType<typeof definition.money>)(
-    decoded.right,
-  )
-    .map((field) => ({ field, parsed: parseAmount(field.amount, field.currency, { signed: true }) }))
-    .flatMap(({ field, parsed }) =>
-      E.isLeft(parsed)
-        ? [{ path: `${prefix}.${field.path}`, message: describeAmountProblem(parsed.left) }]
-        : [],
-    );
+  const moneyProblems = moneyProblemsOf(prefix, money, decoded.right);
   if (moneyProblems.length > 0) return E.left(moneyProblems);
   return E.right({ type, schemaVersion: definition.schemaVersion, data: decoded.right });
 };
@@ -87,6 +104,14 @@ export const decodeEvent = (
   raw: unknown,
   upcasters: UpcasterRegistry = catalogueUpcasters,
 ): E.Either<DecodeProblem[], LedgerEvent> => {
+  if (RecordedEventEnvelope.is(raw)) {
+    // Fast path (see decodeEventData): a valid envelope is kept as it is, with its data upcast if it was old.
+    const event = raw as RecordedEvent;
+    return E.map(
+      (body: { type: EventType; schemaVersion: number; data: unknown }) =>
+        (body.data === event.data ? event : { ...event, ...body }) as LedgerEvent,
+    )(decodeEventData(event.type, event.schemaVersion, event.data, upcasters));
+  }
   const forbidden = findForbiddenKey(raw);
   if (forbidden !== undefined)
     return E.left([{ path: forbidden, message: 'forbidden key (it could reach an object prototype)' }]);

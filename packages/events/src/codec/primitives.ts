@@ -56,14 +56,41 @@ export const Text = refineString('a text of at most 2000 characters', (s) =>
 );
 export type Text = t.TypeOf<typeof Text>;
 
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** Where `YYYY-MM-DDTHH:mm:ss.sssZ` has its separators; every other position is a digit. */
+const SEPARATORS: Readonly<Record<number, number>> = { 4: 45, 7: 45, 10: 84, 13: 58, 16: 58, 19: 46, 23: 90 };
+
+/**
+ * Whether a string is a real UTC instant in the stored form. Read character by character, with no regular
+ * expression and no Date object, because it runs for every timestamp of every event a replay reads.
+ */
+const isIsoTimestamp = (s: string): boolean => {
+  if (s.length !== 24) return false;
+  for (let i = 0; i < 24; i += 1) {
+    const code = s.charCodeAt(i);
+    const separator = SEPARATORS[i];
+    if (separator === undefined ? code < 48 || code > 57 : code !== separator) return false;
+  }
+  const digits = (from: number, to: number): number => {
+    let value = 0;
+    for (let i = from; i < to; i += 1) value = value * 10 + s.charCodeAt(i) - 48;
+    return value;
+  };
+  const year = digits(0, 4);
+  const month = digits(5, 7);
+  const day = digits(8, 10);
+  if (month < 1 || month > 12 || day < 1 || digits(11, 13) > 23 || digits(14, 16) > 59 || digits(17, 19) > 59)
+    return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
+};
 
 /**
  * A UTC instant in the one form the ledger stores, `2026-03-01T12:00:00.000Z` (what Date#toISOString
  * prints), so that timestamps compare correctly as strings and hash the same everywhere.
  */
 export const Timestamp = refineString('a UTC timestamp such as "2026-03-01T12:00:00.000Z"', (s) =>
-  ISO_TIMESTAMP.test(s) && new Date(s).toISOString() === s ? undefined : JSON.stringify(s),
+  isIsoTimestamp(s) ? undefined : JSON.stringify(s),
 );
 export type Timestamp = t.TypeOf<typeof Timestamp>;
 
@@ -103,8 +130,20 @@ export const SignedAmount = decimalCodec('a signed amount (a decimal string)', t
 /** A ratio in [0, 1] as a decimal string ("0.2" for 20%) or an exact fraction ("1/3"). Never a float. */
 export const Ratio = refineString(
   'a ratio from 0 to 1 as a decimal string ("0.25") or a fraction ("1/3")',
-  (s) => (ratioValue(s)?.lte(1) ? undefined : JSON.stringify(s)),
+  (s) => (isRatioString(s) ? undefined : JSON.stringify(s)),
 );
+
+const FRACTION = /^([0-9]+)\/([1-9][0-9]*)$/;
+const PLAIN_DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+
+/** Whether a string is a ratio from 0 to 1, checked on its digits (no Decimal: this runs for every credit read). */
+const isRatioString = (s: string): boolean => {
+  const fraction = FRACTION.exec(s);
+  if (fraction !== null) return BigInt(fraction[1]!) <= BigInt(fraction[2]!);
+  const decimal = PLAIN_DECIMAL.exec(s);
+  if (decimal === null) return false;
+  return decimal[1] === '0' || (decimal[1] === '1' && /^(\.0+)?$/.test(decimal[2] ?? ''));
+};
 export type Ratio = t.TypeOf<typeof Ratio>;
 
 /** A non-negative decimal rate with no upper bound (an FX rate, a tier threshold). */
@@ -176,7 +215,14 @@ export const struct = <R extends Props, O extends Props = Record<never, never>>(
   const optionalCodec = t.partial(optional);
   return new t.Type<StructOf<R, O>, StructOf<R, O>, unknown>(
     name,
-    (u): u is StructOf<R, O> => requiredCodec.is(u) && optionalCodec.is(u),
+    // Exactly what `validate` accepts, without building error contexts: decoders try this first and run
+    // `validate` only to explain a failure (see decodeEventData).
+    (u): u is StructOf<R, O> => {
+      if (u === null || typeof u !== 'object' || Array.isArray(u)) return false;
+      for (const key in u) if (Object.prototype.hasOwnProperty.call(u, key) && !known.has(key)) return false;
+      if (Object.prototype.hasOwnProperty.call(u, '__proto__')) return false;
+      return requiredCodec.is(u) && optionalCodec.is(u);
+    },
     (u, c) => {
       if (u === null || typeof u !== 'object' || Array.isArray(u))
         return t.failure(u, c, `expected ${name} (an object), got ${describeValue(u)}`);

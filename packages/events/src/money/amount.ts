@@ -59,7 +59,10 @@ export const parseDecimalString = (
   if (!DECIMAL_STRING.test(value) || value === '-0' || /^-0\.0*$/.test(value))
     return E.left({ kind: 'notADecimal', got: value });
   if (!options.signed && value.startsWith('-')) return E.left({ kind: 'negative', got: value });
-  if (new LedgerDecimal(value).abs().gte(MAX_AMOUNT)) return E.left({ kind: 'tooLarge', got: value });
+  // The form has no leading zeros, so |value| < 10^15 exactly when its whole part has at most 15 digits.
+  const dot = value.indexOf('.');
+  const wholeDigits = (dot < 0 ? value.length : dot) - (value.startsWith('-') ? 1 : 0);
+  if (wholeDigits > MAX_AMOUNT_DIGITS) return E.left({ kind: 'tooLarge', got: value });
   return E.right(value as DecimalString);
 };
 
@@ -76,13 +79,14 @@ export const parseAmount = (
   value: unknown,
   currency: CurrencyCode,
   options: { readonly signed?: boolean } = {},
-): E.Either<AmountProblem, DecimalString> =>
-  E.chain((decimal: DecimalString) => {
-    const allowed = minorUnitsOf(currency);
-    return decimalsOf(decimal) > allowed
-      ? E.left<AmountProblem, DecimalString>({ kind: 'tooManyDecimals', got: decimal, currency, allowed })
-      : E.right(decimal);
-  })(parseDecimalString(value, options));
+): E.Either<AmountProblem, DecimalString> => {
+  const decimal = parseDecimalString(value, options);
+  if (E.isLeft(decimal)) return decimal;
+  const allowed = minorUnitsOf(currency);
+  return decimalsOf(decimal.right) > allowed
+    ? E.left({ kind: 'tooManyDecimals', got: decimal.right, currency, allowed })
+    : decimal;
+};
 
 /** An amount in integer minor units (cents for USD, yen for JPY, fils for BHD). */
 export const toMinorUnits = (amount: LedgerDecimal | DecimalString, currency: CurrencyCode): bigint => {
