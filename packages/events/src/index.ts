@@ -42,10 +42,13 @@ export {
   PARTNER_TYPES,
   PERIODS,
   AttributionSettings,
+  CommissionCaps,
   CommissionLine,
   CommissionRule,
   Credit,
   ForeignExchange,
+  HoldDays,
+  PlanVersionNumber,
 } from './catalogue/fields';
 export type {
   AttributionModel,

@@ -3,14 +3,16 @@ import * as E from 'fp-ts/Either';
 import {
   Amount,
   AttributionSettings,
+  CommissionCaps,
   CommissionRule,
   Currency,
   ForeignExchange,
+  HoldDays,
   Id,
   NonNegativeInteger,
   PARTNER_STATUSES,
   PARTNER_TYPES,
-  PERIODS,
+  PlanVersionNumber,
   Ratio,
   SignedAmount,
   Text,
@@ -26,8 +28,6 @@ import {
 } from '@partner-ledger/events';
 import type { CurrencyCode, DecodeProblem } from '@partner-ledger/events';
 import type { LedgerRejection } from './rejection';
-
-const Period = oneOf(PERIODS);
 
 // The commands of the ledger, as io-ts codecs: what `createLedger`'s methods accept and what the CLI reads
 // from NDJSON, one command per line, tagged by `command`. Fields reuse the catalogue's primitives, so a
@@ -98,14 +98,10 @@ export const PublishPlan = command(
   'publishPlan',
   {
     planId: Id,
-    version: t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1, 'a plan version (1 or more)'),
+    version: PlanVersionNumber,
     name: Text,
     currency: Currency,
-    holdDays: t.refinement(
-      t.number,
-      (n) => Number.isInteger(n) && n >= 0 && n <= 3650,
-      'a hold of 0 to 3650 days',
-    ),
+    holdDays: HoldDays,
     effectiveFrom: Timestamp,
     rules: t.array(CommissionRule),
   },
@@ -113,10 +109,7 @@ export const PublishPlan = command(
     /** Default null: renewals earn for as long as the customer pays. */
     recurringMaxMonths: nullable(NonNegativeInteger),
     /** Default: no caps. */
-    caps: struct('commission caps', {
-      perConversion: nullable(Amount),
-      perPartnerPerPeriod: nullable(struct('a period cap', { amount: Amount, period: Period })),
-    }),
+    caps: CommissionCaps,
     twoTierOverrideRate: nullable(Ratio),
   },
 );

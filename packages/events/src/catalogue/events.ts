@@ -17,14 +17,16 @@ import {
   ATTRIBUTION_SOURCES,
   AttributionModel,
   AttributionSettings,
+  CommissionCaps,
   CommissionLine,
   CommissionRule,
+  HoldDays,
+  PlanVersionNumber,
   Credit,
   Fingerprint,
   ForeignExchange,
   PartnerStatus,
   PartnerType,
-  Period,
 } from './fields';
 
 /** A program's settings, recorded once by `init` and changed only by a new ProgramConfigured. */
@@ -101,24 +103,17 @@ export const CommissionPlanPublished = defineEvent({
   schemaVersion: 1,
   data: struct('CommissionPlanPublished data', {
     planId: Id,
-    version: t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1, 'a plan version (1 or more)'),
+    version: PlanVersionNumber,
     name: Text,
     currency: Currency,
     /** Days a commission stays pending before it becomes payable. */
-    holdDays: t.refinement(
-      t.number,
-      (n) => Number.isInteger(n) && n >= 0 && n <= 3650,
-      'a hold of 0 to 3650 days',
-    ),
+    holdDays: HoldDays,
     /** Conversions from this time on are rated with this version. */
     effectiveFrom: Timestamp,
     rules: t.array(CommissionRule),
     /** Renewals earn for this many months after the customer's first conversion; 0 = first conversion only, null = always. */
     recurringMaxMonths: nullable(NonNegativeInteger),
-    caps: struct('commission caps', {
-      perConversion: nullable(Amount),
-      perPartnerPerPeriod: nullable(struct('a period cap', { amount: Amount, period: Period })),
-    }),
+    caps: CommissionCaps,
     /** Two-tier programs: the parent partner earns this share of its sub-partners' commissions. */
     twoTierOverrideRate: nullable(Ratio),
   }),

@@ -73,6 +73,27 @@ export const AttributionSettings = struct('attribution settings', {
 });
 export type AttributionSettings = t.TypeOf<typeof AttributionSettings>;
 
+/** A plan's version number: 1, 2, ... */
+export const PlanVersionNumber = t.refinement(
+  t.number,
+  (n) => Number.isInteger(n) && n >= 1,
+  'a plan version (1 or more)',
+);
+
+/** Days a commission stays pending before it becomes payable. */
+export const HoldDays = t.refinement(
+  t.number,
+  (n) => Number.isInteger(n) && n >= 0 && n <= 3650,
+  'a hold of 0 to 3650 days',
+);
+
+/** At most so much per conversion, and per partner per calendar period; null where there is no cap. */
+export const CommissionCaps = struct('commission caps', {
+  perConversion: nullable(Amount),
+  perPartnerPerPeriod: nullable(struct('a period cap', { amount: Amount, period: Period })),
+});
+export type CommissionCaps = t.TypeOf<typeof CommissionCaps>;
+
 export const CommissionRule = tagged('a commission rule', 'kind', {
   /** Cost per sale: a fixed amount per attributed conversion, in the plan's currency. */
   flat: struct('a flat commission rule', { kind: t.literal('flat'), amount: Amount }),
@@ -95,7 +116,7 @@ export const CommissionLine = struct('a commission line', {
   lineId: Id,
   partnerId: Id,
   planId: Id,
-  planVersion: t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1, 'a plan version (1 or more)'),
+  planVersion: PlanVersionNumber,
   /** flat, revenueShare, tieredRevenueShare or twoTierOverride. */
   rule: oneOf(['flat', 'revenueShare', 'tieredRevenueShare', 'twoTierOverride'] as const),
   /** The tier reached, for tiered rules. */
