@@ -28,18 +28,38 @@ import type { IdTable, Uint32List } from './memory-index';
 /** Offset recorded for a position whose record was lost to damage (tolerateDamage opens only). */
 export const LOST = 0xffffffff;
 
-export interface StreamEntry {
-  /** Global positions of the stream's events, in order (by revision, in a ledger nobody tampered with). */
-  readonly positions: number[];
-  /** Revision and hash of the last event; undefined until needed (read on the first append after open). */
-  last: { readonly revision: number; readonly hash: string } | undefined;
-}
+/**
+ * A stream's global positions, in order (by revision, in a ledger nobody tampered with): the position
+ * itself for a stream of one event (most of them: a visitor, a conversion), so that millions of streams
+ * cost a map entry each rather than an object and an array; a list from the second event on.
+ */
+export type StreamPositions = number | number[];
+
+/** The positions of a stream as a list (a fresh one-element list for a stream of one event). */
+export const positionList = (positions: StreamPositions | undefined): readonly number[] =>
+  positions === undefined ? [] : typeof positions === 'number' ? [positions] : positions;
+
+/** The position of a stream's last event; undefined for a stream with none. */
+export const lastPosition = (positions: StreamPositions | undefined): number | undefined =>
+  positions === undefined || typeof positions === 'number' ? positions : positions[positions.length - 1];
+
+/** Adds the position of a stream's next event to the index. */
+export const addStreamPosition = (
+  streams: Map<string, StreamPositions>,
+  stream: string,
+  position: number,
+): void => {
+  const positions = streams.get(stream);
+  if (positions === undefined) streams.set(stream, position);
+  else if (typeof positions === 'number') streams.set(stream, [positions, position]);
+  else positions.push(position);
+};
 
 export interface LedgerIndex {
   readonly segments: Segment[];
   /** Offset of each position's record within its segment (LOST when damage destroyed it). */
   readonly offsets: Uint32List;
-  readonly streams: Map<string, StreamEntry>;
+  readonly streams: Map<string, StreamPositions>;
   readonly ids: IdTable;
   /** The last committed position; -1 when empty. */
   head: number;
@@ -282,12 +302,7 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
         const pending: { offset: number; position: number; stream: string; fingerprint: number }[] = [];
         const indexPending = (): void => {
           for (const record of pending) {
-            const stream = index.streams.get(record.stream);
-            // A new stream's list starts as a one-element literal: most streams (a visitor, a conversion)
-            // hold one or two events, and `[]` grown by push reserves room for seventeen.
-            if (stream === undefined)
-              index.streams.set(record.stream, { positions: [record.position], last: undefined });
-            else stream.positions.push(record.position);
+            addStreamPosition(index.streams, record.stream, record.position);
             index.offsets.push(record.offset);
             if (writable) index.ids.add(record.fingerprint, record.position);
           }

@@ -50,7 +50,8 @@ import type { Segment } from './layout';
 import { acquireWriterLock } from './lock';
 import type { WriterLock } from './lock';
 import { LOST, recoverLedger } from './recovery';
-import type { DamageReport, LedgerIndex, StreamEntry, TornTail } from './recovery';
+import { addStreamPosition, lastPosition, positionList } from './recovery';
+import type { DamageReport, LedgerIndex, TornTail } from './recovery';
 
 /** Where a ledger lives when the caller does not say. */
 export const DEFAULT_DIRECTORY = './.partner-ledger';
@@ -630,32 +631,27 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
   });
 
   /**
-   * The streams whose head (revision and hash) the index holds, most recently appended last. Bounded: the
-   * head of a stream not appended to for a long while is forgotten and read from its last record when
-   * needed, so that millions of streams of one or two events (visitors, conversions) do not each keep one.
+   * The heads (revision and hash) of the 65,536 most recently appended streams, most recent last. Bounded:
+   * the head of a stream not appended to for a long while is read from its last record when needed, so
+   * that millions of streams of one or two events (visitors, conversions) do not each keep one.
    */
-  const headsKept = new Map<string, StreamEntry>();
-  const rememberHead = (stream: string, entry: StreamEntry): void => {
+  const headsKept = new Map<string, { readonly revision: number; readonly hash: string }>();
+  const rememberHead = (stream: string, head: { readonly revision: number; readonly hash: string }): void => {
     headsKept.delete(stream);
-    headsKept.set(stream, entry);
-    if (headsKept.size > HEADS_KEPT) {
-      const oldest = headsKept.keys().next().value!;
-      headsKept.get(oldest)!.last = undefined;
-      headsKept.delete(oldest);
-    }
+    headsKept.set(stream, head);
+    if (headsKept.size > HEADS_KEPT) headsKept.delete(headsKept.keys().next().value!);
   };
 
-  const streamHead = async (
-    stream: string,
-    entry: StreamEntry | undefined,
-  ): Promise<{ revision: number; hash: string } | undefined> => {
-    if (entry === undefined) return undefined;
-    if (entry.last === undefined) {
-      const last = await readPosition(entry.positions[entry.positions.length - 1]!);
-      entry.last = { revision: last.revision, hash: last.hash };
-      rememberHead(stream, entry);
-    }
-    return entry.last;
+  const streamHead = async (stream: string): Promise<{ revision: number; hash: string } | undefined> => {
+    const kept = headsKept.get(stream);
+    if (kept !== undefined) return kept;
+    const position = lastPosition(index.streams.get(stream));
+    if (position === undefined) return undefined;
+    const last = await readPosition(position);
+    const head = { revision: last.revision, hash: last.hash };
+    // Only if no append made a newer head known while the record was read.
+    if (!headsKept.has(stream)) rememberHead(stream, head);
+    return head;
   };
 
   /**
@@ -724,7 +720,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           outcomes.push(() => request.resolve(result));
           continue;
         }
-        const head = tentativeHeads.get(stream) ?? (await streamHead(stream, index.streams.get(stream)));
+        const head = tentativeHeads.get(stream) ?? (await streamHead(stream));
         checkExpectedRevision(stream, expectedRevision, head?.revision ?? 'noStream');
         // The recorded event with its position last, as `{ ...chained, position }` would put it (the key
         // order of every store's events is the same), built as one literal: cheaper than adding a key.
@@ -808,20 +804,14 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       // Durable: now the index and the readers may see it.
       let k = 0;
       for (const { request, events } of prepared.accepted) {
-        let entry = index.streams.get(request.stream);
         for (const event of events) {
           index.offsets.push(active.size + prepared.frameOffsets[k++]!);
-          // A new stream's list starts as a one-element literal (see recovery.ts).
-          if (entry === undefined) {
-            entry = { positions: [event.position], last: undefined };
-            index.streams.set(request.stream, entry);
-          } else entry.positions.push(event.position);
+          addStreamPosition(index.streams, request.stream, event.position);
           index.ids.add(idFingerprint(event.id), event.position);
           tentativeIds.delete(event.id);
         }
         const last = events[events.length - 1]!;
-        entry!.last = { revision: last.revision, hash: last.hash };
-        rememberHead(request.stream, entry!);
+        rememberHead(request.stream, { revision: last.revision, hash: last.hash });
         if (tentativeHeads.get(request.stream)?.batch === prepared.number)
           tentativeHeads.delete(request.stream);
         const result: AppendResult = {
@@ -939,7 +929,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     checkInteger('fromRevision', fromRevision, 0);
     checkInteger('maxCount', maxCount, 0);
     const known = knownAtFilter(asKnownAt);
-    const positions = index.streams.get(stream)?.positions ?? [];
+    const positions = positionList(index.streams.get(stream));
     const end = positions.length; // the stream as it is now
     const limit = maxCount ?? Number.POSITIVE_INFINITY;
     if (limit === 0 || end === 0) return;
