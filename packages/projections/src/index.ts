@@ -30,6 +30,7 @@ export type {
   ReplayOptions,
   ReplayOutcome,
   ReplayProgress,
+  SessionOptions,
 } from './runtime/runner';
 export { createInMemoryCheckpointStore, createJsonFileCheckpointStore } from './runtime/checkpoints';
 export type { CheckpointStore } from './runtime/checkpoints';

@@ -15,13 +15,13 @@
  * runs in a child process of its own, so that one size's garbage does not count against another.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeEventHash, decodeStoredEvent } from '@partner-ledger/events';
 import type { PartnerType, RecordedEvent } from '@partner-ledger/events';
-import type { EventStore, ReadAllOptions } from '@partner-ledger/store';
+import type { EventStore, ReadAllOptions, ReadStreamOptions } from '@partner-ledger/store';
 import { builtInProjections } from '../builtins';
 import { commissionBalances } from '../projections/balances';
 import { defineProjection } from '../runtime/projection';
@@ -160,14 +160,93 @@ async function* lineBatches(file: string): AsyncGenerator<string[]> {
   }
 }
 
-/** A read-only EventStore over the JSON-lines file: readAll streams it, a page per chunk. */
+/**
+ * A stream index for the conversion streams (all a replay reads by stream: a reversal's conversion), on disk
+ * beside the ledger as a database keeps its index, so that the process measured holds none of it: fixed-width
+ * records (stream name padded to 64 characters, byte offset, byte length of the line), sorted by stream then
+ * position, searched by bisection.
+ */
+const INDEX_STREAM = 64;
+const INDEX_RECORD = INDEX_STREAM + 16 + 15 + 1;
+const indexPathOf = (file: string): string => `${file}.conversion-streams.idx`;
+
+const buildStreamIndex = async (file: string): Promise<void> => {
+  const records: string[] = [];
+  let offset = 0;
+  for await (const lines of lineBatches(file))
+    for (const line of lines) {
+      const length = Buffer.byteLength(line, 'utf8');
+      const { stream } = JSON.parse(line) as RecordedEvent;
+      if (stream.startsWith('conversion-')) {
+        if (stream.length > INDEX_STREAM) throw new Error(`stream name too long for the index: ${stream}`);
+        records.push(
+          `${stream.padEnd(INDEX_STREAM)}${String(offset).padStart(16, '0')}${String(length).padStart(15, '0')}\n`,
+        );
+      }
+      offset += length + 1;
+    }
+  // Fixed-width keys then zero-padded offsets: plain string order is stream order, then log order.
+  records.sort();
+  const temporary = `${indexPathOf(file)}.partial`;
+  const fd = openSync(temporary, 'w');
+  for (let i = 0; i < records.length; i += 10_000) writeSync(fd, records.slice(i, i + 10_000).join(''));
+  closeSync(fd);
+  renameSync(temporary, indexPathOf(file));
+};
+
+/** Reads one stream's events through the index: what `readStream` of a store with a stream index does. */
+const streamReader = (file: string) => {
+  let files: { data: number; index: number; count: number } | undefined;
+  const record = Buffer.allocUnsafe(INDEX_RECORD);
+  const recordAt = (index: number, i: number): string => {
+    readSync(index, record, 0, INDEX_RECORD, i * INDEX_RECORD);
+    return record.toString('latin1');
+  };
+  return function* (stream: string, options: ReadStreamOptions = {}): Generator<RecordedEvent> {
+    if ((options.direction ?? 'forwards') !== 'forwards' || options.asKnownAt !== undefined)
+      throw new Error('the benchmark store reads streams forwards only');
+    files ??= {
+      data: openSync(file, 'r'),
+      index: openSync(indexPathOf(file), 'r'),
+      count: statSync(indexPathOf(file)).size / INDEX_RECORD,
+    };
+    const key = stream.padEnd(INDEX_STREAM);
+    let low = 0;
+    let high = files.count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (recordAt(files.index, middle).slice(0, INDEX_STREAM) < key) low = middle + 1;
+      else high = middle;
+    }
+    const from = options.fromRevision ?? 0;
+    const last = from + (options.maxCount ?? Number.MAX_SAFE_INTEGER);
+    for (let i = low, revision = 0; i < files.count && revision < last; i += 1, revision += 1) {
+      const text = recordAt(files.index, i);
+      if (text.slice(0, INDEX_STREAM) !== key) return;
+      if (revision < from) continue;
+      const offset = Number(text.slice(INDEX_STREAM, INDEX_STREAM + 16));
+      const length = Number(text.slice(INDEX_STREAM + 16, INDEX_STREAM + 31));
+      const line = Buffer.allocUnsafe(length);
+      readSync(files.data, line, 0, length, offset);
+      yield JSON.parse(line.toString('utf8')) as RecordedEvent;
+    }
+  };
+};
+
+/**
+ * A read-only EventStore over the JSON-lines file: readAll streams it, a page per chunk; readStream reads
+ * the conversion streams through the index on disk.
+ */
 const fileStore = (file: string, head: number): EventStore => {
   const unsupported = (): never => {
     throw new Error('the benchmark store only reads');
   };
+  const readStream = streamReader(file);
   return {
     append: unsupported,
-    readStream: unsupported,
+    readStream: async function* (stream: string, options?: ReadStreamOptions) {
+      yield* readStream(stream, options);
+    },
     subscribe: unsupported,
     headPosition: () => Promise.resolve(head),
     close: () => Promise.resolve(),
@@ -310,6 +389,11 @@ const main = async (): Promise<void> => {
       const start = process.hrtime.bigint();
       generate(n, years, path);
       console.log(`generated ${n} events in ${seconds(start).toFixed(1)} s -> ${path}`);
+    }
+    if (!existsSync(indexPathOf(path))) {
+      const start = process.hrtime.bigint();
+      await buildStreamIndex(path);
+      console.log(`indexed its conversion streams in ${seconds(start).toFixed(1)} s -> ${indexPathOf(path)}`);
     }
     const mb = statSync(path).size / 2 ** 20;
     if (partsOnly) {

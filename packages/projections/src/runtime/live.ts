@@ -39,7 +39,7 @@ export const followLive = async <P extends ProjectionSet>(
   options: FollowOptions,
 ): Promise<LiveProjections<P>> => {
   const from = await options.checkpoints.load(options.checkpointId);
-  const session = createSession(projections, options, from);
+  const session = createSession(projections, { ...options, store }, from);
   const every = options.checkpointEvery ?? 10_000;
   let sinceSave = 0;
   let savedAt = from?.position ?? -1;
@@ -64,6 +64,7 @@ export const followLive = async <P extends ProjectionSet>(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     })) {
       if (message.kind === 'event') {
+        if (message.event.type === 'ConversionReversed') await session.prepare(message.event);
         session.handle(message.event);
         sinceSave += 1;
         if (sinceSave >= every) await save();

@@ -1,10 +1,10 @@
 import { canonicalJson, decodeStoredEvent, isEventType } from '@partner-ledger/events';
-import type { RecordedEvent } from '@partner-ledger/events';
+import type { LedgerEvent, RecordedEvent } from '@partner-ledger/events';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
 import type { JsonValue } from './json';
 import type { ProjectionSet, ResultsOf } from './projection';
 import { REFERENCE_EVENT_TYPES, createReference } from './reference';
-import type { ReferenceData } from './reference';
+import type { ConversionInfo, ReferenceData } from './reference';
 
 export const CHECKPOINT_FORMAT = 'partner-ledger/projection-checkpoint@1';
 
@@ -44,8 +44,27 @@ export interface FoldOptions {
   readonly reportingCurrency?: string;
 }
 
+/** What a session reads, besides the events it is fed, and the bound it reads them within. */
+export interface SessionOptions extends FoldOptions {
+  /**
+   * Where the conversion a ConversionReversed reverses is read from (the reversal's stream, up to the
+   * reversal): no conversion is kept in memory. Without it, `prepare` refuses reversals, and a projection
+   * that asks for the reversed conversion (revenue, health) fails; others (balances, statements) do not ask.
+   */
+  readonly store?: EventStore;
+  /** The bound of the replay the session is fed from: what is read from `store` keeps to it too. */
+  readonly asKnownAt?: AsKnownAt;
+}
+
 /** An in-progress fold of a projection set: feed it events in global order, read results or a checkpoint. */
 export interface ProjectionSession<P extends ProjectionSet> {
+  /**
+   * Reads what the event needs from the store before it is handled: for a ConversionReversed, the conversion
+   * it reverses (from the reversal's stream, only events before the reversal and within `asKnownAt` and
+   * `effectiveAt`, exactly those a replay of the prefix has applied). Resolves at once for any other event.
+   * `handle` is synchronous, so a caller awaits this first (replay and followLive do).
+   */
+  prepare(event: RecordedEvent): Promise<void>;
   /**
    * Decodes the event once and applies it to every projection, unless it is at or before the position
    * already reached (a redelivery: ignored, so nothing is counted twice) or after `effectiveAt`.
@@ -61,7 +80,7 @@ export interface ProjectionSession<P extends ProjectionSet> {
 
 export const createSession = <P extends ProjectionSet>(
   projections: P,
-  options: FoldOptions = {},
+  options: SessionOptions = {},
   from?: Checkpoint,
 ): ProjectionSession<P> => {
   const names = Object.keys(projections).sort();
@@ -93,6 +112,39 @@ export const createSession = <P extends ProjectionSet>(
   let eventsRead = from?.eventsRead ?? 0;
   let eventsApplied = from?.eventsApplied ?? 0;
   let lastOccurredAt = from?.lastOccurredAt ?? null;
+  const store = options.store;
+  const knownAt = options.asKnownAt?.recordedAt;
+  /** The reversal prepared last: its position, the event decoded once, and the conversion it reverses. */
+  let prepared: {
+    position: number;
+    event: LedgerEvent;
+    conversionId: string;
+    info: ConversionInfo | undefined;
+  } | null = null;
+
+  const prepare = async (raw: RecordedEvent): Promise<void> => {
+    if (raw.type !== 'ConversionReversed' || raw.position <= position) return;
+    if (effectiveAt !== null && raw.occurredAt > effectiveAt) return;
+    if (store === undefined)
+      throw new Error('A session without a store cannot read the conversion a reversal reverses');
+    const event = decodeStoredEvent(raw);
+    if (event.type !== 'ConversionReversed')
+      throw new Error(`Expected a ConversionReversed, got ${event.type}`);
+    const conversionId = event.data.conversionId;
+    let info: ConversionInfo | undefined;
+    // Revisions are dense from 0: the events before the reversal in its stream are its first `revision`.
+    if (raw.revision > 0)
+      for await (const stored of store.readStream(raw.stream, { maxCount: raw.revision })) {
+        // Only what the replay of this prefix applied to the reference data: before the reversal (so within
+        // the position bound), recorded by the known-at bound, effective by effectiveAt.
+        if (stored.position >= raw.position) break;
+        if (stored.type !== 'ConversionAttributed' && stored.type !== 'ConversionReversed') continue;
+        if (knownAt !== undefined && stored.recordedAt > knownAt) continue;
+        if (effectiveAt !== null && stored.occurredAt > effectiveAt) continue;
+        info = reference.foldConversion(info, conversionId, decodeStoredEvent(stored), stored.position);
+      }
+    prepared = { position: raw.position, event, conversionId, info };
+  };
 
   const handle = (raw: RecordedEvent): void => {
     if (raw.position <= position) return;
@@ -104,15 +156,29 @@ export const createSession = <P extends ProjectionSet>(
     const route = routeOf(raw.type);
     // An unknown type is decoded anyway, so that the decoder reports it.
     if (route.length === 0 && !referenceTypes.has(raw.type) && isEventType(raw.type)) return;
-    const event = decodeStoredEvent(raw);
-    for (let r = 0; r < route.length; r += 1) {
-      const i = route[r]!;
-      states[i] = list[i]!.apply(states[i], event, reference);
+    let event: LedgerEvent;
+    if (prepared !== null && prepared.position === raw.position) {
+      event = prepared.event;
+      reference.reversing({ conversionId: prepared.conversionId, info: prepared.info });
+      prepared = null;
+    } else {
+      event = decodeStoredEvent(raw);
+      if (event.type === 'ConversionReversed')
+        reference.reversing({ conversionId: event.data.conversionId, info: null });
     }
-    reference.apply(event);
+    try {
+      for (let r = 0; r < route.length; r += 1) {
+        const i = route[r]!;
+        states[i] = list[i]!.apply(states[i], event, reference);
+      }
+    } finally {
+      reference.reversing(null);
+    }
+    reference.apply(event, raw.position);
   };
 
   return {
+    prepare,
     handle,
     results: () => {
       const context = { asOf: effectiveAt ?? lastOccurredAt, position, reference };
@@ -241,7 +307,14 @@ export const replay = async <P extends ProjectionSet>(
   projections: P,
   options: ReplayOptions = {},
 ): Promise<ReplayOutcome<P>> => {
-  const session = createSession(projections, options, options.from);
+  const session = createSession(
+    projections,
+    {
+      ...options,
+      store,
+    },
+    options.from,
+  );
   const storeHead = await store.headPosition();
   const head =
     options.asKnownAt?.position === undefined ? storeHead : Math.min(storeHead, options.asKnownAt.position);
@@ -258,6 +331,7 @@ export const replay = async <P extends ProjectionSet>(
     ...(options.asKnownAt === undefined ? {} : { asKnownAt: options.asKnownAt }),
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
   })) {
+    if (event.type === 'ConversionReversed') await session.prepare(event);
     session.handle(event);
     done += 1;
     if (onProgress !== undefined && done % every === 0) report();

@@ -52,13 +52,37 @@ describe('replay', () => {
   it('ignores an event at or before the position reached, so a redelivery is not counted twice', async () => {
     const store = await storeWith(history(2));
     const once = await replay(store, builtInProjections());
-    const session = createSession(builtInProjections());
+    const session = createSession(builtInProjections(), { store });
     for await (const event of store.readAll()) {
+      await session.prepare(event);
       session.handle(event);
+      await session.prepare(event);
       session.handle(event);
     }
     expect(text(session.results())).toBe(text(once.results));
     expect(session.eventsRead).toBe(once.eventsRead);
+  });
+
+  it('reads the conversion a reversal reverses from the store, and says so when it has none to read', async () => {
+    const store = await storeWith(history(2));
+    const all = [];
+    for await (const event of store.readAll()) all.push(event);
+    const reversal = all.find((e) => e.type === 'ConversionReversed');
+    expect(reversal).toBeDefined();
+    // Balances never ask for the reversed conversion: no store needed.
+    const balancesOnly = createSession({ balances: commissionBalances() });
+    for await (const event of store.readAll()) balancesOnly.handle(event);
+    const withBalances = await replay(store, { balances: commissionBalances() });
+    expect(text(balancesOnly.results())).toBe(text(withBalances.results));
+    // Revenue does: without a store, the reversal cannot be applied, and nothing is guessed.
+    const revenueOnly = createSession({ revenue: partnerRevenue() });
+    await expect(revenueOnly.prepare(reversal!)).rejects.toThrow(/without a store/);
+    const unprepared = createSession({ revenue: partnerRevenue() });
+    await expect(
+      (async () => {
+        for await (const event of store.readAll()) unprepared.handle(event);
+      })(),
+    ).rejects.toThrow(/read from the store/);
   });
 
   it('refuses a checkpoint taken with other projections or options', async () => {
