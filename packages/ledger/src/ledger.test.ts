@@ -161,3 +161,38 @@ describe('command codecs', () => {
     });
   });
 });
+
+describe('remembered stream states', () => {
+  const click = (clickId: string, partnerId: string) => ({
+    command: 'trackClick',
+    clickId,
+    partnerId,
+    visitorId: 'v1',
+    occurredAt: '2026-03-10T00:00:00.000Z',
+  });
+
+  it('never hide what another writer appended since: each decision reads what its streams gained', async () => {
+    const store = createInMemoryStore();
+    await appendGiven(store, basicProgram('p1', 'p2'));
+    const options = { store, clock: () => new Date(SPEC_NOW), ids: () => 'x' };
+    const first = createLedger(options);
+    const second = createLedger(options);
+    expect(await first.execute(click('c1', 'p1'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    // The second ledger records a click of the same visitor: the first one remembers the visitor at revision 0.
+    expect(await second.execute(click('c2', 'p2'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    // The same click c2 with other details is refused by the first ledger: it saw the second one's event.
+    expect(await first.execute(click('c2', 'p1'))()).toMatchObject({
+      left: { code: 'IDEMPOTENCY_CONFLICT' },
+    });
+    // And its own next click on the stream is appended after it, at revision 2.
+    expect(await first.execute(click('c3', 'p1'))()).toMatchObject({
+      right: { events: [{ stream: 'visitor-v1', revision: 2 }] },
+    });
+    // A ledger that remembers nothing decides the same.
+    const forgetful = createLedger({ ...options, stateCacheSize: 0 });
+    expect(await forgetful.execute(click('c3', 'p1'))()).toMatchObject({ right: { alreadyRecorded: true } });
+    expect(await forgetful.execute(click('c2', 'p1'))()).toMatchObject({
+      left: { code: 'IDEMPOTENCY_CONFLICT' },
+    });
+  });
+});

@@ -154,8 +154,46 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // after r (usually none) instead of the whole stream, so the store remains the judge of what the stream
   // holds while a decision costs no more reads and folds than the stream has new events. States are
   // immutable (immer), so sharing them is safe; the cache is bounded, so memory does not grow with events.
-  const states = new Map<string, { decider: unknown; state: unknown; revision: number }>();
+  // Two generations rather than an exact LRU (a Map whose oldest key is deleted again and again gets slow to
+  // iterate from its start): a state used again moves to the young one; when the young one is full, the old
+  // one is dropped. At most `stateCacheSize` states are kept.
+  type Remembered = { decider: unknown; state: unknown; revision: number };
   const stateCacheSize = options.stateCacheSize ?? STATE_CACHE_SIZE;
+  let youngStates = new Map<string, Remembered>();
+  let oldStates = new Map<string, Remembered>();
+  const states = {
+    get: (stream: string): Remembered | undefined => youngStates.get(stream) ?? oldStates.get(stream),
+  };
+  const remember = (stream: string, entry: Remembered): void => {
+    oldStates.delete(stream);
+    if (stateCacheSize <= 1) return;
+    youngStates.set(stream, entry);
+    if (youngStates.size >= stateCacheSize / 2) {
+      oldStates = youngStates;
+      youngStates = new Map();
+    }
+  };
+  /**
+   * After an append with the expected revision, the events the ledger itself just recorded are folded into
+   * the remembered state they were decided on, so that the next decision on the stream need not read them
+   * back. Only onto exactly that revision: anything else is left to the next read.
+   */
+  const rememberAppended = (
+    stream: string,
+    expectedRevision: number | 'noStream',
+    events: readonly LedgerEvent[],
+  ): void => {
+    const cached = states.get(stream);
+    const base = expectedRevision === 'noStream' ? -1 : expectedRevision;
+    const last = events[events.length - 1];
+    if (cached === undefined || cached.revision !== base || last === undefined) return;
+    if (events.some((event, i) => event.stream !== stream || event.revision !== base + 1 + i)) return;
+    remember(stream, {
+      decider: cached.decider,
+      state: fold(cached.decider as Pick<Decider<never, unknown>, 'evolveDraft'>, cached.state, events),
+      revision: last.revision,
+    });
+  };
 
   const load = async <S>(
     decider: Pick<Decider<never, S>, 'evolveDraft' | 'initialState'>,
@@ -169,11 +207,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const base = known === undefined ? decider.initialState : (known.state as S);
     const state = events.length === 0 ? base : fold(decider, base, events);
     const revision = events.length === 0 ? from - 1 : events[events.length - 1]!.revision;
-    if (known !== undefined) states.delete(stream);
-    if (revision >= 0 && stateCacheSize > 0) {
-      states.set(stream, { decider, state, revision });
-      if (states.size > stateCacheSize) states.delete(states.keys().next().value!);
-    }
+    // Remembered even when empty (revision -1): the decision's own append is then folded in (see below).
+    remember(stream, { decider, state, revision });
     return { state, expectedRevision: revision < 0 ? 'noStream' : revision };
   };
 
@@ -566,11 +601,13 @@ export const createLedger = (options: LedgerOptions): Ledger => {
           decision.events.map((event) => toNewEvent(event, meta)),
           { expectedRevision },
         );
-        return E.right({
-          stream,
-          events: result.events.map(decode),
-          alreadyRecorded: result.alreadyStored,
-        });
+        const recorded = result.events.map(decode);
+        if (
+          !result.alreadyStored &&
+          (typeof expectedRevision === 'number' || expectedRevision === 'noStream')
+        )
+          rememberAppended(stream, expectedRevision, recorded);
+        return E.right({ stream, events: recorded, alreadyRecorded: result.alreadyStored });
       } catch (error) {
         const code = codeOf(error);
         if (code === 'WRONG_EXPECTED_REVISION') continue;

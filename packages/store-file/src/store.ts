@@ -635,22 +635,30 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
    * the head of a stream not appended to for a long while is read from its last record when needed, so
    * that millions of streams of one or two events (visitors, conversions) do not each keep one.
    */
-  const headsKept = new Map<string, { readonly revision: number; readonly hash: string }>();
-  const rememberHead = (stream: string, head: { readonly revision: number; readonly hash: string }): void => {
-    headsKept.delete(stream);
-    headsKept.set(stream, head);
-    if (headsKept.size > HEADS_KEPT) headsKept.delete(headsKept.keys().next().value!);
+  type Head = { readonly revision: number; readonly hash: string };
+  // Two generations, not an exact LRU (deleting a Map's oldest key again and again makes it slow to
+  // iterate): a head appended to again moves to the young map; when that is full, the old one is dropped.
+  let youngHeads = new Map<string, Head>();
+  let oldHeads = new Map<string, Head>();
+  const keptHead = (stream: string): Head | undefined => youngHeads.get(stream) ?? oldHeads.get(stream);
+  const rememberHead = (stream: string, head: Head): void => {
+    oldHeads.delete(stream);
+    youngHeads.set(stream, head);
+    if (youngHeads.size >= HEADS_KEPT / 2) {
+      oldHeads = youngHeads;
+      youngHeads = new Map();
+    }
   };
 
   const streamHead = async (stream: string): Promise<{ revision: number; hash: string } | undefined> => {
-    const kept = headsKept.get(stream);
+    const kept = keptHead(stream);
     if (kept !== undefined) return kept;
     const position = lastPosition(index.streams.get(stream));
     if (position === undefined) return undefined;
     const last = await readPosition(position);
     const head = { revision: last.revision, hash: last.hash };
     // Only if no append made a newer head known while the record was read.
-    if (!headsKept.has(stream)) rememberHead(stream, head);
+    if (keptHead(stream) === undefined) rememberHead(stream, head);
     return head;
   };
 

@@ -72,18 +72,23 @@ export const createWriteBehindStore = async (
    * an account, a returning visitor) needs no read of the target to find its head. Only this loader writes
    * the target while it runs (a difference stops it), so a remembered head is the target's head.
    */
-  const heads = new Map<string, { revision: number; hash: string }>();
+  let youngHeads = new Map<string, { revision: number; hash: string }>();
+  let oldHeads = new Map<string, { revision: number; hash: string }>();
   const rememberHead = (stream: string, head: { revision: number; hash: string }): void => {
-    heads.delete(stream);
-    heads.set(stream, head);
-    if (heads.size > maxHeads) heads.delete(heads.keys().next().value!);
+    // Two generations, not an exact LRU: deleting a Map's oldest key again and again makes it slow.
+    oldHeads.delete(stream);
+    youngHeads.set(stream, head);
+    if (youngHeads.size >= maxHeads / 2) {
+      oldHeads = youngHeads;
+      youngHeads = new Map();
+    }
   };
 
   const streamHead = async (stream: string): Promise<{ revision: number; hash: string } | undefined> => {
     const pending = tailByStream.get(stream);
     const last = pending?.[pending.length - 1];
     if (last !== undefined) return last;
-    const remembered = heads.get(stream);
+    const remembered = youngHeads.get(stream) ?? oldHeads.get(stream);
     if (remembered !== undefined) return remembered;
     for await (const event of target.readStream(stream, { direction: 'backwards', maxCount: 1 }))
       return event;
