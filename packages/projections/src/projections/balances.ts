@@ -1,7 +1,7 @@
 import type { LedgerEvent } from '@partner-ledger/events';
 import { formatMinor, toMinor } from '../money';
 import type { JsonValue } from '../runtime/json';
-import { sortKeys, sortedEntries } from '../runtime/json';
+import { sortedEntries, sortedResult } from '../runtime/json';
 import type { Projection, ResultContext } from '../runtime/projection';
 
 /** One partner's commission account in one currency (minor units). */
@@ -472,7 +472,7 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
       difference: formatMinor(debits - credits, currency),
     };
   }
-  return sortKeys({
+  return sortedResult({
     asOf,
     partners,
     totals: Object.fromEntries(

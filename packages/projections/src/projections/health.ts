@@ -4,7 +4,7 @@ import { convertMinor, formatMinor, parseRate, perUnit, ratio, toMinor } from '.
 import { daysBefore, daysBetween, periodOf } from '../period';
 import type { Granularity } from '../period';
 import type { JsonValue } from '../runtime/json';
-import { sortKeys, sortedEntries } from '../runtime/json';
+import { sortedEntries, sortedResult } from '../runtime/json';
 import type { Projection, ResultContext } from '../runtime/projection';
 import type { ReferenceData } from '../runtime/reference';
 import { reportingRateOf } from '../runtime/reference';
@@ -378,7 +378,7 @@ const result =
         : sortedDays.length % 2 === 1
           ? sortedDays[(sortedDays.length - 1) / 2]!
           : (sortedDays[sortedDays.length / 2 - 1]! + sortedDays[sortedDays.length / 2]!) / 2;
-    return sortKeys({
+    return sortedResult({
       asOf,
       activeWindowDays,
       granularity,

@@ -3,7 +3,7 @@ import { convertMinor, formatMinor, parseRate, ratio, splitByWeights, toMinor } 
 import { periodOf } from '../period';
 import type { Granularity } from '../period';
 import type { JsonValue } from '../runtime/json';
-import { sortKeys, sortedEntries } from '../runtime/json';
+import { sortedEntries, sortedResult } from '../runtime/json';
 import type { Projection, ResultContext } from '../runtime/projection';
 import type { ReferenceData } from '../runtime/reference';
 import { reportingRateOf } from '../runtime/reference';
@@ -332,7 +332,7 @@ const result = (state: RevenueState, context: ResultContext): PartnerRevenueResu
       };
     }
   }
-  return sortKeys({
+  return sortedResult({
     granularity: state.granularity,
     reportingCurrency,
     asOf: context.asOf,

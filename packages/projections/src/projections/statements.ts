@@ -3,7 +3,7 @@ import { formatMinor, toMinor } from '../money';
 import { periodOf } from '../period';
 import type { Granularity } from '../period';
 import type { JsonValue } from '../runtime/json';
-import { sortKeys, sortedEntries } from '../runtime/json';
+import { sortedEntries, sortedResult } from '../runtime/json';
 import type { Projection, ResultContext } from '../runtime/projection';
 
 /** How a commission line was earned, as recorded on its conversion: enough to recompute it by hand. */
@@ -334,7 +334,7 @@ const result =
       }
       statements[partnerId] = byPeriod;
     }
-    return sortKeys({
+    return sortedResult({
       granularity,
       from: options.from ?? null,
       to: options.to ?? null,
