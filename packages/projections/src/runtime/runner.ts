@@ -113,7 +113,9 @@ export const createSession = <P extends ProjectionSet>(
   let eventsApplied = from?.eventsApplied ?? 0;
   let lastOccurredAt = from?.lastOccurredAt ?? null;
   const store = options.store;
-  const knownAt = options.asKnownAt?.recordedAt;
+  // Compared as an instant, as the stores do, so that any ISO 8601 form of the bound works.
+  const knownAt =
+    options.asKnownAt?.recordedAt === undefined ? undefined : Date.parse(options.asKnownAt.recordedAt);
   /** The reversal prepared last: its position, the event decoded once, and the conversion it reverses. */
   let prepared: {
     position: number;
@@ -139,7 +141,7 @@ export const createSession = <P extends ProjectionSet>(
         // the position bound), recorded by the known-at bound, effective by effectiveAt.
         if (stored.position >= raw.position) break;
         if (stored.type !== 'ConversionAttributed' && stored.type !== 'ConversionReversed') continue;
-        if (knownAt !== undefined && stored.recordedAt > knownAt) continue;
+        if (knownAt !== undefined && Date.parse(stored.recordedAt) > knownAt) continue;
         if (effectiveAt !== null && stored.occurredAt > effectiveAt) continue;
         info = reference.foldConversion(info, conversionId, decodeStoredEvent(stored), stored.position);
       }

@@ -7,6 +7,7 @@ import { builtInProjections } from '../builtins';
 import { commissionBalances } from '../projections/balances';
 import { partnerRevenue } from '../projections/revenue';
 import { historyArbitrary, simulate, storeWith } from '../testing/arbitraries';
+import { conversion, createEventBuilder, programConfigured } from '../testing/builder';
 import type { SimulatedEvent } from '../testing/simulator';
 import { createInMemoryCheckpointStore, createJsonFileCheckpointStore } from './checkpoints';
 import { followLive } from './live';
@@ -83,6 +84,55 @@ describe('replay', () => {
         for await (const event of store.readAll()) unprepared.handle(event);
       })(),
     ).rejects.toThrow(/read from the store/);
+  });
+
+  it('reads a reversed conversion only if the replay as known at K has it, even if recorded out of order', async () => {
+    // The conversion was recorded after its reversal (a store that took recordedAt from the writer): as
+    // known at K between the two, the reversal is known and its conversion is not.
+    const events = createEventBuilder()
+      .add('program', 'ProgramConfigured', programConfigured('USD'))
+      .at('2026-02-05T09:00:00.000Z')
+      .add(
+        'conversion-2',
+        'ConversionAttributed',
+        conversion({
+          conversionId: '2',
+          amount: '200.00',
+          currency: 'EUR',
+          credits: [['a', '200.00']],
+          fx: [{ from: 'EUR', to: 'USD', rate: '1.1', source: 'ECB', date: '2026-02-05T00:00:00.000Z' }],
+        }),
+        { recordedAt: '2026-03-01T00:00:00.000Z' },
+      )
+      .at('2026-02-20T09:00:00.000Z')
+      .add('conversion-2', 'ConversionReversed', {
+        reversalId: 'r1',
+        conversionId: '2',
+        customerId: 'customer-of-2',
+        kind: 'refund',
+        amount: '50.00',
+        currency: 'EUR',
+        credits: [{ partnerId: 'a', revenueCredit: '50.00' }],
+        lines: [],
+        reason: null,
+      }).events;
+    const store = await storeWith(events);
+    // Bounds in other ISO 8601 forms than the events': compared as instants, as the store does. The second
+    // is after the conversion was recorded, though its text sorts before the conversion's recordedAt.
+    for (const [knownAt, known] of [
+      ['2026-02-25T01:00:00+01:00', 2],
+      ['2026-02-28T23:00:00-02:00', 3],
+    ] as const) {
+      const asKnown = await replay(store, builtInProjections(), { asKnownAt: { recordedAt: knownAt } });
+      const prefix = events.filter((e) => Date.parse(e.event.recordedAt) <= Date.parse(knownAt));
+      expect(prefix).toHaveLength(known);
+      const expected = await replay(await storeWith(prefix), builtInProjections());
+      expect(text(asKnown.results)).toBe(text(expected.results));
+      // Without its conversion, the reversal has no rate into USD; with it, it is converted at 1.1.
+      expect(asKnown.results.revenue.program.periods['2026-02']!.unconverted).toEqual(
+        known === 2 ? { EUR: '-50.00' } : {},
+      );
+    }
   });
 
   it('refuses a checkpoint taken with other projections or options', async () => {
