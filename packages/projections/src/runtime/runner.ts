@@ -127,6 +127,8 @@ export const createSession = <P extends ProjectionSet>(
   const prepare = async (raw: RecordedEvent): Promise<void> => {
     if (raw.type !== 'ConversionReversed' || raw.position <= position) return;
     if (effectiveAt !== null && raw.occurredAt > effectiveAt) return;
+    // No projection of the set sees reversals: nothing to read.
+    if (routeOf(raw.type).length === 0) return;
     if (store === undefined)
       throw new Error('A session without a store cannot read the conversion a reversal reverses');
     const event = decodeStoredEvent(raw);
