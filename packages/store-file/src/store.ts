@@ -631,7 +631,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
   });
 
   /**
-   * The heads (revision and hash) of the 65,536 most recently appended streams, most recent last. Bounded:
+   * The heads (revision and hash) of recently appended streams, at most HEADS_KEPT of them. Bounded:
    * the head of a stream not appended to for a long while is read from its last record when needed, so
    * that millions of streams of one or two events (visitors, conversions) do not each keep one.
    */

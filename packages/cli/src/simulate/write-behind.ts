@@ -68,7 +68,7 @@ export const createWriteBehindStore = async (
   };
 
   /**
-   * The heads this loader wrote last, most recent last, bounded: a stream appended to again soon (a partner,
+   * The heads this loader wrote last, at most `rememberedHeads`: a stream appended to again soon (a partner,
    * an account, a returning visitor) needs no read of the target to find its head. Only this loader writes
    * the target while it runs (a difference stops it), so a remembered head is the target's head.
    */
