@@ -110,4 +110,11 @@ export { splitExactly } from './money/split';
 export type { SplitWeight } from './money/split';
 
 // Audit
-export { GENESIS_DIGEST, canonicalJson, computeEventHash, nextDigest, sameEventBody } from './audit/hash';
+export {
+  GENESIS_DIGEST,
+  canonicalJson,
+  computeEventHash,
+  hashEvent,
+  nextDigest,
+  sameEventBody,
+} from './audit/hash';

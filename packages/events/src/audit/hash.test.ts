@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fc from 'fast-check';
 import canonicalize from 'canonicalize';
 import { GENESIS_DIGEST, canonicalJson, computeEventHash, nextDigest, sameEventBody } from './hash';
@@ -80,6 +81,31 @@ describe('event hashes', () => {
     ['the actor', { actor: 'user:bob' }],
   ])('changes when %s changes', (_what, change) => {
     expect(computeEventHash({ ...base, ...change })).not.toBe(computeEventHash(base));
+  });
+
+  it("is SHA-256 of the canonicalize package's text of the envelope, with or without canonical data given (property)", () => {
+    const text = fc.string({ unit: 'binary' });
+    const envelope = fc.record({
+      id: text,
+      type: text,
+      schemaVersion: fc.oneof(fc.nat(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+      stream: text,
+      revision: fc.oneof(fc.nat(), fc.integer({ min: -5, max: -1 })),
+      occurredAt: text,
+      recordedAt: text,
+      actor: text,
+      correlationId: text,
+      causationId: fc.option(text, { nil: null }),
+      data: fc.jsonValue(),
+      prevHash: fc.option(text, { nil: null }),
+    });
+    fc.assert(
+      fc.property(envelope, (event) => {
+        const expected = createHash('sha256').update(canonicalize(event)!, 'utf8').digest('hex');
+        expect(computeEventHash(event)).toBe(expected);
+        expect(computeEventHash(event, canonicalJson(event.data))).toBe(expected);
+      }),
+    );
   });
 
   it('does not cover the global position, which each store assigns itself', () => {
