@@ -25,6 +25,11 @@ export interface FrameFields {
   readonly stream: string;
   readonly id: string;
   readonly json: string;
+  /**
+   * Written right after `json`: the record's JSON is json + jsonSuffix. The append path writes the hashed
+   * canonical text and the fields added after hashing this way, without building the joined string.
+   */
+  readonly jsonSuffix?: string;
   /** This is the last event of its append. */
   readonly endsAppend: boolean;
 }
@@ -34,7 +39,8 @@ export const frameSize = (fields: FrameFields): number =>
   BODY_HEAD_BYTES +
   Buffer.byteLength(fields.stream) +
   Buffer.byteLength(fields.id) +
-  Buffer.byteLength(fields.json);
+  Buffer.byteLength(fields.json) +
+  (fields.jsonSuffix === undefined ? 0 : Buffer.byteLength(fields.jsonSuffix));
 
 /** Writes one frame at `offset` of `target` (which must have frameSize(fields) bytes free); returns its end. */
 export const writeFrame = (target: Buffer, offset: number, fields: FrameFields): number => {
@@ -47,6 +53,7 @@ export const writeFrame = (target: Buffer, offset: number, fields: FrameFields):
   const idBytes = target.write(fields.id, cursor, 'utf8');
   cursor += idBytes;
   cursor += target.write(fields.json, cursor, 'utf8');
+  if (fields.jsonSuffix !== undefined) cursor += target.write(fields.jsonSuffix, cursor, 'utf8');
   target.writeUInt16LE(streamBytes, bodyStart + 12);
   target.writeUInt16LE(idBytes, bodyStart + 14);
   target.writeUInt32LE(fields.endsAppend ? ENDS_APPEND : 0, bodyStart + 16);

@@ -46,6 +46,8 @@ export interface IdTable {
   readonly size: number;
   add(fingerprint: number, position: number): void;
   candidates(fingerprint: number): number[];
+  /** Whether any position has this fingerprint (no array is made: the common answer on append is no). */
+  hasCandidate(fingerprint: number): boolean;
 }
 
 const mix = (fingerprint: number): number => Math.imul(fingerprint ^ (fingerprint >>> 15), 0x2c1b3c6d) >>> 0;
@@ -78,6 +80,13 @@ export const createIdTable = (initialCapacity = 1 << 12): IdTable => {
       }
       insert(fingerprint | 0, position + 1);
       size++;
+    },
+    hasCandidate(fingerprint) {
+      const wanted = fingerprint | 0;
+      const mask = capacity - 1;
+      for (let slot = mix(wanted) & mask; positions[slot] !== 0; slot = (slot + 1) & mask)
+        if (fingerprints[slot] === wanted) return true;
+      return false;
     },
     candidates(fingerprint) {
       const wanted = fingerprint | 0;

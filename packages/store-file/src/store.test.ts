@@ -443,6 +443,42 @@ describe('a failed write', () => {
 });
 
 describe('concurrency and group commit', () => {
+  it('stores what was passed to append: changing the event objects afterwards changes nothing', async () => {
+    const store = await track(open());
+    const event = adjustment('sealed', 1);
+    const data = event.data as { amount: string };
+    const appended = store.append('s', [event]);
+    // The caller changes its objects before the write is durable (the batch is framed a turn later).
+    data.amount = '999999.00';
+    (event as { id: string }).id = 'changed';
+    const [stored] = (await appended).events;
+    expect(stored!.id).toBe('sealed');
+    const [read] = await collect(store.readAll());
+    expect(read).toMatchObject({ id: 'sealed', data: { amount: '101.00' } });
+    expect((await verifyStore(store)).ok).toBe(true);
+  });
+
+  it('concurrent appends across segment boundaries: all stored in order, verified, and reopened', async () => {
+    const commits: CommitInfo[] = [];
+    const store = await open({ segmentBytes: 4096, onCommit: (commit) => commits.push(commit) });
+    // 8 writers, each awaiting its appends: batches are prepared while the one before is written.
+    const positions: number[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let n = 0; n < 25; n++)
+          positions.push((await store.append(`w-${w}`, [adjustment(`c-${w}-${n}`, n)])).lastPosition);
+      }),
+    );
+    expect(positions.sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, n) => n));
+    expect(commits.length).toBeGreaterThan(10);
+    await store.close();
+    const reopened = await track(open());
+    expect(reopened.openReport.segments).toBeGreaterThan(5);
+    const all = await collect(reopened.readAll());
+    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 200 }, (_, n) => n));
+    expect((await verifyStore(reopened)).ok).toBe(true);
+  });
+
   it('many appenders with the same expected revision: exactly one wins each round', async () => {
     const store = await track(open());
     await store.append('race', [adjustment('race-seed', 0)], { expectedRevision: 'noStream' });

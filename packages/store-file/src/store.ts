@@ -1,12 +1,12 @@
 import { constants as fsConstants, promises as fs, write } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { canonicalJson, hashEvent } from '@partner-ledger/events';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
   StoreClosedError,
   StoreCorruptionError,
   assertAppendable,
-  chainEvents,
   checkExpectedRevision,
   classifyAppend,
   knownAtFilter,
@@ -118,9 +118,52 @@ export interface FileEventStore extends EventStore {
   readonly openReport: OpenReport;
 }
 
+/**
+ * An event as it was when `append` was called: its fields copied and its data serialised (canonical JSON)
+ * at once, so that what is stored and hashed is what the caller passed, even if the caller changes its
+ * objects before the batch is written. The data text is serialised once and serves the hash and the record.
+ */
+interface SealedInput extends NewEvent {
+  readonly dataJson: string;
+}
+
+const sealInput = (event: NewEvent): SealedInput => ({
+  id: event.id,
+  type: event.type,
+  schemaVersion: event.schemaVersion,
+  occurredAt: event.occurredAt,
+  recordedAt: event.recordedAt,
+  actor: event.actor,
+  correlationId: event.correlationId,
+  causationId: event.causationId,
+  data: event.data,
+  dataJson: canonicalJson(event.data),
+});
+
+/** The input with its data as it was sealed (for the rare comparisons with a stored event). */
+const asSealed = (input: SealedInput): NewEvent => ({
+  ...input,
+  data: JSON.parse(input.dataJson) as unknown,
+});
+
+/**
+ * The record's JSON is the canonical text the event's hash covers (sorted keys, data included) with the hash
+ * and the position added at its end: the text is already there, hashed, and serialising the event again
+ * would cost as much as hashing it. Readers get the same fields as from any store; only the key order
+ * differs. The two parts are written one after the other into the frame, never joined into one string.
+ */
+const recordParts = (
+  canonicalText: string,
+  hash: string,
+  position: number,
+): { readonly json: string; readonly jsonSuffix: string } => ({
+  json: canonicalText.slice(0, -1),
+  jsonSuffix: `,"hash":"${hash}","position":${position}}`,
+});
+
 interface PendingAppend {
   readonly stream: string;
-  readonly events: readonly NewEvent[];
+  readonly events: readonly SealedInput[];
   readonly expectedRevision: ExpectedRevision;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
@@ -157,19 +200,6 @@ const O_DSYNC: number | undefined = (fsConstants as { O_DSYNC?: number }).O_DSYN
 
 const openSegmentWriter = (file: string): Promise<FileHandle> =>
   O_DSYNC === undefined ? fs.open(file, 'r+') : fs.open(file, fsConstants.O_WRONLY | O_DSYNC);
-
-const writeDurably = async (handle: FileHandle, buffer: Buffer, length: number, position: number) => {
-  // The callback API on the raw descriptor: measurably less overhead per call than FileHandle.write.
-  let done = 0;
-  while (done < length) {
-    done += await new Promise<number>((resolveWrite, rejectWrite) =>
-      write(handle.fd, buffer, done, length - done, position + done, (error, written) =>
-        error === null ? resolveWrite(written) : rejectWrite(error),
-      ),
-    );
-  }
-  if (O_DSYNC === undefined) await handle.datasync();
-};
 
 const readFully = async (handle: FileHandle, target: Buffer, length: number, position: number) => {
   let done = 0;
@@ -349,8 +379,6 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
   let closed = false;
   let failure: StoreFailedError | undefined;
   let queue: PendingAppend[] = [];
-  let flushActive = false;
-  let flushDone: Promise<void> = Promise.resolve();
   let indexWritable = indexHandle !== undefined;
   let indexWrittenSinceSync = false;
   /** Index writes, in order, off the appenders' path (the index is derived; see layout.ts). */
@@ -667,17 +695,17 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
    * the previous one is being written: event ids and stream heads, tagged with the batch that staged
    * them, removed when that batch is applied to the index. `nextPosition` is the next position to assign.
    */
-  const tentativeIds = new Map<string, RecordedEvent>();
+  const tentativeIds = new Map<string, { readonly event: RecordedEvent; readonly dataJson: string }>();
   const tentativeHeads = new Map<string, { revision: number; hash: string; batch: number }>();
   let nextPosition = index.head + 1;
   let batchNumber = 0;
   /** Two buffers, alternating: one batch is being written while the next is framed. */
   const frameBuffers = [Buffer.allocUnsafe(256 * 1024), Buffer.allocUnsafe(256 * 1024)];
 
-  const findStored = async (id: string): Promise<RecordedEvent | undefined> => {
+  const findStored = async (id: string, fingerprint: number): Promise<RecordedEvent | undefined> => {
     const pending = tentativeIds.get(id);
-    if (pending !== undefined) return pending;
-    for (const position of index.ids.candidates(idFingerprint(id))) {
+    if (pending !== undefined) return { ...pending.event, data: JSON.parse(pending.dataJson) as unknown };
+    for (const position of index.ids.candidates(fingerprint)) {
       const event = await readPosition(position);
       if (event.id === id) return event;
     }
@@ -694,6 +722,8 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     readonly bytes: number;
     /** Offset of each accepted event's frame in `buffer`. */
     readonly frameOffsets: number[];
+    /** The id fingerprint of each accepted event, for the id index. */
+    readonly fingerprints: number[];
     readonly firstPosition: number;
     readonly events: number;
   }
@@ -709,65 +739,95 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     const outcomes: (() => void)[] = [];
     const accepted: { request: PendingAppend; events: RecordedEvent[] }[] = [];
     const fields: FrameFields[] = [];
+    const fingerprints: number[] = [];
     let bytes = 0;
     for (const request of batch) {
       try {
         const { stream, events, expectedRevision } = request;
+        const ownFingerprints = events.map((event) => idFingerprint(event.id));
         const stored: (RecordedEvent | undefined)[] = [];
-        for (const event of events) stored.push(await findStored(event.id));
-        const decision = classifyAppend(stream, events, stored);
-        if (decision.kind === 'retry') {
-          const last = decision.stored.reduce((a, b) => (b.position > a.position ? b : a));
-          const result: AppendResult = {
-            stream,
-            events: decision.stored,
-            nextExpectedRevision: last.revision,
-            lastPosition: last.position,
-            alreadyStored: true,
-          };
-          outcomes.push(() => request.resolve(result));
-          continue;
+        for (let i = 0; i < events.length; i++) {
+          // A new id (the usual case) is settled without a read, so without an await.
+          const id = events[i]!.id;
+          const maybeStored =
+            tentativeIds.has(id) || index.ids.hasCandidate(ownFingerprints[i]!)
+              ? await findStored(id, ownFingerprints[i]!)
+              : undefined;
+          stored.push(maybeStored);
         }
-        const head = tentativeHeads.get(stream) ?? (await streamHead(stream));
+        if (stored.some((event) => event !== undefined)) {
+          const decision = classifyAppend(stream, events.map(asSealed), stored);
+          if (decision.kind === 'retry') {
+            const last = decision.stored.reduce((a, b) => (b.position > a.position ? b : a));
+            const result: AppendResult = {
+              stream,
+              events: decision.stored,
+              nextExpectedRevision: last.revision,
+              lastPosition: last.position,
+              alreadyStored: true,
+            };
+            outcomes.push(() => request.resolve(result));
+            continue;
+          }
+        }
+        const head = tentativeHeads.get(stream) ?? keptHead(stream) ?? (await streamHead(stream));
         checkExpectedRevision(stream, expectedRevision, head?.revision ?? 'noStream');
-        // The recorded event with its position last, as `{ ...chained, position }` would put it (the key
-        // order of every store's events is the same), built as one literal: cheaper than adding a key.
-        const recorded = chainEvents(stream, head, events).map((e, i): RecordedEvent => ({
-          id: e.id,
-          type: e.type,
-          schemaVersion: e.schemaVersion,
-          stream: e.stream,
-          revision: e.revision,
-          occurredAt: e.occurredAt,
-          recordedAt: e.recordedAt,
-          actor: e.actor,
-          correlationId: e.correlationId,
-          causationId: e.causationId,
-          data: e.data,
-          prevHash: e.prevHash,
-          hash: e.hash,
-          position: nextPosition + i,
-        }));
-        const own = recorded.map((event, i): FrameFields => ({
-          position: event.position,
-          revision: event.revision,
-          stream,
-          id: event.id,
-          json: JSON.stringify(event),
-          endsAppend: i === recorded.length - 1,
-        }));
-        const sizes = own.map(frameSize);
-        const tooLarge = sizes.findIndex((size) => size - FRAME_HEADER_BYTES > MAX_BODY_BYTES);
-        if (tooLarge >= 0)
-          throw new RangeError(
-            `event ${recorded[tooLarge]!.id} is ${sizes[tooLarge]} bytes stored; the file store takes at most ${MAX_BODY_BYTES}`,
-          );
-        bytes += sizes.reduce((a, b) => a + b, 0);
+        // Chained as chainEvents chains them (the same hash), with the data text serialised once at append.
+        let revision = head?.revision ?? -1;
+        let prevHash = head?.hash ?? null;
+        const recorded: RecordedEvent[] = [];
+        const own: FrameFields[] = [];
+        let ownBytes = 0;
+        for (let i = 0; i < events.length; i++) {
+          const input = events[i]!;
+          revision += 1;
+          const position = nextPosition + i;
+          // Built once, hashed (the hash covers neither `hash` nor `position`), then given its hash.
+          const event: { -readonly [K in keyof RecordedEvent]: RecordedEvent[K] } = {
+            id: input.id,
+            type: input.type,
+            schemaVersion: input.schemaVersion,
+            stream,
+            revision,
+            occurredAt: input.occurredAt,
+            recordedAt: input.recordedAt,
+            actor: input.actor,
+            correlationId: input.correlationId,
+            causationId: input.causationId,
+            data: input.data,
+            prevHash,
+            hash: '',
+            position,
+          };
+          const { hash, canonicalText } = hashEvent(event, input.dataJson);
+          event.hash = hash;
+          prevHash = hash;
+          const { json, jsonSuffix } = recordParts(canonicalText, hash, position);
+          const field: FrameFields = {
+            position,
+            revision,
+            stream,
+            id: input.id,
+            json,
+            jsonSuffix,
+            endsAppend: i === events.length - 1,
+          };
+          const size = frameSize(field);
+          if (size - FRAME_HEADER_BYTES > MAX_BODY_BYTES)
+            throw new RangeError(
+              `event ${input.id} is ${size} bytes stored; the file store takes at most ${MAX_BODY_BYTES}`,
+            );
+          ownBytes += size;
+          recorded.push(event);
+          own.push(field);
+        }
+        bytes += ownBytes;
         nextPosition += recorded.length;
-        const last = recorded[recorded.length - 1]!;
-        tentativeHeads.set(stream, { revision: last.revision, hash: last.hash, batch: number });
-        for (const event of recorded) tentativeIds.set(event.id, event);
-        fields.push(...own);
+        tentativeHeads.set(stream, { revision, hash: prevHash!, batch: number });
+        for (let i = 0; i < recorded.length; i++)
+          tentativeIds.set(recorded[i]!.id, { event: recorded[i]!, dataJson: events[i]!.dataJson });
+        for (const field of own) fields.push(field);
+        for (const fingerprint of ownFingerprints) fingerprints.push(fingerprint);
         accepted.push({ request, events: recorded });
       } catch (error) {
         outcomes.push(() => request.reject(error));
@@ -791,31 +851,128 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       buffer,
       bytes,
       frameOffsets,
+      fingerprints,
       firstPosition,
       events: nextPosition - firstPosition,
     };
   };
 
+  /** A prepared batch on its way to the disk, with where it is written (set when it is submitted). */
+  interface Commit {
+    readonly prepared: PreparedBatch;
+    readonly requests: readonly PendingAppend[];
+    segment?: Segment;
+    offset?: number;
+  }
+
+  /** The batch being written (at most one: a later write must not land before an earlier one). */
+  let inFlight: Commit | undefined;
+  /** The next batch, prepared while `inFlight` is written, submitted the moment that write returns. */
+  let ready: Commit | undefined;
+  let preparing = false;
+  let idleWaiters: (() => void)[] = [];
+  const isIdle = (): boolean =>
+    !preparing && ready === undefined && inFlight === undefined && queue.length === 0;
+  const checkIdle = (): void => {
+    if (!isIdle() || idleWaiters.length === 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    waiters.forEach((wake) => wake());
+  };
+  const whenIdle = (): Promise<void> =>
+    isIdle() ? Promise.resolve() : new Promise<void>((resolveIdle) => idleWaiters.push(resolveIdle));
+
+  /** A failed write leaves the file in an unknown state: stop writing; reopening recovers. */
+  const stop = (error: unknown, requests: readonly PendingAppend[]): void => {
+    const stopped = failure ?? new StoreFailedError(directory, error);
+    failure = stopped;
+    const failed = [...requests, ...(ready?.requests ?? []), ...queue];
+    ready = undefined;
+    queue = [];
+    failed.forEach((request) => request.reject(stopped));
+    checkIdle();
+  };
+
   /**
-   * Writes a prepared batch with one write to the last segment (starting a new one first if it is full),
-   * durable when the write returns (O_DSYNC, or write + fdatasync); then, and only then, the index and the
-   * readers see it and the appenders hear back.
+   * The write of a commit, with the callback API on the raw descriptor: its completion is handled in the
+   * callback itself, so that the next batch goes to the disk without waiting for a turn of promises.
    */
-  const writeBatch = async (prepared: PreparedBatch): Promise<void> => {
+  const writeCommit = (commit: Commit, handle: FileHandle): void => {
+    const { buffer, bytes } = commit.prepared;
+    const offset = commit.offset!;
+    let done = 0;
+    const written = (error: NodeJS.ErrnoException | null, count: number): void => {
+      if (error !== null) return failed(commit, error);
+      done += count;
+      if (done < bytes) return write(handle.fd, buffer, done, bytes - done, offset + done, written);
+      if (O_DSYNC !== undefined) return completed(commit);
+      handle.datasync().then(
+        () => completed(commit),
+        (syncError: unknown) => failed(commit, syncError),
+      );
+    };
+    write(handle.fd, buffer, 0, bytes, offset, written);
+  };
+
+  /** Sends a commit to the disk: one write to the last segment, starting a new segment first if it is full. */
+  const submit = (commit: Commit): void => {
+    inFlight = commit;
+    const { prepared } = commit;
+    if (prepared.events === 0) {
+      // Only refusals and retries: nothing to write, but settled after the batches before it.
+      setImmediate(() => completed(commit));
+      return;
+    }
+    const active = index.segments[index.segments.length - 1]!;
+    if (active.size > SEGMENT_HEADER_BYTES && active.size + prepared.bytes > parts.segmentBytes) {
+      createSegment(segmentsDir, active.number + 1, prepared.firstPosition).then(
+        (created) => {
+          index.segments.push(created);
+          submit(commit);
+        },
+        (error: unknown) => failed(commit, error),
+      );
+      return;
+    }
+    commit.segment = active;
+    commit.offset = active.size;
+    if (writer?.segment === active) return writeCommit(commit, writer.handle);
+    writerFor(active).then(
+      (handle) => writeCommit(commit, handle),
+      (error: unknown) => failed(commit, error),
+    );
+  };
+
+  const failed = (commit: Commit, error: unknown): void => {
+    inFlight = undefined;
+    stop(error, commit.requests);
+  };
+
+  /**
+   * A commit is durable: the next batch goes to the disk at once, and only then are this one's events
+   * published (index, readers, appenders), so that the disk never waits for the bookkeeping.
+   */
+  const completed = (commit: Commit): void => {
+    inFlight = undefined;
+    const { prepared } = commit;
+    if (prepared.events > 0) commit.segment!.size += prepared.bytes;
+    const next = ready;
+    ready = undefined;
+    if (next !== undefined && failure === undefined) submit(next);
+    publish(commit);
+    pump();
+  };
+
+  /** Durable: now the index and the readers see the commit, and its appenders hear back. */
+  const publish = ({ prepared, offset }: Commit): void => {
     if (prepared.events > 0) {
-      let active = index.segments[index.segments.length - 1]!;
-      if (active.size > SEGMENT_HEADER_BYTES && active.size + prepared.bytes > parts.segmentBytes) {
-        active = await createSegment(segmentsDir, active.number + 1, prepared.firstPosition);
-        index.segments.push(active);
-      }
-      await writeDurably(await writerFor(active), prepared.buffer, prepared.bytes, active.size);
-      // Durable: now the index and the readers may see it.
       let k = 0;
       for (const { request, events } of prepared.accepted) {
         for (const event of events) {
-          index.offsets.push(active.size + prepared.frameOffsets[k++]!);
+          index.offsets.push(offset! + prepared.frameOffsets[k]!);
           addStreamPosition(index.streams, request.stream, event.position);
-          index.ids.add(idFingerprint(event.id), event.position);
+          index.ids.add(prepared.fingerprints[k]!, event.position);
+          k++;
           tentativeIds.delete(event.id);
         }
         const last = events[events.length - 1]!;
@@ -831,7 +988,6 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
         };
         prepared.outcomes.push(() => request.resolve(result));
       }
-      active.size += prepared.bytes;
       index.head = prepared.firstPosition + prepared.events - 1;
       if (index.head - indexedUpTo >= INDEX_WRITE_EVERY) writeIndexUpToHead();
     }
@@ -847,87 +1003,67 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     }
   };
 
-  /** A failed write leaves the file in an unknown state: stop writing; reopening recovers. */
-  const stop = (error: unknown, requests: readonly PendingAppend[]): void => {
-    const stopped = failure ?? new StoreFailedError(directory, error);
-    failure = stopped;
-    const failed = [...requests, ...queue];
-    queue = [];
-    failed.forEach((request) => request.reject(stopped));
-  };
-
   /**
-   * The writer: group commit, pipelined. Every append queued in one turn of the event loop joins a batch;
-   * while one batch is being written, the next is prepared (checks, hashes, framing), so the CPU work and
-   * the disk overlap. A large first batch is split in two to start that alternation. Runs until the queue
-   * is empty and nothing is in flight; `flushActive` is cleared in the same step as the last look.
+   * The writer: group commit, pipelined. Appends queued in one turn of the event loop form a batch, which
+   * is prepared (checks, hashes, framing) while the previous batch is being written, so that the CPU work
+   * and the disk overlap; at most one batch waits prepared. A large first batch is split in two to start
+   * that alternation.
    */
-  const flush = async (): Promise<void> => {
-    let inFlight: { promise: Promise<void>; requests: readonly PendingAppend[] } | undefined;
-    const settleInFlight = async (): Promise<void> => {
-      if (inFlight === undefined) return;
-      const { promise, requests } = inFlight;
-      inFlight = undefined;
-      try {
-        await promise;
-      } catch (error) {
-        stop(error, requests);
-      }
-    };
-    try {
-      for (;;) {
-        if (queue.length === 0) {
-          if (inFlight === undefined) break;
-          await settleInFlight();
-          continue;
-        }
-        // Let every append issued in this turn of the event loop join the batch.
-        await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
-        let batch = queue;
-        queue = [];
-        if (inFlight === undefined && batch.length >= 16) {
-          const half = batch.length >> 1;
-          queue = batch.slice(half);
-          batch = batch.slice(0, half);
-        }
-        let prepared: PreparedBatch;
-        try {
-          prepared = await prepareBatch(batch);
-        } catch (error) {
-          await settleInFlight();
-          stop(error, batch);
-          continue;
-        }
-        await settleInFlight();
-        if (failure !== undefined) {
-          stop(failure, batch);
-          continue;
-        }
-        const promise = writeBatch(prepared);
-        promise.catch(() => undefined); // handled by settleInFlight; this only marks it as handled now
-        inFlight = { promise, requests: batch };
-      }
-    } finally {
-      flushActive = false;
-    }
+  const pump = (): void => {
+    if (preparing || ready !== undefined || queue.length === 0) return checkIdle();
+    preparing = true;
+    // Let every append issued in this turn of the event loop join the batch.
+    setImmediate(() => void prepareNext());
   };
 
-  const append = async (
+  const prepareNext = async (): Promise<void> => {
+    let batch = queue;
+    queue = [];
+    if (failure !== undefined) {
+      preparing = false;
+      return stop(failure, batch);
+    }
+    if (inFlight === undefined && batch.length >= 16) {
+      const half = batch.length >> 1;
+      queue = batch.slice(half);
+      batch = batch.slice(0, half);
+    }
+    let prepared: PreparedBatch;
+    try {
+      prepared = await prepareBatch(batch);
+    } catch (error) {
+      preparing = false;
+      return stop(error, batch);
+    }
+    preparing = false;
+    if (failure !== undefined) return stop(failure, batch);
+    const commit: Commit = { prepared, requests: batch };
+    if (inFlight === undefined) submit(commit);
+    else ready = commit;
+    pump();
+  };
+
+  // Not an async function: that would wrap the returned promise in another, two more turns per append.
+  const append = (
     stream: string,
     events: readonly NewEvent[],
     appendOptions: AppendOptions = {},
   ): Promise<AppendResult> => {
-    assertOpen();
-    if (readOnly) throw new ReadOnlyStoreError(directory);
-    if (failure !== undefined) throw failure;
-    const expectedRevision = appendOptions.expectedRevision ?? 'any';
-    assertAppendable(stream, events, expectedRevision);
+    let sealed: SealedInput[];
+    let expectedRevision: ExpectedRevision;
+    try {
+      assertOpen();
+      if (readOnly) throw new ReadOnlyStoreError(directory);
+      if (failure !== undefined) throw failure;
+      expectedRevision = appendOptions.expectedRevision ?? 'any';
+      assertAppendable(stream, events, expectedRevision);
+      sealed = events.map(sealInput);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise<AppendResult>((resolveAppend, rejectAppend) => {
-      queue.push({ stream, events, expectedRevision, resolve: resolveAppend, reject: rejectAppend });
-      if (!flushActive) {
-        flushActive = true;
-        flushDone = flush();
-      }
+      queue.push({ stream, events: sealed, expectedRevision, resolve: resolveAppend, reject: rejectAppend });
+      pump();
     });
   };
 
@@ -1019,7 +1155,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    while (flushActive) await flushDone;
+    await whenIdle();
     writeIndexUpToHead();
     await indexWrites;
     try {
