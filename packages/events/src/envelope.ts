@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import { Id, NonNegativeInteger, Timestamp, nullable, struct } from './codec/primitives';
+import { isId, isRecordOf, isSha256Hex, isTimestamp } from './catalogue/guards';
 
 /** Who or what caused an event, and why: carried by every event, covered by its hash. */
 export interface EventContext {
@@ -42,16 +43,15 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> ext
 
 const Hash = new t.Type<string, string, unknown>(
   'a SHA-256 hash (64 lowercase hex digits)',
-  (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
+  isSha256Hex,
   (u, c) =>
-    typeof u === 'string' && /^[0-9a-f]{64}$/.test(u)
+    isSha256Hex(u)
       ? t.success(u)
       : t.failure(u, c, `expected a SHA-256 hash (64 lowercase hex digits), got ${JSON.stringify(u)}`),
   (a) => a,
 );
 
-/** The envelope of a stored event, with its data left undecoded (see `decodeEvent` for the data). */
-export const RecordedEventEnvelope = struct('a recorded event', {
+const ENVELOPE_FIELDS = {
   id: Id,
   type: Id,
   schemaVersion: NonNegativeInteger,
@@ -66,4 +66,42 @@ export const RecordedEventEnvelope = struct('a recorded event', {
   data: t.unknown,
   prevHash: nullable(Hash),
   hash: Hash,
-});
+};
+/** The generic codec of the envelope: its `validate` explains failures; tests compare the guard below with its `is`. */
+export const GenericRecordedEventEnvelope = struct('a recorded event', ENVELOPE_FIELDS);
+const Envelope = GenericRecordedEventEnvelope;
+const ENVELOPE_KEYS = new Set(Object.keys(ENVELOPE_FIELDS));
+
+/**
+ * Exactly what `Envelope.is` accepts (an object, not an array, with no key but the envelope's, no own
+ * `__proto__`, each field passing its codec's guard, `data` anything but missing), written out field by field
+ * because every event a replay reads goes through it: the generic struct guard loops over codecs and keys.
+ */
+const isEnvelope = (u: unknown): u is t.TypeOf<typeof Envelope> => {
+  if (!isRecordOf(u, ENVELOPE_KEYS)) return false;
+  const e = u;
+  return (
+    isId(e.id) &&
+    isId(e.type) &&
+    NonNegativeInteger.is(e.schemaVersion) &&
+    isId(e.stream) &&
+    NonNegativeInteger.is(e.revision) &&
+    NonNegativeInteger.is(e.position) &&
+    isTimestamp(e.occurredAt) &&
+    isTimestamp(e.recordedAt) &&
+    isId(e.actor) &&
+    isId(e.correlationId) &&
+    (e.causationId === null || isId(e.causationId)) &&
+    (e.prevHash === null || isSha256Hex(e.prevHash)) &&
+    isSha256Hex(e.hash) &&
+    // io-ts refuses a missing key even where the field's codec takes anything.
+    (e.data !== undefined || Object.prototype.hasOwnProperty.call(e, 'data'))
+  );
+};
+
+/** The envelope of a stored event, with its data left undecoded (see `decodeEvent` for the data). */
+export const RecordedEventEnvelope = new t.Type<
+  t.TypeOf<typeof Envelope>,
+  t.OutputOf<typeof Envelope>,
+  unknown
+>(Envelope.name, isEnvelope, Envelope.validate, Envelope.encode);

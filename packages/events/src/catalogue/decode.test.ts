@@ -3,8 +3,11 @@ import * as E from 'fp-ts/Either';
 import { anyEventBody } from '../testing/arbitraries';
 import { formatProblems } from '../codec/errors';
 import { computeEventHash } from '../audit/hash';
+import { GenericRecordedEventEnvelope, RecordedEventEnvelope } from '../envelope';
+import { isSha256Hex, isTimestamp } from './guards';
+import { Timestamp } from '../codec/primitives';
 import { decodeEvent, decodeEventData, decodeStoredEvent, EventDecodeError, newEvent } from './decode';
-import { CATALOGUE } from './events';
+import { CATALOGUE, GenericClickTrackedData } from './events';
 import type { EventData } from './events';
 
 const conversion = (): EventData<'ConversionAttributed'> =>
@@ -243,5 +246,202 @@ describe('codec round trips (property)', () => {
   it('generates every event type of the catalogue', () => {
     const seen = new Set(fc.sample(anyEventBody, 2000).map((e) => e.type));
     expect([...seen].sort()).toEqual(Object.keys(CATALOGUE).sort());
+  });
+});
+
+describe('the envelope guard and the hash check (hand-written for speed)', () => {
+  const valid = {
+    id: 'e-1',
+    type: 'PartnerTierChanged',
+    schemaVersion: 1,
+    stream: 'partner-p',
+    revision: 0,
+    position: 3,
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    recordedAt: '2026-01-01T00:00:00.000Z',
+    actor: 'test',
+    correlationId: 'c-1',
+    causationId: null,
+    data: { anything: true },
+    prevHash: null,
+    hash: '0123456789abcdef'.repeat(4),
+  };
+  const edge: readonly unknown[] = [
+    undefined,
+    null,
+    -1,
+    1.5,
+    '',
+    ' x',
+    'x\u0000',
+    '2026-01-01',
+    'f'.repeat(63),
+    'f'.repeat(65),
+    'F'.repeat(64),
+    '/'.repeat(64),
+    ':'.repeat(64),
+    '`'.repeat(64),
+    'g'.repeat(64),
+    `${'a'.repeat(63)}\u0100`,
+    Number.MAX_SAFE_INTEGER + 1,
+    // Identifiers at the edges of the hand-written check: every character String#trim removes, at each end;
+    // characters it keeps; lengths 200 and 201; control characters.
+    ...[0x20, 0xa0, 0x1680, 0x2000, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff, 0x180e, 0x200b]
+      .map((code) => String.fromCharCode(code))
+      .flatMap((c) => [`${c}x`, `x${c}`, `x${c}x`]),
+    'a'.repeat(200),
+    'a'.repeat(201),
+    'x\u001fx',
+    'x\u007fx',
+    'x\u0080x',
+    'été',
+    '\ud83d\ude00',
+    [],
+    {},
+  ];
+  const field = fc.constantFrom(...(Object.keys(valid) as Array<keyof typeof valid>));
+
+  it('accepts exactly what the generic envelope codec accepts', () => {
+    const mutation = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), field, value: fc.constantFrom(...edge, null) }),
+      fc.record({
+        kind: fc.constant('set' as const),
+        field,
+        value: fc.string({ unit: 'binary', maxLength: 8 }),
+      }),
+      fc.record({ kind: fc.constant('delete' as const), field }),
+      fc.record({
+        kind: fc.constant('extra' as const),
+        key: fc.constantFrom('extra', '__proto__', 'constructor'),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(mutation, { maxLength: 3 }), (mutations) => {
+        const candidate: Record<string, unknown> = { ...valid };
+        for (const m of mutations) {
+          if (m.kind === 'set') candidate[m.field] = m.value;
+          else if (m.kind === 'delete') delete candidate[m.field];
+          else Object.defineProperty(candidate, m.key, { value: 1, enumerable: true, writable: true });
+        }
+        expect(RecordedEventEnvelope.is(candidate)).toBe(GenericRecordedEventEnvelope.is(candidate));
+      }),
+      { numRuns: 2000 },
+    );
+    // Every edge value in every field, one at a time.
+    for (const key of Object.keys(valid))
+      for (const value of edge) {
+        const candidate = { ...valid, [key]: value };
+        expect([key, value, RecordedEventEnvelope.is(candidate)]).toEqual([
+          key,
+          value,
+          GenericRecordedEventEnvelope.is(candidate),
+        ]);
+      }
+    expect(RecordedEventEnvelope.is(valid)).toBe(true);
+    expect(RecordedEventEnvelope.is([valid])).toBe(false);
+  });
+
+  it('takes exactly the timestamps the Timestamp codec takes', () => {
+    const valid = '2024-02-29T23:59:59.999Z';
+    const cases: unknown[] = [
+      valid,
+      '2023-02-29T00:00:00.000Z',
+      '2000-02-29T00:00:00.000Z',
+      '1900-02-29T00:00:00.000Z',
+      '2026-04-31T00:00:00.000Z',
+      '2026-12-31T24:00:00.000Z',
+      '2026-00-10T00:00:00.000Z',
+      '2026-13-10T00:00:00.000Z',
+      '2026-01-00T00:00:00.000Z',
+      '2026-01-01T00:60:00.000Z',
+      '2026-01-01T00:00:60.000Z',
+      '2026-01-01T00:00:00.000+',
+      '2026-01-01 00:00:00.000Z',
+      '2026-01-01T00:00:00Z',
+      '2026-01-01',
+      ...edge,
+    ];
+    // Every position of a valid timestamp replaced by each character around the digits and separators.
+    for (let at = 0; at < 24; at += 1)
+      for (const c of ['/', '0', '9', ':', '-', '.', 'T', 'Z', 'z', ' '])
+        cases.push(`${valid.slice(0, at)}${c}${valid.slice(at + 1)}`);
+    for (const value of cases) expect([value, isTimestamp(value)]).toEqual([value, Timestamp.is(value)]);
+    fc.assert(
+      fc.property(fc.date({ min: new Date(-1e14), max: new Date(1e14), noInvalidDate: true }), (date) => {
+        const text = date.toISOString();
+        expect(isTimestamp(text)).toBe(Timestamp.is(text));
+      }),
+    );
+  });
+
+  it('takes 64 lowercase hex digits as a hash, and nothing else', () => {
+    expect(isSha256Hex('0123456789abcdef'.repeat(4))).toBe(true);
+    for (const value of edge) expect(isSha256Hex(value)).toBe(false);
+    // Each character just outside the digit and letter ranges, at each end of the string.
+    for (const c of ['/', ':', '`', 'g', 'A', ' '])
+      for (const at of [0, 63])
+        expect(isSha256Hex(`${'a'.repeat(at)}${c}${'a'.repeat(63 - at)}`)).toBe(false);
+  });
+});
+
+describe("a click's data guard (hand-written for speed)", () => {
+  const valid = {
+    clickId: 'click-1',
+    partnerId: 'partner-1',
+    visitorId: 'visitor-1',
+    landing: { campaign: 'spring', url: 'https://vendor.example/pricing' },
+    ipFingerprint: 'ab'.repeat(32),
+    userAgentFingerprint: null,
+    fraudReason: null,
+  };
+  const edge: readonly unknown[] = [
+    undefined,
+    null,
+    1,
+    '',
+    ' x',
+    'x\u3000',
+    'x\u0000',
+    'x\u007f',
+    'a'.repeat(200),
+    'a'.repeat(201),
+    'a'.repeat(2000),
+    'a'.repeat(2001),
+    'F'.repeat(64),
+    'f'.repeat(64),
+    'f'.repeat(63),
+    [],
+    {},
+    { campaign: null, url: null },
+    { campaign: 'x' },
+    { campaign: null, url: null, extra: 1 },
+    { campaign: ' spaced ', url: 'x\u0001' },
+  ];
+  const { ClickTracked } = CATALOGUE;
+
+  it('accepts exactly what the generic codec accepts', () => {
+    for (const key of Object.keys(valid))
+      for (const value of edge) {
+        const candidate = { ...valid, [key]: value };
+        expect([key, value, ClickTracked.data.is(candidate)]).toEqual([
+          key,
+          value,
+          GenericClickTrackedData.is(candidate),
+        ]);
+      }
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(valid)),
+        fc.oneof(fc.constantFrom(...edge), fc.string({ unit: 'binary', maxLength: 8 })),
+        fc.boolean(),
+        (key, value, extra) => {
+          const candidate: Record<string, unknown> = { ...valid, [key]: value };
+          if (extra) candidate['extra'] = 1;
+          expect(ClickTracked.data.is(candidate)).toBe(GenericClickTrackedData.is(candidate));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(ClickTracked.data.is(valid)).toBe(true);
   });
 });

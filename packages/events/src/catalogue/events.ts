@@ -13,6 +13,7 @@ import {
   struct,
 } from '../codec/primitives';
 import { defineEvent, eachMoney } from './define';
+import { isId, isNullableText, isRecordOf, isSha256Hex } from './guards';
 import {
   ATTRIBUTION_SOURCES,
   AttributionModel,
@@ -140,21 +141,54 @@ export const CommissionPlanPublished = defineEvent({
   ],
 });
 
+const CLICK_LANDING_FIELDS = { campaign: nullable(Text), url: nullable(Text) };
+const CLICK_FIELDS = {
+  clickId: Id,
+  partnerId: Id,
+  visitorId: Id,
+  landing: struct('landing data', CLICK_LANDING_FIELDS),
+  /** Keyed HMACs: the raw IP address and user agent are never stored. */
+  ipFingerprint: nullable(Fingerprint),
+  userAgentFingerprint: nullable(Fingerprint),
+  /** Set when the click was flagged as fraud: it is kept, but never eligible for attribution. */
+  fraudReason: nullable(Text),
+};
+/** The generic codec of a click's data: its `validate` explains failures; tests compare the guard with its `is`. */
+export const GenericClickTrackedData = struct('ClickTracked data', CLICK_FIELDS);
+const CLICK_KEYS = new Set(Object.keys(CLICK_FIELDS));
+const CLICK_LANDING_KEYS = new Set(Object.keys(CLICK_LANDING_FIELDS));
+
+/** Exactly what `GenericClickTrackedData.is` accepts, field by field: clicks are most of a log. */
+const isClickData = (u: unknown): u is t.TypeOf<typeof GenericClickTrackedData> => {
+  if (!isRecordOf(u, CLICK_KEYS)) return false;
+  const landing = u.landing;
+  return (
+    isId(u.clickId) &&
+    isId(u.partnerId) &&
+    isId(u.visitorId) &&
+    isRecordOf(landing, CLICK_LANDING_KEYS) &&
+    isNullableText(landing.campaign) &&
+    isNullableText(landing.url) &&
+    (u.ipFingerprint === null || isSha256Hex(u.ipFingerprint)) &&
+    (u.userAgentFingerprint === null || isSha256Hex(u.userAgentFingerprint)) &&
+    isNullableText(u.fraudReason)
+  );
+};
+
 /** A tracked-link click. The click id is the idempotency key; the visitor id is opaque. */
 export const ClickTracked = defineEvent({
   type: 'ClickTracked',
   schemaVersion: 2,
-  data: struct('ClickTracked data', {
-    clickId: Id,
-    partnerId: Id,
-    visitorId: Id,
-    landing: struct('landing data', { campaign: nullable(Text), url: nullable(Text) }),
-    /** Keyed HMACs: the raw IP address and user agent are never stored. */
-    ipFingerprint: nullable(Fingerprint),
-    userAgentFingerprint: nullable(Fingerprint),
-    /** Set when the click was flagged as fraud: it is kept, but never eligible for attribution. */
-    fraudReason: nullable(Text),
-  }),
+  data: new t.Type<
+    t.TypeOf<typeof GenericClickTrackedData>,
+    t.OutputOf<typeof GenericClickTrackedData>,
+    unknown
+  >(
+    GenericClickTrackedData.name,
+    isClickData,
+    GenericClickTrackedData.validate,
+    GenericClickTrackedData.encode,
+  ),
   money: () => [],
 });
 

@@ -12,6 +12,7 @@ import {
   struct,
   tagged,
 } from '../codec/primitives';
+import { isSha256Hex } from './guards';
 
 export const PARTNER_TYPES = ['affiliate', 'referral', 'reseller', 'technology', 'agency'] as const;
 export const PartnerType = oneOf(PARTNER_TYPES);
@@ -42,9 +43,9 @@ export type Period = t.TypeOf<typeof Period>;
 /** A keyed HMAC (hex) of a visitor's IP address or user agent: a fingerprint that never holds the raw value. */
 export const Fingerprint = new t.Type<string, string, unknown>(
   'a keyed HMAC-SHA-256 fingerprint (64 lowercase hex digits)',
-  (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
+  isSha256Hex,
   (u, c) =>
-    typeof u === 'string' && /^[0-9a-f]{64}$/.test(u)
+    isSha256Hex(u)
       ? t.success(u)
       : t.failure(
           u,

@@ -20,17 +20,23 @@ export interface UpcasterRegistry {
 }
 
 export const createUpcasterRegistry = (upcasters: readonly Upcaster[]): UpcasterRegistry => {
-  const steps = new Map<string, Upcaster>();
+  // By type, then by the version a step reads: every event read looks its type up here, and a lookup by the
+  // type string as read costs less than building a `${type}@${version}` key for it.
+  const steps = new Map<string, Map<number, Upcaster>>();
   for (const step of upcasters) {
-    const key = `${step.type}@${step.fromVersion}`;
-    if (steps.has(key)) throw new Error(`Two upcasters read ${step.type} version ${step.fromVersion}`);
-    steps.set(key, step);
+    let byVersion = steps.get(step.type);
+    if (byVersion === undefined) steps.set(step.type, (byVersion = new Map()));
+    if (byVersion.has(step.fromVersion))
+      throw new Error(`Two upcasters read ${step.type} version ${step.fromVersion}`);
+    byVersion.set(step.fromVersion, step);
   }
   return {
     upcast: (type, schemaVersion, data) => {
+      const byVersion = steps.get(type);
+      if (byVersion === undefined) return { schemaVersion, data };
       let version = schemaVersion;
       let current = data;
-      for (let step = steps.get(`${type}@${version}`); step; step = steps.get(`${type}@${version}`)) {
+      for (let step = byVersion.get(version); step; step = byVersion.get(version)) {
         current = step.upcast(current);
         version += 1;
       }
