@@ -2,12 +2,18 @@ import type { Granularity } from './period';
 import { commissionBalances } from './projections/balances';
 import { ecosystemHealth } from './projections/health';
 import { partnerRevenue } from './projections/revenue';
+import type { PartnerRevenueOptions } from './projections/revenue';
 import { payoutStatements } from './projections/statements';
 import type { PayoutStatementsOptions } from './projections/statements';
 
 export interface BuiltInOptions {
   /** Revenue, new partners and statement periods. Default `month`. */
   readonly granularity?: Granularity;
+  /**
+   * Which conversions and reversals revenue counts, by occurredAt (default: all; memory then grows with the
+   * number of periods, a figure set per partner, type and the program for each): `{ from, to }`.
+   */
+  readonly revenue?: Omit<PartnerRevenueOptions, 'granularity'>;
   /** Which payouts get statements (default: all; memory grows with the payouts selected). */
   readonly statements?: Omit<PayoutStatementsOptions, 'granularity'>;
   readonly activeWindowDays?: number;
@@ -17,7 +23,7 @@ export interface BuiltInOptions {
 export const builtInProjections = (options: BuiltInOptions = {}) => {
   const granularity = options.granularity ?? 'month';
   return {
-    revenue: partnerRevenue({ granularity }),
+    revenue: partnerRevenue({ ...options.revenue, granularity }),
     balances: commissionBalances(),
     statements: payoutStatements({ ...options.statements, granularity }),
     health: ecosystemHealth({

@@ -54,6 +54,31 @@ describe('projections over simulated histories', () => {
     );
   });
 
+  it('revenue over a window counts exactly the conversions and reversals in it, and resumes from checkpoints', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary(),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom('from', 'to', 'both'),
+        fc.array(fc.integer({ min: 1, max: 25 }), { minLength: 1, maxLength: 4 }),
+        async (actions, a, b, sides, chunks) => {
+          const events = simulate(actions);
+          const times = events.map((e) => e.event.occurredAt).sort();
+          const [from, to] = [times[a % times.length]!, times[b % times.length]!].sort();
+          const window = {
+            ...(sides === 'to' ? {} : { from: from! }),
+            ...(sides === 'from' ? {} : { to: to! }),
+          };
+          const store = await storeWith(events);
+          await checkRevenue(store, 'USD', window);
+          await checkChunkedCatchUp(store, chunks, { revenue: window });
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   it("each partner's accrued - reversed - paid + adjustments is its balance, and the trial balance is zero", async () => {
     await fc.assert(
       fc.asyncProperty(historyArbitrary(), async (actions) =>

@@ -122,6 +122,45 @@ describe('partner revenue (worked example)', () => {
     expect(r.program.total.unconverted).toEqual({});
   });
 
+  it('counts only the window asked for: from and to bound periods and totals alike', async () => {
+    const store = await storeWith(revenueHistory());
+    const { results } = await replay(store, {
+      all: partnerRevenue(),
+      february: partnerRevenue({ from: '2026-02-01T00:00:00Z', to: '2026-02-28T23:59:59.999Z' }),
+      january: partnerRevenue({ to: '2026-01-31T23:59:59.999Z' }),
+    });
+    const february = results.february;
+    expect([february.from, february.to]).toEqual(['2026-02-01T00:00:00.000Z', '2026-02-28T23:59:59.999Z']);
+    expect([results.all.from, results.all.to]).toEqual([null, null]);
+    expect(Object.keys(february.program.periods)).toEqual(['2026-02']);
+    expect(february.program.periods['2026-02']).toEqual(results.all.program.periods['2026-02']);
+    // The totals are February's: the January conversion (USD 100) is outside the window.
+    expect(february.program.total.reporting).toMatchObject({ total: '240.00', attributed: '190.00' });
+    expect(february.partners['a']!.total.byCurrency['USD']).toMatchObject({ attributed: '-18.00' });
+    // Partner c influenced the January conversion: in February it has only the refund's share of it.
+    expect(february.partners['c']!.total.byCurrency['USD']).toMatchObject({
+      attributed: '0.00',
+      influenced: '-30.00',
+      conversions: 0,
+    });
+    expect(Object.keys(results.january.program.periods)).toEqual(['2026-01']);
+    expect(results.january.program.total.reporting?.total).toBe('100.00');
+  });
+
+  it('refuses a window that is not an instant, and a checkpoint saved with another window', async () => {
+    expect(() => partnerRevenue({ from: 'last spring' })).toThrow(RangeError);
+    const store = await storeWith(revenueHistory());
+    const window = { from: '2026-02-01T00:00:00.000Z' };
+    const outcome = await replay(store, { revenue: partnerRevenue(window) }, { asKnownAt: { position: 3 } });
+    const checkpoint = outcome.checkpoint();
+    await expect(replay(store, { revenue: partnerRevenue() }, { from: checkpoint })).rejects.toThrow(
+      /covers 2026-02-01T00:00:00.000Z to the end, not the beginning to the end/,
+    );
+    const resumed = await replay(store, { revenue: partnerRevenue(window) }, { from: checkpoint });
+    const once = await replay(store, { revenue: partnerRevenue(window) });
+    expect(JSON.stringify(resumed.results)).toBe(JSON.stringify(once.results));
+  });
+
   it('groups by quarter and by day', async () => {
     const events = revenueHistory();
     const { results } = await replay(await storeWith(events), {

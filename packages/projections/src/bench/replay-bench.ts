@@ -2,17 +2,27 @@
  * Benchmark: replaying every built-in projection at once against a bare read + JSON.parse loop over the same
  * events, in the same process, and the peak memory of a replay at 1M and 3M events.
  *
- *   npm run bench -w @partner-ledger/projections                 # 1M and 3M events, one year each
+ *   npm run bench -w @partner-ledger/projections                 # 1M and 3M events: 1 and 3 years (`long`)
  *   npm run bench -w @partner-ledger/projections -- 200000       # other sizes (comma-separated)
- *   npm run bench -w @partner-ledger/projections -- 1000000,3000000 long
- *                                  # the same traffic per day, over 1 and 3 years (a longer history)
- *   npm run bench -w @partner-ledger/projections -- 1000000,3000000 dense parts
+ *   npm run bench -w @partner-ledger/projections -- 1000000,3000000 dense
+ *                                  # every size one year: 3x the traffic per day for 3M
+ *   npm run bench -w @partner-ledger/projections -- 1000000,3000000 long parts
  *                                  # the heap each projection retains alone, no timing
  *
- * The ledger is generated once per size into a JSON-lines file in the OS temp directory (one recorded event
- * per line, with real hash links), by the test simulator driven by a seeded PRNG: 2,000 partners, a year of
- * traffic (clicks ~88%, conversions ~3.5%, monthly payouts), denser for the larger size. Each measurement
- * runs in a child process of its own, so that one size's garbage does not count against another.
+ * `long` is the default because it is how a real ledger grows: the same program, with the same partners and
+ * traffic, recording for longer. Its 3M ledger is three years of the 1M ledger's traffic, so what grows is
+ * what grows with time (history), which the read side must keep flat. `dense` packs 3x the traffic into
+ * the same year: three times the conversions per month, so three times the commission lines open at any
+ * moment (a month's lines wait for the monthly payout run), and balances and statements hold three times
+ * as many of them. That is "open windows" growing, as it should: memory follows what is open, not events.
+ *
+ * The ledger is generated once per size and history into a JSON-lines file in the OS temp directory (one
+ * recorded event per line, with real hash links), by the test simulator driven by a seeded PRNG: 2,000
+ * partners, clicks ~88%, conversions ~3.5%, monthly payouts. Each measurement runs in a child process of its
+ * own, so that one size's garbage does not count against another.
+ *
+ * What the replay asks for is what a finance team's monthly run asks for: statements for the last month,
+ * revenue by month for the last twelve (`revenue: { from, to }`), balances and health as of the end.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
@@ -24,6 +34,7 @@ import type { PartnerType, RecordedEvent } from '@partner-ledger/events';
 import type { EventStore, ReadAllOptions, ReadStreamOptions } from '@partner-ledger/store';
 import { builtInProjections } from '../builtins';
 import { commissionBalances } from '../projections/balances';
+import { partnerRevenue } from '../projections/revenue';
 import { defineProjection } from '../runtime/projection';
 import type { AnyProjection } from '../runtime/projection';
 import { replay } from '../runtime/runner';
@@ -40,6 +51,18 @@ const statementMonth = (years: number) => {
   const next = new Date(Date.UTC(Number(last.slice(0, 4)), Number(last.slice(5, 7)), 1));
   return { from, to: new Date(next.getTime() - 1).toISOString() };
 };
+
+/** Revenue by month over the last twelve months of the history, the last one included. */
+const revenueYear = (years: number) => {
+  const { to } = statementMonth(years);
+  const end = new Date(Date.parse(to) + 1);
+  const from = new Date(Date.UTC(end.getUTCFullYear() - 1, end.getUTCMonth(), 1)).toISOString();
+  return { from, to };
+};
+
+/** What every timed and measured replay asks for: see the header. */
+const builtIns = (years: number) =>
+  builtInProjections({ statements: statementMonth(years), revenue: revenueYear(years) });
 
 /** mulberry32: a small seeded PRNG, so that every run generates the same ledger. */
 const prng = (seed: number) => () => {
@@ -300,7 +323,7 @@ const measureTime = async (file: string, size: number, years: number): Promise<v
     times.decode.push(seconds(start));
     gc();
     start = process.hrtime.bigint();
-    await replay(fileStore(file, size - 1), builtInProjections({ statements: statementMonth(years) }));
+    await replay(fileStore(file, size - 1), builtIns(years));
     times.replay.push(seconds(start));
     gc();
     // One projection alone: what `partner-ledger report balances` replays; clicks are not even decoded.
@@ -311,19 +334,24 @@ const measureTime = async (file: string, size: number, years: number): Promise<v
   console.log(JSON.stringify(times));
 };
 
+/** Two full replays and nothing else, timed: what to run under `node --cpu-prof`. */
+const measureReplay = async (file: string, size: number, years: number): Promise<void> => {
+  for (let round = 0; round < 2; round += 1) {
+    const start = process.hrtime.bigint();
+    await replay(fileStore(file, size - 1), builtIns(years));
+    console.log(`full replay: ${seconds(start).toFixed(2)} s`);
+  }
+};
+
 /** Child process: one replay alone, its peak RSS and the heap it retains. */
 const measureMemory = async (file: string, size: number, years: number): Promise<void> => {
   let peakHeap = 0;
-  const outcome = await replay(
-    fileStore(file, size - 1),
-    builtInProjections({ statements: statementMonth(years) }),
-    {
-      progressEvery: 50_000,
-      onProgress: () => {
-        peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-      },
+  const outcome = await replay(fileStore(file, size - 1), builtIns(years), {
+    progressEvery: 50_000,
+    onProgress: () => {
+      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     },
-  );
+  });
   gc();
   const retainedHeap = process.memoryUsage().heapUsed;
   const summary = {
@@ -340,7 +368,8 @@ const measureMemory = async (file: string, size: number, years: number): Promise
 
 /** Child process: one projection alone (or none: the reference data only), the heap it retains after GC. */
 const measurePart = async (file: string, size: number, years: number, part: string): Promise<void> => {
-  const all = builtInProjections({ statements: statementMonth(years) }) as Record<string, AnyProjection>;
+  // Revenue over the whole history too (no window): what the window bounds.
+  const all = { ...builtIns(years), revenueAllHistory: partnerRevenue() } as Record<string, AnyProjection>;
   const nothing = defineProjection({
     name: 'nothing',
     eventTypes: [],
@@ -374,11 +403,14 @@ const main = async (): Promise<void> => {
   if (mode === 'time') return measureTime(file!, Number(size), Number(yearsArg));
   if (mode === 'memory') return measureMemory(file!, Number(size), Number(yearsArg));
   if (mode === 'part') return measurePart(file!, Number(size), Number(yearsArg), part!);
+  // For a CPU profile of the replay alone: node --cpu-prof dist/bench/replay-bench.js replay FILE SIZE YEARS
+  if (mode === 'replay') return measureReplay(file!, Number(size), Number(yearsArg));
   // `parts` as the third argument: only the heap each projection retains alone (no timing).
-  const partsOnly = process.argv[4] === 'parts';
+  const partsOnly = process.argv.slice(3).includes('parts');
   const sizes = (mode ?? '1000000,3000000').split(',').map(Number);
-  // `dense`: every size is one year of traffic (more events per day); `long`: 1M events per year.
-  const history = file === 'long' ? 'long' : 'dense';
+  // `long` (default): 1M events per year, a larger size is a longer history; `dense`: every size is one
+  // year of traffic (more events per day).
+  const history = file === 'dense' ? 'dense' : 'long';
   const yearsOf = (n: number): number => (history === 'long' ? n / 1_000_000 : 1);
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${history} histories`);
   const memory: Array<{ size: number; peakRssMb: number }> = [];
@@ -398,12 +430,11 @@ const main = async (): Promise<void> => {
     const mb = statSync(path).size / 2 ** 20;
     if (partsOnly) {
       const reference = child('part', path, n, years, 'reference') as { retainedHeapMb: number };
-      const parts = ['revenue', 'balances', 'statements', 'health'].map(
-        (name) => child('part', path, n, years, name) as { retainedHeapMb: number },
-      );
+      const names = ['revenue', 'revenueAllHistory', 'balances', 'statements', 'health'];
+      const parts = names.map((name) => child('part', path, n, years, name) as { retainedHeapMb: number });
       console.log(
         `${n} events over ${years} year(s), heap retained after GC (MB): reference data ${reference.retainedHeapMb.toFixed(1)}; ` +
-          ['revenue', 'balances', 'statements', 'health']
+          names
             .map((name, i) => `${name} ${(parts[i]!.retainedHeapMb - reference.retainedHeapMb).toFixed(1)}`)
             .join(', '),
       );

@@ -19,12 +19,30 @@ interface Figures {
   conversions: number;
 }
 
+/**
+ * Figure sets of one scope (the program, a partner type or a partner): by `${period}\u0001${currency}` in the
+ * native book, by period in the reporting one.
+ */
+type Scope = Map<string, Figures>;
+
+/**
+ * The figures in one kind of money (the conversions' own currencies, or the reporting currency), scope by
+ * scope. Partners and types have a map each, looked up by the id as the event carries it and then by the
+ * period key built once per movement: no key is composed per scope and event.
+ */
+interface Book {
+  readonly program: Scope;
+  readonly types: Map<string, Scope>;
+  readonly partners: Map<string, Scope>;
+}
+
 export interface RevenueState {
   readonly granularity: Granularity;
-  /** `${scope}\u0001${period}\u0001${currency}`; scope = "G" (program), "T<type>" or "P<partnerId>". */
-  readonly native: Map<string, Figures>;
-  /** `${scope}\u0001${period}`, in the reporting currency. */
-  readonly reporting: Map<string, Figures>;
+  /** The window of occurredAt counted (inclusive); null: unbounded on that side. */
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly native: Book;
+  readonly reporting: Book;
   /** `${period}\u0001${currency}`: revenue with no recorded rate into the reporting currency. */
   readonly unconverted: Map<string, bigint>;
 }
@@ -64,6 +82,9 @@ export interface RevenueSeries<B> {
 
 export interface PartnerRevenueResult {
   readonly granularity: Granularity;
+  /** The window of occurredAt the figures cover (the `from` and `to` options); null: unbounded. */
+  readonly from: string | null;
+  readonly to: string | null;
   readonly reportingCurrency: string | null;
   readonly asOf: string | null;
   readonly program: RevenueSeries<ProgramRevenueBlock>;
@@ -76,6 +97,14 @@ export interface PartnerRevenueResult {
 export interface PartnerRevenueOptions {
   /** How revenue is grouped in time (by occurredAt, UTC). Default `month`. */
   readonly granularity?: Granularity;
+  /**
+   * Only conversions and reversals with occurredAt >= from (an instant, inclusive). With `to`, this bounds
+   * the state and the result to the periods asked for: without a window they grow with the history, a figure
+   * set per partner, type and the program for every period and currency. Totals cover the window only.
+   */
+  readonly from?: string;
+  /** Only conversions and reversals with occurredAt <= to (an instant, inclusive). */
+  readonly to?: string;
 }
 
 const PROGRAM = 'G';
@@ -90,14 +119,25 @@ const emptyFigures = (): Figures => ({
   conversions: 0,
 });
 
-const figuresAt = (map: Map<string, Figures>, key: string): Figures => {
-  let figures = map.get(key);
+const figuresAt = (scope: Scope, key: string): Figures => {
+  let figures = scope.get(key);
   if (figures === undefined) {
     figures = emptyFigures();
-    map.set(key, figures);
+    scope.set(key, figures);
   }
   return figures;
 };
+
+const scopeOf = (scopes: Map<string, Scope>, id: string): Scope => {
+  let scope = scopes.get(id);
+  if (scope === undefined) {
+    scope = new Map();
+    scopes.set(id, scope);
+  }
+  return scope;
+};
+
+const emptyBook = (): Book => ({ program: new Map(), types: new Map(), partners: new Map() });
 
 /** One conversion or reversal, reduced to what revenue needs. sign = 1 for a conversion, -1 for a reversal. */
 interface Movement {
@@ -109,47 +149,53 @@ interface Movement {
   readonly counts: 0 | 1;
 }
 
-const record = (
-  map: Map<string, Figures>,
-  suffix: string,
-  movement: Movement,
-  reference: ReferenceData,
-): void => {
-  const { amount, counts } = movement;
-  const program = figuresAt(map, PROGRAM + SEP + suffix);
+const record = (book: Book, key: string, movement: Movement, reference: ReferenceData): void => {
+  const { amount, counts, credits } = movement;
+  const program = figuresAt(book.program, key);
   program.total += amount;
   program.conversions += counts;
   if (movement.attributed) program.attributed += amount;
   if (movement.sourcedBy !== null) program.sourced += amount;
   if (movement.partners.length > 0) program.influenced += amount;
   const typeOf = (partnerId: string): string => reference.partner(partnerId)?.partnerType ?? UNKNOWN_TYPE;
-  const counted = new Set<string>();
-  for (const [partnerId, credit] of movement.credits) {
+  // A conversion counts once for each partner it credits, and once for each type among them. A conversion
+  // has a few credits: arrays searched from the start cost less than a Set per movement.
+  const countedTypes: string[] = [];
+  for (let i = 0; i < credits.length; i += 1) {
+    const [partnerId, credit] = credits[i]!;
     const type = typeOf(partnerId);
-    const partner = figuresAt(map, 'P' + partnerId + SEP + suffix);
-    const partnerType = figuresAt(map, 'T' + type + SEP + suffix);
+    const partner = figuresAt(scopeOf(book.partners, partnerId), key);
+    const partnerType = figuresAt(scopeOf(book.types, type), key);
     partner.attributed += credit;
     partnerType.attributed += credit;
-    // A conversion counts once for each partner it credits, and once for each type among them.
-    if (counts > 0 && !counted.has('P' + partnerId)) {
-      counted.add('P' + partnerId);
+    if (counts > 0 && !creditedBefore(credits, i, partnerId)) {
       partner.conversions += 1;
-      if (!counted.has('T' + type)) {
-        counted.add('T' + type);
+      if (!countedTypes.includes(type)) {
+        countedTypes.push(type);
         partnerType.conversions += 1;
       }
     }
   }
   if (movement.sourcedBy !== null) {
-    figuresAt(map, 'P' + movement.sourcedBy + SEP + suffix).sourced += amount;
-    figuresAt(map, 'T' + typeOf(movement.sourcedBy) + SEP + suffix).sourced += amount;
+    figuresAt(scopeOf(book.partners, movement.sourcedBy), key).sourced += amount;
+    figuresAt(scopeOf(book.types, typeOf(movement.sourcedBy)), key).sourced += amount;
   }
-  const influencedTypes = new Set<string>();
+  const influencedTypes: string[] = [];
   for (const partnerId of movement.partners) {
-    figuresAt(map, 'P' + partnerId + SEP + suffix).influenced += amount;
-    influencedTypes.add(typeOf(partnerId));
+    figuresAt(scopeOf(book.partners, partnerId), key).influenced += amount;
+    const type = typeOf(partnerId);
+    if (!influencedTypes.includes(type)) influencedTypes.push(type);
   }
-  for (const type of influencedTypes) figuresAt(map, 'T' + type + SEP + suffix).influenced += amount;
+  for (const type of influencedTypes) figuresAt(scopeOf(book.types, type), key).influenced += amount;
+};
+
+const creditedBefore = (
+  credits: ReadonlyArray<readonly [string, bigint]>,
+  index: number,
+  partnerId: string,
+): boolean => {
+  for (let j = 0; j < index; j += 1) if (credits[j]![0] === partnerId) return true;
+  return false;
 };
 
 const applyMovement = (
@@ -234,6 +280,12 @@ const onReversal = (
 };
 
 const apply = (state: RevenueState, event: LedgerEvent, reference: ReferenceData): RevenueState => {
+  // Outside the window: not counted, and no figure set is created for it.
+  if (
+    (state.from !== null && event.occurredAt < state.from) ||
+    (state.to !== null && event.occurredAt > state.to)
+  )
+    return state;
   if (event.type === 'ConversionAttributed') onConversion(state, event, reference);
   else if (event.type === 'ConversionReversed') onReversal(state, event, reference);
   return state;
@@ -268,14 +320,21 @@ const result = (state: RevenueState, context: ResultContext): PartnerRevenueResu
     if (currencies === undefined) periods.set(period, (currencies = new Map()));
     currencies.set(currency, f);
   };
-  for (const [key, f] of state.native) {
-    const [scope, period, currency] = key.split(SEP) as [string, string, string];
-    put(scope, period, currency, f);
-  }
-  for (const [key, f] of state.reporting) {
-    const [scope, period] = key.split(SEP) as [string, string];
-    put(scope, period, '', f);
-  }
+  const group = (scope: string, native: Scope | undefined, reporting: Scope | undefined): void => {
+    if (native !== undefined)
+      for (const [key, f] of native) {
+        const [period, currency] = key.split(SEP) as [string, string];
+        put(scope, period, currency, f);
+      }
+    if (reporting !== undefined) for (const [period, f] of reporting) put(scope, period, '', f);
+  };
+  group(PROGRAM, state.native.program, state.reporting.program);
+  for (const [type, scope] of state.native.types) group('T' + type, scope, state.reporting.types.get(type));
+  for (const [type, scope] of state.reporting.types)
+    if (!state.native.types.has(type)) group('T' + type, undefined, scope);
+  for (const [id, scope] of state.native.partners) group('P' + id, scope, state.reporting.partners.get(id));
+  for (const [id, scope] of state.reporting.partners)
+    if (!state.native.partners.has(id)) group('P' + id, undefined, scope);
   const programTotals = grouped.get(PROGRAM) ?? new Map<string, Map<string, Figures>>();
   const programTotalOf = (period: string | null, currency: string): bigint => {
     if (period !== null) return programTotals.get(period)?.get(currency)?.total ?? 0n;
@@ -334,6 +393,8 @@ const result = (state: RevenueState, context: ResultContext): PartnerRevenueResu
   }
   return sortedResult({
     granularity: state.granularity,
+    from: state.from,
+    to: state.to,
     reportingCurrency,
     asOf: context.asOf,
     program: series(PROGRAM, true),
@@ -343,30 +404,56 @@ const result = (state: RevenueState, context: ResultContext): PartnerRevenueResu
 };
 
 type SavedFigures = [string, string, string, string, number];
-const saveFigures = (map: Map<string, Figures>): Array<[string, SavedFigures]> =>
-  sortedEntries(map).map(([key, f]) => [
-    key,
-    [
-      f.total.toString(),
-      f.attributed.toString(),
-      f.sourced.toString(),
-      f.influenced.toString(),
-      f.conversions,
-    ],
-  ]);
-const loadFigures = (saved: Array<[string, SavedFigures]>): Map<string, Figures> =>
-  new Map(
-    saved.map(([key, f]) => [
-      key,
-      {
-        total: BigInt(f[0]),
-        attributed: BigInt(f[1]),
-        sourced: BigInt(f[2]),
-        influenced: BigInt(f[3]),
-        conversions: f[4],
-      },
-    ]),
-  );
+const savedFigures = (f: Figures): SavedFigures => [
+  f.total.toString(),
+  f.attributed.toString(),
+  f.sourced.toString(),
+  f.influenced.toString(),
+  f.conversions,
+];
+/**
+ * A book saved as `[key, figures]` pairs sorted by key, the key being `${scope}\u0001${rest}` with scope "G"
+ * (program), "T<type>" or "P<partnerId>": the checkpoint format of the flat maps this state replaced, so that
+ * checkpoints saved before still load.
+ */
+const saveBook = (book: Book): Array<[string, SavedFigures]> => {
+  const entries: Array<[string, SavedFigures]> = [];
+  const put = (scope: string, figures: Scope): void => {
+    for (const [key, f] of figures) entries.push([scope + SEP + key, savedFigures(f)]);
+  };
+  put(PROGRAM, book.program);
+  for (const [type, figures] of book.types) put('T' + type, figures);
+  for (const [id, figures] of book.partners) put('P' + id, figures);
+  return entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+};
+const loadBook = (saved: Array<[string, SavedFigures]>): Book => {
+  const book = emptyBook();
+  for (const [key, f] of saved) {
+    const cut = key.indexOf(SEP);
+    const scope = key.slice(0, cut);
+    const figures: Figures = {
+      total: BigInt(f[0]),
+      attributed: BigInt(f[1]),
+      sourced: BigInt(f[2]),
+      influenced: BigInt(f[3]),
+      conversions: f[4],
+    };
+    const target =
+      scope === PROGRAM
+        ? book.program
+        : scopeOf(scope.startsWith('T') ? book.types : book.partners, scope.slice(1));
+    target.set(key.slice(cut + 1), figures);
+  }
+  return book;
+};
+
+/** An option's instant in the stored form, so that it compares with occurredAt as a string. */
+const instantOption = (name: string, value: string | undefined): string | null => {
+  if (value === undefined) return null;
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new RangeError(`partnerRevenue: ${name} is not an instant: ${value}`);
+  return new Date(time).toISOString();
+};
 
 /**
  * Partner revenue: attributed, sourced and influenced revenue per partner, per partner type and for the
@@ -376,32 +463,52 @@ export const partnerRevenue = (
   options: PartnerRevenueOptions = {},
 ): Projection<RevenueState, PartnerRevenueResult> => {
   const granularity = options.granularity ?? 'month';
+  const from = instantOption('from', options.from);
+  const to = instantOption('to', options.to);
   return {
     name: 'partnerRevenue',
     eventTypes: ['ConversionAttributed', 'ConversionReversed'],
-    initialState: () => ({ granularity, native: new Map(), reporting: new Map(), unconverted: new Map() }),
+    initialState: () => ({
+      granularity,
+      from,
+      to,
+      native: emptyBook(),
+      reporting: emptyBook(),
+      unconverted: new Map(),
+    }),
     apply,
     result,
     save: (state) =>
       ({
         granularity: state.granularity,
-        native: saveFigures(state.native),
-        reporting: saveFigures(state.reporting),
+        // Only when set: a state without a window saves as it did before windows existed.
+        ...(state.from === null ? {} : { from: state.from }),
+        ...(state.to === null ? {} : { to: state.to }),
+        native: saveBook(state.native),
+        reporting: saveBook(state.reporting),
         unconverted: sortedEntries(state.unconverted).map(([k, v]) => [k, v.toString()]),
       }) as unknown as JsonValue,
     load: (json) => {
       const s = json as unknown as {
         granularity: Granularity;
+        from?: string;
+        to?: string;
         native: Array<[string, SavedFigures]>;
         reporting: Array<[string, SavedFigures]>;
         unconverted: Array<[string, string]>;
       };
       if (s.granularity !== granularity)
         throw new Error(`The saved revenue state is by ${s.granularity}, not by ${granularity}`);
+      if ((s.from ?? null) !== from || (s.to ?? null) !== to)
+        throw new Error(
+          `The saved revenue state covers ${s.from ?? 'the beginning'} to ${s.to ?? 'the end'}, not ${from ?? 'the beginning'} to ${to ?? 'the end'}`,
+        );
       return {
         granularity,
-        native: loadFigures(s.native),
-        reporting: loadFigures(s.reporting),
+        from,
+        to,
+        native: loadBook(s.native),
+        reporting: loadBook(s.reporting),
         unconverted: new Map(s.unconverted.map(([k, v]) => [k, BigInt(v)])),
       };
     },

@@ -2,7 +2,9 @@ import { decodeStoredEvent } from '@partner-ledger/events';
 import type { LedgerEvent, NewLedgerEvent, RecordedEvent } from '@partner-ledger/events';
 import type { EventStore } from '@partner-ledger/store';
 import { builtInProjections } from '../builtins';
+import type { BuiltInOptions } from '../builtins';
 import { formatMinor, toMinor } from '../money';
+import { periodOf } from '../period';
 import type { Checkpoint } from '../runtime/runner';
 import { parseCheckpoint, replay, serializeCheckpoint } from '../runtime/runner';
 import { storeWith } from './arbitraries';
@@ -33,22 +35,27 @@ const decodedAll = async (store: EventStore): Promise<LedgerEvent[]> => {
 };
 
 /** One pass equals catching up in chunks, each from the JSON of the previous chunk's checkpoint. */
-export const checkChunkedCatchUp = async (store: EventStore, chunks: readonly number[]): Promise<void> => {
-  const once = await replay(store, builtInProjections());
+export const checkChunkedCatchUp = async (
+  store: EventStore,
+  chunks: readonly number[],
+  options: BuiltInOptions = {},
+): Promise<void> => {
+  const builtIns = () => builtInProjections(options);
+  const once = await replay(store, builtIns());
   const head = await store.headPosition();
   let checkpoint: Checkpoint | undefined;
   let position = -1;
   for (let i = 0; position < head; i += 1) {
     position = Math.min(head, position + chunks[i % chunks.length]!);
     // A fresh projection set each time: everything carried over is in the checkpoint's JSON.
-    const outcome = await replay(store, builtInProjections(), {
+    const outcome = await replay(store, builtIns(), {
       asKnownAt: { position },
       ...(checkpoint === undefined ? {} : { from: checkpoint }),
     });
     expect(outcome.position).toBe(position);
     checkpoint = parseCheckpoint(serializeCheckpoint(outcome.checkpoint()));
   }
-  const resumed = await replay(store, builtInProjections(), checkpoint ? { from: checkpoint } : {});
+  const resumed = await replay(store, builtIns(), checkpoint ? { from: checkpoint } : {});
   expect(text(resumed.results)).toBe(text(once.results));
   expect(serializeCheckpoint(resumed.checkpoint())).toBe(serializeCheckpoint(once.checkpoint()));
 };
@@ -87,10 +94,17 @@ export const checkKnownAt = async (
 
 /**
  * Attributed revenue summed over partners equals the revenue of attributed conversions (per currency, per
- * period in the reporting currency); sourced and influenced revenue per partner match an oracle.
+ * period in the reporting currency); sourced and influenced revenue per partner match an oracle. With a
+ * window (stored-form instants), the oracle counts only the conversions and reversals that occurred in it.
  */
-export const checkRevenue = async (store: EventStore, reportingCurrency = 'USD'): Promise<void> => {
-  const { results } = await replay(store, builtInProjections());
+export const checkRevenue = async (
+  store: EventStore,
+  reportingCurrency = 'USD',
+  window: { readonly from?: string; readonly to?: string } = {},
+): Promise<void> => {
+  const { results } = await replay(store, builtInProjections({ revenue: window }));
+  const inWindow = (at: string): boolean =>
+    (window.from === undefined || at >= window.from) && (window.to === undefined || at <= window.to);
   const revenue = results.revenue;
   const attributed = new Set<string>();
   const expected = new Map<string, bigint>();
@@ -98,6 +112,8 @@ export const checkRevenue = async (store: EventStore, reportingCurrency = 'USD')
     expected.set(currency, (expected.get(currency) ?? 0n) + amount);
   };
   const touchedBy = new Map<string, { sourcedBy: string | null; partners: Set<string> }>();
+  // The periods the window holds events of: the result has exactly these.
+  const periods = new Set<string>();
   const perPartner = new Map<string, Map<string, { sourced: bigint; influenced: bigint }>>();
   const partnerFigures = (id: string, currency: string) => {
     let byCurrency = perPartner.get(id);
@@ -118,18 +134,21 @@ export const checkRevenue = async (store: EventStore, reportingCurrency = 'USD')
         sourcedBy: d.credits.find((c) => c.role === 'sourced')?.partnerId ?? null,
         partners: new Set([...d.credits, ...d.influencers].map((c) => c.partnerId)),
       });
-      credit(d.conversionId, d.currency, toMinor(d.amount, d.currency));
-      if (d.credits.length > 0) {
-        attributed.add(d.conversionId);
-        add(d.currency, toMinor(d.amount, d.currency));
+      if (d.credits.length > 0) attributed.add(d.conversionId);
+      if (inWindow(event.occurredAt)) {
+        periods.add(periodOf(event.occurredAt, 'month'));
+        credit(d.conversionId, d.currency, toMinor(d.amount, d.currency));
+        if (d.credits.length > 0) add(d.currency, toMinor(d.amount, d.currency));
       }
     }
-    if (event.type === 'ConversionReversed') {
+    if (event.type === 'ConversionReversed' && inWindow(event.occurredAt)) {
+      periods.add(periodOf(event.occurredAt, 'month'));
       const amount = toMinor(event.data.amount, event.data.currency);
       credit(event.data.conversionId, event.data.currency, -amount);
       if (attributed.has(event.data.conversionId)) add(event.data.currency, -amount);
     }
   }
+  expect(Object.keys(revenue.program.periods)).toEqual([...periods].sort());
   for (const [currency, amount] of expected) {
     const overPartners = Object.values(revenue.partners).reduce(
       (sum, p) => sum + toMinor(p.total.byCurrency[currency]?.attributed ?? '0', currency),
