@@ -111,7 +111,7 @@ describe('the ledger directory', () => {
   });
 
   it('readAll streams a ledger larger than its read buffer, and records larger than the buffer', async () => {
-    const store = await open({ readChunkBytes: 4096 });
+    const store = await track(open({ readChunkBytes: 4096 }));
     const big: NewEvent = { ...adjustment('big', 5), data: { blob: 'x'.repeat(20_000) } };
     const first = await fill(store, 30);
     const middle = await store.append('c', [big]);
