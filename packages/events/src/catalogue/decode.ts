@@ -99,6 +99,14 @@ export const decodeEventData = (
   return E.right({ type, schemaVersion: definition.schemaVersion, data: decoded.right });
 };
 
+/**
+ * The catalogue by type, in a Map: the type of an event read is a fresh string each time, which a Map finds
+ * by hash, where a property lookup on CATALOGUE first looks the string up among the engine's interned ones.
+ */
+const DEFINITIONS = new Map<string, (typeof CATALOGUE)[EventType]>(
+  Object.entries(CATALOGUE) as Array<[EventType, (typeof CATALOGUE)[EventType]]>,
+);
+
 /** Whether every amount of the data fits its currency: `moneyProblemsOf` without building a problem. */
 const moneyFits = (money: (data: unknown) => readonly MoneyField[], data: unknown): boolean => {
   const fields = money(data);
@@ -119,8 +127,8 @@ const decodeCurrent = (raw: unknown, upcasters: UpcasterRegistry): LedgerEvent |
   if (!RecordedEventEnvelope.is(raw)) return undefined;
   const event = raw as RecordedEvent;
   const type = event.type;
-  if (!isEventType(type)) return undefined;
-  const definition = CATALOGUE[type];
+  const definition = DEFINITIONS.get(type);
+  if (definition === undefined) return undefined;
   const upcast = upcasters.upcast(type, event.schemaVersion, event.data);
   if (upcast.data !== event.data || upcast.schemaVersion !== definition.schemaVersion) return undefined;
   if (!(definition.data as t.Mixed).is(event.data)) return undefined;
