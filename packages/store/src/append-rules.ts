@@ -34,7 +34,8 @@ export const assertAppendable = (
   if (!Array.isArray(events) || events.length === 0) {
     throw new RangeError(`an append to ${JSON.stringify(stream)} needs at least one event`);
   }
-  const ids = new Set<string>();
+  // One event (the usual append) cannot repeat an id: no set to build.
+  const ids = events.length > 1 ? new Set<string>() : undefined;
   events.forEach((event, index) => {
     const where = `event ${index} of the append to ${JSON.stringify(stream)}`;
     const problem =
@@ -48,6 +49,7 @@ export const assertAppendable = (
       (event.causationId !== null && !Id.is(event.causationId) && 'causationId') ||
       (event.data === undefined && 'data');
     if (problem) throw new TypeError(`${where}: invalid ${problem} ${JSON.stringify(event[problem])}`);
+    if (ids === undefined) return;
     if (ids.has(event.id)) {
       throw new DuplicateEventIdError(event.id, stream, 'the id appears twice in the same append');
     }

@@ -13,6 +13,7 @@ import type { NewEvent, RecordedEvent } from '../envelope';
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
 const quote = (text: string): string => (NEEDS_ESCAPING.test(text) ? JSON.stringify(text) : `"${text}"`);
+const isPlain = (text: string): boolean => !NEEDS_ESCAPING.test(text);
 
 /**
  * Sorts keys by UTF-16 code units, as Array#sort does, in place: insertion sort for the few keys of an
@@ -148,6 +149,26 @@ const hashedText = (event: HashedFields, canonicalData?: string): string => {
     return canonicalJson(pickHashed(event));
   }
   const data = canonicalData ?? canonicalJson(event.data);
+  const { stream, type } = event;
+  if (
+    isPlain(actor) &&
+    (causationId === null || isPlain(causationId)) &&
+    isPlain(correlationId) &&
+    isPlain(id) &&
+    isPlain(occurredAt) &&
+    (prevHash === null || isPlain(prevHash)) &&
+    isPlain(recordedAt) &&
+    isPlain(stream) &&
+    isPlain(type)
+  ) {
+    // The usual case, nothing to escape: the quotes are part of the template, no quoted copy of each field.
+    return (
+      `{"actor":"${actor}","causationId":${causationId === null ? 'null' : `"${causationId}"`}` +
+      `,"correlationId":"${correlationId}","data":${data},"id":"${id}","occurredAt":"${occurredAt}"` +
+      `,"prevHash":${prevHash === null ? 'null' : `"${prevHash}"`},"recordedAt":"${recordedAt}"` +
+      `,"revision":${event.revision},"schemaVersion":${event.schemaVersion},"stream":"${stream}","type":"${type}"}`
+    );
+  }
   return (
     `{"actor":${quote(actor)},"causationId":${causationId === null ? 'null' : quote(causationId)}` +
     `,"correlationId":${quote(correlationId)},"data":${data},"id":${quote(id)}` +

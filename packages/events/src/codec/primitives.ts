@@ -64,6 +64,13 @@ const SEPARATORS: Readonly<Record<number, number>> = { 4: 45, 7: 45, 10: 84, 13:
  * Whether a string is a real UTC instant in the stored form. Read character by character, with no regular
  * expression and no Date object, because it runs for every timestamp of every event a replay reads.
  */
+/** The number written by the digits from..to of `s` (outside isIsoTimestamp: no closure per call). */
+const digits = (s: string, from: number, to: number): number => {
+  let value = 0;
+  for (let i = from; i < to; i += 1) value = value * 10 + s.charCodeAt(i) - 48;
+  return value;
+};
+
 const isIsoTimestamp = (s: string): boolean => {
   if (s.length !== 24) return false;
   for (let i = 0; i < 24; i += 1) {
@@ -71,15 +78,17 @@ const isIsoTimestamp = (s: string): boolean => {
     const separator = SEPARATORS[i];
     if (separator === undefined ? code < 48 || code > 57 : code !== separator) return false;
   }
-  const digits = (from: number, to: number): number => {
-    let value = 0;
-    for (let i = from; i < to; i += 1) value = value * 10 + s.charCodeAt(i) - 48;
-    return value;
-  };
-  const year = digits(0, 4);
-  const month = digits(5, 7);
-  const day = digits(8, 10);
-  if (month < 1 || month > 12 || day < 1 || digits(11, 13) > 23 || digits(14, 16) > 59 || digits(17, 19) > 59)
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 7);
+  const day = digits(s, 8, 10);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    digits(s, 11, 13) > 23 ||
+    digits(s, 14, 16) > 59 ||
+    digits(s, 17, 19) > 59
+  )
     return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
