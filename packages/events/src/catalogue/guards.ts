@@ -7,17 +7,22 @@
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+/** 1 at the char codes of 0-9 and a-f, for every UTF-16 code unit. */
+const HEX_DIGIT = (() => {
+  const table = new Uint8Array(0x10000);
+  for (const c of '0123456789abcdef') table[c.charCodeAt(0)] = 1;
+  return table;
+})();
+
 /**
- * Whether a string is 64 lowercase hex digits (a SHA-256 hash or an HMAC). A loop over the char codes takes
- * about half the time of `/^[0-9a-f]{64}$/.test` on the fresh strings JSON.parse gives.
+ * Whether a string is 64 lowercase hex digits (a SHA-256 hash or an HMAC). A table lookup per char code:
+ * digits and letters come in random order in a hash, so range comparisons mispredict a branch on every
+ * other character; the lookup has no branch to mispredict and takes under half the time of either the
+ * comparisons or `/^[0-9a-f]{64}$/.test` on the fresh strings JSON.parse gives.
  */
 export const isSha256Hex = (u: unknown): u is string => {
   if (typeof u !== 'string' || u.length !== 64) return false;
-  for (let i = 0; i < 64; i += 1) {
-    const code = u.charCodeAt(i);
-    // 0-9 are 48-57, a-f are 97-102; the unsigned compare folds each range check into one.
-    if ((code - 48) >>> 0 > 9 && (code - 97) >>> 0 > 5) return false;
-  }
+  for (let i = 0; i < 64; i += 1) if (HEX_DIGIT[u.charCodeAt(i)] === 0) return false;
   return true;
 };
 
@@ -97,7 +102,7 @@ export const isTimestamp = (u: unknown): u is string => {
   for (let i = 0; i < 24; i += 1) {
     const code = u.charCodeAt(i);
     const separator = TIMESTAMP_LAYOUT[i]!;
-    if (separator === 0 ? (code - 48) >>> 0 > 9 : code !== separator) return false;
+    if (separator === 0 ? code < 48 || code > 57 : code !== separator) return false;
   }
   const month = twoDigits(u, 5);
   const day = twoDigits(u, 8);
