@@ -8,6 +8,7 @@ import { isSha256Hex, isTimestamp } from './guards';
 import { Timestamp } from '../codec/primitives';
 import { decodeEvent, decodeEventData, decodeStoredEvent, EventDecodeError, newEvent } from './decode';
 import { CATALOGUE, GenericClickTrackedData } from './events';
+import { createUpcasterRegistry } from './upcasters';
 import type { EventData } from './events';
 
 const conversion = (): EventData<'ConversionAttributed'> =>
@@ -130,6 +131,40 @@ describe('decoding event data', () => {
     expect(problemsOf('PartnerJoined', {}, 7)).toBe(
       'PartnerJoined.schemaVersion: expected schema version 1 (or an older one with an upcaster), got 7',
     );
+  });
+});
+
+describe('a registry with a step from the current version', () => {
+  const stored = {
+    id: 'e-1',
+    type: 'PartnerTierChanged',
+    schemaVersion: CATALOGUE.PartnerTierChanged.schemaVersion,
+    stream: 'partner-p',
+    revision: 0,
+    position: 0,
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    recordedAt: '2026-01-01T00:00:00.000Z',
+    actor: 'test',
+    correlationId: 'c-1',
+    causationId: null,
+    data: { partnerId: 'p', tier: 'gold', previousTier: null, reason: 'q3' },
+    prevHash: null,
+    hash: 'f'.repeat(64),
+  };
+  const step = {
+    type: 'PartnerTierChanged',
+    fromVersion: CATALOGUE.PartnerTierChanged.schemaVersion,
+    upcast: (data: unknown) => data,
+  };
+
+  it('makes decoding fail, whether the registry says which steps it has or not', () => {
+    expect(decodeStoredEvent(stored).data).toBe(stored.data);
+    const registry = createUpcasterRegistry([step]);
+    expect(registry.reads?.('PartnerTierChanged', step.fromVersion)).toBe(true);
+    expect(() => decodeStoredEvent(stored, registry)).toThrow(/expected schema version/);
+    const bare = { upcast: registry.upcast };
+    expect(() => decodeStoredEvent(stored, bare)).toThrow(/expected schema version/);
+    expect(decodeStoredEvent(stored, createUpcasterRegistry([]))).toBe(stored);
   });
 });
 

@@ -22,6 +22,11 @@ export const defineEvent = <Type extends string, Codec extends t.Mixed>(
   definition: EventDefinition<Type, Codec>,
 ): EventDefinition<Type, Codec> => definition;
 
+const NO_MONEY: readonly MoneyField[] = Object.freeze([]);
+
+/** For events with no amount: one shared empty list, not a new array for every event decoded. */
+export const noMoney = (): readonly MoneyField[] => NO_MONEY;
+
 /** Money fields of a list, with their index in the path. */
 export const eachMoney = <T>(
   items: readonly T[],

@@ -12,7 +12,7 @@ import {
   oneOf,
   struct,
 } from '../codec/primitives';
-import { defineEvent, eachMoney } from './define';
+import { defineEvent, eachMoney, noMoney } from './define';
 import { isId, isNullableText, isRecordOf, isSha256Hex } from './guards';
 import {
   ATTRIBUTION_SOURCES,
@@ -64,14 +64,14 @@ export const PartnerJoined = defineEvent({
     /** The partner's own customer accounts: a conversion by one of them is a self-referral. */
     ownAccountIds: t.array(Id),
   }),
-  money: () => [],
+  money: noMoney,
 });
 
 export const PartnerPlanChanged = defineEvent({
   type: 'PartnerPlanChanged',
   schemaVersion: 1,
   data: struct('PartnerPlanChanged data', { partnerId: Id, planId: Id, previousPlanId: Id }),
-  money: () => [],
+  money: noMoney,
 });
 
 export const PartnerTierChanged = defineEvent({
@@ -83,7 +83,7 @@ export const PartnerTierChanged = defineEvent({
     previousTier: nullable(Text),
     reason: Text,
   }),
-  money: () => [],
+  money: noMoney,
 });
 
 export const PartnerStatusChanged = defineEvent({
@@ -95,7 +95,7 @@ export const PartnerStatusChanged = defineEvent({
     previousStatus: PartnerStatus,
     reason: Text,
   }),
-  money: () => [],
+  money: noMoney,
 });
 
 /** A version of a commission plan. Plans are data: a change publishes a new version, history is never re-rated. */
@@ -189,7 +189,7 @@ export const ClickTracked = defineEvent({
     GenericClickTrackedData.validate,
     GenericClickTrackedData.encode,
   ),
-  money: () => [],
+  money: noMoney,
 });
 
 /** A technology or agency partner's influence on an account (integration installed, co-selling, ...). */
@@ -203,7 +203,7 @@ export const InfluenceTouchRecorded = defineEvent({
     kind: oneOf(['integrationInstalled', 'coSelling', 'introduction', 'servicesEngagement'] as const),
     note: nullable(Text),
   }),
-  money: () => [],
+  money: noMoney,
 });
 
 const registrationFields = { registrationId: Id, partnerId: Id, accountId: Id };
@@ -224,14 +224,14 @@ export const DealRegistrationApproved = defineEvent({
   type: 'DealRegistrationApproved',
   schemaVersion: 1,
   data: struct('DealRegistrationApproved data', registrationFields),
-  money: () => [],
+  money: noMoney,
 });
 
 export const DealRegistrationRejected = defineEvent({
   type: 'DealRegistrationRejected',
   schemaVersion: 1,
   data: struct('DealRegistrationRejected data', { ...registrationFields, reason: Text }),
-  money: () => [],
+  money: noMoney,
 });
 
 export const DealRegistrationExtended = defineEvent({
@@ -242,14 +242,14 @@ export const DealRegistrationExtended = defineEvent({
     previousExpiresAt: Timestamp,
     expiresAt: Timestamp,
   }),
-  money: () => [],
+  money: noMoney,
 });
 
 export const DealRegistrationExpired = defineEvent({
   type: 'DealRegistrationExpired',
   schemaVersion: 1,
   data: struct('DealRegistrationExpired data', registrationFields),
-  money: () => [],
+  money: noMoney,
 });
 
 /**
@@ -328,21 +328,21 @@ export const CommissionHeld = defineEvent({
   type: 'CommissionHeld',
   schemaVersion: 1,
   data: struct('CommissionHeld data', { ...lineRef, reason: Text }),
-  money: () => [],
+  money: noMoney,
 });
 
 export const CommissionReleased = defineEvent({
   type: 'CommissionReleased',
   schemaVersion: 1,
   data: struct('CommissionReleased data', { ...lineRef, note: nullable(Text) }),
-  money: () => [],
+  money: noMoney,
 });
 
 export const CommissionRejected = defineEvent({
   type: 'CommissionRejected',
   schemaVersion: 1,
   data: struct('CommissionRejected data', { ...lineRef, reason: Text }),
-  money: () => [],
+  money: noMoney,
 });
 
 /** A signed correction to a partner's balance, with its reason; the actor is on the envelope. */

@@ -17,6 +17,11 @@ export interface UpcasterRegistry {
     schemaVersion: number,
     data: unknown,
   ) => { schemaVersion: number; data: unknown };
+  /**
+   * Whether a step reads `type` at `schemaVersion` (so that `upcast` would change it). Optional: when it is
+   * there, the decoder asks it first and calls `upcast` only for events that have a step to take.
+   */
+  readonly reads?: (type: string, schemaVersion: number) => boolean;
 }
 
 export const createUpcasterRegistry = (upcasters: readonly Upcaster[]): UpcasterRegistry => {
@@ -31,6 +36,7 @@ export const createUpcasterRegistry = (upcasters: readonly Upcaster[]): Upcaster
     byVersion.set(step.fromVersion, step);
   }
   return {
+    reads: (type, schemaVersion) => steps.get(type)?.has(schemaVersion) ?? false,
     upcast: (type, schemaVersion, data) => {
       const byVersion = steps.get(type);
       if (byVersion === undefined) return { schemaVersion, data };
