@@ -3,6 +3,8 @@ import { commissionBalances } from './projections/balances';
 import { ecosystemHealth } from './projections/health';
 import { partnerRevenue } from './projections/revenue';
 import { payoutStatements } from './projections/statements';
+import type { JsonValue } from './runtime/json';
+import { createReference } from './runtime/reference';
 import { replay } from './runtime/runner';
 import { storeWith } from './testing/arbitraries';
 import {
@@ -159,6 +161,30 @@ describe('partner revenue (worked example)', () => {
     const resumed = await replay(store, { revenue: partnerRevenue(window) }, { from: checkpoint });
     const once = await replay(store, { revenue: partnerRevenue(window) });
     expect(JSON.stringify(resumed.results)).toBe(JSON.stringify(once.results));
+  });
+
+  it('keeps figures beyond 64-bit minor units exact (the state holds 64-bit integers until one overflows)', () => {
+    const projection = partnerRevenue();
+    const huge = (2n ** 63n + 5n).toString();
+    const saved = {
+      granularity: 'month',
+      native: [
+        ['G\u00012026-01\u0001USD', [huge, '-' + huge, '1', '0', 2]],
+        ['Pa\u00012026-01\u0001USD', ['0', huge, '0', '0', 1]],
+      ],
+      reporting: [],
+      unconverted: [],
+    };
+    const state = projection.load(saved as unknown as JsonValue);
+    expect(projection.save(state)).toEqual(saved);
+    const context = { asOf: null, position: -1, reference: createReference(null) };
+    const result = projection.result(state, context);
+    expect(result.program.periods['2026-01']!.byCurrency['USD']).toMatchObject({
+      total: '92233720368547758.13',
+      attributed: '-92233720368547758.13',
+      sourced: '0.01',
+    });
+    expect(result.partners['a']!.total.byCurrency['USD']!.attributed).toBe('92233720368547758.13');
   });
 
   it('groups by quarter and by day', async () => {

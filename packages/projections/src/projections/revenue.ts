@@ -8,7 +8,10 @@ import type { Projection, ResultContext } from '../runtime/projection';
 import type { ReferenceData } from '../runtime/reference';
 import { reportingRateOf } from '../runtime/reference';
 
-/** Revenue figures of one scope (a partner, a partner type, the program) in one period and currency. */
+/**
+ * Revenue figures of one scope (a partner, a partner type, the program) in one period and currency, as read
+ * out of a book for a result or a checkpoint.
+ */
 interface Figures {
   /** Revenue of every conversion (program scope only): attributed or not. */
   total: bigint;
@@ -20,20 +23,42 @@ interface Figures {
 }
 
 /**
- * Figure sets of one scope (the program, a partner type or a partner): by `${period}\u0001${currency}` in the
- * native book, by period in the reporting one.
+ * Figure sets of one scope (the program, a partner type or a partner), as slots of its book: by
+ * `${period}\u0001${currency}` in the native book, by period in the reporting one.
  */
-type Scope = Map<string, Figures>;
+type Scope = Map<string, number>;
+
+/** The columns of a slot's amounts, in minor units. */
+const TOTAL = 0;
+const ATTRIBUTED = 1;
+const SOURCED = 2;
+const INFLUENCED = 3;
+const COLUMNS = 4;
+const MAX_MINOR = 2n ** 63n - 1n;
+const MIN_MINOR = -(2n ** 63n);
 
 /**
  * The figures in one kind of money (the conversions' own currencies, or the reporting currency), scope by
  * scope. Partners and types have a map each, looked up by the id as the event carries it and then by the
  * period key built once per movement: no key is composed per scope and event.
+ *
+ * The amounts themselves are not bigint objects in the state but 64-bit integers in one typed array per
+ * book (four per slot), with the conversion counts beside them: a state of tens of thousands of figure
+ * sets is then a few flat arrays the garbage collector never walks, where objects holding four bigints each
+ * were copied and promoted by every young-generation collection they outlived (each addition made a new
+ * bigint to keep). A sum beyond 64 bits (about 9.2e18 minor units) is kept exact in `overflow` instead.
  */
 interface Book {
   readonly program: Scope;
   readonly types: Map<string, Scope>;
   readonly partners: Map<string, Scope>;
+  /** Slot s holds total, attributed, sourced, influenced at 4s to 4s + 3. */
+  amounts: BigInt64Array;
+  conversions: Float64Array;
+  /** Slots in use. */
+  size: number;
+  /** Amounts (by index in `amounts`) that do not fit 64 bits; null until one does not. */
+  overflow: Map<number, bigint> | null;
 }
 
 export interface RevenueState {
@@ -119,13 +144,64 @@ const emptyFigures = (): Figures => ({
   conversions: 0,
 });
 
-const figuresAt = (scope: Scope, key: string): Figures => {
-  let figures = scope.get(key);
-  if (figures === undefined) {
-    figures = emptyFigures();
-    scope.set(key, figures);
+const INITIAL_SLOTS = 64;
+
+const emptyBook = (): Book => ({
+  program: new Map(),
+  types: new Map(),
+  partners: new Map(),
+  amounts: new BigInt64Array(INITIAL_SLOTS * COLUMNS),
+  conversions: new Float64Array(INITIAL_SLOTS),
+  size: 0,
+  overflow: null,
+});
+
+/** The slot of `key` in `scope`, a new (zero) one if it has none. */
+const slotAt = (book: Book, scope: Scope, key: string): number => {
+  let slot = scope.get(key);
+  if (slot === undefined) {
+    if (book.size === book.conversions.length) {
+      const amounts = new BigInt64Array(book.amounts.length * 2);
+      amounts.set(book.amounts);
+      const conversions = new Float64Array(book.conversions.length * 2);
+      conversions.set(book.conversions);
+      book.amounts = amounts;
+      book.conversions = conversions;
+    }
+    slot = book.size;
+    book.size += 1;
+    scope.set(key, slot);
   }
-  return figures;
+  return slot;
+};
+
+const amountAt = (book: Book, at: number): bigint => book.overflow?.get(at) ?? book.amounts[at]!;
+
+/** Adds to one amount of a slot. The bigints read and added are temporaries: none is kept. */
+const addTo = (book: Book, slot: number, column: number, amount: bigint): void => {
+  const at = slot * COLUMNS + column;
+  const sum = amountAt(book, at) + amount;
+  if (sum > MAX_MINOR || sum < MIN_MINOR) {
+    (book.overflow ??= new Map()).set(at, sum);
+    return;
+  }
+  book.overflow?.delete(at);
+  book.amounts[at] = sum;
+};
+
+const countIn = (book: Book, slot: number, conversions: number): void => {
+  book.conversions[slot] = book.conversions[slot]! + conversions;
+};
+
+const figuresOf = (book: Book, slot: number): Figures => {
+  const at = slot * COLUMNS;
+  return {
+    total: amountAt(book, at + TOTAL),
+    attributed: amountAt(book, at + ATTRIBUTED),
+    sourced: amountAt(book, at + SOURCED),
+    influenced: amountAt(book, at + INFLUENCED),
+    conversions: book.conversions[slot]!,
+  };
 };
 
 const scopeOf = (scopes: Map<string, Scope>, id: string): Scope => {
@@ -136,8 +212,6 @@ const scopeOf = (scopes: Map<string, Scope>, id: string): Scope => {
   }
   return scope;
 };
-
-const emptyBook = (): Book => ({ program: new Map(), types: new Map(), partners: new Map() });
 
 /** One conversion or reversal, reduced to what revenue needs. sign = 1 for a conversion, -1 for a reversal. */
 interface Movement {
@@ -151,12 +225,12 @@ interface Movement {
 
 const record = (book: Book, key: string, movement: Movement, reference: ReferenceData): void => {
   const { amount, counts, credits } = movement;
-  const program = figuresAt(book.program, key);
-  program.total += amount;
-  program.conversions += counts;
-  if (movement.attributed) program.attributed += amount;
-  if (movement.sourcedBy !== null) program.sourced += amount;
-  if (movement.partners.length > 0) program.influenced += amount;
+  const program = slotAt(book, book.program, key);
+  addTo(book, program, TOTAL, amount);
+  countIn(book, program, counts);
+  if (movement.attributed) addTo(book, program, ATTRIBUTED, amount);
+  if (movement.sourcedBy !== null) addTo(book, program, SOURCED, amount);
+  if (movement.partners.length > 0) addTo(book, program, INFLUENCED, amount);
   const typeOf = (partnerId: string): string => reference.partner(partnerId)?.partnerType ?? UNKNOWN_TYPE;
   // A conversion counts once for each partner it credits, and once for each type among them. A conversion
   // has a few credits: arrays searched from the start cost less than a Set per movement.
@@ -164,29 +238,30 @@ const record = (book: Book, key: string, movement: Movement, reference: Referenc
   for (let i = 0; i < credits.length; i += 1) {
     const [partnerId, credit] = credits[i]!;
     const type = typeOf(partnerId);
-    const partner = figuresAt(scopeOf(book.partners, partnerId), key);
-    const partnerType = figuresAt(scopeOf(book.types, type), key);
-    partner.attributed += credit;
-    partnerType.attributed += credit;
+    const partner = slotAt(book, scopeOf(book.partners, partnerId), key);
+    const partnerType = slotAt(book, scopeOf(book.types, type), key);
+    addTo(book, partner, ATTRIBUTED, credit);
+    addTo(book, partnerType, ATTRIBUTED, credit);
     if (counts > 0 && !creditedBefore(credits, i, partnerId)) {
-      partner.conversions += 1;
+      countIn(book, partner, 1);
       if (!countedTypes.includes(type)) {
         countedTypes.push(type);
-        partnerType.conversions += 1;
+        countIn(book, partnerType, 1);
       }
     }
   }
   if (movement.sourcedBy !== null) {
-    figuresAt(scopeOf(book.partners, movement.sourcedBy), key).sourced += amount;
-    figuresAt(scopeOf(book.types, typeOf(movement.sourcedBy)), key).sourced += amount;
+    addTo(book, slotAt(book, scopeOf(book.partners, movement.sourcedBy), key), SOURCED, amount);
+    addTo(book, slotAt(book, scopeOf(book.types, typeOf(movement.sourcedBy)), key), SOURCED, amount);
   }
   const influencedTypes: string[] = [];
   for (const partnerId of movement.partners) {
-    figuresAt(scopeOf(book.partners, partnerId), key).influenced += amount;
+    addTo(book, slotAt(book, scopeOf(book.partners, partnerId), key), INFLUENCED, amount);
     const type = typeOf(partnerId);
     if (!influencedTypes.includes(type)) influencedTypes.push(type);
   }
-  for (const type of influencedTypes) figuresAt(scopeOf(book.types, type), key).influenced += amount;
+  for (const type of influencedTypes)
+    addTo(book, slotAt(book, scopeOf(book.types, type), key), INFLUENCED, amount);
 };
 
 const creditedBefore = (
@@ -322,11 +397,12 @@ const result = (state: RevenueState, context: ResultContext): PartnerRevenueResu
   };
   const group = (scope: string, native: Scope | undefined, reporting: Scope | undefined): void => {
     if (native !== undefined)
-      for (const [key, f] of native) {
+      for (const [key, slot] of native) {
         const [period, currency] = key.split(SEP) as [string, string];
-        put(scope, period, currency, f);
+        put(scope, period, currency, figuresOf(state.native, slot));
       }
-    if (reporting !== undefined) for (const [period, f] of reporting) put(scope, period, '', f);
+    if (reporting !== undefined)
+      for (const [period, slot] of reporting) put(scope, period, '', figuresOf(state.reporting, slot));
   };
   group(PROGRAM, state.native.program, state.reporting.program);
   for (const [type, scope] of state.native.types) group('T' + type, scope, state.reporting.types.get(type));
@@ -418,8 +494,8 @@ const savedFigures = (f: Figures): SavedFigures => [
  */
 const saveBook = (book: Book): Array<[string, SavedFigures]> => {
   const entries: Array<[string, SavedFigures]> = [];
-  const put = (scope: string, figures: Scope): void => {
-    for (const [key, f] of figures) entries.push([scope + SEP + key, savedFigures(f)]);
+  const put = (scope: string, slots: Scope): void => {
+    for (const [key, slot] of slots) entries.push([scope + SEP + key, savedFigures(figuresOf(book, slot))]);
   };
   put(PROGRAM, book.program);
   for (const [type, figures] of book.types) put('T' + type, figures);
@@ -431,18 +507,16 @@ const loadBook = (saved: Array<[string, SavedFigures]>): Book => {
   for (const [key, f] of saved) {
     const cut = key.indexOf(SEP);
     const scope = key.slice(0, cut);
-    const figures: Figures = {
-      total: BigInt(f[0]),
-      attributed: BigInt(f[1]),
-      sourced: BigInt(f[2]),
-      influenced: BigInt(f[3]),
-      conversions: f[4],
-    };
     const target =
       scope === PROGRAM
         ? book.program
         : scopeOf(scope.startsWith('T') ? book.types : book.partners, scope.slice(1));
-    target.set(key.slice(cut + 1), figures);
+    const slot = slotAt(book, target, key.slice(cut + 1));
+    addTo(book, slot, TOTAL, BigInt(f[0]));
+    addTo(book, slot, ATTRIBUTED, BigInt(f[1]));
+    addTo(book, slot, SOURCED, BigInt(f[2]));
+    addTo(book, slot, INFLUENCED, BigInt(f[3]));
+    book.conversions[slot] = f[4];
   }
   return book;
 };
