@@ -1,5 +1,5 @@
 import { EventDecodeError } from '@partner-ledger/events';
-import { parseChoice, parseVerbArgs } from '../args';
+import { parseChoice, parseMoment, parseVerbArgs } from '../args';
 import { AS_OF_OPTIONS, parseAsOf } from '../as-of';
 import { EXIT, UsageError } from '../exit';
 import { write } from '../io';
@@ -30,13 +30,25 @@ const options = {
     description: 'statements: only this partner (repeat the flag for several).',
     multiple: true,
   },
+  from: {
+    type: 'string',
+    valueName: 'T',
+    description:
+      'revenue: only conversions and reversals that occurred at or after T (a date alone means its start, UTC). With --to, the replay holds only the periods asked for.',
+  },
+  to: {
+    type: 'string',
+    valueName: 'T',
+    description:
+      'revenue: only conversions and reversals that occurred at or before T (a date alone means its end, UTC).',
+  },
 } as const;
 
 export const reportVerb: Verb = {
   name: 'report',
   summary: 'Replay the ledger into revenue, balances, statements or health.',
   usage:
-    'report revenue|balances|statements|health [--as-of T] [--known-at K] [--by GROUP] [--format table|csv|json] [--store STORE]',
+    'report revenue|balances|statements|health [--as-of T] [--known-at K] [--by GROUP] [--from T] [--to T] [--format table|csv|json] [--store STORE]',
   description:
     'Replays the ledger into one of the projections and prints it. revenue: attributed, sourced and ' +
     'influenced revenue (sourced and influenced overlap by design: see docs/projections.md). balances: ' +
@@ -52,6 +64,10 @@ export const reportVerb: Verb = {
     [
       'partner-ledger report revenue --by month --format csv > revenue.csv',
       'Program revenue per month, as CSV',
+    ],
+    [
+      'partner-ledger report revenue --by month --from 2026-01-01 --to 2026-12-31',
+      'Revenue per month for 2026 only',
     ],
     [
       'partner-ledger report balances --as-of 2026-03-31 --known-at 2026-04-05T09:00:00Z',
@@ -91,6 +107,13 @@ export const reportVerb: Verb = {
     const partnerIds = parsed.options.partner;
     if (partnerIds !== undefined && name !== 'statements')
       throw new UsageError('--partner: only the statements report takes it');
+    if ((parsed.options.from !== undefined || parsed.options.to !== undefined) && name !== 'revenue')
+      throw new UsageError('--from and --to: only the revenue report takes them');
+    const from =
+      parsed.options.from === undefined ? undefined : parseMoment('from', parsed.options.from, 'startOfDay');
+    const to = parsed.options.to === undefined ? undefined : parseMoment('to', parsed.options.to, 'endOfDay');
+    if (from !== undefined && to !== undefined && from > to)
+      throw new UsageError(`--from ${parsed.options.from} is after --to ${parsed.options.to}`);
     const asOf = parseAsOf(parsed.options);
     return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store) => {
       const progress = createProgress({ stream: io.stderr, label: `report ${name}` });
@@ -103,6 +126,8 @@ export const reportVerb: Verb = {
           ...(asOf.knownAt === undefined ? {} : { knownAt: asOf.knownAt }),
           ...(currency === undefined ? {} : { reportingCurrency: currency }),
           ...(partnerIds === undefined ? {} : { partnerIds }),
+          ...(from === undefined ? {} : { from }),
+          ...(to === undefined ? {} : { to }),
           onProgress: ({ done, total }) => {
             progress.setTotal(total);
             progress.advance(done - seen);

@@ -297,13 +297,47 @@ describe('partner-ledger report', () => {
     expect(known.position).toBe(10);
   });
 
-  it('rejects a bad report, grouping or format with exit 2', async () => {
+  it('revenue --from/--to reports only the periods asked for, with the same figures for them', async () => {
+    const revenue = async (...window: string[]) =>
+      JSON.parse(
+        (
+          await runBin([
+            'report',
+            'revenue',
+            '--by',
+            'month',
+            '--format',
+            'json',
+            ...window,
+            '--store',
+            simulated,
+          ])
+        ).stdout,
+      ) as {
+        result: { from: string | null; to: string | null; program: { periods: Record<string, unknown> } };
+      };
+    const all = await revenue();
+    const february = await revenue('--from', '2026-02-01', '--to', '2026-02-28');
+    expect(february.result.from).toBe('2026-02-01T00:00:00.000Z');
+    expect(february.result.to).toBe('2026-02-28T23:59:59.999Z');
+    expect(Object.keys(all.result.program.periods).length).toBeGreaterThan(1);
+    expect(Object.keys(february.result.program.periods)).toEqual(['2026-02']);
+    expect(february.result.program.periods['2026-02']).toEqual(all.result.program.periods['2026-02']);
+    const table = await runBin(['report', 'revenue', '--from', '2026-02-01', '--store', simulated]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('occurred from 2026-02-01T00:00:00.000Z to the end');
+  });
+
+  it('rejects a bad report, grouping, format or window with exit 2', async () => {
     for (const args of [
       ['report'],
       ['report', 'profits'],
       ['report', 'balances', '--by', 'month'],
       ['report', 'revenue', '--format', 'xml'],
       ['report', 'revenue', '--as-of', 'yesterday'],
+      ['report', 'revenue', '--from', '2026-03-01', '--to', '2026-02-01'],
+      ['report', 'revenue', '--from', 'March'],
+      ['report', 'balances', '--from', '2026-01-01'],
     ]) {
       const result = await runBin([...args, '--store', simulated]);
       expect(result.code).toBe(2);

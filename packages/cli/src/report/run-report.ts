@@ -35,6 +35,9 @@ export interface ReportOptions {
   readonly reportingCurrency?: string;
   /** Statements: only these partners. */
   readonly partnerIds?: readonly string[];
+  /** Revenue: only conversions and reversals that occurred in [from, to] (instants, inclusive). */
+  readonly from?: string;
+  readonly to?: string;
   readonly onProgress?: (progress: ReplayProgress) => void;
 }
 
@@ -80,13 +83,21 @@ export const runReport = async (
     });
   switch (name) {
     case 'revenue': {
-      const outcome = await replay(store, { revenue: partnerRevenue({ granularity }) }, replayOptions);
+      const revenue = partnerRevenue({
+        granularity,
+        ...(options.from === undefined ? {} : { from: options.from }),
+        ...(options.to === undefined ? {} : { to: options.to }),
+      });
+      const outcome = await replay(store, { revenue }, replayOptions);
       const result = outcome.results.revenue;
       return {
         json: envelope(outcome, result),
         rows: revenueRows(result, by as RevenueBy),
         summary: [
-          `revenue by ${by}, as of ${result.asOf ?? '(no events)'}${result.reportingCurrency === null ? '' : `; reporting currency ${result.reportingCurrency}`}`,
+          `revenue by ${by}, as of ${result.asOf ?? '(no events)'}${result.reportingCurrency === null ? '' : `; reporting currency ${result.reportingCurrency}`}` +
+            (result.from === null && result.to === null
+              ? ''
+              : `; occurred from ${result.from ?? 'the beginning'} to ${result.to ?? 'the end'}`),
         ],
       };
     }
