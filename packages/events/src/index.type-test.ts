@@ -3,12 +3,14 @@
  * drifts. Checked by `tsc -b` (the build), never run.
  */
 import type {
+  computeEventHash,
   EventData,
   EventType,
   LedgerEvent,
   LedgerEventOf,
   NewLedgerEvent,
   RecordedEvent,
+  hashEvent,
 } from './index';
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -62,3 +64,8 @@ assert<Equals<LedgerEventOf<'ClickTracked'>['data'], EventData<'ClickTracked'>>>
 assert<LedgerEvent extends RecordedEvent ? true : false>();
 assert<Equals<'position' extends keyof NewLedgerEvent ? true : false, false>>();
 assert<Equals<'hash' extends keyof RecordedEvent ? true : false, true>>();
+
+// The hash covers everything but the hash itself and the store-assigned position; hashEvent also hands back
+// the text it hashed (a store may write it as its record).
+assert<Equals<Parameters<typeof computeEventHash>[0], Omit<RecordedEvent, 'hash' | 'position'>>>();
+assert<Equals<ReturnType<typeof hashEvent>, { readonly hash: string; readonly canonicalText: string }>>();
