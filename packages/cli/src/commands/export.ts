@@ -45,9 +45,11 @@ export const exportVerb: Verb = {
       throw new UsageError(`export: unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
     parseChoice('format', parsed.options.format ?? 'ndjson', ['ndjson'] as const);
     const asOf = parseAsOf(parsed.options);
-    return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store) => {
+    return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store, spec) => {
       const progress = createProgress({ stream: io.stderr, label: 'export' });
-      progress.setTotal((await store.headPosition()) + 1);
+      // The file store numbers events 0, 1, 2...: its head gives the count. EventStoreDB's positions are
+      // commit positions, which count nothing: there the bar shows events done, with no total.
+      if (spec.kind === 'file') progress.setTotal((await store.headPosition()) + 1);
       try {
         for await (const event of store.readAll(
           asOf.knownAt === undefined ? {} : { asKnownAt: asOf.knownAt },
