@@ -1,12 +1,13 @@
 import { constants as fsConstants, promises as fs, write } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { canonicalJson, hashEvent } from '@partner-ledger/events';
+import { hashEvent } from '@partner-ledger/events';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
   StoreClosedError,
   StoreCorruptionError,
   assertAppendable,
+  canonicalDataOf,
   checkExpectedRevision,
   classifyAppend,
   knownAtFilter,
@@ -127,7 +128,7 @@ interface SealedInput extends NewEvent {
   readonly dataJson: string;
 }
 
-const sealInput = (event: NewEvent): SealedInput => ({
+const sealInput = (stream: string, event: NewEvent, index: number): SealedInput => ({
   id: event.id,
   type: event.type,
   schemaVersion: event.schemaVersion,
@@ -137,7 +138,7 @@ const sealInput = (event: NewEvent): SealedInput => ({
   correlationId: event.correlationId,
   causationId: event.causationId,
   data: event.data,
-  dataJson: canonicalJson(event.data),
+  dataJson: canonicalDataOf(stream, index, event),
 });
 
 /** The input with its data as it was sealed (for the rare comparisons with a stored event). */
@@ -1057,7 +1058,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       if (failure !== undefined) throw failure;
       expectedRevision = appendOptions.expectedRevision ?? 'any';
       assertAppendable(stream, events, expectedRevision);
-      sealed = events.map(sealInput);
+      sealed = events.map((event, index) => sealInput(stream, event, index));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,4 +1,4 @@
-import { Id, Timestamp, computeEventHash, sameEventBody } from '@partner-ledger/events';
+import { Id, Timestamp, canonicalJson, computeEventHash, sameEventBody } from '@partner-ledger/events';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import { DuplicateEventIdError, WrongExpectedRevisionError } from './errors';
 import type { ActualRevision, AsKnownAt, ExpectedRevision } from './port';
@@ -126,6 +126,21 @@ export const frozenCopy = <T>(value: T): T => {
 };
 
 /**
+ * The canonical JSON of an event's data (what its hash covers), or a TypeError that names the event when the
+ * data has no JSON form (a bigint, a number that is not finite): such an append is refused whole.
+ */
+export const canonicalDataOf = (stream: string, index: number, event: NewEvent): string => {
+  try {
+    return canonicalJson(event.data);
+  } catch (error) {
+    throw new TypeError(
+      `event ${index} of the append to ${JSON.stringify(stream)} (id ${JSON.stringify(event.id)}): its data cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+};
+
+/**
  * Chains new events onto a stream whose last event is `previous` (undefined for a new stream): assigns
  * revisions and hash links. Positions are left to the store (on EventStoreDB the server assigns them).
  */
@@ -136,8 +151,9 @@ export const chainEvents = (
 ): Omit<RecordedEvent, 'position'>[] => {
   let revision = previous === undefined ? -1 : previous.revision;
   let prevHash = previous === undefined ? null : previous.hash;
-  return events.map((event) => {
+  return events.map((event, index) => {
     revision += 1;
+    const canonicalData = canonicalDataOf(stream, index, event);
     const unhashed = {
       id: event.id,
       type: event.type,
@@ -152,7 +168,7 @@ export const chainEvents = (
       data: frozenCopy(event.data),
       prevHash,
     };
-    const hash = computeEventHash(unhashed);
+    const hash = computeEventHash(unhashed, canonicalData);
     prevHash = hash;
     return { ...unhashed, hash };
   });

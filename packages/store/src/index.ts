@@ -43,6 +43,7 @@ export type {
 // For adapters: the append rules, shared so that every store decides the same way
 export {
   assertAppendable,
+  canonicalDataOf,
   chainEvents,
   checkExpectedRevision,
   classifyAppend,

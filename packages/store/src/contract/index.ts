@@ -301,6 +301,22 @@ export const describeEventStoreContract = (
         expect(computeEventHash(stored as RecordedEvent)).toBe(stored?.hash);
       });
 
+      it('refuses data with no JSON form (a bigint, a number that is not finite), naming the event, and writes nothing', async () => {
+        for (const data of [{ amount: 10n }, { rate: Number.POSITIVE_INFINITY }, { rate: Number.NaN }]) {
+          const error: unknown = await append('json', [
+            makeEvent('json-ok'),
+            makeEvent('json-bad', 1, { data }),
+          ]).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(TypeError);
+          expect((error as Error).message).toMatch(/event 1 of the append to "json" \(id "json-bad"\)/);
+        }
+        expect(await store.headPosition()).toBe(-1);
+        expect(await readStream('json')).toEqual([]);
+      });
+
       it('rejects an empty append and an expected revision that is not one of the four forms', async () => {
         await expect(append('s', [])).rejects.toThrow(RangeError);
         await expect(append('s', [makeEvent('bad-1')], -1)).rejects.toThrow(RangeError);
