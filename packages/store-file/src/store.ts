@@ -7,12 +7,15 @@ import {
   StoreClosedError,
   StoreCorruptionError,
   assertAppendable,
+  assertTagsAndCondition,
   canonicalDataOf,
   checkExpectedRevision,
   classifyAppend,
+  createTagPositions,
   knownAtFilter,
 } from '@partner-ledger/store';
 import type {
+  AppendCondition,
   AppendOptions,
   AppendResult,
   EventStore,
@@ -166,6 +169,8 @@ interface PendingAppend {
   readonly stream: string;
   readonly events: readonly SealedInput[];
   readonly expectedRevision: ExpectedRevision;
+  readonly tags: readonly string[] | undefined;
+  readonly condition: AppendCondition | undefined;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -699,6 +704,11 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
   const tentativeIds = new Map<string, { readonly event: RecordedEvent; readonly dataJson: string }>();
   const tentativeHeads = new Map<string, { revision: number; hash: string; batch: number }>();
   let nextPosition = index.head + 1;
+  /**
+   * Where each tag was last stored, for append conditions. Tags are not persisted: a tag not seen since the
+   * store opened counts as stored at the head at open (a condition read before it fails once, then passes).
+   */
+  const tagPositions = createTagPositions(index.head);
   let batchNumber = 0;
   /** Two buffers, alternating: one batch is being written while the next is framed. */
   const frameBuffers = [Buffer.allocUnsafe(256 * 1024), Buffer.allocUnsafe(256 * 1024)];
@@ -744,7 +754,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     let bytes = 0;
     for (const request of batch) {
       try {
-        const { stream, events, expectedRevision } = request;
+        const { stream, events, expectedRevision, condition } = request;
         const ownFingerprints = events.map((event) => idFingerprint(event.id));
         const stored: (RecordedEvent | undefined)[] = [];
         for (let i = 0; i < events.length; i++) {
@@ -773,6 +783,9 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
         }
         const head = tentativeHeads.get(stream) ?? keptHead(stream) ?? (await streamHead(stream));
         checkExpectedRevision(stream, expectedRevision, head?.revision ?? 'noStream');
+        // Against the tags of every append accepted before this one (this batch's and the one being
+        // written, tentatively: a write that fails stops the store, so an unwritten tag never lets one pass).
+        if (condition !== undefined) tagPositions.check(stream, condition);
         // Chained as chainEvents chains them (the same hash), with the data text serialised once at append.
         let revision = head?.revision ?? -1;
         let prevHash = head?.hash ?? null;
@@ -824,6 +837,8 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
         }
         bytes += ownBytes;
         nextPosition += recorded.length;
+        if (request.tags !== undefined && request.tags.length > 0)
+          tagPositions.record(request.tags, nextPosition - 1);
         tentativeHeads.set(stream, { revision, hash: prevHash!, batch: number });
         for (let i = 0; i < recorded.length; i++)
           tentativeIds.set(recorded[i]!.id, { event: recorded[i]!, dataJson: events[i]!.dataJson });
@@ -1058,12 +1073,22 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       if (failure !== undefined) throw failure;
       expectedRevision = appendOptions.expectedRevision ?? 'any';
       assertAppendable(stream, events, expectedRevision);
+      if (appendOptions.tags !== undefined || appendOptions.condition !== undefined)
+        assertTagsAndCondition(stream, appendOptions);
       sealed = events.map((event, index) => sealInput(stream, event, index));
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<AppendResult>((resolveAppend, rejectAppend) => {
-      queue.push({ stream, events: sealed, expectedRevision, resolve: resolveAppend, reject: rejectAppend });
+      queue.push({
+        stream,
+        events: sealed,
+        expectedRevision,
+        tags: appendOptions.tags,
+        condition: appendOptions.condition,
+        resolve: resolveAppend,
+        reject: rejectAppend,
+      });
       pump();
     });
   };
