@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import type * as TE from 'fp-ts/TaskEither';
 import { CATALOGUE, LedgerDecimal, decodeStoredEvent } from '@partner-ledger/events';
 import type { LedgerEvent, NewEvent, RecordedEvent } from '@partner-ledger/events';
-import type { EventStore, ExpectedRevision } from '@partner-ledger/store';
+import type { AppendCondition, EventStore, ExpectedRevision } from '@partner-ledger/store';
 import { decodeCommand } from './commands';
 import type { CommandInput, CommandName, LedgerCommand } from './commands';
 import { fold } from './decider';
@@ -96,7 +96,54 @@ interface Planned {
   readonly stream: string;
   readonly expectedRevision: ExpectedRevision;
   readonly decision: Decision;
+  /**
+   * For decisions that read the cross-stream view: the tags of what they read and the view's position,
+   * checked by the store atomically with the append (another writer's event on one of those tags, stored
+   * after that position, refuses the append and the decision is taken again on caught-up state).
+   */
+  readonly condition?: AppendCondition;
 }
+
+/** The tag of a partner's money: every event that changes its balance, figures or lines carries it. */
+const partnerTag = (partnerId: string): string => `partner:${partnerId}`;
+const customerTag = (customerId: string): string => `customer:${customerId}`;
+const couponTag = (code: string): string => `coupon:${code}`;
+
+/**
+ * The tags of the events a decision appends: what later conditions look for. A partner's tag for every
+ * partner whose money an event touches (every line's partner, two-tier parents included, and every
+ * credited partner, whose period figures count the conversion), the customer's for a conversion (its
+ * first conversion and binding), a coupon's for the partner that claims it.
+ */
+const tagsOf = (events: readonly PendingEvent[]): string[] => {
+  const tags = new Set<string>();
+  for (const event of events) {
+    switch (event.type) {
+      case 'ConversionAttributed':
+        for (const line of event.data.commissions) tags.add(partnerTag(line.partnerId));
+        for (const credit of event.data.credits) tags.add(partnerTag(credit.partnerId));
+        tags.add(customerTag(event.data.customerId));
+        break;
+      case 'ConversionReversed':
+        for (const line of event.data.lines) tags.add(partnerTag(line.partnerId));
+        break;
+      case 'CommissionHeld':
+      case 'CommissionReleased':
+      case 'CommissionRejected':
+      case 'ManualAdjustmentRecorded':
+      case 'PayoutIssued':
+      case 'PayoutFailed':
+        tags.add(partnerTag(event.data.partnerId));
+        break;
+      case 'PartnerJoined':
+        for (const code of event.data.couponCodes) tags.add(couponTag(code));
+        break;
+      default:
+        break;
+    }
+  }
+  return [...tags];
+};
 
 interface Loaded<S> {
   readonly state: S;
@@ -258,14 +305,19 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         command.parentPartnerId ? load(partnerDecider, streams.partner(command.parentPartnerId)) : undefined,
       ]);
       await view.catchUp();
-      return plannedOn(partnerDecider, stream, partner, {
-        ...command,
-        facts: {
-          planPublished: plan.state.versions.length > 0,
-          parentJoined: parent !== undefined && parent.state.joined !== null,
-          couponOwners: view.couponOwners(),
-        },
-      });
+      const after = view.position();
+      return withCondition(
+        plannedOn(partnerDecider, stream, partner, {
+          ...command,
+          facts: {
+            planPublished: plan.state.versions.length > 0,
+            parentJoined: parent !== undefined && parent.state.joined !== null,
+            couponOwners: view.couponOwners(),
+          },
+        }),
+        (command.couponCodes ?? []).map(couponTag),
+        after,
+      );
     },
 
     publishPlan: async (command) => {
@@ -352,11 +404,14 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       const settings = await programSettings();
       if (settings === undefined) return E.left(programNotConfigured());
       const conversion = await load(conversionDecider, stream);
-      const facts =
-        conversion.state.attributed === null
-          ? await conversionFacts(command, settings)
-          : emptyFacts(settings);
-      return plannedOn(conversionDecider, stream, conversion, { ...command, facts });
+      if (conversion.state.attributed !== null)
+        return plannedOn(conversionDecider, stream, conversion, { ...command, facts: emptyFacts(settings) });
+      const { facts, read, after } = await conversionFacts(command, settings);
+      return withCondition(
+        plannedOn(conversionDecider, stream, conversion, { ...command, facts }),
+        read,
+        after,
+      );
     },
 
     reverseConversion: async (command) => {
@@ -367,10 +422,15 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     holdCommission: async (command) => {
       const stream = streams.conversion(command.conversionId);
       const conversion = await load(conversionDecider, stream);
-      return plannedOn(conversionDecider, stream, conversion, {
-        ...command,
-        facts: { lineSettled: await lineSettled(conversion.state, command.lineId) },
-      });
+      const settled = await lineSettled(conversion.state, command.lineId);
+      return withCondition(
+        plannedOn(conversionDecider, stream, conversion, {
+          ...command,
+          facts: { lineSettled: settled.settled },
+        }),
+        settled.read,
+        settled.after,
+      );
     },
     releaseCommission: async (command) => {
       const stream = streams.conversion(command.conversionId);
@@ -379,10 +439,15 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     rejectCommission: async (command) => {
       const stream = streams.conversion(command.conversionId);
       const conversion = await load(conversionDecider, stream);
-      return plannedOn(conversionDecider, stream, conversion, {
-        ...command,
-        facts: { lineSettled: await lineSettled(conversion.state, command.lineId) },
-      });
+      const settled = await lineSettled(conversion.state, command.lineId);
+      return withCondition(
+        plannedOn(conversionDecider, stream, conversion, {
+          ...command,
+          facts: { lineSettled: settled.settled },
+        }),
+        settled.read,
+        settled.after,
+      );
     },
 
     recordManualAdjustment: async (command) => {
@@ -390,10 +455,15 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         load(partnerDecider, streams.partner(command.partnerId)),
         view.catchUp(),
       ]);
-      return onBalance(command.partnerId, {
-        ...command,
-        facts: { partnerJoined: partner.state.joined !== null },
-      });
+      // The balance stream's revision is all an adjustment depends on (its id): no condition.
+      return onBalance(
+        command.partnerId,
+        {
+          ...command,
+          facts: { partnerJoined: partner.state.joined !== null },
+        },
+        false,
+      );
     },
     issuePayout: async (command) => {
       const settings = await programSettings();
@@ -416,23 +486,49 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     },
   };
 
-  /** Balance decisions read the partner's balance from the view, caught up just before. */
-  const onBalance = (partnerId: string, command: BalanceCommand): E.Either<LedgerRejection, Planned> => {
+  /** Adds an append condition to a plan: the tags its decision read from the view, up to `after`. */
+  const withCondition = (
+    planned: E.Either<LedgerRejection, Planned>,
+    read: readonly string[],
+    after: number,
+  ): E.Either<LedgerRejection, Planned> =>
+    read.length === 0
+      ? planned
+      : E.map((plan: Planned) => ({ ...plan, condition: { failIfTagged: [...read], after } }))(planned);
+
+  /**
+   * Balance decisions read the partner's balance from the view, caught up just before. Its lines live in
+   * the conversion streams, which the balance stream's revision does not cover: the partner's tag does
+   * (`conditioned`), so a reversal, hold or conversion of the partner's stored after the view's position
+   * refuses the append and the decision is taken again.
+   */
+  const onBalance = (
+    partnerId: string,
+    command: BalanceCommand,
+    conditioned = true,
+  ): E.Either<LedgerRejection, Planned> => {
+    const after = view.position();
     const state: BalanceState = view.balance(partnerId);
-    return plannedOn(
+    const planned = plannedOn(
       balanceDecider,
       streams.balance(partnerId),
       { state, expectedRevision: state.revision < 0 ? 'noStream' : state.revision },
       command,
     );
+    return withCondition(planned, conditioned ? [partnerTag(partnerId)] : [], after);
   };
 
-  const lineSettled = async (conversion: ConversionState, lineId: string): Promise<boolean> => {
+  /** Whether a payout settled any of the line (read from the view), with the condition that reading needs. */
+  const lineSettled = async (
+    conversion: ConversionState,
+    lineId: string,
+  ): Promise<{ settled: boolean; read: string[]; after: number }> => {
     const line = conversion.attributed?.data.commissions.find((l) => l.lineId === lineId);
-    if (line === undefined) return false;
+    if (line === undefined) return { settled: false, read: [], after: -1 };
     await view.catchUp();
+    const after = view.position();
     const settled = view.balance(line.partnerId).lines[lineId]?.settled ?? '0';
-    return !new LedgerDecimal(settled).isZero();
+    return { settled: !new LedgerDecimal(settled).isZero(), read: [partnerTag(line.partnerId)], after };
   };
 
   const emptyFacts = (settings: ProgramSettings): ConversionFacts => ({
@@ -449,7 +545,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   const conversionFacts = async (
     command: Resolved<'recordConversion'>,
     settings: ProgramSettings,
-  ): Promise<ConversionFacts> => {
+  ): Promise<{ facts: ConversionFacts; read: string[]; after: number }> => {
     const at = command.at;
     const partnerOf = partnerReader();
     const [visitor, account] = await Promise.all([
@@ -457,6 +553,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       command.accountId ? load(accountDecider, streams.account(command.accountId)) : undefined,
       view.catchUp(),
     ]);
+    const after = view.position();
     const raw: Omit<Touch, 'partnerActiveAt'>[] = [];
     for (const click of Object.values(visitor?.state.clicks ?? {}))
       if (click.at <= at)
@@ -545,7 +642,17 @@ export const createLedger = (options: LedgerOptions): Ledger => {
           at,
         );
     }
-    return { settings, touches, customerBinding, customerFirstConversionAt, partners, plans, periodStats };
+    // What was read from the view: every candidate's (and parent's) figures, the customer, the coupon.
+    const read = [
+      ...[...states.keys()].map(partnerTag),
+      customerTag(command.customerId),
+      ...(command.couponCode ? [couponTag(command.couponCode)] : []),
+    ];
+    return {
+      facts: { settings, touches, customerBinding, customerFirstConversionAt, partners, plans, periodStats },
+      read,
+      after,
+    };
   };
 
   // ---------------------------------------------------------------------------------------------------
@@ -589,17 +696,21 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
       const planned = await planner(resolved);
       if (E.isLeft(planned)) return planned;
-      const { stream, expectedRevision, decision } = planned.right;
+      const { stream, expectedRevision, decision, condition } = planned.right;
       if (decision.kind === 'alreadyRecorded') {
         const ids = new Set(decision.eventIds);
         const events = (await readEvents(stream)).filter((event) => ids.has(event.id));
         return E.right({ stream, events, alreadyRecorded: true });
       }
       try {
+        const tags = tagsOf(decision.events);
         const result = await store.append(
           stream,
           decision.events.map((event) => toNewEvent(event, meta)),
-          { expectedRevision },
+          // Without tags or a condition, the options are what they always were: the store's fast path.
+          tags.length === 0 && condition === undefined
+            ? { expectedRevision }
+            : { expectedRevision, tags, ...(condition === undefined ? {} : { condition }) },
         );
         const recorded = result.events.map(decode);
         if (
@@ -610,7 +721,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         return E.right({ stream, events: recorded, alreadyRecorded: result.alreadyStored });
       } catch (error) {
         const code = codeOf(error);
-        if (code === 'WRONG_EXPECTED_REVISION') continue;
+        // Another writer changed what the decision read (its stream, or a tag it read): decide again.
+        if (code === 'WRONG_EXPECTED_REVISION' || code === 'APPEND_CONDITION_FAILED') continue;
         if (code === 'DUPLICATE_EVENT_ID') {
           // Either a concurrent writer recorded the same key (decide again: the repeat is then recognised),
           // or the key is taken in another stream (the same id again: a conflict).

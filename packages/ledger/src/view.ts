@@ -46,6 +46,13 @@ const partnersOf = (event: LedgerEvent): string[] => {
 export interface CrossStreamView {
   /** Reads what the store appended since the last catch-up. */
   readonly catchUp: () => Promise<void>;
+  /**
+   * The global position of the last event the view has applied (-1: none): what a decision read from the
+   * view was caught up to, the `after` of its append condition. Taken right after a catch-up, before the
+   * reads: the view only grows, so reads taken later see at least that much (a condition is then at worst
+   * stricter than needed, and the decision is taken again).
+   */
+  readonly position: () => number;
   readonly balance: (partnerId: string) => BalanceState;
   readonly periodStats: (
     partnerId: string,
@@ -156,11 +163,14 @@ export const createCrossStreamView = (
 
   const catchUpOnce = async (): Promise<void> => {
     const batch: LedgerEvent[] = [];
+    let last = position;
     for await (const event of store.readAll({ fromPosition: position + 1 })) {
-      position = event.position;
+      last = event.position;
       if (RELEVANT.has(event.type)) batch.push(decode(event));
     }
+    // The position moves with the state it describes, never ahead of it.
     apply(batch);
+    position = last;
   };
 
   return {
@@ -168,6 +178,7 @@ export const createCrossStreamView = (
       running = running.then(catchUpOnce, catchUpOnce);
       return running;
     },
+    position: () => position,
     balance: (partnerId) => balances.get(partnerId) ?? initialBalanceState(partnerId),
     periodStats: (partnerId, planId, period, at) => {
       const entry = stats.get(statsKey(partnerId, planId, periodKey(at, period)));

@@ -6,6 +6,8 @@ import { createLedger } from '../ledger';
 import type { Ledger } from '../ledger';
 import { streams } from '../naming';
 import { basicProgram, clickTracked, conversionAttributed, programConfigured } from './fixtures';
+import { describeRaces } from './races';
+import type { RaceOptions } from './races';
 import { SPEC_NOW, appendGiven } from './spec';
 
 /**
@@ -15,13 +17,17 @@ import { SPEC_NOW, appendGiven } from './spec';
  *
  *   ledgerConcurrencySuite('file store', async () => createFileStore(await mkdtemp(...)))
  *
- * `closeStore` runs after each test (default: store.close()).
+ * `closeStore` runs after each test (default: store.close()). It also runs the seeded races of ./races
+ * (payout against reversal, hold, payout; two reversals; release against reject; conversions against a
+ * period cap and a tier), many trials each, with the checks `raceOptions` adds.
  */
 export const ledgerConcurrencySuite = (
   name: string,
   makeStore: () => EventStore | Promise<EventStore>,
   closeStore: (store: EventStore) => Promise<void> = (store) => store.close(),
+  raceOptions: RaceOptions = {},
 ): void => {
+  describeRaces(name, makeStore, closeStore, raceOptions);
   describe(`ledger concurrency on ${name}`, () => {
     let store: EventStore;
     let ledgers: Ledger[];
