@@ -36,10 +36,18 @@ export interface LedgerEnvelope {
   readonly causationId: string | null;
   readonly prevHash: string | null;
   readonly hash: string;
+  /**
+   * The append's tags (AppendOptions.tags), when it had any: what the adapter's check of a later append
+   * condition looks for. Not part of the event or its hash.
+   */
+  readonly tags?: readonly string[];
 }
 
 /** What the adapter asks the server to store for a chained ledger event. */
-export const toEventData = (event: Omit<RecordedEvent, 'position'>): JSONEventData => {
+export const toEventData = (
+  event: Omit<RecordedEvent, 'position'>,
+  tags: readonly string[] = [],
+): JSONEventData => {
   const envelope: LedgerEnvelope = {
     format: FORMAT,
     id: event.id,
@@ -51,6 +59,7 @@ export const toEventData = (event: Omit<RecordedEvent, 'position'>): JSONEventDa
     causationId: event.causationId,
     prevHash: event.prevHash,
     hash: event.hash,
+    ...(tags.length === 0 ? {} : { tags: [...tags] }),
   };
   return {
     id: serverEventIdFor(event.id),
@@ -69,6 +78,13 @@ export const toEventData = (event: Omit<RecordedEvent, 'position'>): JSONEventDa
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+
+/** The tags a server event was appended with (none for events of other writers or without tags). */
+export const tagsOfRecord = (record: ClientRecordedEvent): readonly string[] => {
+  const envelope = isRecord(record.metadata) ? record.metadata[LEDGER_METADATA_KEY] : undefined;
+  const tags = isRecord(envelope) ? envelope.tags : undefined;
+  return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [];
+};
 
 /** Whether a server event carries the ledger's envelope (it was written by this adapter). */
 export const hasLedgerEnvelope = (record: ClientRecordedEvent): boolean =>

@@ -895,4 +895,82 @@ describe('EventStoreDB adapter: mapping tests against a scripted client (these d
       );
     });
   });
+
+  describe('append conditions (checked by reading the log before the write: not atomic, see docs/stores.md)', () => {
+    it('keeps the tags in the ledger metadata of each event, outside the event and its hash', async () => {
+      const { client, store } = setup();
+      const result = await store.append('balance-p1', [event('pay-1', 1)], { tags: ['partner:p1'] });
+      const written = client.records.find((r) => r.streamId === 'balance-p1');
+      expect(written?.metadata).toMatchObject({ [LEDGER_METADATA_KEY]: { tags: ['partner:p1'] } });
+      const [read] = await collect(store.readAll());
+      expect(read).toEqual(result.events[0]);
+      expect(read).not.toHaveProperty('tags');
+      expect((await verifyStore(store)).ok).toBe(true);
+      // Untagged appends write no tags at all.
+      await store.append('other', [event('x', 2)]);
+      const untagged = client.records.find((r) => r.streamId === 'other');
+      expect(
+        (untagged?.metadata as Record<string, Record<string, unknown>>)[LEDGER_METADATA_KEY],
+      ).not.toHaveProperty('tags');
+    });
+
+    it("sees another process's tagged event stored before the check, and refuses", async () => {
+      const { client, store } = setup();
+      const seen = await store.append('balance-p1', [event('pay-1', 1)], { tags: ['partner:p1'] });
+      // Another process (its own store object on the same server) records a reversal of p1's.
+      const other = createEventStoreDbStore({ client, disposeClientOnClose: false });
+      const reversal = await other.append('conversion-o2', [event('rev-1', 2)], { tags: ['partner:p1'] });
+      const error = await store
+        .append('balance-p1', [event('pay-2', 3)], {
+          tags: ['partner:p1'],
+          condition: { failIfTagged: ['partner:p1'], after: seen.lastPosition },
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'APPEND_CONDITION_FAILED',
+        tag: 'partner:p1',
+        position: reversal.lastPosition,
+        after: seen.lastPosition,
+      });
+      expect(ids(await collect(store.readAll()))).toEqual(['pay-1', 'rev-1']);
+      await other.close();
+    });
+
+    it('the residual window: a tagged event another process writes between the check and the write is not seen', async () => {
+      // This test pins down the limitation documented in docs/stores.md: EventStoreDB checks revisions per
+      // stream only, so the adapter's read of the log and its write are two steps. One writer process (or
+      // PostgreSQL) is what closes the window; within one store object, the queue does.
+      const { client, store } = setup();
+      const seen = await store.append('balance-p1', [event('pay-1', 1)], { tags: ['partner:p1'] });
+      client.beforeNextAppend(() =>
+        client.writeEvent(
+          'conversion-o2',
+          toEventData(chainEvents('conversion-o2', undefined, [event('rev-1', 2)])[0]!, ['partner:p1']),
+        ),
+      );
+      await store.append('balance-p1', [event('pay-2', 3)], {
+        expectedRevision: 0,
+        tags: ['partner:p1'],
+        condition: { failIfTagged: ['partner:p1'], after: seen.lastPosition },
+      });
+      expect(ids(await collect(store.readAll()))).toEqual(['pay-1', 'rev-1', 'pay-2']);
+    });
+
+    it('within one store object, tagged appends are serialised: of ten conditional appends on one tag, one wins', async () => {
+      const { store } = setup();
+      const seen = await store.append('setup', [event('setup', 0)], { tags: ['t'] });
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          store.append(`w-${i}`, [event(`w-${i}`, i + 1)], {
+            tags: ['t'],
+            condition: { failIfTagged: ['t'], after: seen.lastPosition },
+          }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const outcome of outcomes)
+        if (outcome.status === 'rejected')
+          expect(outcome.reason).toMatchObject({ code: 'APPEND_CONDITION_FAILED' });
+    });
+  });
 });

@@ -2,10 +2,12 @@ import { BACKWARDS, END, EventStoreDBClient, FORWARDS, START } from '@eventstore
 import type { ReadStreamOptions as ClientReadStreamOptions } from '@eventstore/db-client';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
+  AppendConditionFailedError,
   StoreClosedError,
   StoreCorruptionError,
   WrongExpectedRevisionError,
   assertAppendable,
+  assertTagsAndCondition,
   chainEvents,
   checkExpectedRevision,
   classifyAppend,
@@ -13,6 +15,7 @@ import {
 } from '@partner-ledger/store';
 import type {
   ActualRevision,
+  AppendCondition,
   AppendOptions,
   AppendResult,
   EventStore,
@@ -28,7 +31,7 @@ import type { EventStoreDbClient } from './client';
 import { parseConnectionString } from './connection';
 import { selectionFromOptions, selects, streamNaming } from './filters';
 import { DEFAULT_ID_CLAIM_STREAM_PREFIX, createIdClaims } from './id-claims';
-import { fromServerEvent, toEventData } from './metadata';
+import { fromServerEvent, hasLedgerEnvelope, tagsOfRecord, toEventData } from './metadata';
 import { toPortPosition } from './positions';
 import { findHead, readAllRecords, resolveStart } from './reading';
 import {
@@ -161,14 +164,61 @@ export const createEventStoreDbStore = (
     return revisions.map((revision) => (revision === undefined ? undefined : byRevision.get(revision)));
   };
 
-  const append = async (
+  /**
+   * Checks an append condition by reading the server's log after `after`: an event of this ledger tagged
+   * with one of the condition's tags fails it. NOT atomic with the write that follows: the server has no
+   * check across streams, so another process's tagged append that lands between this read and the write is
+   * not seen (docs/stores.md, "Append conditions"). Within this store object the window is closed by
+   * `tagged` below.
+   */
+  const checkCondition = async (stream: string, condition: AppendCondition): Promise<void> => {
+    const wanted = new Set(condition.failIfTagged);
+    // `after` is normally an event's position (or -1), where a read can start; any other number is read
+    // from the beginning, skipping what is at or before it.
+    const { start, last } = await resolveStart(client, condition.after + 1).catch((error: unknown) => {
+      if (!(error instanceof RangeError)) throw error;
+      return resolveStart(client, 0);
+    });
+    if (last === undefined || toPortPosition(last.position) <= condition.after) return;
+    for await (const record of readAllRecords(client, start, pageSize)) {
+      const position = toPortPosition(record.position);
+      if (position <= condition.after || !select(record) || !hasLedgerEnvelope(record)) continue;
+      const tag = tagsOfRecord(record).find((t) => wanted.has(t));
+      if (tag !== undefined) throw new AppendConditionFailedError(stream, tag, position, condition.after);
+    }
+  };
+
+  /**
+   * Appends with tags or a condition go one at a time through this store object, so that between one's
+   * check and its write no other tagged append of this process lands: one writer process (however many
+   * ledger instances share its store object) is safe. Appends with neither skip the queue.
+   */
+  let taggedQueue: Promise<unknown> = Promise.resolve();
+  const append = (
     stream: string,
     events: readonly NewEvent[],
     options: AppendOptions = {},
   ): Promise<AppendResult> => {
+    if (options.tags === undefined && options.condition === undefined)
+      return appendNow(stream, events, options);
+    const result = taggedQueue.then(
+      () => appendNow(stream, events, options),
+      () => appendNow(stream, events, options),
+    );
+    taggedQueue = result.catch(() => undefined);
+    return result;
+  };
+
+  const appendNow = async (
+    stream: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> => {
     assertOpen();
     const expectedRevision = options.expectedRevision ?? 'any';
     assertAppendable(stream, events, expectedRevision);
+    const { tags = [], condition } = options;
+    if (options.tags !== undefined || condition !== undefined) assertTagsAndCondition(stream, options);
     let claimed = false;
     for (let attempt = 0; ; attempt += 1) {
       // Read what the stream holds now (only what was written since the adapter last looked).
@@ -192,6 +242,7 @@ export const createEventStoreDbStore = (
         };
       }
       checkExpectedRevision(stream, expectedRevision, state.last?.revision ?? 'noStream');
+      if (condition !== undefined) await checkCondition(stream, condition);
       if (idClaims !== undefined && !claimed) {
         await idClaims.claim(
           stream,
@@ -205,10 +256,14 @@ export const createEventStoreDbStore = (
       // same predecessor.
       let actual: ActualRevision | undefined;
       try {
-        const result = await client.appendToStream(naming.toServer(stream), chained.map(toEventData), {
-          expectedRevision: toClientExpectedRevision(state.last?.revision ?? 'noStream'),
-          requiresLeader: true,
-        });
+        const result = await client.appendToStream(
+          naming.toServer(stream),
+          chained.map((event) => toEventData(event, tags)),
+          {
+            expectedRevision: toClientExpectedRevision(state.last?.revision ?? 'noStream'),
+            requiresLeader: true,
+          },
+        );
         // A client made with throwOnAppendFailure=false answers a conflict instead of throwing it.
         if (!result.success) actual = fromNextExpectedRevision(result.nextExpectedRevision);
       } catch (error) {
