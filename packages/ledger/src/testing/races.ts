@@ -215,6 +215,29 @@ const RACES: readonly Race[] = [
         : `the first and second conversion of the month got tiers ${JSON.stringify(tiers)}`;
     },
   },
+  {
+    name: 'two partners claiming one coupon code',
+    given: () => [programConfigured(), planPublished()],
+    commands: () => {
+      const join = (partnerId: string): Command => ({
+        command: 'joinPartner',
+        partnerId,
+        name: `Partner ${partnerId}`,
+        partnerType: 'affiliate',
+        planId: 'standard',
+        payoutCurrency: 'USD',
+        couponCodes: ['SAVE10'],
+      });
+      return [join('p1'), join('p2')];
+    },
+    allowed: ['COUPON_TAKEN'],
+    check: (events) => {
+      const claims = events.filter(
+        (e) => e.type === 'PartnerJoined' && e.data.couponCodes.includes('SAVE10'),
+      );
+      return claims.length === 1 ? null : `coupon SAVE10 was claimed by ${claims.length} partners`;
+    },
+  },
 ];
 
 /**
