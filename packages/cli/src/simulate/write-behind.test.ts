@@ -36,6 +36,35 @@ describe('the write-behind bulk loader', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+  it('checks append conditions where it assigns positions, and passes the tags on to the target', async () => {
+    const target = createInMemoryStore();
+    const behind = await createWriteBehindStore(target);
+    const first = await behind.append('balance-p1', [adjustment(1)], { tags: ['partner:p1'] });
+    const second = await behind.append('balance-p2', [adjustment(2)], { tags: ['partner:p1'] });
+    await expect(
+      behind.append('balance-p3', [adjustment(3)], {
+        condition: { failIfTagged: ['partner:p1'], after: first.lastPosition },
+      }),
+    ).rejects.toMatchObject({
+      code: 'APPEND_CONDITION_FAILED',
+      tag: 'partner:p1',
+      position: second.lastPosition,
+    });
+    await behind.flush();
+    // The target knows the tags too: a writer on it directly is held to them.
+    await expect(
+      target.append('balance-p3', [adjustment(3)], {
+        condition: { failIfTagged: ['partner:p1'], after: first.lastPosition },
+      }),
+    ).rejects.toMatchObject({ code: 'APPEND_CONDITION_FAILED' });
+    await behind.append('balance-p3', [adjustment(3)], {
+      condition: { failIfTagged: ['partner:p1'], after: second.lastPosition },
+    });
+    await behind.flush();
+    expect((await all(target)).map((e) => e.id)).toEqual(['evt-1', 'evt-2', 'evt-3']);
+    await behind.close();
+  });
+
   it('gives the same ledger as a direct run: a simulation is the same on memory and behind a file store', async () => {
     const options = { partners: 8, events: 800, seed: 'same', days: 40 };
     const memory = createInMemoryStore();

@@ -1,9 +1,11 @@
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
   assertAppendable,
+  assertTagsAndCondition,
   chainEvents,
   checkExpectedRevision,
   classifyAppend,
+  createTagPositions,
   knownAtFilter,
 } from '@partner-ledger/store';
 import type {
@@ -42,6 +44,8 @@ export const createWriteBehindStore = async (
   const maxInFlight = options.maxInFlight ?? 512;
   const maxHeads = options.rememberedHeads ?? 50_000;
   let nextPosition = (await target.headPosition()) + 1;
+  /** Append conditions are checked here, where positions are assigned (the target sees the tags too). */
+  const tagPositions = createTagPositions(nextPosition - 1);
   /** Acknowledged, not yet confirmed durable, in position order. */
   let tail: RecordedEvent[] = [];
   const tailByStream = new Map<string, RecordedEvent[]>();
@@ -103,6 +107,8 @@ export const createWriteBehindStore = async (
     assertHealthy();
     const expectedRevision = appendOptions.expectedRevision ?? 'any';
     assertAppendable(stream, events, expectedRevision);
+    const { tags, condition } = appendOptions;
+    if (tags !== undefined || condition !== undefined) assertTagsAndCondition(stream, appendOptions);
     const decision = classifyAppend(
       stream,
       events,
@@ -120,17 +126,23 @@ export const createWriteBehindStore = async (
     }
     const head = await streamHead(stream);
     checkExpectedRevision(stream, expectedRevision, head?.revision ?? 'noStream');
+    if (condition !== undefined) tagPositions.check(stream, condition);
     const recorded = chainEvents(stream, head, events).map((event, i): RecordedEvent =>
       Object.freeze({ ...event, position: nextPosition + i }),
     );
     nextPosition += recorded.length;
+    if (tags !== undefined && tags.length > 0) tagPositions.record(tags, nextPosition - 1);
     const newHead = recorded[recorded.length - 1]!;
     rememberHead(stream, { revision: newHead.revision, hash: newHead.hash });
     tail.push(...recorded);
     tailByStream.set(stream, [...(tailByStream.get(stream) ?? []), ...recorded]);
     for (const event of recorded) tailById.set(event.id, event);
     const write = target
-      .append(stream, events, { expectedRevision: head === undefined ? 'noStream' : head.revision })
+      .append(stream, events, {
+        expectedRevision: head === undefined ? 'noStream' : head.revision,
+        // The target keeps the tags for later conditions; this loader's own were checked above.
+        ...(tags === undefined || tags.length === 0 ? {} : { tags }),
+      })
       .then((result) => {
         const differs = result.events.some(
           (stored, i) => stored.position !== recorded[i]!.position || stored.hash !== recorded[i]!.hash,
