@@ -48,6 +48,8 @@ export interface Report {
   readonly rows: Rows;
   /** Lines printed above the table. */
   readonly summary: readonly string[];
+  /** What the figures leave out, said on stderr whatever the format (revenue with no rate to convert it). */
+  readonly warning?: string;
 }
 
 const granularityOf = (by: Grouping): Granularity =>
@@ -90,9 +92,17 @@ export const runReport = async (
       });
       const outcome = await replay(store, { revenue }, replayOptions);
       const result = outcome.results.revenue;
+      const unconverted = Object.entries(result.program.total.unconverted).map(([c, a]) => `${c} ${a}`);
       return {
         json: envelope(outcome, result),
         rows: revenueRows(result, by as RevenueBy),
+        ...(unconverted.length === 0 || result.reportingCurrency === null
+          ? {}
+          : {
+              warning:
+                `revenue with no rate into ${result.reportingCurrency} recorded on its conversions is not in the ` +
+                `${result.reportingCurrency}* rows: ${unconverted.join(', ')}`,
+            }),
         summary: [
           `revenue by ${by}, as of ${result.asOf ?? '(no events)'}${result.reportingCurrency === null ? '' : `; reporting currency ${result.reportingCurrency}`}` +
             (result.from === null && result.to === null
