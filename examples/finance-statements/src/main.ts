@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { openStore, resolveStoreSpec } from '@partner-ledger/cli';
+import { openStore, resolveStoreSpec } from '@partner-ledger/open-ledger';
 import { monthEndFiles } from './statements';
 
 // node dist/main.js 2026-02 [--store DIR] [--known-at 2026-03-05T09:00:00Z]

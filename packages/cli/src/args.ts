@@ -28,8 +28,9 @@ export const COMMON_OPTIONS = {
     type: 'string',
     valueName: 'STORE',
     description:
-      'The ledger: a directory (embedded file store, default ./.partner-ledger) or an esdb:// or ' +
-      'esdb+discover:// connection string. Default: $PARTNER_LEDGER_STORE, then ./.partner-ledger.',
+      'The ledger: a directory (the embedded file store) or a connection string: esdb://, kurrentdb:// ' +
+      '(EventStoreDB / KurrentDB, with @partner-ledger/store-eventstoredb installed) or postgres:// (with ' +
+      '@partner-ledger/store-postgres installed). Default: $PARTNER_LEDGER_STORE, then ./.partner-ledger.',
   },
   help: { type: 'boolean', short: 'h', description: 'Print this help and exit.' },
 } as const satisfies OptionSpecs;
