@@ -12,7 +12,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPOSITORY, installPackedPackages, run } from './testing/packed';
-import { expectedOutput, snippetsOf } from './testing/snippets';
+import { expectedOutput, runShellSnippet, snippetsOf, whereIs as where } from './testing/snippets';
 import type { Snippet } from './testing/snippets';
 
 const documents = [
@@ -24,7 +24,6 @@ const documents = [
 ];
 const snippets = new Map(documents.map((file) => [file, snippetsOf(file)]));
 const runnable = documents.filter((file) => snippets.get(file)!.some((s) => s.mode === 'runnable'));
-const where = (s: Snippet): string => `${relative(REPOSITORY, s.file)}:${s.line}`;
 const slug = (s: Snippet): string => `${relative(REPOSITORY, s.file).replace(/[^a-z0-9]+/gi, '-')}-${s.line}`;
 
 describe('the snippets of the docs', () => {
@@ -98,11 +97,7 @@ describe('the runnable snippets of the docs, against the packed packages', () =>
       if (s.mode !== 'runnable') continue;
       const context = `${where(s)} failed`;
       if (s.language === 'sh') {
-        try {
-          run('bash', ['-e', '-o', 'pipefail', '-c', s.code], work, env);
-        } catch (error) {
-          throw new Error(`${context}: ${(error as Error).message}`, { cause: error });
-        }
+        runShellSnippet(s, work, env);
         continue;
       }
       const variants: Array<[string, string]> = [];

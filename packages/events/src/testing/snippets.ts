@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { REPOSITORY, run } from './packed';
 
 // The snippets of the docs, as the docs test and the examples test run them. A fenced block of TypeScript
 // or shell says what it is in its info string, after the language:
@@ -65,11 +67,46 @@ export const snippetsOf = (file: string, text: string = readFileSync(file, 'utf8
 };
 
 /**
- * What a TypeScript snippet says it prints: the text after `// => ` on each line, in order (one line of
- * output each). `console.log(x); // => 50.00`.
+ * What a snippet says it prints, in order, one line of output each: the text after `// => ` in TypeScript
+ * (`console.log(x); // => 50.00`), or on a comment line `# => ` in shell.
  */
 export const expectedOutput = (snippet: Snippet): string[] =>
   snippet.code
     .split('\n')
-    .map((line) => /\/\/ => (.*)$/.exec(line)?.[1]?.trim())
+    .map((line) => (snippet.language === 'ts' ? /\/\/ => (.*)$/ : /^\s*# => (.*)$/).exec(line)?.[1]?.trim())
     .filter((text): text is string => text !== undefined);
+
+/** The expected lines that are not found in `output`, in order (each after the one before it). */
+export const missingLines = (output: string, expected: readonly string[]): string[] => {
+  const lines = output.split('\n').map((l) => l.trim());
+  const missing: string[] = [];
+  let from = 0;
+  for (const line of expected) {
+    const at = lines.indexOf(line, from);
+    if (at < 0) missing.push(line);
+    else from = at + 1;
+  }
+  return missing;
+};
+
+/** Where a snippet is, for messages: `docs/getting-started.md:42`. */
+export const whereIs = (snippet: Snippet): string => `${relative(REPOSITORY, snippet.file)}:${snippet.line}`;
+
+/**
+ * Runs a shell snippet as written, in bash with -e and pipefail (a failing command fails it), in `cwd`;
+ * then checks that the lines it says it prints (`# => ...`) are in its output, in order.
+ */
+export const runShellSnippet = (snippet: Snippet, cwd: string, env: NodeJS.ProcessEnv): string => {
+  let stdout: string;
+  try {
+    stdout = run('bash', ['-e', '-o', 'pipefail', '-c', snippet.code], cwd, env);
+  } catch (error) {
+    throw new Error(`${whereIs(snippet)} failed: ${(error as Error).message}`, { cause: error });
+  }
+  const missing = missingLines(stdout, expectedOutput(snippet));
+  if (missing.length > 0)
+    throw new Error(
+      `${whereIs(snippet)}: the output lacks ${missing.map((l) => JSON.stringify(l)).join(', ')}; it printed:\n${stdout}`,
+    );
+  return stdout;
+};
