@@ -9,7 +9,7 @@ export interface OpenLedgerOptions {
   /**
    * The ledger: an EventStore you opened (you close it), or a store name: a directory for the embedded
    * file store, or a connection string (`esdb://`, `kurrentdb://`, `postgres://`, ...: see
-   * {@link STORE_SCHEMES}; its adapter package must be installed). Default: $PARTNER_LEDGER_STORE, then
+   * STORE_SCHEMES; its adapter package must be installed). Default: $PARTNER_LEDGER_STORE, then
    * the file store in ./.partner-ledger (created when missing).
    */
   readonly store?: string | EventStore;

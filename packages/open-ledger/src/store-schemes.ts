@@ -43,7 +43,7 @@ export const STORE_SCHEMES: readonly StoreScheme[] = [
   },
 ];
 
-/** The server store a name's scheme points to, if it has one of {@link STORE_SCHEMES}. */
+/** The server store a name's scheme points to, if it has one of STORE_SCHEMES. */
 export const schemeOf = (name: string): StoreScheme | undefined => {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(name)?.[1]?.toLowerCase();
   return scheme === undefined ? undefined : STORE_SCHEMES.find((s) => s.schemes.includes(scheme));

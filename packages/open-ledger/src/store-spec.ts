@@ -10,14 +10,14 @@ export const STORE_ENV = 'PARTNER_LEDGER_STORE';
 
 /**
  * Where a ledger lives: a directory of the embedded file store, or a server named by a connection string
- * whose scheme says which adapter opens it (see {@link STORE_SCHEMES}).
+ * whose scheme says which adapter opens it (see STORE_SCHEMES).
  */
 export type StoreSpec =
   | { readonly kind: 'file'; readonly directory: string }
   | { readonly kind: ServerStoreKind; readonly connectionString: string };
 
 /**
- * Reads a store name. A connection string whose scheme is in {@link STORE_SCHEMES} (`esdb://`,
+ * Reads a store name. A connection string whose scheme is in STORE_SCHEMES (`esdb://`,
  * `kurrentdb://`, `postgres://`, ...) names a server; a `file://` URL or anything else is a directory for
  * the embedded file store, relative to `cwd`. Nothing given: $PARTNER_LEDGER_STORE, then ./.partner-ledger.
  */

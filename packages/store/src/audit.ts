@@ -24,7 +24,8 @@ export interface VerifyProblem {
   readonly message: string;
 }
 
-interface VerifiedPrefix {
+/** What every verify report says, whether the history checked out or not. */
+export interface VerifiedPrefix {
   /** How many events checked out (all of them when ok; those before the first problem otherwise). */
   readonly eventsChecked: number;
   /** The position of the last event that checked out; -1 when none did. */

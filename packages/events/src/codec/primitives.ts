@@ -207,8 +207,10 @@ export const nullable = <C extends t.Mixed>(codec: C) =>
     (a) => (a === null ? null : codec.encode(a)),
   );
 
-type Props = Record<string, t.Mixed>;
-type StructOf<R extends Props, O extends Props> = t.TypeOf<t.TypeC<R>> & Partial<t.TypeOf<t.TypeC<O>>>;
+/** The fields of a {@link struct}: a codec per field name. */
+export type Props = Record<string, t.Mixed>;
+/** The value a {@link struct} decodes to: its required fields, and its optional ones when present. */
+export type StructOf<R extends Props, O extends Props> = t.TypeOf<t.TypeC<R>> & Partial<t.TypeOf<t.TypeC<O>>>;
 
 /**
  * A record with exactly these fields: required ones, optional ones, and nothing else. An unknown field is
