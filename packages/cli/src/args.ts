@@ -12,6 +12,7 @@ export interface OptionSpec {
   readonly multiple?: boolean;
 }
 
+/** A verb's flags by name (without the leading `--`). */
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 export type ParsedOptions<O extends OptionSpecs> = {

@@ -20,7 +20,12 @@ export interface Outcome {
  * Makes correlation ids for commands that bring none: a function, or an object with `next()`. Event ids
  * do not come from here: they are derived from each command's natural key, which makes a retry idempotent.
  */
-export type IdGenerator = (() => string) | { readonly next: () => string };
+export type IdGenerator =
+  | (() => string)
+  | {
+      /** The next id. */
+      readonly next: () => string;
+    };
 
 /**
  * Runs one command: call the returned task to run it. Right: the events recorded (or, for a command

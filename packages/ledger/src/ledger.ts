@@ -31,7 +31,12 @@ import { createCrossStreamView } from './view';
 
 export type { IdGenerator, Ledger, Outcome } from './ledger-api';
 
+/**
+ * What `createLedger` takes: the store (required), and the clock, id generator, program settings, retries,
+ * actor and cache size (each with a default).
+ */
 export interface LedgerOptions {
+  /** Where the events are recorded and read: any EventStore (file, in-memory, EventStoreDB, ...). */
   readonly store: EventStore;
   /**
    * The ledger's clock: recordedAt of every event, and occurredAt when a command does not say. Default:

@@ -5,6 +5,7 @@ import { openStore } from './open-store';
 import type { PackageLoader } from './store-schemes';
 import { resolveStoreSpec } from './store-spec';
 
+/** What `openLedger` opens, and the options of the ledger over it. */
 export interface OpenLedgerOptions {
   /**
    * The ledger: an EventStore you opened (you close it), or a store name: a directory for the embedded

@@ -5,6 +5,7 @@ import { openServerStore, STORE_SCHEMES } from './store-schemes';
 import type { PackageLoader } from './store-schemes';
 import type { StoreSpec } from './store-spec';
 
+/** How `openStore` opens a store. */
 export interface OpenStoreOptions {
   /** Refuse a file store whose directory does not exist yet, instead of creating an empty ledger. */
   readonly mustExist?: boolean;

@@ -67,7 +67,10 @@ export class StoreAdapterMissingError extends Error {
 /** Loads a package by name, as Node resolves it from this package. Replaced in tests. */
 export type PackageLoader = (packageName: string) => unknown;
 
-// A plain require, called only when a server store is opened: that is the point of the registry.
+/**
+ * The default loader: Node's `require`, resolving from this package (a plain require, called only when a
+ * server store is opened: that is the point of the registry).
+ */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const requirePackage: PackageLoader = (packageName) => require(packageName) as unknown;
 

@@ -13,6 +13,7 @@ export type InvariantRule =
   | 'payoutWithinPayable'
   | 'postingsBalance';
 
+/** An invariant the history breaks, with the event where it first shows. */
 export interface InvariantProblem {
   readonly rule: InvariantRule;
   readonly position: number;

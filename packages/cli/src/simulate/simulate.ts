@@ -9,6 +9,7 @@ import { createPayableTracker } from './payable';
 import { createRandom } from './random';
 import type { Random } from './random';
 
+/** What `simulate` builds: the size of the program, the seed and the span of time. */
 export interface SimulationOptions {
   /** Partners in the program, across the five types. At least 5 (one of each type). */
   readonly partners: number;
@@ -29,6 +30,7 @@ export interface SimulationOptions {
   readonly onRejected?: (command: CommandName, rejection: LedgerRejection) => void;
 }
 
+/** What a simulation recorded: events, commands by name and rejections by code. */
 export interface SimulationSummary {
   readonly events: number;
   readonly commands: number;

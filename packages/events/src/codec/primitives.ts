@@ -103,8 +103,10 @@ export const Timestamp = refineString('a UTC timestamp such as "2026-03-01T12:00
 );
 export type Timestamp = t.TypeOf<typeof Timestamp>;
 
+/** A Date in the stored form of a timestamp: `2026-03-01T12:00:00.000Z`. */
 export const toTimestamp = (date: Date): Timestamp => date.toISOString();
 
+/** An ISO 4217 currency code, such as USD (a codec). */
 export const Currency = new t.Type<CurrencyCode, string, unknown>(
   'an ISO 4217 currency code',
   isCurrencyCode,
@@ -168,6 +170,7 @@ export const ratioValue = (s: string): LedgerDecimal | undefined => {
   return /^(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(s) ? new LedgerDecimal(s) : undefined;
 };
 
+/** A whole number, 0 or more (a codec). */
 export const NonNegativeInteger = new t.Type<number, number, unknown>(
   'a whole number of zero or more',
   (u): u is number => Number.isSafeInteger(u) && (u as number) >= 0,
