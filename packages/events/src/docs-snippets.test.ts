@@ -87,41 +87,46 @@ describe('the runnable snippets of the docs, against the packed packages', () =>
     if (consumer) rmSync(consumer, { recursive: true, force: true });
   });
 
-  it.each(runnable.map((file) => relative(REPOSITORY, file)))('%s runs as written', (document) => {
-    const work = join(consumer, 'work', document.replace(/[^a-z0-9]+/gi, '-'));
-    mkdirSync(work, { recursive: true });
-    // The demo's default directory and every temporary file go to a directory of this test.
-    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: sandbox, npm_config_update_notifier: 'false' };
-    delete env.PARTNER_LEDGER_STORE;
-    for (const s of snippets.get(join(REPOSITORY, document))!) {
-      if (s.mode !== 'runnable') continue;
-      const context = `${where(s)} failed`;
-      if (s.language === 'sh') {
-        runShellSnippet(s, work, env);
-        continue;
-      }
-      const variants: Array<[string, string]> = [];
-      if (s.cjs) {
-        // CommonJS runs on a copy of the state the ES module run starts from.
-        const copy = `${work}-cjs-${s.line}`;
-        cpSync(work, copy, { recursive: true });
-        variants.push([join(consumer, 'build', `${slug(s)}.cjs`), copy]);
-      }
-      if (s.esm) variants.unshift([join(consumer, 'build', `${slug(s)}.mjs`), work]);
-      for (const [program, cwd] of variants) {
-        let stdout: string;
-        try {
-          stdout = run(process.execPath, [program], cwd, env);
-        } catch (error) {
-          throw new Error(
-            `${context} (${program.endsWith('.cjs') ? 'CommonJS' : 'ES module'}): ${(error as Error).message}`,
-            { cause: error },
-          );
+  it.each(runnable.map((file) => relative(REPOSITORY, file)))(
+    '%s runs as written',
+    (document) => {
+      const work = join(consumer, 'work', document.replace(/[^a-z0-9]+/gi, '-'));
+      mkdirSync(work, { recursive: true });
+      // The demo's default directory and every temporary file go to a directory of this test.
+      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: sandbox, npm_config_update_notifier: 'false' };
+      delete env.PARTNER_LEDGER_STORE;
+      for (const s of snippets.get(join(REPOSITORY, document))!) {
+        if (s.mode !== 'runnable') continue;
+        const context = `${where(s)} failed`;
+        if (s.language === 'sh') {
+          runShellSnippet(s, work, env);
+          continue;
         }
-        const expected = expectedOutput(s);
-        if (expected.length > 0)
-          expect([where(s), stdout.trimEnd().split('\n')]).toEqual([where(s), expected]);
+        const variants: Array<[string, string]> = [];
+        if (s.cjs) {
+          // CommonJS runs on a copy of the state the ES module run starts from.
+          const copy = `${work}-cjs-${s.line}`;
+          cpSync(work, copy, { recursive: true });
+          variants.push([join(consumer, 'build', `${slug(s)}.cjs`), copy]);
+        }
+        if (s.esm) variants.unshift([join(consumer, 'build', `${slug(s)}.mjs`), work]);
+        for (const [program, cwd] of variants) {
+          let stdout: string;
+          try {
+            stdout = run(process.execPath, [program], cwd, env);
+          } catch (error) {
+            throw new Error(
+              `${context} (${program.endsWith('.cjs') ? 'CommonJS' : 'ES module'}): ${(error as Error).message}`,
+              { cause: error },
+            );
+          }
+          const expected = expectedOutput(s);
+          if (expected.length > 0)
+            expect([where(s), stdout.trimEnd().split('\n')]).toEqual([where(s), expected]);
+        }
       }
-    }
-  });
+      // The snippets run one after the other (the demo, a simulation): slower than jest's default allows.
+    },
+    600_000,
+  );
 });

@@ -54,5 +54,6 @@ describe('the examples, as their READMEs say', () => {
         rmSync(clone, { recursive: true, force: true });
       }
     },
+    300_000,
   );
 });
