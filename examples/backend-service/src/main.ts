@@ -1,4 +1,4 @@
-import { openLedger } from '@partner-ledger/cli';
+import { openLedger } from '@partner-ledger/open-ledger';
 import { createPartnerService } from './service';
 
 // Runs the service on the default ledger (./.partner-ledger, or $PARTNER_LEDGER_STORE):

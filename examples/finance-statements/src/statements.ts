@@ -21,6 +21,46 @@ export interface MonthEndFiles {
   readonly payouts: number;
 }
 
+/** The arguments of `node dist/main.js`, read, or what is wrong with them. */
+export type MonthEndArgs =
+  | { readonly month: string; readonly store?: string; readonly knownAt?: string }
+  | { readonly problem: string };
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Reads `YYYY-MM [--store DIR] [--known-at TIME]`: a bad month or time is named, never a stack trace. */
+export const parseMonthEndArgs = (args: readonly string[]): MonthEndArgs => {
+  let month: string | undefined;
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--store' || arg === '--known-at') {
+      const value = args[i + 1];
+      if (value === undefined) return { problem: `${arg} needs a value` };
+      flags[arg.slice(2)] = value;
+      i += 1;
+    } else if (arg.startsWith('--')) return { problem: `unknown flag ${arg}` };
+    else if (month === undefined) month = arg;
+    else return { problem: `unexpected argument ${JSON.stringify(arg)}` };
+  }
+  if (month === undefined) return { problem: 'which month? (YYYY-MM, such as 2026-02)' };
+  if (!MONTH.test(month))
+    return {
+      problem: `month: expected YYYY-MM with a month from 01 to 12 (such as 2026-02), got ${JSON.stringify(month)}`,
+    };
+  const knownAt = flags['known-at'];
+  if (knownAt !== undefined && (!TIME.test(knownAt) || Number.isNaN(Date.parse(knownAt))))
+    return {
+      problem: `--known-at: expected a time with its zone (such as 2026-03-05T09:00:00Z), got ${JSON.stringify(knownAt)}`,
+    };
+  return {
+    month,
+    ...(flags.store === undefined ? {} : { store: flags.store }),
+    ...(knownAt === undefined ? {} : { knownAt: new Date(knownAt).toISOString() }),
+  };
+};
+
 /** The last millisecond of a month, UTC: "2026-02" -> "2026-02-28T23:59:59.999Z". */
 export const endOfMonth = (month: string): string => {
   const [year, m] = month.split('-').map(Number) as [number, number];
@@ -33,8 +73,7 @@ export const endOfMonth = (month: string): string => {
  * the balances at the end of the month, both replayed from the ledger as of that moment.
  */
 export const monthEndFiles = async (store: EventStore, options: MonthEndOptions): Promise<MonthEndFiles> => {
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(options.month))
-    throw new RangeError(`month must look like 2026-02, got ${options.month}`);
+  if (!MONTH.test(options.month)) throw new RangeError(`month must look like 2026-02, got ${options.month}`);
   const from = `${options.month}-01T00:00:00.000Z`;
   const to = endOfMonth(options.month);
   const { results } = await replay(

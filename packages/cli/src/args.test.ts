@@ -17,6 +17,16 @@ describe('arguments', () => {
     );
   });
 
+  it('takes a negative number as the value of a flag, so that the flag names the problem', () => {
+    expect(parseVerbArgs('simulate', ['--partners', '-5'], options).options).toEqual({ partners: '-5' });
+    expect(() =>
+      parseInteger('partners', parseVerbArgs('simulate', ['--partners', '-5'], options).options.partners!, {
+        min: 5,
+        max: 10,
+      }),
+    ).toThrow('--partners: expected a whole number, got "-5"');
+  });
+
   it('accepts whole numbers within bounds only', () => {
     expect(parseInteger('events', '1000', { min: 1, max: 10 ** 7 })).toBe(1000);
     for (const bad of ['-5', '1e3', '1.5', '', '0x10']) {

@@ -12,6 +12,7 @@ export interface OptionSpec {
   readonly multiple?: boolean;
 }
 
+/** A verb's flags by name (without the leading `--`). */
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 export type ParsedOptions<O extends OptionSpecs> = {
@@ -28,8 +29,9 @@ export const COMMON_OPTIONS = {
     type: 'string',
     valueName: 'STORE',
     description:
-      'The ledger: a directory (embedded file store, default ./.partner-ledger) or an esdb:// or ' +
-      'esdb+discover:// connection string. Default: $PARTNER_LEDGER_STORE, then ./.partner-ledger.',
+      'The ledger: a directory (the embedded file store) or a connection string: esdb://, kurrentdb:// ' +
+      '(EventStoreDB / KurrentDB, with @partner-ledger/store-eventstoredb installed) or postgres:// (with ' +
+      '@partner-ledger/store-postgres installed). Default: $PARTNER_LEDGER_STORE, then ./.partner-ledger.',
   },
   help: { type: 'boolean', short: 'h', description: 'Print this help and exit.' },
 } as const satisfies OptionSpecs;
@@ -42,7 +44,7 @@ export const parseVerbArgs = <O extends OptionSpecs>(
   verb: string,
   args: readonly string[],
   options: O,
-): { options: ParsedOptions<O & typeof COMMON_OPTIONS>; positionals: string[] } => {
+): { options: ParsedOptions<Omit<typeof COMMON_OPTIONS, keyof O> & O>; positionals: string[] } => {
   const all = { ...COMMON_OPTIONS, ...options };
   const config = Object.fromEntries(
     Object.entries(all as OptionSpecs).map(([name, spec]) => [
@@ -54,10 +56,23 @@ export const parseVerbArgs = <O extends OptionSpecs>(
       },
     ]),
   );
+  // `--events -5`: parseArgs takes a value that starts with a dash for a flag, and says only that the
+  // argument is ambiguous. A negative number is a value: pass it on, so that the flag's own check names
+  // the flag and says what it expects.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const spec = arg.startsWith('--') ? (all as OptionSpecs)[arg.slice(2)] : undefined;
+    if (spec?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i += 1;
+    } else joined.push(arg);
+  }
   try {
-    const parsed = parseArgs({ args: [...args], options: config, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: joined, options: config, allowPositionals: true, strict: true });
     return {
-      options: parsed.values as ParsedOptions<O & typeof COMMON_OPTIONS>,
+      options: parsed.values as ParsedOptions<Omit<typeof COMMON_OPTIONS, keyof O> & O>,
       positionals: parsed.positionals,
     };
   } catch (error) {

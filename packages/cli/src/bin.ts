@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runCli } from './cli';
+import { commandLine } from './invocation';
 
 // The binary: the real process streams, environment and clock. Exit through process.exitCode so that
 // stdout (a pipe to `head`, a large export) is flushed before the process ends.
@@ -16,6 +17,7 @@ void runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   now: () => new Date(),
+  commandLine: commandLine(process.env, process.argv[1], process.cwd()),
 }).then(
   (code) => {
     process.exitCode = code;

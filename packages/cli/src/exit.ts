@@ -8,6 +8,7 @@ export const EXIT = {
   usage: 2,
 } as const;
 
+/** The exit codes of the command: 0 success, 1 verify found a problem, 2 usage error or bad input. */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/Either';
 import { commissionBalances, partnerRevenue, replay } from '@partner-ledger/projections';
-import { openLedger } from './open-ledger';
+import { openLedger } from '@partner-ledger/open-ledger';
 
 // The library snippets of docs/getting-started.md, section 3, run as written (on a temporary directory).
 

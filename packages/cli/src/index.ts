@@ -1,9 +1,11 @@
 /**
  * @packageDocumentation
- * The `partner-ledger` command, and the library entry that opens a ledger with the default store.
+ * The `partner-ledger` command (`runCli`, its verbs, `simulate`, reports and verify), and `openLedger`,
+ * re-exported from @partner-ledger/open-ledger (a service that needs only `openLedger` can depend on that
+ * package alone).
  */
-export { openLedger } from './open-ledger';
-export type { OpenLedgerOptions, OpenedLedger } from './open-ledger';
+export { openLedger } from '@partner-ledger/open-ledger';
+export type { OpenLedgerOptions, OpenedLedger } from '@partner-ledger/open-ledger';
 export { runCli } from './cli';
 export { VERBS } from './verbs';
 export type { Verb } from './verb';

@@ -19,6 +19,11 @@ export interface CliIo {
   readonly cwd: string;
   /** The wall clock, for progress rates and for `recordedAt` of what the command records. */
   readonly now: () => Date;
+  /**
+   * How a user runs this command again (`npx partner-ledger`, `node packages/cli/dist/bin.js`), for the
+   * command lines a verb suggests. Default `partner-ledger`.
+   */
+  readonly commandLine?: string;
 }
 
 /** Writes text to a stream and waits when the stream asks us to (large exports must not buffer unboundedly). */

@@ -12,7 +12,9 @@ export interface Progress {
   finish(): void;
 }
 
+/** Where a progress bar is drawn and what it counts. */
 export interface ProgressOptions {
+  /** The stream to draw on: stderr, so that data on stdout stays clean. */
   readonly stream: OutputStream;
   /** What is being counted: "simulate", "verify". */
   readonly label: string;

@@ -1,49 +1,40 @@
-import { stat } from 'node:fs/promises';
 import type { EventStore } from '@partner-ledger/store';
-import { openFileStore } from '@partner-ledger/store-file';
-import { createEventStoreDbStore } from '@partner-ledger/store-eventstoredb';
+import {
+  LedgerNotFoundError,
+  NotALedgerError,
+  StoreAdapterMissingError,
+  openStore as openNamedStore,
+} from '@partner-ledger/open-ledger';
+import type { OpenStoreOptions } from '@partner-ledger/open-ledger';
 import { UsageError } from './exit';
 import type { CliIo } from './io';
 import { describeStoreSpec, resolveStoreSpec } from './store-spec';
 import type { StoreSpec } from './store-spec';
 
-export interface OpenStoreOptions {
-  /** Refuse a file store whose directory does not exist yet, instead of creating an empty ledger. */
-  readonly mustExist?: boolean;
-  /** Open without taking the writer lock: reports, exports and verify may run beside a writer. */
-  readonly readOnly?: boolean;
-  /**
-   * File store, read-only: open a damaged ledger anyway (its damage is in `openReport.damage`), so that
-   * verify can name the damaged events instead of refusing to open.
-   */
-  readonly tolerateDamage?: boolean;
-}
+export type { OpenStoreOptions } from '@partner-ledger/open-ledger';
 
 /**
- * Opens the store a spec names: the embedded file store for a directory (created when missing, unless
- * `mustExist`), the EventStoreDB adapter for an `esdb://` or `esdb+discover://` connection string.
+ * Opens the store a spec names (see `openStore` of @partner-ledger/open-ledger), with the command's
+ * messages: a ledger that is missing, a file where a directory should be, or a server store whose adapter
+ * is not installed is a usage error (exit 2) that says what to do.
  */
 export const openStore = async (spec: StoreSpec, options: OpenStoreOptions = {}): Promise<EventStore> => {
-  if (spec.kind === 'eventstoredb')
-    return createEventStoreDbStore({ connectionString: spec.connectionString });
-  const found = await stat(spec.directory).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
+  try {
+    return await openNamedStore(spec, options);
+  } catch (error) {
+    if (error instanceof LedgerNotFoundError)
+      throw new UsageError(
+        error.message,
+        'Create one with `partner-ledger init` (or `simulate`), or name another with --store or $PARTNER_LEDGER_STORE.',
+      );
+    if (error instanceof NotALedgerError) throw new UsageError(error.message);
+    if (error instanceof StoreAdapterMissingError)
+      throw new UsageError(
+        error.message,
+        `Install it where partner-ledger is installed: \`npm install ${error.scheme.packageName}\` in your project, or with -g beside a global install.`,
+      );
     throw error;
-  });
-  if (found === undefined && options.mustExist) {
-    throw new UsageError(
-      `no ledger at ${spec.directory}`,
-      'Create one with `partner-ledger init` (or `simulate`), or name another with --store or $PARTNER_LEDGER_STORE.',
-    );
   }
-  if (found !== undefined && !found.isDirectory()) {
-    throw new UsageError(`${spec.directory} is not a ledger: it is a file, and a file store is a directory`);
-  }
-  return openFileStore({
-    directory: spec.directory,
-    ...(options.readOnly ? { readOnly: true } : {}),
-    ...(options.readOnly && options.tolerateDamage ? { tolerateDamage: true } : {}),
-  });
 };
 
 /**

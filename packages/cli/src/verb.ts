@@ -2,6 +2,7 @@ import type { OptionSpecs } from './args';
 import { COMMON_OPTIONS } from './args';
 import type { ExitCode } from './exit';
 import type { CliIo } from './io';
+import { DOCS_URL, linkDocs } from './invocation';
 
 /** A verb of the command: what `--help` prints about it, and what it does. */
 export interface Verb {
@@ -36,7 +37,11 @@ const wrap = (text: string, width: number, indent: string): string => {
 
 /** The text of `partner-ledger <verb> --help`. */
 export const renderVerbHelp = (verb: Verb): string => {
-  const options: OptionSpecs = { ...verb.options, ...COMMON_OPTIONS };
+  // A verb may give a common flag its own description (demo's --store has another default).
+  const options: OptionSpecs = {
+    ...verb.options,
+    ...Object.fromEntries(Object.entries(COMMON_OPTIONS).filter(([name]) => !(name in verb.options))),
+  };
   const flags = Object.entries(options).map(([name, spec]) => {
     const short = spec.short === undefined ? '    ' : `-${spec.short}, `;
     const value = spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : '';
@@ -44,7 +49,7 @@ export const renderVerbHelp = (verb: Verb): string => {
   });
   const column = Math.min(28, Math.max(...flags.map((f) => f.flag.length)) + 4);
   const optionLines = flags.map(({ flag, description }) => {
-    const text = wrap(description, 110, ' '.repeat(column + 2)).trimStart();
+    const text = wrap(linkDocs(description), 110, ' '.repeat(column + 2)).trimStart();
     return flag.length + 2 < column
       ? `  ${flag.padEnd(column)}${text}`
       : `  ${flag}\n${' '.repeat(column + 2)}${text}`;
@@ -55,7 +60,7 @@ export const renderVerbHelp = (verb: Verb): string => {
     '',
     verb.description
       .split('\n\n')
-      .map((paragraph) => wrap(paragraph, 110, ''))
+      .map((paragraph) => wrap(linkDocs(paragraph), 110, ''))
       .join('\n\n'),
     '',
     'Options:',
@@ -80,11 +85,14 @@ export const renderMainHelp = (verbs: readonly Verb[], version: string): string 
     'Verbs:',
     ...verbs.map((v) => `  ${v.name.padEnd(width)}${v.summary}`),
     '',
-    'Every verb takes --store STORE (a directory, default ./.partner-ledger, or an esdb:// connection',
-    'string; also $PARTNER_LEDGER_STORE) and --help. Data goes to stdout; diagnostics and progress to stderr.',
+    'Every verb takes --store STORE (a directory, default ./.partner-ledger, or a connection string:',
+    'esdb:// and kurrentdb:// need @partner-ledger/store-eventstoredb installed, postgres:// needs',
+    '@partner-ledger/store-postgres; also $PARTNER_LEDGER_STORE) and --help. Data goes to stdout;',
+    'diagnostics and progress to stderr.',
     'Exit codes: 0 success, 1 verify found a problem, 2 usage error or bad input.',
     '',
     'Run `partner-ledger <verb> --help` for its options and examples.',
+    `The book (getting started, every verb and flag, the events): ${DOCS_URL}/README.md`,
     '',
   ].join('\n');
 };

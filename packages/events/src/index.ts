@@ -88,6 +88,7 @@ export {
   tagged,
   toTimestamp,
 } from './codec/primitives';
+export type { Props, StructOf } from './codec/primitives';
 export { formatProblems, toDecodeProblems } from './codec/errors';
 export type { DecodeProblem } from './codec/errors';
 
@@ -118,3 +119,4 @@ export {
   nextDigest,
   sameEventBody,
 } from './audit/hash';
+export type { HashedFields } from './audit/hash';

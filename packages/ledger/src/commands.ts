@@ -277,7 +277,9 @@ export const COMMANDS = {
   recordPayoutFailure: RecordPayoutFailure,
 } as const;
 
+/** The name of a command: `joinPartner`, `trackClick`, `recordConversion`, ... */
 export type CommandName = keyof typeof COMMANDS;
+/** A command named N, as its codec decodes it (with its `command` tag). */
 export type CommandOf<N extends CommandName> = t.TypeOf<(typeof COMMANDS)[N]>;
 /** Any command, discriminated by `command`. */
 export type LedgerCommand = { [N in CommandName]: CommandOf<N> }[CommandName];

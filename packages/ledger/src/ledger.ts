@@ -25,26 +25,29 @@ import { streams } from './naming';
 import { reject } from './rejection';
 import type { LedgerRejection } from './rejection';
 import type { PeriodStats, PlanVersion, RatedPartner, Touch } from './rules';
+import type { IdGenerator, Ledger, Outcome } from './ledger-api';
+import { timeOrderedIds } from './time-ordered-ids';
 import { createCrossStreamView } from './view';
 
-/** What a command that was carried out comes to. */
-export interface Outcome {
-  /** The stream the decision was recorded in. */
-  readonly stream: string;
-  /** The events recorded for the command, as stored (the first result's, for a repeat). */
-  readonly events: readonly LedgerEvent[];
-  /** True when the command had already been carried out: nothing was appended this time. */
-  readonly alreadyRecorded: boolean;
-}
+export type { IdGenerator, Ledger, Outcome } from './ledger-api';
 
-export type IdGenerator = (() => string) | { readonly next: () => string };
-
+/**
+ * What `createLedger` takes: the store (required), and the clock, id generator, program settings, retries,
+ * actor and cache size (each with a default).
+ */
 export interface LedgerOptions {
+  /** Where the events are recorded and read: any EventStore (file, in-memory, EventStoreDB, ...). */
   readonly store: EventStore;
-  /** The ledger's clock: recordedAt of every event, and occurredAt when a command does not say. */
-  readonly clock: () => Date;
-  /** Makes correlation ids for commands that bring none. Event ids are derived from natural keys instead. */
-  readonly ids: IdGenerator;
+  /**
+   * The ledger's clock: recordedAt of every event, and occurredAt when a command does not say. Default:
+   * the system clock. Inject one in tests and replays.
+   */
+  readonly clock?: () => Date;
+  /**
+   * Makes correlation ids for commands that bring none (event ids are derived from natural keys instead).
+   * Default: time-ordered UUIDv7s ({@link timeOrderedIds}). Inject one for reproducible histories.
+   */
+  readonly ids?: IdGenerator;
   /** The program's settings while the store holds no ProgramConfigured (after one, the store's win). */
   readonly program?: ProgramSettings;
   /** How many times a decision is made again after another writer changed its stream. Default 5. */
@@ -59,12 +62,6 @@ export interface LedgerOptions {
 }
 
 type Handler<N extends CommandName> = (input: CommandInput<N>) => TE.TaskEither<LedgerRejection, Outcome>;
-
-/** The write side: one method per command, each a TaskEither that appends nothing when it is Left. */
-export type Ledger = { readonly [N in CommandName]: Handler<N> } & {
-  /** Decodes any command (`{ "command": "recordConversion", ... }`, as the CLI reads NDJSON) and runs it. */
-  readonly execute: (command: unknown) => TE.TaskEither<LedgerRejection, Outcome>;
-};
 
 /** The natural key of each command, named in IDEMPOTENCY_CONFLICT when the store finds its event id elsewhere. */
 const KEY_FIELD: Partial<Record<CommandName, string>> = {
@@ -164,10 +161,21 @@ const programNotConfigured = (): LedgerRejection =>
     rule: 'programConfigured',
   });
 
+/**
+ * The ledger over any EventStore: one method per command (see {@link Ledger}). Only `store` is required:
+ * the clock defaults to the system clock and correlation ids to time-ordered UUIDv7s.
+ *
+ * ```ts
+ * const ledger = createLedger({ store: createInMemoryStore() });
+ * const joined = await ledger.joinPartner({ partnerId: 'blog-1', name: 'Blog One', ... })();
+ * ```
+ */
 export const createLedger = (options: LedgerOptions): Ledger => {
-  const { store, clock } = options;
+  const { store } = options;
+  const clock = options.clock ?? ((): Date => new Date());
   const maxAttempts = 1 + (options.retries ?? 5);
-  const nextId = typeof options.ids === 'function' ? options.ids : options.ids.next.bind(options.ids);
+  const ids = options.ids ?? timeOrderedIds();
+  const nextId = typeof ids === 'function' ? ids : ids.next.bind(ids);
   const defaultActor = options.actor ?? 'service:partner-ledger';
   // Decision after decision reads the same small streams (the program, partners, plans): decoding a stored
   // event once, keyed by its hash (which covers everything it says), saves most of the decoding work.

@@ -28,12 +28,19 @@ const named = (prefix: string, key: string): string => {
 
 /** The streams of the ledger, one per consistency boundary (docs/architecture.md, "Consistency boundaries"). */
 export const streams = {
+  /** The program: its settings. */
   program: (): string => 'program',
+  /** A partner: joined, plan, tier and status changes. */
   partner: (partnerId: string): string => named('partner', partnerId),
+  /** A commission plan: its published versions. */
   plan: (planId: string): string => named('plan', planId),
+  /** A visitor: the clicks on partners' links. */
   visitor: (visitorId: string): string => named('visitor', visitorId),
+  /** A customer account: influence touches and deal registrations. */
   account: (accountId: string): string => named('account', accountId),
+  /** A conversion: its attribution, reversals and the review of its commission lines. */
   conversion: (conversionId: string): string => named('conversion', conversionId),
+  /** A partner's balance: manual adjustments, payouts and payout failures. */
   balance: (partnerId: string): string => named('balance', partnerId),
 } as const;
 

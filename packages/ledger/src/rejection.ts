@@ -46,8 +46,13 @@ export const REJECTION_CODES = [
   'PAYOUT_NOT_FOUND',
 ] as const;
 
+/** Why a command was refused: one of REJECTION_CODES. */
 export type LedgerRejectionCode = (typeof REJECTION_CODES)[number];
 
+/**
+ * A refused command: the code, a message for people, and the field and rule it names. A refused command
+ * appends nothing.
+ */
 export interface LedgerRejection {
   readonly code: LedgerRejectionCode;
   /** A sentence for people: what was refused and why, with the values involved. */

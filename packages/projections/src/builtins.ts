@@ -6,6 +6,7 @@ import type { PartnerRevenueOptions } from './projections/revenue';
 import { payoutStatements } from './projections/statements';
 import type { PayoutStatementsOptions } from './projections/statements';
 
+/** The options of each built-in projection, by its name in `builtInProjections`. */
 export interface BuiltInOptions {
   /** Revenue, new partners and statement periods. Default `month`. */
   readonly granularity?: Granularity;

@@ -1,6 +1,7 @@
 /** How reports group time. Keys sort in time order as strings: "2026-03-01", "2026-03", "2026-Q1", "2026". */
 export type Granularity = 'day' | 'month' | 'quarter' | 'year';
 
+/** The granularities a projection can group by: day, month, quarter, year (UTC). */
 export const GRANULARITIES: readonly Granularity[] = ['day', 'month', 'quarter', 'year'];
 
 /** The period (UTC) a ledger timestamp ("2026-03-01T12:00:00.000Z") falls in. */

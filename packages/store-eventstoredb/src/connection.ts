@@ -5,6 +5,10 @@
 // The client parses them itself; the adapter checks them first, so that a mistyped string fails with a
 // message that says what is wrong (and never prints the password).
 
+/**
+ * What a connection string names: the nodes, discovery, TLS, the user name (never the password) and the other
+ * settings.
+ */
 export interface ConnectionStringSummary {
   /** Whether the cluster is found through DNS (`esdb+discover://`). */
   readonly discover: boolean;

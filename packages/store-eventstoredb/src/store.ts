@@ -52,6 +52,10 @@ export type EventStoreDbConnection =
       readonly disposeClientOnClose?: boolean;
     };
 
+/**
+ * The options of the EventStoreDB / KurrentDB store beside its connection: namespace and selection, page
+ * size, cache, retries, resubscription, checkpoints and id claims.
+ */
 export interface EventStoreDbStoreOptions {
   /**
    * Keeps the ledger's streams under this prefix on the server (`<namespace><stream>`) and reads only

@@ -65,6 +65,7 @@ export interface LedgerIndex {
   head: number;
 }
 
+/** The end of a segment that a crash left half-written: where, and how many bytes were dropped. */
 export interface TornTail {
   readonly file: string;
   readonly offset: number;

@@ -67,6 +67,7 @@ const GROUP_GAP_BYTES = 16 * 1024;
 /** Stream heads kept in memory (see rememberHead). */
 const HEADS_KEPT = 65_536;
 
+/** The options of the file store: directory, read-only, damage tolerance and its tuning (segment size, read chunks), its clock and a commit hook. */
 export interface FileStoreOptions {
   /** The ledger's directory, created if missing (unless read-only). Default `./.partner-ledger`. */
   readonly directory?: string;

@@ -14,6 +14,7 @@ export interface FileVerifyProblem {
   readonly message: string;
 }
 
+/** What `verifyFileStore` found: damaged records in the files, and the verification of the hash chains. */
 export interface FileVerifyReport {
   readonly ok: boolean;
   /** Records whose bytes do not check out (checksums, framing, missing segments, index disagreements). */

@@ -24,7 +24,8 @@ export interface VerifyProblem {
   readonly message: string;
 }
 
-interface VerifiedPrefix {
+/** What every verify report says, whether the history checked out or not. */
+export interface VerifiedPrefix {
   /** How many events checked out (all of them when ok; those before the first problem otherwise). */
   readonly eventsChecked: number;
   /** The position of the last event that checked out; -1 when none did. */
@@ -38,11 +39,13 @@ export type VerifyReport =
   | (VerifiedPrefix & { readonly ok: true })
   | (VerifiedPrefix & { readonly ok: false; readonly firstProblem: VerifyProblem });
 
+/** How far verification has come. */
 export interface VerifyProgress {
   readonly eventsChecked: number;
   readonly position: number;
 }
 
+/** How far `verifyStore` reads, how it reports progress, and its page size. */
 export interface VerifyOptions {
   /** Verify the history up to this position (inclusive). Default: all of it. */
   readonly upToPosition?: number;
@@ -54,12 +57,17 @@ export interface VerifyOptions {
   readonly pageSize?: number;
 }
 
+/** How far `computeDigest` reads, and its page size. */
 export interface DigestOptions {
   /** Fold the history up to this position (inclusive). Default: all of it. */
   readonly upToPosition?: number;
   readonly pageSize?: number;
 }
 
+/**
+ * The digest of the history up to a position: keep it outside the ledger to prove later that nothing up to it
+ * changed.
+ */
 export interface DigestResult {
   readonly digest: string;
   /** The position of the last event folded in; -1 when there was none (the digest is GENESIS_DIGEST). */

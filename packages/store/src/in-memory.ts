@@ -20,6 +20,7 @@ import type {
   SubscriptionMessage,
 } from './port';
 
+/** The options of the in-memory store. */
 export interface InMemoryStoreOptions {
   /** How many events readAll hands out between two pauses, when the caller does not say. Default 500. */
   readonly defaultPageSize?: number;

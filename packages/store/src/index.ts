@@ -40,6 +40,7 @@ export type {
   VerifyProblemKind,
   VerifyProgress,
   VerifyReport,
+  VerifiedPrefix,
 } from './audit';
 
 // For adapters: the append rules, shared so that every store decides the same way

@@ -24,6 +24,7 @@ export interface AppendCondition {
   readonly after: number;
 }
 
+/** How an append is checked: the revision its stream is expected to be at (default `any`), and a condition. */
 export interface AppendOptions {
   /** Default `any`. */
   readonly expectedRevision?: ExpectedRevision;
@@ -40,6 +41,10 @@ export interface AppendOptions {
   readonly condition?: AppendCondition;
 }
 
+/**
+ * What an append stored: the events with their revisions, positions and hashes, or the first result again for
+ * a retry (`alreadyStored`).
+ */
 export interface AppendResult {
   readonly stream: string;
   /** The events as stored, with revision, position and hashes. */
@@ -63,6 +68,7 @@ export interface AsKnownAt {
   readonly recordedAt?: string;
 }
 
+/** How one stream is read: direction, first revision, how many, and as known at a moment. */
 export interface ReadStreamOptions {
   /** Default `forwards`. */
   readonly direction?: 'forwards' | 'backwards';
@@ -72,6 +78,7 @@ export interface ReadStreamOptions {
   readonly asKnownAt?: AsKnownAt;
 }
 
+/** How the whole history is read in global order: from a position, in pages, as known at a moment. */
 export interface ReadAllOptions {
   /**
    * Start at this global position (inclusive): the events at it or after it. Default 0. To resume after an
@@ -84,6 +91,7 @@ export interface ReadAllOptions {
   readonly asKnownAt?: AsKnownAt;
 }
 
+/** What a subscription hands out: each event in global order, and `caughtUp` when it has reached the head. */
 export type SubscriptionMessage =
   | { readonly kind: 'event'; readonly event: RecordedEvent }
   /**
@@ -92,6 +100,7 @@ export type SubscriptionMessage =
    */
   | { readonly kind: 'caughtUp'; readonly position: number };
 
+/** Where a subscription starts, and the signal that stops it. */
 export interface SubscribeOptions {
   /**
    * Start at this global position (inclusive). Default 0. The same starts as ReadAllOptions.fromPosition:

@@ -19,7 +19,9 @@ export interface LedgerProblem {
   readonly message: string;
 }
 
+/** What `verifyLedger` found: the hash links of every stream, then the ledger's invariants. */
 export interface LedgerVerifyReport {
+  /** True when every link and every invariant checked out. */
   readonly ok: boolean;
   /** Events whose links checked out (up to the first problem). */
   readonly eventsChecked: number;
@@ -29,7 +31,9 @@ export interface LedgerVerifyReport {
   readonly firstProblem: LedgerProblem | null;
 }
 
+/** What `verifyLedger` checks, and how it reports progress. */
 export interface LedgerVerifyOptions {
+  /** Verify the history up to this global position only (default: all of it). */
   readonly upToPosition?: number;
   /** Called as events are checked (links first, then the invariants replay), with a phase name. */
   readonly onProgress?: (phase: 'links' | 'invariants', eventsDone: number) => void;
@@ -40,7 +44,7 @@ const isFileStore = (store: EventStore): store is FileEventStore =>
 
 /**
  * Verifies a ledger: the bytes (the file store's checksums, when the store was opened tolerating damage),
- * every hash link (verifyStore), then the invariants of domain.md section 8 over a replay. Returns the
+ * every hash link (verifyStore), then the invariants of docs/auditing.md over a replay. Returns the
  * earliest problem, or none.
  */
 export const verifyLedger = async (

@@ -15,14 +15,19 @@ import { resolveStoreSpec } from '../store-spec';
 import { describeSimulation, parseSimulateRequest, runSimulation } from './simulate';
 import type { Verb } from '../verb';
 
+/** Where the demo builds its ledger unless told otherwise: emptied at every run. */
+export const DEMO_DIRECTORY = join(tmpdir(), 'partner-ledger-demo');
+
 const options = {
   partners: { type: 'string', valueName: 'N', description: 'Partners (default 60).' },
   events: { type: 'string', valueName: 'N', description: 'Events to simulate (default 12000).' },
   seed: { type: 'string', valueName: 'S', description: 'The seed (default 2026).' },
+  store: {
+    type: 'string',
+    valueName: 'DIRECTORY',
+    description: `Where to build the demo ledger: a new or empty directory. Default ${DEMO_DIRECTORY}, emptied at every run (not $PARTNER_LEDGER_STORE, nor ./.partner-ledger).`,
+  },
 } as const;
-
-/** Where the demo builds its ledger unless told otherwise: emptied at every run. */
-export const DEMO_DIRECTORY = join(tmpdir(), 'partner-ledger-demo');
 
 const section = async (io: CliIo, title: string, body: string): Promise<void> => {
   await write(io.stdout, `\n== ${title} ${'='.repeat(Math.max(0, 100 - title.length))}\n\n${body}`);
@@ -100,11 +105,12 @@ export const demoVerb: Verb = {
           '',
         ].join('\n'),
       );
+      const command = io.commandLine ?? 'partner-ledger';
       await write(
         io.stdout,
         `\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s. The ledger is in ${spec.directory}; try:\n` +
-          `  node packages/cli/dist/bin.js report balances --store ${spec.directory}\n` +
-          `  node packages/cli/dist/bin.js report health --store ${spec.directory}\n`,
+          `  ${command} report balances --store ${spec.directory}\n` +
+          `  ${command} report health --store ${spec.directory}\n`,
       );
       return verified.ok ? EXIT.ok : EXIT.problem;
     } finally {

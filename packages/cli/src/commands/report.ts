@@ -22,7 +22,8 @@ const options = {
   currency: {
     type: 'string',
     valueName: 'CODE',
-    description: "Reporting currency, through the rates recorded on the events (default: the program's).",
+    description:
+      "Reporting currency, through the rates recorded on the events (default: the program's). revenue adds rows in it, marked CODE*; revenue whose conversions recorded no rate into it is named on stderr.",
   },
   partner: {
     type: 'string',
@@ -146,6 +147,7 @@ export const reportVerb: Verb = {
       } finally {
         progress.finish();
       }
+      if (report.warning !== undefined) io.stderr.write(`partner-ledger: note: ${report.warning}\n`);
       if (format === 'json') await write(io.stdout, `${JSON.stringify(report.json, null, 2)}\n`);
       else if (format === 'csv') await write(io.stdout, renderCsv(report.rows));
       else await write(io.stdout, `${report.summary.join('\n')}\n\n${renderTable(report.rows)}`);

@@ -21,7 +21,8 @@ const options = {
   events: {
     type: 'string',
     valueName: 'N',
-    description: 'Stop once the ledger holds about N events, 100 to 100000000 (default 10000).',
+    description:
+      'The events to write, 100 to 100000000 (default 10000): exactly N, unless the setup alone (the plans and one event per partner) takes more.',
   },
   seed: {
     type: 'string',

@@ -217,6 +217,8 @@ describe('partner-ledger simulate', () => {
     ]);
     expect(a.stdout.length).toBeGreaterThan(100_000);
     expect(b.stdout).toBe(a.stdout);
+    // --events 1200 writes exactly 1200 events, not one more.
+    expect(a.stdout.trimEnd().split('\n')).toHaveLength(1200);
     const types = new Set(
       a.stdout
         .trimEnd()
@@ -237,6 +239,9 @@ describe('partner-ledger simulate', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('already holds');
     expect((await runBin(['simulate', '--partners', '3', '--store', join(root, 'x')])).code).toBe(2);
+    const negative = await runBin(['simulate', '--events', '-5', '--store', join(root, 'x')]);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toBe('partner-ledger: --events: expected a whole number, got "-5"\n');
   });
 });
 
@@ -328,6 +333,37 @@ describe('partner-ledger report', () => {
     expect(table.stdout).toContain('occurred from 2026-02-01T00:00:00.000Z to the end');
   });
 
+  it('converts revenue into --currency where the conversions recorded a rate, and names what it could not convert', async () => {
+    const euro = await runBin([
+      'report',
+      'revenue',
+      '--by',
+      'type',
+      '--currency',
+      'EUR',
+      '--store',
+      simulated,
+    ]);
+    expect(euro.code).toBe(0);
+    expect(euro.stdout).toMatch(/^\(program\) +EUR\* +\d+\.\d\d /m);
+    const yen = await runBin([
+      'report',
+      'revenue',
+      '--currency',
+      'JPY',
+      '--format',
+      'csv',
+      '--store',
+      simulated,
+    ]);
+    expect(yen.code).toBe(0);
+    // No conversion recorded a rate into JPY: the revenue is not dropped silently, it is named.
+    expect(yen.stdout).not.toContain('JPY*');
+    expect(yen.stderr).toMatch(
+      /^partner-ledger: note: revenue with no rate into JPY recorded on its conversions is not in the JPY\* rows: EUR \d+\.\d\d, GBP \d+\.\d\d, USD \d+\.\d\d$/m,
+    );
+  });
+
   it('rejects a bad report, grouping, format or window with exit 2', async () => {
     for (const args of [
       ['report'],
@@ -387,7 +423,7 @@ describe('partner-ledger demo', () => {
     ])
       expect(result.stdout).toContain(heading);
     expect(result.stdout).toMatch(/trial balance: USD debits (\d+\.\d\d) credits \1 difference 0\.00/);
-    expect(result.stdout).toMatch(/status: +ok\nevents checked: +15\d\d\ndigest: +[0-9a-f]{64}/);
+    expect(result.stdout).toMatch(/status: +ok\nevents checked: +1500\ndigest: +[0-9a-f]{64}/);
     const again = await runBin(['demo', '--events', '1500', '--store', store]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('is not empty');

@@ -31,6 +31,18 @@ const revenueCells = (f: RevenueFigures): Record<string, string> => ({
 export type RevenueBy = 'partner' | 'type' | 'day' | 'month' | 'quarter';
 
 /**
+ * A row in the reporting currency is shown when it adds something: some revenue of the block was in
+ * another currency and was converted (a block all in the reporting currency would print the same row twice).
+ */
+const showsReporting = (
+  block: { readonly byCurrency: Readonly<Record<string, unknown>>; readonly reporting: unknown },
+  reporting: string | null,
+): boolean =>
+  reporting !== null &&
+  block.reporting !== null &&
+  Object.keys(block.byCurrency).some((c) => c !== reporting);
+
+/**
  * Revenue per partner, per partner type, or for the program per period; one row per currency (and a row
  * in the reporting currency, marked with `*` after the code, when the conversions recorded the rates).
  */
@@ -40,20 +52,40 @@ export const revenueRows = (result: PartnerRevenueResult, by: RevenueBy): Rows =
   if (by === 'partner' || by === 'type') {
     const key = by === 'partner' ? 'partner' : 'partnerType';
     const series = by === 'partner' ? result.partners : result.partnerTypes;
-    const rows = byKey(series).flatMap(([id, s]) => [
-      ...byKey(s.total.byCurrency).map(([currency, f]) => ({
-        [key]: id,
-        ...(by === 'partner' ? { partnerType: (s as { partnerType?: string }).partnerType ?? '' } : {}),
+    const rows = byKey(series).flatMap(([id, s]) => {
+      const partnerType: Record<string, string> =
+        by === 'partner' ? { partnerType: (s as { partnerType?: string }).partnerType ?? '' } : {};
+      return [
+        ...byKey(s.total.byCurrency).map(([currency, f]) => ({
+          [key]: id,
+          ...partnerType,
+          currency,
+          ...revenueCells(f),
+        })),
+        ...(showsReporting(s.total, reporting)
+          ? [{ [key]: id, ...partnerType, currency: `${reporting}*`, ...revenueCells(s.total.reporting!) }]
+          : []),
+      ];
+    });
+    const program = result.program.total;
+    const programRows = [
+      ...byKey(program.byCurrency).map(([currency, f]) => ({
+        [key]: '(program)',
         currency,
+        total: f.total,
         ...revenueCells(f),
       })),
-    ]);
-    const programRows = byKey(result.program.total.byCurrency).map(([currency, f]) => ({
-      [key]: '(program)',
-      currency,
-      total: f.total,
-      ...revenueCells(f),
-    }));
+      ...(showsReporting(program, reporting)
+        ? [
+            {
+              [key]: '(program)',
+              currency: `${reporting}*`,
+              total: program.reporting!.total,
+              ...revenueCells(program.reporting!),
+            },
+          ]
+        : []),
+    ];
     return {
       columns: [key, ...(by === 'partner' ? ['partnerType'] : []), 'currency', 'total', ...REVENUE_COLUMNS],
       numeric,
@@ -67,14 +99,14 @@ export const revenueRows = (result: PartnerRevenueResult, by: RevenueBy): Rows =
       total: f.total,
       ...revenueCells(f),
     })),
-    ...(block.reporting === null || reporting === null || Object.keys(block.byCurrency).length < 2
+    ...(!showsReporting(block, reporting)
       ? []
       : [
           {
             period,
             currency: `${reporting}*`,
-            total: block.reporting.total,
-            ...revenueCells(block.reporting),
+            total: block.reporting!.total,
+            ...revenueCells(block.reporting!),
           },
         ]),
   ]);

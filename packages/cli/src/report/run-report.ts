@@ -12,10 +12,14 @@ import { balanceRows, healthRows, healthSummary, revenueRows, statementRows } fr
 import type { RevenueBy } from './rows';
 import type { Rows } from './table';
 
+/** The reports of `partner-ledger report`. */
 export const REPORTS = ['revenue', 'balances', 'statements', 'health'] as const;
+/** One of REPORTS. */
 export type ReportName = (typeof REPORTS)[number];
 
+/** The groupings of `report --by`: per partner, per partner type, or per period. */
 export const GROUPINGS = ['partner', 'type', 'day', 'month', 'quarter'] as const;
+/** One of GROUPINGS. */
 export type Grouping = (typeof GROUPINGS)[number];
 
 /** Which groupings each report has, the first being its default. */
@@ -26,6 +30,7 @@ export const GROUPINGS_OF: Readonly<Record<ReportName, readonly Grouping[]>> = {
   health: ['partner', 'type', 'day', 'month', 'quarter'],
 };
 
+/** What a report covers: grouping, as-of moments, reporting currency, partners and window. */
 export interface ReportOptions {
   readonly by?: Grouping;
   /** Effective at: occurredAt <= effectiveAt. */
@@ -38,6 +43,7 @@ export interface ReportOptions {
   /** Revenue: only conversions and reversals that occurred in [from, to] (instants, inclusive). */
   readonly from?: string;
   readonly to?: string;
+  /** Called as the replay reads events. */
   readonly onProgress?: (progress: ReplayProgress) => void;
 }
 
@@ -48,6 +54,8 @@ export interface Report {
   readonly rows: Rows;
   /** Lines printed above the table. */
   readonly summary: readonly string[];
+  /** What the figures leave out, said on stderr whatever the format (revenue with no rate to convert it). */
+  readonly warning?: string;
 }
 
 const granularityOf = (by: Grouping): Granularity =>
@@ -90,9 +98,17 @@ export const runReport = async (
       });
       const outcome = await replay(store, { revenue }, replayOptions);
       const result = outcome.results.revenue;
+      const unconverted = Object.entries(result.program.total.unconverted).map(([c, a]) => `${c} ${a}`);
       return {
         json: envelope(outcome, result),
         rows: revenueRows(result, by as RevenueBy),
+        ...(unconverted.length === 0 || result.reportingCurrency === null
+          ? {}
+          : {
+              warning:
+                `revenue with no rate into ${result.reportingCurrency} recorded on its conversions is not in the ` +
+                `${result.reportingCurrency}* rows: ${unconverted.join(', ')}`,
+            }),
         summary: [
           `revenue by ${by}, as of ${result.asOf ?? '(no events)'}${result.reportingCurrency === null ? '' : `; reporting currency ${result.reportingCurrency}`}` +
             (result.from === null && result.to === null

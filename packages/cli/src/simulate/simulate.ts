@@ -9,10 +9,14 @@ import { createPayableTracker } from './payable';
 import { createRandom } from './random';
 import type { Random } from './random';
 
+/** What `simulate` builds: the size of the program, the seed and the span of time. */
 export interface SimulationOptions {
   /** Partners in the program, across the five types. At least 5 (one of each type). */
   readonly partners: number;
-  /** Stop once the ledger holds about this many new events (setup included). */
+  /**
+   * The new events the ledger holds at the end, setup included: exactly this many, unless the setup (the
+   * program, its plans and one event per partner) alone takes more.
+   */
   readonly events: number;
   /** The same seed gives the same commands, the same events and the same reports. */
   readonly seed: string;
@@ -26,6 +30,7 @@ export interface SimulationOptions {
   readonly onRejected?: (command: CommandName, rejection: LedgerRejection) => void;
 }
 
+/** What a simulation recorded: events, commands by name and rejections by code. */
 export interface SimulationSummary {
   readonly events: number;
   readonly commands: number;
@@ -38,6 +43,10 @@ export interface SimulationSummary {
   readonly from: string;
   readonly to: string;
 }
+
+/** What `run` returns instead of running a command once the ledger holds the events asked for. */
+const FULL = { full: true } as const;
+type RunResult = Outcome | LedgerRejection | typeof FULL;
 
 const DAY = 86_400_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -281,10 +290,12 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     alreadyRecorded: 0,
   };
 
-  const run = async <N extends CommandName>(
-    name: N,
-    input: Parameters<Ledger[N]>[0],
-  ): Promise<Outcome | LedgerRejection> => {
+  // The ledger ends up holding exactly the events asked for (each command records at most one event):
+  // once it does, the commands that an action or a scheduled task still has are not run. Unbounded
+  // during the setup, which always runs whole.
+  let limit = Number.POSITIVE_INFINITY;
+  const run = async <N extends CommandName>(name: N, input: Parameters<Ledger[N]>[0]): Promise<RunResult> => {
+    if (summary.events >= limit) return FULL;
     const result = await (
       ledger[name] as (i: typeof input) => () => Promise<E.Either<LedgerRejection, Outcome>>
     )(input)();
@@ -301,7 +312,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     options.onProgress?.(summary.events);
     return result.right;
   };
-  const isOutcome = (value: Outcome | LedgerRejection): value is Outcome => 'events' in value;
+  const isOutcome = (value: RunResult): value is Outcome => 'events' in value;
 
   // ------------------------------------------------------------------------------------------------
   // Setup: the program, its plans, the partners.
@@ -437,11 +448,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
   const activeRegistration = new Map<string, string>();
   const accounts = Math.max(50, options.partners * 10);
 
-  const afterConversion = (
-    outcome: Outcome | LedgerRejection,
-    conversionId: string,
-    amount: string,
-  ): void => {
+  const afterConversion = (outcome: RunResult, conversionId: string, amount: string): void => {
     if (!isOutcome(outcome)) return;
     const attributed = outcome.events.find((e) => e.type === 'ConversionAttributed');
     if (attributed === undefined || attributed.type !== 'ConversionAttributed') return;
@@ -930,6 +937,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
 
   const target = Math.max(options.events, setupEvents + 1);
   const activityEvents = target - setupEvents;
+  limit = target;
   while (summary.events < target) {
     const progress = (summary.events - setupEvents) / activityEvents;
     nowMs = Math.max(nowMs, startMs + Math.floor(progress * days * DAY));

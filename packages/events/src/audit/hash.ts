@@ -118,7 +118,8 @@ const sha256 = (text: string): string =>
     ? crypto.createHash('sha256').update(text, 'utf8').digest('hex')
     : oneShotHash('sha256', text, 'hex');
 
-type HashedFields = Omit<RecordedEvent, 'hash' | 'position'>;
+/** What an event's hash covers: everything it records but its own hash and its global position. */
+export type HashedFields = Omit<RecordedEvent, 'hash' | 'position'>;
 
 const isText = (value: unknown): value is string => typeof value === 'string';
 const isWholeNumber = (value: unknown): value is number => Number.isSafeInteger(value);

@@ -21,6 +21,7 @@ export type NewLedgerEvent = { [T in EventType]: NewEvent<T, EventData<T>> }[Eve
 /** The event of a given type, narrowed. */
 export type LedgerEventOf<T extends EventType> = Extract<LedgerEvent, { type: T }>;
 
+/** Whether a value is the type of an event of the catalogue. */
 export const isEventType = (value: unknown): value is EventType =>
   typeof value === 'string' && Object.prototype.hasOwnProperty.call(CATALOGUE, value);
 

@@ -9,6 +9,7 @@ export interface MoneyField {
   readonly currency: CurrencyCode;
 }
 
+/** An event of the catalogue: its type, its schema version, the codec of its data and where its money is. */
 export interface EventDefinition<Type extends string, Codec extends t.Mixed> {
   readonly type: Type;
   /** The version new events are written with; older versions are upcast on read. */

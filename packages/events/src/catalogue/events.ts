@@ -48,6 +48,10 @@ export const ProgramConfigured = defineEvent({
   money: (d) => [{ path: 'minimumPayout', amount: d.minimumPayout, currency: d.currency }],
 });
 
+/**
+ * A partner joined the program on a plan, with its type, payout currency, coupon codes, own accounts and (for
+ * two-tier programs) its parent.
+ */
 export const PartnerJoined = defineEvent({
   type: 'PartnerJoined',
   schemaVersion: 1,
@@ -67,6 +71,7 @@ export const PartnerJoined = defineEvent({
   money: noMoney,
 });
 
+/** A partner moved to another plan: conversions from then on are rated with it; earlier ones keep theirs. */
 export const PartnerPlanChanged = defineEvent({
   type: 'PartnerPlanChanged',
   schemaVersion: 1,
@@ -74,6 +79,7 @@ export const PartnerPlanChanged = defineEvent({
   money: noMoney,
 });
 
+/** A partner's tier changed (a label with its reason: plans, not tiers, decide rates). */
 export const PartnerTierChanged = defineEvent({
   type: 'PartnerTierChanged',
   schemaVersion: 1,
@@ -86,6 +92,7 @@ export const PartnerTierChanged = defineEvent({
   money: noMoney,
 });
 
+/** A partner was activated, suspended or terminated, with the reason. */
 export const PartnerStatusChanged = defineEvent({
   type: 'PartnerStatusChanged',
   schemaVersion: 1,
@@ -208,6 +215,10 @@ export const InfluenceTouchRecorded = defineEvent({
 
 const registrationFields = { registrationId: Id, partnerId: Id, accountId: Id };
 
+/**
+ * A partner registered a deal on an account (pending until approved); an account has at most one active
+ * registration.
+ */
 export const DealRegistered = defineEvent({
   type: 'DealRegistered',
   schemaVersion: 1,
@@ -220,6 +231,7 @@ export const DealRegistered = defineEvent({
   money: (d) => [{ path: 'expectedValue', amount: d.expectedValue, currency: d.currency }],
 });
 
+/** A deal registration was approved: it wins attribution for its account until it expires. */
 export const DealRegistrationApproved = defineEvent({
   type: 'DealRegistrationApproved',
   schemaVersion: 1,
@@ -227,6 +239,7 @@ export const DealRegistrationApproved = defineEvent({
   money: noMoney,
 });
 
+/** A deal registration was rejected, with the reason. */
 export const DealRegistrationRejected = defineEvent({
   type: 'DealRegistrationRejected',
   schemaVersion: 1,
@@ -234,6 +247,7 @@ export const DealRegistrationRejected = defineEvent({
   money: noMoney,
 });
 
+/** A deal registration's expiry was moved later. */
 export const DealRegistrationExtended = defineEvent({
   type: 'DealRegistrationExtended',
   schemaVersion: 1,
@@ -245,6 +259,7 @@ export const DealRegistrationExtended = defineEvent({
   money: noMoney,
 });
 
+/** A deal registration reached its expiry and no longer attributes. */
 export const DealRegistrationExpired = defineEvent({
   type: 'DealRegistrationExpired',
   schemaVersion: 1,
@@ -324,6 +339,7 @@ export const ConversionReversed = defineEvent({
 
 const lineRef = { lineId: Id, partnerId: Id, conversionId: Id };
 
+/** A commission line was put on hold for review, with the reason: not payable until released. */
 export const CommissionHeld = defineEvent({
   type: 'CommissionHeld',
   schemaVersion: 1,
@@ -331,6 +347,7 @@ export const CommissionHeld = defineEvent({
   money: noMoney,
 });
 
+/** A held commission line was released: payable once its hold days have passed. */
 export const CommissionReleased = defineEvent({
   type: 'CommissionReleased',
   schemaVersion: 1,
@@ -338,6 +355,7 @@ export const CommissionReleased = defineEvent({
   money: noMoney,
 });
 
+/** A commission line was rejected, with the reason: it will never be paid. */
 export const CommissionRejected = defineEvent({
   type: 'CommissionRejected',
   schemaVersion: 1,
@@ -359,6 +377,7 @@ export const ManualAdjustmentRecorded = defineEvent({
   money: (d) => [{ path: 'amount', amount: d.amount, currency: d.currency }],
 });
 
+/** A payout was issued to a partner, with the commission lines, adjustments and clawbacks it settles. */
 export const PayoutIssued = defineEvent({
   type: 'PayoutIssued',
   schemaVersion: 1,
@@ -423,8 +442,11 @@ export const CATALOGUE = {
   PayoutFailed,
 } as const;
 
+/** The type of CATALOGUE: every event definition by type. */
 export type Catalogue = typeof CATALOGUE;
+/** The type of an event of the catalogue: "PartnerJoined", "ConversionAttributed", ... */
 export type EventType = keyof Catalogue;
+/** The data of an event of type T, as its codec decodes it. */
 export type EventData<T extends EventType> = t.TypeOf<Catalogue[T]['data']>;
 
 /** The data of any ledger event, discriminated by `type`. */

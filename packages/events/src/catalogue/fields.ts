@@ -14,14 +14,21 @@ import {
 } from '../codec/primitives';
 import { isSha256Hex } from './guards';
 
+/** The five kinds of partner. */
 export const PARTNER_TYPES = ['affiliate', 'referral', 'reseller', 'technology', 'agency'] as const;
+/** A kind of partner: affiliate, referral, reseller, technology or agency (a codec and its type). */
 export const PartnerType = oneOf(PARTNER_TYPES);
+/** A kind of partner: affiliate, referral, reseller, technology or agency (a codec and its type). */
 export type PartnerType = t.TypeOf<typeof PartnerType>;
 
+/** The statuses of a partner. */
 export const PARTNER_STATUSES = ['active', 'suspended', 'terminated'] as const;
+/** A partner status: active, suspended or terminated (a codec and its type). */
 export const PartnerStatus = oneOf(PARTNER_STATUSES);
+/** A partner status: active, suspended or terminated (a codec and its type). */
 export type PartnerStatus = t.TypeOf<typeof PartnerStatus>;
 
+/** The attribution models for clicks. */
 export const ATTRIBUTION_MODELS = [
   'lastTouch',
   'firstTouch',
@@ -29,15 +36,29 @@ export const ATTRIBUTION_MODELS = [
   'positionBased',
   'timeDecay',
 ] as const;
+/**
+ * How clicks share a conversion: lastTouch, firstTouch, linear, positionBased or timeDecay (a codec and its
+ * type).
+ */
 export const AttributionModel = oneOf(ATTRIBUTION_MODELS);
+/**
+ * How clicks share a conversion: lastTouch, firstTouch, linear, positionBased or timeDecay (a codec and its
+ * type).
+ */
 export type AttributionModel = t.TypeOf<typeof AttributionModel>;
 
+/** The sources of attribution, in the default order of precedence. */
 export const ATTRIBUTION_SOURCES = ['dealRegistration', 'coupon', 'clicks'] as const;
+/** What attributed a conversion: a deal registration, a coupon or clicks (a codec and its type). */
 export const AttributionSource = oneOf(ATTRIBUTION_SOURCES);
+/** What attributed a conversion: a deal registration, a coupon or clicks (a codec and its type). */
 export type AttributionSource = t.TypeOf<typeof AttributionSource>;
 
+/** The periods of plan caps. */
 export const PERIODS = ['month', 'quarter'] as const;
+/** A period of a cap: month or quarter (a codec and its type). */
 export const Period = oneOf(PERIODS);
+/** A period of a cap: month or quarter (a codec and its type). */
 export type Period = t.TypeOf<typeof Period>;
 
 /** A keyed HMAC (hex) of a visitor's IP address or user agent: a fingerprint that never holds the raw value. */
@@ -55,6 +76,10 @@ export const Fingerprint = new t.Type<string, string, unknown>(
   (a) => a,
 );
 
+/**
+ * The attribution settings of a program: model, click window, time-decay half-life and precedence of the
+ * sources.
+ */
 export const AttributionSettings = struct('attribution settings', {
   model: AttributionModel,
   /** Clicks older than this many days before the conversion are not eligible. */
@@ -72,6 +97,10 @@ export const AttributionSettings = struct('attribution settings', {
   /** Which kind of touch wins, first to last. */
   precedence: t.array(AttributionSource),
 });
+/**
+ * The attribution settings of a program: model, click window, time-decay half-life and precedence of the
+ * sources.
+ */
 export type AttributionSettings = t.TypeOf<typeof AttributionSettings>;
 
 /** A plan's version number: 1, 2, ... */
@@ -95,6 +124,7 @@ export const CommissionCaps = struct('commission caps', {
 });
 export type CommissionCaps = t.TypeOf<typeof CommissionCaps>;
 
+/** A rule of a commission plan, tagged by `kind`: flat, revenue share, tiers, recurring, ... */
 export const CommissionRule = tagged('a commission rule', 'kind', {
   /** Cost per sale: a fixed amount per attributed conversion, in the plan's currency. */
   flat: struct('a flat commission rule', { kind: t.literal('flat'), amount: Amount }),
@@ -111,8 +141,13 @@ export const CommissionRule = tagged('a commission rule', 'kind', {
     tiers: t.array(struct('a tier', { name: Text, from: Amount, rate: Ratio }), 'a list of tiers'),
   }),
 });
+/** A rule of a commission plan, tagged by `kind`: flat, revenue share, tiers, recurring, ... */
 export type CommissionRule = t.TypeOf<typeof CommissionRule>;
 
+/**
+ * A commission decided for a conversion: partner, plan version, rule, rate, base and amount, enough to
+ * recompute it from the event alone.
+ */
 export const CommissionLine = struct('a commission line', {
   lineId: Id,
   partnerId: Id,
@@ -142,8 +177,16 @@ export const CommissionLine = struct('a commission line', {
   /** For a two-tier override: the line of the sub-partner it is earned on. */
   overrideOf: nullable(Id),
 });
+/**
+ * A commission decided for a conversion: partner, plan version, rule, rate, base and amount, enough to
+ * recompute it from the event alone.
+ */
 export type CommissionLine = t.TypeOf<typeof CommissionLine>;
 
+/**
+ * A partner's share of a conversion: its weight, revenue credit, role (sourced or influenced) and the touches
+ * that earned it.
+ */
 export const Credit = struct('a revenue credit', {
   partnerId: Id,
   /** The partner's share of the conversion, exact: a fraction ("1/3") or a decimal. Never a float. */
@@ -154,8 +197,13 @@ export const Credit = struct('a revenue credit', {
   /** The touches (click ids, coupon code, registration id, influence touch ids) that earned the credit. */
   touchIds: t.array(Id),
 });
+/**
+ * A partner's share of a conversion: its weight, revenue credit, role (sourced or influenced) and the touches
+ * that earned it.
+ */
 export type Credit = t.TypeOf<typeof Credit>;
 
+/** A rate from one currency into another, recorded on the conversion that used it. */
 export const ForeignExchange = struct('a foreign-exchange rate', {
   from: Currency,
   to: Currency,
@@ -165,4 +213,5 @@ export const ForeignExchange = struct('a foreign-exchange rate', {
   /** The date the rate applies to (the conversion's date, not today). */
   date: Timestamp,
 });
+/** A rate from one currency into another, recorded on the conversion that used it. */
 export type ForeignExchange = t.TypeOf<typeof ForeignExchange>;

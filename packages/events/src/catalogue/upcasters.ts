@@ -7,9 +7,11 @@ export interface Upcaster {
   readonly type: string;
   /** The version this step reads; it produces fromVersion + 1. */
   readonly fromVersion: number;
+  /** Turns data of `fromVersion` into data of the next version. */
   readonly upcast: (data: unknown) => unknown;
 }
 
+/** The upcasters of every event type, by the version each reads. */
 export interface UpcasterRegistry {
   /** Upcasts `data` of `type` from `schemaVersion` to the newest version known for that type. */
   readonly upcast: (
@@ -24,6 +26,7 @@ export interface UpcasterRegistry {
   readonly reads?: (type: string, schemaVersion: number) => boolean;
 }
 
+/** A registry of upcasting steps; two steps from the same version of the same type are an error. */
 export const createUpcasterRegistry = (upcasters: readonly Upcaster[]): UpcasterRegistry => {
   // By type, then by the version a step reads: every event read looks its type up here, and a lookup by the
   // type string as read costs less than building a `${type}@${version}` key for it.

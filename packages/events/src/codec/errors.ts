@@ -48,5 +48,6 @@ export const toDecodeProblems = (prefix: string, errors: t.Errors): DecodeProble
   });
 };
 
+/** The problems of a decode as text, one line each, every line naming its field. */
 export const formatProblems = (problems: readonly DecodeProblem[]): string =>
   problems.map((p) => `${p.path}: ${p.message}`).join('\n');

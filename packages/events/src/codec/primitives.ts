@@ -103,8 +103,10 @@ export const Timestamp = refineString('a UTC timestamp such as "2026-03-01T12:00
 );
 export type Timestamp = t.TypeOf<typeof Timestamp>;
 
+/** A Date in the stored form of a timestamp: `2026-03-01T12:00:00.000Z`. */
 export const toTimestamp = (date: Date): Timestamp => date.toISOString();
 
+/** An ISO 4217 currency code, such as USD (a codec). */
 export const Currency = new t.Type<CurrencyCode, string, unknown>(
   'an ISO 4217 currency code',
   isCurrencyCode,
@@ -168,6 +170,7 @@ export const ratioValue = (s: string): LedgerDecimal | undefined => {
   return /^(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(s) ? new LedgerDecimal(s) : undefined;
 };
 
+/** A whole number, 0 or more (a codec). */
 export const NonNegativeInteger = new t.Type<number, number, unknown>(
   'a whole number of zero or more',
   (u): u is number => Number.isSafeInteger(u) && (u as number) >= 0,
@@ -207,8 +210,10 @@ export const nullable = <C extends t.Mixed>(codec: C) =>
     (a) => (a === null ? null : codec.encode(a)),
   );
 
-type Props = Record<string, t.Mixed>;
-type StructOf<R extends Props, O extends Props> = t.TypeOf<t.TypeC<R>> & Partial<t.TypeOf<t.TypeC<O>>>;
+/** The fields of a {@link struct}: a codec per field name. */
+export type Props = Record<string, t.Mixed>;
+/** The value a {@link struct} decodes to: its required fields, and its optional ones when present. */
+export type StructOf<R extends Props, O extends Props> = t.TypeOf<t.TypeC<R>> & Partial<t.TypeOf<t.TypeC<O>>>;
 
 /**
  * A record with exactly these fields: required ones, optional ones, and nothing else. An unknown field is

@@ -6,6 +6,7 @@ import { MONEY_ROUNDING } from './decimal';
 
 /** The largest magnitude an amount may have: 10^15 units of any currency, far beyond any real payout. */
 export const MAX_AMOUNT_DIGITS = 15;
+/** The bound on the magnitude of an amount: 10^MAX_AMOUNT_DIGITS. */
 export const MAX_AMOUNT = new LedgerDecimal(10).pow(MAX_AMOUNT_DIGITS);
 
 const DECIMAL_STRING = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
@@ -13,6 +14,10 @@ const DECIMAL_STRING = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 /** A plain decimal string as stored in JSON: "1234.50", "-3", "0.125". No exponent, no plus sign. */
 export type DecimalString = string;
 
+/**
+ * Why a value is not an amount: not a string, not a decimal, too large, negative, or more decimals than its
+ * currency has.
+ */
 export type AmountProblem =
   | { readonly kind: 'notAString'; readonly got: unknown }
   | { readonly kind: 'notADecimal'; readonly got: string }
@@ -97,6 +102,7 @@ export const toMinorUnits = (amount: LedgerDecimal | DecimalString, currency: Cu
   return BigInt(scaled.toFixed(0));
 };
 
+/** An amount from a count of minor units of its currency: 1999n USD is 19.99. */
 export const fromMinorUnits = (units: bigint, currency: CurrencyCode): LedgerDecimal =>
   new LedgerDecimal(units.toString()).div(new LedgerDecimal(10).pow(minorUnitsOf(currency)));
 

@@ -49,6 +49,7 @@ const MINOR_UNITS: ReadonlyMap<string, number> = new Map(
 /** An ISO 4217 alphabetic code that partner-ledger knows the minor units of. */
 export type CurrencyCode = string;
 
+/** Whether a value is an ISO 4217 currency code that the ledger knows. */
 export const isCurrencyCode = (value: unknown): value is CurrencyCode =>
   typeof value === 'string' && MINOR_UNITS.has(value);
 
@@ -59,4 +60,5 @@ export const minorUnitsOf = (currency: CurrencyCode): number => {
   return units;
 };
 
+/** Every ISO 4217 currency code the ledger knows. */
 export const currencyCodes = (): readonly CurrencyCode[] => ISO_4217_CODES as CurrencyCode[];

@@ -7,6 +7,7 @@ import type { Resolved } from './common';
 import { sameJson } from './common';
 import { canonicalJson } from '@partner-ledger/events';
 
+/** A program's settings, as ProgramConfigured records them. */
 export type ProgramSettings = EventData<'ProgramConfigured'>;
 
 export interface ProgramState {

@@ -53,6 +53,7 @@ interface Postings {
   cashCredit: bigint;
 }
 
+/** The state of the commission balances projection (opaque: saved and loaded by checkpoints). */
 export interface BalancesState {
   /** `${partnerId}\u0001${currency}`. */
   readonly accounts: Map<string, Account>;
@@ -65,6 +66,10 @@ export interface BalancesState {
   readonly rejectedLines: Set<string>;
 }
 
+/**
+ * A partner's commission balance in one currency: accrued, reversed, rejected, paid, adjustments, balance,
+ * pending, held and payable.
+ */
 export interface PartnerBalance {
   /** Every commission line credited to the partner. */
   readonly accrued: string;
@@ -89,6 +94,7 @@ export interface PartnerBalance {
   readonly negative: boolean;
 }
 
+/** The debits, credits and balance of one account of the double-entry postings. */
 export interface AccountTotals {
   readonly debit: string;
   readonly credit: string;
@@ -96,6 +102,10 @@ export interface AccountTotals {
   readonly balance: string;
 }
 
+/**
+ * The result of `commissionBalances`: each partner's balance per currency, the postings' accounts and the
+ * trial balance.
+ */
 export interface CommissionBalancesResult {
   readonly asOf: string | null;
   /** partnerId -> currency -> balance. */

@@ -28,6 +28,7 @@ interface RevenueFigures {
   renewal: bigint;
 }
 
+/** The state of the ecosystem health projection (opaque: saved and loaded by checkpoints). */
 export interface HealthState {
   readonly partners: Map<string, PartnerHealth>;
   /** `${period}\u0001${partnerType}` -> partners joined. */
@@ -37,6 +38,9 @@ export interface HealthState {
   readonly technologyAccounts: Set<string>;
 }
 
+/**
+ * Revenue figures of ecosystem health in one currency: total, sourced, influenced, renewals and the shares.
+ */
 export interface HealthRevenue {
   readonly total: string;
   readonly sourced: string;
@@ -47,11 +51,13 @@ export interface HealthRevenue {
   readonly influencedShare: string | null;
 }
 
+/** Health revenue figures per currency, and in the reporting currency. */
 export interface HealthRevenueBlock {
   readonly byCurrency: Readonly<Record<string, HealthRevenue>>;
   readonly reporting: HealthRevenue | null;
 }
 
+/** One partner's health: type, when it joined and was last active, touches, conversions and rates. */
 export interface PartnerHealthResult {
   readonly partnerType: string;
   readonly joinedAt: string | null;
@@ -74,6 +80,10 @@ export interface PartnerHealthResult {
   readonly daysToFirstConversion: number | null;
 }
 
+/**
+ * The result of `ecosystemHealth`: partners, active partners, revenue shares, integration depth, conversion
+ * rates and time to first conversion.
+ */
 export interface EcosystemHealthResult {
   readonly asOf: string | null;
   readonly activeWindowDays: number;
@@ -99,6 +109,7 @@ export interface EcosystemHealthResult {
   readonly partners: Readonly<Record<string, PartnerHealthResult>>;
 }
 
+/** The options of `ecosystemHealth`: granularity and the window that counts a partner as active. */
 export interface EcosystemHealthOptions {
   /** Default `month`, for new partners and revenue. */
   readonly granularity?: Granularity;

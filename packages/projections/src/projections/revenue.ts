@@ -61,6 +61,7 @@ interface Book {
   overflow: Map<number, bigint> | null;
 }
 
+/** The state of the partner revenue projection (opaque: saved and loaded by checkpoints). */
 export interface RevenueState {
   readonly granularity: Granularity;
   /** The window of occurredAt counted (inclusive); null: unbounded on that side. */
@@ -87,6 +88,7 @@ export interface ProgramRevenueFigures extends RevenueFigures {
   readonly total: string;
 }
 
+/** Revenue figures of one scope and period, per currency and in the reporting currency. */
 export interface RevenueBlock<F> {
   /** Per conversion currency. */
   readonly byCurrency: Readonly<Record<string, F>>;
@@ -94,17 +96,23 @@ export interface RevenueBlock<F> {
   readonly reporting: F | null;
 }
 
+/** The program's revenue figures of one period, with what could not be converted. */
 export interface ProgramRevenueBlock extends RevenueBlock<ProgramRevenueFigures> {
   /** Revenue left out of `reporting` because its conversion recorded no rate into the reporting currency. */
   readonly unconverted: Readonly<Record<string, string>>;
 }
 
+/** Revenue figures per period, and for all periods together. */
 export interface RevenueSeries<B> {
   readonly periods: Readonly<Record<string, B>>;
   /** All periods together. */
   readonly total: B;
 }
 
+/**
+ * The result of `partnerRevenue`: attributed, sourced and influenced revenue of the program, each partner
+ * type and each partner, per period.
+ */
 export interface PartnerRevenueResult {
   readonly granularity: Granularity;
   /** The window of occurredAt the figures cover (the `from` and `to` options); null: unbounded. */
@@ -119,6 +127,7 @@ export interface PartnerRevenueResult {
   >;
 }
 
+/** The options of `partnerRevenue`: granularity, and the window of time counted. */
 export interface PartnerRevenueOptions {
   /** How revenue is grouped in time (by occurredAt, UTC). Default `month`. */
   readonly granularity?: Granularity;

@@ -24,6 +24,7 @@ export interface StatementLine {
   readonly overrideOf: string | null;
 }
 
+/** One thing a payout settled: a commission line (with how it was earned), an adjustment or a clawback. */
 export interface StatementItem {
   readonly kind: 'commission' | 'adjustment' | 'reversal';
   /** The line id, adjustment id or reversal id settled. */
@@ -34,6 +35,7 @@ export interface StatementItem {
   readonly line: StatementLine | null;
 }
 
+/** A payout in a statement: amount, method, status, and every item it settled. */
 export interface StatementPayout {
   readonly payoutId: string;
   readonly occurredAt: string;
@@ -47,6 +49,7 @@ export interface StatementPayout {
   readonly items: readonly StatementItem[];
 }
 
+/** A partner's statement for one period: its payouts and their totals per currency. */
 export interface PayoutStatement {
   readonly partnerId: string;
   readonly period: string;
@@ -58,6 +61,7 @@ export interface PayoutStatement {
   >;
 }
 
+/** The result of `payoutStatements`: every partner's statement, per period. */
 export interface PayoutStatementsResult {
   readonly granularity: Granularity;
   readonly from: string | null;
@@ -66,6 +70,7 @@ export interface PayoutStatementsResult {
   readonly statements: Readonly<Record<string, Readonly<Record<string, PayoutStatement>>>>;
 }
 
+/** The options of `payoutStatements`: granularity, partners and window of time. */
 export interface PayoutStatementsOptions {
   /** Statement periods (by the payout's occurredAt, UTC). Default `month`. */
   readonly granularity?: Granularity;
@@ -88,6 +93,7 @@ interface MutablePayout extends Omit<StatementPayout, 'status' | 'failureReason'
   failureReason: string | null;
 }
 
+/** The state of the payout statements projection (opaque: saved and loaded by checkpoints). */
 export interface StatementsState {
   /** Lines not yet fully settled, reversed or rejected. */
   /** lineId -> the line packed into one string (see packLine): lines are many, and touched rarely. */

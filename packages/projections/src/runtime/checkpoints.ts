@@ -5,6 +5,7 @@ import { parseCheckpoint, serializeCheckpoint } from './runner';
 
 /** Where checkpoints are kept, by an id of the caller's choosing (one per projection set). */
 export interface CheckpointStore {
+  /** The checkpoint saved as `id`, or undefined when there is none. */
   load(id: string): Promise<Checkpoint | undefined>;
   /** Replaces the checkpoint of `id`, atomically: a reader sees the old one or the new one, whole. */
   save(id: string, checkpoint: Checkpoint): Promise<void>;

@@ -16,6 +16,7 @@ export interface FollowOptions extends FoldOptions {
   readonly onCaughtUp?: (position: number) => void;
 }
 
+/** Projections kept up to date by `followLive`: their latest results, and a way to stop. */
 export interface LiveProjections<P extends ProjectionSet> {
   /** The results as of the last event applied. */
   results(): ResultsOf<P>;

@@ -34,11 +34,15 @@ export interface Projection<State, Result> {
    * type (nor the reference data), events of that type are not even decoded. Omit it to see every event.
    */
   readonly eventTypes?: readonly EventType[];
+  /** The state before any event. */
   initialState(): State;
+  /** Folds one event into the state (a new state, or the same one changed in place). */
   apply(state: State, event: LedgerEvent, reference: ReferenceData): State;
   /** A plain JSON-able value: amounts as decimal strings, no Map, no bigint, no undefined. */
   result(state: State, context: ResultContext): Result;
+  /** The state as JSON, for a checkpoint. */
   save(state: State): JsonValue;
+  /** The state back from what `save` gave. */
   load(json: JsonValue): State;
 }
 

@@ -43,6 +43,7 @@ export interface ConversionInfo {
 export interface ReferenceData {
   /** The reporting currency: the replay's option, or else the currency of the first ProgramConfigured. */
   readonly reportingCurrency: string | null;
+  /** What the history says of a partner so far (its type, ...); undefined for one that never joined. */
   partner(partnerId: string): PartnerInfo | undefined;
   /**
    * While a ConversionReversed is applied: the conversion it reverses, as it stood just before (undefined

@@ -6,6 +6,7 @@ import type { ProjectionSet, ResultsOf } from './projection';
 import { REFERENCE_EVENT_TYPES, createReference } from './reference';
 import type { ConversionInfo, ReferenceData } from './reference';
 
+/** The format tag of a projection checkpoint: a checkpoint of another format is refused. */
 export const CHECKPOINT_FORMAT = 'partner-ledger/projection-checkpoint@1';
 
 /**
@@ -70,7 +71,9 @@ export interface ProjectionSession<P extends ProjectionSet> {
    * already reached (a redelivery: ignored, so nothing is counted twice) or after `effectiveAt`.
    */
   handle(event: RecordedEvent): void;
+  /** The result of every projection at the position reached. */
   results(): ResultsOf<P>;
+  /** A checkpoint at the position reached, to resume from later. */
   checkpoint(): Checkpoint;
   readonly position: number;
   readonly eventsRead: number;
@@ -78,6 +81,7 @@ export interface ProjectionSession<P extends ProjectionSet> {
   readonly reference: ReferenceData;
 }
 
+/** Starts a fold of a projection set, from the start or from a checkpoint: feed it events in global order. */
 export const createSession = <P extends ProjectionSet>(
   projections: P,
   options: SessionOptions = {},
@@ -253,6 +257,10 @@ const checkFits = (
 /** The checkpoint as canonical JSON (RFC 8785): the same state always gives the same bytes. */
 export const serializeCheckpoint = (checkpoint: Checkpoint): string => canonicalJson(checkpoint);
 
+/**
+ * Reads a checkpoint from its JSON text; text that is not a projection checkpoint is a
+ * CheckpointMismatchError.
+ */
 export const parseCheckpoint = (text: string): Checkpoint => {
   const parsed = JSON.parse(text) as Partial<Checkpoint> | null;
   if (
@@ -285,6 +293,7 @@ export interface ReplayOptions extends FoldOptions {
   readonly asKnownAt?: AsKnownAt;
   /** Resume from a checkpoint (catch up) instead of replaying from the start. */
   readonly from?: Checkpoint;
+  /** Called as events are read, with how many are done of how many. */
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** Call onProgress every this many events (and once at the end). Default 10,000. */
   readonly progressEvery?: number;
@@ -292,6 +301,7 @@ export interface ReplayOptions extends FoldOptions {
   readonly pageSize?: number;
 }
 
+/** What `replay` returns: the results, where the replay stopped and how many events it read. */
 export interface ReplayOutcome<P extends ProjectionSet> {
   readonly results: ResultsOf<P>;
   /** The global position of the last event read (-1 when none). */

@@ -1,20 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import { createLedger } from '@partner-ledger/ledger';
 import type { IdGenerator, Ledger, ProgramSettings } from '@partner-ledger/ledger';
 import type { EventStore } from '@partner-ledger/store';
-import { openStore } from './store';
+import { openStore } from './open-store';
+import type { PackageLoader } from './store-schemes';
 import { resolveStoreSpec } from './store-spec';
 
+/** What `openLedger` opens, and the options of the ledger over it. */
 export interface OpenLedgerOptions {
   /**
-   * The ledger: an EventStore you opened (you close it), or a store name as the command takes it: a
-   * directory for the embedded file store, or an `esdb://` / `esdb+discover://` connection string.
-   * Default: $PARTNER_LEDGER_STORE, then the file store in ./.partner-ledger (created when missing).
+   * The ledger: an EventStore you opened (you close it), or a store name: a directory for the embedded
+   * file store, or a connection string (`esdb://`, `kurrentdb://`, `postgres://`, ...: see
+   * STORE_SCHEMES; its adapter package must be installed). Default: $PARTNER_LEDGER_STORE, then
+   * the file store in ./.partner-ledger (created when missing).
    */
   readonly store?: string | EventStore;
   /** Default: the system clock. Inject one in tests and replays. */
   readonly clock?: () => Date;
-  /** Correlation ids for commands that bring none. Default: random UUIDs. */
+  /** Correlation ids for commands that bring none. Default: time-ordered UUIDv7s. */
   readonly ids?: IdGenerator;
   /** The actor of events whose command names none. */
   readonly actor?: string;
@@ -24,18 +26,21 @@ export interface OpenLedgerOptions {
   readonly retries?: number;
   /** Relative store directories are resolved against this. Default: process.cwd(). */
   readonly cwd?: string;
+  /** How an adapter package is loaded (tests). Default: Node's `require`. */
+  readonly load?: PackageLoader;
 }
 
-/** A ledger with its store: every command of `createLedger`, and `close`. */
-export type OpenedLedger = Ledger & {
+/** A ledger with its store: every command of {@link Ledger}, the store, and `close`. */
+export interface OpenedLedger extends Ledger {
+  /** The store the ledger writes to: replay projections from it, verify it. */
   readonly store: EventStore;
   /** Closes the store if openLedger opened it (a store you passed in stays open: it is yours). */
   readonly close: () => Promise<void>;
-};
+}
 
 /**
  * Opens a ledger the quick way: the default embedded file store in ./.partner-ledger (or the store you
- * name), the system clock, random correlation ids. For everything else, `createLedger` from
+ * name), the system clock, time-ordered correlation ids. For everything else, `createLedger` from
  * @partner-ledger/ledger takes any EventStore and every option.
  *
  * ```ts
@@ -48,12 +53,14 @@ export const openLedger = async (options: OpenLedgerOptions = {}): Promise<Opene
   const given = options.store;
   const owned = typeof given !== 'object';
   const store: EventStore = owned
-    ? await openStore(resolveStoreSpec(given, process.env, options.cwd ?? process.cwd()))
+    ? await openStore(resolveStoreSpec(given, process.env, options.cwd ?? process.cwd()), {
+        ...(options.load === undefined ? {} : { load: options.load }),
+      })
     : given;
   const ledger = createLedger({
     store,
-    clock: options.clock ?? (() => new Date()),
-    ids: options.ids ?? (() => randomUUID()),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.ids === undefined ? {} : { ids: options.ids }),
     ...(options.actor === undefined ? {} : { actor: options.actor }),
     ...(options.program === undefined ? {} : { program: options.program }),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
