@@ -80,6 +80,7 @@ export {
   SignedAmount,
   Text,
   Timestamp,
+  TimestampInput,
   findForbiddenKey,
   nullable,
   oneOf,
@@ -88,6 +89,7 @@ export {
   tagged,
   toTimestamp,
 } from './codec/primitives';
+export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, parseTimestamp } from './codec/timestamp';
 export { formatProblems, toDecodeProblems } from './codec/errors';
 export type { DecodeProblem } from './codec/errors';
 

@@ -6,7 +6,6 @@ import {
   CommissionCaps,
   CommissionRule,
   Currency,
-  ForeignExchange,
   HoldDays,
   Id,
   NonNegativeInteger,
@@ -16,7 +15,8 @@ import {
   Ratio,
   SignedAmount,
   Text,
-  Timestamp,
+  PositiveDecimal,
+  TimestampInput,
   describeAmountProblem,
   findForbiddenKey,
   nullable,
@@ -33,10 +33,19 @@ import type { LedgerRejection } from './rejection';
 // from NDJSON, one command per line, tagged by `command`. Fields reuse the catalogue's primitives, so a
 // command is refused with the same readable, field-naming errors as a malformed event.
 
+/** A rate as a command gives it: as the catalogue's ForeignExchange, with its date in any RFC 3339 form. */
+const ForeignExchangeInput = struct('a foreign-exchange rate', {
+  from: Currency,
+  to: Currency,
+  rate: PositiveDecimal,
+  source: Text,
+  date: TimestampInput,
+});
+
 /** Fields every command may carry: when it happened (default: now) and who and what caused it. */
 const meta = {
   /** When it happened in the source system; default: the ledger's clock. Never in the future. */
-  occurredAt: Timestamp,
+  occurredAt: TimestampInput,
   /** Default: the ledger's `actor` option. */
   actor: Id,
   /** Default: a fresh id from the ledger's id generator. */
@@ -102,7 +111,7 @@ export const PublishPlan = command(
     name: Text,
     currency: Currency,
     holdDays: HoldDays,
-    effectiveFrom: Timestamp,
+    effectiveFrom: TimestampInput,
     rules: t.array(CommissionRule),
   },
   {
@@ -161,7 +170,7 @@ export const RegisterDeal = command(
     accountId: Id,
     expectedValue: Amount,
     currency: Currency,
-    expiresAt: Timestamp,
+    expiresAt: TimestampInput,
   },
   {},
 );
@@ -176,7 +185,7 @@ export const RejectDealRegistration = command(
 );
 export const ExtendDealRegistration = command(
   'extendDealRegistration',
-  { ...registrationRef, expiresAt: Timestamp },
+  { ...registrationRef, expiresAt: TimestampInput },
   {},
 );
 export const ExpireDealRegistration = command('expireDealRegistration', registrationRef, {});
@@ -195,7 +204,7 @@ export const RecordConversion = command(
     visitorId: nullable(Id),
     couponCode: nullable(Id),
     /** Rates from the conversion currency into each plan currency that differs from it. */
-    fx: t.array(ForeignExchange),
+    fx: t.array(ForeignExchangeInput),
   },
 );
 
@@ -231,7 +240,7 @@ export const RecordManualAdjustment = struct(
     /** Required here: a manual adjustment always names the person who made it. */
     actor: Id,
   },
-  { occurredAt: Timestamp, correlationId: Id, causationId: Id },
+  { occurredAt: TimestampInput, correlationId: Id, causationId: Id },
 );
 
 export const IssuePayout = command(

@@ -94,7 +94,8 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const twoDigits = (s: string, at: number): number => (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;
 
 /**
- * Exactly what `Timestamp.is` accepts: a real UTC instant in the stored form `2026-03-01T12:00:00.000Z`. The
+ * Exactly what `Timestamp.is` accepts: a real UTC instant in the stored form `2026-03-01T12:00:00.000Z`,
+ * from 1970 through 2999. The
  * layout is a typed array, not an object keyed by position (whose sparse keys make every lookup slow).
  */
 export const isTimestamp = (u: unknown): u is string => {
@@ -109,6 +110,8 @@ export const isTimestamp = (u: unknown): u is string => {
   if (month < 1 || month > 12 || day < 1 || twoDigits(u, 11) > 23 || twoDigits(u, 14) > 59) return false;
   if (twoDigits(u, 17) > 59) return false;
   const year = twoDigits(u, 0) * 100 + twoDigits(u, 2);
+  // The ledger's range (codec/timestamp.ts): 1970 through 2999.
+  if (year < 1970 || year > 2999) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 };
