@@ -224,9 +224,17 @@ export const ReverseConversion = command(
 
 const lineRef = { conversionId: Id, lineId: Id };
 
-export const HoldCommission = command('holdCommission', { ...lineRef, reason: Text }, {});
-export const ReleaseCommission = command('releaseCommission', lineRef, { note: nullable(Text) });
-export const RejectCommission = command('rejectCommission', { ...lineRef, reason: Text }, {});
+/**
+ * A review (hold, release, reject) is idempotent by its `requestId` when given (a repeat is already recorded,
+ * the same id with other details is an IDEMPOTENCY_CONFLICT), else by its `occurredAt` when given (a
+ * re-imported file repeats both), else not at all: a second hold of a held line is refused, and a hold after
+ * a release is a new hold.
+ */
+const review = { requestId: Id };
+
+export const HoldCommission = command('holdCommission', { ...lineRef, reason: Text }, review);
+export const ReleaseCommission = command('releaseCommission', lineRef, { ...review, note: nullable(Text) });
+export const RejectCommission = command('rejectCommission', { ...lineRef, reason: Text }, review);
 
 export const RecordManualAdjustment = struct(
   'a recordManualAdjustment command',
