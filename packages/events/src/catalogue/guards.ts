@@ -39,17 +39,24 @@ const isTrimmedSpace = (code: number): boolean =>
   code === 0x3000 ||
   code === 0xfeff;
 
-/** Whether the string has no control character (U+0000-U+001F, U+007F). */
+/** Whether the string has no control character (U+0000-U+001F, U+007F) and no lone surrogate. */
 const printable = (s: string): boolean => {
   for (let i = 0; i < s.length; i += 1) {
     const code = s.charCodeAt(i);
     if (code < 0x20 || code === 0x7f) return false;
+    if (code >= 0xd800 && code <= 0xdfff) {
+      // A high surrogate followed by a low one is one character; anything else is a lone half.
+      const next = s.charCodeAt(i + 1);
+      if (code > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i += 1;
+    }
   }
   return true;
 };
 
 /**
- * Exactly what `Id.is` accepts: 1 to 200 UTF-16 units, no control character, nothing that String#trim
+ * Exactly what `Id.is` accepts: 1 to 200 UTF-16 units, no control character, no lone
+ * surrogate, nothing that String#trim
  * removes at either end.
  */
 export const isId = (u: unknown): u is string =>
@@ -60,7 +67,8 @@ export const isId = (u: unknown): u is string =>
   !isTrimmedSpace(u.charCodeAt(0)) &&
   !isTrimmedSpace(u.charCodeAt(u.length - 1));
 
-/** Exactly what `nullable(Text).is` accepts: null, or at most 2,000 UTF-16 units with no control character. */
+/** Exactly what `nullable(Text).is` accepts: null, or at most 2,000 UTF-16 units with no control character
+ * and no lone surrogate. */
 export const isNullableText = (u: unknown): u is string | null =>
   u === null || (typeof u === 'string' && u.length <= 2000 && printable(u));
 

@@ -45,15 +45,32 @@ const refineString = <B>(name: string, check: (s: string) => string | undefined)
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** An identifier: 1 to 200 characters, no control characters, no surrounding spaces. */
+/**
+ * A UTF-16 code unit of a surrogate pair without its other half: not a character, and no UTF-8 encoding
+ * (a hash over it would depend on how each tool replaces it).
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a string is valid Unicode text: no lone surrogate. */
+export const isWellFormedText = (s: string): boolean => !LONE_SURROGATE.test(s);
+
+/** An identifier: 1 to 200 characters, no control characters, no lone surrogate, no surrounding spaces. */
 export const Id = refineString('an identifier (1 to 200 printable characters)', (s) =>
-  s.length === 0 || s.length > 200 || CONTROL.test(s) || s.trim() !== s ? JSON.stringify(s) : undefined,
+  s.length === 0 || s.length > 200 || CONTROL.test(s) || s.trim() !== s
+    ? JSON.stringify(s)
+    : LONE_SURROGATE.test(s)
+      ? `${JSON.stringify(s)} (a lone surrogate: not a character)`
+      : undefined,
 );
 export type Id = t.TypeOf<typeof Id>;
 
-/** Free text: up to 2,000 characters, no control characters except none at all. */
+/** Free text: up to 2,000 characters, no control characters, no lone surrogate. */
 export const Text = refineString('a text of at most 2000 characters', (s) =>
-  s.length > 2000 || CONTROL.test(s) ? JSON.stringify(s.slice(0, 40)) : undefined,
+  s.length > 2000 || CONTROL.test(s)
+    ? JSON.stringify(s.slice(0, 40))
+    : LONE_SURROGATE.test(s)
+      ? `${JSON.stringify(s.slice(0, 40))} (a lone surrogate: not a character)`
+      : undefined,
 );
 export type Text = t.TypeOf<typeof Text>;
 
