@@ -1,29 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { openFileStore } from '@partner-ledger/store-file';
-import { runCli } from '../cli';
-import type { CliIo } from '../io';
+import { runInProcess } from '../testing/in-process';
 
-const run = async (args: string[]) => {
-  const out = { stdout: '', stderr: '' };
-  const stream = (key: 'stdout' | 'stderr') => {
-    const s = new PassThrough();
-    s.on('data', (chunk: Buffer) => (out[key] += chunk.toString('utf8')));
-    return s;
-  };
-  const io: CliIo = {
-    stdout: stream('stdout'),
-    stderr: stream('stderr'),
-    stdin: new PassThrough(),
-    env: {},
-    cwd: tmpdir(),
-    now: () => new Date('2026-12-04T10:00:00.000Z'),
-  };
-  const code = await runCli(args, io);
-  return { code, ...out };
-};
+const run = (args: string[]) => runInProcess(args);
 
 const history = [
   {
