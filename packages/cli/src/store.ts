@@ -4,6 +4,7 @@ import { openFileStore } from '@partner-ledger/store-file';
 import { createEventStoreDbStore } from '@partner-ledger/store-eventstoredb';
 import { UsageError } from './exit';
 import type { CliIo } from './io';
+import { noticeRecovery } from './recovery-notice';
 import { describeStoreSpec, resolveStoreSpec } from './store-spec';
 import type { StoreSpec } from './store-spec';
 
@@ -67,6 +68,7 @@ export const withStore = async <R>(
       `cannot open the ledger at ${describeStoreSpec(spec)}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  noticeRecovery(io, store);
   let result: R;
   try {
     result = await use(store, spec);

@@ -41,13 +41,14 @@ export interface DigestAt {
 }
 
 interface VerifiedDigests {
-  /** Every `checkpointEvery` events: the digest so far (none when the option is not given). */
-  readonly checkpoints: readonly DigestAt[];
+  /** Every `checkpointEvery` events: the digest so far (only when that option is given). */
+  readonly checkpoints?: readonly DigestAt[];
   /**
    * The digest up to each position of `digestsAt`, in the order given, for the positions the walk reached
-   * (a position past the head gets the digest of the whole history: nothing more was there).
+   * (a position past the head gets the digest of the whole history: nothing more was there). Only when
+   * that option is given.
    */
-  readonly digestsAt: readonly DigestAt[];
+  readonly digestsAt?: readonly DigestAt[];
 }
 
 /** The outcome of verifyStore: every field but firstProblem is about the events that checked out. */
@@ -164,11 +165,18 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
       nextTarget += 1;
     }
   };
-  const digestsAt = (): DigestAt[] =>
-    (options.digestsAt ?? []).flatMap((p) => {
-      const found = reached.get(p);
-      return found === undefined ? [] : [found];
-    });
+  /** The optional parts of the report, present when asked for. */
+  const digests = (): VerifiedDigests => ({
+    ...(checkpointEvery === undefined ? {} : { checkpoints }),
+    ...(options.digestsAt === undefined
+      ? {}
+      : {
+          digestsAt: options.digestsAt.flatMap((p) => {
+            const found = reached.get(p);
+            return found === undefined ? [] : [found];
+          }),
+        }),
+  });
   for await (const event of readUpTo(store, upToPosition, pageSize)) {
     settleTargets(event.position);
     const recomputed = computeEventHash(event);
@@ -181,8 +189,7 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
         eventsChecked,
         headPosition,
         digest,
-        checkpoints,
-        digestsAt: digestsAt(),
+        ...digests(),
         firstProblem: {
           position,
           eventId,
@@ -203,7 +210,7 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
   }
   settleTargets(Number.POSITIVE_INFINITY);
   onProgress?.({ eventsChecked, position: headPosition });
-  return { ok: true, eventsChecked, headPosition, digest, checkpoints, digestsAt: digestsAt() };
+  return { ok: true, eventsChecked, headPosition, digest, ...digests() };
 };
 
 /**
