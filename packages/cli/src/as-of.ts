@@ -3,7 +3,7 @@ import type { OptionSpecs } from './args';
 import { parseMoment } from './args';
 import { UsageError } from './exit';
 
-/** The two meanings of "as of" (domain.md section 7), as flags shared by report and export. */
+/** The two meanings of "as of" (docs/concepts.md), as flags shared by report and export. */
 export const AS_OF_OPTIONS = {
   'as-of': {
     type: 'string',

@@ -46,7 +46,7 @@ const isFileStore = (store: EventStore): store is FileEventStore =>
 
 /**
  * Verifies a ledger: the bytes (the file store's checksums, when the store was opened tolerating damage),
- * every hash link (verifyStore), then the invariants of domain.md section 8 over a replay. Returns the
+ * every hash link (verifyStore), then the ledger's invariants (docs/auditing.md) over a replay. Returns the
  * earliest problem, or none.
  */
 export const verifyLedger = async (
