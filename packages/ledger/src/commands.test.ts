@@ -48,3 +48,21 @@ describe('command timestamps', () => {
     });
   });
 });
+
+describe('command shape', () => {
+  it('refuses a value nested 200,000 deep with a rejection, not a stack overflow', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 200_000; i += 1) deep = [deep];
+    const result = decodeCommand({
+      command: 'trackClick',
+      clickId: 'c',
+      partnerId: 'p',
+      visitorId: 'v',
+      campaign: deep,
+    });
+    expect(result).toMatchObject({
+      left: { code: 'INVALID_COMMAND', message: expect.stringContaining('nested deeper than 64 levels') },
+    });
+    if (E.isLeft(result)) expect(result.left.field).toMatch(/^campaign(\[0\])+$/);
+  });
+});

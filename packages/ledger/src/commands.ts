@@ -350,6 +350,25 @@ const moneyOf = (
   }
 };
 
+/** How deep a command may nest objects and arrays; a command needs five levels at most. */
+const MAX_COMMAND_DEPTH = 64;
+
+/** The path of a value nested deeper than `limit`, found without recursion; undefined when none is. */
+const deeperThan = (value: unknown, limit: number): string | undefined => {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 0, path: '' }];
+  while (stack.length > 0) {
+    const { value: current, depth, path } = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth + 1 > limit) return path === '' ? '(command)' : path;
+    if (Array.isArray(current))
+      current.forEach((item, i) => stack.push({ value: item, depth: depth + 1, path: `${path}[${i}]` }));
+    else
+      for (const [key, item] of Object.entries(current))
+        stack.push({ value: item, depth: depth + 1, path: path === '' ? key : `${path}.${key}` });
+  }
+  return undefined;
+};
+
 const invalid = (problems: readonly DecodeProblem[]): LedgerRejection => ({
   code: 'INVALID_COMMAND',
   message: problems.map((p) => `${p.path}: ${p.message}`).join('; '),
@@ -362,6 +381,14 @@ const invalid = (problems: readonly DecodeProblem[]): LedgerRejection => ({
  * amount with more decimals than its currency has is refused, never rounded). Errors name the field.
  */
 export const decodeCommand = (input: unknown): E.Either<LedgerRejection, LedgerCommand> => {
+  // Before anything walks it recursively: a value nested 200,000 deep would overflow the stack.
+  const deep = deeperThan(input, MAX_COMMAND_DEPTH);
+  if (deep !== undefined)
+    return E.left(
+      invalid([
+        { path: deep, message: `nested deeper than ${MAX_COMMAND_DEPTH} levels of objects and arrays` },
+      ]),
+    );
   const forbidden = findForbiddenKey(input);
   if (forbidden !== undefined)
     return E.left(
