@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/Either';
@@ -40,8 +41,8 @@ describe('the auditor', () => {
 
     const report = await audit(store, { asOf: closeAt, knownAt: reportedAt, saved });
     expect(report.ok).toBe(true);
-    expect(report.verify.eventsChecked).toBe(saved.position + 2);
-    expect(report.digestMatches).toBe(true);
+    expect(report.verify.eventsChecked).toBe(saved.headPosition + 2);
+    expect(report.close).toEqual({ same: true, position: saved.headPosition });
     expect(report.balancesThen).toBe(reported); // the report as it was, byte for byte
     expect(await balancesAsOf(store, closeAt, '2026-03-11T00:00:00.000Z')).not.toBe(reported); // as known now
     await store.close();
@@ -67,6 +68,46 @@ describe('the auditor', () => {
     expect(report.ok).toBe(false);
     expect(report.verify.ok).toBe(false);
     expect(report.verify.firstProblem?.eventId).toEqual(expect.any(String));
-    expect(report.digestMatches).toBe(false);
+    expect(report.close).toMatchObject({ same: false });
+  });
+});
+
+describe('the README', () => {
+  const here = join(__dirname, '..');
+  const made = [join(here, 'audit-ledger'), join(here, 'close.json')];
+  const clean = () => made.forEach((path) => rmSync(path, { recursive: true, force: true }));
+  beforeEach(clean);
+  afterEach(clean);
+
+  it('runs as written, from a clean state', () => {
+    const readme = readFileSync(join(here, 'README.md'), 'utf8');
+    const block = /```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    const commands = block.trim().split('\n');
+    expect(commands[0]).toBe('npm run build');
+    expect(existsSync(join(here, 'close.json'))).toBe(false);
+    let last = '';
+    for (const command of commands) {
+      // Each line through a shell, in examples/auditor, as a reader would type it.
+      last = execFileSync('sh', ['-c', `${command} 2>&1`], { cwd: here, encoding: 'utf8' });
+    }
+    const kept = JSON.parse(readFileSync(join(here, 'close.json'), 'utf8'));
+    expect(last).toContain(`verify: ok (${kept.eventsChecked} events)`);
+    expect(last).toContain(`close at position ${kept.headPosition}: unchanged (same digest)`);
+  });
+
+  it('says how to make close.json when it is missing', () => {
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      execFileSync(process.execPath, ['dist/main.js', 'close.json', '2026-02-28', '2026-03-02T00:00:00Z'], {
+        cwd: here,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    } catch (error) {
+      failure = error as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(2);
+    expect(failure?.stderr).toContain('verify --format json > close.json');
+    expect(failure?.stderr).not.toContain('ENOENT');
   });
 });

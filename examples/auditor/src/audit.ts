@@ -1,15 +1,20 @@
 import { verifyLedger } from '@partner-ledger/cli';
 import type { LedgerVerifyReport } from '@partner-ledger/cli';
 import { commissionBalances, replay, sortKeys } from '@partner-ledger/projections';
-import { computeDigest } from '@partner-ledger/store';
-import type { EventStore } from '@partner-ledger/store';
+import { compareWithKept } from '@partner-ledger/store';
+import type { DigestAt, EventStore, KeptComparison } from '@partner-ledger/store';
 
-/** What the auditor kept from the close, outside the ledger (a signed PDF, an email, a ticket). */
+/**
+ * What the auditor kept from the close, outside the ledger (a signed PDF, an email, a ticket): the report
+ * that `partner-ledger verify --format json > close.json` wrote then. Its head position, event count and
+ * digest, and a checkpoint every 1,000 events.
+ */
 export interface SavedClose {
-  /** The global position of the last event of the close. */
-  readonly position: number;
-  /** `partner-ledger verify --up-to <position> --format json` printed it then. */
+  readonly ok: boolean;
+  readonly headPosition: number;
+  readonly eventsChecked: number;
   readonly digest: string;
+  readonly checkpoints?: readonly DigestAt[];
 }
 
 export interface AuditRequest {
@@ -23,19 +28,26 @@ export interface AuditRequest {
 export interface AuditReport {
   /** Every hash link and invariant of the whole ledger, today. */
   readonly verify: LedgerVerifyReport;
-  /** The digest of the history up to the saved position, recomputed now. */
-  readonly digestNow: string;
-  readonly digestMatches: boolean;
+  /** The history up to the close, against the digests kept then: the same, or where it first differs. */
+  readonly close: KeptComparison;
   /** The balances as they were reported: effective at asOf, as known at knownAt (canonical JSON). */
   readonly balancesThen: string;
   readonly ok: boolean;
 }
 
-/** The record the auditor keeps at the close: the position reached and the digest of the history up to it. */
+/** The record the auditor keeps at the close: what `partner-ledger verify --format json` prints. */
 export const saveClose = async (store: EventStore): Promise<SavedClose> => {
-  const { digest, position } = await computeDigest(store);
-  return { position, digest };
+  const { ok, headPosition, eventsChecked, digest, checkpoints } = await verifyLedger(store, {
+    checkpointEvery: 1000,
+  });
+  return { ok, headPosition, eventsChecked, digest, checkpoints };
 };
+
+/** The digests a saved close holds, in increasing position: its checkpoints, then its head. */
+const keptDigests = (saved: SavedClose): DigestAt[] => [
+  ...(saved.checkpoints ?? []).filter((d) => d.position < saved.headPosition),
+  { position: saved.headPosition, eventCount: saved.eventsChecked, digest: saved.digest },
+];
 
 /** Balances effective at `asOf` as known at `knownAt`, as canonical JSON: the same bytes on every replay. */
 export const balancesAsOf = async (store: EventStore, asOf: string, knownAt: string): Promise<string> => {
@@ -49,17 +61,17 @@ export const balancesAsOf = async (store: EventStore, asOf: string, knownAt: str
 
 /**
  * The auditor's routine: replay the balances as they were reported, verify the whole ledger, and prove that
- * the history up to the close has not changed since (its digest is the one saved then).
+ * the history up to the close has not changed since (its digests are the ones saved then), as
+ * `partner-ledger verify --expect close.json` does.
  */
 export const audit = async (store: EventStore, request: AuditRequest): Promise<AuditReport> => {
-  const verify = await verifyLedger(store);
-  const now = await computeDigest(store, { upToPosition: request.saved.position });
-  const digestMatches = now.position === request.saved.position && now.digest === request.saved.digest;
+  const kept = keptDigests(request.saved);
+  const verify = await verifyLedger(store, { digestsAt: kept.map((d) => d.position) });
+  const close = compareWithKept(kept, verify.digestsAt);
   return {
     verify,
-    digestNow: now.digest,
-    digestMatches,
+    close,
     balancesThen: await balancesAsOf(store, request.asOf, request.knownAt),
-    ok: verify.ok && digestMatches,
+    ok: verify.ok && close.same,
   };
 };

@@ -1,3 +1,5 @@
+import * as E from 'fp-ts/Either';
+import { parseTimestamp } from '@partner-ledger/events';
 import { parseArgs } from 'node:util';
 import { UsageError } from './exit';
 
@@ -104,29 +106,23 @@ export const parseInteger = (
 };
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * A moment from a flag, in the ledger's one stored form (`2026-03-31T23:59:59.999Z`). A date alone means
  * the END of that day in UTC when `dateMeans` is `endOfDay` (as-of flags: "as of March 31" includes the 31st),
- * and its start otherwise (`--start`). A time must name its zone, so that a report does not depend on the
- * machine it runs on.
+ * and its start otherwise (`--start`). A time is any RFC 3339 date-time with its zone (`Z` or an offset), so
+ * that a report does not depend on the machine it runs on; read as commands and NDJSON lines read theirs.
  */
 export const parseMoment = (flag: string, value: string, dateMeans: 'startOfDay' | 'endOfDay'): string => {
-  let date: Date;
-  if (DATE_ONLY.test(value)) {
-    date = new Date(`${value}T${dateMeans === 'endOfDay' ? '23:59:59.999' : '00:00:00.000'}Z`);
-    if (!Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) !== value) date = new Date(NaN);
-  } else if (DATE_TIME.test(value)) {
-    date = new Date(value);
-  } else {
-    date = new Date(NaN);
-  }
-  if (Number.isNaN(date.getTime()))
+  const text = DATE_ONLY.test(value)
+    ? `${value}T${dateMeans === 'endOfDay' ? '23:59:59.999' : '00:00:00.000'}Z`
+    : value;
+  const parsed = parseTimestamp(text);
+  if (E.isLeft(parsed))
     throw new UsageError(
-      `--${flag}: expected a date (2026-03-31) or a time with its zone (2026-03-31T12:00:00Z), got ${JSON.stringify(value)}`,
+      `--${flag}: expected a date (2026-03-31) or an RFC 3339 time with its zone (2026-03-31T12:00:00Z, 2026-03-31T14:00:00+02:00): ${parsed.left.replace(JSON.stringify(text), JSON.stringify(value))}`,
     );
-  return date.toISOString();
+  return parsed.right;
 };
 
 /** One of a fixed set of words. */

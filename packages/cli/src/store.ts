@@ -8,6 +8,7 @@ import {
 import type { OpenStoreOptions } from '@partner-ledger/open-ledger';
 import { UsageError } from './exit';
 import type { CliIo } from './io';
+import { noticeRecovery } from './recovery-notice';
 import { describeStoreSpec, resolveStoreSpec } from './store-spec';
 import type { StoreSpec } from './store-spec';
 
@@ -58,6 +59,7 @@ export const withStore = async <R>(
       `cannot open the ledger at ${describeStoreSpec(spec)}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  noticeRecovery(io, store);
   let result: R;
   try {
     result = await use(store, spec);

@@ -80,6 +80,7 @@ export {
   SignedAmount,
   Text,
   Timestamp,
+  TimestampInput,
   findForbiddenKey,
   nullable,
   oneOf,
@@ -89,6 +90,7 @@ export {
   toTimestamp,
 } from './codec/primitives';
 export type { Props, StructOf } from './codec/primitives';
+export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, parseTimestamp } from './codec/timestamp';
 export { formatProblems, toDecodeProblems } from './codec/errors';
 export type { DecodeProblem } from './codec/errors';
 

@@ -6,7 +6,6 @@ import {
   CommissionCaps,
   CommissionRule,
   Currency,
-  ForeignExchange,
   HoldDays,
   Id,
   NonNegativeInteger,
@@ -16,7 +15,8 @@ import {
   Ratio,
   SignedAmount,
   Text,
-  Timestamp,
+  PositiveDecimal,
+  TimestampInput,
   describeAmountProblem,
   findForbiddenKey,
   nullable,
@@ -33,10 +33,19 @@ import type { LedgerRejection } from './rejection';
 // from NDJSON, one command per line, tagged by `command`. Fields reuse the catalogue's primitives, so a
 // command is refused with the same readable, field-naming errors as a malformed event.
 
+/** A rate as a command gives it: as the catalogue's ForeignExchange, with its date in any RFC 3339 form. */
+const ForeignExchangeInput = struct('a foreign-exchange rate', {
+  from: Currency,
+  to: Currency,
+  rate: PositiveDecimal,
+  source: Text,
+  date: TimestampInput,
+});
+
 /** Fields every command may carry: when it happened (default: now) and who and what caused it. */
 const meta = {
   /** When it happened in the source system; default: the ledger's clock. Never in the future. */
-  occurredAt: Timestamp,
+  occurredAt: TimestampInput,
   /** Default: the ledger's `actor` option. */
   actor: Id,
   /** Default: a fresh id from the ledger's id generator. */
@@ -102,7 +111,7 @@ export const PublishPlan = command(
     name: Text,
     currency: Currency,
     holdDays: HoldDays,
-    effectiveFrom: Timestamp,
+    effectiveFrom: TimestampInput,
     rules: t.array(CommissionRule),
   },
   {
@@ -161,7 +170,7 @@ export const RegisterDeal = command(
     accountId: Id,
     expectedValue: Amount,
     currency: Currency,
-    expiresAt: Timestamp,
+    expiresAt: TimestampInput,
   },
   {},
 );
@@ -176,7 +185,7 @@ export const RejectDealRegistration = command(
 );
 export const ExtendDealRegistration = command(
   'extendDealRegistration',
-  { ...registrationRef, expiresAt: Timestamp },
+  { ...registrationRef, expiresAt: TimestampInput },
   {},
 );
 export const ExpireDealRegistration = command('expireDealRegistration', registrationRef, {});
@@ -195,7 +204,7 @@ export const RecordConversion = command(
     visitorId: nullable(Id),
     couponCode: nullable(Id),
     /** Rates from the conversion currency into each plan currency that differs from it. */
-    fx: t.array(ForeignExchange),
+    fx: t.array(ForeignExchangeInput),
   },
 );
 
@@ -215,9 +224,17 @@ export const ReverseConversion = command(
 
 const lineRef = { conversionId: Id, lineId: Id };
 
-export const HoldCommission = command('holdCommission', { ...lineRef, reason: Text }, {});
-export const ReleaseCommission = command('releaseCommission', lineRef, { note: nullable(Text) });
-export const RejectCommission = command('rejectCommission', { ...lineRef, reason: Text }, {});
+/**
+ * A review (hold, release, reject) is idempotent by its `requestId` when given (a repeat is already recorded,
+ * the same id with other details is an IDEMPOTENCY_CONFLICT), else by its `occurredAt` when given (a
+ * re-imported file repeats both), else not at all: a second hold of a held line is refused, and a hold after
+ * a release is a new hold.
+ */
+const review = { requestId: Id };
+
+export const HoldCommission = command('holdCommission', { ...lineRef, reason: Text }, review);
+export const ReleaseCommission = command('releaseCommission', lineRef, { ...review, note: nullable(Text) });
+export const RejectCommission = command('rejectCommission', { ...lineRef, reason: Text }, review);
 
 export const RecordManualAdjustment = struct(
   'a recordManualAdjustment command',
@@ -231,7 +248,7 @@ export const RecordManualAdjustment = struct(
     /** Required here: a manual adjustment always names the person who made it. */
     actor: Id,
   },
-  { occurredAt: Timestamp, correlationId: Id, causationId: Id },
+  { occurredAt: TimestampInput, correlationId: Id, causationId: Id },
 );
 
 export const IssuePayout = command(
@@ -335,6 +352,25 @@ const moneyOf = (
   }
 };
 
+/** How deep a command may nest objects and arrays; a command needs five levels at most. */
+const MAX_COMMAND_DEPTH = 64;
+
+/** The path of a value nested deeper than `limit`, found without recursion; undefined when none is. */
+const deeperThan = (value: unknown, limit: number): string | undefined => {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 0, path: '' }];
+  while (stack.length > 0) {
+    const { value: current, depth, path } = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth + 1 > limit) return path === '' ? '(command)' : path;
+    if (Array.isArray(current))
+      current.forEach((item, i) => stack.push({ value: item, depth: depth + 1, path: `${path}[${i}]` }));
+    else
+      for (const [key, item] of Object.entries(current))
+        stack.push({ value: item, depth: depth + 1, path: path === '' ? key : `${path}.${key}` });
+  }
+  return undefined;
+};
+
 const invalid = (problems: readonly DecodeProblem[]): LedgerRejection => ({
   code: 'INVALID_COMMAND',
   message: problems.map((p) => `${p.path}: ${p.message}`).join('; '),
@@ -347,6 +383,14 @@ const invalid = (problems: readonly DecodeProblem[]): LedgerRejection => ({
  * amount with more decimals than its currency has is refused, never rounded). Errors name the field.
  */
 export const decodeCommand = (input: unknown): E.Either<LedgerRejection, LedgerCommand> => {
+  // Before anything walks it recursively: a value nested 200,000 deep would overflow the stack.
+  const deep = deeperThan(input, MAX_COMMAND_DEPTH);
+  if (deep !== undefined)
+    return E.left(
+      invalid([
+        { path: deep, message: `nested deeper than ${MAX_COMMAND_DEPTH} levels of objects and arrays` },
+      ]),
+    );
   const forbidden = findForbiddenKey(input);
   if (forbidden !== undefined)
     return E.left(

@@ -281,6 +281,35 @@ describe('recordConversion: commissions', () => {
         },
       ]));
 
+  it('writes a line at tier null, rate 0 below the first tier of a ladder that starts above 0', () =>
+    spec
+      .given([
+        programConfigured(),
+        planPublished({
+          rules: [
+            {
+              kind: 'tieredRevenueShare',
+              period: 'month',
+              measure: 'conversions',
+              tiers: [{ name: 'silver', from: '3', rate: '0.1' }],
+            },
+          ],
+        }),
+        partnerJoined('p1'),
+        clickTracked('c1', 'p1', 'v1', clickAt),
+      ])
+      .when(conversion)
+      .then([
+        {
+          type: 'ConversionAttributed',
+          data: {
+            commissions: [
+              { rule: 'tieredRevenueShare', tier: null, rate: '0', base: '100.00', amount: '0.00' },
+            ],
+          },
+        },
+      ]));
+
   it('rates with the plan the partner was on at the conversion', () =>
     spec
       .given([

@@ -227,6 +227,27 @@ describe('publishPlan', () => {
       })
       .thenRejects('PLAN_INVALID', { field: 'rules[0].tiers[1].from' }));
 
+  it('accepts a tier ladder that starts above 0 (lines below it earn at tier null, rate 0)', () =>
+    spec
+      .given([])
+      .when({
+        ...publish,
+        rules: [
+          {
+            kind: 'tieredRevenueShare',
+            period: 'month',
+            measure: 'conversions',
+            tiers: [
+              { name: 'silver', from: '3', rate: '0.1' },
+              { name: 'gold', from: '10', rate: '0.2' },
+            ],
+          },
+        ],
+      })
+      .then([
+        { type: 'CommissionPlanPublished', data: { rules: [{ tiers: [{ from: '3' }, { from: '10' }] }] } },
+      ]));
+
   it('rejects a plan without rules', () =>
     spec
       .given([])

@@ -39,13 +39,19 @@ export const formatMinor = (value: bigint, currency: string): string => {
   return negative ? `-${text}` : text;
 };
 
-/** numerator / denominator rounded half to even (the ledger's one rounding rule); denominator > 0. */
+/**
+ * numerator / denominator rounded half to even (the ledger's one rounding rule), for operands of any sign
+ * (denominator non-zero). The sign of the quotient is worked out first and the rounding done on magnitudes:
+ * rounding a negative quotient as if it were positive would move -0.99995 to -0.9999 instead of -1.0000.
+ */
 export const divideHalfEven = (numerator: bigint, denominator: bigint): bigint => {
-  const negative = numerator < 0n;
-  const magnitude = negative ? -numerator : numerator;
-  let quotient = magnitude / denominator;
-  const twice = (magnitude % denominator) * 2n;
-  if (twice > denominator || (twice === denominator && quotient % 2n === 1n)) quotient += 1n;
+  if (denominator === 0n) throw new RangeError('divideHalfEven: division by zero');
+  const negative = numerator < 0n !== denominator < 0n;
+  const magnitude = numerator < 0n ? -numerator : numerator;
+  const divisor = denominator < 0n ? -denominator : denominator;
+  let quotient = magnitude / divisor;
+  const twice = (magnitude % divisor) * 2n;
+  if (twice > divisor || (twice === divisor && quotient % 2n === 1n)) quotient += 1n;
   return negative ? -quotient : quotient;
 };
 
@@ -104,7 +110,7 @@ export const splitByWeights = (total: bigint, weights: readonly bigint[]): bigin
   return negative ? shares.map((s) => -s) : shares;
 };
 
-/** part / whole as a decimal string with `decimals` places, half to even; null when whole is zero. */
+/** part / whole as a decimal string with `decimals` places, half to even, either sign; null when whole is zero. */
 export const ratio = (part: bigint, whole: bigint, decimals = 4): string | null => {
   if (whole === 0n) return null;
   const scaled = divideHalfEven(part * 10n ** BigInt(decimals), whole);

@@ -577,3 +577,32 @@ const click = (clickId: string, partnerId: string, fraudReason: string | null) =
   userAgentFingerprint: null,
   fraudReason,
 });
+
+describe('a report as of a date before the program was configured', () => {
+  // init records the settings at the wall clock, after a history imported with earlier dates.
+  const history = () =>
+    createEventBuilder()
+      .at('2026-06-01T00:00:00.000Z')
+      .add('program', 'ProgramConfigured', programConfigured('USD'))
+      .add('partner-a', 'PartnerJoined', partnerJoined('a', 'affiliate'), {
+        occurredAt: '2025-01-01T00:00:00.000Z',
+      })
+      .add(
+        'conversion-1',
+        'ConversionAttributed',
+        conversion({ conversionId: '1', amount: '100.00', credits: [['a', '100.00']] }),
+        { occurredAt: '2025-03-10T09:00:00.000Z' },
+      ).events;
+
+  it('still reports in the reporting currency and converts the program currency', async () => {
+    const { results } = await replay(
+      await storeWith(history()),
+      { revenue: partnerRevenue(), health: ecosystemHealth() },
+      { effectiveAt: '2025-03-31T23:59:59.999Z' },
+    );
+    expect(results.revenue.reportingCurrency).toBe('USD');
+    expect(results.revenue.partners['a']!.periods['2025-03']!.reporting).not.toBeNull();
+    expect(results.revenue.partners['a']!.periods['2025-03']!.reporting!.attributed).toBe('100.00');
+    expect(JSON.stringify(results.health)).toContain('"reportingCurrency":"USD"');
+  });
+});

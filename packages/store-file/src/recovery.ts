@@ -67,9 +67,13 @@ export interface LedgerIndex {
 
 /** The end of a segment that a crash left half-written: where, and how many bytes were dropped. */
 export interface TornTail {
+  /** The segment whose end was cut off (or, read-only, ignored). */
   readonly file: string;
+  /** Where the bytes dropped start: the first record of the unfinished append, or the bytes that are no record. */
   readonly offset: number;
   readonly bytesDropped: number;
+  /** What the bytes were: the record that does not check out there, and why. */
+  readonly reason: string;
   /** False on a read-only open: the bytes were ignored, not removed (a writer may still be writing them). */
   readonly truncated: boolean;
 }
@@ -283,7 +287,7 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
             file,
             0,
           );
-          report(error);
+          report(error, { position: Math.min(next, decoded.firstPosition) });
           // Tolerating: the positions in between are lost.
           while (next < decoded.firstPosition) {
             index.offsets.push(LOST);
@@ -310,8 +314,8 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
           pending.length = 0;
         };
         /** Cuts off a torn tail from `from` (the torn record, or the first record of its unfinished append). */
-        const cutTornTail = async (from: number): Promise<number> => {
-          tornTail = { file, offset: from, bytesDropped: size - from, truncated: writable };
+        const cutTornTail = async (from: number, reason: string): Promise<number> => {
+          tornTail = { file, offset: from, bytesDropped: size - from, reason, truncated: writable };
           if (writable) {
             await handle.truncate(from);
             await handle.datasync();
@@ -376,7 +380,14 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
           const after = await findNextFrame(handle, offset + 1, size);
           const torn = isLast && after === null && !(await indexClaims(pending[0]?.position ?? next));
           if (torn) {
-            size = await cutTornTail(pending[0]?.offset ?? offset);
+            const unfinished =
+              pending.length === 0
+                ? ''
+                : `; the append it ends (from position ${pending[0]!.position}) was never completed`;
+            size = await cutTornTail(
+              pending[0]?.offset ?? offset,
+              `the record at offset ${offset} (position ${next}): ${reason}${unfinished}`,
+            );
             break;
           }
           indexPending(); // tolerating: keep what is left of the append
@@ -392,7 +403,19 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
             { position: next, ...guess },
           );
           if (after === null) {
-            size = offset;
+            // The last record of a segment that is not the last: if its length still reaches the end of the
+            // segment, keep it addressable (verify then names its event, and the next segment's first
+            // position follows on); otherwise the segment ends before it.
+            if (
+              !isLast &&
+              check.kind === 'damaged' &&
+              offset + FRAME_HEADER_BYTES + frameBodyLength(buffer, at) === size
+            ) {
+              index.offsets.push(offset);
+              next++;
+            } else {
+              size = offset;
+            }
             break;
           }
           // Tolerating: keep the damaged record addressable if its length still leads to the next good one,
@@ -410,7 +433,10 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
         if (pending.length > 0) {
           // The segment ends inside an append: torn if this is the end of the ledger, damage otherwise.
           if (isLast && !(await indexClaims(pending[0]!.position))) {
-            size = await cutTornTail(pending[0]!.offset);
+            size = await cutTornTail(
+              pending[0]!.offset,
+              `the append that starts with position ${pending[0]!.position} ends before its last record`,
+            );
           } else {
             report(
               corruption(

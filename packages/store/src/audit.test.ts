@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { GENESIS_DIGEST, computeEventHash, nextDigest } from '@partner-ledger/events';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
-import { computeDigest, verifyStore } from './audit';
+import { compareWithKept, computeDigest, verifyStore } from './audit';
 import type { VerifyReport } from './audit';
 import { createInMemoryStoreWithTampering } from './in-memory';
 
@@ -177,5 +177,68 @@ describe('verification properties', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('what the hash links catch, and what only a kept digest catches', () => {
+  /** The digests a close keeps: one per event, and the head. */
+  const close = async (store: Parameters<typeof verifyStore>[0]) => {
+    const report = await verifyStore(store, { checkpointEvery: 1 });
+    return [...(report.checkpoints ?? [])];
+  };
+  const recheck = async (
+    store: Parameters<typeof verifyStore>[0],
+    kept: Awaited<ReturnType<typeof close>>,
+  ) => {
+    const report = await verifyStore(store, { digestsAt: kept.map((d) => d.position) });
+    return { report, comparison: compareWithKept(kept, report.digestsAt ?? []) };
+  };
+
+  it('an untouched history matches every kept digest', async () => {
+    const { store } = await interleavedStore();
+    const kept = await close(store);
+    expect(kept.map((d) => [d.position, d.eventCount])).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7, 8].map((p) => [p, p + 1]),
+    );
+    expect((await recheck(store, kept)).comparison).toEqual({ same: true, position: 8 });
+  });
+
+  it('a swap of two events of different streams keeps the links but not the digest, named at its first position', async () => {
+    const { store, tampering } = await interleavedStore();
+    const kept = await close(store);
+    tampering.swapEvents(3, 4); // a-1 and b-1
+    const { report, comparison } = await recheck(store, kept);
+    expect(report.ok).toBe(true); // the links cannot see it
+    expect(comparison).toMatchObject({ same: false, sameUpTo: 2, differsBy: 3 });
+  });
+
+  it('a payout moved earlier in global order, found at the first position it moved to', async () => {
+    const { store, tampering, all } = await interleavedStore();
+    const kept = await close(store);
+    const moved = all[8]!; // c-2, the last event, put before a-1... which breaks c's revisions
+    tampering.deleteEvent(8);
+    tampering.insertEvent(6, moved);
+    const { comparison } = await recheck(store, kept);
+    expect(comparison).toMatchObject({ same: false, sameUpTo: 5, differsBy: 6 });
+  });
+
+  it('the last event of a stream deleted: the links still check out; the digest says events were removed', async () => {
+    const { store, tampering } = await interleavedStore();
+    const kept = await close(store);
+    tampering.deleteEvent(8);
+    const { report, comparison } = await recheck(store, kept);
+    expect(report.ok).toBe(true);
+    expect(comparison).toMatchObject({ same: false, sameUpTo: 7, differsBy: 8 });
+    if (!comparison.same) expect(comparison.message).toContain('events were removed');
+  });
+
+  it('kept only at the head, the change is placed at or before the head', async () => {
+    const { store, tampering } = await interleavedStore();
+    const head = await verifyStore(store);
+    tampering.swapEvents(0, 1);
+    const { comparison } = await recheck(store, [
+      { position: head.headPosition, eventCount: head.eventsChecked, digest: head.digest },
+    ]);
+    expect(comparison).toMatchObject({ same: false, sameUpTo: null, differsBy: 8 });
   });
 });

@@ -34,10 +34,28 @@ export interface VerifiedPrefix {
   readonly digest: string;
 }
 
+/** The digest of the history up to a position (inclusive), and how many events it folds. */
+export interface DigestAt {
+  readonly position: number;
+  readonly eventCount: number;
+  readonly digest: string;
+}
+
+interface VerifiedDigests {
+  /** Every `checkpointEvery` events: the digest so far (only when that option is given). */
+  readonly checkpoints?: readonly DigestAt[];
+  /**
+   * The digest up to each position of `digestsAt`, in the order given, for the positions the walk reached
+   * (a position past the head gets the digest of the whole history: nothing more was there). Only when
+   * that option is given.
+   */
+  readonly digestsAt?: readonly DigestAt[];
+}
+
 /** The outcome of verifyStore: every field but firstProblem is about the events that checked out. */
 export type VerifyReport =
-  | (VerifiedPrefix & { readonly ok: true })
-  | (VerifiedPrefix & { readonly ok: false; readonly firstProblem: VerifyProblem });
+  | (VerifiedPrefix & VerifiedDigests & { readonly ok: true })
+  | (VerifiedPrefix & VerifiedDigests & { readonly ok: false; readonly firstProblem: VerifyProblem });
 
 /** How far verification has come. */
 export interface VerifyProgress {
@@ -55,6 +73,10 @@ export interface VerifyOptions {
   readonly progressEvery?: number;
   /** Page size for the store's readAll. Default: the store's. */
   readonly pageSize?: number;
+  /** Keep the digest every this many events (`checkpoints`), so that a later check can say where it differs. */
+  readonly checkpointEvery?: number;
+  /** Positions whose digest to report (`digestsAt`): those of checkpoints kept earlier. */
+  readonly digestsAt?: readonly number[];
 }
 
 /** How far `computeDigest` reads, and its page size. */
@@ -128,13 +150,43 @@ const checkEvent = (
  * consistently from some point on. Keep digests (computeDigest) where the store cannot change them.
  */
 export const verifyStore = async (store: EventStore, options: VerifyOptions = {}): Promise<VerifyReport> => {
-  const { upToPosition, onProgress, progressEvery = 10_000, pageSize } = options;
+  const { upToPosition, onProgress, progressEvery = 10_000, pageSize, checkpointEvery } = options;
   checkIntegerOption('progressEvery', progressEvery, 1);
+  checkIntegerOption('checkpointEvery', checkpointEvery, 1);
+  for (const position of options.digestsAt ?? []) checkIntegerOption('digestsAt', position, -1);
   const heads = new Map<string, { readonly revision: number; readonly hash: string }>();
   let digest = GENESIS_DIGEST;
   let eventsChecked = 0;
   let headPosition = -1;
+  const checkpoints: DigestAt[] = [];
+  // The digest up to p is known once the walk reaches the first event after p (or the end).
+  const targets = [...new Set(options.digestsAt ?? [])].sort((a, b) => a - b);
+  const reached = new Map<number, DigestAt>();
+  let nextTarget = 0;
+  const settleTargets = (before: number): void => {
+    while (nextTarget < targets.length && targets[nextTarget]! < before) {
+      reached.set(targets[nextTarget]!, {
+        position: targets[nextTarget]!,
+        eventCount: eventsChecked,
+        digest,
+      });
+      nextTarget += 1;
+    }
+  };
+  /** The optional parts of the report, present when asked for. */
+  const digests = (): VerifiedDigests => ({
+    ...(checkpointEvery === undefined ? {} : { checkpoints }),
+    ...(options.digestsAt === undefined
+      ? {}
+      : {
+          digestsAt: options.digestsAt.flatMap((p) => {
+            const found = reached.get(p);
+            return found === undefined ? [] : [found];
+          }),
+        }),
+  });
   for await (const event of readUpTo(store, upToPosition, pageSize)) {
+    settleTargets(event.position);
     const recomputed = computeEventHash(event);
     const problem = checkEvent(event, headPosition, heads.get(event.stream), recomputed);
     if (problem !== undefined) {
@@ -145,6 +197,7 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
         eventsChecked,
         headPosition,
         digest,
+        ...digests(),
         firstProblem: {
           position,
           eventId,
@@ -159,10 +212,13 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
     digest = nextDigest(digest, recomputed);
     eventsChecked += 1;
     headPosition = event.position;
+    if (checkpointEvery !== undefined && eventsChecked % checkpointEvery === 0)
+      checkpoints.push({ position: headPosition, eventCount: eventsChecked, digest });
     if (eventsChecked % progressEvery === 0) onProgress?.({ eventsChecked, position: headPosition });
   }
+  settleTargets(Number.POSITIVE_INFINITY);
   onProgress?.({ eventsChecked, position: headPosition });
-  return { ok: true, eventsChecked, headPosition, digest };
+  return { ok: true, eventsChecked, headPosition, digest, ...digests() };
 };
 
 /**
@@ -184,4 +240,55 @@ export const computeDigest = async (
     eventCount += 1;
   }
   return { digest, position, eventCount };
+};
+
+/** How a history compares with digests kept from it earlier (see compareWithKept). */
+export type KeptComparison =
+  | { readonly same: true; readonly position: number }
+  | {
+      readonly same: false;
+      /** The last kept position whose digest still matches; null when none does. */
+      readonly sameUpTo: number | null;
+      /** The first kept position whose digest differs: the first change is after sameUpTo and at or before it. */
+      readonly differsBy: number;
+      readonly message: string;
+    };
+
+/**
+ * Compares digests kept earlier (`checkpoints` and the head of a verify report, in increasing position) with
+ * those of the history now (`digestsAt` of a verifyStore run given the same positions). Names the window in
+ * which the first change lies: after the last kept position that still matches, at or before the first that
+ * does not. Kept every event (`checkpointEvery: 1`), that window is one position.
+ */
+export const compareWithKept = (kept: readonly DigestAt[], now: readonly DigestAt[]): KeptComparison => {
+  const current = new Map(now.map((d) => [d.position, d]));
+  let sameUpTo: number | null = null;
+  for (const expected of [...kept].sort((a, b) => a.position - b.position)) {
+    const found = current.get(expected.position);
+    const window =
+      sameUpTo === null
+        ? `at or before position ${expected.position}`
+        : `after position ${sameUpTo} (unchanged up to there) and at or before position ${expected.position}`;
+    if (found === undefined)
+      return {
+        same: false,
+        sameUpTo,
+        differsBy: expected.position,
+        message: `the history could not be read up to position ${expected.position}; the first change is ${window}`,
+      };
+    if (found.digest !== expected.digest || found.eventCount !== expected.eventCount) {
+      const count =
+        found.eventCount === expected.eventCount
+          ? ''
+          : ` (${found.eventCount} events up to it now, ${expected.eventCount} then: ${found.eventCount < expected.eventCount ? 'events were removed' : 'events were added'})`;
+      return {
+        same: false,
+        sameUpTo,
+        differsBy: expected.position,
+        message: `the digest up to position ${expected.position} differs from the kept one${count}; the first change is ${window}`,
+      };
+    }
+    sameUpTo = expected.position;
+  }
+  return { same: true, position: sameUpTo ?? -1 };
 };

@@ -31,10 +31,12 @@ export { createInMemoryStore } from './in-memory';
 export type { InMemoryStoreOptions } from './in-memory';
 
 // Audit: hash chains and digests, over any store
-export { computeDigest, verifyStore } from './audit';
+export { compareWithKept, computeDigest, verifyStore } from './audit';
 export type {
+  DigestAt,
   DigestOptions,
   DigestResult,
+  KeptComparison,
   VerifyOptions,
   VerifyProblem,
   VerifyProblemKind,

@@ -42,7 +42,7 @@ interface ConversionState {
 const minor = (amount: string, currency: CurrencyCode): bigint => toMinorUnits(amount, currency);
 
 /**
- * Replays the history once and checks, event by event, the invariants (docs/auditing.md) that can be
+ * Replays the history once and checks, event by event, the invariants of docs/auditing.md that can be
  * told from the events themselves, independently of the projections:
  * - every event decodes against the catalogue (a known type, valid fields, amounts within their currency);
  * - the revenue credits of each conversion, and of each reversal, sum exactly to its amount;

@@ -1,5 +1,5 @@
 import { StoreCorruptionError, verifyStore } from '@partner-ledger/store';
-import type { EventStore, VerifyReport } from '@partner-ledger/store';
+import type { DigestAt, EventStore, VerifyReport } from '@partner-ledger/store';
 import type { FileEventStore } from '@partner-ledger/store-file';
 import { checkInvariants } from './invariants';
 import type { InvariantProblem } from './invariants';
@@ -28,6 +28,10 @@ export interface LedgerVerifyReport {
   readonly headPosition: number;
   /** The digest of the events that checked out. */
   readonly digest: string;
+  /** The digest every `checkpointEvery` events (empty without the option). */
+  readonly checkpoints: readonly DigestAt[];
+  /** The digest up to each position of `digestsAt` that the walk reached. */
+  readonly digestsAt: readonly DigestAt[];
   readonly firstProblem: LedgerProblem | null;
 }
 
@@ -35,6 +39,8 @@ export interface LedgerVerifyReport {
 export interface LedgerVerifyOptions {
   /** Verify the history up to this global position only (default: all of it). */
   readonly upToPosition?: number;
+  readonly checkpointEvery?: number;
+  readonly digestsAt?: readonly number[];
   /** Called as events are checked (links first, then the invariants replay), with a phase name. */
   readonly onProgress?: (phase: 'links' | 'invariants', eventsDone: number) => void;
 }
@@ -44,7 +50,7 @@ const isFileStore = (store: EventStore): store is FileEventStore =>
 
 /**
  * Verifies a ledger: the bytes (the file store's checksums, when the store was opened tolerating damage),
- * every hash link (verifyStore), then the invariants of docs/auditing.md over a replay. Returns the
+ * every hash link (verifyStore), then the ledger's invariants (docs/auditing.md) over a replay. Returns the
  * earliest problem, or none.
  */
 export const verifyLedger = async (
@@ -57,6 +63,8 @@ export const verifyLedger = async (
   try {
     chains = await verifyStore(store, {
       ...(options.upToPosition === undefined ? {} : { upToPosition: options.upToPosition }),
+      ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
+      ...(options.digestsAt === undefined ? {} : { digestsAt: options.digestsAt }),
       progressEvery: 5_000,
       onProgress: ({ eventsChecked }) => options.onProgress?.('links', eventsChecked),
     });
@@ -128,6 +136,8 @@ export const verifyLedger = async (
   const eventsChecked = chains?.eventsChecked ?? 0;
   const headPosition = chains?.headPosition ?? -1;
   const digest = chains?.digest ?? '';
+  const checkpoints = chains?.checkpoints ?? [];
+  const digestsAt = chains?.digestsAt ?? [];
   if (firstProblem?.kind === 'damage' && firstProblem.position !== null) {
     // Count and digest only what precedes the damaged record, as verifyStore does for a broken link. (An
     // invariant problem keeps the full count and digest: every link checked out, the numbers did not.)
@@ -140,8 +150,18 @@ export const verifyLedger = async (
         eventsChecked: before.eventsChecked,
         headPosition: before.headPosition,
         digest: before.digest,
+        checkpoints: checkpoints.filter((d) => d.position <= before.headPosition),
+        digestsAt: digestsAt.filter((d) => d.position <= before.headPosition),
         firstProblem,
       };
   }
-  return { ok: firstProblem === null, eventsChecked, headPosition, digest, firstProblem };
+  return {
+    ok: firstProblem === null,
+    eventsChecked,
+    headPosition,
+    digest,
+    checkpoints,
+    digestsAt,
+    firstProblem,
+  };
 };

@@ -1,14 +1,18 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import * as E from 'fp-ts/Either';
+import { canonicalJson } from '@partner-ledger/events';
 import { createLedger, decodeCommand } from '@partner-ledger/ledger';
-import type { LedgerRejection } from '@partner-ledger/ledger';
+import type { Ledger, LedgerRejection } from '@partner-ledger/ledger';
+import { createInMemoryStore } from '@partner-ledger/store';
+import type { EventStore } from '@partner-ledger/store';
 import { parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
 import type { CliIo } from '../io';
+import { parseJsonLine } from '../json-line';
 import { cliIds } from '../ledger-setup';
 import { createProgress } from '../progress';
 import { withStore } from '../store';
@@ -20,6 +24,11 @@ const options = {
     valueName: 'ACTOR',
     description: 'The actor of commands that name none (default service:partner-ledger-import).',
   },
+  atomic: {
+    type: 'boolean',
+    description:
+      'All or nothing: rehearse every command on a copy of the ledger first, and apply none if a rule refuses any.',
+  },
 } as const;
 
 /** One problem with one line of the file. */
@@ -29,22 +38,51 @@ interface LineProblem {
   readonly message: string;
 }
 
-async function* lines(source: Readable): AsyncGenerator<{ number: number; text: string }> {
-  let number = 0;
-  for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
-    number += 1;
-    yield { number, text };
+/** One line of the file: its text, or null when its bytes are not valid UTF-8. */
+interface Line {
+  readonly number: number;
+  readonly text: string | null;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const decodeLine = (bytes: Buffer, number: number): Line => {
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+  try {
+    return { number, text: utf8.decode(bytes.subarray(0, end)) };
+  } catch {
+    return { number, text: null };
   }
+};
+
+/**
+ * The lines of a byte stream, each decoded strictly: a byte sequence that is not UTF-8 is reported, never
+ * turned into U+FFFD (an id would silently change).
+ */
+async function* lines(source: Readable): AsyncGenerator<Line> {
+  let number = 0;
+  let pending: Buffer[] = [];
+  for await (const chunk of source) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+    let start = 0;
+    for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, start)) {
+      pending.push(bytes.subarray(start, at));
+      number += 1;
+      yield decodeLine(Buffer.concat(pending), number);
+      pending = [];
+      start = at + 1;
+    }
+    if (start < bytes.length) pending.push(bytes.subarray(start));
+  }
+  if (pending.length > 0) yield decodeLine(Buffer.concat(pending), number + 1);
 }
 
 /** Reads one NDJSON line: a JSON object that decodes as a command, or every problem with it. */
-const readLine = (text: string): E.Either<Array<Omit<LineProblem, 'line'>>, unknown> => {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return E.left([{ field: '(line)', message: `not JSON: ${(error as Error).message}` }]);
-  }
+const readLine = (text: string | null): E.Either<Array<Omit<LineProblem, 'line'>>, unknown> => {
+  if (text === null) return E.left([{ field: '(line)', message: 'not valid UTF-8 text' }]);
+  const parsed = parseJsonLine(text);
+  if (E.isLeft(parsed)) return E.left([parsed.left]);
+  const value = parsed.right;
   const decoded = decodeCommand(value);
   if (E.isRight(decoded)) return E.right(value);
   const rejection: LedgerRejection = decoded.left;
@@ -54,6 +92,21 @@ const readLine = (text: string): E.Either<Array<Omit<LineProblem, 'line'>>, unkn
   return E.left(problems.map((p) => ({ field: p.path === '' ? '(command)' : p.path, message: p.message })));
 };
 
+const REVIEWS = new Set(['holdCommission', 'releaseCommission', 'rejectCommission']);
+
+/**
+ * The command of a valid line, as the ledger gets it. A hold, release or rejection that carries neither a
+ * requestId nor an occurredAt gets its line's content as its requestId, so that importing the same file again
+ * (even after another file released a line it holds) records nothing new.
+ */
+const commandOf = (text: string): Record<string, unknown> => {
+  const command = (parseJsonLine(text) as E.Right<Record<string, unknown>>).right;
+  if (!REVIEWS.has(command['command'] as string) || 'requestId' in command || 'occurredAt' in command)
+    return command;
+  const digest = createHash('sha256').update(canonicalJson(command)).digest('hex');
+  return { ...command, requestId: `import-${digest}` };
+};
+
 const describeRejection = (rejection: LedgerRejection): string =>
   `${rejection.code}${rejection.field === undefined ? '' : ` (${rejection.field})`}: ${rejection.message}`;
 
@@ -61,14 +114,13 @@ const describeRejection = (rejection: LedgerRejection): string =>
  * The commands of a file, validated all first. A file is read twice (validate, then apply) so that memory
  * does not grow with its size; standard input can be read only once, so it is kept.
  */
-const commandSource = async (
-  io: CliIo,
-  file: string,
-): Promise<{ name: string; open: () => Readable; kept?: string[] }> => {
+const commandSource = async (io: CliIo, file: string): Promise<{ name: string; open: () => Readable }> => {
   if (file === '-') {
-    const kept: string[] = [];
-    for await (const { text } of lines(io.stdin)) kept.push(text);
-    return { name: 'standard input', open: () => Readable.from(kept.map((l) => `${l}\n`)), kept };
+    const kept: Buffer[] = [];
+    for await (const chunk of io.stdin)
+      kept.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
+    const all = Buffer.concat(kept);
+    return { name: 'standard input', open: () => Readable.from([all]) };
   }
   const path = isAbsolute(file) ? file : resolve(io.cwd, file);
   await access(path).catch((error: NodeJS.ErrnoException) => {
@@ -79,23 +131,80 @@ const commandSource = async (
   return { name: path, open: () => createReadStream(path) };
 };
 
+/** What applying the file did, command by command. */
+interface Tally {
+  applied: number;
+  events: number;
+  repeated: number;
+  rejected: number;
+}
+
+/** Applies every valid command of the file in order, reporting each refusal with its line number. */
+const applyAll = async (
+  ledger: Ledger,
+  source: Readable,
+  onRefusal: (line: number, rejection: LedgerRejection) => void,
+  onCommand: () => void,
+): Promise<Tally> => {
+  const tally: Tally = { applied: 0, events: 0, repeated: 0, rejected: 0 };
+  for await (const { number, text } of lines(source)) {
+    if (text === null || text.trim() === '') continue;
+    const outcome = await ledger.execute(commandOf(text))();
+    onCommand();
+    if (E.isLeft(outcome)) {
+      tally.rejected += 1;
+      onRefusal(number, outcome.left);
+    } else if (outcome.right.alreadyRecorded) {
+      tally.repeated += 1;
+    } else {
+      tally.applied += 1;
+      tally.events += outcome.right.events.length;
+    }
+  }
+  return tally;
+};
+
+/**
+ * A copy of the ledger in memory, to rehearse an --atomic import on: every stored event in its stream, in
+ * global order, with its times and ids, so that the ledger decides on the copy as it would on the store.
+ */
+const copyOf = async (store: EventStore): Promise<EventStore> => {
+  const copy = createInMemoryStore();
+  for await (const event of store.readAll()) {
+    const { id, type, schemaVersion, data, occurredAt, recordedAt, actor, correlationId, causationId } =
+      event;
+    await copy.append(event.stream, [
+      { id, type, schemaVersion, data, occurredAt, recordedAt, actor, correlationId, causationId },
+    ]);
+  }
+  return copy;
+};
+
 export const importVerb: Verb = {
   name: 'import',
   summary: 'Apply commands from an NDJSON file (or stdin), all validated first.',
-  usage: 'import FILE|- [--actor ACTOR] [--store STORE]',
+  usage: 'import FILE|- [--atomic] [--actor ACTOR] [--store STORE]',
   description:
     'Reads ledger commands as NDJSON: one JSON object per line, with a "command" field naming it ' +
     '(configureProgram, publishPlan, joinPartner, trackClick, recordConversion, reverseConversion, ' +
     'issuePayout, ...) and the same fields as the ledger API (docs/cli.md lists them). Blank lines are skipped.\n\n' +
-    'Every line is validated before anything is applied. If any line is invalid, every invalid line is ' +
-    'reported on stderr with its line number and fields, nothing is applied, and the exit code is 2. ' +
-    'Otherwise the commands are applied in order; a command that a business rule refuses (a payout above ' +
-    'the payable balance, a conflicting deal registration) is reported with its line number and the others ' +
-    'still apply (exit 2 if any was refused). Commands are idempotent by their natural keys, so importing ' +
-    'the same file again appends nothing new.',
+    'Two kinds of bad line. An INVALID line (not UTF-8, not JSON, a key repeated in one object, nesting ' +
+    'deeper than 64 levels, an unknown command, a missing or malformed field) is found before anything is ' +
+    'applied: every invalid line is reported on stderr with its line number and field, NOTHING is applied, ' +
+    'and the exit code is 2. A valid command that a business rule REFUSES (a payout above the payable ' +
+    'balance, a partner not yet joined, a ledger without init) is found only when it is applied: it is ' +
+    'reported with its line number, the OTHER commands are applied, and the exit code is 2. With --atomic, ' +
+    'every command is first rehearsed on a copy of the ledger read into memory; if a rule refuses any, ' +
+    'nothing is applied (exit 2). The rehearsal holds as long as no one else writes to the ledger during the ' +
+    'import; if another writer changes it in between, a refusal can still come while applying, and import ' +
+    'says so.\n\n' +
+    'Commands are idempotent by their identity (their ids; a hold, release or rejection by its requestId, ' +
+    'else its occurredAt, else the line itself), so importing the same file again appends nothing new and ' +
+    'exits 0 with "N already recorded".',
   options,
   examples: [
     ['partner-ledger import commands.ndjson', 'Apply a file of commands'],
+    ['partner-ledger import --atomic payouts.ndjson', 'All of them or none'],
     ['partner-ledger import - < nightly-export.ndjson', 'From standard input'],
     ['partner-ledger import payouts.ndjson --actor user:ana@vendor.com', 'Record who ran it'],
   ],
@@ -110,7 +219,7 @@ export const importVerb: Verb = {
     const problems: LineProblem[] = [];
     let commands = 0;
     for await (const { number, text } of lines(source.open())) {
-      if (text.trim() === '') continue;
+      if (text !== null && text.trim() === '') continue;
       commands += 1;
       const read = readLine(text);
       if (E.isLeft(read)) problems.push(...read.left.map((p) => ({ line: number, ...p })));
@@ -124,36 +233,45 @@ export const importVerb: Verb = {
       return EXIT.usage;
     }
 
-    // 2. Apply in order.
+    // 2. Apply in order (after a rehearsal on a copy, with --atomic).
     return withStore(io, parsed.options.store, {}, async (store) => {
-      const ledger = createLedger({
-        store,
-        clock: io.now,
-        ids: cliIds(),
-        actor: parsed.options.actor ?? 'service:partner-ledger-import',
-      });
+      const ledgerOn = (target: EventStore) =>
+        createLedger({
+          store: target,
+          clock: io.now,
+          ids: cliIds(),
+          actor: parsed.options.actor ?? 'service:partner-ledger-import',
+        });
+      if (parsed.options.atomic === true) {
+        const refusals: string[] = [];
+        const rehearsal = await applyAll(
+          ledgerOn(await copyOf(store)),
+          source.open(),
+          (line, rejection) => refusals.push(`line ${line}: rejected: ${describeRejection(rejection)}`),
+          () => undefined,
+        );
+        if (rehearsal.rejected > 0) {
+          for (const refusal of refusals) io.stderr.write(`${refusal}\n`);
+          io.stderr.write(
+            `import: --atomic: ${rehearsal.rejected} of ${commands} commands would be refused; nothing was applied.\n`,
+          );
+          return EXIT.usage;
+        }
+      }
       const progress = createProgress({
         stream: io.stderr,
         label: 'import',
         unit: 'commands',
         total: commands,
       });
-      const tally = { applied: 0, events: 0, repeated: 0, rejected: 0 };
+      let tally: Tally;
       try {
-        for await (const { number, text } of lines(source.open())) {
-          if (text.trim() === '') continue;
-          const outcome = await ledger.execute(JSON.parse(text))();
-          progress.advance();
-          if (E.isLeft(outcome)) {
-            tally.rejected += 1;
-            progress.note(`line ${number}: rejected: ${describeRejection(outcome.left)}`);
-          } else if (outcome.right.alreadyRecorded) {
-            tally.repeated += 1;
-          } else {
-            tally.applied += 1;
-            tally.events += outcome.right.events.length;
-          }
-        }
+        tally = await applyAll(
+          ledgerOn(store),
+          source.open(),
+          (line, rejection) => progress.note(`line ${line}: rejected: ${describeRejection(rejection)}`),
+          () => progress.advance(),
+        );
       } finally {
         progress.finish();
       }
@@ -161,6 +279,12 @@ export const importVerb: Verb = {
         `import: ${commands} commands from ${source.name}: ${tally.applied} applied (${tally.events} events), ` +
           `${tally.repeated} already recorded, ${tally.rejected} rejected\n`,
       );
+      if (tally.rejected > 0)
+        io.stderr.write(
+          parsed.options.atomic === true
+            ? 'import: --atomic: the rehearsal passed, but the ledger changed before the commands were applied (another writer); the commands before the refused ones stay applied.\n'
+            : 'import: the refused commands changed nothing; the others were applied. Fix the refused lines and import the file again: what was applied is recorded once.\n',
+        );
       return tally.rejected > 0 ? EXIT.usage : EXIT.ok;
     });
   },

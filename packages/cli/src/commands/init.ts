@@ -8,7 +8,7 @@ import {
 } from '@partner-ledger/events';
 import type { AttributionModel, AttributionSource, EventData } from '@partner-ledger/events';
 import { createLedger, streams } from '@partner-ledger/ledger';
-import { parseChoice, parseInteger, parseVerbArgs } from '../args';
+import { parseChoice, parseInteger, parseMoment, parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
 import { cliIds } from '../ledger-setup';
 import { describeStoreSpec } from '../store-spec';
@@ -48,6 +48,12 @@ const options = {
     valueName: 'AMOUNT',
     description: 'No payout below this amount, a decimal string in the currency (default 50.00).',
   },
+  'effective-from': {
+    type: 'string',
+    valueName: 'DATE',
+    description:
+      'From when the program runs: the settings are recorded as effective at DATE (a date, or an RFC 3339 time with its zone; default: now). Reports find the reporting currency whatever their --as-of date.',
+  },
   'min-click-seconds': {
     type: 'string',
     valueName: 'SECONDS',
@@ -71,6 +77,10 @@ export const initVerb: Verb = {
   options,
   examples: [
     ['partner-ledger init', 'A USD program, last touch, 30-day window, 50.00 minimum payout'],
+    [
+      'partner-ledger init --effective-from 2025-01-01',
+      'The same, effective from the start of 2025 (for a history imported with earlier dates)',
+    ],
     [
       'partner-ledger init --currency EUR --model positionBased --window 60 --minimum-payout 100.00 --store books',
       'A EUR program with U-shaped attribution, in ./books',
@@ -110,6 +120,10 @@ export const initVerb: Verb = {
         max: 10 ** 9,
       }),
     };
+    const effectiveFrom =
+      o['effective-from'] === undefined
+        ? undefined
+        : parseMoment('effective-from', o['effective-from'], 'startOfDay');
     return withStore(io, o.store, {}, async (store, spec) => {
       let current: unknown;
       for await (const event of store.readStream(streams.program(), { direction: 'backwards', maxCount: 1 }))
@@ -132,7 +146,9 @@ export const initVerb: Verb = {
         ids: cliIds(),
         actor: 'service:partner-ledger-init',
       });
-      const outcome = await ledger.configureProgram(settings)();
+      const outcome = await ledger.configureProgram(
+        effectiveFrom === undefined ? settings : { ...settings, occurredAt: effectiveFrom },
+      )();
       if (E.isLeft(outcome)) throw new UsageError(`init: ${outcome.left.message}`);
       io.stderr.write(
         `init: created the ledger at ${describeStoreSpec(spec)}: ${settings.currency}, ${model}, ${settings.attribution.clickWindowDays}-day window, minimum payout ${minimumPayout}\n`,

@@ -1,3 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { compareWithKept } from '@partner-ledger/store';
+import type { DigestAt } from '@partner-ledger/store';
 import { parseChoice, parseInteger, parseVerbArgs } from '../args';
 import { verifyLedger } from '../audit/verify-ledger';
 import { EXIT, UsageError } from '../exit';
@@ -13,25 +17,90 @@ const options = {
       'Verify the history up to this global position (inclusive), e.g. to compare with a digest kept then.',
   },
   format: { type: 'string', valueName: 'FORMAT', description: 'text (default) or json.' },
+  expect: {
+    type: 'string',
+    valueName: 'FILE',
+    description:
+      'A report that `verify --format json` wrote earlier (at a close): check that the history up to its head position still has the same digest, and name where it first differs.',
+  },
+  'checkpoint-every': {
+    type: 'string',
+    valueName: 'N',
+    description:
+      'Keep the digest every N events in the JSON report (default 1000), so that --expect can place a change within N events; 1 places it exactly.',
+  },
 } as const;
+
+/** What --expect reads from a kept report: its head and its checkpoints. */
+const readKept = async (cwd: string, file: string): Promise<DigestAt[]> => {
+  const path = isAbsolute(file) ? file : resolve(cwd, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `--expect: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      'Write one at a close with `partner-ledger verify --format json > close.json`, and keep it outside the ledger.',
+    );
+  }
+  let kept: unknown;
+  try {
+    kept = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--expect: ${path} is not JSON: ${(error as Error).message}`);
+  }
+  const isDigestAt = (d: unknown): d is DigestAt =>
+    typeof d === 'object' &&
+    d !== null &&
+    Number.isSafeInteger((d as DigestAt).position) &&
+    Number.isSafeInteger((d as DigestAt).eventCount) &&
+    typeof (d as DigestAt).digest === 'string' &&
+    /^[0-9a-f]{64}$/.test((d as DigestAt).digest);
+  const k = kept as {
+    headPosition?: unknown;
+    eventsChecked?: unknown;
+    digest?: unknown;
+    ok?: unknown;
+    checkpoints?: unknown;
+  };
+  const head = { position: k.headPosition, eventCount: k.eventsChecked, digest: k.digest };
+  if (!isDigestAt(head))
+    throw new UsageError(
+      `--expect: ${path} is not a report of \`partner-ledger verify --format json\` (it needs headPosition, eventsChecked and digest)`,
+    );
+  if (k.ok !== true)
+    throw new UsageError(
+      `--expect: ${path} records a verify that found a problem; keep the report of a clean verify`,
+    );
+  const checkpoints = Array.isArray(k.checkpoints) ? k.checkpoints.filter(isDigestAt) : [];
+  return [...checkpoints.filter((d) => d.position < head.position), head];
+};
 
 export const verifyVerb: Verb = {
   name: 'verify',
   summary: 'Check every hash link and every invariant; print the digest.',
-  usage: 'verify [--up-to POSITION] [--format text|json] [--store STORE]',
+  usage:
+    'verify [--up-to POSITION] [--expect FILE] [--format text|json] [--checkpoint-every N] [--store STORE]',
   description:
     "Walks the whole history in global order and recomputes every event's hash and its link to the previous " +
     "event of its stream (on the file store, every record's checksum too), then replays it to check the " +
     "ledger's invariants: every event decodes; the credits of each conversion sum to its amount; commission " +
     'lines per partner sum to accrued minus reversed; no payout exceeded the balance payable at its time; the ' +
     'double-entry postings (commission expense, partner payable, cash) sum to zero per currency.\n\n' +
-    'Prints the number of events checked, the head position and the digest of the history (keep it outside ' +
-    'the ledger: a later verify that prints the same digest for the same position proves nothing up to it ' +
-    'changed). On the first problem it names the event and exits 1.',
+    'Prints the number of events checked, the head position and the digest of the history. What the hash ' +
+    'links catch: any change to an event, and any removal, insertion or reorder WITHIN a stream (except ' +
+    "removing a stream's last events). What only a kept digest catches: a reorder of events of different " +
+    "streams, an event moved in global order, removing a stream's last events or the newest events of the " +
+    'log, a history rewritten consistently. So keep the JSON report of a close outside the ledger, and check ' +
+    'against it later with --expect FILE: it compares the digest up to the kept head position, and at every ' +
+    'kept checkpoint, and names the window in which the history first differs.\n\n' +
+    'On the first problem it names the event (or the kept position that differs) and exits 1.',
   options,
   examples: [
     ['partner-ledger verify', 'Verify the default ledger'],
-    ['partner-ledger verify --format json > verify.json', 'Keep the digest as JSON'],
+    ['partner-ledger verify --format json > close.json', 'Keep the digest at a close, as JSON'],
+    ['partner-ledger verify --expect close.json', 'Later: is the history up to that close unchanged?'],
     ['partner-ledger verify --up-to 41999 --format json', 'The digest of the first 42,000 events'],
   ],
   run: async (io, args) => {
@@ -43,6 +112,12 @@ export const verifyVerb: Verb = {
       parsed.options['up-to'] === undefined
         ? undefined
         : parseInteger('up-to', parsed.options['up-to'], { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const checkpointEvery = parseInteger('checkpoint-every', parsed.options['checkpoint-every'] ?? '1000', {
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+    });
+    const kept =
+      parsed.options.expect === undefined ? undefined : await readKept(io.cwd, parsed.options.expect);
     const storeOptions = { mustExist: true, readOnly: true, tolerateDamage: true };
     return withStore(io, parsed.options.store, storeOptions, async (store) => {
       const head = await store.headPosition();
@@ -52,6 +127,8 @@ export const verifyVerb: Verb = {
       const seen = { links: 0, invariants: 0 };
       const report = await verifyLedger(store, {
         ...(upToPosition === undefined ? {} : { upToPosition }),
+        checkpointEvery,
+        ...(kept === undefined ? {} : { digestsAt: kept.map((d) => d.position) }),
         onProgress: (phase, done) => {
           if (phase === 'invariants') links.finish();
           (phase === 'links' ? links : invariants).advance(done - seen[phase]);
@@ -61,26 +138,57 @@ export const verifyVerb: Verb = {
         links.finish();
         invariants.finish();
       });
+      const comparison = kept === undefined ? undefined : compareWithKept(kept, report.digestsAt);
+      const expectProblem =
+        comparison === undefined || comparison.same
+          ? null
+          : `the history differs from ${parsed.options.expect}: ${comparison.message}`;
       const problem = report.firstProblem;
       if (format === 'json') {
-        io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        const { digestsAt: _digestsAt, ...shown } = report;
+        void _digestsAt;
+        const expected =
+          comparison === undefined
+            ? {}
+            : {
+                expected: {
+                  file: parsed.options.expect,
+                  position: kept![kept!.length - 1]!.position,
+                  same: comparison.same,
+                  ...(comparison.same
+                    ? {}
+                    : {
+                        sameUpTo: comparison.sameUpTo,
+                        differsBy: comparison.differsBy,
+                        message: comparison.message,
+                      }),
+                },
+              };
+        io.stdout.write(`${JSON.stringify({ ...shown, ...expected }, null, 2)}\n`);
       } else {
+        const head = kept?.[kept.length - 1];
         io.stdout.write(
           [
-            `status:         ${report.ok ? 'ok' : 'PROBLEM'}`,
+            `status:         ${report.ok && expectProblem === null ? 'ok' : 'PROBLEM'}`,
             `events checked: ${report.eventsChecked}`,
             `head position:  ${report.headPosition}`,
             `digest:         ${report.digest}`,
+            ...(head === undefined
+              ? []
+              : [
+                  `expected:       ${comparison!.same ? 'same' : 'DIFFERENT'} digest up to position ${head.position} as ${parsed.options.expect}`,
+                ]),
             ...(problem === null ? [] : [`first problem:  ${problem.message}`]),
+            ...(expectProblem === null
+              ? []
+              : [`difference:     ${comparison!.same ? '' : comparison!.message}`]),
             '',
           ].join('\n'),
         );
       }
-      if (problem !== null) {
-        io.stderr.write(`verify: ${problem.message}\n`);
-        return EXIT.problem;
-      }
-      return EXIT.ok;
+      if (problem !== null) io.stderr.write(`verify: ${problem.message}\n`);
+      if (expectProblem !== null) io.stderr.write(`verify: ${expectProblem}\n`);
+      return problem !== null || expectProblem !== null ? EXIT.problem : EXIT.ok;
     });
   },
 };

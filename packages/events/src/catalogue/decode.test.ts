@@ -248,7 +248,7 @@ describe('decoding stored events', () => {
       occurredAt: '2026-01-01',
     });
     expect(E.isLeft(result) && formatProblems(result.left)).toContain(
-      'PartnerTierChanged.occurredAt: expected a UTC timestamp such as "2026-03-01T12:00:00.000Z", got "2026-01-01"',
+      'PartnerTierChanged.occurredAt: expected a UTC timestamp such as "2026-03-01T12:00:00.000Z", from 1970 through 2999, got "2026-01-01"',
     );
   });
 

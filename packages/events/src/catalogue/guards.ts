@@ -39,17 +39,24 @@ const isTrimmedSpace = (code: number): boolean =>
   code === 0x3000 ||
   code === 0xfeff;
 
-/** Whether the string has no control character (U+0000-U+001F, U+007F). */
+/** Whether the string has no control character (U+0000-U+001F, U+007F) and no lone surrogate. */
 const printable = (s: string): boolean => {
   for (let i = 0; i < s.length; i += 1) {
     const code = s.charCodeAt(i);
     if (code < 0x20 || code === 0x7f) return false;
+    if (code >= 0xd800 && code <= 0xdfff) {
+      // A high surrogate followed by a low one is one character; anything else is a lone half.
+      const next = s.charCodeAt(i + 1);
+      if (code > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i += 1;
+    }
   }
   return true;
 };
 
 /**
- * Exactly what `Id.is` accepts: 1 to 200 UTF-16 units, no control character, nothing that String#trim
+ * Exactly what `Id.is` accepts: 1 to 200 UTF-16 units, no control character, no lone
+ * surrogate, nothing that String#trim
  * removes at either end.
  */
 export const isId = (u: unknown): u is string =>
@@ -60,7 +67,8 @@ export const isId = (u: unknown): u is string =>
   !isTrimmedSpace(u.charCodeAt(0)) &&
   !isTrimmedSpace(u.charCodeAt(u.length - 1));
 
-/** Exactly what `nullable(Text).is` accepts: null, or at most 2,000 UTF-16 units with no control character. */
+/** Exactly what `nullable(Text).is` accepts: null, or at most 2,000 UTF-16 units with no control character
+ * and no lone surrogate. */
 export const isNullableText = (u: unknown): u is string | null =>
   u === null || (typeof u === 'string' && u.length <= 2000 && printable(u));
 
@@ -94,7 +102,8 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const twoDigits = (s: string, at: number): number => (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;
 
 /**
- * Exactly what `Timestamp.is` accepts: a real UTC instant in the stored form `2026-03-01T12:00:00.000Z`. The
+ * Exactly what `Timestamp.is` accepts: a real UTC instant in the stored form `2026-03-01T12:00:00.000Z`,
+ * from 1970 through 2999. The
  * layout is a typed array, not an object keyed by position (whose sparse keys make every lookup slow).
  */
 export const isTimestamp = (u: unknown): u is string => {
@@ -109,6 +118,8 @@ export const isTimestamp = (u: unknown): u is string => {
   if (month < 1 || month > 12 || day < 1 || twoDigits(u, 11) > 23 || twoDigits(u, 14) > 59) return false;
   if (twoDigits(u, 17) > 59) return false;
   const year = twoDigits(u, 0) * 100 + twoDigits(u, 2);
+  // The ledger's range (codec/timestamp.ts): 1970 through 2999.
+  if (year < 1970 || year > 2999) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 };

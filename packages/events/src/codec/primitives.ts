@@ -5,6 +5,7 @@ import type { DecimalString } from '../money/amount';
 import { isCurrencyCode } from '../money/currency';
 import type { CurrencyCode } from '../money/currency';
 import { LedgerDecimal } from '../money/decimal';
+import { isStoredTimestamp, parseTimestamp } from './timestamp';
 
 /** Keys that could reach an object's prototype if a payload were ever copied by assignment. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -44,64 +45,62 @@ const refineString = <B>(name: string, check: (s: string) => string | undefined)
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** An identifier: 1 to 200 characters, no control characters, no surrounding spaces. */
+/**
+ * A UTF-16 code unit of a surrogate pair without its other half: not a character, and no UTF-8 encoding
+ * (a hash over it would depend on how each tool replaces it).
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a string is valid Unicode text: no lone surrogate. */
+export const isWellFormedText = (s: string): boolean => !LONE_SURROGATE.test(s);
+
+/** An identifier: 1 to 200 characters, no control characters, no lone surrogate, no surrounding spaces. */
 export const Id = refineString('an identifier (1 to 200 printable characters)', (s) =>
-  s.length === 0 || s.length > 200 || CONTROL.test(s) || s.trim() !== s ? JSON.stringify(s) : undefined,
+  s.length === 0 || s.length > 200 || CONTROL.test(s) || s.trim() !== s
+    ? JSON.stringify(s)
+    : LONE_SURROGATE.test(s)
+      ? `${JSON.stringify(s)} (a lone surrogate: not a character)`
+      : undefined,
 );
 export type Id = t.TypeOf<typeof Id>;
 
-/** Free text: up to 2,000 characters, no control characters except none at all. */
+/** Free text: up to 2,000 characters, no control characters, no lone surrogate. */
 export const Text = refineString('a text of at most 2000 characters', (s) =>
-  s.length > 2000 || CONTROL.test(s) ? JSON.stringify(s.slice(0, 40)) : undefined,
+  s.length > 2000 || CONTROL.test(s)
+    ? JSON.stringify(s.slice(0, 40))
+    : LONE_SURROGATE.test(s)
+      ? `${JSON.stringify(s.slice(0, 40))} (a lone surrogate: not a character)`
+      : undefined,
 );
 export type Text = t.TypeOf<typeof Text>;
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-/** Where `YYYY-MM-DDTHH:mm:ss.sssZ` has its separators; every other position is a digit. */
-const SEPARATORS: Readonly<Record<number, number>> = { 4: 45, 7: 45, 10: 84, 13: 58, 16: 58, 19: 46, 23: 90 };
-
-/**
- * Whether a string is a real UTC instant in the stored form. Read character by character, with no regular
- * expression and no Date object, because it runs for every timestamp of every event a replay reads.
- */
-/** The number written by the digits from..to of `s` (outside isIsoTimestamp: no closure per call). */
-const digits = (s: string, from: number, to: number): number => {
-  let value = 0;
-  for (let i = from; i < to; i += 1) value = value * 10 + s.charCodeAt(i) - 48;
-  return value;
-};
-
-const isIsoTimestamp = (s: string): boolean => {
-  if (s.length !== 24) return false;
-  for (let i = 0; i < 24; i += 1) {
-    const code = s.charCodeAt(i);
-    const separator = SEPARATORS[i];
-    if (separator === undefined ? code < 48 || code > 57 : code !== separator) return false;
-  }
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 7);
-  const day = digits(s, 8, 10);
-  if (
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    digits(s, 11, 13) > 23 ||
-    digits(s, 14, 16) > 59 ||
-    digits(s, 17, 19) > 59
-  )
-    return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
-};
-
 /**
  * A UTC instant in the one form the ledger stores, `2026-03-01T12:00:00.000Z` (what Date#toISOString
- * prints), so that timestamps compare correctly as strings and hash the same everywhere.
+ * prints), so that timestamps compare correctly as strings and hash the same everywhere; from 1970 through
+ * 2999 (see ./timestamp.ts). Events carry this form only.
  */
-export const Timestamp = refineString('a UTC timestamp such as "2026-03-01T12:00:00.000Z"', (s) =>
-  isIsoTimestamp(s) ? undefined : JSON.stringify(s),
+export const Timestamp = refineString(
+  'a UTC timestamp such as "2026-03-01T12:00:00.000Z", from 1970 through 2999',
+  (s) => (isStoredTimestamp(s) ? undefined : JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s)),
 );
 export type Timestamp = t.TypeOf<typeof Timestamp>;
+
+/**
+ * A timestamp as callers give it (commands, NDJSON lines): any RFC 3339 date-time with a zone, decoded to the
+ * stored form of the same instant, so that `2027-03-01T00:00:00Z` and `2027-03-01T01:00:00+01:00` are
+ * both recorded as `2027-03-01T00:00:00.000Z`.
+ */
+export const TimestampInput = new t.Type<Timestamp, string, unknown>(
+  'an RFC 3339 date-time with a zone, such as "2026-03-01T12:00:00Z"',
+  (u): u is Timestamp => typeof u === 'string' && isStoredTimestamp(u),
+  (u, c) => {
+    if (typeof u !== 'string')
+      return t.failure(u, c, `expected an RFC 3339 date-time with a zone, got ${describeValue(u)}`);
+    const parsed = parseTimestamp(u);
+    return E.isRight(parsed) ? t.success(parsed.right as Timestamp) : t.failure(u, c, parsed.left);
+  },
+  (a) => a,
+);
 
 /** A Date in the stored form of a timestamp: `2026-03-01T12:00:00.000Z`. */
 export const toTimestamp = (date: Date): Timestamp => date.toISOString();

@@ -34,7 +34,23 @@ export interface ConversionState {
   readonly reversedLines: Readonly<Record<string, string>>;
   readonly reversedCredits: Readonly<Record<string, string>>;
   readonly lineStatus: Readonly<Record<string, LineStatus>>;
+  /** Every hold, release and rejection, by event id: a repeated review finds itself here. */
+  readonly reviews: Readonly<Record<string, Review>>;
 }
+
+/** A hold, release or rejection as recorded. */
+interface Review {
+  readonly type: 'CommissionHeld' | 'CommissionReleased' | 'CommissionRejected';
+  readonly lineId: string;
+  readonly text: string | null;
+  readonly at: string;
+}
+
+const REVIEW_TYPES = {
+  holdCommission: 'CommissionHeld',
+  releaseCommission: 'CommissionReleased',
+  rejectCommission: 'CommissionRejected',
+} as const;
 
 /** What recording a conversion needs from other streams, gathered by the handler before deciding. */
 export interface ConversionFacts {
@@ -279,6 +295,35 @@ const decideReview = (
     | Resolved<'rejectCommission', { readonly lineSettled: boolean }>,
   state: ConversionState,
 ) => {
+  const type = REVIEW_TYPES[command.command];
+  const text = command.command === 'releaseCommission' ? (command.note ?? null) : command.reason;
+  // The review's identity: its requestId (across the three kinds, so that one id names one review), else its
+  // occurredAt when the caller gave one, else none (the event id then only has to be unique).
+  const id =
+    command.requestId !== undefined
+      ? eventIdFor('CommissionReview', command.conversionId, command.lineId, 'request', command.requestId)
+      : command.atGiven
+        ? eventIdFor(type, command.conversionId, command.lineId, 'at', command.at)
+        : eventIdFor(type, command.conversionId, command.lineId, state.revision + 1);
+  const repeated = state.reviews[id];
+  if (repeated !== undefined && (command.requestId !== undefined || command.atGiven)) {
+    const same =
+      repeated.type === type &&
+      repeated.lineId === command.lineId &&
+      repeated.text === text &&
+      sameTime(command, repeated.at);
+    return same
+      ? E.right(alreadyRecorded(id))
+      : E.left(
+          reject(
+            'IDEMPOTENCY_CONFLICT',
+            command.requestId !== undefined
+              ? `Review request ${JSON.stringify(command.requestId)} was recorded with other details`
+              : `A review of line ${JSON.stringify(command.lineId)} at ${command.at} was recorded with other details`,
+            { field: command.requestId !== undefined ? 'requestId' : 'occurredAt' },
+          ),
+        );
+  }
   const line = state.attributed!.data.commissions.find((l) => l.lineId === command.lineId);
   const status = state.lineStatus[command.lineId];
   if (line === undefined || status === undefined)
@@ -303,7 +348,7 @@ const decideReview = (
       if (status !== 'pending') return refuse('LINE_NOT_PENDING', 'is already held');
       return E.right(
         append({
-          id: eventIdFor('CommissionHeld', command.conversionId, command.lineId, state.revision + 1),
+          id,
           type: 'CommissionHeld',
           data: { ...ref, reason: command.reason },
           occurredAt: at,
@@ -313,7 +358,7 @@ const decideReview = (
       if (status !== 'held') return refuse('LINE_NOT_HELD', 'is not held');
       return E.right(
         append({
-          id: eventIdFor('CommissionReleased', command.conversionId, command.lineId, state.revision + 1),
+          id,
           type: 'CommissionReleased',
           data: { ...ref, note: command.note ?? null },
           occurredAt: at,
@@ -322,7 +367,7 @@ const decideReview = (
     case 'rejectCommission':
       return E.right(
         append({
-          id: eventIdFor('CommissionRejected', command.conversionId, command.lineId, state.revision + 1),
+          id,
           type: 'CommissionRejected',
           data: { ...ref, reason: command.reason },
           occurredAt: at,
@@ -330,6 +375,13 @@ const decideReview = (
       );
   }
 };
+
+const review = (type: Review['type'], lineId: string, text: string | null, at: string): Review => ({
+  type,
+  lineId,
+  text,
+  at,
+});
 
 const plusString = (a: string | undefined, b: string): string =>
   new LedgerDecimal(a ?? '0').plus(b).toFixed();
@@ -343,6 +395,7 @@ export const conversionDecider: Decider<ConversionCommand, ConversionState> = {
     reversedLines: {},
     reversedCredits: {},
     lineStatus: {},
+    reviews: {},
   },
   evolveDraft: (draft, event) => {
     switch (event.type) {
@@ -367,12 +420,15 @@ export const conversionDecider: Decider<ConversionCommand, ConversionState> = {
         break;
       case 'CommissionHeld':
         draft.lineStatus[event.data.lineId] = 'held';
+        draft.reviews[event.id] = review(event.type, event.data.lineId, event.data.reason, event.occurredAt);
         break;
       case 'CommissionReleased':
         draft.lineStatus[event.data.lineId] = 'pending';
+        draft.reviews[event.id] = review(event.type, event.data.lineId, event.data.note, event.occurredAt);
         break;
       case 'CommissionRejected':
         draft.lineStatus[event.data.lineId] = 'rejected';
+        draft.reviews[event.id] = review(event.type, event.data.lineId, event.data.reason, event.occurredAt);
         break;
       default:
         return;

@@ -27,14 +27,13 @@ export const planVersionAt = (state: PlanState, at: string): PlanVersionData | u
 const invalid = (message: string, field: string): LedgerRejection =>
   reject('PLAN_INVALID', message, { field, rule: 'wellFormedPlan' });
 
-/** Rules a plan must follow beyond its codec: tiers that climb, at most one rule per kind. */
+/** Rules a plan must follow beyond its codec: tiers that climb (from any threshold), at most one rule per kind. */
 const checkRules = (data: PlanVersionData): LedgerRejection | undefined => {
   if (data.rules.length === 0) return invalid('A plan needs at least one commission rule', 'rules');
   for (const [i, rule] of data.rules.entries()) {
     if (rule.kind !== 'tieredRevenueShare') continue;
     if (rule.tiers.length === 0) return invalid('A tiered rule needs at least one tier', `rules[${i}].tiers`);
-    if (!new LedgerDecimal(rule.tiers[0]!.from).isZero())
-      return invalid('The first tier must start from 0', `rules[${i}].tiers[0].from`);
+    // The first tier may start above 0 (a ladder from 3 conversions): below it, lines earn at tier null, rate 0.
     for (let j = 1; j < rule.tiers.length; j += 1) {
       if (!new LedgerDecimal(rule.tiers[j]!.from).gt(rule.tiers[j - 1]!.from))
         return invalid(

@@ -158,7 +158,13 @@ export const createSession = <P extends ProjectionSet>(
     if (raw.position <= position) return;
     position = raw.position;
     eventsRead += 1;
-    if (effectiveAt !== null && raw.occurredAt > effectiveAt) return;
+    if (effectiveAt !== null && raw.occurredAt > effectiveAt) {
+      // The program's settings are not a fact of the effective past: a report as of a date before `init`
+      // (or before the settings' effective date) still finds its reporting currency. Only the reference data
+      // sees them; no projection counts them as applied.
+      if (raw.type === 'ProgramConfigured') reference.apply(decodeStoredEvent(raw), raw.position);
+      return;
+    }
     eventsApplied += 1;
     if (lastOccurredAt === null || raw.occurredAt > lastOccurredAt) lastOccurredAt = raw.occurredAt;
     const route = routeOf(raw.type);

@@ -6,8 +6,9 @@ import { convertMinor, divideHalfEven, formatMinor, parseRate, splitByWeights } 
  * A small, deterministic stand-in for the write side, for tests and the benchmark: it turns actions
  * ("partner 3 clicks", "reverse half of conversion 7", "pay partner 2") into valid, consistent events of
  * the catalogue (credits that sum to the amount, lines reversed in proportion, payouts that never exceed
- * what is payable). It follows the rules of docs/attribution-and-commissions.md, but it is not the ledger and decides nothing the projections
- * test against: the property tests check the projections against oracles computed from the events.
+ * what is payable). It follows the rules of docs/attribution-and-commissions.md, but it is not the ledger
+ * and decides nothing the projections test against: the property tests check the projections against
+ * oracles computed from the events.
  */
 
 export interface SimulatedEvent {

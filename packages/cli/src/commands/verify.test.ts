@@ -1,0 +1,146 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFileStore } from '@partner-ledger/store-file';
+import { runInProcess as run } from '../testing/in-process';
+
+describe('partner-ledger verify --expect', () => {
+  let root: string;
+  let store: string;
+  let close: string;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'pl-verify-'));
+    store = join(root, 'ledger');
+    close = join(root, 'close.json');
+    const simulated = await run([
+      'simulate',
+      '--partners',
+      '5',
+      '--events',
+      '300',
+      '--seed',
+      '1',
+      '--store',
+      store,
+    ]);
+    expect(simulated.code).toBe(0);
+    const kept = await run(['verify', '--format', 'json', '--checkpoint-every', '100', '--store', store]);
+    expect(kept.code).toBe(0);
+    writeFileSync(close, kept.stdout);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('passes on the history the report was written from, and writes the checkpoints it compares', async () => {
+    const kept = JSON.parse(readFileSync(close, 'utf8'));
+    expect(kept).toMatchObject({ ok: true, headPosition: 299, eventsChecked: 300 });
+    expect(kept.checkpoints.map((c: { position: number }) => c.position)).toEqual([99, 199, 299]);
+    const again = await run(['verify', '--expect', close, '--store', store]);
+    expect(again.stdout).toContain(`expected:       same digest up to position 299 as ${close}`);
+    expect(again.code).toBe(0);
+  });
+
+  it('names the window of the first difference', async () => {
+    const kept = JSON.parse(readFileSync(close, 'utf8'));
+    kept.checkpoints[1].digest = '0'.repeat(64);
+    const edited = join(root, 'edited.json');
+    writeFileSync(edited, JSON.stringify(kept));
+    const result = await run(['verify', '--expect', edited, '--format', 'json', '--store', store]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).expected).toMatchObject({ same: false, sameUpTo: 99, differsBy: 199 });
+    expect(result.stderr).toContain(
+      'after position 99 (unchanged up to there) and at or before position 199',
+    );
+  });
+
+  it('catches the last segment deleted together with the index, which the links alone cannot', async () => {
+    const copy = join(root, 'copy');
+    const copied = await run([
+      'simulate',
+      '--partners',
+      '5',
+      '--events',
+      '300',
+      '--seed',
+      '1',
+      '--store',
+      copy,
+    ]);
+    expect(copied.code).toBe(0);
+    const same = await run(['verify', '--expect', close, '--store', copy]);
+    expect(same.code).toBe(0); // the same seed gives the same history, byte for byte
+    for (const dir of ['segments', 'index'])
+      for (const name of readdirSync(join(copy, dir))) unlinkSync(join(copy, dir, name));
+    const plain = await run(['verify', '--store', copy]);
+    expect(plain.code).toBe(0);
+    const result = await run(['verify', '--expect', close, '--store', copy]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('events were removed');
+  });
+
+  it('says how to make the kept report when it is missing', async () => {
+    const result = await run(['verify', '--expect', join(root, 'nope.json'), '--store', store]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no such file');
+    expect(result.stderr).toContain('verify --format json > close.json');
+  });
+});
+
+describe('what opening the ledger drops, and damage at the end of a segment', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'pl-recovery-cli-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const event = (n: number) => ({
+    id: `e-${n}`,
+    type: 'ManualAdjustmentRecorded',
+    schemaVersion: 1,
+    data: { adjustmentId: `a-${n}`, partnerId: 'p', amount: `${100 + n}.00`, currency: 'USD', reason: 'r' },
+    occurredAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+    recordedAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+    actor: 'user:a',
+    correlationId: `c-${n}`,
+    causationId: null,
+  });
+
+  it('garbage after the last record is reported on stderr by every open that drops it', async () => {
+    const store = join(root, 'ledger');
+    expect((await run(['init', '--store', store])).code).toBe(0);
+    const segment = join(store, 'segments', readdirSync(join(store, 'segments'))[0]!);
+    writeFileSync(segment, Buffer.concat([readFileSync(segment), Buffer.alloc(100 * 1024, 0x41)]));
+    for (let i = 0; i < 2; i++) {
+      const verify = await run(['verify', '--store', store]);
+      expect(verify.code).toBe(0);
+      expect(verify.stderr).toContain(
+        `ignored (read-only open; not removed) 102400 bytes at the end of ${segment}`,
+      );
+    }
+    const writer = await run(['init', '--store', store]);
+    expect(writer.stderr).toContain(`cut off 102400 bytes at the end of ${segment}`);
+    expect((await run(['verify', '--store', store])).stderr).not.toContain('bytes at the end');
+  });
+
+  it('verify names the damaged last record of a segment that is not the last, and counts only the events before it', async () => {
+    const directory = join(root, 'segmented');
+    const store = await openFileStore({ directory, segmentBytes: 4096 });
+    for (let n = 0; n < 40; n++) await store.append(`s-${n % 3}`, [event(n)]);
+    await store.close();
+    const index = readFileSync(join(directory, 'index', 'positions.idx'));
+    const entries = Array.from({ length: index.length / 8 }, (_, i) => index.readUInt32LE(i * 8));
+    const position = entries.findIndex((segment, i) => segment === 0 && entries[i + 1] === 1);
+    const offset = index.readUInt32LE(position * 8 + 4);
+    const file = join(directory, 'segments', readdirSync(join(directory, 'segments')).sort()[0]!);
+    const bytes = readFileSync(file);
+    bytes[bytes.indexOf(`"amount":"${100 + position}.00"`, offset) + 10]! ^= 0x08;
+    writeFileSync(file, bytes);
+    const result = await run(['verify', '--format', 'json', '--store', directory]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({
+      eventsChecked: position,
+      headPosition: position - 1,
+      firstProblem: { kind: 'damage', position, eventId: `e-${position}`, file, offset },
+    });
+  });
+});

@@ -1,0 +1,68 @@
+import * as E from 'fp-ts/Either';
+import { decodeCommand } from './commands';
+
+const registerDeal = (expiresAt: string, occurredAt?: string) => ({
+  command: 'registerDeal',
+  registrationId: 'r1',
+  partnerId: 'p1',
+  accountId: 'acme',
+  expectedValue: '100.00',
+  currency: 'USD',
+  expiresAt,
+  ...(occurredAt === undefined ? {} : { occurredAt }),
+});
+
+describe('command timestamps', () => {
+  it('accept any RFC 3339 date-time with a zone and carry its canonical form', () => {
+    const decoded = decodeCommand(registerDeal('2027-03-01T00:00:00Z', '2026-12-01T10:00:00+02:00'));
+    expect(decoded).toEqual(
+      E.right(
+        expect.objectContaining({
+          expiresAt: '2027-03-01T00:00:00.000Z',
+          occurredAt: '2026-12-01T08:00:00.000Z',
+        }),
+      ),
+    );
+    const fx = decodeCommand({
+      command: 'recordConversion',
+      conversionId: 'c1',
+      customerId: 'u1',
+      kind: 'order',
+      amount: '10.00',
+      currency: 'EUR',
+      fx: [{ from: 'EUR', to: 'USD', rate: '1.1', source: 'ECB', date: '2026-12-01T00:00:00Z' }],
+    });
+    expect(fx).toEqual(
+      E.right(
+        expect.objectContaining({ fx: [expect.objectContaining({ date: '2026-12-01T00:00:00.000Z' })] }),
+      ),
+    );
+  });
+
+  it('refuse a time without a zone or outside 1970 through 2999, naming the field', () => {
+    expect(decodeCommand(registerDeal('2027-03-01T00:00:00'))).toMatchObject({
+      left: { code: 'INVALID_COMMAND', field: 'expiresAt', message: expect.stringMatching(/with a zone/) },
+    });
+    expect(decodeCommand(registerDeal('2027-03-01T00:00:00Z', '0000-01-01T00:00:00.000Z'))).toMatchObject({
+      left: { field: 'occurredAt', message: expect.stringMatching(/outside the ledger's range/) },
+    });
+  });
+});
+
+describe('command shape', () => {
+  it('refuses a value nested 200,000 deep with a rejection, not a stack overflow', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 200_000; i += 1) deep = [deep];
+    const result = decodeCommand({
+      command: 'trackClick',
+      clickId: 'c',
+      partnerId: 'p',
+      visitorId: 'v',
+      campaign: deep,
+    });
+    expect(result).toMatchObject({
+      left: { code: 'INVALID_COMMAND', message: expect.stringContaining('nested deeper than 64 levels') },
+    });
+    if (E.isLeft(result)) expect(result.left.field).toMatch(/^campaign(\[0\])+$/);
+  });
+});

@@ -1,0 +1,109 @@
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
+import { positionsIndexFile, SEGMENTS_DIR, segmentName } from './layout';
+import { openFileStore } from './store';
+import type { FileEventStore } from './store';
+import { verifyFileStore } from './verify';
+
+// Recovery reports every byte it drops, and damage at the end of a segment that is not the last is named at
+// its record, not at the start of the next segment.
+
+const adjustment = (id: string, n: number): NewEvent => ({
+  id,
+  type: 'ManualAdjustmentRecorded',
+  schemaVersion: 1,
+  data: {
+    adjustmentId: id,
+    partnerId: `partner-${n % 3}`,
+    amount: `${100 + n}.00`,
+    currency: 'USD',
+    reason: 'goodwill',
+  },
+  occurredAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+  recordedAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+  actor: 'user:auditor@vendor.example',
+  correlationId: `corr-${n}`,
+  causationId: null,
+});
+
+let directory: string;
+const segmentFile = (n: number) => join(directory, SEGMENTS_DIR, segmentName(n));
+beforeEach(async () => {
+  directory = await fs.mkdtemp(join(tmpdir(), 'pl-recovery-'));
+});
+afterEach(async () => fs.rm(directory, { recursive: true, force: true }));
+
+const fill = async (store: FileEventStore, count: number): Promise<RecordedEvent[]> => {
+  const events: RecordedEvent[] = [];
+  for (let n = 0; n < count; n++)
+    events.push(...(await store.append(n % 2 === 0 ? 'a' : 'b', [adjustment(`e-${n}`, n)])).events);
+  return events;
+};
+
+const recordOffsets = async (): Promise<{ segment: number; offset: number }[]> => {
+  const bytes = await fs.readFile(positionsIndexFile(directory));
+  return Array.from({ length: bytes.length / 8 }, (_, i) => ({
+    segment: bytes.readUInt32LE(i * 8),
+    offset: bytes.readUInt32LE(i * 8 + 4),
+  }));
+};
+
+describe('recovery reports what it drops', () => {
+  it('100 KB of garbage after the last record: the open says what was cut, where and how many bytes, every time', async () => {
+    const store = await openFileStore({ directory });
+    const kept = await fill(store, 5);
+    await store.close();
+    const end = (await fs.stat(segmentFile(0))).size;
+    await fs.appendFile(segmentFile(0), Buffer.alloc(100 * 1024, 0x41));
+    for (let i = 0; i < 2; i++) {
+      const reader = await openFileStore({ directory, readOnly: true });
+      expect(reader.openReport.tornTail).toEqual({
+        file: segmentFile(0),
+        offset: end,
+        bytesDropped: 100 * 1024,
+        reason: expect.stringContaining(`the record at offset ${end} (position 5)`),
+        truncated: false,
+      });
+      await reader.close();
+    }
+    const writer = await openFileStore({ directory });
+    expect(writer.openReport.tornTail).toMatchObject({
+      offset: end,
+      bytesDropped: 100 * 1024,
+      truncated: true,
+    });
+    const read: RecordedEvent[] = [];
+    for await (const e of writer.readAll()) read.push(e);
+    expect(read).toEqual(kept);
+    await writer.close();
+    expect((await fs.stat(segmentFile(0))).size).toBe(end);
+  });
+});
+
+describe('damage in the last record of a segment that is not the last', () => {
+  it('verify names the damaged record (position, event, file, offset), not the next segment', async () => {
+    const store = await openFileStore({ directory, segmentBytes: 4096 });
+    const events = await fill(store, 60);
+    await store.close();
+    const offsets = await recordOffsets();
+    const position = offsets.findIndex((entry, i) => entry.segment === 0 && offsets[i + 1]?.segment === 1);
+    expect(position).toBeGreaterThan(0);
+    const bytes = await fs.readFile(segmentFile(0));
+    const amountAt = bytes.indexOf(`"amount":"${100 + position}.00"`, offsets[position]!.offset) + 10;
+    bytes[amountAt]! ^= 0x08;
+    await fs.writeFile(segmentFile(0), bytes);
+
+    const report = await verifyFileStore({ directory });
+    expect(report.ok).toBe(false);
+    expect(report.firstProblem).toMatchObject({
+      position,
+      eventId: events[position]!.id,
+      file: segmentFile(0),
+      offset: offsets[position]!.offset,
+    });
+    // Only the damage of that record: the next segment follows on.
+    expect(report.damage.map((d) => d.position)).toEqual([position]);
+  });
+});
