@@ -1,7 +1,7 @@
 import { Id, Timestamp, canonicalJson, computeEventHash, sameEventBody } from '@partner-ledger/events';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from './errors';
-import type { ActualRevision, AsKnownAt, ExpectedRevision } from './port';
+import { AppendConditionFailedError, DuplicateEventIdError, WrongExpectedRevisionError } from './errors';
+import type { ActualRevision, AppendOptions, AsKnownAt, ExpectedRevision } from './port';
 
 // The rules every store applies to an append, in one place, so that the in-memory store and the adapters
 // (file, EventStoreDB) decide identically: what input is acceptable, when an expected revision holds, what a
@@ -55,6 +55,76 @@ export const assertAppendable = (
     }
     ids.add(event.id);
   });
+};
+
+const isTag = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+/**
+ * Rejects tags or a condition that are not of the port's form: tags are non-empty strings, `after` is an
+ * integer >= -1. Bugs in the caller (TypeError, RangeError), like assertAppendable's.
+ */
+export const assertTagsAndCondition = (stream: string, options: AppendOptions): void => {
+  const { tags, condition } = options;
+  const where = `the append to ${JSON.stringify(stream)}`;
+  if (tags !== undefined && (!Array.isArray(tags) || !tags.every(isTag)))
+    throw new TypeError(`${where}: tags must be an array of non-empty strings, got ${JSON.stringify(tags)}`);
+  if (condition === undefined) return;
+  if (!Array.isArray(condition.failIfTagged) || !condition.failIfTagged.every(isTag))
+    throw new TypeError(
+      `${where}: condition.failIfTagged must be an array of non-empty strings, got ${JSON.stringify(condition.failIfTagged)}`,
+    );
+  if (!Number.isSafeInteger(condition.after) || condition.after < -1)
+    throw new RangeError(
+      `${where}: condition.after must be an integer >= -1 (an event's position, or -1), got ${JSON.stringify(condition.after)}`,
+    );
+};
+
+/**
+ * The last position at which each tag was stored, as a store that checks conditions keeps it in memory.
+ * Tags are not persisted: for a tag not seen since the store opened, the last position is `floor` (the head
+ * at open), which is conservative: a condition whose `after` is below it fails once, the caller catches up
+ * and retries. Memory is bounded: two generations of at most `limit / 2` tags each; when the young one is
+ * full the old one is dropped and the floor rises to the highest position it held (again conservative).
+ */
+export interface TagPositions {
+  /** Throws AppendConditionFailedError if a tag of the condition was stored after `after`. */
+  check(
+    stream: string,
+    condition: { readonly failIfTagged: readonly string[]; readonly after: number },
+  ): void;
+  /** Records that events tagged with `tags` were stored up to `position` (positions only grow). */
+  record(tags: readonly string[], position: number): void;
+  /** The position a condition compares with for `tag`. */
+  lastPosition(tag: string): number;
+}
+
+const DEFAULT_TAG_LIMIT = 200_000;
+
+export const createTagPositions = (floor: number, limit = DEFAULT_TAG_LIMIT): TagPositions => {
+  let young = new Map<string, number>();
+  let old = new Map<string, number>();
+  let oldHighest = floor;
+  let youngHighest = floor;
+  const lastPosition = (tag: string): number => young.get(tag) ?? old.get(tag) ?? floor;
+  return {
+    lastPosition,
+    check: (stream, condition) => {
+      for (const tag of condition.failIfTagged) {
+        const last = lastPosition(tag);
+        if (last > condition.after) throw new AppendConditionFailedError(stream, tag, last, condition.after);
+      }
+    },
+    record: (tags, position) => {
+      for (const tag of tags) young.set(tag, position);
+      if (position > youngHighest) youngHighest = position;
+      if (young.size >= limit / 2) {
+        floor = Math.max(floor, oldHighest);
+        old = young;
+        oldHighest = youngHighest;
+        young = new Map();
+      }
+    },
+  };
 };
 
 /** Throws WrongExpectedRevisionError unless a stream at `actual` satisfies `expected`. */

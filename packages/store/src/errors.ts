@@ -20,6 +20,25 @@ export class WrongExpectedRevisionError extends StoreError {
   }
 }
 
+/**
+ * An append's condition failed: an event tagged with `tag` was stored at `position`, after the position the
+ * decision had read up to. The caller reads again and decides again.
+ */
+export class AppendConditionFailedError extends StoreError {
+  readonly code = 'APPEND_CONDITION_FAILED';
+  constructor(
+    readonly stream: string,
+    readonly tag: string,
+    readonly position: number,
+    readonly after: number,
+  ) {
+    super(
+      `Append to ${JSON.stringify(stream)}: an event tagged ${JSON.stringify(tag)} was stored at position ${position}, after position ${after} that the decision read up to`,
+    );
+    this.name = 'AppendConditionFailedError';
+  }
+}
+
 /** An event id is already stored with a different body (or in another stream). */
 export class DuplicateEventIdError extends StoreError {
   readonly code = 'DUPLICATE_EVENT_ID';

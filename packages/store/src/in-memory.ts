@@ -1,10 +1,12 @@
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
   assertAppendable,
+  assertTagsAndCondition,
   chainEvents,
   checkExpectedRevision,
   checkIntegerOption,
   classifyAppend,
+  createTagPositions,
   knownAtFilter,
 } from './append-rules';
 import { StoreClosedError } from './errors';
@@ -62,6 +64,8 @@ export const createInMemoryStoreWithTampering = (
   let log: RecordedEvent[] = [];
   let streams = new Map<string, StreamState>();
   let byId = new Map<string, RecordedEvent>();
+  /** Where each tag was last stored, for append conditions (the store starts empty: floor -1). */
+  const tagPositions = createTagPositions(-1);
   /** Subscriptions waiting for the next append (or for close). */
   const waiting = new Set<() => void>();
   let closed = false;
@@ -77,7 +81,7 @@ export const createInMemoryStoreWithTampering = (
   };
 
   // Everything from the checks to the write runs without an await, so an append is atomic and two appends
-  // cannot both pass the same expected-revision check.
+  // cannot both pass the same expected-revision check or the same append condition.
   const append = async (
     stream: string,
     events: readonly NewEvent[],
@@ -86,6 +90,8 @@ export const createInMemoryStoreWithTampering = (
     assertOpen();
     const expectedRevision = appendOptions.expectedRevision ?? 'any';
     assertAppendable(stream, events, expectedRevision);
+    const { tags, condition } = appendOptions;
+    if (tags !== undefined || condition !== undefined) assertTagsAndCondition(stream, appendOptions);
     const decision = classifyAppend(
       stream,
       events,
@@ -104,6 +110,7 @@ export const createInMemoryStoreWithTampering = (
     const state = streams.get(stream);
     const previous = state?.events[state.events.length - 1];
     checkExpectedRevision(stream, expectedRevision, previous?.revision ?? 'noStream');
+    if (condition !== undefined) tagPositions.check(stream, condition);
     const firstPosition = log.length;
     const recorded = chainEvents(stream, previous, events).map((event, index): RecordedEvent =>
       Object.freeze({ ...event, position: firstPosition + index }),
@@ -115,8 +122,9 @@ export const createInMemoryStoreWithTampering = (
       target.events.push(event);
       byId.set(event.id, event);
     }
-    wakeSubscriptions();
     const last = recorded[recorded.length - 1] as RecordedEvent;
+    if (tags !== undefined && tags.length > 0) tagPositions.record(tags, last.position);
+    wakeSubscriptions();
     return {
       stream,
       events: recorded,

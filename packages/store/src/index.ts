@@ -6,6 +6,7 @@
  */
 export type {
   ActualRevision,
+  AppendCondition,
   AppendOptions,
   AppendResult,
   AsKnownAt,
@@ -17,6 +18,7 @@ export type {
   SubscriptionMessage,
 } from './port';
 export {
+  AppendConditionFailedError,
   DuplicateEventIdError,
   StoreClosedError,
   StoreCorruptionError,
@@ -43,9 +45,12 @@ export type {
 // For adapters: the append rules, shared so that every store decides the same way
 export {
   assertAppendable,
+  assertTagsAndCondition,
   canonicalDataOf,
   chainEvents,
   checkExpectedRevision,
   classifyAppend,
+  createTagPositions,
   knownAtFilter,
 } from './append-rules';
+export type { TagPositions } from './append-rules';

@@ -12,9 +12,32 @@ export type ExpectedRevision = 'any' | 'noStream' | 'streamExists' | number;
 /** The revision a stream actually had when an append was refused: a number, or `noStream`. */
 export type ActualRevision = number | 'noStream';
 
+/**
+ * What a decision read across streams, for the store to check atomically with its append (a dynamic
+ * consistency boundary): "refuse this append if anything tagged with one of these tags was stored after the
+ * position my reads were caught up to".
+ */
+export interface AppendCondition {
+  /** Tags whose events the decision read (up to `after`). */
+  readonly failIfTagged: readonly string[];
+  /** The global position the decision's reads were caught up to (an event's position, or -1). */
+  readonly after: number;
+}
+
 export interface AppendOptions {
   /** Default `any`. */
   readonly expectedRevision?: ExpectedRevision;
+  /**
+   * The tags of this append's events: what later conditions look for. Not part of the events or their
+   * hashes.
+   */
+  readonly tags?: readonly string[];
+  /**
+   * Refuse the append (AppendConditionFailedError, code APPEND_CONDITION_FAILED) if any event stored with
+   * one of failIfTagged has a position > after. An idempotent retry is recognised before the condition is
+   * checked, as with the expected revision.
+   */
+  readonly condition?: AppendCondition;
 }
 
 export interface AppendResult {
