@@ -1,5 +1,4 @@
 import type { RecordedEvent } from '@partner-ledger/events';
-import { AppendConditionFailedError } from '../errors';
 import { createInMemoryStoreWithTampering } from '../in-memory';
 import type { EventStore, SubscriptionMessage } from '../port';
 import { describeEventStoreContract } from './index';
@@ -49,22 +48,8 @@ const withSparsePositions = (inner: EventStore): EventStore => {
     return { fromPosition: inwardFrom(fromPosition) };
   };
   return {
-    append: async (stream, events, options = {}) => {
-      const { condition } = options;
-      const inward =
-        condition === undefined || !Number.isSafeInteger(condition.after) || condition.after < 0
-          ? options
-          : { ...options, condition: { ...condition, after: Math.max(-1, inwardUpTo(condition.after)) } };
-      const result = await inner.append(stream, events, inward).catch((error: unknown) => {
-        throw error instanceof AppendConditionFailedError
-          ? new AppendConditionFailedError(
-              error.stream,
-              error.tag,
-              outward(error.position),
-              condition?.after ?? error.after,
-            )
-          : error;
-      });
+    append: async (stream, events, options) => {
+      const result = await inner.append(stream, events, options);
       return {
         ...result,
         events: result.events.map(outwardEvent),
