@@ -9,9 +9,10 @@ const layers = {
   store: ['events'],
   'store-file': ['events', 'store'],
   'store-eventstoredb': ['events', 'store'],
+  'store-postgres': ['events', 'store'],
   ledger: ['events', 'store'],
   projections: ['events', 'store'],
-  cli: ['events', 'store', 'store-file', 'store-eventstoredb', 'ledger', 'projections'],
+  cli: ['events', 'store', 'store-file', 'store-eventstoredb', 'store-postgres', 'ledger', 'projections'],
 };
 const allPackages = Object.keys(layers);
 const forbiddenFor = (name, allowed) => {

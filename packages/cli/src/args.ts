@@ -28,8 +28,9 @@ export const COMMON_OPTIONS = {
     type: 'string',
     valueName: 'STORE',
     description:
-      'The ledger: a directory (embedded file store, default ./.partner-ledger) or an esdb:// or ' +
-      'esdb+discover:// connection string. Default: $PARTNER_LEDGER_STORE, then ./.partner-ledger.',
+      'The ledger: a directory (embedded file store, default ./.partner-ledger), an esdb:// or ' +
+      'esdb+discover:// connection string, or a postgres:// or postgresql:// one (?schema=NAME picks the ' +
+      'schema, default partner_ledger). Default: $PARTNER_LEDGER_STORE, then ./.partner-ledger.',
   },
   help: { type: 'boolean', short: 'h', description: 'Print this help and exit.' },
 } as const satisfies OptionSpecs;

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { EventStore } from '@partner-ledger/store';
 import { openFileStore } from '@partner-ledger/store-file';
 import { createEventStoreDbStore } from '@partner-ledger/store-eventstoredb';
+import type * as StorePostgres from '@partner-ledger/store-postgres';
 import { UsageError } from './exit';
 import type { CliIo } from './io';
 import { describeStoreSpec, resolveStoreSpec } from './store-spec';
@@ -20,12 +21,27 @@ export interface OpenStoreOptions {
 }
 
 /**
+ * The PostgreSQL adapter, loaded only when a `postgres://` store is named: a ledger on files or
+ * EventStoreDB never loads pg.
+ */
+const loadPostgresAdapter = (): typeof StorePostgres =>
+  // A plain require: loaded on first use, synchronously, and only then.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@partner-ledger/store-postgres') as typeof StorePostgres;
+
+/**
  * Opens the store a spec names: the embedded file store for a directory (created when missing, unless
- * `mustExist`), the EventStoreDB adapter for an `esdb://` or `esdb+discover://` connection string.
+ * `mustExist`), the EventStoreDB adapter for an `esdb://` or `esdb+discover://` connection string, the
+ * PostgreSQL store for a `postgres://` or `postgresql://` one (its schema created when missing).
  */
 export const openStore = async (spec: StoreSpec, options: OpenStoreOptions = {}): Promise<EventStore> => {
   if (spec.kind === 'eventstoredb')
     return createEventStoreDbStore({ connectionString: spec.connectionString });
+  if (spec.kind === 'postgres')
+    return loadPostgresAdapter().createPostgresStore({
+      connectionString: spec.connectionString,
+      ...(spec.schema === undefined ? {} : { schema: spec.schema }),
+    });
   const found = await stat(spec.directory).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
