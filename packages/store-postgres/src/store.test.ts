@@ -103,11 +103,19 @@ describe('schema and migrations', () => {
   it('keeps the hashed canonical text and a jsonb copy of the data', async () => {
     const store = await open();
     await store.append('s', [{ ...event('j-0'), data: { b: '1.50', a: [1, { z: null }] } }]);
+    // jsonb cannot hold a NUL character: such data is kept as text only, and reads back the same.
+    const nul = await store.append('s', [{ ...event('j-1'), data: { note: 'a\u0000b' } }]);
+    expect((await collect(store.readStream('s')))[1]).toEqual(nul.events[0]);
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      const { rows } = await client.query(`SELECT data_text, data->>'b' AS b FROM ${schema}.events`);
-      expect(rows).toEqual([{ data_text: '{"a":[1,{"z":null}],"b":"1.50"}', b: '1.50' }]);
+      const { rows } = await client.query(
+        `SELECT data_text, data->>'b' AS b, data IS NULL AS no_json FROM ${schema}.events ORDER BY position`,
+      );
+      expect(rows).toEqual([
+        { data_text: '{"a":[1,{"z":null}],"b":"1.50"}', b: '1.50', no_json: false },
+        { data_text: '{"note":"a\\u0000b"}', b: null, no_json: true },
+      ]);
     } finally {
       await client.end();
     }

@@ -212,9 +212,10 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     }
   };
 
-  const inTransaction = <T>(work: (client: PoolClient) => Promise<T>): Promise<T> =>
+  /** Runs `work` in a transaction opened by `begin` (statements without parameters: one round trip). */
+  const inTransaction = <T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> =>
     withClient(async (client) => {
-      await client.query('BEGIN');
+      await client.query(begin);
       try {
         const result = await work(client);
         await client.query('COMMIT');
@@ -232,49 +233,56 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * appends it seals, whose commits precede it in the write-ahead log.
    */
   const seal = async (): Promise<number> => {
-    const sealed = await inTransaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
-        LOCK_NAMESPACE,
-        lockKey(schema, 'seal'),
-      ]);
-      const { rows } = await client.query<{ sealed: string; last: string | null }>(
-        `WITH head AS (SELECT coalesce(max(position), -1) AS p FROM ${t('events')}),
-         pending AS (
-           SELECT batch, batch_index, row_number() OVER (ORDER BY batch, batch_index) AS n
-           FROM ${t('events')} WHERE position IS NULL
-         ),
-         numbered AS (
-           UPDATE ${t('events')} e SET position = head.p + pending.n
-           FROM pending, head
-           WHERE e.batch = pending.batch AND e.batch_index = pending.batch_index
-           RETURNING e.position
-         )
-         SELECT count(*)::text AS sealed, max(position)::text AS last FROM numbered`,
-      );
-      const row = rows[0];
-      const count = Number(row?.sealed ?? 0);
-      if (count > 0) await client.query('SELECT pg_notify($1, $2)', [channel, row?.last ?? '']);
-      return count;
-    });
+    const sealed = await inTransaction(
+      async (client) => {
+        // The statement's snapshot is taken after the lock: it sees every append committed before it.
+        const { rows } = await client.query<{ sealed: string; last: string | null }>(
+          `WITH head AS (SELECT coalesce(max(position), -1) AS p FROM ${t('events')}),
+           pending AS (
+             SELECT batch, batch_index, row_number() OVER (ORDER BY batch, batch_index) AS n
+             FROM ${t('events')} WHERE position IS NULL
+           ),
+           numbered AS (
+             UPDATE ${t('events')} e SET position = head.p + pending.n
+             FROM pending, head
+             WHERE e.batch = pending.batch AND e.batch_index = pending.batch_index
+             RETURNING e.position
+           ),
+           summary AS (SELECT count(*) AS sealed, max(position) AS last FROM numbered)
+           SELECT sealed::text AS sealed, last::text AS last,
+             (SELECT count(*) FROM (SELECT pg_notify($1, summary.last::text) WHERE summary.sealed > 0) n) AS notified
+           FROM summary`,
+          [channel],
+        );
+        return Number(rows[0]?.sealed ?? 0);
+      },
+      // The schema name is a checked identifier, so the lock's key can be written into the statement.
+      `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext('${lockKey(schema, 'seal')}'))`,
+    );
     if (sealed > 0) wakeAll();
     return sealed;
   };
 
-  const rowsOfBatch = async (batch: string): Promise<RecordedEvent[]> => {
-    const { rows } = await query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ${t('events')} WHERE batch = $1 ORDER BY batch_index`,
+  /** The positions the seal gave an append's events, in order. */
+  const positionsOfBatch = async (batch: string): Promise<number[]> => {
+    const { rows } = await query<{ position: string | null }>(
+      `SELECT position::text AS position FROM ${t('events')} WHERE batch = $1 ORDER BY batch_index`,
       [batch],
     );
-    if (rows.some((row) => row.position_text === null)) {
+    if (rows.length === 0 || rows.some((row) => row.position === null)) {
       throw new Error(
         `append ${batch} in schema ${schema} was sealed but has no positions: a bug in the store`,
       );
     }
-    return rows.map(toEvent);
+    return rows.map((row) => Number(row.position));
   };
 
   type Attempt =
-    | { readonly kind: 'written'; readonly batch: string }
+    | {
+        readonly kind: 'written';
+        readonly batch: string;
+        readonly chained: readonly Omit<RecordedEvent, 'position'>[];
+      }
     | { readonly kind: 'retry'; readonly ids: readonly string[] };
 
   /** One try of an append's transaction. */
@@ -285,15 +293,11 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     appendOptions: AppendOptions,
   ): Promise<Attempt> =>
     inTransaction(async (client): Promise<Attempt> => {
-      // The commit need not wait for the disk: the append is acknowledged only after the seal, whose
-      // synchronous commit comes later in the log and so flushes this one too. One flush per seal, not two.
-      await client.query('SET LOCAL synchronous_commit = off');
-      await client.query(
-        `INSERT INTO ${t('streams')} (stream, last_revision) VALUES ($1, -1) ON CONFLICT (stream) DO NOTHING`,
-        [stream],
-      );
+      // The stream's row, created if missing, locked (the upsert locks it), read: one statement.
       const streamRow = await client.query<{ last_revision: number; last_hash: string | null }>(
-        `SELECT last_revision, last_hash FROM ${t('streams')} WHERE stream = $1 FOR UPDATE`,
+        `INSERT INTO ${t('streams')} AS s (stream, last_revision) VALUES ($1, -1)
+         ON CONFLICT (stream) DO UPDATE SET last_revision = s.last_revision
+         RETURNING last_revision, last_hash`,
         [stream],
       );
       const { last_revision: lastRevision, last_hash: lastHash } = streamRow.rows[0] as {
@@ -327,12 +331,11 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       const condition = appendOptions.condition;
       const lockedTags = [...new Set([...ownTags, ...(condition?.failIfTagged ?? [])])].sort();
       if (lockedTags.length > 0) {
-        await client.query(
-          `INSERT INTO ${t('tags')} (tag) SELECT unnest($1::text[]) ON CONFLICT (tag) DO NOTHING`,
-          [lockedTags],
-        );
+        // Created if missing and locked, in sorted order (no deadlock between two appends), in one statement.
         const tagRows = await client.query<{ tag: string; last_batch: string | null }>(
-          `SELECT tag, last_batch::text AS last_batch FROM ${t('tags')} WHERE tag = ANY($1::text[]) ORDER BY tag FOR UPDATE`,
+          `INSERT INTO ${t('tags')} AS g (tag) SELECT unnest($1::text[])
+           ON CONFLICT (tag) DO UPDATE SET last_batch = g.last_batch
+           RETURNING tag, last_batch::text AS last_batch`,
           [lockedTags],
         );
         if (condition !== undefined) {
@@ -368,22 +371,25 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
 
       const previous = lastRevision < 0 ? undefined : { revision: lastRevision, hash: lastHash as string };
       const chained = chainEvents(stream, previous, events);
-      const batchRow = await client.query<{ batch: string }>(
-        `SELECT nextval('${t('batches')}')::text AS batch`,
-      );
-      const batch = (batchRow.rows[0] as { batch: string }).batch;
-      await client.query(
-        `INSERT INTO ${t('events')} (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
-           recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash, tags)
-         SELECT $1::bigint, u.ord - 1, u.id, $2, u.revision, u.type, u.schema_version, u.occurred_at,
-           u.recorded_at, u.actor, u.correlation_id, u.causation_id, u.data_text, u.data_json::jsonb,
-           u.prev_hash, u.hash, $3::text[]
-         FROM unnest($4::text[], $5::int[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[],
-           $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
-           WITH ORDINALITY AS u(id, revision, type, schema_version, occurred_at, recorded_at, actor,
-             correlation_id, causation_id, data_text, data_json, prev_hash, hash, ord)`,
+      const last = chained[chained.length - 1] as { revision: number; hash: string };
+      // The batch number, the events, the stream's new head and the tags' last batch: one statement.
+      const inserted = await client.query<{ batch: string }>(
+        `WITH b AS (SELECT nextval('${t('batches')}') AS batch),
+         ins AS (
+           INSERT INTO ${t('events')} (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
+             recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash, tags)
+           SELECT b.batch, u.ord - 1, u.id, $1, u.revision, u.type, u.schema_version, u.occurred_at,
+             u.recorded_at, u.actor, u.correlation_id, u.causation_id, u.data_text, u.data_json::jsonb,
+             u.prev_hash, u.hash, $2::text[]
+           FROM b, unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[],
+             $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+             WITH ORDINALITY AS u(id, revision, type, schema_version, occurred_at, recorded_at, actor,
+               correlation_id, causation_id, data_text, data_json, prev_hash, hash, ord)
+         ),
+         head AS (UPDATE ${t('streams')} SET last_revision = $16, last_hash = $17 WHERE stream = $1),
+         tagged AS (UPDATE ${t('tags')} SET last_batch = (SELECT batch FROM b) WHERE tag = ANY($2::text[]))
+         SELECT batch::text AS batch FROM b`,
         [
-          batch,
           stream,
           ownTags,
           chained.map((e) => e.id),
@@ -400,22 +406,15 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
           dataTexts.map((text) => (text.includes('\\u0000') ? null : text)),
           chained.map((e) => e.prevHash),
           chained.map((e) => e.hash),
+          last.revision,
+          last.hash,
         ],
       );
-      const last = chained[chained.length - 1] as { revision: number; hash: string };
-      await client.query(`UPDATE ${t('streams')} SET last_revision = $2, last_hash = $3 WHERE stream = $1`, [
-        stream,
-        last.revision,
-        last.hash,
-      ]);
-      if (ownTags.length > 0) {
-        await client.query(`UPDATE ${t('tags')} SET last_batch = $2 WHERE tag = ANY($1::text[])`, [
-          ownTags,
-          batch,
-        ]);
-      }
-      return { kind: 'written', batch };
-    });
+      const batch = (inserted.rows[0] as { batch: string }).batch;
+      return { kind: 'written', batch, chained };
+      // The commit need not wait for the disk: the append is acknowledged only after the seal, whose
+      // synchronous commit comes later in the log and so flushes this one too. One flush per seal, not two.
+    }, 'BEGIN; SET LOCAL synchronous_commit = off');
 
   const append = async (
     stream: string,
@@ -445,7 +444,10 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       await seal();
       let recorded: RecordedEvent[];
       if (outcome.kind === 'written') {
-        recorded = await rowsOfBatch(outcome.batch);
+        const positions = await positionsOfBatch(outcome.batch);
+        recorded = outcome.chained.map((event, index) =>
+          Object.freeze({ ...event, position: positions[index] as number }),
+        );
       } else {
         const { rows } = await query<EventRow>(
           `SELECT ${EVENT_COLUMNS} FROM ${t('events')} WHERE id = ANY($1::text[])`,
