@@ -117,7 +117,15 @@ const isUniqueViolation = (error: unknown, constraint: string): boolean =>
   (error as { constraint?: unknown }).constraint === constraint;
 
 /** Thrown inside an append's transaction to start it over (after a seal); never leaves the store. */
-class StartOver extends Error {}
+class StartOver extends Error {
+  constructor(
+    /** The tag whose last append was committed but not yet numbered. */
+    readonly tag: string,
+    readonly batch: string,
+  ) {
+    super(`the last append tagged ${tag} is not numbered yet`);
+  }
+}
 
 /**
  * Opens a store on a PostgreSQL database: creates or migrates its schema, then serves the EventStore port.
@@ -232,49 +240,57 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * visible in order and with no gap. Durable: it commits synchronously, which also makes durable the
    * appends it seals, whose commits precede it in the write-ahead log.
    */
-  const seal = async (): Promise<number> => {
-    const sealed = await inTransaction(
-      async (client) => {
-        // The statement's snapshot is taken after the lock: it sees every append committed before it.
-        const { rows } = await client.query<{ sealed: string; last: string | null }>(
-          `WITH head AS (SELECT coalesce(max(position), -1) AS p FROM ${t('events')}),
-           pending AS (
-             SELECT batch, batch_index, row_number() OVER (ORDER BY batch, batch_index) AS n
-             FROM ${t('events')} WHERE position IS NULL
-           ),
-           numbered AS (
-             UPDATE ${t('events')} e SET position = head.p + pending.n
-             FROM pending, head
-             WHERE e.batch = pending.batch AND e.batch_index = pending.batch_index
-             RETURNING e.position
-           ),
-           summary AS (SELECT count(*) AS sealed, max(position) AS last FROM numbered)
-           SELECT sealed::text AS sealed, last::text AS last,
-             (SELECT count(*) FROM (SELECT pg_notify($1, summary.last::text) WHERE summary.sealed > 0) n) AS notified
-           FROM summary`,
-          [channel],
-        );
-        return Number(rows[0]?.sealed ?? 0);
-      },
-      // The schema name is a checked identifier, so the lock's key can be written into the statement.
-      `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext('${lockKey(schema, 'seal')}'))`,
+  /** The statement that opens a seal: its transaction, and the lock (a checked identifier, so inlined). */
+  const SEAL_BEGIN = `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext('${lockKey(schema, 'seal')}'))`;
+
+  /**
+   * The seal's statement, inside a transaction that holds the seal lock (so its snapshot, taken after the
+   * lock, sees every append committed before): numbers the pending appends, notifies listeners, and
+   * returns the positions of `batch` (null when there is none), whoever sealed it.
+   */
+  const sealStatement = async (
+    client: PoolClient,
+    batch: string | null,
+  ): Promise<{ readonly sealed: number; readonly positions: number[] | null }> => {
+    const { rows } = await client.query<{ sealed: string; positions: string[] | null }>(
+      `WITH head AS (SELECT coalesce(max(position), -1) AS p FROM ${t('events')}),
+       pending AS (
+         SELECT batch, batch_index, row_number() OVER (ORDER BY batch, batch_index) AS n
+         FROM ${t('events')} WHERE position IS NULL
+       ),
+       numbered AS (
+         UPDATE ${t('events')} e SET position = head.p + pending.n
+         FROM pending, head
+         WHERE e.batch = pending.batch AND e.batch_index = pending.batch_index
+         RETURNING e.batch, e.batch_index, e.position
+       ),
+       summary AS (SELECT count(*) AS sealed, max(position) AS last FROM numbered)
+       SELECT sealed::text AS sealed,
+         (SELECT count(*) FROM (SELECT pg_notify($1, summary.last::text) WHERE summary.sealed > 0) n) AS notified,
+         coalesce(
+           (SELECT array_agg(position::text ORDER BY batch_index) FROM numbered WHERE batch = $2::bigint),
+           (SELECT array_agg(position::text ORDER BY batch_index) FROM ${t('events')} WHERE batch = $2::bigint)
+         ) AS positions
+       FROM summary`,
+      [channel, batch],
     );
-    if (sealed > 0) wakeAll();
-    return sealed;
+    const row = rows[0];
+    return {
+      sealed: Number(row?.sealed ?? 0),
+      positions: row?.positions === null || row?.positions === undefined ? null : row.positions.map(Number),
+    };
   };
 
-  /** The positions the seal gave an append's events, in order. */
-  const positionsOfBatch = async (batch: string): Promise<number[]> => {
-    const { rows } = await query<{ position: string | null }>(
-      `SELECT position::text AS position FROM ${t('events')} WHERE batch = $1 ORDER BY batch_index`,
-      [batch],
-    );
-    if (rows.length === 0 || rows.some((row) => row.position === null)) {
-      throw new Error(
-        `append ${batch} in schema ${schema} was sealed but has no positions: a bug in the store`,
-      );
-    }
-    return rows.map((row) => Number(row.position));
+  /**
+   * Numbers every committed append that has no positions yet, in batch order, after the highest position
+   * given so far: one sealer at a time (the advisory lock, held to the commit), so positions become
+   * visible in order and with no gap. Durable: it commits synchronously, which also makes durable the
+   * appends it seals, whose commits precede it in the write-ahead log.
+   */
+  const seal = async (): Promise<number> => {
+    const { sealed } = await inTransaction((client) => sealStatement(client, null), SEAL_BEGIN);
+    if (sealed > 0) wakeAll();
+    return sealed;
   };
 
   type Attempt =
@@ -286,95 +302,95 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     | { readonly kind: 'retry'; readonly ids: readonly string[] };
 
   /** One try of an append's transaction. */
-  const tryAppend = (
+  const decideAndWrite = async (
+    client: PoolClient,
     stream: string,
     events: readonly NewEvent[],
     dataTexts: readonly string[],
     appendOptions: AppendOptions,
-  ): Promise<Attempt> =>
-    inTransaction(async (client): Promise<Attempt> => {
-      // The stream's row, created if missing, locked (the upsert locks it), read: one statement.
-      const streamRow = await client.query<{ last_revision: number; last_hash: string | null }>(
-        `INSERT INTO ${t('streams')} AS s (stream, last_revision) VALUES ($1, -1)
+  ): Promise<Attempt> => {
+    // The stream's row, created if missing, locked (the upsert locks it), read: one statement.
+    const streamRow = await client.query<{ last_revision: number; last_hash: string | null }>(
+      `INSERT INTO ${t('streams')} AS s (stream, last_revision) VALUES ($1, -1)
          ON CONFLICT (stream) DO UPDATE SET last_revision = s.last_revision
          RETURNING last_revision, last_hash`,
-        [stream],
-      );
-      const { last_revision: lastRevision, last_hash: lastHash } = streamRow.rows[0] as {
-        last_revision: number;
-        last_hash: string | null;
-      };
-      // Under the stream's lock, an earlier append of the same ids to this stream has committed or failed.
-      const ids = events.map((event) => event.id);
-      const found = await client.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM ${t('events')} WHERE id = ANY($1::text[])`,
-        [ids],
-      );
-      const byId = new Map(found.rows.map((row) => [row.id, row]));
-      const decision = classifyAppend(
-        stream,
-        events,
-        // Positions do not take part in the classification; an unsealed row reads as position NaN here.
-        ids.map((id) => {
-          const row = byId.get(id);
-          return row === undefined ? undefined : toEvent(row);
-        }),
-      );
-      if (decision.kind === 'retry') return { kind: 'retry', ids };
-      checkExpectedRevision(
-        stream,
-        appendOptions.expectedRevision ?? 'any',
-        lastRevision < 0 ? 'noStream' : lastRevision,
-      );
+      [stream],
+    );
+    const { last_revision: lastRevision, last_hash: lastHash } = streamRow.rows[0] as {
+      last_revision: number;
+      last_hash: string | null;
+    };
+    // Under the stream's lock, an earlier append of the same ids to this stream has committed or failed.
+    const ids = events.map((event) => event.id);
+    const found = await client.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${t('events')} WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    const byId = new Map(found.rows.map((row) => [row.id, row]));
+    const decision = classifyAppend(
+      stream,
+      events,
+      // Positions do not take part in the classification; an unsealed row reads as position NaN here.
+      ids.map((id) => {
+        const row = byId.get(id);
+        return row === undefined ? undefined : toEvent(row);
+      }),
+    );
+    if (decision.kind === 'retry') return { kind: 'retry', ids };
+    checkExpectedRevision(
+      stream,
+      appendOptions.expectedRevision ?? 'any',
+      lastRevision < 0 ? 'noStream' : lastRevision,
+    );
 
-      const ownTags = [...new Set(appendOptions.tags ?? [])];
-      const condition = appendOptions.condition;
-      const lockedTags = [...new Set([...ownTags, ...(condition?.failIfTagged ?? [])])].sort();
-      if (lockedTags.length > 0) {
-        // Created if missing and locked, in sorted order (no deadlock between two appends), in one statement.
-        const tagRows = await client.query<{ tag: string; last_batch: string | null }>(
-          `INSERT INTO ${t('tags')} AS g (tag) SELECT unnest($1::text[])
+    const ownTags = [...new Set(appendOptions.tags ?? [])];
+    const condition = appendOptions.condition;
+    const lockedTags = [...new Set([...ownTags, ...(condition?.failIfTagged ?? [])])].sort();
+    if (lockedTags.length > 0) {
+      // Created if missing and locked, in sorted order (no deadlock between two appends), in one statement.
+      const tagRows = await client.query<{ tag: string; last_batch: string | null }>(
+        `INSERT INTO ${t('tags')} AS g (tag) SELECT unnest($1::text[])
            ON CONFLICT (tag) DO UPDATE SET last_batch = g.last_batch
            RETURNING tag, last_batch::text AS last_batch`,
-          [lockedTags],
+        [lockedTags],
+      );
+      if (condition !== undefined) {
+        const asked = new Set(condition.failIfTagged);
+        const lastBatches = new Map(
+          tagRows.rows
+            .filter((row) => asked.has(row.tag) && row.last_batch !== null)
+            .map((row) => [row.tag, row.last_batch as string]),
         );
-        if (condition !== undefined) {
-          const asked = new Set(condition.failIfTagged);
-          const lastBatches = new Map(
-            tagRows.rows
-              .filter((row) => asked.has(row.tag) && row.last_batch !== null)
-              .map((row) => [row.tag, row.last_batch as string]),
-          );
-          if (lastBatches.size > 0) {
-            const positions = await client.query<{ batch: string; last: string | null; unsealed: boolean }>(
-              `SELECT batch::text AS batch, max(position)::text AS last, bool_or(position IS NULL) AS unsealed
+        if (lastBatches.size > 0) {
+          const positions = await client.query<{ batch: string; last: string | null; unsealed: boolean }>(
+            `SELECT batch::text AS batch, max(position)::text AS last, bool_or(position IS NULL) AS unsealed
                FROM ${t('events')} WHERE batch = ANY($1::bigint[]) GROUP BY batch`,
-              [[...new Set(lastBatches.values())]],
-            );
-            const byBatch = new Map(positions.rows.map((row) => [row.batch, row]));
-            // The tags in the condition's own order, so that the error names the first one that fails.
-            for (const tag of condition.failIfTagged) {
-              const batch = lastBatches.get(tag);
-              const row = batch === undefined ? undefined : byBatch.get(batch);
-              if (row === undefined) continue;
-              // Committed but not yet numbered: its position will be past every position a reader saw;
-              // seal it and decide again, to report the exact position.
-              if (row.unsealed) throw new StartOver();
-              const position = Number(row.last);
-              if (position > condition.after) {
-                throw new AppendConditionFailedError(stream, tag, position, condition.after);
-              }
+            [[...new Set(lastBatches.values())]],
+          );
+          const byBatch = new Map(positions.rows.map((row) => [row.batch, row]));
+          // The tags in the condition's own order, so that the error names the first one that fails.
+          for (const tag of condition.failIfTagged) {
+            const batch = lastBatches.get(tag);
+            const row = batch === undefined ? undefined : byBatch.get(batch);
+            if (row === undefined) continue;
+            // Committed but not yet numbered: its position will be past every position a reader saw;
+            // seal it and decide again, to report the exact position.
+            if (row.unsealed) throw new StartOver(tag, batch as string);
+            const position = Number(row.last);
+            if (position > condition.after) {
+              throw new AppendConditionFailedError(stream, tag, position, condition.after);
             }
           }
         }
       }
+    }
 
-      const previous = lastRevision < 0 ? undefined : { revision: lastRevision, hash: lastHash as string };
-      const chained = chainEvents(stream, previous, events);
-      const last = chained[chained.length - 1] as { revision: number; hash: string };
-      // The batch number, the events, the stream's new head and the tags' last batch: one statement.
-      const inserted = await client.query<{ batch: string }>(
-        `WITH b AS (SELECT nextval('${t('batches')}') AS batch),
+    const previous = lastRevision < 0 ? undefined : { revision: lastRevision, hash: lastHash as string };
+    const chained = chainEvents(stream, previous, events);
+    const last = chained[chained.length - 1] as { revision: number; hash: string };
+    // The batch number, the events, the stream's new head and the tags' last batch: one statement.
+    const inserted = await client.query<{ batch: string }>(
+      `WITH b AS (SELECT nextval('${t('batches')}') AS batch),
          ins AS (
            INSERT INTO ${t('events')} (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
              recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash, tags)
@@ -389,32 +405,66 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
          head AS (UPDATE ${t('streams')} SET last_revision = $16, last_hash = $17 WHERE stream = $1),
          tagged AS (UPDATE ${t('tags')} SET last_batch = (SELECT batch FROM b) WHERE tag = ANY($2::text[]))
          SELECT batch::text AS batch FROM b`,
-        [
-          stream,
-          ownTags,
-          chained.map((e) => e.id),
-          chained.map((e) => e.revision),
-          chained.map((e) => e.type),
-          chained.map((e) => e.schemaVersion),
-          chained.map((e) => e.occurredAt),
-          chained.map((e) => e.recordedAt),
-          chained.map((e) => e.actor),
-          chained.map((e) => e.correlationId),
-          chained.map((e) => e.causationId),
-          dataTexts,
-          // jsonb refuses a NUL character in a string; such data keeps its text only.
-          dataTexts.map((text) => (text.includes('\\u0000') ? null : text)),
-          chained.map((e) => e.prevHash),
-          chained.map((e) => e.hash),
-          last.revision,
-          last.hash,
-        ],
-      );
-      const batch = (inserted.rows[0] as { batch: string }).batch;
-      return { kind: 'written', batch, chained };
-      // The commit need not wait for the disk: the append is acknowledged only after the seal, whose
-      // synchronous commit comes later in the log and so flushes this one too. One flush per seal, not two.
-    }, 'BEGIN; SET LOCAL synchronous_commit = off');
+      [
+        stream,
+        ownTags,
+        chained.map((e) => e.id),
+        chained.map((e) => e.revision),
+        chained.map((e) => e.type),
+        chained.map((e) => e.schemaVersion),
+        chained.map((e) => e.occurredAt),
+        chained.map((e) => e.recordedAt),
+        chained.map((e) => e.actor),
+        chained.map((e) => e.correlationId),
+        chained.map((e) => e.causationId),
+        dataTexts,
+        // jsonb refuses a NUL character in a string; such data keeps its text only.
+        dataTexts.map((text) => (text.includes('\\u0000') ? null : text)),
+        chained.map((e) => e.prevHash),
+        chained.map((e) => e.hash),
+        last.revision,
+        last.hash,
+      ],
+    );
+    const batch = (inserted.rows[0] as { batch: string }).batch;
+    return { kind: 'written', batch, chained };
+  };
+
+  /**
+   * One try of an append, on one connection: its transaction (decide and write), then, in the same round
+   * trip as its commit, the seal that numbers it. The append's commit need not wait for the disk: it is
+   * acknowledged only after the seal, whose synchronous commit comes later in the log and so flushes it
+   * too. One flush per seal, shared by every append it numbers.
+   */
+  const tryAppend = (
+    stream: string,
+    events: readonly NewEvent[],
+    dataTexts: readonly string[],
+    appendOptions: AppendOptions,
+  ): Promise<{ readonly attempt: Attempt; readonly positions: number[] | null; readonly sealed: number }> =>
+    withClient(async (client) => {
+      await client.query('BEGIN; SET LOCAL synchronous_commit = off');
+      let attempt: Attempt;
+      try {
+        attempt = await decideAndWrite(client, stream, events, dataTexts, appendOptions);
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      if (attempt.kind === 'retry') {
+        await client.query('ROLLBACK');
+        return { attempt, positions: null, sealed: 0 };
+      }
+      await client.query(`COMMIT; ${SEAL_BEGIN}`);
+      try {
+        const { sealed, positions } = await sealStatement(client, attempt.batch);
+        await client.query('COMMIT');
+        return { attempt, positions, sealed };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
 
   const append = async (
     stream: string,
@@ -430,25 +480,44 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     const dataTexts = events.map((event, index) => canonicalDataOf(stream, index, event));
     for (let attempt = 1; ; attempt += 1) {
       let outcome: Attempt;
+      let positions: number[] | null;
       try {
-        outcome = await tryAppend(stream, events, dataTexts, appendOptions);
+        const tried = await tryAppend(stream, events, dataTexts, appendOptions);
+        outcome = tried.attempt;
+        positions = tried.positions;
+        if (tried.sealed > 0) wakeAll();
       } catch (error) {
         // Lost a race: the same id committed by an append to another stream (the unique index waited for
         // it), or a tag's last append not yet numbered. Start over: the next try sees what won.
+        if (error instanceof StartOver && condition !== undefined) {
+          // Number it, then compare: a position no reader could have seen before, so past `after`.
+          await seal();
+          const { rows } = await query<{ last: string | null }>(
+            `SELECT max(position)::text AS last FROM ${t('events')} WHERE batch = $1`,
+            [error.batch],
+          );
+          const position = Number(rows[0]?.last);
+          if (position > condition.after)
+            throw new AppendConditionFailedError(stream, error.tag, position, condition.after);
+        }
         const raced = error instanceof StartOver || isUniqueViolation(error, 'events_id_key');
         if (!raced || attempt >= MAX_ATTEMPTS) throw error;
-        if (error instanceof StartOver) await seal();
         continue;
       }
       // An append is acknowledged once sealed: numbered, visible to readers, and durable.
-      await seal();
       let recorded: RecordedEvent[];
       if (outcome.kind === 'written') {
-        const positions = await positionsOfBatch(outcome.batch);
+        if (positions === null || positions.length !== outcome.chained.length) {
+          throw new Error(
+            `append ${outcome.batch} in schema ${schema} was sealed without positions: a bug in the store`,
+          );
+        }
         recorded = outcome.chained.map((event, index) =>
           Object.freeze({ ...event, position: positions[index] as number }),
         );
       } else {
+        // A retry: the first append may have been committed but not sealed yet (its writer crashed).
+        await seal();
         const { rows } = await query<EventRow>(
           `SELECT ${EVENT_COLUMNS} FROM ${t('events')} WHERE id = ANY($1::text[])`,
           [outcome.ids],

@@ -101,7 +101,7 @@ const appendBenchmark = async (url: string, writers: number, run: number) => {
         const client = await bare.connect();
         try {
           while (Date.now() < deadline) {
-            const stream = `partner-${w}`;
+            const stream = `bare-${writers}-${run}-${w}`;
             const previous = revisions.get(stream);
             const [e] = chainEvents(stream, undefined, [benchEvent(n++, `b${writers}-${run}`)]);
             if (e === undefined) throw new Error('no event');
