@@ -74,7 +74,49 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'seal function',
+    // The seal runs inside the server, in one statement: it holds the seal lock only for its own work and
+    // its commit, never across a round trip to a client. A writer whose append an earlier seal numbered
+    // seals nothing (no write, no flush), so under load one seal's flush serves many appends.
+    sql: (s) => `
+      CREATE FUNCTION ${s}.seal(p_own bigint) RETURNS TABLE (sealed bigint, own_positions bigint[])
+      LANGUAGE plpgsql AS $seal$
+      DECLARE
+        v_head bigint;
+        v_count bigint := 0;
+        v_last bigint;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext('${lockKey(s, 'seal')}'));
+        -- Each statement below takes its snapshot after the lock: it sees every append committed before.
+        IF p_own IS NULL OR EXISTS (SELECT 1 FROM ${s}.events e WHERE e.batch = p_own AND e.position IS NULL) THEN
+          SELECT coalesce(max(e.position), -1) INTO v_head FROM ${s}.events e;
+          WITH pending AS (
+            SELECT e.batch, e.batch_index, row_number() OVER (ORDER BY e.batch, e.batch_index) AS n
+            FROM ${s}.events e WHERE e.position IS NULL
+          ),
+          numbered AS (
+            UPDATE ${s}.events e SET position = v_head + pending.n
+            FROM pending
+            WHERE e.batch = pending.batch AND e.batch_index = pending.batch_index
+            RETURNING e.position
+          )
+          SELECT count(*), max(numbered.position) INTO v_count, v_last FROM numbered;
+          IF v_count > 0 THEN
+            PERFORM pg_notify('${notifyChannel(s)}', v_last::text);
+          END IF;
+        END IF;
+        RETURN QUERY SELECT v_count,
+          (SELECT array_agg(e.position ORDER BY e.batch_index) FROM ${s}.events e WHERE e.batch = p_own);
+      END
+      $seal$;
+    `,
+  },
 ];
+
+/** The channel on which the seal notifies listeners of new events. */
+export const notifyChannel = (schema: string): string => `partner_ledger_${schema}`;
 
 /** The advisory-lock keys of a schema: one namespace for this library, one key per schema and purpose. */
 export const LOCK_NAMESPACE = 0x504c; // "PL"

@@ -24,7 +24,7 @@ import { DatabaseError, Pool } from 'pg';
 import type { PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
 import { createListener } from './listener';
 import type { Listener } from './listener';
-import { DEFAULT_SCHEMA, LOCK_NAMESPACE, assertSchemaName, lockKey, migrate } from './schema';
+import { DEFAULT_SCHEMA, assertSchemaName, migrate, notifyChannel } from './schema';
 
 export interface PostgresStoreOptions {
   /** A `postgres://` or `postgresql://` URL. Give this or `pool`. */
@@ -157,7 +157,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     : (pool as unknown as { options: PoolConfig }).options;
 
   const t = (table: string): string => `${schema}.${table}`;
-  const channel = `partner_ledger_${schema}`;
+  const channel = notifyChannel(schema);
 
   let migrationsApplied: number[];
   {
@@ -220,66 +220,15 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     }
   };
 
-  /** Runs `work` in a transaction opened by `begin` (statements without parameters: one round trip). */
-  const inTransaction = <T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> =>
-    withClient(async (client) => {
-      await client.query(begin);
-      try {
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
-
-  /**
-   * Numbers every committed append that has no positions yet, in batch order, after the highest position
-   * given so far: one sealer at a time (the advisory lock, held to the commit), so positions become
-   * visible in order and with no gap. Durable: it commits synchronously, which also makes durable the
-   * appends it seals, whose commits precede it in the write-ahead log.
-   */
-  /** The statement that opens a seal: its transaction, and the lock (a checked identifier, so inlined). */
-  const SEAL_BEGIN = `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext('${lockKey(schema, 'seal')}'))`;
-
-  /**
-   * The seal's statement, inside a transaction that holds the seal lock (so its snapshot, taken after the
-   * lock, sees every append committed before): numbers the pending appends, notifies listeners, and
-   * returns the positions of `batch` (null when there is none), whoever sealed it.
-   */
-  const sealStatement = async (
-    client: PoolClient,
-    batch: string | null,
-  ): Promise<{ readonly sealed: number; readonly positions: number[] | null }> => {
-    const { rows } = await client.query<{ sealed: string; positions: string[] | null }>(
-      `WITH head AS (SELECT coalesce(max(position), -1) AS p FROM ${t('events')}),
-       pending AS (
-         SELECT batch, batch_index, row_number() OVER (ORDER BY batch, batch_index) AS n
-         FROM ${t('events')} WHERE position IS NULL
-       ),
-       numbered AS (
-         UPDATE ${t('events')} e SET position = head.p + pending.n
-         FROM pending, head
-         WHERE e.batch = pending.batch AND e.batch_index = pending.batch_index
-         RETURNING e.batch, e.batch_index, e.position
-       ),
-       summary AS (SELECT count(*) AS sealed, max(position) AS last FROM numbered)
-       SELECT sealed::text AS sealed,
-         (SELECT count(*) FROM (SELECT pg_notify($1, summary.last::text) WHERE summary.sealed > 0) n) AS notified,
-         coalesce(
-           (SELECT array_agg(position::text ORDER BY batch_index) FROM numbered WHERE batch = $2::bigint),
-           (SELECT array_agg(position::text ORDER BY batch_index) FROM ${t('events')} WHERE batch = $2::bigint)
-         ) AS positions
-       FROM summary`,
-      [channel, batch],
-    );
-    const row = rows[0];
-    return {
-      sealed: Number(row?.sealed ?? 0),
-      positions: row?.positions === null || row?.positions === undefined ? null : row.positions.map(Number),
-    };
-  };
+  /** Reads what the seal function returned. */
+  const sealResult = (
+    row: { sealed: string; own_positions: string[] | null } | undefined,
+  ): { readonly sealed: number; readonly positions: number[] | null } => ({
+    sealed: Number(row?.sealed ?? 0),
+    positions:
+      row?.own_positions === null || row?.own_positions === undefined ? null : row.own_positions.map(Number),
+  });
+  const SEAL_SELECT = `SELECT sealed::text AS sealed, own_positions::text[] AS own_positions FROM ${t('seal')}`;
 
   /**
    * Numbers every committed append that has no positions yet, in batch order, after the highest position
@@ -288,7 +237,8 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * appends it seals, whose commits precede it in the write-ahead log.
    */
   const seal = async (): Promise<number> => {
-    const { sealed } = await inTransaction((client) => sealStatement(client, null), SEAL_BEGIN);
+    const { rows } = await query<{ sealed: string; own_positions: string[] | null }>(`${SEAL_SELECT}(NULL)`);
+    const { sealed } = sealResult(rows[0]);
     if (sealed > 0) wakeAll();
     return sealed;
   };
@@ -455,15 +405,13 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
         await client.query('ROLLBACK');
         return { attempt, positions: null, sealed: 0 };
       }
-      await client.query(`COMMIT; ${SEAL_BEGIN}`);
-      try {
-        const { sealed, positions } = await sealStatement(client, attempt.batch);
-        await client.query('COMMIT');
-        return { attempt, positions, sealed };
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      // The commit, then the seal in a transaction of its own (synchronous): one round trip. The batch
+      // number comes from the sequence (digits only), so it can be written into the statement.
+      const results = (await client.query(`COMMIT; ${SEAL_SELECT}(${attempt.batch})`)) as unknown as Array<
+        QueryResult<{ sealed: string; own_positions: string[] | null }>
+      >;
+      const { sealed, positions } = sealResult(results[results.length - 1]?.rows[0]);
+      return { attempt, positions, sealed };
     });
 
   const append = async (
