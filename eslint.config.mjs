@@ -9,6 +9,7 @@ const layers = {
   store: ['events'],
   'store-file': ['events', 'store'],
   'store-eventstoredb': ['events', 'store'],
+  'store-postgres': ['events', 'store'],
   ledger: ['events', 'store'],
   projections: ['events', 'store'],
   // Server adapters (store-eventstoredb, ...) are loaded by name when a connection string names one,
@@ -55,6 +56,22 @@ export default tseslint.config(
       ],
     },
   })),
+  {
+    // The command's own tests run against the server stores directly (a live PostgreSQL, the EventStoreDB
+    // adapter over a scripted client); its code reaches them only through open-ledger's registry.
+    files: ['packages/cli/src/**/*.test.ts', 'packages/cli/src/testing/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...forbiddenFor('cli', [...layers.cli, 'store-eventstoredb', 'store-postgres']),
+            { group: ['../../*'], message: 'Import another package by its name, not by a relative path.' },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: {

@@ -12,6 +12,11 @@ const roots = ['packages', 'examples'].flatMap((dir) =>
     .map((entry) => ({ dir, name: entry.name })),
 );
 
+// The projects whose tests need a PostgreSQL server: their global set-up starts an embedded one (or uses
+// PARTNER_LEDGER_PG_URL), and the teardown stops it.
+const needsPostgres = new Set(['store-postgres', 'cli']);
+const postgresSetup = join(__dirname, 'packages/store-postgres/src/testing');
+
 const config: Config = {
   testTimeout: 60_000,
   projects: roots.map(({ dir, name }) => ({
@@ -19,6 +24,12 @@ const config: Config = {
     rootDir: join(__dirname, dir, name),
     testEnvironment: 'node',
     testMatch: ['<rootDir>/src/**/*.test.ts'],
+    ...(dir === 'packages' && needsPostgres.has(name)
+      ? {
+          globalSetup: join(postgresSetup, 'jest-global-setup.ts'),
+          globalTeardown: join(postgresSetup, 'jest-global-teardown.ts'),
+        }
+      : {}),
     transform: {
       '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
     },

@@ -33,7 +33,7 @@ export const COMMON_OPTIONS = {
     description:
       'The ledger: a directory (the embedded file store) or a connection string: esdb://, kurrentdb:// ' +
       '(EventStoreDB / KurrentDB, with @partner-ledger/store-eventstoredb installed) or postgres:// (with ' +
-      '@partner-ledger/store-postgres installed). Default: $PARTNER_LEDGER_STORE, then ./.partner-ledger.',
+      '@partner-ledger/store-postgres installed; ?schema=NAME picks the schema, default partner_ledger). Default: $PARTNER_LEDGER_STORE, then ./.partner-ledger.',
   },
   help: { type: 'boolean', short: 'h', description: 'Print this help and exit.' },
 } as const satisfies OptionSpecs;

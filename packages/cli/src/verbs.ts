@@ -1,3 +1,4 @@
+import { copyVerb } from './commands/copy';
 import { demoVerb } from './commands/demo';
 import { exportVerb } from './commands/export';
 import { importVerb } from './commands/import';
@@ -15,5 +16,6 @@ export const VERBS: readonly Verb[] = [
   reportVerb,
   verifyVerb,
   exportVerb,
+  copyVerb,
   demoVerb,
 ];

@@ -49,10 +49,19 @@ describe('store names', () => {
 
   it('gives the EventStoreDB client an esdb:// string for a kurrentdb:// one', () => {
     const esdb = STORE_SCHEMES.find((s) => s.kind === 'eventstoredb')!;
-    expect(esdb.connectionStringFor('kurrentdb+discover://a:b@h:2113?tls=false')).toBe(
-      'esdb+discover://a:b@h:2113?tls=false',
-    );
-    expect(esdb.connectionStringFor('esdb://h:2113')).toBe('esdb://h:2113');
+    expect(esdb.optionsFor('kurrentdb+discover://a:b@h:2113?tls=false')).toEqual({
+      connectionString: 'esdb+discover://a:b@h:2113?tls=false',
+    });
+    expect(esdb.optionsFor('esdb://h:2113')).toEqual({ connectionString: 'esdb://h:2113' });
+  });
+
+  it("takes PostgreSQL's ?schema=NAME out of the connection string and gives it to the store", () => {
+    const postgres = STORE_SCHEMES.find((s) => s.kind === 'postgres')!;
+    expect(postgres.optionsFor('postgres://u:p@db:5432/app?schema=ledger_a&sslmode=require')).toEqual({
+      connectionString: 'postgres://u:p@db:5432/app?sslmode=require',
+      schema: 'ledger_a',
+    });
+    expect(postgres.optionsFor('postgresql://db/app')).toEqual({ connectionString: 'postgresql://db/app' });
   });
 });
 

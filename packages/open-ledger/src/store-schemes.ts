@@ -16,10 +16,14 @@ export interface StoreScheme {
   readonly schemes: readonly string[];
   /** The npm package of the adapter: `npm install <it>` adds the store. */
   readonly packageName: string;
-  /** The function the package exports that opens a store: it takes `{ connectionString }`. */
+  /** The function the package exports that opens a store: it takes what `optionsFor` makes. */
   readonly factory: string;
-  /** The connection string as the adapter's client reads it (`kurrentdb://` is `esdb://` to the client). */
-  readonly connectionStringFor: (given: string) => string;
+  /**
+   * The factory's options for a connection string as given: the string as the adapter's client reads it
+   * (`kurrentdb://` is `esdb://` to the client), and options the string carries for the store itself
+   * (PostgreSQL's `?schema=NAME`, which the driver would not understand).
+   */
+  readonly optionsFor: (given: string) => { readonly connectionString: string } & Record<string, unknown>;
 }
 
 /** Every server store the command and `openLedger` open by connection string. */
@@ -31,7 +35,9 @@ export const STORE_SCHEMES: readonly StoreScheme[] = [
     packageName: '@partner-ledger/store-eventstoredb',
     factory: 'createEventStoreDbStore',
     // The client (@eventstore/db-client) reads esdb:// and esdb+discover:// only.
-    connectionStringFor: (given) => given.replace(/^(?:kurrentdb|esdb)(\+discover)?:\/\//i, 'esdb$1://'),
+    optionsFor: (given) => ({
+      connectionString: given.replace(/^(?:kurrentdb|esdb)(\+discover)?:\/\//i, 'esdb$1://'),
+    }),
   },
   {
     kind: 'postgres',
@@ -39,7 +45,13 @@ export const STORE_SCHEMES: readonly StoreScheme[] = [
     schemes: ['postgres', 'postgresql'],
     packageName: '@partner-ledger/store-postgres',
     factory: 'createPostgresStore',
-    connectionStringFor: (given) => given,
+    optionsFor: (given) => {
+      const url = new URL(given);
+      const schema = url.searchParams.get('schema');
+      if (schema === null) return { connectionString: given };
+      url.searchParams.delete('schema');
+      return { connectionString: url.toString(), schema };
+    },
   },
 ];
 
@@ -103,7 +115,7 @@ export const openServerStore = async (
     throw new Error(
       `${scheme.packageName} does not export ${scheme.factory}: is it a partner-ledger store adapter?`,
     );
-  return (await (factory as (options: { connectionString: string }) => EventStore | Promise<EventStore>)({
-    connectionString: scheme.connectionStringFor(connectionString),
-  })) as EventStore;
+  return (await (factory as (options: object) => EventStore | Promise<EventStore>)(
+    scheme.optionsFor(connectionString),
+  )) as EventStore;
 };

@@ -187,7 +187,7 @@ describe('partner-ledger export', () => {
     const main = await runBin(['--help']);
     expect(main.code).toBe(0);
     const verbs = [...main.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
-    expect(verbs).toEqual(['init', 'simulate', 'import', 'report', 'verify', 'export', 'demo']);
+    expect(verbs).toEqual(['init', 'simulate', 'import', 'report', 'verify', 'export', 'copy', 'demo']);
     for (const verb of verbs) {
       const help = await runBin([verb, '--help']);
       expect(help).toMatchObject({ code: 0, stderr: '' });

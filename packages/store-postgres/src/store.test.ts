@@ -1,0 +1,276 @@
+import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
+import { AppendConditionFailedError, StoreError, verifyStore } from '@partner-ledger/store';
+import type { AppendResult, EventStore, SubscriptionMessage } from '@partner-ledger/store';
+import { Client, Pool } from 'pg';
+import { createPostgresStore } from './store';
+import type { PostgresEventStore } from './store';
+import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
+
+const at = (n: number): string => new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString();
+const event = (id: string, n = 0): NewEvent => ({
+  id,
+  type: 'PostgresChecked',
+  schemaVersion: 1,
+  data: { n, amount: `${n}.10` },
+  occurredAt: at(n),
+  recordedAt: at(n),
+  actor: 'test:postgres',
+  correlationId: 'corr-postgres',
+  causationId: null,
+});
+
+const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+};
+/** Awaits a promise, failing with `what` if it takes longer than `ms` (and leaving no timer behind). */
+const within = async <T>(promise: Promise<T>, what: () => string, ms: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(what())), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+const idsOf = (events: readonly RecordedEvent[]): string[] => events.map((e) => e.id);
+
+const url = testDatabaseUrl();
+let schema: string;
+const opened: EventStore[] = [];
+const open = async (options: { pollIntervalMs?: number } = {}): Promise<PostgresEventStore> => {
+  const store = await createPostgresStore({ connectionString: url, schema, ...options });
+  opened.push(store);
+  return store;
+};
+
+beforeEach(() => {
+  schema = uniqueSchema('store');
+});
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+  await dropSchema(url, schema);
+});
+
+const expectConditionFailed = async (promise: Promise<unknown>, tag: string, position: number) => {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AppendConditionFailedError);
+  expect(error).toBeInstanceOf(StoreError);
+  expect(error).toMatchObject({ code: 'APPEND_CONDITION_FAILED', tag, position });
+};
+
+describe('schema and migrations', () => {
+  it('several instances opening a new schema together: one migrates, all open, the migration is recorded once', async () => {
+    const stores = await Promise.all([open(), open(), open(), open()]);
+    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2]);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    } finally {
+      await client.end();
+    }
+    await stores[0]?.append('s', [event('e-0')]);
+    expect(idsOf(await collect((stores[3] as EventStore).readAll()))).toEqual(['e-0']);
+  });
+
+  it('refuses a schema name that is not a plain identifier, and needs one connection option', async () => {
+    await expect(createPostgresStore({ connectionString: url, schema: 'Bad-Name' })).rejects.toThrow(
+      /schema must be/,
+    );
+    await expect(createPostgresStore({ schema: 'x' })).rejects.toThrow(/connectionString and pool/);
+  });
+
+  it('works on a pool the application owns, and leaves it open on close', async () => {
+    const pool = new Pool({ connectionString: url, max: 3 });
+    const store = await createPostgresStore({ pool, schema });
+    await store.append('s', [event('p-0')]);
+    await store.close();
+    const { rows } = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${schema}.events`);
+    expect(rows[0]?.n).toBe('1');
+    await pool.end();
+  });
+
+  it('keeps the hashed canonical text and a jsonb copy of the data', async () => {
+    const store = await open();
+    await store.append('s', [{ ...event('j-0'), data: { b: '1.50', a: [1, { z: null }] } }]);
+    // jsonb cannot hold a NUL character: such data is kept as text only, and reads back the same.
+    const nul = await store.append('s', [{ ...event('j-1'), data: { note: 'a\u0000b' } }]);
+    expect((await collect(store.readStream('s')))[1]).toEqual(nul.events[0]);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT data_text, data->>'b' AS b, data IS NULL AS no_json FROM ${schema}.events ORDER BY position`,
+      );
+      expect(rows).toEqual([
+        { data_text: '{"a":[1,{"z":null}],"b":"1.50"}', b: '1.50', no_json: false },
+        { data_text: '{"note":"a\\u0000b"}', b: null, no_json: true },
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('append conditions and tags (atomic in the append transaction)', () => {
+  it('a condition holds when nothing with its tags came after `after`, and fails naming the tag and position otherwise', async () => {
+    const store = await open();
+    const read = await store.append('balance-p1', [event('pay-1', 1)], { tags: ['partner:p1'] });
+    await store.append('other', [event('o-1', 2)], { tags: ['partner:p2'] });
+    const reversal = await store.append('conversion-o2', [event('rev-1', 3), event('rev-2', 4)], {
+      tags: ['partner:p1', 'customer:c1'],
+    });
+    await expectConditionFailed(
+      store.append('balance-p1', [event('pay-2', 5)], {
+        condition: { failIfTagged: ['partner:p9', 'partner:p1'], after: read.lastPosition },
+      }),
+      'partner:p1',
+      reversal.lastPosition,
+    );
+    await expect(
+      store.append('balance-p1', [event('pay-2', 5)], {
+        condition: { failIfTagged: ['partner:p2'], after: -1 },
+      }),
+    ).rejects.toMatchObject({ code: 'APPEND_CONDITION_FAILED', tag: 'partner:p2', position: 1 });
+    // Caught up to the reversal, the decision may be recorded; a tag never seen holds at -1.
+    await store.append('balance-p1', [event('pay-2', 5)], {
+      tags: ['partner:p1'],
+      condition: { failIfTagged: ['partner:p1', 'partner:never'], after: reversal.lastPosition },
+    });
+    expect(idsOf(await collect(store.readAll()))).toEqual(['pay-1', 'o-1', 'rev-1', 'rev-2', 'pay-2']);
+  });
+
+  it('an idempotent retry is recognised before the condition', async () => {
+    const store = await open();
+    const options = { tags: ['partner:p1'], condition: { failIfTagged: ['partner:p1'], after: -1 } };
+    const first = await store.append('balance-p1', [event('pay-1', 1)], options);
+    await store.append('conversion-o1', [event('rev-1', 2)], { tags: ['partner:p1'] });
+    const again = await store.append('balance-p1', [event('pay-1', 1)], options);
+    expect(again.alreadyStored).toBe(true);
+    expect(again.events).toEqual(first.events);
+  });
+
+  it('tags survive a reopen, and rejects malformed tags naming the field', async () => {
+    const first = await open();
+    const before = await first.append('a', [event('a-0')]);
+    const tagged = await first.append('b', [event('b-0', 1)], { tags: ['partner:p1'] });
+    await first.close();
+    const store = await open();
+    await expectConditionFailed(
+      store.append('c', [event('c-0', 2)], {
+        condition: { failIfTagged: ['partner:p1'], after: before.lastPosition },
+      }),
+      'partner:p1',
+      tagged.lastPosition,
+    );
+    await expect(store.append('c', [event('c-0', 2)], { tags: [''] })).rejects.toThrow(/tags/);
+    await expect(
+      store.append('c', [event('c-0', 2)], { condition: { failIfTagged: ['t'], after: -2 } }),
+    ).rejects.toThrow(/after/);
+  });
+
+  it('twenty conditional appends on one tag from four store instances (four pools), decided on the same read: exactly one wins', async () => {
+    const stores = await Promise.all([open(), open(), open(), open()]);
+    const seen = await (stores[0] as EventStore).append('setup', [event('setup-0')], {
+      tags: ['partner:p1'],
+    });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        (stores[i % 4] as EventStore).append(`writer-${i}`, [event(`writer-${i}`, i)], {
+          tags: ['partner:p1'],
+          condition: { failIfTagged: ['partner:p1'], after: seen.lastPosition },
+        }),
+      ),
+    );
+    const won = outcomes.filter((o): o is PromiseFulfilledResult<AppendResult> => o.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') {
+        expect(outcome.reason).toMatchObject({ tag: 'partner:p1', position: won[0]?.value.lastPosition });
+      }
+    }
+    expect(await (stores[2] as EventStore).headPosition()).toBe(1);
+  });
+});
+
+describe('global order readers can trust', () => {
+  it('hammer: writers on four instances append concurrently while a subscriber on a fifth sees every event exactly once, in order, with no gap', async () => {
+    const writers = await Promise.all([open(), open(), open(), open()]);
+    const reader = await open({ pollIntervalMs: 100 });
+    const controller = new AbortController();
+    const seen: RecordedEvent[] = [];
+    const total = 4 * 6 * 15 * 2;
+    let resolveDone: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    });
+    const subscription = (async () => {
+      for await (const message of reader.subscribe({
+        signal: controller.signal,
+      }) as AsyncIterable<SubscriptionMessage>) {
+        if (message.kind !== 'event') continue;
+        seen.push(message.event);
+        if (seen.length === total) resolveDone();
+      }
+    })();
+    // 4 instances x 6 writers x 15 appends of 2 events, each writer on its own stream and on a shared one.
+    await Promise.all(
+      writers.flatMap((store, s) =>
+        Array.from({ length: 6 }, async (_, w) => {
+          for (let i = 0; i < 15; i += 1) {
+            const stream = i % 2 === 0 ? `own-${s}-${w}` : 'shared';
+            await store.append(stream, [event(`h-${s}-${w}-${i}-a`, i), event(`h-${s}-${w}-${i}-b`, i)]);
+          }
+        }),
+      ),
+    );
+    await within(done, () => `saw ${seen.length} of ${total}`, 20_000);
+    controller.abort();
+    await subscription;
+    expect(seen.map((e) => e.position)).toEqual(Array.from({ length: total }, (_, i) => i));
+    expect(new Set(idsOf(seen)).size).toBe(total);
+    // Each append's two events are consecutive, and the subscriber saw the log exactly as readAll does.
+    for (let i = 0; i < total; i += 2) expect(seen[i]?.id.replace(/-a$/, '-b')).toBe(seen[i + 1]?.id);
+    expect(await collect(reader.readAll())).toEqual(seen);
+    const report = await verifyStore(reader);
+    expect(report.ok).toBe(true);
+  });
+
+  it('a subscription keeps delivering after its LISTEN connection is killed by the server', async () => {
+    const store = await open({ pollIntervalMs: 60_000 });
+    const controller = new AbortController();
+    const iterator = store.subscribe({ signal: controller.signal })[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toEqual({ kind: 'caughtUp', position: -1 });
+    const next = iterator.next();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+         WHERE application_name = 'partner-ledger-listen' AND query ILIKE '%${schema}%'`,
+      );
+      expect(rows[0]?.n).toBe(1);
+    } finally {
+      await admin.end();
+    }
+    // With the poll an hour away, only a reconnected LISTEN (or the wake-up a reconnect sends) delivers.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const appender = await open();
+    await appender.append('after-kill', [event('k-0')]);
+    const message = await within(next, () => 'nothing after the reconnect', 10_000);
+    expect(message).toMatchObject({ value: { kind: 'event', event: { id: 'k-0', position: 0 } } });
+    controller.abort();
+    await iterator.return?.();
+  });
+});
