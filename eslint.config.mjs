@@ -11,7 +11,8 @@ const layers = {
   'store-eventstoredb': ['events', 'store'],
   ledger: ['events', 'store'],
   projections: ['events', 'store'],
-  cli: ['events', 'store', 'store-file', 'store-eventstoredb', 'ledger', 'projections'],
+  'report-html': ['events', 'projections'],
+  cli: ['events', 'store', 'store-file', 'store-eventstoredb', 'ledger', 'projections', 'report-html'],
 };
 const allPackages = Object.keys(layers);
 const forbiddenFor = (name, allowed) => {

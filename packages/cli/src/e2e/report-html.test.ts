@@ -1,0 +1,149 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildCli, runBin } from '../testing/fixtures';
+import { figureCells, valueAt, figureText } from '../testing/html-figures';
+
+// `report book` and `report statements --format html` end to end through the built binary, on a simulated
+// ledger: every figure of the pages is the JSON reports' decimal string, the pages are stamped with the
+// digest `verify` prints, and the same ledger gives the same bytes. The same pages in a real browser:
+// report-html.browser.test.ts.
+
+let root: string;
+let store: string;
+const AS_OF = ['--as-of', '2026-03-10'];
+
+const json = async (...args: string[]): Promise<{ position: number; result: unknown }> => {
+  const run = await runBin(['report', ...args, ...AS_OF, '--format', 'json', '--store', store]);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout) as { position: number; result: unknown };
+};
+
+beforeAll(async () => {
+  buildCli();
+  root = mkdtempSync(join(tmpdir(), 'pl-report-html-'));
+  store = join(root, 'ledger');
+  const simulated = await runBin([
+    'simulate',
+    ...['--partners', '12', '--events', '1200', '--seed', '7', '--days', '75', '--store', store],
+  ]);
+  expect(simulated.code).toBe(0);
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('report book', () => {
+  it('writes one page whose every figure is the JSON reports’ decimal string, stamped with the digest', async () => {
+    const out = join(root, 'book', 'book.html');
+    const run = await runBin(['report', 'book', ...AS_OF, '--out', out, '--store', store]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^book: +.*book\.html \(\d+ bytes\)\nposition: +\d+\ndigest: +[0-9a-f]{64}\n$/,
+    );
+    const html = readFileSync(out, 'utf8');
+    const reports = {
+      revenue: await json('revenue', '--by', 'month'),
+      balances: await json('balances'),
+      health: await json('health', '--by', 'month'),
+    };
+    const cells = figureCells(html);
+    for (const name of ['revenue', 'balances', 'health'] as const)
+      expect(cells.filter((c) => c.report === name).length).toBeGreaterThan(10);
+    for (const cell of cells) {
+      const report = reports[cell.report as keyof typeof reports];
+      expect({ path: cell.path, text: cell.text }).toEqual({
+        path: cell.path,
+        text: figureText(valueAt(report.result, cell.path)),
+      });
+    }
+    // Money is shown as the reports' strings: at least one figure with cents, none reformatted.
+    expect(cells.some((c) => /^\d+\.\d\d$/.test(c.text))).toBe(true);
+
+    const position = reports.revenue.position;
+    expect(html).toContain(`<dd data-stamp="position">${position}</dd>`);
+    const verified = await runBin(['verify', '--up-to', String(position), '--store', store]);
+    const digest = /digest: +([0-9a-f]{64})/.exec(verified.stdout)?.[1];
+    expect(digest).toBeDefined();
+    expect(html).toContain(`<dd data-stamp="digest"><code>${digest}</code></dd>`);
+    expect(html).toContain('<dd data-stamp="effectiveAt">2026-03-10T23:59:59.999Z</dd>');
+
+    // Self-contained: nothing to fetch, no script.
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\((?!#)|\bsrc=/i);
+    expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/)/);
+
+    // The same ledger, the same bytes.
+    const again = join(root, 'book', 'again.html');
+    expect((await runBin(['report', 'book', ...AS_OF, '--out', again, '--store', store])).code).toBe(0);
+    expect(readFileSync(again, 'utf8')).toBe(html);
+  });
+
+  it('refuses what it cannot do, naming the flag, and writes nothing', async () => {
+    const noOut = await runBin(['report', 'book', '--store', store]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toContain('--out: report book writes one HTML file');
+    const by = await runBin([
+      'report',
+      'book',
+      '--by',
+      'type',
+      '--out',
+      join(root, 'x.html'),
+      '--store',
+      store,
+    ]);
+    expect(by.code).toBe(2);
+    expect(by.stderr).toContain('--by: report book takes --out');
+    const html = await runBin(['report', 'revenue', '--format', 'html', '--out', root, '--store', store]);
+    expect(html.code).toBe(2);
+    expect(html.stderr).toContain('--format html: only statements');
+    const outWithoutHtml = await runBin(['report', 'statements', '--out', root, '--store', store]);
+    expect(outWithoutHtml.code).toBe(2);
+    expect(outWithoutHtml.stderr).toContain(
+      '--out: only `report book` and `report statements --format html`',
+    );
+    expect(readdirSync(root).sort()).toEqual(['book', 'ledger']);
+  });
+});
+
+describe('report statements --format html', () => {
+  it('writes a statement per partner and an index, every figure the JSON reports’ decimal string', async () => {
+    const directory = join(root, 'statements');
+    const run = await runBin([
+      'report',
+      'statements',
+      '--format',
+      'html',
+      ...AS_OF,
+      '--out',
+      directory,
+      '--store',
+      store,
+    ]);
+    expect(run.code).toBe(0);
+    const reports = { statements: await json('statements'), balances: await json('balances') };
+    const balances = reports.balances.result as { partners: Record<string, unknown> };
+    const statements = reports.statements.result as { statements: Record<string, unknown> };
+    const partners = [...new Set([...Object.keys(balances.partners), ...Object.keys(statements.statements)])];
+    expect(partners.length).toBeGreaterThan(3);
+    expect(run.stdout).toContain(`statements: ${partners.length} partners, in ${directory}\n`);
+    const files = readdirSync(directory).sort();
+    expect(files).toEqual([...partners.map((p) => `${p}.html`), 'index.html'].sort());
+    let settledItems = 0;
+    for (const file of files) {
+      const html = readFileSync(join(directory, file), 'utf8');
+      expect(html).toContain(`<dd data-stamp="position">${reports.balances.position}</dd>`);
+      for (const cell of figureCells(html)) {
+        const report = reports[cell.report as keyof typeof reports];
+        expect({ file, path: cell.path, text: cell.text }).toEqual({
+          file,
+          path: cell.path,
+          text: figureText(valueAt(report.result, cell.path)),
+        });
+        if (cell.path.at(-1) === 'settled') settledItems += 1;
+      }
+    }
+    // Payouts settled lines in this history: the statements show them, item by item.
+    expect(settledItems).toBeGreaterThan(5);
+  });
+});
