@@ -60,6 +60,10 @@ const reportingView = (currency: string): View => ({
   pick: (block) => block.reporting,
 });
 
+/** A section's charts, or a line saying there is nothing yet to chart. */
+const orNothing = (html: string, what: string): string =>
+  html === '' ? `<p class="note">${escapeHtml(what)}</p>` : html;
+
 const slug = (text: string): string => text.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 // Revenue ---------------------------------------------------------------------------------------------
@@ -432,18 +436,17 @@ export const renderBook = (input: BookInput): string => {
     '</header>',
     '<h2 id="revenue">Revenue: partner-sourced, influenced and attributed</h2>',
     `<p class="note">total: all revenue; attributed: credited to partners by the attribution model; sourced: brought in by a partner; influenced: touched by one. Sourced and influenced overlap by design; the gap between total and attributed is revenue no partner was credited with.${revenue.reportingCurrency === null ? '' : ` The reporting currency (${escapeHtml(revenue.reportingCurrency)}) counts only conversions that recorded a rate into it.`}</p>`,
-    revenueByMonth(revenue),
+    orNothing(revenueByMonth(revenue), 'No revenue recorded yet.'),
     '<h2 id="partners">Partner types and top partners</h2>',
-    revenueByType(revenue),
-    topPartners(revenue),
+    orNothing(revenueByType(revenue) + topPartners(revenue), 'No partner revenue recorded yet.'),
     '<h2 id="commissions">Commission balances, reversals and clawbacks</h2>',
     `<p class="note">Up to ${escapeHtml(balances.asOf ?? 'the first event')}; ${balances.openLines} commission lines still open. reversed is what refunds, chargebacks, fraud and rejections clawed back from commissions.</p>`,
-    commissionBalances(balances),
+    orNothing(commissionBalances(balances), 'No commission recorded yet.'),
     '<h2 id="health">Ecosystem health</h2>',
     healthHeadline(health),
     partnersByType(health),
     newPartnersByMonth(health),
-    shareByMonth(health),
+    orNothing(shareByMonth(health), 'No revenue recorded yet.'),
   ].join('\n');
   return renderPage(title, body);
 };

@@ -64,13 +64,15 @@ export const renderTable = (table: Table): string =>
 
 /** A chart and the table of its numbers, kept on one printed page. */
 export const renderChartFigure = (id: string, title: string, chart: ChartSpec, table: Table): string =>
-  [
-    `<section class="chart" id="${escapeHtml(id)}">`,
-    `<h3>${escapeHtml(title)}</h3>`,
-    `<figure role="img" aria-label="${escapeHtml(title)}">${renderChartSvg(chart, id)}</figure>`,
-    renderTable(table),
-    '</section>',
-  ].join('\n');
+  chart.categories.length === 0
+    ? `<section class="chart empty" id="${escapeHtml(id)}"><h3>${escapeHtml(title)}</h3><p class="note">Nothing recorded yet.</p></section>`
+    : [
+        `<section class="chart" id="${escapeHtml(id)}">`,
+        `<h3>${escapeHtml(title)}</h3>`,
+        `<figure role="img" aria-label="${escapeHtml(title)}">${renderChartSvg(chart, id)}</figure>`,
+        renderTable(table),
+        '</section>',
+      ].join('\n');
 
 /** What a page was computed from: enough to compute it again and to prove the history has not changed. */
 export interface LedgerStamp {

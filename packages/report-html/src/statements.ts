@@ -46,8 +46,12 @@ const txt = (text: string): Cell => ({ text });
  * characters and a hash of the id, so that two partners never share a file on any file system.
  */
 export const statementFileName = (partnerId: string): string => {
-  const safe = partnerId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
-  const plain = safe === partnerId && !/^\./.test(partnerId) && partnerId.toLowerCase() !== 'index';
+  // No leading dot (a hidden file, or `..`), and never the index's name.
+  const safe = partnerId
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\./, '_')
+    .slice(0, 80);
+  const plain = safe === partnerId && partnerId.toLowerCase() !== 'index';
   return plain
     ? `${partnerId}.html`
     : `${safe}-${createHash('sha256').update(partnerId).digest('hex').slice(0, 10)}.html`;
