@@ -214,17 +214,18 @@ const topPartners = (revenue: PartnerRevenueResult): string => {
 
 // Commission balances ---------------------------------------------------------------------------------
 
-const BALANCE_FIGURES = [
-  ['accrued', 'accrued: every commission line credited'],
-  ['reversed', 'reversed: clawed back by refunds, chargebacks, fraud and rejections'],
+/** The figures of a commission balance, with what each means, in the order the pages show them. */
+export const BALANCE_FIGURES = [
+  ['accrued', 'every commission line credited'],
+  ['reversed', 'clawed back by refunds, chargebacks, fraud and rejections'],
   ['rejected', 'of which rejected after review'],
-  ['paid', 'paid: payouts issued less payouts failed'],
+  ['paid', 'payouts issued less payouts failed'],
   ['payoutsFailed', 'payouts failed'],
   ['adjustments', 'manual adjustments'],
-  ['balance', 'balance owed to partners'],
-  ['pending', 'pending: in the hold period'],
-  ['held', 'held for review'],
-  ['payable', 'payable now'],
+  ['balance', 'owed to partners: accrued less reversed less paid plus adjustments'],
+  ['pending', 'of the balance, in the hold period'],
+  ['held', 'of the balance, held for review'],
+  ['payable', 'of the balance, payable now'],
 ] as const;
 
 const commissionBalances = (balances: CommissionBalancesResult): string =>

@@ -55,7 +55,13 @@ export const renderTable = (table: Table): string =>
   [
     '<table>',
     `<caption>${escapeHtml(table.caption)}</caption>`,
-    `<thead><tr>${table.columns.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead>`,
+    // A column of figures is right-aligned, its heading too.
+    `<thead><tr>${table.columns
+      .map((c, i) => {
+        const first = table.rows[0]?.[i];
+        return `<th scope="col"${first !== undefined && 'figure' in first ? ' class="num"' : ''}>${escapeHtml(c)}</th>`;
+      })
+      .join('')}</tr></thead>`,
     '<tbody>',
     ...table.rows.map((row) => `<tr>${row.map(renderCell).join('')}</tr>`),
     '</tbody>',
@@ -136,7 +142,9 @@ table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 1
 caption { text-align: left; color: var(--muted); padding-bottom: 4px; }
 th, td { padding: 3px 8px; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
 th { background: var(--band); font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td { overflow-wrap: anywhere; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }
+section.payout table { font-size: 11.5px; }
 nav ul { columns: 2; padding-left: 18px; }
 a { color: #2f5d8a; }
 @page { size: A4; margin: 14mm; }

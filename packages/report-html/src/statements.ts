@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CommissionBalancesResult, PayoutStatementsResult } from '@partner-ledger/projections';
+import { BALANCE_FIGURES } from './book';
 import type { Cell, LedgerStamp } from './html';
 import { asOfFlags, escapeHtml, renderPage, renderStamp, renderTable } from './html';
 
@@ -17,7 +18,7 @@ export interface StatementsInput {
   readonly partnerTypes?: Readonly<Record<string, string>>;
   /** Only these partners (default: every partner with a commission balance or a payout). */
   readonly partnerIds?: readonly string[];
-  /** The program's name, for the headings; default "the program". */
+  /** The program's name, for the headings. */
   readonly programName?: string;
 }
 
@@ -57,19 +58,6 @@ export const statementFileName = (partnerId: string): string => {
     : `${safe}-${createHash('sha256').update(partnerId).digest('hex').slice(0, 10)}.html`;
 };
 
-const BALANCE_FIELDS = [
-  'accrued',
-  'reversed',
-  'rejected',
-  'paid',
-  'payoutsFailed',
-  'adjustments',
-  'balance',
-  'pending',
-  'held',
-  'payable',
-] as const;
-
 const partnerIdsOf = (input: StatementsInput): string[] =>
   input.partnerIds !== undefined
     ? [...new Set(input.partnerIds)].sort()
@@ -78,16 +66,16 @@ const partnerIdsOf = (input: StatementsInput): string[] =>
       ].sort();
 
 const renderStatement = (input: StatementsInput, partnerId: string): string => {
-  const program = input.programName ?? 'the program';
   const type = input.partnerTypes?.[partnerId];
   const balances = sorted(input.balances.partners[partnerId] ?? {});
   const periods = sorted(input.statements.statements[partnerId] ?? {});
   const replay = `partner-ledger report statements --partner ${partnerId} ${asOfFlags(input.stamp)} --format json`;
   const balanceTable = renderTable({
     caption: `Balance carried, as of ${input.balances.asOf ?? 'the first event'}: accrued less reversed less paid plus adjustments; of it, pending (in the hold period), held (for review) and payable`,
-    columns: ['figure', ...balances.map(([currency]) => currency)],
-    rows: BALANCE_FIELDS.map((field) => [
+    columns: ['figure', 'meaning', ...balances.map(([currency]) => currency)],
+    rows: BALANCE_FIGURES.map(([field, meaning]) => [
       txt(field),
+      txt(meaning),
       ...balances.map(([currency, b]) => fig('balances', ['partners', partnerId, currency, field], b[field])),
     ]),
   });
@@ -161,7 +149,7 @@ const renderStatement = (input: StatementsInput, partnerId: string): string => {
   });
   const body = [
     `<header><h1>Statement for ${escapeHtml(partnerId)}</h1>`,
-    `<p class="note">${escapeHtml(type === undefined ? '' : `Partner type: ${type}. `)}Commission statement from ${escapeHtml(program)}.</p>`,
+    `<p class="note">Commission statement${escapeHtml(input.programName === undefined ? '' : ` from ${input.programName}`)}${escapeHtml(type === undefined ? '' : `; partner type ${type}`)}.</p>`,
     renderStamp(input.stamp),
     `<p class="note">To replay this statement exactly: <code>${escapeHtml(replay)}</code>, and <code>partner-ledger report balances ${escapeHtml(asOfFlags(input.stamp))} --format json</code> for the balance; <code>partner-ledger verify --up-to ${Math.max(input.stamp.position, 0)}</code> must print the digest above.</p>`,
     '</header>',
