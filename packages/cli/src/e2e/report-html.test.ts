@@ -13,12 +13,16 @@ let root: string;
 let store: string;
 const AS_OF = ['--as-of', '2026-03-10'];
 
-const json = async (...args: string[]): Promise<{ position: number; result: unknown }> => {
-  const run = await runBin(['report', ...args, ...AS_OF, '--format', 'json', '--store', store]);
+const jsonAsOf = async (
+  asOf: readonly string[],
+  ...args: string[]
+): Promise<{ position: number; result: unknown }> => {
+  const run = await runBin(['report', ...args, ...asOf, '--format', 'json', '--store', store]);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout) as { position: number; result: unknown };
 };
+const json = (...args: string[]) => jsonAsOf(AS_OF, ...args);
 
 beforeAll(async () => {
   buildCli();
@@ -76,6 +80,31 @@ describe('report book', () => {
     const again = join(root, 'book', 'again.html');
     expect((await runBin(['report', 'book', ...AS_OF, '--out', again, '--store', store])).code).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(html);
+  });
+
+  it('as known at a position: the figures of `report ... --known-at N`, and the digest `verify --up-to N` prints', async () => {
+    const knownAt = ['--known-at', '600'];
+    const out = join(root, 'book', 'known-at.html');
+    expect((await runBin(['report', 'book', ...knownAt, '--out', out, '--store', store])).code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    const reports = {
+      revenue: await jsonAsOf(knownAt, 'revenue', '--by', 'month'),
+      balances: await jsonAsOf(knownAt, 'balances'),
+      health: await jsonAsOf(knownAt, 'health', '--by', 'month'),
+    };
+    const cells = figureCells(html);
+    expect(cells.length).toBeGreaterThan(50);
+    for (const cell of cells)
+      expect({ path: cell.path, text: cell.text }).toEqual({
+        path: cell.path,
+        text: figureText(valueAt(reports[cell.report as keyof typeof reports].result, cell.path)),
+      });
+    expect(html).toContain('<dd data-stamp="knownAt">up to position 600</dd>');
+    expect(html).toContain('<dd data-stamp="position">600</dd>');
+    const verified = await runBin(['verify', '--up-to', '600', '--store', store]);
+    expect(html).toContain(
+      `<dd data-stamp="digest"><code>${/digest: +([0-9a-f]{64})/.exec(verified.stdout)![1]}</code>`,
+    );
   });
 
   it('refuses what it cannot do, naming the flag, and writes nothing', async () => {
