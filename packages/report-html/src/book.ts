@@ -1,4 +1,5 @@
 import { LedgerDecimal } from '@partner-ledger/events';
+import { AGING_BUCKETS } from '@partner-ledger/projections';
 import type {
   CommissionBalancesResult,
   EcosystemHealthResult,
@@ -111,6 +112,52 @@ const revenueByMonth = (revenue: PartnerRevenueResult): string => {
         `Revenue by month, ${view.label}`,
         chart,
         table,
+      );
+    })
+    .join('\n');
+};
+
+/** Sourced, influenced and unattributed revenue by month: what partners brought, touched, and what no partner was credited with. */
+const unattributedByMonth = (revenue: PartnerRevenueResult): string => {
+  const periods = sorted(revenue.program.periods);
+  const views = [
+    ...(revenue.reportingCurrency === null || periods.every(([, b]) => b.reporting === null)
+      ? []
+      : [reportingView(revenue.reportingCurrency)]),
+    ...unique(periods.flatMap(([, b]) => Object.keys(b.byCurrency))).map(currencyView),
+  ];
+  const fields = ['sourced', 'influenced', 'unattributed'] as const;
+  return views
+    .map((view) => {
+      const rows = periods.flatMap(([period, block]) => {
+        const f = view.pick<ProgramRevenueFigures>(block);
+        return f === null ? [] : [{ period, f }];
+      });
+      const at = (period: string, field: string): string[] => [
+        'program',
+        'periods',
+        period,
+        ...view.key,
+        field,
+      ];
+      return renderChartFigure(
+        `revenue-unattributed-${slug(view.key.join('-'))}`,
+        `Sourced, influenced and unattributed revenue by month, ${view.label}`,
+        {
+          kind: 'bar',
+          categories: rows.map((r) => r.period),
+          series: fields.map((field) => ({ name: field, values: rows.map((r) => r.f[field]) })),
+          unit: view.key[0] === 'reporting' ? (revenue.reportingCurrency ?? '') : view.label,
+        },
+        {
+          caption: `Revenue by month, ${view.label}; unattributed: total less attributed, the revenue of conversions no partner was credited with`,
+          columns: ['month', 'total', ...fields],
+          rows: rows.map(({ period, f }) => [
+            txt(period),
+            fig('revenue', at(period, 'total'), f.total),
+            ...fields.map((field) => fig('revenue', at(period, field), f[field])),
+          ]),
+        },
       );
     })
     .join('\n');
@@ -272,6 +319,115 @@ const commissionBalances = (balances: CommissionBalancesResult): string =>
     })
     .join('\n');
 
+/** The balance figures the partner-type chart draws (the table shows them all). */
+const TYPE_CHART_FIGURES = ['accrued', 'reversed', 'paid', 'balance', 'payable'] as const;
+
+const commissionsByType = (balances: CommissionBalancesResult): string => {
+  const types = sorted(balances.byPartnerType);
+  return unique(types.flatMap(([, currencies]) => Object.keys(currencies)))
+    .map((currency) => {
+      const rows = types.flatMap(([type, currencies]) => {
+        const b = currencies[currency];
+        return b === undefined ? [] : [{ type, b }];
+      });
+      return renderChartFigure(
+        `commissions-type-${slug(currency)}`,
+        `Commissions by partner type, ${currency}`,
+        {
+          kind: 'bar',
+          categories: rows.map((r) => r.type),
+          series: TYPE_CHART_FIGURES.map((field) => ({ name: field, values: rows.map((r) => r.b[field]) })),
+          unit: currency,
+        },
+        {
+          caption: `Commission balances by partner type, ${currency}; partners: those with an account in ${currency}`,
+          columns: ['partner type', 'partners', ...BALANCE_FIGURES.map(([field]) => field)],
+          rows: rows.map(({ type, b }) => [
+            txt(type),
+            fig('balances', ['byPartnerType', type, currency, 'partners'], b.partners),
+            ...BALANCE_FIGURES.map(([field]) =>
+              fig('balances', ['byPartnerType', type, currency, field], b[field]),
+            ),
+          ]),
+        },
+      );
+    })
+    .join('\n');
+};
+
+const commissionAging = (balances: CommissionBalancesResult): string =>
+  sorted(balances.aging)
+    .map(([currency, buckets]) =>
+      renderChartFigure(
+        `commissions-aging-${slug(currency)}`,
+        `Aging of pending and held commission, ${currency}`,
+        {
+          kind: 'bar',
+          categories: AGING_BUCKETS.map((b) => `${b} days`),
+          series: (['pending', 'held'] as const).map((field) => ({
+            name: field,
+            values: AGING_BUCKETS.map((b) => buckets[b][field]),
+          })),
+          unit: currency,
+        },
+        {
+          caption: `Pending (in the hold period) and held (for review) commission by days from the conversion to ${balances.asOf ?? 'asOf'}, ${currency}`,
+          columns: ['age', 'pending', 'pending lines', 'held', 'held lines'],
+          rows: AGING_BUCKETS.map((b) => [
+            txt(`${b} days`),
+            ...(['pending', 'pendingLines', 'held', 'heldLines'] as const).map((field) =>
+              fig('balances', ['aging', currency, b, field], buckets[b][field]),
+            ),
+          ]),
+        },
+      ),
+    )
+    .join('\n');
+
+const reversalsByMonth = (balances: CommissionBalancesResult): string => {
+  const months = sorted(balances.reversalsByMonth);
+  const kinds = unique(months.flatMap(([, byKind]) => Object.keys(byKind)));
+  return unique(months.flatMap(([, byKind]) => Object.values(byKind).flatMap((c) => Object.keys(c))))
+    .map((currency) => {
+      const figureOf = (month: string, kind: string) =>
+        balances.reversalsByMonth[month]?.[kind]?.[currency] ?? null;
+      const rows = months.flatMap(([month]) =>
+        kinds.flatMap((kind) => {
+          const r = figureOf(month, kind);
+          return r === null ? [] : [{ month, kind, r }];
+        }),
+      );
+      return renderChartFigure(
+        `reversals-${slug(currency)}`,
+        `Refunds, chargebacks and fraud reversals by month, and the commission they clawed back, ${currency}`,
+        {
+          kind: 'bar',
+          categories: months.map(([month]) => month),
+          series: kinds.flatMap((kind) => [
+            { name: `${kind}: revenue`, values: months.map(([m]) => figureOf(m, kind)?.amount ?? null) },
+            {
+              name: `${kind}: commission clawed back`,
+              values: months.map(([m]) => figureOf(m, kind)?.clawedBack ?? null),
+            },
+          ]),
+          unit: currency,
+        },
+        {
+          caption: `Reversals by month (of the reversal) and kind, ${currency}: revenue reversed, and commission taken back from the partners' lines (lines already rejected give nothing back)`,
+          columns: ['month', 'kind', 'reversals', 'revenue reversed', 'commission clawed back'],
+          rows: rows.map(({ month, kind, r }) => [
+            txt(month),
+            txt(kind),
+            ...(['reversals', 'amount', 'clawedBack'] as const).map((field) =>
+              fig('balances', ['reversalsByMonth', month, kind, currency, field], r[field]),
+            ),
+          ]),
+        },
+      );
+    })
+    .join('\n');
+};
+
 // Ecosystem health ------------------------------------------------------------------------------------
 
 const healthHeadline = (health: EcosystemHealthResult): string => {
@@ -366,6 +522,31 @@ const newPartnersByMonth = (health: EcosystemHealthResult): string => {
   );
 };
 
+const churnedByMonth = (health: EcosystemHealthResult): string => {
+  const periods = sorted(health.churnedPartners);
+  if (periods.length === 0) return '';
+  const types = unique(periods.flatMap(([, c]) => Object.keys(c.byType)));
+  return renderChartFigure(
+    'health-churned-partners',
+    'Churned partners by month',
+    {
+      kind: 'bar',
+      categories: periods.map(([p]) => p),
+      series: [{ name: 'churned', values: periods.map(([, c]) => c.total) }],
+      unit: 'partners',
+    },
+    {
+      caption: `Partners that stopped being active, by month: ${health.activeWindowDays} days after their last touch or conversion, with none in between; counted again if they come back and stop again`,
+      columns: ['month', 'churned', ...types],
+      rows: periods.map(([p, c]) => [
+        txt(p),
+        fig('health', ['churnedPartners', p, 'total'], c.total),
+        ...types.map((t) => fig('health', ['churnedPartners', p, 'byType', t], c.byType[t] ?? null)),
+      ]),
+    },
+  );
+};
+
 const shareByMonth = (health: EcosystemHealthResult): string => {
   const periods = sorted(health.revenue.periods);
   const views = [
@@ -437,16 +618,30 @@ export const renderBook = (input: BookInput): string => {
     '</header>',
     '<h2 id="revenue">Revenue: partner-sourced, influenced and attributed</h2>',
     `<p class="note">total: all revenue; attributed: credited to partners by the attribution model; sourced: brought in by a partner; influenced: touched by one. Sourced and influenced overlap by design; the gap between total and attributed is revenue no partner was credited with.${revenue.reportingCurrency === null ? '' : ` The reporting currency (${escapeHtml(revenue.reportingCurrency)}) counts only conversions that recorded a rate into it.`}</p>`,
-    orNothing(revenueByMonth(revenue), 'No revenue recorded yet.'),
+    orNothing(
+      [revenueByMonth(revenue), unattributedByMonth(revenue)].filter((html) => html !== '').join('\n'),
+      'No revenue recorded yet.',
+    ),
     '<h2 id="partners">Partner types and top partners</h2>',
     orNothing(revenueByType(revenue) + topPartners(revenue), 'No partner revenue recorded yet.'),
     '<h2 id="commissions">Commission balances, reversals and clawbacks</h2>',
     `<p class="note">Up to ${escapeHtml(balances.asOf ?? 'the first event')}; ${balances.openLines} commission lines still open. reversed is what refunds, chargebacks, fraud and rejections clawed back from commissions.</p>`,
-    orNothing(commissionBalances(balances), 'No commission recorded yet.'),
+    orNothing(
+      [commissionBalances(balances), commissionsByType(balances)].filter((html) => html !== '').join('\n'),
+      'No commission recorded yet.',
+    ),
+    '<h3>Aging of pending and held commission</h3>',
+    orNothing(commissionAging(balances), 'No commission pending or held.'),
+    '<h3>Refunds, chargebacks and fraud reversals by month</h3>',
+    orNothing(reversalsByMonth(balances), 'No reversal recorded yet.'),
     '<h2 id="health">Ecosystem health</h2>',
     healthHeadline(health),
     partnersByType(health),
     newPartnersByMonth(health),
+    orNothing(
+      churnedByMonth(health),
+      `No partner has churned yet (stopped being active: ${health.activeWindowDays} days with no touch or conversion).`,
+    ),
     orNothing(shareByMonth(health), 'No revenue recorded yet.'),
   ].join('\n');
   return renderPage(title, body);

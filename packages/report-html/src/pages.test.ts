@@ -71,6 +71,49 @@ describe('renderBook', () => {
     expect(noJoins).toContain('<section class="chart empty" id="health-new-partners">');
   });
 
+  it('charts unattributed revenue, commissions by partner type, aging, reversals and churn, each with its table', () => {
+    const html = book();
+    for (const id of [
+      'revenue-unattributed-reporting',
+      'revenue-unattributed-byCurrency-USD',
+      'revenue-unattributed-byCurrency-EUR',
+      'commissions-type-USD',
+      'commissions-aging-USD',
+      'reversals-USD',
+      'health-churned-partners',
+    ])
+      expect(html).toMatch(
+        new RegExp(`<section class="chart" id="${id}">[^]*?<figure role="img"[^>]*><svg [^]*?<table>`),
+      );
+    const cells = cellsOf(html);
+    expect(cells).toEqual(
+      expect.arrayContaining([
+        {
+          report: 'revenue',
+          path: ['program', 'periods', '2026-02', 'reporting', 'unattributed'],
+          text: '6.79',
+        },
+        { report: 'balances', path: ['aging', 'USD', '31-60', 'held'], text: '1.25' },
+        {
+          report: 'balances',
+          path: ['reversalsByMonth', '2026-02', 'refund', 'USD', 'clawedBack'],
+          text: '1.23',
+        },
+        { report: 'balances', path: ['byPartnerType', 'affiliate', 'USD', 'partners'], text: '2' },
+        { report: 'health', path: ['churnedPartners', '2026-02', 'byType', 'affiliate'], text: '1' },
+      ]),
+    );
+    const nothing = renderBook({
+      stamp,
+      revenue,
+      balances: { ...balances, aging: {}, reversalsByMonth: {} },
+      health: { ...health, churnedPartners: {} },
+    });
+    expect(nothing).toContain('<p class="note">No commission pending or held.</p>');
+    expect(nothing).toContain('<p class="note">No reversal recorded yet.</p>');
+    expect(nothing).toContain('<p class="note">No partner has churned yet');
+  });
+
   it('is the same bytes for the same input, whatever was drawn before in the process', () => {
     const first = book();
     renderStatements({ stamp, statements, balances });

@@ -38,25 +38,25 @@ export const revenue: PartnerRevenueResult = {
   program: {
     periods: {
       '2026-01': {
-        byCurrency: { USD: { ...figures('100.10', '50.05', 2), total: '200.20' } },
-        reporting: { ...figures('100.10', '50.05', 2), total: '200.20' },
+        byCurrency: { USD: { ...figures('100.10', '50.05', 2), total: '200.20', unattributed: '100.10' } },
+        reporting: { ...figures('100.10', '50.05', 2), total: '200.20', unattributed: '100.10' },
         unconverted: {},
       },
       '2026-02': {
         byCurrency: {
-          EUR: { ...figures('10.00', '10.00', 1), total: '10.00' },
-          USD: { ...figures('0.01', '0.00', 1), total: '7.00' },
+          EUR: { ...figures('10.00', '10.00', 1), total: '10.00', unattributed: '0.00' },
+          USD: { ...figures('0.01', '0.00', 1), total: '7.00', unattributed: '6.99' },
         },
-        reporting: { ...figures('11.01', '10.80', 2), total: '17.80' },
+        reporting: { ...figures('11.01', '10.80', 2), total: '17.80', unattributed: '6.79' },
         unconverted: {},
       },
     },
     total: {
       byCurrency: {
-        EUR: { ...figures('10.00', '10.00', 1), total: '10.00' },
-        USD: { ...figures('100.11', '50.05', 3), total: '207.20' },
+        EUR: { ...figures('10.00', '10.00', 1), total: '10.00', unattributed: '0.00' },
+        USD: { ...figures('100.11', '50.05', 3), total: '207.20', unattributed: '107.09' },
       },
-      reporting: { ...figures('111.11', '60.85', 4), total: '218.00' },
+      reporting: { ...figures('111.11', '60.85', 4), total: '218.00', unattributed: '106.89' },
       unconverted: {},
     },
   },
@@ -104,6 +104,21 @@ export const balances: CommissionBalancesResult = {
   accounts: {},
   trialBalance: { USD: { debits: '45.04', credits: '45.04', difference: '0.00' } },
   openLines: 2,
+  byPartnerType: { affiliate: { USD: { ...balance('25.04', '20.00', '5.04'), partners: 2 } } },
+  aging: {
+    USD: {
+      '0-30': { pending: '3.50', pendingLines: 2, held: '0.00', heldLines: 0 },
+      '31-60': { pending: '0.00', pendingLines: 0, held: '1.25', heldLines: 1 },
+      '61-90': { pending: '0.00', pendingLines: 0, held: '0.00', heldLines: 0 },
+      '>90': { pending: '0.00', pendingLines: 0, held: '0.00', heldLines: 0 },
+    },
+  },
+  reversalsByMonth: {
+    '2026-02': {
+      chargeback: { USD: { reversals: 1, amount: '40.00', clawedBack: '4.00' } },
+      refund: { USD: { reversals: 2, amount: '12.34', clawedBack: '1.23' } },
+    },
+  },
 };
 
 export const health: EcosystemHealthResult = {
@@ -114,6 +129,7 @@ export const health: EcosystemHealthResult = {
   activePartners: { total: 1, byType: { affiliate: 1 } },
   partnerCount: { total: 2, byType: { affiliate: 2 } },
   newPartners: { '2026-01': { total: 2, byType: { affiliate: 2 } } },
+  churnedPartners: { '2026-02': { total: 1, byType: { affiliate: 1 } } },
   revenue: {
     periods: {
       '2026-01': {
