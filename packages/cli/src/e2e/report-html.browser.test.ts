@@ -69,7 +69,10 @@ describeInBrowser('the HTML reports in Chromium', () => {
     buildCli();
     root = mkdtempSync(join(tmpdir(), 'pl-report-browser-'));
     store = join(root, 'ledger');
-    const simulate = ['--partners', '12', '--events', '1200', '--seed', '7', '--days', '75'];
+    // Nine months, from June: long enough for partners to stop being active (90 days) and churn.
+    const simulate = [
+      ...['--partners', '30', '--events', '1200', '--seed', '7', '--start', '2025-06-01', '--days', '280'],
+    ];
     expect((await runBin(['simulate', ...simulate, '--store', store])).code).toBe(0);
     for (const [key, args] of [
       ['revenue', ['revenue', '--by', 'month']],
@@ -178,6 +181,24 @@ describeInBrowser('the HTML reports in Chromium', () => {
     try {
       const sections = await page.$$('section.chart:not(.empty)');
       expect(sections.length).toBeGreaterThanOrEqual(8);
+      const ids = await Promise.all(sections.map((section) => section.getAttribute('id')));
+      // Each figure of the book is drawn, the month-end ones included.
+      for (const id of [
+        'revenue-month-reporting',
+        'revenue-unattributed-reporting',
+        'revenue-unattributed-byCurrency-USD',
+        'revenue-type-reporting',
+        'top-partners-reporting',
+        'balances-USD',
+        'commissions-type-USD',
+        'commissions-aging-USD',
+        'reversals-USD',
+        'health-partners-by-type',
+        'health-new-partners',
+        'health-churned-partners',
+        'health-share-reporting',
+      ])
+        expect(ids).toContain(id);
       const screenshot = join(shots, 'book.png');
       await page.screenshot({ path: screenshot, fullPage: true });
       for (const section of sections) {

@@ -30,7 +30,9 @@ beforeAll(async () => {
   store = join(root, 'ledger');
   const simulated = await runBin([
     'simulate',
-    ...['--partners', '12', '--events', '1200', '--seed', '7', '--days', '75', '--store', store],
+    // Nine months, from June: long enough for partners to stop being active (90 days) and churn.
+    ...['--partners', '30', '--events', '1200', '--seed', '7', '--start', '2025-06-01', '--days', '280'],
+    ...['--store', store],
   ]);
   expect(simulated.code).toBe(0);
 });
@@ -54,6 +56,14 @@ describe('report book', () => {
     const cells = figureCells(html);
     for (const name of ['revenue', 'balances', 'health'] as const)
       expect(cells.filter((c) => c.report === name).length).toBeGreaterThan(10);
+    // The month-end figures are on the page: unattributed revenue, commissions by partner type, aging,
+    // reversals by month and kind, churned partners.
+    const shown = (report: string, predicate: (path: readonly string[]) => boolean): number =>
+      cells.filter((c) => c.report === report && predicate(c.path)).length;
+    expect(shown('revenue', (p) => p[p.length - 1] === 'unattributed')).toBeGreaterThan(3);
+    for (const key of ['byPartnerType', 'aging', 'reversalsByMonth'])
+      expect({ key, shown: shown('balances', (p) => p[0] === key) > 3 }).toEqual({ key, shown: true });
+    expect(shown('health', (p) => p[0] === 'churnedPartners')).toBeGreaterThan(0);
     for (const cell of cells) {
       const report = reports[cell.report as keyof typeof reports];
       expect({ path: cell.path, text: cell.text }).toEqual({
