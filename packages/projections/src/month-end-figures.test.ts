@@ -347,3 +347,27 @@ describe('month-end figures over simulated histories', () => {
     );
   });
 });
+
+describe('checkpoints saved before the month-end figures', () => {
+  it('are refused with a message, not loaded with past churns, aging or reversals missing', async () => {
+    const { checkpoint } = await replay(
+      await storeWith(closeHistory()),
+      { balances: commissionBalances(), health: ecosystemHealth() },
+      { effectiveAt: AS_OF },
+    );
+    const saved = JSON.parse(JSON.stringify(checkpoint().states)) as Record<string, { state: unknown }>;
+    const balancesState = saved['balances']!.state as { lines: unknown[][]; reversalsByMonth?: unknown };
+    const healthState = saved['health']!.state as { partners: unknown[][] };
+    // As they load today.
+    expect(() => commissionBalances().load(balancesState as never)).not.toThrow();
+    expect(() => ecosystemHealth().load(healthState as never)).not.toThrow();
+    // As they were saved before: no reversals by month, lines without their conversion's date, no spells.
+    delete balancesState.reversalsByMonth;
+    expect(() => commissionBalances().load(balancesState as never)).toThrow(
+      'The saved balances state predates commission aging and reversals by month: replay from the start',
+    );
+    expect(() =>
+      ecosystemHealth().load({ partners: healthState.partners.map((p) => p.slice(0, 9)) } as never),
+    ).toThrow('The saved health state predates churned partners: replay from the start');
+  });
+});

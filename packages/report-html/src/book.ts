@@ -404,9 +404,9 @@ const reversalsByMonth = (balances: CommissionBalancesResult): string => {
           kind: 'bar',
           categories: months.map(([month]) => month),
           series: kinds.flatMap((kind) => [
-            { name: `${kind}: revenue`, values: months.map(([m]) => figureOf(m, kind)?.amount ?? null) },
+            { name: kind, values: months.map(([m]) => figureOf(m, kind)?.amount ?? null) },
             {
-              name: `${kind}: commission clawed back`,
+              name: `${kind} clawback`,
               values: months.map(([m]) => figureOf(m, kind)?.clawedBack ?? null),
             },
           ]),
