@@ -341,14 +341,22 @@ const commissionsByType = (balances: CommissionBalancesResult): string => {
         },
         {
           caption: `Commission balances by partner type, ${currency}; partners: those with an account in ${currency}`,
-          columns: ['partner type', 'partners', ...BALANCE_FIGURES.map(([field]) => field)],
-          rows: rows.map(({ type, b }) => [
-            txt(type),
-            fig('balances', ['byPartnerType', type, currency, 'partners'], b.partners),
-            ...BALANCE_FIGURES.map(([field]) =>
-              fig('balances', ['byPartnerType', type, currency, field], b[field]),
-            ),
-          ]),
+          // A column per type (a row per figure), so that the table fits the page.
+          columns: ['figure', ...rows.map((r) => r.type)],
+          rows: [
+            [
+              txt('partners'),
+              ...rows.map(({ type, b }) =>
+                fig('balances', ['byPartnerType', type, currency, 'partners'], b.partners),
+              ),
+            ],
+            ...BALANCE_FIGURES.map(([field]) => [
+              txt(field),
+              ...rows.map(({ type, b }) =>
+                fig('balances', ['byPartnerType', type, currency, field], b[field]),
+              ),
+            ]),
+          ],
         },
       );
     })
@@ -630,9 +638,7 @@ export const renderBook = (input: BookInput): string => {
       [commissionBalances(balances), commissionsByType(balances)].filter((html) => html !== '').join('\n'),
       'No commission recorded yet.',
     ),
-    '<h3>Aging of pending and held commission</h3>',
     orNothing(commissionAging(balances), 'No commission pending or held.'),
-    '<h3>Refunds, chargebacks and fraud reversals by month</h3>',
     orNothing(reversalsByMonth(balances), 'No reversal recorded yet.'),
     '<h2 id="health">Ecosystem health</h2>',
     healthHeadline(health),

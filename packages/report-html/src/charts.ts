@@ -58,13 +58,26 @@ export const renderChartSvg = (spec: ChartSpec, idPrefix: string): string => {
       inverse: horizontal,
       axisLabel: { interval: 0, hideOverlap: true, fontSize: 11 },
     };
-    const valueAxis = { type: 'value' as const, name: spec.unit, axisLabel: { fontSize: 11 } };
+    const valueAxis = {
+      type: 'value' as const,
+      name: spec.unit,
+      axisLabel: { fontSize: 11 },
+      // Partners are counted: whole ticks only.
+      ...(spec.unit === 'partners' ? { minInterval: 1 } : {}),
+    };
     chart.setOption({
       animation: false,
       color: PALETTE,
       textStyle: { fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' },
       legend: { top: 0, itemGap: 24, data: spec.series.map((s) => s.name) },
-      grid: { left: horizontal ? 140 : 70, right: 30, top: 40, bottom: 30, containLabel: false },
+      // More than four series take two rows of legend: the plot starts below both.
+      grid: {
+        left: horizontal ? 140 : 70,
+        right: 30,
+        top: spec.series.length > 4 ? 64 : 40,
+        bottom: 30,
+        containLabel: false,
+      },
       xAxis: horizontal ? valueAxis : categoryAxis,
       yAxis: horizontal ? categoryAxis : valueAxis,
       series: spec.series.map((s) => ({
