@@ -147,11 +147,21 @@ const touch = (partner: PartnerHealth, at: string, windowDays: number): void => 
   addActivity(partner.spells, at, windowDays);
 };
 
+const DAY_MS = 86_400_000;
+
 /**
  * Adds an activity to sorted spells (events may arrive out of occurredAt order): it joins every spell it lies
  * within the window of, bridging two when it closes the gap between them.
  */
 export const addActivity = (spells: Array<[string, string]>, at: string, windowDays: number): void => {
+  // Most activity comes in occurredAt order: it lies in or after the latest spell.
+  const latestSpell = spells[spells.length - 1];
+  if (latestSpell !== undefined && at >= latestSpell[0]) {
+    if (at <= latestSpell[1]) return;
+    if (Date.parse(at) - Date.parse(latestSpell[1]) <= windowDays * DAY_MS) latestSpell[1] = at;
+    else spells.push([at, at]);
+    return;
+  }
   const earliest = daysBefore(at, windowDays);
   const latest = daysAfter(at, windowDays);
   let first = at;
