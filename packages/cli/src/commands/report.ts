@@ -77,8 +77,10 @@ export const reportVerb: Verb = {
     "position, eventsRead, result}, result being the projection's documented result type, keys sorted. " +
     '--format csv prints RFC 4180 CSV with a header row.\n\n' +
     'book: the month-end book, one self-contained HTML page (no script, nothing fetched; printable to PDF) ' +
-    'with charts of revenue by month, by partner type and of the top partners, commission balances and ' +
-    'ecosystem health, each with its numbers in a table, and the digest and position of the ledger it was ' +
+    'with charts of revenue by month (unattributed included), by partner type and of the top partners, ' +
+    'commission balances (by partner type, aging of pending and held lines, reversals by month and kind ' +
+    'with what they clawed back) and ecosystem health (churned partners by month included), each with its ' +
+    'numbers in a table, and the digest and position of the ledger it was ' +
     'read at. statements --format html: one page per partner (balance carried, payouts and what each ' +
     'settled) and an index.html. Every figure of the pages is the decimal string of the JSON reports ' +
     '(revenue and health --by month, balances, statements). See docs/reports.md.',

@@ -64,6 +64,37 @@ describe('report book', () => {
     for (const key of ['byPartnerType', 'aging', 'reversalsByMonth'])
       expect({ key, shown: shown('balances', (p) => p[0] === key) > 3 }).toEqual({ key, shown: true });
     expect(shown('health', (p) => p[0] === 'churnedPartners')).toBeGreaterThan(0);
+    // The revenue table by month has the program's unattributed revenue too, the JSON report's string.
+    const csv = await runBin([
+      'report',
+      'revenue',
+      '--by',
+      'month',
+      ...AS_OF,
+      '--format',
+      'csv',
+      '--store',
+      store,
+    ]);
+    const [header, ...lines] = csv.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
+    const column = header!.indexOf('unattributed');
+    expect(column).toBeGreaterThan(0);
+    const periods = (
+      reports.revenue.result as {
+        program: { periods: Record<string, { byCurrency: Record<string, { unattributed: string }> }> };
+      }
+    ).program.periods;
+    const plain = lines.filter(([, currency]) => !currency!.endsWith('*'));
+    expect(plain.length).toBeGreaterThan(3);
+    for (const [period, currency, ...rest] of plain)
+      expect({ period, currency, unattributed: rest[column - 2] }).toEqual({
+        period,
+        currency,
+        unattributed: periods[period!]!.byCurrency[currency!]!.unattributed,
+      });
     for (const cell of cells) {
       const report = reports[cell.report as keyof typeof reports];
       expect({ path: cell.path, text: cell.text }).toEqual({

@@ -66,6 +66,7 @@ export const revenueRows = (result: PartnerRevenueResult, by: RevenueBy): Rows =
       currency,
       total: f.total,
       ...revenueCells(f),
+      unattributed: f.unattributed,
     })),
     ...(block.reporting === null || reporting === null || Object.keys(block.byCurrency).length < 2
       ? []
@@ -75,10 +76,15 @@ export const revenueRows = (result: PartnerRevenueResult, by: RevenueBy): Rows =
             currency: `${reporting}*`,
             total: block.reporting.total,
             ...revenueCells(block.reporting),
+            unattributed: block.reporting.unattributed,
           },
         ]),
   ]);
-  return { columns: ['period', 'currency', 'total', ...REVENUE_COLUMNS], numeric, rows };
+  return {
+    columns: ['period', 'currency', 'total', ...REVENUE_COLUMNS, 'unattributed'],
+    numeric: new Set([...numeric, 'unattributed']),
+    rows,
+  };
 };
 
 const BALANCE_COLUMNS = [
