@@ -69,10 +69,13 @@ export const reportVerb: Verb = {
     '       report statements --format html --out DIRECTORY [--partner ID] [--as-of T] [--known-at K] [--store STORE]',
   description:
     'Replays the ledger into one of the projections and prints it. revenue: attributed, sourced and ' +
-    'influenced revenue (sourced and influenced overlap by design: see docs/projections.md). balances: ' +
-    'commission accrued, reversed, paid, adjusted, pending, held and payable, with the trial balance. ' +
-    'statements: every item each payout settled, with the plan version, rule, rate and base that earned it. ' +
-    'health: active partners, sourced share, integration depth, conversion rates, EPC, time to first conversion.\n\n' +
+    'influenced revenue (sourced and influenced overlap by design: see docs/projections.md), and by period ' +
+    'the unattributed revenue. balances: commission accrued, reversed, paid, adjusted, pending, held and ' +
+    'payable, with the trial balance (in --format json also by partner type, the aging of pending and held ' +
+    'lines, and reversals by month and kind with what they clawed back). statements: every item each payout ' +
+    'settled, with the plan version, rule, rate and base that earned it. health: active partners, sourced ' +
+    'share, integration depth, conversion rates, EPC, time to first conversion (in --format json also ' +
+    'churned partners by period).\n\n' +
     'The same events always print the same bytes. --format json prints {report, by, effectiveAt, knownAt, ' +
     "position, eventsRead, result}, result being the projection's documented result type, keys sorted. " +
     '--format csv prints RFC 4180 CSV with a header row.\n\n' +
