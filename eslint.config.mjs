@@ -12,10 +12,11 @@ const layers = {
   'store-postgres': ['events', 'store'],
   ledger: ['events', 'store'],
   projections: ['events', 'store'],
+  'report-html': ['events', 'projections'],
   // Server adapters (store-eventstoredb, ...) are loaded by name when a connection string names one,
   // never imported: a file-store user does not install them.
   'open-ledger': ['events', 'store', 'store-file', 'ledger'],
-  cli: ['events', 'store', 'store-file', 'ledger', 'projections', 'open-ledger'],
+  cli: ['events', 'store', 'store-file', 'ledger', 'projections', 'open-ledger', 'report-html'],
 };
 const allPackages = Object.keys(layers);
 const forbiddenFor = (name, allowed) => {

@@ -55,9 +55,12 @@ export type {
   RevenueSeries,
   RevenueState,
 } from './projections/revenue';
-export { commissionBalances } from './projections/balances';
+export { AGING_BUCKETS, commissionBalances } from './projections/balances';
 export type {
   AccountTotals,
+  AgingBucket,
+  AgingFigures,
+  ReversalFigures,
   BalancesState,
   CommissionBalancesResult,
   PartnerBalance,

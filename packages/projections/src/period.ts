@@ -24,6 +24,10 @@ const DAY_MS = 86_400_000;
 export const daysBefore = (timestamp: string, days: number): string =>
   new Date(Date.parse(timestamp) - days * DAY_MS).toISOString();
 
+/** The instant `days` days after `timestamp`. */
+export const daysAfter = (timestamp: string, days: number): string =>
+  new Date(Date.parse(timestamp) + days * DAY_MS).toISOString();
+
 /** Whole days from `from` to `to` (rounded down). */
 export const daysBetween = (from: string, to: string): number =>
   Math.floor((Date.parse(to) - Date.parse(from)) / DAY_MS);

@@ -115,6 +115,8 @@ describe('partner revenue (worked example)', () => {
       influenced: '290.00',
       conversions: 3,
       sourcedShare: '0.8529',
+      // Conversion 3 credited no partner: 50.00 of the 340.00.
+      unattributed: '50.00',
     });
     expect(r.partnerTypes['technology']!.total.reporting).toMatchObject({
       attributed: '28.00',

@@ -7,6 +7,7 @@ import { EXIT, UsageError } from '../exit';
 import type { CliIo } from '../io';
 import { write } from '../io';
 import { createProgress } from '../progress';
+import { writeBook } from '../report/html';
 import { runReport } from '../report/run-report';
 import type { Grouping, ReportName } from '../report/run-report';
 import { renderTable } from '../report/table';
@@ -40,7 +41,8 @@ export const demoVerb: Verb = {
   description:
     'What `npm start` runs: simulates a partner program into a fresh embedded ledger (by default ' +
     `${DEMO_DIRECTORY}, emptied first), then prints revenue by partner type and by month, commission ` +
-    'balances by partner type, and the verify summary with the digest. The ledger is left in place, so ' +
+    'balances by partner type, writes the month-end book as HTML beside the ledger (<ledger>-book.html), ' +
+    'and prints the verify summary with the digest. The ledger is left in place, so ' +
     'that you can go on with `partner-ledger report ... --store <it>`.',
   options,
   examples: [
@@ -93,6 +95,13 @@ export const demoVerb: Verb = {
         }).finally(() => progress.finish());
         await section(io, title, `${report.summary.join('\n')}\n\n${renderTable(report.rows)}`);
       }
+      // The month-end book, beside the ledger: one HTML page to open in a browser.
+      const book = await writeBook(store, `${spec.directory}-book.html`);
+      await section(
+        io,
+        'Month-end book (HTML)',
+        `${book.path}\nopen it in a browser; the same page: partner-ledger report book --out book.html --store ${spec.directory}\n`,
+      );
       const verified = await verifyLedger(store);
       await section(
         io,

@@ -1,14 +1,20 @@
 import { EventDecodeError } from '@partner-ledger/events';
 import { parseChoice, parseMoment, parseVerbArgs } from '../args';
+import type { ParsedOptions, COMMON_OPTIONS } from '../args';
 import { AS_OF_OPTIONS, parseAsOf } from '../as-of';
 import { EXIT, UsageError } from '../exit';
+import type { ExitCode } from '../exit';
+import { resolve } from 'node:path';
 import { write } from '../io';
 import { createProgress } from '../progress';
 import { GROUPINGS, GROUPINGS_OF, REPORTS, runReport } from '../report/run-report';
 import type { ReportName } from '../report/run-report';
+import { writeBook, writeStatements } from '../report/html';
 import { renderCsv, renderTable } from '../report/table';
 import { withStore } from '../store';
 import type { Verb } from '../verb';
+import type { CliIo } from '../io';
+import type { ReplayProgress } from '@partner-ledger/projections';
 
 const options = {
   ...AS_OF_OPTIONS,
@@ -18,7 +24,17 @@ const options = {
     description:
       'Group by partner, type, day, month or quarter. revenue and health: any (default partner); balances: partner or type; statements: month (default), day or quarter.',
   },
-  format: { type: 'string', valueName: 'FORMAT', description: 'table (default), csv or json.' },
+  format: {
+    type: 'string',
+    valueName: 'FORMAT',
+    description: 'table (default), csv or json; statements also html (one page per partner, into --out).',
+  },
+  out: {
+    type: 'string',
+    valueName: 'PATH',
+    description:
+      'book: the HTML file to write; statements --format html: the directory to write the pages into.',
+  },
   currency: {
     type: 'string',
     valueName: 'CODE',
@@ -47,18 +63,31 @@ const options = {
 
 export const reportVerb: Verb = {
   name: 'report',
-  summary: 'Replay the ledger into revenue, balances, statements or health.',
+  summary: 'Replay the ledger into revenue, balances, statements or health, or an HTML book.',
   usage:
-    'report revenue|balances|statements|health [--as-of T] [--known-at K] [--by GROUP] [--from T] [--to T] [--format table|csv|json] [--store STORE]',
+    'report revenue|balances|statements|health [--as-of T] [--known-at K] [--by GROUP] [--from T] [--to T] [--format table|csv|json] [--store STORE]\n' +
+    '       report book --out FILE.html [--as-of T] [--known-at K] [--currency CODE] [--store STORE]\n' +
+    '       report statements --format html --out DIRECTORY [--partner ID] [--as-of T] [--known-at K] [--store STORE]',
   description:
     'Replays the ledger into one of the projections and prints it. revenue: attributed, sourced and ' +
-    'influenced revenue (sourced and influenced overlap by design: see docs/projections.md). balances: ' +
-    'commission accrued, reversed, paid, adjusted, pending, held and payable, with the trial balance. ' +
-    'statements: every item each payout settled, with the plan version, rule, rate and base that earned it. ' +
-    'health: active partners, sourced share, integration depth, conversion rates, EPC, time to first conversion.\n\n' +
+    'influenced revenue (sourced and influenced overlap by design: see docs/projections.md), and by period ' +
+    'the unattributed revenue. balances: commission accrued, reversed, paid, adjusted, pending, held and ' +
+    'payable, with the trial balance (in --format json also by partner type, the aging of pending and held ' +
+    'lines, and reversals by month and kind with what they clawed back). statements: every item each payout ' +
+    'settled, with the plan version, rule, rate and base that earned it. health: active partners, sourced ' +
+    'share, integration depth, conversion rates, EPC, time to first conversion (in --format json also ' +
+    'churned partners by period).\n\n' +
     'The same events always print the same bytes. --format json prints {report, by, effectiveAt, knownAt, ' +
     "position, eventsRead, result}, result being the projection's documented result type, keys sorted. " +
-    '--format csv prints RFC 4180 CSV with a header row.',
+    '--format csv prints RFC 4180 CSV with a header row.\n\n' +
+    'book: the month-end book, one self-contained HTML page (no script, nothing fetched; printable to PDF) ' +
+    'with charts of revenue by month (unattributed included), by partner type and of the top partners, ' +
+    'commission balances (by partner type, aging of pending and held lines, reversals by month and kind ' +
+    'with what they clawed back) and ecosystem health (churned partners by month included), each with its ' +
+    'numbers in a table, and the digest and position of the ledger it was ' +
+    'read at. statements --format html: one page per partner (balance carried, payouts and what each ' +
+    'settled) and an index.html. Every figure of the pages is the decimal string of the JSON reports ' +
+    '(revenue and health --by month, balances, statements). See docs/reports.md.',
   options,
   examples: [
     ['partner-ledger report revenue --by type', 'Revenue per partner type'],
@@ -79,27 +108,48 @@ export const reportVerb: Verb = {
       'Statements up to March',
     ],
     ['partner-ledger report health --format json | jq .result.activePartners', 'Active partners, from JSON'],
+    ['partner-ledger report book --as-of 2026-03-31 --out book.html', 'The March book, as one HTML page'],
+    [
+      'partner-ledger report statements --format html --as-of 2026-03-31 --out statements/',
+      'One HTML statement per partner, and an index',
+    ],
   ],
   run: async (io, args) => {
     const parsed = parseVerbArgs('report', args, options);
     const [which, ...extra] = parsed.positionals;
     if (which === undefined)
       throw new UsageError(
-        'report: which report? (revenue, balances, statements or health)',
+        'report: which report? (revenue, balances, statements, health or book)',
         'Run `partner-ledger report --help`.',
       );
     if (extra.length > 0) throw new UsageError(`report: unexpected argument ${JSON.stringify(extra[0])}`);
+    if (which === 'book') return runBook(io, parsed.options);
     const name: ReportName = (() => {
       if (!(REPORTS as readonly string[]).includes(which))
         throw new UsageError(
-          `report: unknown report ${JSON.stringify(which)}; expected one of ${REPORTS.join(', ')}`,
+          `report: unknown report ${JSON.stringify(which)}; expected one of ${[...REPORTS, 'book'].join(', ')}`,
         );
       return which as ReportName;
     })();
     const by = parseChoice('by', parsed.options.by ?? GROUPINGS_OF[name][0]!, GROUPINGS);
     if (!GROUPINGS_OF[name].includes(by))
       throw new UsageError(`--by: the ${name} report groups by ${GROUPINGS_OF[name].join(', ')}, not ${by}`);
-    const format = parseChoice('format', parsed.options.format ?? 'table', ['table', 'csv', 'json'] as const);
+    const format = parseChoice('format', parsed.options.format ?? 'table', [
+      'table',
+      'csv',
+      'json',
+      'html',
+    ] as const);
+    if (format === 'html' && name !== 'statements')
+      throw new UsageError(`--format html: only statements (and \`report book\`) are written as HTML`);
+    if (format === 'html' && parsed.options.out === undefined)
+      throw new UsageError(
+        '--out: statements --format html writes one page per partner: give it a directory',
+      );
+    if (format !== 'html' && parsed.options.out !== undefined)
+      throw new UsageError('--out: only `report book` and `report statements --format html` write files');
+    if (format === 'html' && parsed.options.by !== undefined && parsed.options.by !== 'month')
+      throw new UsageError('--by: the HTML statements are by month');
     const currency = parsed.options.currency;
     if (currency !== undefined && !/^[A-Z]{3}$/.test(currency))
       throw new UsageError(
@@ -116,6 +166,25 @@ export const reportVerb: Verb = {
     if (from !== undefined && to !== undefined && from > to)
       throw new UsageError(`--from ${parsed.options.from} is after --to ${parsed.options.to}`);
     const asOf = parseAsOf(parsed.options);
+    if (format === 'html')
+      return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store) => {
+        const directory = resolve(io.cwd, parsed.options.out!);
+        const written = await withReplayProgress(io, 'report statements', (onProgress) =>
+          writeStatements(store, directory, {
+            ...asOf,
+            ...(currency === undefined ? {} : { reportingCurrency: currency }),
+            ...(partnerIds === undefined ? {} : { partnerIds }),
+            onProgress,
+          }),
+        );
+        await write(
+          io.stdout,
+          `statements: ${written.files.length - 1} partners, in ${written.directory}\n` +
+            `index:      ${written.files[0]}\n` +
+            `position:   ${written.stamp.position}\ndigest:     ${written.stamp.digest}\n`,
+        );
+        return EXIT.ok;
+      });
     return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store, spec) => {
       const progress = createProgress({ stream: io.stderr, label: `report ${name}` });
       // The replay's total is exact only where positions are dense (the file store; see ReplayProgress).
@@ -154,4 +223,70 @@ export const reportVerb: Verb = {
       return EXIT.ok;
     });
   },
+};
+
+// help is answered before run: any other flag of `report` has no meaning for the book.
+const bookOptionsAllowed = new Set(['as-of', 'known-at', 'currency', 'out', 'store', 'help']);
+
+/** Runs a replay with the progress bar on stderr (its total shown where positions count events). */
+const withReplayProgress = async <T>(
+  io: CliIo,
+  label: string,
+  run: (onProgress: (progress: ReplayProgress) => void) => Promise<T>,
+): Promise<T> => {
+  const progress = createProgress({ stream: io.stderr, label });
+  let seen = 0;
+  try {
+    return await run(({ done }) => {
+      progress.advance(done - seen);
+      seen = done;
+    });
+  } catch (error) {
+    if (error instanceof EventDecodeError)
+      throw new UsageError(
+        `report: the ledger holds an event that does not decode: ${error.message.split('\n')[0]}`,
+        'Run `partner-ledger verify` to find it.',
+      );
+    throw error;
+  } finally {
+    progress.finish();
+  }
+};
+
+/** `report book --out FILE`: the month-end book as one HTML page. */
+const runBook = async (
+  io: CliIo,
+  flags: ParsedOptions<typeof options & typeof COMMON_OPTIONS>,
+): Promise<ExitCode> => {
+  const unexpected = Object.entries(flags).find(
+    ([flag, value]) => value !== undefined && !bookOptionsAllowed.has(flag),
+  );
+  if (unexpected !== undefined)
+    throw new UsageError(
+      `--${unexpected[0]}: report book takes --out, --as-of, --known-at, --currency and --store`,
+    );
+  const out = flags.out;
+  if (typeof out !== 'string') throw new UsageError('--out: report book writes one HTML file: give its path');
+  const currency = flags.currency;
+  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency))
+    throw new UsageError(
+      `--currency: expected an ISO 4217 code such as USD, got ${JSON.stringify(currency)}`,
+    );
+  const asOf = parseAsOf(flags);
+  const path = resolve(io.cwd, out);
+  return withStore(io, flags.store, { mustExist: true, readOnly: true }, async (store) => {
+    const written = await withReplayProgress(io, 'report book', (onProgress) =>
+      writeBook(store, path, {
+        ...asOf,
+        ...(currency === undefined ? {} : { reportingCurrency: currency }),
+        onProgress,
+      }),
+    );
+    await write(
+      io.stdout,
+      `book:     ${written.path} (${written.bytes} bytes)\n` +
+        `position: ${written.stamp.position}\ndigest:   ${written.stamp.digest}\n`,
+    );
+    return EXIT.ok;
+  });
 };

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -21,5 +22,8 @@ describe('npm start (the README quick start)', () => {
       expect(stdout).toContain(heading);
     expect(stdout).toContain('rejected:  none');
     expect(stdout).toMatch(/status: +ok\nevents checked: +\d+\ndigest: +[0-9a-f]{64}/);
+    const book = /== Month-end book \(HTML\) =*\n\n(\S+-book\.html)\n/.exec(stdout)?.[1];
+    expect(book).toBeDefined();
+    expect(readFileSync(book!, 'utf8')).toContain('<h2 id="revenue">');
   }, 180_000);
 });

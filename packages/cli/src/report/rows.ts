@@ -98,6 +98,7 @@ export const revenueRows = (result: PartnerRevenueResult, by: RevenueBy): Rows =
       currency,
       total: f.total,
       ...revenueCells(f),
+      unattributed: f.unattributed,
     })),
     ...(!showsReporting(block, reporting)
       ? []
@@ -107,10 +108,15 @@ export const revenueRows = (result: PartnerRevenueResult, by: RevenueBy): Rows =
             currency: `${reporting}*`,
             total: block.reporting!.total,
             ...revenueCells(block.reporting!),
+            unattributed: block.reporting!.unattributed,
           },
         ]),
   ]);
-  return { columns: ['period', 'currency', 'total', ...REVENUE_COLUMNS], numeric, rows };
+  return {
+    columns: ['period', 'currency', 'total', ...REVENUE_COLUMNS, 'unattributed'],
+    numeric: new Set([...numeric, 'unattributed']),
+    rows,
+  };
 };
 
 const BALANCE_COLUMNS = [

@@ -1,5 +1,6 @@
 import type { LedgerEvent } from '@partner-ledger/events';
 import { formatMinor, toMinor } from '../money';
+import { daysBetween, periodOf } from '../period';
 import type { JsonValue } from '../runtime/json';
 import { sortedEntries, sortedResult } from '../runtime/json';
 import type { Projection, ResultContext } from '../runtime/projection';
@@ -32,6 +33,8 @@ interface OpenLine {
   held: boolean;
   /** How many of the partner's recent payouts settled part of it (a failure of one of them restores it). */
   inPayouts: number;
+  /** occurredAt of the conversion that earned it; "" for a clawback of a line already paid in full. */
+  readonly earnedAt: string;
 }
 
 /** What a recent payout settled, line by line, so that a PayoutFailed can put it back. */
@@ -64,6 +67,40 @@ export interface BalancesState {
   readonly recentPayouts: Map<string, RecentPayout[]>;
   /** Lines rejected after review: a later reversal has nothing left to take back from them. */
   readonly rejectedLines: Set<string>;
+  /** `${month}\u0001${kind}\u0001${currency}` -> what the reversals of that month and kind took back. */
+  readonly reversalsByMonth: Map<string, ReversalSums>;
+}
+
+/** Reversals of one month, kind and currency (minor units). */
+interface ReversalSums {
+  /** Reversals recorded in the conversion's currency. */
+  reversals: number;
+  /** Revenue reversed (the reversals' amounts), in the conversion's currency. */
+  amount: bigint;
+  /** Commission taken back from the lines, in the lines' currency. */
+  clawedBack: bigint;
+}
+
+/** The age buckets of `aging`, in whole days from the earning conversion to asOf. */
+export const AGING_BUCKETS = ['0-30', '31-60', '61-90', '>90'] as const;
+export type AgingBucket = (typeof AGING_BUCKETS)[number];
+
+/** Held and pending commission of one age bucket and currency. */
+export interface AgingFigures {
+  readonly pending: string;
+  readonly pendingLines: number;
+  readonly held: string;
+  readonly heldLines: number;
+}
+
+/** What the reversals of one month, kind and currency took back. */
+export interface ReversalFigures {
+  /** Reversals of conversions in this currency. */
+  readonly reversals: number;
+  /** Revenue reversed, in this currency. */
+  readonly amount: string;
+  /** Commission taken back from the lines in this currency (lines already rejected excluded). */
+  readonly clawedBack: string;
 }
 
 /**
@@ -131,6 +168,22 @@ export interface CommissionBalancesResult {
   >;
   /** Lines not yet fully paid, reversed or rejected. */
   readonly openLines: number;
+  /**
+   * partnerType -> currency -> the sum over the type's partners (their type as they joined; "unknown" for a
+   * partner with no PartnerJoined), with how many partners have an account in that currency.
+   */
+  readonly byPartnerType: Readonly<
+    Record<string, Readonly<Record<string, PartnerBalance & { readonly partners: number }>>>
+  >;
+  /**
+   * currency -> age bucket -> the held and pending commission (as in `totals`) of lines whose conversion
+   * occurred that many whole days before asOf. Empty without an asOf.
+   */
+  readonly aging: Readonly<Record<string, Readonly<Record<AgingBucket, AgingFigures>>>>;
+  /** month (UTC, of the reversal's occurredAt) -> kind -> currency -> what the reversals took back. */
+  readonly reversalsByMonth: Readonly<
+    Record<string, Readonly<Record<string, Readonly<Record<string, ReversalFigures>>>>>
+  >;
 }
 
 const SEP = '\u0001';
@@ -201,10 +254,11 @@ const postPayout = (state: BalancesState, account: Account, currency: string, am
 // A line packed into one flat string takes a fraction of the memory of an object holding a bigint and
 // four strings of its own; tabs cannot occur in identifiers or timestamps.
 const packLine = (l: OpenLine): string =>
-  `${l.remaining}\t${l.held ? 1 : 0}\t${l.inPayouts}\t${l.payableAt}\t${l.partnerId}\t${l.currency}`;
+  `${l.remaining}\t${l.held ? 1 : 0}\t${l.inPayouts}\t${l.payableAt}\t${l.partnerId}\t${l.currency}\t${l.earnedAt}`;
 
 const unpackLine = (packed: string): OpenLine => {
-  const [remaining, held, inPayouts, payableAt, partnerId, currency] = packed.split('\t') as [
+  const [remaining, held, inPayouts, payableAt, partnerId, currency, earnedAt] = packed.split('\t') as [
+    string,
     string,
     string,
     string,
@@ -219,6 +273,7 @@ const unpackLine = (packed: string): OpenLine => {
     payableAt,
     partnerId,
     currency,
+    earnedAt,
   };
 };
 
@@ -250,6 +305,7 @@ const reverseLine = (
       payableAt: '',
       held: false,
       inPayouts: 0,
+      earnedAt: '',
     });
     return;
   }
@@ -300,6 +356,19 @@ const onPayoutFailed = (state: BalancesState, partnerId: string, payoutId: strin
   recent.splice(index, 1);
 };
 
+const reversalSumsOf = (
+  state: BalancesState,
+  occurredAt: string,
+  kind: string,
+  currency: string,
+): ReversalSums => {
+  const key = periodOf(occurredAt, 'month') + SEP + kind + SEP + currency;
+  let sums = state.reversalsByMonth.get(key);
+  if (sums === undefined)
+    state.reversalsByMonth.set(key, (sums = { reversals: 0, amount: 0n, clawedBack: 0n }));
+  return sums;
+};
+
 const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
   switch (event.type) {
     case 'ConversionAttributed':
@@ -316,6 +385,7 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
             payableAt: line.payableAt,
             held: line.status === 'held',
             inPayouts: 0,
+            earnedAt: event.occurredAt,
           });
       }
       return state;
@@ -327,6 +397,12 @@ const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
         account.reversed += amount;
         postCommission(state, account, line.currency, -amount);
         reverseLine(state, line.lineId, line.partnerId, line.currency, amount);
+        reversalSumsOf(state, event.occurredAt, event.data.kind, line.currency).clawedBack += amount;
+      }
+      {
+        const sums = reversalSumsOf(state, event.occurredAt, event.data.kind, event.data.currency);
+        sums.reversals += 1;
+        sums.amount += toMinor(event.data.amount, event.data.currency);
       }
       return state;
     case 'CommissionHeld':
@@ -418,6 +494,85 @@ const accountTotals = (debit: bigint, credit: bigint, currency: string): Account
   balance: formatMinor(debit - credit, currency),
 });
 
+const zeroSums = (): Sums => ({
+  accrued: 0n,
+  reversed: 0n,
+  rejected: 0n,
+  paid: 0n,
+  payoutsFailed: 0n,
+  adjustments: 0n,
+  balance: 0n,
+  pending: 0n,
+  held: 0n,
+});
+
+/** The bucket of a line earned `days` whole days before asOf. */
+const agingBucketOf = (days: number): AgingBucket =>
+  days <= 30 ? '0-30' : days <= 60 ? '31-60' : days <= 90 ? '61-90' : '>90';
+
+/** Held and pending lines by age, with the same rules as `pending` and `held` in the totals. */
+const agingOf = (state: BalancesState, asOf: string | null): CommissionBalancesResult['aging'] => {
+  if (asOf === null) return {};
+  type Sums = { pending: bigint; pendingLines: number; held: bigint; heldLines: number };
+  const byCurrency = new Map<string, Map<AgingBucket, Sums>>();
+  for (const packed of state.lines.values()) {
+    const line = unpackLine(packed);
+    const held = line.held;
+    if (!held && !(line.payableAt > asOf)) continue;
+    if (line.remaining === 0n) continue;
+    // A line is held or pending only while its conversion's occurredAt is known (a clawback line, the
+    // only one without it, is never pending; it cannot be held either, holds being on lines earned).
+    const days = line.earnedAt === '' ? 0 : Math.max(0, daysBetween(line.earnedAt, asOf));
+    let buckets = byCurrency.get(line.currency);
+    if (buckets === undefined) {
+      buckets = new Map(
+        AGING_BUCKETS.map((b) => [b, { pending: 0n, pendingLines: 0, held: 0n, heldLines: 0 }]),
+      );
+      byCurrency.set(line.currency, buckets);
+    }
+    const sums = buckets.get(agingBucketOf(days))!;
+    if (held) {
+      sums.held += line.remaining;
+      sums.heldLines += 1;
+    } else {
+      sums.pending += line.remaining;
+      sums.pendingLines += 1;
+    }
+  }
+  return Object.fromEntries(
+    sortedEntries(byCurrency).map(([currency, buckets]) => [
+      currency,
+      Object.fromEntries(
+        AGING_BUCKETS.map((b) => {
+          const s = buckets.get(b)!;
+          return [
+            b,
+            {
+              pending: formatMinor(s.pending, currency),
+              pendingLines: s.pendingLines,
+              held: formatMinor(s.held, currency),
+              heldLines: s.heldLines,
+            },
+          ];
+        }),
+      ) as Record<AgingBucket, AgingFigures>,
+    ]),
+  );
+};
+
+const reversalsOf = (state: BalancesState): CommissionBalancesResult['reversalsByMonth'] => {
+  const out: Record<string, Record<string, Record<string, ReversalFigures>>> = {};
+  for (const [key, s] of sortedEntries(state.reversalsByMonth)) {
+    const [month, kind, currency] = key.split(SEP) as [string, string, string];
+    ((out[month] ??= {})[kind] ??= {})[currency] = {
+      reversals: s.reversals,
+      amount: formatMinor(s.amount, currency),
+      clawedBack: formatMinor(s.clawedBack, currency),
+    };
+  }
+  return out;
+};
+
 const result = (state: BalancesState, context: ResultContext): CommissionBalancesResult => {
   const asOf = context.asOf;
   const buckets = new Map<string, { pending: bigint; held: bigint }>();
@@ -431,6 +586,15 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
   }
   const partners: Record<string, Record<string, PartnerBalance>> = {};
   const totals = new Map<string, Sums & { negatives: number }>();
+  const types = new Map<string, Map<string, Sums & { partners: number }>>();
+  const addToType = (type: string, currency: string, sums: Sums): void => {
+    let currencies = types.get(type);
+    if (currencies === undefined) types.set(type, (currencies = new Map()));
+    let total = currencies.get(currency);
+    if (total === undefined) currencies.set(currency, (total = { ...zeroSums(), partners: 0 }));
+    for (const field of Object.keys(sums) as Array<keyof Sums>) total[field] += sums[field];
+    total.partners += 1;
+  };
   for (const [key, account] of sortedEntries(state.accounts)) {
     const [partnerId, currency] = key.split(SEP) as [string, string];
     const bucket = buckets.get(key) ?? { pending: 0n, held: 0n };
@@ -465,6 +629,7 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
       );
     for (const field of Object.keys(sums) as Array<keyof Sums>) total[field] += sums[field];
     if (sums.balance < 0n) total.negatives += 1;
+    addToType(context.reference.partner(partnerId)?.partnerType ?? 'unknown', currency, sums);
   }
   const accounts: Record<string, CommissionBalancesResult['accounts'][string]> = {};
   const trialBalance: Record<string, CommissionBalancesResult['trialBalance'][string]> = {};
@@ -484,6 +649,19 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
   }
   return sortedResult({
     asOf,
+    byPartnerType: Object.fromEntries(
+      sortedEntries(types).map(([type, currencies]) => [
+        type,
+        Object.fromEntries(
+          sortedEntries(currencies).map(([currency, { partners: count, ...sums }]) => [
+            currency,
+            { ...formatBalance(sums, currency), partners: count },
+          ]),
+        ),
+      ]),
+    ),
+    aging: agingOf(state, asOf),
+    reversalsByMonth: reversalsOf(state),
     partners,
     totals: Object.fromEntries(
       sortedEntries(totals).map(([currency, { negatives, ...sums }]) => [
@@ -538,6 +716,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
     postings: new Map(),
     recentPayouts: new Map(),
     rejectedLines: new Set(),
+    reversalsByMonth: new Map(),
   }),
   apply,
   result,
@@ -557,6 +736,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
           l.payableAt,
           l.held,
           l.inPayouts,
+          l.earnedAt,
         ]),
       rejectedLines: [...state.rejectedLines].sort(),
       recentPayouts: sortedEntries(state.recentPayouts).map(([partnerId, payouts]) => [
@@ -567,15 +747,28 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         c,
         POSTING_FIELDS.map((f) => p[f].toString()),
       ]),
+      reversalsByMonth: sortedEntries(state.reversalsByMonth).map(([k, r]) => [
+        k,
+        r.reversals,
+        r.amount.toString(),
+        r.clawedBack.toString(),
+      ]),
     }) as JsonValue,
   load: (json) => {
     const s = json as unknown as {
       accounts: Array<[string, string[]]>;
-      lines: Array<[string, string, string, string, string, boolean, number]>;
+      lines: Array<[string, string, string, string, string, boolean, number, string?]>;
       postings: Array<[string, string[]]>;
       recentPayouts: Array<[string, Array<[string, Array<[string, string]>]>]>;
       rejectedLines: string[];
+      reversalsByMonth?: Array<[string, number, string, string]>;
     };
+    // A state saved before lines knew their conversion's date and reversals were kept by month would give
+    // wrong aging and reversal figures: refused, so that the replay starts from the beginning instead.
+    if (s.reversalsByMonth === undefined || s.lines.some((l) => l[7] === undefined))
+      throw new Error(
+        'The saved balances state predates commission aging and reversals by month: replay from the start',
+      );
     return {
       accounts: new Map(
         s.accounts.map(([k, values]) => [
@@ -584,9 +777,17 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         ]),
       ),
       lines: new Map(
-        s.lines.map(([id, partnerId, currency, remaining, payableAt, held, inPayouts]) => [
+        s.lines.map(([id, partnerId, currency, remaining, payableAt, held, inPayouts, earnedAt]) => [
           id,
-          packLine({ partnerId, currency, remaining: BigInt(remaining), payableAt, held, inPayouts }),
+          packLine({
+            partnerId,
+            currency,
+            remaining: BigInt(remaining),
+            payableAt,
+            held,
+            inPayouts,
+            earnedAt: earnedAt!,
+          }),
         ]),
       ),
       postings: new Map(
@@ -603,6 +804,12 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
             payoutId,
             items: items.map(([lineId, amount]) => [lineId, BigInt(amount)] as const),
           })),
+        ]),
+      ),
+      reversalsByMonth: new Map(
+        (s.reversalsByMonth ?? []).map(([k, reversals, amount, clawedBack]) => [
+          k,
+          { reversals, amount: BigInt(amount), clawedBack: BigInt(clawedBack) },
         ]),
       ),
     };

@@ -1,7 +1,7 @@
 import type { LedgerEvent, LedgerEventOf, PartnerType } from '@partner-ledger/events';
 import { PARTNER_TYPES } from '@partner-ledger/events';
 import { convertMinor, formatMinor, parseRate, perUnit, ratio, toMinor } from '../money';
-import { daysBefore, daysBetween, periodOf } from '../period';
+import { daysAfter, daysBefore, daysBetween, periodOf } from '../period';
 import type { Granularity } from '../period';
 import type { JsonValue } from '../runtime/json';
 import { sortedEntries, sortedResult } from '../runtime/json';
@@ -19,6 +19,12 @@ interface PartnerHealth {
   firstConversionAt: string | null;
   /** currency -> commission accrued minus reversed, minor units. */
   readonly commission: Map<string, bigint>;
+  /**
+   * Spells of activity, [first, last] activity of each, sorted: two activities are in one spell when no more
+   * than the active window lies between them, so that the partner was active throughout. A spell ends in a
+   * churn activeWindowDays after its last activity.
+   */
+  spells: Array<[string, string]>;
 }
 
 interface RevenueFigures {
@@ -107,6 +113,14 @@ export interface EcosystemHealthResult {
     readonly averageDays: string | null;
   };
   readonly partners: Readonly<Record<string, PartnerHealthResult>>;
+  /**
+   * period -> partners that churned in it: a partner churns at the first instant it stops being active
+   * (activeWindowDays after its last activity with no other in between), counted when that instant is at or
+   * before asOf. A partner that comes back and stops again churns again.
+   */
+  readonly churnedPartners: Readonly<
+    Record<string, { readonly total: number; readonly byType: Readonly<Record<string, number>> }>
+  >;
 }
 
 /** The options of `ecosystemHealth`: granularity and the window that counts a partner as active. */
@@ -132,15 +146,61 @@ const partnerOf = (state: HealthState, partnerId: string, reference: ReferenceDa
       conversions: 0,
       firstConversionAt: null,
       commission: new Map(),
+      spells: [],
     };
     state.partners.set(partnerId, partner);
   }
   return partner;
 };
 
-const touch = (partner: PartnerHealth, at: string): void => {
+const touch = (partner: PartnerHealth, at: string, windowDays: number): void => {
   if (partner.lastActivityAt === null || at > partner.lastActivityAt) partner.lastActivityAt = at;
+  addActivity(partner.spells, at, windowDays);
 };
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Adds an activity to sorted spells (events may arrive out of occurredAt order): it joins every spell it lies
+ * within the window of, bridging two when it closes the gap between them.
+ */
+export const addActivity = (spells: Array<[string, string]>, at: string, windowDays: number): void => {
+  // Most activity comes in occurredAt order: it lies in or after the latest spell.
+  const latestSpell = spells[spells.length - 1];
+  if (latestSpell !== undefined && at >= latestSpell[0]) {
+    if (at <= latestSpell[1]) return;
+    if (Date.parse(at) - Date.parse(latestSpell[1]) <= windowDays * DAY_MS) latestSpell[1] = at;
+    else spells.push([at, at]);
+    return;
+  }
+  const earliest = daysBefore(at, windowDays);
+  const latest = daysAfter(at, windowDays);
+  let first = at;
+  let last = at;
+  let index = 0;
+  let joined = 0;
+  for (let i = 0; i < spells.length; i += 1) {
+    const [start, end] = spells[i]!;
+    if (end < earliest) index = i + 1;
+    else if (start <= latest) {
+      if (joined === 0) index = i;
+      joined += 1;
+      if (start < first) first = start;
+      if (end > last) last = end;
+    }
+  }
+  spells.splice(index, joined, [first, last]);
+};
+
+/** The instants (at or before asOf) at which the partner stopped being active. */
+export const churnsOf = (
+  spells: ReadonlyArray<readonly [string, string]>,
+  windowDays: number,
+  asOf: string | null,
+): string[] =>
+  asOf === null
+    ? []
+    : spells.map(([, last]) => daysAfter(last, windowDays)).filter((churnedAt) => churnedAt <= asOf);
 
 const revenueAt = (state: HealthState, key: string): RevenueFigures => {
   let figures = state.revenue.get(key);
@@ -179,6 +239,7 @@ const onConversion = (
   event: LedgerEventOf<'ConversionAttributed'>,
   reference: ReferenceData,
   granularity: Granularity,
+  windowDays: number,
 ): void => {
   const d = event.data;
   const at = event.occurredAt;
@@ -188,12 +249,12 @@ const onConversion = (
     const partner = partnerOf(state, partnerId, reference);
     partner.conversions += 1;
     if (partner.firstConversionAt === null || at < partner.firstConversionAt) partner.firstConversionAt = at;
-    touch(partner, at);
+    touch(partner, at, windowDays);
     technology ||= partner.partnerType === 'technology';
   }
   for (const influencer of d.influencers) {
     const partner = partnerOf(state, influencer.partnerId, reference);
-    touch(partner, at);
+    touch(partner, at, windowDays);
     technology ||= partner.partnerType === 'technology';
   }
   if (technology) state.technologyAccounts.add(d.accountId ?? d.customerId);
@@ -253,7 +314,7 @@ const onReversal = (
 };
 
 const apply =
-  (granularity: Granularity) =>
+  (granularity: Granularity, windowDays: number) =>
   (state: HealthState, event: LedgerEvent, reference: ReferenceData): HealthState => {
     switch (event.type) {
       case 'ClickTracked': {
@@ -261,7 +322,7 @@ const apply =
         if (event.data.fraudReason !== null) partner.fraudClicks += 1;
         else {
           partner.clicks += 1;
-          touch(partner, event.occurredAt);
+          touch(partner, event.occurredAt, windowDays);
         }
         return state;
       }
@@ -278,15 +339,15 @@ const apply =
       }
       case 'InfluenceTouchRecorded': {
         const partner = partnerOf(state, event.data.partnerId, reference);
-        touch(partner, event.occurredAt);
+        touch(partner, event.occurredAt, windowDays);
         if (partner.partnerType === 'technology') state.technologyAccounts.add(event.data.accountId);
         return state;
       }
       case 'DealRegistered':
-        touch(partnerOf(state, event.data.partnerId, reference), event.occurredAt);
+        touch(partnerOf(state, event.data.partnerId, reference), event.occurredAt, windowDays);
         return state;
       case 'ConversionAttributed':
-        onConversion(state, event, reference, granularity);
+        onConversion(state, event, reference, granularity, windowDays);
         return state;
       case 'ConversionReversed':
         onReversal(state, event, reference, granularity);
@@ -308,6 +369,7 @@ const result =
     const count = { total: 0, byType: byTypeZero() };
     const partners: Record<string, PartnerHealthResult> = {};
     const daysToFirst: number[] = [];
+    const churned: Record<string, { total: number; byType: Record<string, number> }> = {};
     for (const [partnerId, p] of sortedEntries(state.partners)) {
       const isActive =
         since !== null &&
@@ -326,6 +388,11 @@ const result =
           ? Math.max(0, daysBetween(p.joinedAt, p.firstConversionAt))
           : null;
       if (days !== null) daysToFirst.push(days);
+      for (const churnedAt of churnsOf(p.spells, activeWindowDays, asOf)) {
+        const entry = (churned[periodOf(churnedAt, granularity)] ??= { total: 0, byType: byTypeZero() });
+        entry.total += 1;
+        entry.byType[p.partnerType] = (entry.byType[p.partnerType] ?? 0) + 1;
+      }
       const commission = sortedEntries(p.commission);
       partners[partnerId] = {
         partnerType: p.partnerType,
@@ -397,6 +464,7 @@ const result =
       activePartners: active,
       partnerCount: count,
       newPartners,
+      churnedPartners: Object.fromEntries(sortedEntries(new Map(Object.entries(churned)))),
       revenue: {
         periods: Object.fromEntries(sortedEntries(periods).map(([period, c]) => [period, block(c)])),
         total: block(totals),
@@ -421,6 +489,7 @@ type SavedPartner = [
   number,
   string | null,
   Array<[string, string]>,
+  Array<[string, string]>?,
 ];
 
 /**
@@ -449,7 +518,7 @@ export const ecosystemHealth = (
       revenue: new Map(),
       technologyAccounts: new Set(),
     }),
-    apply: apply(granularity),
+    apply: apply(granularity, activeWindowDays),
     result: result(granularity, activeWindowDays),
     save: (state) =>
       ({
@@ -463,6 +532,7 @@ export const ecosystemHealth = (
           p.conversions,
           p.firstConversionAt,
           sortedEntries(p.commission).map(([c, v]) => [c, v.toString()]),
+          p.spells,
         ]),
         newPartners: sortedEntries(state.newPartners),
         revenue: sortedEntries(state.revenue).map(([k, f]) => [
@@ -478,10 +548,25 @@ export const ecosystemHealth = (
         revenue: Array<[string, [string, string, string, string]]>;
         technologyAccounts: string[];
       };
+      // A state saved before spells of activity were kept cannot tell past churns: refused, so that the
+      // replay starts from the beginning instead.
+      if (s.partners.some((p) => p[9] === undefined))
+        throw new Error('The saved health state predates churned partners: replay from the start');
       return {
         partners: new Map(
           s.partners.map(
-            ([id, partnerType, joinedAt, lastActivityAt, clicks, fraudClicks, conversions, first, c]) => [
+            ([
+              id,
+              partnerType,
+              joinedAt,
+              lastActivityAt,
+              clicks,
+              fraudClicks,
+              conversions,
+              first,
+              c,
+              spells,
+            ]) => [
               id,
               {
                 partnerType,
@@ -492,6 +577,7 @@ export const ecosystemHealth = (
                 conversions,
                 firstConversionAt: first,
                 commission: new Map(c.map(([k, v]) => [k, BigInt(v)])),
+                spells: spells!,
               },
             ],
           ),

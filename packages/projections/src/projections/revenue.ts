@@ -86,6 +86,8 @@ export interface RevenueFigures {
 export interface ProgramRevenueFigures extends RevenueFigures {
   /** All revenue, attributed to a partner or not. */
   readonly total: string;
+  /** total - attributed: revenue of conversions that credited no partner (influence touches alone included). */
+  readonly unattributed: string;
 }
 
 /** Revenue figures of one scope and period, per currency and in the reporting currency. */
@@ -442,7 +444,13 @@ const result = (state: RevenueState, context: ResultContext): PartnerRevenueResu
       const shown = currency === '' ? reportingCurrency : currency;
       if (shown === null) continue;
       const figures = formatFigures(f, shown, programTotalOf(period, currency));
-      const withTotal = program ? { ...figures, total: formatMinor(f.total, shown) } : figures;
+      const withTotal = program
+        ? {
+            ...figures,
+            total: formatMinor(f.total, shown),
+            unattributed: formatMinor(f.total - f.attributed, shown),
+          }
+        : figures;
       if (currency === '') reporting = withTotal;
       else byCurrency[currency] = withTotal;
     }
