@@ -59,6 +59,7 @@ export { AGING_BUCKETS, commissionBalances } from './projections/balances';
 export type {
   AccountTotals,
   AgingBucket,
+  ReversalSums,
   AgingFigures,
   ReversalFigures,
   BalancesState,

@@ -9,3 +9,4 @@
 export { createPostgresStore } from './store';
 export type { PostgresEventStore, PostgresStoreOptions } from './store';
 export { DEFAULT_SCHEMA, MIGRATIONS } from './schema';
+export type { Migration } from './schema';

@@ -7,6 +7,7 @@ import type { PoolClient } from 'pg';
 /** A schema name the store accepts: a plain lower-case SQL identifier, so that it never needs escaping. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** The schema the store uses when none is given. */
 export const DEFAULT_SCHEMA = 'partner_ledger';
 
 export const assertSchemaName = (schema: string): void => {
@@ -17,12 +18,17 @@ export const assertSchemaName = (schema: string): void => {
   }
 };
 
-interface Migration {
+/** One step of the schema: applied once, in version order, under an advisory lock. */
+export interface Migration {
+  /** Its place in the order; recorded in the schema once applied. */
   readonly version: number;
+  /** What it does, in a few words. */
   readonly name: string;
+  /** Its SQL, for the schema the store was given. */
   readonly sql: (schema: string) => string;
 }
 
+/** Every migration of the store's schema, oldest first (docs/stores.md describes the tables). */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,

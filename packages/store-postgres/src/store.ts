@@ -26,6 +26,7 @@ import { createListener } from './listener';
 import type { Listener } from './listener';
 import { DEFAULT_SCHEMA, assertSchemaName, migrate, notifyChannel } from './schema';
 
+/** What `createPostgresStore` takes: a connection string or a pool, and the schema. */
 export interface PostgresStoreOptions {
   /** A `postgres://` or `postgresql://` URL. Give this or `pool`. */
   readonly connectionString?: string;

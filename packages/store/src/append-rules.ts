@@ -100,6 +100,11 @@ export interface TagPositions {
 
 const DEFAULT_TAG_LIMIT = 200_000;
 
+/**
+ * The last position of every tag a store has seen, bounded to `limit` tags (two generations): a tag it does
+ * not know counts as stored at `floor` (the head when the store opened), so a condition is never passed by
+ * forgetting.
+ */
 export const createTagPositions = (floor: number, limit = DEFAULT_TAG_LIMIT): TagPositions => {
   let young = new Map<string, number>();
   let old = new Map<string, number>();

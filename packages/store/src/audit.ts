@@ -41,7 +41,8 @@ export interface DigestAt {
   readonly digest: string;
 }
 
-interface VerifiedDigests {
+/** The digests kept along the way, when verify was asked for them. */
+export interface VerifiedDigests {
   /** Every `checkpointEvery` events: the digest so far (only when that option is given). */
   readonly checkpoints?: readonly DigestAt[];
   /**

@@ -42,6 +42,7 @@ export type {
   VerifyProblemKind,
   VerifyProgress,
   VerifyReport,
+  VerifiedDigests,
   VerifiedPrefix,
 } from './audit';
 

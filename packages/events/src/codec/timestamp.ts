@@ -9,7 +9,9 @@ import * as E from 'fp-ts/Either';
  * Every timestamp lies in a bounded range, 1970-01-01T00:00:00.000Z to 2999-12-31T23:59:59.999Z: a date
  * outside it is a typing error (year 0000, 20260), never a fact of a partner program.
  */
+/** The earliest timestamp the ledger accepts. */
 export const EARLIEST_TIMESTAMP = '1970-01-01T00:00:00.000Z';
+/** The latest timestamp the ledger accepts (see EARLIEST_TIMESTAMP for why dates are bounded). */
 export const LATEST_TIMESTAMP = '2999-12-31T23:59:59.999Z';
 const EARLIEST_MS = Date.parse(EARLIEST_TIMESTAMP);
 const LATEST_MS = Date.parse(LATEST_TIMESTAMP);

@@ -72,7 +72,7 @@ export interface BalancesState {
 }
 
 /** Reversals of one month, kind and currency (minor units). */
-interface ReversalSums {
+export interface ReversalSums {
   /** Reversals recorded in the conversion's currency. */
   reversals: number;
   /** Revenue reversed (the reversals' amounts), in the conversion's currency. */
@@ -83,6 +83,7 @@ interface ReversalSums {
 
 /** The age buckets of `aging`, in whole days from the earning conversion to asOf. */
 export const AGING_BUCKETS = ['0-30', '31-60', '61-90', '>90'] as const;
+/** One of AGING_BUCKETS: an age range in whole days, such as `31-60`. */
 export type AgingBucket = (typeof AGING_BUCKETS)[number];
 
 /** Held and pending commission of one age bucket and currency. */
