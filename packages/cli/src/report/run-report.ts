@@ -5,9 +5,16 @@ import {
   partnerRevenue,
   payoutStatements,
   replay,
+  replayWithCheckpoints,
   sortKeys,
 } from '@partner-ledger/projections';
-import type { Granularity, ReplayProgress } from '@partner-ledger/projections';
+import type {
+  CheckpointShelf,
+  Granularity,
+  ProjectionSet,
+  ReplayOptions,
+  ReplayProgress,
+} from '@partner-ledger/projections';
 import { balanceRows, healthRows, healthSummary, revenueRows, statementRows } from './rows';
 import type { RevenueBy } from './rows';
 import type { Rows } from './table';
@@ -45,6 +52,16 @@ export interface ReportOptions {
   readonly to?: string;
   /** Called as the replay reads events. */
   readonly onProgress?: (progress: ReplayProgress) => void;
+  /** Resume from, and write, projection checkpoints (see replayWithCheckpoints); default: replay everything. */
+  readonly checkpoints?: ReportCheckpoints;
+}
+
+/** Where a report keeps its checkpoints, how often it writes one, and where it says why one was ignored. */
+export interface ReportCheckpoints {
+  readonly shelf: CheckpointShelf;
+  /** A checkpoint every this many events read; default 100,000. */
+  readonly every?: number;
+  readonly onNotice?: (message: string) => void;
 }
 
 /** A report, ready to print in any format. */
@@ -79,6 +96,18 @@ export const runReport = async (
     ...(options.reportingCurrency === undefined ? {} : { reportingCurrency: options.reportingCurrency }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress, progressEvery: 5_000 }),
   };
+  /** The replay, from the latest fitting checkpoint when there are checkpoints; `describe` names what shapes the states. */
+  const run = <P extends ProjectionSet>(projections: P, describe: Record<string, unknown>) => {
+    const checkpoints = options.checkpoints;
+    if (checkpoints === undefined) return replay(store, projections, replayOptions as ReplayOptions);
+    return replayWithCheckpoints(store, projections, {
+      ...(replayOptions as ReplayOptions),
+      shelf: checkpoints.shelf,
+      describe: JSON.stringify({ report: name, ...describe }),
+      ...(checkpoints.every === undefined ? {} : { checkpointEvery: checkpoints.every }),
+      ...(checkpoints.onNotice === undefined ? {} : { onNotice: checkpoints.onNotice }),
+    });
+  };
   const envelope = (outcome: { position: number; eventsRead: number }, result: unknown) =>
     sortKeys({
       report: name,
@@ -96,7 +125,10 @@ export const runReport = async (
         ...(options.from === undefined ? {} : { from: options.from }),
         ...(options.to === undefined ? {} : { to: options.to }),
       });
-      const outcome = await replay(store, { revenue }, replayOptions);
+      const outcome = await run(
+        { revenue },
+        { granularity, from: options.from ?? null, to: options.to ?? null },
+      );
       const result = outcome.results.revenue;
       const unconverted = Object.entries(result.program.total.unconverted).map(([c, a]) => `${c} ${a}`);
       return {
@@ -118,10 +150,9 @@ export const runReport = async (
       };
     }
     case 'balances': {
-      const outcome = await replay(
-        store,
+      const outcome = await run(
         { balances: commissionBalances(), health: ecosystemHealth({ granularity }) },
-        replayOptions,
+        { granularity },
       );
       const { balances, health } = outcome.results;
       const types = new Map(Object.entries(health.partners).map(([id, p]) => [id, p.partnerType]));
@@ -140,15 +171,14 @@ export const runReport = async (
       };
     }
     case 'statements': {
-      const outcome = await replay(
-        store,
+      const outcome = await run(
         {
           statements: payoutStatements({
             granularity,
             ...(options.partnerIds === undefined ? {} : { partnerIds: options.partnerIds }),
           }),
         },
-        replayOptions,
+        { granularity, partnerIds: options.partnerIds ?? null },
       );
       const result = outcome.results.statements;
       return {
@@ -158,7 +188,7 @@ export const runReport = async (
       };
     }
     case 'health': {
-      const outcome = await replay(store, { health: ecosystemHealth({ granularity }) }, replayOptions);
+      const outcome = await run({ health: ecosystemHealth({ granularity }) }, { granularity });
       const result = outcome.results.health;
       return {
         json: envelope(outcome, result),

@@ -72,6 +72,8 @@ interface Body {
   readonly states: Checkpoint['states'];
 }
 
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 const parseHeader = (entry: ShelfEntry): Header | undefined => {
@@ -188,8 +190,17 @@ export const replayWithCheckpoints = async <P extends ProjectionSet>(
   const notice = (message: string): void => onNotice?.(message);
   const describeAt = (position: number): string => `the checkpoint at position ${position} in ${shelf.where}`;
 
-  // The candidates, newest first: those of this set and code that fit the bounds.
-  const candidates = (await shelf.list(set))
+  // The candidates, newest first: those of this set and code that fit the bounds. A shelf that cannot be
+  // read (a directory without permission) only costs the replay from the start.
+  let entries: readonly ShelfEntry[] = [];
+  try {
+    entries = await shelf.list(set);
+  } catch (error) {
+    notice(
+      `the checkpoints in ${shelf.where} cannot be read (${messageOf(error)}): replaying from the start`,
+    );
+  }
+  const candidates = entries
     .map((entry) => {
       const header = parseHeader(entry);
       if (header === undefined) notice(`${describeAt(entry.position)} is not readable: ignored`);
@@ -218,7 +229,13 @@ export const replayWithCheckpoints = async <P extends ProjectionSet>(
       notice(`${describeAt(h.position)} does not match this ledger's event there: ignored`);
       continue;
     }
-    const text = await shelf.body(set, h.position);
+    let text: string | undefined;
+    try {
+      text = await shelf.body(set, h.position);
+    } catch (error) {
+      notice(`${describeAt(h.position)} cannot be read (${messageOf(error)}): ignored`);
+      continue;
+    }
     if (text === undefined) continue; // removed meanwhile (another report pruned it)
     if (text.length !== h.bodyLength || sha256(text) !== h.bodySha256) {
       notice(`${describeAt(h.position)} is corrupt (its checksum does not match): ignored`);
@@ -242,15 +259,13 @@ export const replayWithCheckpoints = async <P extends ProjectionSet>(
       resumed = h;
       break;
     } catch (error) {
-      notice(
-        `${describeAt(h.position)} cannot be loaded (${error instanceof Error ? error.message : String(error)}): ignored`,
-      );
+      notice(`${describeAt(h.position)} cannot be loaded (${messageOf(error)}): ignored`);
     }
   }
   session ??= createSession(projections, { ...replayOptions, store });
 
   // Only a replay of the whole history writes: its state at a position is what any later report can resume.
-  const writing = options.write !== false && effectiveAt === undefined && asKnownAt === undefined;
+  let writing = options.write !== false && effectiveAt === undefined && asKnownAt === undefined;
   let lastRecordedAt = resumed?.lastRecordedAt ?? null;
   let lastRecordedMs = lastRecordedAt === null ? -Infinity : Date.parse(lastRecordedAt);
   let sinceCheckpoint = 0;
@@ -273,8 +288,14 @@ export const replayWithCheckpoints = async <P extends ProjectionSet>(
       bodyLength: body.length,
       bodySha256: sha256(body),
     };
-    await shelf.put(set, saved.position, JSON.stringify(header), body);
-    written.push(saved.position);
+    try {
+      await shelf.put(set, saved.position, JSON.stringify(header), body);
+      written.push(saved.position);
+    } catch (error) {
+      // A shelf that cannot be written (a read-only disk) leaves the report as it would be without it.
+      notice(`no checkpoint can be written in ${shelf.where} (${messageOf(error)}): going on without`);
+      writing = false;
+    }
   };
 
   const head = asKnownAt?.position === undefined ? storeHead : Math.min(storeHead, asKnownAt.position);
@@ -310,7 +331,10 @@ export const replayWithCheckpoints = async <P extends ProjectionSet>(
     }
   }
   progress();
-  if (written.length > 0) await prune(shelf, set);
+  if (written.length > 0)
+    await prune(shelf, set).catch((error: unknown) =>
+      notice(`old checkpoints in ${shelf.where} cannot be removed (${messageOf(error)})`),
+    );
   const final = session;
   return {
     results: final.results(),
