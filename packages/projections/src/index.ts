@@ -37,7 +37,7 @@ export type { CheckpointStore } from './runtime/checkpoints';
 export { DEFAULT_CHECKPOINT_EVERY, SHELVED_CHECKPOINT_FORMAT, replayWithCheckpoints } from './runtime/resume';
 export type { CheckpointedReplayOptions, CheckpointedReplayOutcome } from './runtime/resume';
 export { createDirectoryShelf, createInMemoryShelf } from './runtime/shelf';
-export type { CheckpointShelf, ShelfEntry } from './runtime/shelf';
+export type { CheckpointShelf } from './runtime/shelf';
 export { projectionCodeVersion } from './runtime/code-version';
 export { followLive } from './runtime/live';
 export type { FollowOptions, LiveProjections } from './runtime/live';

@@ -6,7 +6,7 @@ import type { JsonValue } from './json';
 import type { ProjectionSet } from './projection';
 import { CHECKPOINT_FORMAT, createSession, replay } from './runner';
 import type { Checkpoint, ProjectionSession, ReplayOptions, ReplayOutcome } from './runner';
-import type { CheckpointShelf, ShelfEntry } from './shelf';
+import type { CheckpointShelf } from './shelf';
 
 /** The format tag of a shelved checkpoint's header: a document of another format is ignored. */
 export const SHELVED_CHECKPOINT_FORMAT = 'partner-ledger/shelved-checkpoint@1';
@@ -76,14 +76,14 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-const parseHeader = (entry: ShelfEntry): Header | undefined => {
+const parseHeader = (text: string, position: number): Header | undefined => {
   try {
-    const h = JSON.parse(entry.header) as Partial<Header> | null;
+    const h = JSON.parse(text) as Partial<Header> | null;
     if (
       h === null ||
       typeof h !== 'object' ||
       h.format !== SHELVED_CHECKPOINT_FORMAT ||
-      h.position !== entry.position ||
+      h.position !== position ||
       typeof h.set !== 'string' ||
       typeof h.codeVersion !== 'string' ||
       typeof h.hash !== 'string' ||
@@ -190,35 +190,44 @@ export const replayWithCheckpoints = async <P extends ProjectionSet>(
   const notice = (message: string): void => onNotice?.(message);
   const describeAt = (position: number): string => `the checkpoint at position ${position} in ${shelf.where}`;
 
-  // The candidates, newest first: those of this set and code that fit the bounds. A shelf that cannot be
-  // read (a directory without permission) only costs the replay from the start.
-  let entries: readonly ShelfEntry[] = [];
+  // The checkpoints of this set, newest first; a shelf that cannot be read (a directory without permission)
+  // only costs the replay from the start.
+  let positions: number[] = [];
   try {
-    entries = await shelf.list(set);
+    positions = [...(await shelf.positions(set))].sort((a, b) => b - a);
   } catch (error) {
     notice(
       `the checkpoints in ${shelf.where} cannot be read (${messageOf(error)}): replaying from the start`,
     );
   }
-  const candidates = entries
-    .map((entry) => {
-      const header = parseHeader(entry);
-      if (header === undefined) notice(`${describeAt(entry.position)} is not readable: ignored`);
-      return header;
-    })
-    .filter(
-      (h): h is Header =>
-        h !== undefined &&
-        h.set === set &&
-        h.codeVersion === codeVersion &&
-        fitsBounds(h, effectiveAt, asKnownAt),
-    )
-    .sort((a, b) => b.position - a.position);
+  /** The next checkpoint, newest first, of this code that fits the bounds: only its header is read. */
+  let next = 0;
+  const nextCandidate = async (): Promise<Header | undefined> => {
+    while (next < positions.length) {
+      const position = positions[next]!;
+      next += 1;
+      let text: string | undefined;
+      try {
+        text = await shelf.header(set, position);
+      } catch (error) {
+        notice(`${describeAt(position)} cannot be read (${messageOf(error)}): ignored`);
+        continue;
+      }
+      if (text === undefined) continue; // removed meanwhile (another report pruned it)
+      const h = parseHeader(text, position);
+      if (h === undefined) {
+        notice(`${describeAt(position)} is not readable: ignored`);
+        continue;
+      }
+      if (h.set === set && h.codeVersion === codeVersion && fitsBounds(h, effectiveAt, asKnownAt)) return h;
+    }
+    return undefined;
+  };
 
   let session: ProjectionSession<P> | undefined;
   let resumed: Header | undefined;
   let genesisHash: string | undefined;
-  for (const h of candidates) {
+  for (let h = await nextCandidate(); h !== undefined; h = await nextCandidate()) {
     genesisHash ??= (await eventAt(store, 0, undefined))?.hash;
     if (genesisHash !== h.genesisHash) {
       notice(`${describeAt(h.position)} was taken on another ledger (its first event differs): ignored`);
@@ -349,6 +358,6 @@ export const replayWithCheckpoints = async <P extends ProjectionSet>(
 
 /** Keeps the newest KEEP checkpoints of a set. */
 const prune = async (shelf: CheckpointShelf, set: string): Promise<void> => {
-  const positions = (await shelf.list(set)).map((entry) => entry.position).sort((a, b) => b - a);
+  const positions = [...(await shelf.positions(set))].sort((a, b) => b - a);
   for (const position of positions.slice(KEEP)) await shelf.remove(set, position);
 };

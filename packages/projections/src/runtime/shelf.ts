@@ -1,12 +1,6 @@
 import { mkdir, open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** One checkpoint on a shelf: the position it was taken at, and its header (a short JSON text). */
-export interface ShelfEntry {
-  readonly position: number;
-  readonly header: string;
-}
-
 /**
  * Where `replayWithCheckpoints` keeps its checkpoints: opaque documents (a header and a body, both text)
  * filed under a set id (one per projection set, its options and its code) and the position they were taken
@@ -16,8 +10,10 @@ export interface ShelfEntry {
 export interface CheckpointShelf {
   /** Where the checkpoints are, for notices: a directory, a table. */
   readonly where: string;
-  /** The checkpoints kept under `set`, in any order, with their headers (not their bodies). */
-  list(set: string): Promise<readonly ShelfEntry[]>;
+  /** The positions of the checkpoints kept under `set`, in any order. */
+  positions(set: string): Promise<readonly number[]>;
+  /** The header (one short line of text) of the checkpoint of `set` at `position`; undefined when it is not there. */
+  header(set: string, position: number): Promise<string | undefined>;
   /** The body of the checkpoint of `set` at `position`; undefined when it is not (or no longer) there. */
   body(set: string, position: number): Promise<string | undefined>;
   /** Keeps a checkpoint, replacing any other of `set` at `position`: a reader sees the old one or the new one. */
@@ -70,7 +66,7 @@ export const createDirectoryShelf = (directory: string): CheckpointShelf => {
 
   return {
     where: directory,
-    list: async (set) => {
+    positions: async (set) => {
       let names: string[];
       try {
         names = await readdir(folderOf(set));
@@ -78,15 +74,12 @@ export const createDirectoryShelf = (directory: string): CheckpointShelf => {
         if (missing(error)) return [];
         throw error;
       }
-      const entries: ShelfEntry[] = [];
-      for (const name of names) {
+      return names.flatMap((name) => {
         const match = FILE.exec(name);
-        if (match === null) continue;
-        const header = await headerOf(join(folderOf(set), name));
-        if (header !== undefined) entries.push({ position: Number(match[1]), header });
-      }
-      return entries;
+        return match === null ? [] : [Number(match[1])];
+      });
     },
+    header: (set, position) => headerOf(fileOf(set, position)),
     body: async (set, position) => {
       let text: string;
       try {
@@ -138,8 +131,8 @@ export const createInMemoryShelf = (): CheckpointShelf & {
   };
   return {
     where: 'memory',
-    list: (set) =>
-      Promise.resolve([...setOf(set)].map(([position, document]) => ({ position, header: document.header }))),
+    positions: (set) => Promise.resolve([...setOf(set).keys()]),
+    header: (set, position) => Promise.resolve(setOf(set).get(position)?.header),
     body: (set, position) => Promise.resolve(setOf(set).get(position)?.body),
     put: (set, position, header, body) => {
       setOf(set).set(position, { header, body });
