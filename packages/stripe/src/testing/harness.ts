@@ -200,7 +200,10 @@ export const startHarness = async (
     }
     return Object.fromEntries([...sums.entries()].sort().map(([key, value]) => [key, value.toFixed(2)]));
   };
+  let closed: Promise<void> | undefined;
   const close = () =>
-    new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    (closed ??= new Promise<void>((resolve, reject) =>
+      server.close((error) => (error ? reject(error) : resolve())),
+    ));
   return { store, ledger, url, post, send, deliver, balances, close };
 };
