@@ -109,6 +109,8 @@ interface ConversionSeen {
   readonly conversionId: string;
   readonly attributed: EventData<'ConversionAttributed'>;
   readonly reversals: readonly EventData<'ConversionReversed'>[];
+  /** The commission lines rejected on review: they never pay, so a won dispute gives nothing back for them. */
+  readonly rejectedLines: ReadonlySet<string>;
   /** What is left of the conversion, in its currency. */
   readonly remaining: LedgerDecimal;
 }
@@ -165,10 +167,12 @@ export const createStripeIntake = (options: StripeIntakeOptions): StripeIntake =
   const readConversion = async (conversionId: string): Promise<ConversionSeen | null> => {
     let attributed: EventData<'ConversionAttributed'> | null = null;
     const reversals: EventData<'ConversionReversed'>[] = [];
+    const rejectedLines = new Set<string>();
     for await (const stored of store.readStream(streams.conversion(conversionId))) {
       const event = decodeStoredEvent(stored);
       if (event.type === 'ConversionAttributed') attributed = event.data;
       else if (event.type === 'ConversionReversed') reversals.push(event.data);
+      else if (event.type === 'CommissionRejected') rejectedLines.add(event.data.lineId);
     }
     if (attributed === null) return null;
     const reversed = reversals.reduce((sum, r) => sum.plus(r.amount), new LedgerDecimal(0));
@@ -176,6 +180,7 @@ export const createStripeIntake = (options: StripeIntakeOptions): StripeIntake =
       conversionId,
       attributed,
       reversals,
+      rejectedLines,
       remaining: new LedgerDecimal(attributed.amount).minus(reversed),
     };
   };
@@ -476,7 +481,7 @@ export const createStripeIntake = (options: StripeIntakeOptions): StripeIntake =
       );
     }
     if (!closed || dispute.status !== 'won' || chargeback === undefined) return result;
-    return restore(event, dispute.id, chargeback);
+    return restore(event, dispute.id, chargeback, target.rejectedLines);
   };
 
   /** A won dispute: each partner gets back what the chargeback took from its commission lines. */
@@ -484,9 +489,11 @@ export const createStripeIntake = (options: StripeIntakeOptions): StripeIntake =
     event: Stripe.Event,
     disputeId: string,
     chargeback: EventData<'ConversionReversed'>,
+    rejectedLines: ReadonlySet<string>,
   ): Promise<IntakeOutcome> => {
     const taken = new Map<string, { partnerId: string; currency: string; amount: LedgerDecimal }>();
     for (const line of chargeback.lines) {
+      if (rejectedLines.has(line.lineId)) continue;
       const key = JSON.stringify([line.partnerId, line.currency]);
       const sum = taken.get(key)?.amount ?? new LedgerDecimal(0);
       taken.set(key, { partnerId: line.partnerId, currency: line.currency, amount: sum.plus(line.amount) });

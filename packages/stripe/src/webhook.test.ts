@@ -351,6 +351,24 @@ describe('disputes', () => {
     expect(await ofType(harness.store, 'ConversionReversed')).toHaveLength(1);
   });
 
+  it('gives nothing back for a line rejected on review when the dispute is won', async () => {
+    harness = await startHarness();
+    const s = subscription();
+    await harness.deliver([s.paid, s.payment]);
+    const rejected = await harness.ledger.rejectCommission({
+      conversionId: 'stripe:in_first',
+      lineId: 'stripe:in_first/bob/0',
+      reason: 'self-referral',
+      occurredAt: new Date(day(2) * 1000).toISOString(),
+    })();
+    expect(rejected._tag).toBe('Right');
+    await harness.deliver([
+      disputeCreated('evt_dp', day(4), s.dispute('needs_response')),
+      disputeClosed('evt_dp_won', day(20), s.dispute('won')),
+    ]);
+    expect(await ofType(harness.store, 'ManualAdjustmentRecorded')).toHaveLength(0);
+  });
+
   it('keeps a lost dispute charged back', async () => {
     harness = await startHarness();
     const s = subscription();
