@@ -16,6 +16,8 @@ const layers = {
   // Server adapters (store-eventstoredb, ...) are loaded by name when a connection string names one,
   // never imported: a file-store user does not install them.
   'open-ledger': ['events', 'store', 'store-file', 'ledger'],
+  // Money in from Stripe: records through the ledger, reads a conversion's stream from the store.
+  stripe: ['events', 'store', 'ledger'],
   cli: ['events', 'store', 'store-file', 'ledger', 'projections', 'open-ledger', 'report-html'],
 };
 const allPackages = Object.keys(layers);
