@@ -77,7 +77,7 @@ const KEY_FIELD: Partial<Record<CommandName, string>> = {
   recordPayoutFailure: 'payoutId',
 };
 
-/** Commands whose decisions read balances or period figures: serialised within one ledger instance. */
+/** Commands whose decisions read balances or period figures: they wait for each other on shared keys. */
 const MONEY_COMMANDS = new Set<CommandName>([
   'recordConversion',
   'reverseConversion',
@@ -142,6 +142,14 @@ const tagsOf = (events: readonly PendingEvent[]): string[] => {
   return [...tags];
 };
 
+/** Key locks held by one money decision (see `lockKeys` in createLedger). */
+interface KeyLocks {
+  /** Whether another decision held one of the keys when they were asked for. */
+  readonly waited: boolean;
+  readonly covers: (keys: readonly string[]) => boolean;
+  readonly release: () => void;
+}
+
 interface Loaded<S> {
   readonly state: S;
   readonly expectedRevision: ExpectedRevision;
@@ -191,11 +199,36 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   };
   const view = createCrossStreamView(store, decode);
 
-  let moneyQueue: Promise<unknown> = Promise.resolve();
-  const serialised = <T>(task: () => Promise<T>): Promise<T> => {
-    const result = moneyQueue.then(task, task);
-    moneyQueue = result.catch(() => undefined);
-    return result;
+  // Money decisions of one ledger instance on the same keys (the stream they append to, the tags they read
+  // and write) wait for each other, so that they do not refuse each other's appends and decide again; those
+  // on other keys run side by side, and their appends share the store's writes. A speed measure only: the
+  // store's expected revisions and append conditions protect the money, within and across processes.
+  const keyTails = new Map<string, Promise<void>>();
+  const lockKeys = async (keys: readonly string[]): Promise<KeyLocks> => {
+    const releases: (() => void)[] = [];
+    let waited = false;
+    // Always in sorted order, holding no other key: no two decisions wait for each other.
+    for (const key of [...new Set(keys)].sort()) {
+      const previous = keyTails.get(key);
+      let release!: () => void;
+      const mine = new Promise<void>((resolve) => (release = resolve));
+      const tail = previous === undefined ? mine : previous.then(() => mine);
+      keyTails.set(key, tail);
+      releases.push(() => {
+        release();
+        if (keyTails.get(key) === tail) keyTails.delete(key);
+      });
+      if (previous !== undefined) {
+        waited = true;
+        await previous;
+      }
+    }
+    const held = new Set(keys);
+    return {
+      waited,
+      covers: (wanted) => wanted.every((key) => held.has(key)),
+      release: () => releases.forEach((release) => release()),
+    };
   };
 
   const readEvents = async (stream: string): Promise<LedgerEvent[]> => {
@@ -678,7 +711,39 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     ...meta,
   });
 
-  const run = async (command: LedgerCommand): Promise<E.Either<LedgerRejection, Outcome>> => {
+  /** The keys a money decision waits on: its stream, the tags it read and the tags it writes. */
+  const lockKeysOf = (planned: Planned): string[] => [
+    planned.stream,
+    ...(planned.condition?.failIfTagged ?? []),
+    ...(planned.decision.kind === 'alreadyRecorded' ? [] : tagsOf(planned.decision.events)),
+  ];
+
+  const run = async (
+    command: LedgerCommand,
+    locking: boolean,
+  ): Promise<E.Either<LedgerRejection, Outcome>> => {
+    let locks: KeyLocks | undefined;
+    try {
+      return await runLocked(
+        command,
+        locking,
+        (next) => {
+          locks?.release();
+          locks = next;
+        },
+        () => locks,
+      );
+    } finally {
+      locks?.release();
+    }
+  };
+
+  const runLocked = async (
+    command: LedgerCommand,
+    locking: boolean,
+    hold: (locks: KeyLocks | undefined) => void,
+    held: () => KeyLocks | undefined,
+  ): Promise<E.Either<LedgerRejection, Outcome>> => {
     const now = clock().toISOString();
     const at = command.occurredAt ?? now;
     if (at > now)
@@ -702,8 +767,20 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const planner = planners[command.command] as Planner<CommandName>;
     let duplicateSeen: string | undefined;
     for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
-      const planned = await planner(resolved);
+      let planned = await planner(resolved);
       if (E.isLeft(planned)) return planned;
+      // Money: lock the decision's keys; if another decision held one of them, decide again under the locks
+      // (the keys may change with what the decision now reads: at most a few rounds, then the store judges).
+      for (let round = 0; locking && round < 4; round += 1) {
+        const keys = lockKeysOf(planned.right);
+        if (held()?.covers(keys)) break;
+        hold(undefined);
+        const locks = await lockKeys(keys);
+        hold(locks);
+        if (!locks.waited) break;
+        planned = await planner(resolved);
+        if (E.isLeft(planned)) return planned;
+      }
       const { stream, expectedRevision, decision, condition } = planned.right;
       if (decision.kind === 'alreadyRecorded') {
         const ids = new Set(decision.eventIds);
@@ -765,7 +842,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       const decoded = decodeCommand(input);
       if (E.isLeft(decoded)) return decoded;
       const command = decoded.right;
-      return MONEY_COMMANDS.has(command.command) ? serialised(() => run(command)) : run(command);
+      return run(command, MONEY_COMMANDS.has(command.command));
     };
 
   const handler =
