@@ -197,6 +197,12 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     }
     return decoded;
   };
+  const ownEvent = (event: RecordedEvent): LedgerEvent => {
+    const own = event as LedgerEvent;
+    if (decodedByHash.size >= DECODE_CACHE_SIZE) decodedByHash.clear();
+    decodedByHash.set(event.hash, own);
+    return own;
+  };
   const view = createCrossStreamView(store, decode);
 
   // Money decisions of one ledger instance on the same keys (the stream they append to, the tags they read
@@ -245,7 +251,14 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // Two generations rather than an exact LRU (a Map whose oldest key is deleted again and again gets slow to
   // iterate from its start): a state used again moves to the young one; when the young one is full, the old
   // one is dropped. At most `stateCacheSize` states are kept.
-  type Remembered = { decider: unknown; state: unknown; revision: number };
+  // `pending`: events the ledger appended onto `state`, folded only when a decision reads the stream again
+  // (most streams a command appends to, a new visitor's or conversion's, are not read again soon).
+  type Remembered = {
+    decider: unknown;
+    state: unknown;
+    revision: number;
+    pending?: readonly LedgerEvent[];
+  };
   const stateCacheSize = options.stateCacheSize ?? STATE_CACHE_SIZE;
   let youngStates = new Map<string, Remembered>();
   let oldStates = new Map<string, Remembered>();
@@ -278,8 +291,9 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     if (events.some((event, i) => event.stream !== stream || event.revision !== base + 1 + i)) return;
     remember(stream, {
       decider: cached.decider,
-      state: fold(cached.decider as Pick<Decider<never, unknown>, 'evolveDraft'>, cached.state, events),
+      state: cached.state,
       revision: last.revision,
+      pending: cached.pending === undefined ? events : [...cached.pending, ...events],
     });
   };
 
@@ -292,7 +306,12 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const from = known === undefined ? 0 : known.revision + 1;
     const events: LedgerEvent[] = [];
     for await (const event of store.readStream(stream, { fromRevision: from })) events.push(decode(event));
-    const base = known === undefined ? decider.initialState : (known.state as S);
+    const base =
+      known === undefined
+        ? decider.initialState
+        : known.pending === undefined
+          ? (known.state as S)
+          : fold(decider, known.state as S, known.pending);
     const state = events.length === 0 ? base : fold(decider, base, events);
     const revision = events.length === 0 ? from - 1 : events[events.length - 1]!.revision;
     // Remembered even when empty (revision -1): the decision's own append is then folded in (see below).
@@ -797,7 +816,9 @@ export const createLedger = (options: LedgerOptions): Ledger => {
             ? { expectedRevision }
             : { expectedRevision, tags, ...(condition === undefined ? {} : { condition }) },
         );
-        const recorded = result.events.map(decode);
+        // The events this decision made, as stored: typed by the decider already, so not decoded again; kept
+        // by hash so that reading them back (the view's catch-up, a later load) does not decode them either.
+        const recorded = result.alreadyStored ? result.events.map(decode) : result.events.map(ownEvent);
         if (
           !result.alreadyStored &&
           (typeof expectedRevision === 'number' || expectedRevision === 'noStream')

@@ -205,10 +205,17 @@ const runLevel = async (callers: number, run: number) => {
   let appends = 0;
   let ledgerSeconds = 0;
   let storeSeconds = 0;
+  let ledgerCpu = 0;
+  let storeCpu = 0;
+  const cpu = (): number => {
+    const used = process.cpuUsage();
+    return used.user + used.system;
+  };
   for (let slice = 0; slice < SECONDS * 2; slice++) {
     const batches: RecordedEvent[][][] = Array.from({ length: callers }, () => []);
     const deadline = Date.now() + 500;
     const started = performance.now();
+    const cpuStarted = cpu();
     await Promise.all(
       state.map(async (caller, w) => {
         while (Date.now() < deadline) {
@@ -225,7 +232,9 @@ const runLevel = async (callers: number, run: number) => {
       }),
     );
     ledgerSeconds += (performance.now() - started) / 1000;
+    ledgerCpu += cpu() - cpuStarted;
     const storeStarted = performance.now();
+    const storeCpuStarted = cpu();
     await Promise.all(
       batches.map(async (own) => {
         for (const batch of own) {
@@ -237,6 +246,7 @@ const runLevel = async (callers: number, run: number) => {
       }),
     );
     storeSeconds += (performance.now() - storeStarted) / 1000;
+    storeCpu += cpu() - storeCpuStarted;
   }
   await ledgerStore.close();
   await baseStore.close();
@@ -255,6 +265,8 @@ const runLevel = async (callers: number, run: number) => {
     ledgerRate,
     storeRate,
     ratio: ledgerRate / storeRate,
+    ledgerCpuPer: ledgerCpu / commands,
+    storeCpuPer: storeCpu / appends,
     ledgerP50: percentile(ledgerLatency, 50),
     ledgerP99: percentile(ledgerLatency, 99),
     storeP50: percentile(storeLatency, 50),
@@ -270,7 +282,7 @@ const main = async (): Promise<void> => {
   );
   console.log(`${PARTNERS} partners; ${SECONDS} s per run in half-second slices; ${RUNS} runs; median shown`);
   console.log(
-    'callers | commands (rejected) | mix | ledger cmd/s | store appends/s | ledger / store (median; runs) | ledger p50 / p99 | store p50 / p99',
+    'callers | commands (rejected) | mix | ledger cmd/s | store appends/s | ledger / store (median; runs) | ledger p50 / p99 | store p50 / p99 | CPU per command / per append',
   );
   for (const callers of CALLERS) {
     const runs = [];
@@ -278,7 +290,7 @@ const main = async (): Promise<void> => {
     const r = median(runs, (x) => x.ratio);
     const mix = [...r.kinds].map(([k, n]) => `${k} ${((n / r.commands) * 100).toFixed(0)}%`).join(', ');
     console.log(
-      `${callers} | ${fmt(r.commands)} (${fmt(r.rejected)}) | ${mix} | ${fmt(r.ledgerRate)} | ${fmt(r.storeRate)} | ${(r.ratio * 100).toFixed(0)}% (${runs.map((x) => `${(x.ratio * 100).toFixed(0)}%`).join(', ')}) | ${ms(r.ledgerP50)} / ${ms(r.ledgerP99)} | ${ms(r.storeP50)} / ${ms(r.storeP99)}`,
+      `${callers} | ${fmt(r.commands)} (${fmt(r.rejected)}) | ${mix} | ${fmt(r.ledgerRate)} | ${fmt(r.storeRate)} | ${(r.ratio * 100).toFixed(0)}% (${runs.map((x) => `${(x.ratio * 100).toFixed(0)}%`).join(', ')}) | ${ms(r.ledgerP50)} / ${ms(r.ledgerP99)} | ${ms(r.storeP50)} / ${ms(r.storeP99)} | ${fmt(r.ledgerCpuPer)} us / ${fmt(r.storeCpuPer)} us`,
     );
   }
   console.log(
