@@ -77,7 +77,7 @@ const KEY_FIELD: Partial<Record<CommandName, string>> = {
   recordPayoutFailure: 'payoutId',
 };
 
-/** Commands whose decisions read balances or period figures: serialised within one ledger instance. */
+/** Commands whose decisions read balances or period figures: they wait for each other on shared keys. */
 const MONEY_COMMANDS = new Set<CommandName>([
   'recordConversion',
   'reverseConversion',
@@ -142,6 +142,14 @@ const tagsOf = (events: readonly PendingEvent[]): string[] => {
   return [...tags];
 };
 
+/** Key locks held by one money decision (see `lockKeys` in createLedger). */
+interface KeyLocks {
+  /** Whether another decision held one of the keys when they were asked for. */
+  readonly waited: boolean;
+  readonly covers: (keys: readonly string[]) => boolean;
+  readonly release: () => void;
+}
+
 interface Loaded<S> {
   readonly state: S;
   readonly expectedRevision: ExpectedRevision;
@@ -189,13 +197,44 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     }
     return decoded;
   };
+  const ownEvent = (event: RecordedEvent): LedgerEvent => {
+    const own = event as LedgerEvent;
+    if (decodedByHash.size >= DECODE_CACHE_SIZE) decodedByHash.clear();
+    decodedByHash.set(event.hash, own);
+    return own;
+  };
   const view = createCrossStreamView(store, decode);
 
-  let moneyQueue: Promise<unknown> = Promise.resolve();
-  const serialised = <T>(task: () => Promise<T>): Promise<T> => {
-    const result = moneyQueue.then(task, task);
-    moneyQueue = result.catch(() => undefined);
-    return result;
+  // Money decisions of one ledger instance on the same keys (the stream they append to, the tags they read
+  // and write) wait for each other, so that they do not refuse each other's appends and decide again; those
+  // on other keys run side by side, and their appends share the store's writes. A speed measure only: the
+  // store's expected revisions and append conditions protect the money, within and across processes.
+  const keyTails = new Map<string, Promise<void>>();
+  const lockKeys = async (keys: readonly string[]): Promise<KeyLocks> => {
+    const releases: (() => void)[] = [];
+    let waited = false;
+    // Always in sorted order, holding no other key: no two decisions wait for each other.
+    for (const key of [...new Set(keys)].sort()) {
+      const previous = keyTails.get(key);
+      let release!: () => void;
+      const mine = new Promise<void>((resolve) => (release = resolve));
+      const tail = previous === undefined ? mine : previous.then(() => mine);
+      keyTails.set(key, tail);
+      releases.push(() => {
+        release();
+        if (keyTails.get(key) === tail) keyTails.delete(key);
+      });
+      if (previous !== undefined) {
+        waited = true;
+        await previous;
+      }
+    }
+    const held = new Set(keys);
+    return {
+      waited,
+      covers: (wanted) => wanted.every((key) => held.has(key)),
+      release: () => releases.forEach((release) => release()),
+    };
   };
 
   const readEvents = async (stream: string): Promise<LedgerEvent[]> => {
@@ -212,7 +251,14 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // Two generations rather than an exact LRU (a Map whose oldest key is deleted again and again gets slow to
   // iterate from its start): a state used again moves to the young one; when the young one is full, the old
   // one is dropped. At most `stateCacheSize` states are kept.
-  type Remembered = { decider: unknown; state: unknown; revision: number };
+  // `pending`: events the ledger appended onto `state`, folded only when a decision reads the stream again
+  // (most streams a command appends to, a new visitor's or conversion's, are not read again soon).
+  type Remembered = {
+    decider: unknown;
+    state: unknown;
+    revision: number;
+    pending?: readonly LedgerEvent[];
+  };
   const stateCacheSize = options.stateCacheSize ?? STATE_CACHE_SIZE;
   let youngStates = new Map<string, Remembered>();
   let oldStates = new Map<string, Remembered>();
@@ -245,8 +291,9 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     if (events.some((event, i) => event.stream !== stream || event.revision !== base + 1 + i)) return;
     remember(stream, {
       decider: cached.decider,
-      state: fold(cached.decider as Pick<Decider<never, unknown>, 'evolveDraft'>, cached.state, events),
+      state: cached.state,
       revision: last.revision,
+      pending: cached.pending === undefined ? events : [...cached.pending, ...events],
     });
   };
 
@@ -259,7 +306,12 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const from = known === undefined ? 0 : known.revision + 1;
     const events: LedgerEvent[] = [];
     for await (const event of store.readStream(stream, { fromRevision: from })) events.push(decode(event));
-    const base = known === undefined ? decider.initialState : (known.state as S);
+    const base =
+      known === undefined
+        ? decider.initialState
+        : known.pending === undefined
+          ? (known.state as S)
+          : fold(decider, known.state as S, known.pending);
     const state = events.length === 0 ? base : fold(decider, base, events);
     const revision = events.length === 0 ? from - 1 : events[events.length - 1]!.revision;
     // Remembered even when empty (revision -1): the decision's own append is then folded in (see below).
@@ -678,7 +730,39 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     ...meta,
   });
 
-  const run = async (command: LedgerCommand): Promise<E.Either<LedgerRejection, Outcome>> => {
+  /** The keys a money decision waits on: its stream, the tags it read and the tags it writes. */
+  const lockKeysOf = (planned: Planned): string[] => [
+    planned.stream,
+    ...(planned.condition?.failIfTagged ?? []),
+    ...(planned.decision.kind === 'alreadyRecorded' ? [] : tagsOf(planned.decision.events)),
+  ];
+
+  const run = async (
+    command: LedgerCommand,
+    locking: boolean,
+  ): Promise<E.Either<LedgerRejection, Outcome>> => {
+    let locks: KeyLocks | undefined;
+    try {
+      return await runLocked(
+        command,
+        locking,
+        (next) => {
+          locks?.release();
+          locks = next;
+        },
+        () => locks,
+      );
+    } finally {
+      locks?.release();
+    }
+  };
+
+  const runLocked = async (
+    command: LedgerCommand,
+    locking: boolean,
+    hold: (locks: KeyLocks | undefined) => void,
+    held: () => KeyLocks | undefined,
+  ): Promise<E.Either<LedgerRejection, Outcome>> => {
     const now = clock().toISOString();
     const at = command.occurredAt ?? now;
     if (at > now)
@@ -702,8 +786,20 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const planner = planners[command.command] as Planner<CommandName>;
     let duplicateSeen: string | undefined;
     for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
-      const planned = await planner(resolved);
+      let planned = await planner(resolved);
       if (E.isLeft(planned)) return planned;
+      // Money: lock the decision's keys; if another decision held one of them, decide again under the locks
+      // (the keys may change with what the decision now reads: at most a few rounds, then the store judges).
+      for (let round = 0; locking && round < 4; round += 1) {
+        const keys = lockKeysOf(planned.right);
+        if (held()?.covers(keys)) break;
+        hold(undefined);
+        const locks = await lockKeys(keys);
+        hold(locks);
+        if (!locks.waited) break;
+        planned = await planner(resolved);
+        if (E.isLeft(planned)) return planned;
+      }
       const { stream, expectedRevision, decision, condition } = planned.right;
       if (decision.kind === 'alreadyRecorded') {
         const ids = new Set(decision.eventIds);
@@ -720,7 +816,9 @@ export const createLedger = (options: LedgerOptions): Ledger => {
             ? { expectedRevision }
             : { expectedRevision, tags, ...(condition === undefined ? {} : { condition }) },
         );
-        const recorded = result.events.map(decode);
+        // The events this decision made, as stored: typed by the decider already, so not decoded again; kept
+        // by hash so that reading them back (the view's catch-up, a later load) does not decode them either.
+        const recorded = result.alreadyStored ? result.events.map(decode) : result.events.map(ownEvent);
         if (
           !result.alreadyStored &&
           (typeof expectedRevision === 'number' || expectedRevision === 'noStream')
@@ -765,7 +863,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       const decoded = decodeCommand(input);
       if (E.isLeft(decoded)) return decoded;
       const command = decoded.right;
-      return MONEY_COMMANDS.has(command.command) ? serialised(() => run(command)) : run(command);
+      return run(command, MONEY_COMMANDS.has(command.command));
     };
 
   const handler =

@@ -81,7 +81,19 @@ export const createCrossStreamView = (
   const stats = new Map<string, MutableStats>();
   const customers = new Map<string, { firstConversionAt: string; boundPartnerId: string | null }>();
   const coupons: Record<string, string> = {};
-  let running: Promise<void> = Promise.resolve();
+  let running: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  const start = (): Promise<void> => {
+    const current: Promise<void> = catchUpOnce().finally(() => {
+      if (running === current) running = null;
+    });
+    running = current;
+    return current;
+  };
+  const startNext = (): Promise<void> => {
+    next = null;
+    return start();
+  };
 
   const statsKey = (partnerId: string, planId: string, period: string) =>
     JSON.stringify([partnerId, planId, period]);
@@ -174,9 +186,12 @@ export const createCrossStreamView = (
   };
 
   return {
+    // One read serves every decision waiting: a catch-up asked for while one runs waits for the next one,
+    // which starts after it and serves everyone who asked meanwhile (it sees all they were promised).
     catchUp: () => {
-      running = running.then(catchUpOnce, catchUpOnce);
-      return running;
+      if (running === null) return start();
+      next ??= running.then(startNext, startNext);
+      return next;
     },
     position: () => position,
     balance: (partnerId) => balances.get(partnerId) ?? initialBalanceState(partnerId),

@@ -66,6 +66,12 @@ const INDEX_WRITE_EVERY = 4096;
 const GROUP_GAP_BYTES = 16 * 1024;
 /** Stream heads kept in memory (see rememberHead). */
 const HEADS_KEPT = 65_536;
+/**
+ * How many of the records it wrote last the store keeps as text (a power of two): catch-ups and stream reads
+ * of what was just appended (the usual reads of a ledger deciding commands) then parse them from memory
+ * instead of reading them back from the disk. About 1 KiB each.
+ */
+const RECENT_RECORDS = 4096;
 
 /** The options of the file store: directory, read-only, damage tolerance and its tuning (segment size, read chunks), its clock and a commit hook. */
 export interface FileStoreOptions {
@@ -492,6 +498,20 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     return offset + 64 * 1024;
   };
 
+  // The last RECENT_RECORDS durable records this store wrote, as their record text, by position (a ring).
+  const recentPositions = new Float64Array(RECENT_RECORDS).fill(-1);
+  const recentTexts: (string | undefined)[] = new Array<string | undefined>(RECENT_RECORDS);
+  const rememberRecord = (position: number, text: string): void => {
+    const slot = position & (RECENT_RECORDS - 1);
+    recentPositions[slot] = position;
+    recentTexts[slot] = text;
+  };
+  /** The record of `position` parsed from memory, if it is one of the last ones this store wrote. */
+  const recentRecord = (position: number): RecordedEvent | undefined => {
+    const slot = position & (RECENT_RECORDS - 1);
+    return recentPositions[slot] === position ? (JSON.parse(recentTexts[slot]!) as RecordedEvent) : undefined;
+  };
+
   /** Reads the records of `positions` (all in one segment, offsets within one read window). */
   const readGroup = async (segment: Segment, positions: readonly number[]): Promise<RecordedEvent[]> => {
     const offsets = positions.map((position) => index.offsets.get(position));
@@ -525,6 +545,8 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
   };
 
   const readPosition = async (position: number): Promise<RecordedEvent> => {
+    const recent = recentRecord(position);
+    if (recent !== undefined) return recent;
     const offset = index.offsets.get(position);
     const segment = segmentOf(index.segments, position);
     if (offset === LOST) throw damaged(`position ${position} was lost to damage`, segment, 0);
@@ -537,6 +559,12 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     while (i < positions.length) {
       assertOpen();
       const first = positions[i]!;
+      const recent = recentRecord(first);
+      if (recent !== undefined) {
+        i++;
+        yield recent;
+        continue;
+      }
       const segment = segmentOf(index.segments, first);
       const firstOffset = index.offsets.get(first);
       const group = [first];
@@ -546,6 +574,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       for (i++; i < positions.length && group.length < 4096; i++) {
         const position = positions[i]!;
         if (segmentOf(index.segments, position) !== segment) break;
+        if (recentPositions[position & (RECENT_RECORDS - 1)] === position) break;
         const offset = index.offsets.get(position);
         if (Math.abs(offset - firstOffset) > readChunkBytes) break;
         if (Math.abs(offset - previousOffset) > GROUP_GAP_BYTES) break;
@@ -571,6 +600,12 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       const page: RecordedEvent[] = [];
       while (page.length === 0 && position <= to) {
         assertOpen();
+        for (let recent = recentRecord(position); recent !== undefined && page.length < 4096;) {
+          page.push(recent);
+          if (++position > to) break;
+          recent = recentRecord(position);
+        }
+        if (page.length > 0) break;
         const offset = index.offsets.get(position);
         const segment = segmentOf(index.segments, position);
         if (offset === LOST) {
@@ -736,6 +771,8 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     readonly frameOffsets: number[];
     /** The id fingerprint of each accepted event, for the id index. */
     readonly fingerprints: number[];
+    /** The record JSON of each accepted event (as framed), kept in memory once durable. */
+    readonly texts: string[];
     readonly firstPosition: number;
     readonly events: number;
   }
@@ -752,6 +789,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     const accepted: { request: PendingAppend; events: RecordedEvent[] }[] = [];
     const fields: FrameFields[] = [];
     const fingerprints: number[] = [];
+    const texts: string[] = [];
     let bytes = 0;
     for (const request of batch) {
       try {
@@ -843,7 +881,10 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
         tentativeHeads.set(stream, { revision, hash: prevHash!, batch: number });
         for (let i = 0; i < recorded.length; i++)
           tentativeIds.set(recorded[i]!.id, { event: recorded[i]!, dataJson: events[i]!.dataJson });
-        for (const field of own) fields.push(field);
+        for (const field of own) {
+          fields.push(field);
+          texts.push(field.json + field.jsonSuffix);
+        }
         for (const fingerprint of ownFingerprints) fingerprints.push(fingerprint);
         accepted.push({ request, events: recorded });
       } catch (error) {
@@ -869,6 +910,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       bytes,
       frameOffsets,
       fingerprints,
+      texts,
       firstPosition,
       events: nextPosition - firstPosition,
     };
@@ -989,6 +1031,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           index.offsets.push(offset! + prepared.frameOffsets[k]!);
           addStreamPosition(index.streams, request.stream, event.position);
           index.ids.add(prepared.fingerprints[k]!, event.position);
+          rememberRecord(event.position, prepared.texts[k]!);
           k++;
           tentativeIds.delete(event.id);
         }
