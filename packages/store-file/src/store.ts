@@ -1,9 +1,11 @@
+import * as crypto from 'node:crypto';
 import { constants as fsConstants, promises as fs, write } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hashEvent } from '@partner-ledger/events';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
+  STORED_TEXT_HASH,
   StoreClosedError,
   StoreCorruptionError,
   assertAppendable,
@@ -23,6 +25,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   SubscribeOptions,
+  StoredTextHashReads,
   SubscriptionMessage,
 } from '@partner-ledger/store';
 import { ReadOnlyStoreError, StoreFailedError } from './errors';
@@ -122,8 +125,12 @@ export interface OpenReport {
   readonly damage: readonly DamageReport[];
 }
 
-/** The file store: the EventStore port, plus what its open reported. */
-export interface FileEventStore extends EventStore {
+/**
+ * The file store: the EventStore port, plus what its open reported, and a readAll for verifyStore that hashes
+ * each record's stored bytes (they are the canonical text the event's hash covers) instead of serialising
+ * the event again.
+ */
+export interface FileEventStore extends EventStore, StoredTextHashReads {
   readonly directory: string;
   readonly readOnly: boolean;
   readonly openReport: OpenReport;
@@ -386,6 +393,49 @@ interface StoreParts {
   readonly onCommit: ((commit: CommitInfo) => void) | undefined;
 }
 
+// One-shot hashing (Node >= 20.12), as the events package hashes; createHash on older versions.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string })
+  .hash;
+const sha256Hex = (bytes: Uint8Array): string =>
+  oneShotHash === undefined
+    ? crypto.createHash('sha256').update(bytes).digest('hex')
+    : oneShotHash('sha256', bytes, 'hex');
+
+/**
+ * For verifyStore: when the record's JSON (`text`, the bytes jsonStart..end of `buffer`) is exactly
+ * `recordParts` of the event (the canonical text its hash covers, less its closing brace, then
+ * `,"hash":"<hash>","position":<position>}` with the hash and position the JSON itself holds) and that
+ * canonical text hashes to the event's hash, marks the event with it (STORED_TEXT_HASH): by the hash's
+ * collision resistance the bytes are the text that was hashed when the event was recorded, and serialising
+ * the parsed event again would give them back. Anything else (a record changed after it was written, a
+ * hash that does not match) is left unmarked, and verifyStore hashes it from its content as before, so its
+ * verdict and its message are the same. The buffer is changed for the time of the hash (the suffix's comma
+ * stands in for the closing brace) and put back.
+ */
+const markStoredTextHash = (
+  event: RecordedEvent,
+  text: string,
+  buffer: Buffer,
+  jsonStart: number,
+  end: number,
+): void => {
+  const { hash, position } = event;
+  if (typeof hash !== 'string' || hash.length !== 64 || !Number.isSafeInteger(position)) return;
+  const suffix = `,"hash":"${hash}","position":${position}}`;
+  // The suffix is ASCII: as many bytes as characters, so the text's end is the buffer's.
+  if (!text.endsWith(suffix)) return;
+  const brace = end - suffix.length;
+  if (brace <= jsonStart || buffer[brace] !== 0x2c) return;
+  buffer[brace] = 0x7d;
+  let stored: string;
+  try {
+    stored = sha256Hex(buffer.subarray(jsonStart, brace + 1));
+  } finally {
+    buffer[brace] = 0x2c;
+  }
+  if (stored === hash) (event as { [STORED_TEXT_HASH]?: string })[STORED_TEXT_HASH] = stored;
+};
+
 const createFileStore = (parts: StoreParts): FileEventStore => {
   const { directory, readOnly, tolerateDamage, index, lock, indexHandle, readChunkBytes } = parts;
   const segmentsDir = join(directory, SEGMENTS_DIR);
@@ -591,7 +641,11 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
    * replay path of every projection: no per-record system call, no copy of the bytes, no async step per
    * record. Returns the next page, empty only at the end.
    */
-  const createPageReader = (from: number, to: number): (() => Promise<RecordedEvent[]>) => {
+  const createPageReader = (
+    from: number,
+    to: number,
+    markStoredText = false,
+  ): (() => Promise<RecordedEvent[]>) => {
     // Sized to what is left of the segment when that is less than a chunk: a catch-up of a few new
     // records at the end of the log allocates a few kilobytes, not a whole chunk.
     let buffer: Buffer | undefined;
@@ -631,7 +685,10 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
               names +
               buffer.readUInt16LE(at + FRAME_HEADER_BYTES + 12) +
               buffer.readUInt16LE(at + FRAME_HEADER_BYTES + 14);
-            page.push(JSON.parse(buffer.toString('utf8', jsonStart, frameEnd)) as RecordedEvent);
+            const text = buffer.toString('utf8', jsonStart, frameEnd);
+            const event = JSON.parse(text) as RecordedEvent;
+            if (markStoredText) markStoredTextHash(event, text, buffer, jsonStart, frameEnd);
+            page.push(event);
           } else {
             page.push(decodeRecord(buffer, at, frameEnd, segment, offset + at, position));
           }
@@ -1162,7 +1219,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     }
   }
 
-  const readAll = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> => {
+  const readAllPages = (options: ReadAllOptions, markStoredText: boolean): AsyncIterable<RecordedEvent> => {
     let keep: ((event: RecordedEvent) => boolean) | undefined;
     return iteratePages(
       () => {
@@ -1176,11 +1233,16 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
         return createPageReader(
           fromPosition,
           Math.min(index.head, asKnownAt?.position ?? Number.POSITIVE_INFINITY),
+          markStoredText,
         );
       },
       (event) => keep === undefined || keep(event),
     );
   };
+  const readAll = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> =>
+    readAllPages(options, false);
+  const readAllForVerify = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> =>
+    readAllPages(options, true);
 
   async function* subscribe(options: SubscribeOptions = {}): AsyncGenerator<SubscriptionMessage> {
     assertOpen();
@@ -1250,6 +1312,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     append,
     readStream,
     readAll,
+    readAllForVerify,
     subscribe,
     headPosition: async () => {
       assertOpen();

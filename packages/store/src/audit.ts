@@ -1,7 +1,30 @@
 import { GENESIS_DIGEST, computeEventHash, nextDigest } from '@partner-ledger/events';
 import type { RecordedEvent } from '@partner-ledger/events';
 import { checkIntegerOption } from './append-rules';
-import type { EventStore } from './port';
+import type { EventStore, ReadAllOptions } from './port';
+
+/**
+ * Where an event read for verification carries the SHA-256 of the very bytes it is stored as (see
+ * {@link StoredTextHashReads}). Set by the store only when those bytes are the text the event's hash covers
+ * and they hash to the event's stored hash.
+ */
+export const STORED_TEXT_HASH: unique symbol = Symbol('partner-ledger/stored-text-hash');
+
+/**
+ * What a store may offer verifyStore and computeDigest besides the port: a readAll whose events carry,
+ * under {@link STORED_TEXT_HASH}, the hash of the bytes they were read from, when the store keeps each event
+ * as exactly the canonical text its hash was taken over (the file store does). Hashing those bytes proves
+ * what re-serialising the event proves: if they hash to the stored hash, they are the text that was hashed
+ * when the event was recorded. An event without it is hashed from its content, as on any other store.
+ */
+export interface StoredTextHashReads {
+  /** Like readAll; events whose stored bytes check out carry their hash under STORED_TEXT_HASH. */
+  readAllForVerify(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+}
+
+/** The event's hash, from its stored bytes when the store hashed them on the way (see STORED_TEXT_HASH). */
+const contentHashOf = (event: RecordedEvent): string =>
+  (event as { readonly [STORED_TEXT_HASH]?: string })[STORED_TEXT_HASH] ?? computeEventHash(event);
 
 /** What is wrong with an event, in the order verifyStore checks it. */
 export type VerifyProblemKind =
@@ -100,10 +123,12 @@ export interface DigestResult {
 
 const readUpTo = (store: EventStore, upToPosition: number | undefined, pageSize: number | undefined) => {
   checkIntegerOption('upToPosition', upToPosition, -1);
-  return store.readAll({
+  const options: ReadAllOptions = {
     ...(pageSize === undefined ? {} : { pageSize }),
     ...(upToPosition === undefined ? {} : { asKnownAt: { position: upToPosition } }),
-  });
+  };
+  const forVerify = (store as Partial<StoredTextHashReads>).readAllForVerify;
+  return typeof forVerify === 'function' ? forVerify.call(store, options) : store.readAll(options);
 };
 
 const checkEvent = (
@@ -145,7 +170,9 @@ const checkEvent = (
  * Walks the history in global order and checks every event: positions strictly increase; in each stream,
  * revisions run 0, 1, 2, ... and every prevHash is the hash of the stream's previous event; every hash is
  * what the event's content hashes to. Stops at the first event that does not check out and names it.
- * Memory grows with the number of streams, not with the number of events.
+ * Memory grows with the number of streams, not with the number of events. On a store that keeps each event
+ * as the canonical text its hash covers (the file store: {@link StoredTextHashReads}), an event whose stored
+ * bytes hash to its stored hash is not serialised again: those bytes are the text that was hashed.
  *
  * What a chain cannot show, the digest can: events removed from the end of a stream, or a history rewritten
  * consistently from some point on. Keep digests (computeDigest) where the store cannot change them.
@@ -188,7 +215,7 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
   });
   for await (const event of readUpTo(store, upToPosition, pageSize)) {
     settleTargets(event.position);
-    const recomputed = computeEventHash(event);
+    const recomputed = contentHashOf(event);
     const problem = checkEvent(event, headPosition, heads.get(event.stream), recomputed);
     if (problem !== undefined) {
       onProgress?.({ eventsChecked, position: headPosition });
@@ -236,7 +263,7 @@ export const computeDigest = async (
   let position = -1;
   let eventCount = 0;
   for await (const event of readUpTo(store, options.upToPosition, options.pageSize)) {
-    digest = nextDigest(digest, computeEventHash(event));
+    digest = nextDigest(digest, contentHashOf(event));
     position = event.position;
     eventCount += 1;
   }

@@ -31,12 +31,13 @@ export { createInMemoryStore } from './in-memory';
 export type { InMemoryStoreOptions } from './in-memory';
 
 // Audit: hash chains and digests, over any store
-export { compareWithKept, computeDigest, verifyStore } from './audit';
+export { STORED_TEXT_HASH, compareWithKept, computeDigest, verifyStore } from './audit';
 export type {
   DigestAt,
   DigestOptions,
   DigestResult,
   KeptComparison,
+  StoredTextHashReads,
   VerifyOptions,
   VerifyProblem,
   VerifyProblemKind,

@@ -1,7 +1,7 @@
 import type { LedgerEvent, LedgerEventOf, PartnerType } from '@partner-ledger/events';
 import { PARTNER_TYPES } from '@partner-ledger/events';
 import { convertMinor, formatMinor, parseRate, perUnit, ratio, toMinor } from '../money';
-import { daysAfter, daysBefore, daysBetween, periodOf } from '../period';
+import { daysAfter, daysBefore, daysBetween, instantOf, periodOf } from '../period';
 import type { Granularity } from '../period';
 import type { JsonValue } from '../runtime/json';
 import { sortedEntries, sortedResult } from '../runtime/json';
@@ -169,7 +169,7 @@ export const addActivity = (spells: Array<[string, string]>, at: string, windowD
   const latestSpell = spells[spells.length - 1];
   if (latestSpell !== undefined && at >= latestSpell[0]) {
     if (at <= latestSpell[1]) return;
-    if (Date.parse(at) - Date.parse(latestSpell[1]) <= windowDays * DAY_MS) latestSpell[1] = at;
+    if (instantOf(at) - instantOf(latestSpell[1]) <= windowDays * DAY_MS) latestSpell[1] = at;
     else spells.push([at, at]);
     return;
   }

@@ -9,11 +9,13 @@ import { openFileStore } from '../store';
 /**
  * Plays an attacker with write access to a (closed) ledger: reads every event, lets `change` rewrite the
  * history, and writes it back as valid segments (checksums recomputed, positions renumbered, index
- * removed), so that only the hash chains can tell. For tests only.
+ * removed), so that only the hash chains can tell. Each record's JSON is `jsonOf` the event (default
+ * JSON.stringify: not the canonical text the store writes). For tests only.
  */
 export const rewriteLedger = async (
   directory: string,
   change: (events: RecordedEvent[]) => RecordedEvent[],
+  jsonOf: (event: RecordedEvent) => string = (event) => JSON.stringify(event),
 ): Promise<void> => {
   const reader = await openFileStore({ directory, readOnly: true });
   const events: RecordedEvent[] = [];
@@ -28,7 +30,7 @@ export const rewriteLedger = async (
     revision: event.revision,
     stream: event.stream,
     id: event.id,
-    json: JSON.stringify(event),
+    json: jsonOf(event),
     endsAppend: true,
   }));
   const header = encodeSegmentHeader(0, 0);

@@ -1,0 +1,162 @@
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GENESIS_DIGEST, computeEventHash, hashEvent, nextDigest } from '@partner-ledger/events';
+import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
+import { STORED_TEXT_HASH, computeDigest, verifyStore } from '@partner-ledger/store';
+import { openFileStore } from './store';
+import type { FileEventStore } from './store';
+import { rewriteLedger } from './testing/rewrite';
+
+/**
+ * verifyStore on the file store hashes each record's stored bytes (the canonical text the event's hash
+ * covers) instead of serialising the parsed event again: these tests hold that shortcut to the verdicts and
+ * digests of hashing every event from its content.
+ */
+const at = (seconds: number): string => new Date(Date.UTC(2026, 0, 1) + seconds * 1000).toISOString();
+const adjustment = (n: number): NewEvent => ({
+  id: `e-${n}`,
+  type: 'ManualAdjustmentRecorded',
+  schemaVersion: 1,
+  data: {
+    adjustmentId: `e-${n}`,
+    partnerId: `partner-${n % 3}`,
+    amount: `${100 + n}.00`,
+    currency: 'USD',
+    // Non-ASCII and escaped text: the bytes hashed are UTF-8, as the hash of the text is.
+    reason: n % 2 === 0 ? 'goodwill, Zürich "VIP" \u2603' : 'line\nbreak \ud83d\ude00',
+  },
+  occurredAt: at(n),
+  recordedAt: at(n),
+  actor: 'user:auditor@vendor.example',
+  correlationId: `corr-${n}`,
+  causationId: null,
+});
+
+const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+};
+
+/** The digest of hashing every event from its content: what verify computed before the shortcut. */
+const contentDigest = (events: readonly RecordedEvent[]): string =>
+  events.reduce((digest, event) => nextDigest(digest, computeEventHash(event)), GENESIS_DIGEST);
+
+/** The record as the store writes it: the hashed canonical text, then the hash and the position. */
+const canonicalRecord = (event: RecordedEvent): string =>
+  `${hashEvent(event).canonicalText.slice(0, -1)},"hash":"${event.hash}","position":${event.position}}`;
+
+const storedTextHash = (event: RecordedEvent): string | undefined =>
+  (event as { [STORED_TEXT_HASH]?: string })[STORED_TEXT_HASH];
+
+let directory: string;
+let store: FileEventStore | undefined;
+beforeEach(async () => {
+  directory = await fs.mkdtemp(join(tmpdir(), 'pl-stored-text-'));
+});
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+  await fs.rm(directory, { recursive: true, force: true });
+});
+
+const written = async (count: number): Promise<RecordedEvent[]> => {
+  const writer = await openFileStore({ directory });
+  const events: RecordedEvent[] = [];
+  for (let n = 0; n < count; n++)
+    events.push(...(await writer.append(n % 2 === 0 ? 'a' : 'b', [adjustment(n)])).events);
+  await writer.close();
+  return events;
+};
+const reopened = async (): Promise<FileEventStore> => {
+  store = await openFileStore({ directory, readOnly: true });
+  return store;
+};
+
+describe("verify hashes the file store's stored bytes", () => {
+  it('every intact record is hashed from its bytes, to its stored hash; plain readAll carries nothing', async () => {
+    const events = await written(12);
+    const reader = await reopened();
+    const verified = await collect(reader.readAllForVerify());
+    expect(verified.map(storedTextHash)).toEqual(events.map((e) => e.hash));
+    expect((await collect(reader.readAll())).map(storedTextHash)).toEqual(events.map(() => undefined));
+    expect(await collect(reader.readAll())).toEqual(events);
+  });
+
+  it('gives the digest of hashing every event from its content, whole and up to each position', async () => {
+    const events = await written(12);
+    const reader = await reopened();
+    expect(await verifyStore(reader)).toMatchObject({
+      ok: true,
+      eventsChecked: 12,
+      digest: contentDigest(events),
+    });
+    for (const upTo of [0, 5, 11])
+      expect((await computeDigest(reader, { upToPosition: upTo })).digest).toBe(
+        contentDigest(events.slice(0, upTo + 1)),
+      );
+  });
+
+  it('a record changed in place (checksum recomputed) is hashed from its content and named', async () => {
+    const events = await written(8);
+    await rewriteLedger(
+      directory,
+      (all) => all.map((e, i) => (i === 5 ? { ...e, data: { ...(e.data as object), amount: '999.00' } } : e)),
+      canonicalRecord,
+    );
+    const reader = await reopened();
+    const marks = (await collect(reader.readAllForVerify())).map(storedTextHash);
+    expect(marks[5]).toBeUndefined();
+    expect(marks.filter((m) => m !== undefined)).toHaveLength(7);
+    const report = await verifyStore(reader);
+    expect(report).toMatchObject({ ok: false, eventsChecked: 5, digest: contentDigest(events.slice(0, 5)) });
+    if (report.ok) throw new Error('unreachable');
+    expect(report.firstProblem).toMatchObject({ position: 5, eventId: 'e-5', kind: 'hash-mismatch' });
+  });
+
+  it('a record holding more than its hashed text (a second "data" after the hash) is hashed from its content', async () => {
+    await written(4);
+    const forged = (event: RecordedEvent): string =>
+      event.position === 2
+        ? `${canonicalRecord(event).slice(0, -1)},"data":{"amount":"1000000.00"}}`
+        : canonicalRecord(event);
+    await rewriteLedger(directory, (all) => all, forged);
+    const reader = await reopened();
+    const read = await collect(reader.readAllForVerify());
+    expect(read[2]!.data).toEqual({ amount: '1000000.00' }); // what a reader of the record sees
+    expect(storedTextHash(read[2]!)).toBeUndefined();
+    const report = await verifyStore(reader);
+    if (report.ok) throw new Error('verify missed the forged data');
+    expect(report.firstProblem).toMatchObject({ position: 2, kind: 'hash-mismatch' });
+  });
+
+  it('records not in canonical form (same content) are hashed from their content: same verdict, same digest', async () => {
+    const events = await written(6);
+    // The type first: the same content, the keys out of canonical order, the hash and position still last.
+    await rewriteLedger(
+      directory,
+      (all) => all,
+      ({ type, ...rest }) => JSON.stringify({ type, ...rest }),
+    );
+    const reader = await reopened();
+    expect((await collect(reader.readAllForVerify())).map(storedTextHash)).toEqual(
+      events.map(() => undefined),
+    );
+    expect(await verifyStore(reader)).toMatchObject({
+      ok: true,
+      eventsChecked: 6,
+      digest: contentDigest(events),
+    });
+  });
+
+  it('reading for verify leaves the bytes as they were (the brace stands in for the comma only while hashing)', async () => {
+    await written(10);
+    const reader = await reopened();
+    const first = await collect(reader.readAllForVerify({ pageSize: 3 }));
+    const again = await collect(reader.readAllForVerify());
+    expect(again).toEqual(first);
+    expect(again.map(storedTextHash)).toEqual(first.map(storedTextHash));
+    expect((await verifyStore(reader, { pageSize: 2 })).ok).toBe(true);
+  });
+});
