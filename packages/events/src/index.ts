@@ -25,8 +25,11 @@ export {
   DealRegistrationRejected,
   InfluenceTouchRecorded,
   ManualAdjustmentRecorded,
+  PartnerContactDetailsChanged,
   PartnerJoined,
   PartnerPlanChanged,
+  PayeeDetails,
+  PersonalDataErased,
   PartnerStatusChanged,
   PartnerTierChanged,
   PayoutFailed,
@@ -66,8 +69,47 @@ export {
   newEvent,
 } from './catalogue/decode';
 export type { LedgerEvent, LedgerEventOf, NewLedgerEvent } from './catalogue/decode';
-export { catalogueUpcasters, clickTrackedV1ToV2, createUpcasterRegistry } from './catalogue/upcasters';
+export {
+  catalogueUpcasters,
+  clickTrackedV1ToV2,
+  createUpcasterRegistry,
+  partnerJoinedV1ToV2,
+} from './catalogue/upcasters';
 export type { Upcaster, UpcasterRegistry } from './catalogue/upcasters';
+
+// Personal data: markers, sealing (crypto-shredding), pseudonyms, key stores
+export {
+  SEALED_PREFIX,
+  fieldsOf,
+  hasPersonalFields,
+  isSealedValue,
+  mapPersonal,
+  personal,
+  personalKindOf,
+} from './privacy/personal';
+export type { CodecField, PersonalKind } from './privacy/personal';
+export {
+  ERASED_MARKER,
+  KEY_BYTES,
+  PSEUDONYM_PREFIX,
+  SEALED_MARKER,
+  SealedValueError,
+  openSealedValue,
+  pseudonymOf,
+  sealValue,
+  sealedKeyId,
+} from './privacy/seal';
+export { KeyErasedError, cachingKeyStore, createInMemoryKeyStore } from './privacy/keys';
+export type { InMemoryKeyStoreOptions, KeyLookup, KeyStore, KeyStoreContents } from './privacy/keys';
+export {
+  VISITOR_PSEUDONYM_KEY_ID,
+  hasPersonalData,
+  openEventData,
+  partnerKeyId,
+  sealEventData,
+  sealedKeyIdsOf,
+  sealingKeyIdOf,
+} from './privacy/event-data';
 
 // Codecs for building commands and other payloads with the same readable errors
 export {
@@ -82,6 +124,8 @@ export {
   Timestamp,
   TimestampInput,
   findForbiddenKey,
+  shapeOf,
+  withShape,
   nullable,
   oneOf,
   ratioValue,
@@ -89,7 +133,7 @@ export {
   tagged,
   toTimestamp,
 } from './codec/primitives';
-export type { Props, StructOf } from './codec/primitives';
+export type { CodecShape, Props, StructOf } from './codec/primitives';
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, parseTimestamp } from './codec/timestamp';
 export { formatProblems, toDecodeProblems } from './codec/errors';
 export type { DecodeProblem } from './codec/errors';

@@ -22,6 +22,8 @@ assert<
     EventType,
     | 'ProgramConfigured'
     | 'PartnerJoined'
+    | 'PartnerContactDetailsChanged'
+    | 'PersonalDataErased'
     | 'PartnerPlanChanged'
     | 'PartnerTierChanged'
     | 'PartnerStatusChanged'

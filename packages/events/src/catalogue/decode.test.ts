@@ -129,7 +129,7 @@ describe('decoding event data', () => {
 
   it('rejects a schema version newer than the catalogue knows', () => {
     expect(problemsOf('PartnerJoined', {}, 7)).toBe(
-      'PartnerJoined.schemaVersion: expected schema version 1 (or an older one with an upcaster), got 7',
+      'PartnerJoined.schemaVersion: expected schema version 2 (or an older one with an upcaster), got 7',
     );
   });
 });

@@ -11,7 +11,9 @@ import {
   nullable,
   oneOf,
   struct,
+  withShape,
 } from '../codec/primitives';
+import { personal } from '../privacy/personal';
 import { defineEvent, eachMoney, noMoney } from './define';
 import { isId, isNullableText, isRecordOf, isSha256Hex } from './guards';
 import {
@@ -48,25 +50,88 @@ export const ProgramConfigured = defineEvent({
   money: (d) => [{ path: 'minimumPayout', amount: d.minimumPayout, currency: d.currency }],
 });
 
+/** Where a partner's payouts go: personal data, sealed with the partner's key (all but the method). */
+export const PayeeDetails = struct(
+  'payee details',
+  { method: oneOf(['paypal', 'wise', 'manual'] as const) },
+  {
+    /** The PayPal (or other) e-mail address payouts are sent to. */
+    email: personal('sealed', Text),
+    accountHolderName: personal('sealed', Text),
+    iban: personal('sealed', Text),
+    wiseRecipientId: personal('sealed', Text),
+  },
+);
+
+/** A partner's personal fields that may be given when it joins and changed later: all sealed. */
+const PARTNER_CONTACT_FIELDS = {
+  /** The address the program writes to. */
+  contactEmail: personal('sealed', Text),
+  /** Where payouts go. */
+  payee: personal('sealed', PayeeDetails),
+  /** A VAT number or other tax id. */
+  taxId: personal('sealed', Text),
+};
+
 /**
  * A partner joined the program on a plan, with its type, payout currency, coupon codes, own accounts and (for
- * two-tier programs) its parent.
+ * two-tier programs) its parent. Version 2 added the optional contact e-mail, payee details and tax id; the
+ * name and those fields are personal data, sealed with the partner's key when the ledger has a key store.
  */
 export const PartnerJoined = defineEvent({
   type: 'PartnerJoined',
+  schemaVersion: 2,
+  data: struct(
+    'PartnerJoined data',
+    {
+      partnerId: Id,
+      name: personal('sealed', Text),
+      partnerType: PartnerType,
+      planId: Id,
+      /** The parent in a two-tier program, which earns an override on this partner's commissions. */
+      parentPartnerId: nullable(Id),
+      payoutCurrency: Currency,
+      /** Coupon codes owned by the partner; a conversion that uses one is sourced by it. */
+      couponCodes: t.array(Id),
+      /** The partner's own customer accounts: a conversion by one of them is a self-referral. */
+      ownAccountIds: t.array(Id),
+    },
+    PARTNER_CONTACT_FIELDS,
+  ),
+  money: noMoney,
+});
+
+/** A partner's name, contact e-mail, payee details or tax id changed: each field given replaces the last. */
+export const PartnerContactDetailsChanged = defineEvent({
+  type: 'PartnerContactDetailsChanged',
   schemaVersion: 1,
-  data: struct('PartnerJoined data', {
-    partnerId: Id,
-    name: Text,
-    partnerType: PartnerType,
-    planId: Id,
-    /** The parent in a two-tier program, which earns an override on this partner's commissions. */
-    parentPartnerId: nullable(Id),
-    payoutCurrency: Currency,
-    /** Coupon codes owned by the partner; a conversion that uses one is sourced by it. */
-    couponCodes: t.array(Id),
-    /** The partner's own customer accounts: a conversion by one of them is a self-referral. */
-    ownAccountIds: t.array(Id),
+  data: struct(
+    'PartnerContactDetailsChanged data',
+    { partnerId: Id },
+    { name: personal('sealed', Text), ...PARTNER_CONTACT_FIELDS },
+  ),
+  money: noMoney,
+});
+
+/**
+ * A subject's personal data was erased: for a partner, its key was destroyed, so every sealed field of its
+ * events reads as erased from then on; for a visitor, the request is recorded against its pseudonym (the
+ * raw id was never stored). Who asked and why are kept; money and structure are untouched.
+ */
+export const PersonalDataErased = defineEvent({
+  type: 'PersonalDataErased',
+  schemaVersion: 1,
+  data: struct('PersonalDataErased data', {
+    subject: struct('an erased subject', {
+      kind: oneOf(['partner', 'visitor'] as const),
+      /** The partner's id, or the visitor's pseudonym. */
+      id: Id,
+    }),
+    /** The key destroyed, or null when none was (a visitor's pseudonym key is shared). */
+    keyId: nullable(Id),
+    /** Who asked for the erasure (a reference to the request, not the person's name). */
+    requestedBy: Text,
+    reason: Text,
   }),
   money: noMoney,
 });
@@ -152,11 +217,12 @@ const CLICK_LANDING_FIELDS = { campaign: nullable(Text), url: nullable(Text) };
 const CLICK_FIELDS = {
   clickId: Id,
   partnerId: Id,
-  visitorId: Id,
+  /** The visitor's pseudonym (`vp-...`) when the ledger has a key store; its id on older ledgers. */
+  visitorId: personal('pseudonym', Id),
   landing: struct('landing data', CLICK_LANDING_FIELDS),
-  /** Keyed HMACs: the raw IP address and user agent are never stored. */
-  ipFingerprint: nullable(Fingerprint),
-  userAgentFingerprint: nullable(Fingerprint),
+  /** Keyed HMACs made by the caller: the raw IP address and user agent are never stored. */
+  ipFingerprint: personal('pseudonym', nullable(Fingerprint)),
+  userAgentFingerprint: personal('pseudonym', nullable(Fingerprint)),
   /** Set when the click was flagged as fraud: it is kept, but never eligible for attribution. */
   fraudReason: nullable(Text),
 };
@@ -186,15 +252,14 @@ const isClickData = (u: unknown): u is t.TypeOf<typeof GenericClickTrackedData> 
 export const ClickTracked = defineEvent({
   type: 'ClickTracked',
   schemaVersion: 2,
-  data: new t.Type<
-    t.TypeOf<typeof GenericClickTrackedData>,
-    t.OutputOf<typeof GenericClickTrackedData>,
-    unknown
-  >(
-    GenericClickTrackedData.name,
-    isClickData,
-    GenericClickTrackedData.validate,
-    GenericClickTrackedData.encode,
+  data: withShape(
+    new t.Type<t.TypeOf<typeof GenericClickTrackedData>, t.OutputOf<typeof GenericClickTrackedData>, unknown>(
+      GenericClickTrackedData.name,
+      isClickData,
+      GenericClickTrackedData.validate,
+      GenericClickTrackedData.encode,
+    ),
+    { kind: 'same', as: GenericClickTrackedData },
   ),
   money: noMoney,
 });
@@ -279,7 +344,7 @@ export const ConversionAttributed = defineEvent({
     conversionId: Id,
     customerId: Id,
     accountId: nullable(Id),
-    visitorId: nullable(Id),
+    visitorId: personal('pseudonym', nullable(Id)),
     kind: oneOf(['order', 'invoice', 'renewal', 'closedWon'] as const),
     amount: Amount,
     currency: Currency,
@@ -421,6 +486,8 @@ export const PayoutFailed = defineEvent({
 export const CATALOGUE = {
   ProgramConfigured,
   PartnerJoined,
+  PartnerContactDetailsChanged,
+  PersonalDataErased,
   PartnerPlanChanged,
   PartnerTierChanged,
   PartnerStatusChanged,

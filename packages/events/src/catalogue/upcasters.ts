@@ -78,5 +78,18 @@ export const clickTrackedV1ToV2: Upcaster = {
   },
 };
 
+/**
+ * PartnerJoined v1 -> v2. Version 2 only added optional fields (contact e-mail, payee details, tax id) and
+ * marked the name as personal data: a v1 event reads as it is, its name in plaintext (see docs/events.md on
+ * what erasure can do for it).
+ */
+export const partnerJoinedV1ToV2: Upcaster = {
+  type: 'PartnerJoined',
+  fromVersion: 1,
+  // A copy, so that the event read carries its new schema version (the decoder keeps an event whose data
+  // an upcaster returned unchanged as it was stored).
+  upcast: (data) => (isRecord(data) ? { ...data } : data),
+};
+
 /** The upcasters of this library's own catalogue. */
-export const catalogueUpcasters = createUpcasterRegistry([clickTrackedV1ToV2]);
+export const catalogueUpcasters = createUpcasterRegistry([clickTrackedV1ToV2, partnerJoinedV1ToV2]);

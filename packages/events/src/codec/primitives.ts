@@ -7,6 +7,28 @@ import type { CurrencyCode } from '../money/currency';
 import { LedgerDecimal } from '../money/decimal';
 import { isStoredTimestamp, parseTimestamp } from './timestamp';
 
+/**
+ * What a codec is made of, for tools that walk the catalogue (the personal-data markers, their test): the
+ * fields of a {@link struct}, the value of a {@link nullable}, the members of a {@link tagged} union.
+ * Codecs built elsewhere (io-ts's own `array`) are read from io-ts's own properties.
+ */
+export type CodecShape =
+  | { readonly kind: 'struct'; readonly required: Props; readonly optional: Props }
+  | { readonly kind: 'nullable'; readonly inner: t.Mixed }
+  | { readonly kind: 'tagged'; readonly members: Record<string, t.Mixed> }
+  | { readonly kind: 'same'; readonly as: t.Mixed };
+
+const SHAPES = new WeakMap<t.Mixed, CodecShape>();
+
+/** Records what `codec` is made of (see {@link shapeOf}); returns the codec. */
+export const withShape = <C extends t.Mixed>(codec: C, shape: CodecShape): C => {
+  SHAPES.set(codec, shape);
+  return codec;
+};
+
+/** What a codec of this module is made of, or undefined for a leaf (or a codec built elsewhere). */
+export const shapeOf = (codec: t.Mixed): CodecShape | undefined => SHAPES.get(codec);
+
 /** Keys that could reach an object's prototype if a payload were ever copied by assignment. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -197,6 +219,9 @@ export const oneOf = <const V extends readonly [string, ...string[]]>(values: V)
 
 /** A value or null. Reports the inner codec's own error, once, instead of one error per union member. */
 export const nullable = <C extends t.Mixed>(codec: C) =>
+  withShape(nullableOf(codec), { kind: 'nullable', inner: codec });
+
+const nullableOf = <C extends t.Mixed>(codec: C) =>
   new t.Type<t.TypeOf<C> | null, t.OutputOf<C> | null, unknown>(
     `${codec.name} or null`,
     (u): u is t.TypeOf<C> | null => u === null || codec.is(u),
@@ -226,7 +251,7 @@ export const struct = <R extends Props, O extends Props = Record<never, never>>(
   const known = new Set([...Object.keys(required), ...Object.keys(optional)]);
   const requiredCodec = t.type(required);
   const optionalCodec = t.partial(optional);
-  return new t.Type<StructOf<R, O>, StructOf<R, O>, unknown>(
+  const codec = new t.Type<StructOf<R, O>, StructOf<R, O>, unknown>(
     name,
     // Exactly what `validate` accepts, without building error contexts: decoders try this first and run
     // `validate` only to explain a failure (see decodeEventData).
@@ -265,6 +290,7 @@ export const struct = <R extends Props, O extends Props = Record<never, never>>(
     },
     (a) => a,
   );
+  return withShape(codec, { kind: 'struct', required, optional });
 };
 
 /**
@@ -275,7 +301,9 @@ export const tagged = <K extends string, M extends Record<string, t.Mixed>>(
   name: string,
   tag: K,
   members: M,
-) =>
+) => withShape(taggedOf(name, tag, members), { kind: 'tagged', members });
+
+const taggedOf = <K extends string, M extends Record<string, t.Mixed>>(name: string, tag: K, members: M) =>
   new t.Type<t.TypeOf<M[keyof M]>, t.OutputOf<M[keyof M]>, unknown>(
     name,
     (u): u is t.TypeOf<M[keyof M]> =>

@@ -68,6 +68,25 @@ const arbitraries: { [T in EventType]: fc.Arbitrary<EventData<T>> } = {
     couponCodes: fc.array(id, { maxLength: 3 }),
     ownAccountIds: fc.array(id, { maxLength: 3 }),
   }) as fc.Arbitrary<EventData<'PartnerJoined'>>,
+  PartnerContactDetailsChanged: fc.record(
+    {
+      partnerId: id,
+      name: text,
+      contactEmail: text,
+      payee: fc.record(
+        { method: fc.constantFrom('paypal', 'wise', 'manual' as const), email: text, iban: text },
+        { requiredKeys: ['method'] },
+      ),
+      taxId: text,
+    },
+    { requiredKeys: ['partnerId'] },
+  ) as never,
+  PersonalDataErased: fc.record({
+    subject: fc.record({ kind: fc.constantFrom('partner', 'visitor' as const), id }),
+    keyId: nullableOf(id),
+    requestedBy: text,
+    reason: text,
+  }) as never,
   PartnerPlanChanged: fc.record({ partnerId: id, planId: id, previousPlanId: id }) as never,
   PartnerTierChanged: fc.record({
     partnerId: id,
