@@ -82,11 +82,13 @@ export const outstandingOf = (line: LineFact): bigint => {
 export const settledOf = (line: LineFact): bigint =>
   Object.values(line.settlements).reduce((sum, amount) => sum + BigInt(amount), 0n);
 
-/** A line's status: rejected, held, reversed (all of it), paid (nothing outstanding) or open. */
+/**
+ * A line's status: rejected, reversed (all of it, held or not), held, paid (nothing outstanding) or open.
+ */
 export const statusOf = (line: LineFact): LineStatus => {
   if (line.rejected) return 'rejected';
-  if (line.held) return 'held';
   if (BigInt(line.reversed) >= BigInt(line.amount)) return 'reversed';
+  if (line.held) return 'held';
   return outstandingOf(line) <= 0n ? 'paid' : 'open';
 };
 

@@ -71,11 +71,6 @@ export const viewsDdl = (schema: string, generation: string): string[] => [
   ...TABLES.map(
     (table) => `CREATE VIEW ${schema}.${table.name} AS SELECT * FROM ${generation}.${table.name}`,
   ),
-  `CREATE VIEW ${schema}.partner_revenue_by_type AS
-     SELECT r.period, r.period_start, r.basis, r.currency, coalesce(p.partner_type, 'unknown') AS partner_type,
-            sum(r.attributed) AS attributed, sum(r.sourced) AS sourced, sum(r.influenced) AS influenced
-       FROM ${schema}.partner_revenue r LEFT JOIN ${schema}.partners p USING (partner_id)
-      GROUP BY r.period, r.period_start, r.basis, r.currency, coalesce(p.partner_type, 'unknown')`,
   `CREATE VIEW ${schema}.commission_totals AS
      SELECT currency, sum(accrued) AS accrued, sum(reversed) AS reversed, sum(rejected) AS rejected,
             sum(paid) AS paid, sum(payouts_failed) AS payouts_failed, sum(adjustments) AS adjustments,
@@ -86,7 +81,7 @@ export const viewsDdl = (schema: string, generation: string): string[] => [
 
 /** The views dropped before a swap (the totals depend on the table views, so they go with them). */
 export const dropViewsDdl = (schema: string): string[] => [
-  `DROP VIEW IF EXISTS ${schema}.partner_revenue_by_type, ${schema}.commission_totals`,
+  `DROP VIEW IF EXISTS ${schema}.commission_totals`,
   ...TABLES.map((table) => `DROP VIEW IF EXISTS ${schema}.${table.name}`),
 ];
 

@@ -61,6 +61,21 @@ export const TABLES: readonly TableDefinition[] = [
     key: ['partner_id', 'period', 'basis', 'currency'],
   },
   {
+    name: 'partner_type_revenue',
+    columns: [
+      c('partner_type', 'text'),
+      c('period', 'text'),
+      c('period_start', 'date'),
+      c('basis', 'text'),
+      c('currency', 'text'),
+      c('attributed', 'numeric'),
+      c('sourced', 'numeric'),
+      c('influenced', 'numeric'),
+      c('conversions', 'integer'),
+    ],
+    key: ['partner_type', 'period', 'basis', 'currency'],
+  },
+  {
     name: 'program_revenue',
     columns: [
       c('period', 'text'),
@@ -263,6 +278,29 @@ export const rowsOf = (results: ProjectedResults): Map<string, Row[]> => {
           f.conversions,
         ]);
       }
+    }
+  // By type, as the projection counts it: a conversion two partners of one type touched counts once for the
+  // type, so these are facts of their own, not sums of partner_revenue.
+  for (const [type, series] of sorted(revenue.partnerTypes))
+    for (const [period, block] of sorted(series.periods)) {
+      const figures = [
+        ...sorted(block.byCurrency).map(([currency, f]) => ['native', currency, f] as const),
+        ...(block.reporting !== null && reporting !== null
+          ? [['reporting', reporting, block.reporting] as const]
+          : []),
+      ];
+      for (const [basis, currency, f] of figures)
+        push('partner_type_revenue', [
+          type,
+          period,
+          periodStart(period),
+          basis,
+          currency,
+          f.attributed,
+          f.sourced,
+          f.influenced,
+          f.conversions,
+        ]);
     }
   for (const [period, block] of sorted(revenue.program.periods)) {
     const figures = [
