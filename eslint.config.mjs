@@ -13,12 +13,22 @@ const layers = {
   ledger: ['events', 'store'],
   projections: ['events', 'store'],
   'report-html': ['events', 'projections'],
+  'read-models-postgres': ['events', 'store', 'projections'],
   // Server adapters (store-eventstoredb, ...) are loaded by name when a connection string names one,
   // never imported: a file-store user does not install them.
   'open-ledger': ['events', 'store', 'store-file', 'ledger'],
   // Money in from Stripe: records through the ledger, reads a conversion's stream from the store.
   stripe: ['events', 'store', 'ledger'],
-  cli: ['events', 'store', 'store-file', 'ledger', 'projections', 'open-ledger', 'report-html'],
+  cli: [
+    'events',
+    'store',
+    'store-file',
+    'ledger',
+    'projections',
+    'open-ledger',
+    'report-html',
+    'read-models-postgres',
+  ],
 };
 const allPackages = Object.keys(layers);
 const forbiddenFor = (name, allowed) => {
@@ -69,6 +79,24 @@ export default tseslint.config(
         {
           patterns: [
             ...forbiddenFor('cli', [...layers.cli, 'store-eventstoredb', 'store-postgres']),
+            { group: ['../../*'], message: 'Import another package by its name, not by a relative path.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The projector's tests follow a PostgreSQL store (in child processes too); its code takes any store.
+    files: [
+      'packages/read-models-postgres/src/**/*.test.ts',
+      'packages/read-models-postgres/src/testing/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...forbiddenFor('read-models-postgres', [...layers['read-models-postgres'], 'store-postgres']),
             { group: ['../../*'], message: 'Import another package by its name, not by a relative path.' },
           ],
         },

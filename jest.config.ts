@@ -14,7 +14,7 @@ const roots = ['packages', 'examples'].flatMap((dir) =>
 
 // The projects whose tests need a PostgreSQL server: their global set-up starts an embedded one (or uses
 // PARTNER_LEDGER_PG_URL), and the teardown stops it.
-const needsPostgres = new Set(['store-postgres', 'cli']);
+const needsPostgres = new Set(['store-postgres', 'cli', 'read-models-postgres']);
 const postgresSetup = join(__dirname, 'packages/store-postgres/src/testing');
 
 const config: Config = {

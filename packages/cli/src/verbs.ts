@@ -3,6 +3,7 @@ import { demoVerb } from './commands/demo';
 import { exportVerb } from './commands/export';
 import { importVerb } from './commands/import';
 import { initVerb } from './commands/init';
+import { projectVerb } from './commands/project';
 import { reportVerb } from './commands/report';
 import { simulateVerb } from './commands/simulate';
 import { verifyVerb } from './commands/verify';
@@ -17,5 +18,6 @@ export const VERBS: readonly Verb[] = [
   verifyVerb,
   exportVerb,
   copyVerb,
+  projectVerb,
   demoVerb,
 ];

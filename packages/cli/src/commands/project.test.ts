@@ -1,0 +1,275 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
+import { Pool } from 'pg';
+import { runInProcess } from '../testing/in-process';
+
+// `project` on the PostgreSQL server of the jest global set-up: after projecting a simulated ledger, every
+// figure of the tables equals the figure of `report ... --format json` at the same position.
+
+const url = testDatabaseUrl();
+let root: string;
+let ledger: string;
+let pool: Pool;
+const schema = uniqueSchema('cliread');
+
+type Json = Record<string, unknown>;
+const report = async (...args: string[]): Promise<Json> => {
+  const result = await runInProcess(['report', ...args, '--format', 'json', '--store', ledger]);
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as Json;
+};
+const rows = async (sql: string): Promise<string[]> => {
+  const result = await pool.query({ text: sql, rowMode: 'array' });
+  return (result.rows as unknown[][]).map((row) => JSON.stringify(row)).sort();
+};
+const entries = <T>(record: unknown): Array<[string, T]> => Object.entries(record as Record<string, T>);
+const sortedJson = (list: unknown[][]): string[] => list.map((row) => JSON.stringify(row)).sort();
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'pl-cli-project-'));
+  ledger = join(root, 'ledger');
+  const simulated = await runInProcess([
+    'simulate',
+    '--seed',
+    'read-models',
+    '--events',
+    '2500',
+    '--partners',
+    '12',
+    '--store',
+    ledger,
+  ]);
+  expect(simulated.code).toBe(0);
+  pool = new Pool({ connectionString: url, max: 2 });
+  const projected = await runInProcess([
+    'project',
+    '--from',
+    ledger,
+    '--to',
+    url,
+    '--schema',
+    schema,
+    '--once',
+    '--batch',
+    '700',
+  ]);
+  expect(projected.stderr).not.toContain('Error');
+  expect(projected.code).toBe(0);
+  expect(projected.stdout).toMatch(/^state:\s+live$/m);
+}, 300_000);
+afterAll(async () => {
+  await pool.end();
+  for (const name of [schema, `${schema}_g1`]) await dropSchema(url, name);
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('project --once, against report --format json at the same position', () => {
+  it('commission_balances and commission_totals hold the balances report', async () => {
+    const json = await report('balances');
+    const status = await runInProcess([
+      'project',
+      '--to',
+      url,
+      '--schema',
+      schema,
+      '--status',
+      '--format',
+      'json',
+    ]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      position: json.position,
+      eventsBehind: 0,
+      state: 'live',
+    });
+    const result = json.result as Json;
+    const fields = ['accrued', 'reversed', 'rejected', 'paid', 'payoutsFailed', 'adjustments', 'balance'];
+    const more = ['pending', 'held', 'payable', 'negative'];
+    const expected = entries<Json>(result.partners).flatMap(([partner, byCurrency]) =>
+      entries<Json>(byCurrency).map(([currency, b]) => [
+        partner,
+        currency,
+        ...[...fields, ...more].map((f) => (f === 'negative' ? b[f] : String(b[f]))),
+      ]),
+    );
+    expect(expected.length).toBeGreaterThan(5);
+    expect(
+      await rows(
+        `SELECT partner_id, currency, accrued::text, reversed::text, rejected::text, paid::text,
+                payouts_failed::text, adjustments::text, balance::text, pending::text, held::text,
+                payable::text, negative FROM ${schema}.commission_balances`,
+      ),
+    ).toEqual(sortedJson(expected));
+    const totals = entries<Json>(result.totals).map(([currency, t]) => [
+      currency,
+      ...['accrued', 'paid', 'balance', 'pending', 'held', 'payable'].map((f) => String(t[f])),
+      t.partnersWithNegativeBalance,
+    ]);
+    expect(
+      await rows(
+        `SELECT currency, accrued::text, paid::text, balance::text, pending::text, held::text, payable::text,
+                partners_with_negative_balance::int FROM ${schema}.commission_totals`,
+      ),
+    ).toEqual(sortedJson(totals));
+  });
+
+  it('partner_revenue, program_revenue and partner_type_revenue hold the revenue report by month and by type', async () => {
+    const json = await report('revenue', '--by', 'month');
+    const result = json.result as Json;
+    const reporting = result.reportingCurrency as string;
+    const blocks = (periods: unknown) =>
+      entries<Json>(periods).flatMap(([period, block]) => [
+        ...entries<Json>(block.byCurrency).map(([currency, f]) => [period, 'native', currency, f] as const),
+        ...(block.reporting === null
+          ? []
+          : [[period, 'reporting', reporting, block.reporting as Json] as const]),
+      ]);
+    const partnerExpected = entries<Json>(result.partners).flatMap(([partner, series]) =>
+      blocks(series.periods).map(([period, basis, currency, f]) => [
+        partner,
+        period,
+        basis,
+        currency,
+        f.attributed,
+        f.sourced,
+        f.influenced,
+        f.conversions,
+      ]),
+    );
+    expect(partnerExpected.length).toBeGreaterThan(10);
+    expect(
+      await rows(
+        `SELECT partner_id, period, basis, currency, attributed::text, sourced::text, influenced::text, conversions
+           FROM ${schema}.partner_revenue`,
+      ),
+    ).toEqual(sortedJson(partnerExpected));
+    const program = result.program as Json;
+    const programExpected = blocks(program.periods).map(([period, basis, currency, f]) => [
+      period,
+      basis,
+      currency,
+      f.total,
+      f.attributed,
+      f.sourced,
+      f.influenced,
+      f.unattributed,
+      f.conversions,
+    ]);
+    expect(
+      await rows(
+        `SELECT period, basis, currency, total::text, attributed::text, sourced::text, influenced::text,
+                unattributed::text, conversions FROM ${schema}.program_revenue`,
+      ),
+    ).toEqual(sortedJson(programExpected));
+    const byType = (await report('revenue', '--by', 'type')).result as Json;
+    const typeExpected = entries<Json>(byType.partnerTypes).flatMap(([type, series]) =>
+      blocks(series.periods).map(([period, basis, currency, f]) => [
+        period,
+        basis,
+        currency,
+        type,
+        f.attributed,
+        f.sourced,
+        f.influenced,
+        f.conversions,
+      ]),
+    );
+    expect(
+      await rows(
+        `SELECT period, basis, currency, partner_type, attributed::text, sourced::text, influenced::text,
+                conversions FROM ${schema}.partner_type_revenue`,
+      ),
+    ).toEqual(sortedJson(typeExpected));
+  });
+
+  it('payouts, payout_items and commission_lines hold the statements report', async () => {
+    const result = (await report('statements')).result as Json;
+    const payouts: unknown[][] = [];
+    const items: unknown[][] = [];
+    for (const [partner, periods] of entries<Json>(result.statements))
+      for (const [period, statement] of entries<Json>(periods))
+        for (const payout of statement.payouts as Json[]) {
+          payouts.push([
+            payout.payoutId,
+            partner,
+            period,
+            payout.amount,
+            payout.currency,
+            payout.method,
+            payout.status,
+            new Date(payout.occurredAt as string).toISOString(),
+          ]);
+          (payout.items as Json[]).forEach((item, i) => {
+            const line = item.line as Json | null;
+            items.push([
+              payout.payoutId,
+              i + 1,
+              item.kind,
+              item.id,
+              item.settled,
+              ...(line === null
+                ? [null, null, null, null, null, null]
+                : [line.conversionId, line.planId, line.planVersion, line.rule, line.amount, line.payableAt]),
+            ]);
+          });
+        }
+    expect(payouts.length).toBeGreaterThan(3);
+    expect(
+      await rows(
+        `SELECT payout_id, partner_id, period, amount::text, currency, method, status,
+                to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM ${schema}.payouts`,
+      ),
+    ).toEqual(sortedJson(payouts));
+    expect(
+      await rows(
+        `SELECT i.payout_id, i.item_number, i.kind, i.item_id, i.settled::text, l.conversion_id, l.plan_id,
+                l.plan_version, l.rule, l.amount::text,
+                to_char(l.payable_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+           FROM ${schema}.payout_items i
+           LEFT JOIN ${schema}.commission_lines l ON i.kind = 'commission' AND l.line_id = i.item_id`,
+      ),
+    ).toEqual(sortedJson(items));
+  });
+
+  it('ecosystem_health holds the health report by month', async () => {
+    const result = (await report('health', '--by', 'month')).result as Json;
+    const reporting = result.reportingCurrency as string;
+    const expected = entries<Json>((result.revenue as Json).periods).flatMap(([period, block]) => [
+      ...entries<Json>(block.byCurrency).map(([currency, f]) => [period, 'native', currency, f] as const),
+      ...(block.reporting === null
+        ? []
+        : [[period, 'reporting', reporting, block.reporting as Json] as const]),
+    ]);
+    expect(
+      await rows(
+        `SELECT period, basis, currency, total::text, sourced::text, influenced::text, renewal::text
+           FROM ${schema}.ecosystem_health`,
+      ),
+    ).toEqual(
+      sortedJson(
+        expected.map(([period, basis, currency, f]) => [
+          period,
+          basis,
+          currency,
+          f.total,
+          f.sourced,
+          f.influenced,
+          f.renewal,
+        ]),
+      ),
+    );
+  });
+
+  it('refuses bad flags with a usage error', async () => {
+    const noTo = await runInProcess(['project', '--from', 'x']);
+    expect(noTo.code).toBe(2);
+    expect(noTo.stderr).toContain('--to');
+    const badUrl = await runInProcess(['project', '--from', 'x', '--to', 'mysql://db']);
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain('postgres://');
+    const badSchema = await runInProcess(['project', '--to', url, '--status', '--schema', 'Bad-Name']);
+    expect(badSchema.code).toBe(2);
+  });
+});

@@ -1,0 +1,7 @@
+/**
+ * For tests of this and other packages (not part of the published API): the simulated write side and its
+ * fast-check arbitraries.
+ */
+export { actionArbitrary, historyArbitrary, simulate, storeWith } from './arbitraries';
+export { createSimulator } from './simulator';
+export type { Action, SimulatedEvent, Simulator, SimulatorOptions } from './simulator';

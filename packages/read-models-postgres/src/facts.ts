@@ -1,0 +1,232 @@
+import { fromMinorUnits, formatAmount, toMinorUnits } from '@partner-ledger/events';
+import type { CurrencyCode, DecimalString, LedgerEvent } from '@partner-ledger/events';
+import { defineProjection } from '@partner-ledger/projections';
+import type { Projection } from '@partner-ledger/projections';
+
+/**
+ * The facts the built-in projections fold away but a BI table wants one row each of: every commission line
+ * with its status and dates, every partner with its type, tier, status and parent. Plain JSON state (amounts
+ * as minor units in strings), saved in the projector's checkpoint with the built-in projections' states.
+ */
+
+/** A partner as the partners table shows it. */
+export interface PartnerFact {
+  readonly partnerType: string;
+  readonly planId: string;
+  readonly parentPartnerId: string | null;
+  readonly payoutCurrency: string;
+  tier: string | null;
+  status: string;
+  readonly joinedAt: string;
+  readonly joinedRecordedAt: string;
+  changedAt: string;
+  changedRecordedAt: string;
+  position: number;
+}
+
+/** A commission line as the commission_lines table shows it; money in minor units (decimal strings). */
+export interface LineFact {
+  readonly partnerId: string;
+  readonly conversionId: string;
+  readonly planId: string;
+  readonly planVersion: number;
+  readonly rule: string;
+  readonly tier: string | null;
+  readonly rate: string | null;
+  readonly base: string;
+  readonly amount: string;
+  readonly currency: string;
+  readonly payableAt: string;
+  readonly overrideOf: string | null;
+  /** occurredAt and recordedAt of the conversion that earned it. */
+  readonly earnedAt: string;
+  readonly recordedAt: string;
+  readonly position: number;
+  held: boolean;
+  holdReason: string | null;
+  rejected: boolean;
+  /** Minor units reversed. */
+  reversed: string;
+  /** payoutId -> minor units it settled. */
+  settlements: Record<string, string>;
+  /** occurredAt and recordedAt of the last event that changed the line. */
+  changedAt: string;
+  changedRecordedAt: string;
+}
+
+/** The state of the facts projection. */
+export interface FactsState {
+  readonly partners: Record<string, PartnerFact>;
+  readonly lines: Record<string, LineFact>;
+  /** partnerId -> its last payout and the lines it settled (a PayoutFailed of it puts them back). */
+  readonly lastPayout: Record<string, { payoutId: string; lineIds: string[] }>;
+}
+
+/** The statuses of a commission line in the commission_lines table. */
+export type LineStatus = 'open' | 'held' | 'paid' | 'reversed' | 'rejected';
+
+const minor = (amount: string, currency: string): bigint =>
+  toMinorUnits(amount as DecimalString, currency as CurrencyCode);
+/** Minor units back to the currency's decimal string. */
+export const formatMinorUnits = (units: bigint, currency: string): string =>
+  formatAmount(fromMinorUnits(units, currency as CurrencyCode), currency as CurrencyCode);
+
+/** What is still owed on a line (negative after a reversal of a paid line), in minor units. */
+export const outstandingOf = (line: LineFact): bigint => {
+  let settled = 0n;
+  for (const amount of Object.values(line.settlements)) settled += BigInt(amount);
+  return BigInt(line.amount) - BigInt(line.reversed) - settled;
+};
+
+/** The minor units settled by payouts on a line. */
+export const settledOf = (line: LineFact): bigint =>
+  Object.values(line.settlements).reduce((sum, amount) => sum + BigInt(amount), 0n);
+
+/**
+ * A line's status: rejected, reversed (all of it, held or not), held, paid (nothing outstanding) or open.
+ */
+export const statusOf = (line: LineFact): LineStatus => {
+  if (line.rejected) return 'rejected';
+  if (BigInt(line.reversed) >= BigInt(line.amount)) return 'reversed';
+  if (line.held) return 'held';
+  return outstandingOf(line) <= 0n ? 'paid' : 'open';
+};
+
+const touch = (fact: { changedAt: string; changedRecordedAt: string }, event: LedgerEvent): void => {
+  fact.changedAt = event.occurredAt;
+  fact.changedRecordedAt = event.recordedAt;
+};
+
+/** The facts projection: partners and commission lines, one entry each. */
+export const readModelFacts = (): Projection<FactsState, FactsState> =>
+  defineProjection<FactsState, FactsState>({
+    name: 'read-model-facts',
+    eventTypes: [
+      'PartnerJoined',
+      'PartnerTierChanged',
+      'PartnerStatusChanged',
+      'ConversionAttributed',
+      'ConversionReversed',
+      'CommissionHeld',
+      'CommissionReleased',
+      'CommissionRejected',
+      'PayoutIssued',
+      'PayoutFailed',
+    ],
+    initialState: () => ({ partners: {}, lines: {}, lastPayout: {} }),
+    apply: (state, event) => {
+      switch (event.type) {
+        case 'PartnerJoined': {
+          const d = event.data;
+          state.partners[d.partnerId] = {
+            partnerType: d.partnerType,
+            planId: d.planId,
+            parentPartnerId: d.parentPartnerId,
+            payoutCurrency: d.payoutCurrency,
+            tier: null,
+            status: 'active',
+            joinedAt: event.occurredAt,
+            joinedRecordedAt: event.recordedAt,
+            changedAt: event.occurredAt,
+            changedRecordedAt: event.recordedAt,
+            position: event.position,
+          };
+          break;
+        }
+        case 'PartnerTierChanged':
+        case 'PartnerStatusChanged': {
+          const partner = state.partners[event.data.partnerId];
+          if (partner === undefined) break;
+          if (event.type === 'PartnerTierChanged') partner.tier = event.data.tier;
+          else partner.status = event.data.status;
+          touch(partner, event);
+          partner.position = event.position;
+          break;
+        }
+        case 'ConversionAttributed':
+          for (const l of event.data.commissions)
+            state.lines[l.lineId] = {
+              partnerId: l.partnerId,
+              conversionId: event.data.conversionId,
+              planId: l.planId,
+              planVersion: l.planVersion,
+              rule: l.rule,
+              tier: l.tier,
+              rate: l.rate,
+              base: l.base,
+              amount: minor(l.amount, l.currency).toString(),
+              currency: l.currency,
+              payableAt: l.payableAt,
+              overrideOf: l.overrideOf,
+              earnedAt: event.occurredAt,
+              recordedAt: event.recordedAt,
+              position: event.position,
+              held: l.status === 'held',
+              holdReason: l.holdReason,
+              rejected: false,
+              reversed: '0',
+              settlements: {},
+              changedAt: event.occurredAt,
+              changedRecordedAt: event.recordedAt,
+            };
+          break;
+        case 'ConversionReversed':
+          for (const l of event.data.lines) {
+            const line = state.lines[l.lineId];
+            if (line === undefined) continue;
+            line.reversed = (BigInt(line.reversed) + minor(l.amount, l.currency)).toString();
+            touch(line, event);
+          }
+          break;
+        case 'CommissionHeld':
+        case 'CommissionReleased':
+        case 'CommissionRejected': {
+          const line = state.lines[event.data.lineId];
+          if (line === undefined) break;
+          if (event.type === 'CommissionHeld') {
+            line.held = true;
+            line.holdReason = event.data.reason;
+          } else if (event.type === 'CommissionReleased') line.held = false;
+          else {
+            line.held = false;
+            line.rejected = true;
+          }
+          touch(line, event);
+          break;
+        }
+        case 'PayoutIssued': {
+          const lineIds: string[] = [];
+          for (const item of event.data.settles) {
+            if (item.kind !== 'commission') continue;
+            const line = state.lines[item.id];
+            if (line === undefined) continue;
+            const before = BigInt(line.settlements[event.data.payoutId] ?? '0');
+            line.settlements[event.data.payoutId] = (
+              before + minor(item.amount, event.data.currency)
+            ).toString();
+            touch(line, event);
+            lineIds.push(item.id);
+          }
+          state.lastPayout[event.data.partnerId] = { payoutId: event.data.payoutId, lineIds };
+          break;
+        }
+        case 'PayoutFailed': {
+          // As the balances projection counts it: a failure of the partner's last payout puts its lines back.
+          const last = state.lastPayout[event.data.partnerId];
+          if (last === undefined || last.payoutId !== event.data.payoutId) break;
+          for (const lineId of last.lineIds) {
+            const line = state.lines[lineId];
+            if (line === undefined) continue;
+            delete line.settlements[event.data.payoutId];
+            touch(line, event);
+          }
+          delete state.lastPayout[event.data.partnerId];
+          break;
+        }
+        default:
+          break;
+      }
+      return state;
+    },
+    result: (state) => state,
+  });

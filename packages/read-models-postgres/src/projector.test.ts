@@ -1,0 +1,188 @@
+import fc from 'fast-check';
+import { historyArbitrary, simulate, storeWith } from '@partner-ledger/projections/testing';
+import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
+import { Pool } from 'pg';
+import { LeaseLostError, readProjectorStatus, startProjector } from './projector';
+import type { ProjectorStatus } from './projector';
+import { expectedTables, readTables } from './testing/tables';
+
+const url = testDatabaseUrl();
+let pool: Pool;
+const schemas: string[] = [];
+const newSchema = (): string => {
+  const schema = uniqueSchema('rm');
+  schemas.push(schema);
+  return schema;
+};
+beforeAll(() => {
+  pool = new Pool({ connectionString: url, max: 4 });
+});
+afterAll(async () => {
+  for (const schema of schemas) {
+    const generations = await pool.query(
+      `SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $1 || '\\_g%'`,
+      [schema],
+    );
+    for (const row of generations.rows as Array<{ nspname: string }>) await dropSchema(url, row.nspname);
+  }
+  await pool.end();
+});
+
+/** A seeded history: the same events on every run. */
+const history = (seed: number, maxActions = 150) =>
+  simulate(fc.sample(historyArbitrary(maxActions), { seed, numRuns: 1 })[0]!);
+
+describe('startProjector', () => {
+  it('fills every table with the figures of a replay of the same events, and writes the lag row', async () => {
+    const store = await storeWith(history(42, 300));
+    const schema = newSchema();
+    const seen: ProjectorStatus[] = [];
+    const projector = startProjector({
+      source: store,
+      pool,
+      schema,
+      batchSize: 10,
+      exitWhenCaughtUp: true,
+      onProgress: (status) => seen.push(status),
+    });
+    await projector.done;
+    const tables = await readTables(pool, schema);
+    expect(tables).toEqual(await expectedTables(store));
+    // A history with something in every table the figures come from.
+    for (const table of ['partners', 'partner_revenue', 'commission_balances', 'commission_lines', 'payouts'])
+      expect(tables[table]!.length).toBeGreaterThan(0);
+    const status = await readProjectorStatus({ pool, schema });
+    const head = await store.headPosition();
+    expect(status).toMatchObject({ state: 'live', position: head, headPosition: head, eventsBehind: 0 });
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen[0]!.state).toBe('catching-up');
+    expect(seen[0]!.eventsBehind).toBe(head - seen[0]!.position);
+    expect(seen.map((s) => s.position)).toEqual([...seen.map((s) => s.position)].sort((a, b) => a - b));
+  });
+
+  it('gives the same tables in one pass as in many small catch-ups, restarted in between (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary(60),
+        fc.array(fc.integer({ min: 1, max: 25 }), { minLength: 1, maxLength: 6 }),
+        async (actions, batches) => {
+          const events = simulate(actions);
+          const store = await storeWith(events);
+          const once = newSchema();
+          await startProjector({ source: store, pool, schema: once, exitWhenCaughtUp: true }).done;
+          // Catch-ups of a growing store: each run sees more events, in small batches, and stops.
+          const chunked = newSchema();
+          const growing = await storeWith([]);
+          let appended = 0;
+          for (const size of batches) {
+            const upTo = Math.min(events.length, appended + size * 3);
+            for (; appended < upTo; appended += 1)
+              await growing.append(events[appended]!.stream, [events[appended]!.event]);
+            await startProjector({
+              source: growing,
+              pool,
+              schema: chunked,
+              batchSize: size,
+              exitWhenCaughtUp: true,
+            }).done;
+          }
+          for (; appended < events.length; appended += 1)
+            await growing.append(events[appended]!.stream, [events[appended]!.event]);
+          await startProjector({
+            source: growing,
+            pool,
+            schema: chunked,
+            batchSize: 7,
+            exitWhenCaughtUp: true,
+          }).done;
+          expect(await readTables(pool, chunked)).toEqual(await readTables(pool, once));
+        },
+      ),
+      { numRuns: 6, seed: 20261205 },
+    );
+  });
+
+  it('lets one projector hold the lease: a second waits, and takes over when the first stops', async () => {
+    const store = await storeWith(history(7));
+    const schema = newSchema();
+    const first = startProjector({ source: store, pool, schema, pollIntervalMs: 50, holder: 'first' });
+    let firstLive!: () => void;
+    const live = new Promise<void>((resolve) => (firstLive = resolve));
+    const waited: Array<string | null> = [];
+    let secondProgress = 0;
+    const waiting = startProjector({
+      source: store,
+      pool,
+      schema,
+      pollIntervalMs: 50,
+      holder: 'second',
+      exitWhenCaughtUp: true,
+      onWaiting: (holder) => {
+        waited.push(holder);
+        if (waited.length === 3) firstLive();
+      },
+      onProgress: () => {
+        secondProgress += 1;
+      },
+    });
+    await live;
+    expect(secondProgress).toBe(0);
+    expect(waited.every((h) => h === 'first')).toBe(true);
+    await first.stop();
+    await waiting.done;
+    expect(secondProgress).toBeGreaterThan(0);
+    expect(await readTables(pool, schema)).toEqual(await expectedTables(store));
+  });
+
+  it('fences a projector whose lease was taken: it stops with LeaseLostError and writes nothing more', async () => {
+    const store = await storeWith(history(8));
+    const schema = newSchema();
+    const statuses: ProjectorStatus[] = [];
+    const projector = startProjector({
+      source: store,
+      pool,
+      schema,
+      pollIntervalMs: 30,
+      holder: 'fenced',
+      onProgress: (s) => statuses.push(s),
+    });
+    while (statuses.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Another projector took the lease (as it would after an expiry): the token moved on.
+    await pool.query(`UPDATE ${schema}.projector_lease SET holder = 'other', token = token + 1`);
+    await expect(projector.done).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it('rebuilds a new generation beside the live one, serving the old tables until the swap', async () => {
+    const store = await storeWith(history(9, 200));
+    const schema = newSchema();
+    await startProjector({ source: store, pool, schema, exitWhenCaughtUp: true }).done;
+    const before = await readTables(pool, schema);
+    const duringRebuild: Array<Promise<Record<string, string[]>>> = [];
+    const rebuilding: string[] = [];
+    await startProjector({
+      source: store,
+      pool,
+      schema,
+      batchSize: 25,
+      codeVersion: 'rebuild-test',
+      exitWhenCaughtUp: true,
+      onProgress: (status) => {
+        rebuilding.push(status.state);
+        // What a reader sees while the new generation fills: the old tables, whole.
+        if (status.state === 'rebuilding') duringRebuild.push(readTables(pool, schema));
+      },
+    }).done;
+    // While it rebuilt, the views pointed at generation 1, full; after, at generation 2.
+    expect(rebuilding.slice(0, -1).every((state) => state === 'rebuilding')).toBe(true);
+    expect(rebuilding.at(-1)).toBe('live');
+    expect(duringRebuild.length).toBeGreaterThan(2);
+    for (const seen of await Promise.all(duringRebuild)) expect(seen).toEqual(before);
+    expect(await readTables(pool, schema)).toEqual(before);
+    const control = await pool.query(
+      `SELECT live_generation, live_code_version FROM ${schema}.projector_control`,
+    );
+    expect(control.rows[0]).toEqual({ live_generation: 2, live_code_version: 'rebuild-test' });
+    const old = await pool.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [`${schema}_g1`]);
+    expect(old.rowCount).toBe(0);
+  });
+});
