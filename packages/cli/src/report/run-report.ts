@@ -58,9 +58,11 @@ export interface ReportOptions {
 
 /** Where a report keeps its checkpoints, how often it writes one, and where it says why one was ignored. */
 export interface ReportCheckpoints {
+  /** Where the checkpoints are kept. */
   readonly shelf: CheckpointShelf;
   /** A checkpoint every this many events read; default 100,000. */
   readonly every?: number;
+  /** Told why a checkpoint was ignored (corrupt, of another ledger); the report goes on without it. */
   readonly onNotice?: (message: string) => void;
 }
 
