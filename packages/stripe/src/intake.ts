@@ -19,8 +19,8 @@ import type { StripeLookups } from './lookups';
  * - `notYet` (409): it depends on a fact not recorded yet (a refund or dispute before its invoice or order):
  *   nothing recorded; Stripe delivers it again later.
  * - `malformed` (400): a field the intake needs is missing or not of its form; nothing recorded.
- * - `refused` (422): the ledger refused the command (an unknown partner coupon is not one: an amount the
- *   currency cannot hold, a missing exchange rate, ...); nothing recorded, the rejection says why.
+ * - `refused` (422): the ledger refused the command (a missing exchange rate, a program not configured,
+ *   ...); nothing recorded, the rejection names its code and field.
  */
 export type IntakeOutcome =
   | {
@@ -55,9 +55,9 @@ export interface StripeIntakeOptions {
   readonly store: EventStore;
   /**
    * Questions for Stripe's API (promotion code texts, an invoice's discounts, a payment's invoice), cached
-   * by the intake. Production: `stripeLookups(stripe)`. Default: none (a discount cannot be resolved: the
-   * event is refused as `notYet`, and a refund finds its invoice only through an `invoice_payment.paid`
-   * seen by this process).
+   * by the intake. Production: `stripeLookups(stripe)`. Default: none: an event that names a discount or
+   * promotion code fails (the webhook answers 500 and Stripe retries), and a refund or dispute finds its
+   * invoice only through an `invoice_payment.paid` seen by this process.
    */
   readonly lookups?: StripeLookups;
   /** The metadata keys of the attribution keys. Default {@link DEFAULT_ATTRIBUTION_KEYS}. */

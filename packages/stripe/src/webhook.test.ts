@@ -1,9 +1,12 @@
+import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import Stripe from 'stripe';
 import { decodeStoredEvent } from '@partner-ledger/events';
 import type { LedgerEvent } from '@partner-ledger/events';
 import { createInMemoryStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
+import { createStripeIntake } from './intake';
+import { createStripeWebhookHandler } from './webhook';
 import { NOW, SECRET, recordedLookups, startHarness } from './testing/harness';
 import type { Harness } from './testing/harness';
 import {
@@ -253,6 +256,47 @@ describe('the webhook endpoint: signatures and answers', () => {
     failing = false;
     expect(await ofType(harness.store, 'ConversionAttributed')).toHaveLength(0);
     expect((await harness.send(subscription().paid)).status).toBe(200);
+    expect(await ofType(harness.store, 'ConversionAttributed')).toHaveLength(1);
+  });
+});
+
+describe('the webhook handler behind a framework that has read the body', () => {
+  it('verifies the raw body a framework left in req.body (Express with express.raw())', async () => {
+    harness = await startHarness();
+    const received: number[] = [];
+    const handler = createStripeWebhookHandler({
+      intake: createStripeIntake({
+        ledger: harness.ledger,
+        store: harness.store,
+        lookups: recordedLookups(),
+      }),
+      webhooks: Stripe.webhooks,
+      endpointSecret: SECRET,
+      clock: () => NOW,
+      onOutcome: ({ status }) => received.push(status),
+    });
+    const body = JSON.stringify(subscription().paid);
+    const signature = Stripe.webhooks.generateTestHeaderString({
+      payload: body,
+      secret: SECRET,
+      timestamp: Math.floor(NOW.getTime() / 1000),
+    });
+    const request = Object.assign(new PassThrough(), {
+      method: 'POST',
+      headers: { 'stripe-signature': signature },
+      body: Buffer.from(body, 'utf8'),
+    });
+    request.end();
+    let status = 0;
+    const response = {
+      writeHead: (code: number) => {
+        status = code;
+        return response;
+      },
+      end: () => response,
+    };
+    await handler(request as never, response as never);
+    expect([status, received]).toEqual([200, [200]]);
     expect(await ofType(harness.store, 'ConversionAttributed')).toHaveLength(1);
   });
 });
