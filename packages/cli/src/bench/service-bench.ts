@@ -199,7 +199,7 @@ const runLevel = async (callers: number, run: number) => {
   }));
   const ledgerLatency: number[] = [];
   const storeLatency: number[] = [];
-  const kinds = new Map<string, number>();
+  const kinds = new Map<string, number[]>();
   let commands = 0;
   let rejected = 0;
   let appends = 0;
@@ -222,9 +222,11 @@ const runLevel = async (callers: number, run: number) => {
           const { kind, run: command } = nextCommand(ledger, `c${w}s${slice}`, caller);
           const t0 = performance.now();
           const result = await command();
-          ledgerLatency.push(performance.now() - t0);
+          const latency = performance.now() - t0;
+          ledgerLatency.push(latency);
           commands += 1;
-          kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+          if (!kinds.has(kind)) kinds.set(kind, []);
+          kinds.get(kind)!.push(latency);
           if (E.isLeft(result)) rejected += 1;
           else if (!result.right.alreadyRecorded && result.right.events.length > 0)
             batches[w]!.push([...result.right.events]);
@@ -284,14 +286,26 @@ const main = async (): Promise<void> => {
   console.log(
     'callers | commands (rejected) | mix | ledger cmd/s | store appends/s | ledger / store (median; runs) | ledger p50 / p99 | store p50 / p99 | CPU per command / per append',
   );
+  const medians = [];
   for (const callers of CALLERS) {
     const runs = [];
     for (let run = 0; run < RUNS; run++) runs.push(await runLevel(callers, run));
     const r = median(runs, (x) => x.ratio);
-    const mix = [...r.kinds].map(([k, n]) => `${k} ${((n / r.commands) * 100).toFixed(0)}%`).join(', ');
+    medians.push(r);
+    const mix = [...r.kinds]
+      .map(([k, n]) => `${k} ${((n.length / r.commands) * 100).toFixed(0)}%`)
+      .join(', ');
     console.log(
       `${callers} | ${fmt(r.commands)} (${fmt(r.rejected)}) | ${mix} | ${fmt(r.ledgerRate)} | ${fmt(r.storeRate)} | ${(r.ratio * 100).toFixed(0)}% (${runs.map((x) => `${(x.ratio * 100).toFixed(0)}%`).join(', ')}) | ${ms(r.ledgerP50)} / ${ms(r.ledgerP99)} | ${ms(r.storeP50)} / ${ms(r.storeP99)} | ${fmt(r.ledgerCpuPer)} us / ${fmt(r.storeCpuPer)} us`,
     );
+  }
+  console.log('\nlatency by command (p50 / p99), median run of each caller count:');
+  for (const r of medians) {
+    const byKind = [...r.kinds].map(([k, n]) => {
+      const sorted = [...n].sort((a, b) => a - b);
+      return `${k} ${ms(percentile(sorted, 50))} / ${ms(percentile(sorted, 99))}`;
+    });
+    console.log(`${r.callers}: ${byKind.join('; ')}`);
   }
   console.log(
     `load average at end: ${loadavg()
