@@ -79,7 +79,10 @@ export const reportVerb: Verb = {
     'churned partners by period).\n\n' +
     'The same events always print the same bytes. --format json prints {report, by, effectiveAt, knownAt, ' +
     "position, eventsRead, result}, result being the projection's documented result type, keys sorted. " +
-    '--format csv prints RFC 4180 CSV with a header row.\n\n' +
+    '--format csv prints RFC 4180 CSV with a header row and one fact per row, for spreadsheets and BI ' +
+    'tools: no total rows ((program), (all)), a basis column (native or reporting) where the table marks ' +
+    'the reporting currency with *, and one amount and its currency per row; the totals stay in the ' +
+    'table format.\n\n' +
     'book: the month-end book, one self-contained HTML page (no script, nothing fetched; printable to PDF) ' +
     'with charts of revenue by month (unattributed included), by partner type and of the top partners, ' +
     'commission balances (by partner type, aging of pending and held lines, reversals by month and kind ' +
@@ -218,7 +221,7 @@ export const reportVerb: Verb = {
       }
       if (report.warning !== undefined) io.stderr.write(`partner-ledger: note: ${report.warning}\n`);
       if (format === 'json') await write(io.stdout, `${JSON.stringify(report.json, null, 2)}\n`);
-      else if (format === 'csv') await write(io.stdout, renderCsv(report.rows));
+      else if (format === 'csv') await write(io.stdout, renderCsv(report.csv));
       else await write(io.stdout, `${report.summary.join('\n')}\n\n${renderTable(report.rows)}`);
       return EXIT.ok;
     });
