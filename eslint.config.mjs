@@ -90,6 +90,7 @@ export default tseslint.config(
     files: [
       'packages/read-models-postgres/src/**/*.test.ts',
       'packages/read-models-postgres/src/testing/**/*.ts',
+      'packages/read-models-postgres/src/bench/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': [

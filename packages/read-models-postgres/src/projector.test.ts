@@ -42,6 +42,7 @@ describe('startProjector', () => {
       pool,
       schema,
       batchSize: 10,
+      growBatches: false,
       exitWhenCaughtUp: true,
       onProgress: (status) => seen.push(status),
     });
@@ -83,6 +84,7 @@ describe('startProjector', () => {
               pool,
               schema: chunked,
               batchSize: size,
+              growBatches: false,
               exitWhenCaughtUp: true,
             }).done;
           }
@@ -164,6 +166,7 @@ describe('startProjector', () => {
       pool,
       schema,
       batchSize: 25,
+      growBatches: false,
       codeVersion: 'rebuild-test',
       exitWhenCaughtUp: true,
       onProgress: (status) => {

@@ -44,8 +44,14 @@ export interface ProjectorOptions extends ProjectorDatabase {
   readonly source: EventStore;
   /** The reporting currency of the revenue and health rows; default the program's, as in the CLI's reports. */
   readonly reportingCurrency?: string;
-  /** Events read and written per transaction (default 5,000). */
+  /**
+   * Events read and written per transaction (default 5,000). During a catch-up a batch grows to a quarter
+   * of the events already projected (unless growBatches is false): every commit writes the whole
+   * checkpoint, so a catch-up of n events writes it O(log n) times instead of n / batchSize times.
+   */
   readonly batchSize?: number;
+  /** Let catch-up batches grow with the events projected (default true). */
+  readonly growBatches?: boolean;
   /** How long to wait between polls of the store's head once caught up (default 500 ms). */
   readonly pollIntervalMs?: number;
   /** How long the lease lasts unless renewed (default 15 s): a projector killed holds it that long. */
@@ -303,13 +309,15 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     for (;;) {
       if (stopping) return;
       const from = session.position + 1;
+      const limit =
+        options.growBatches === false ? batchSize : Math.max(batchSize, Math.floor(session.eventsRead / 4));
       let read = 0;
       for await (const event of store.readAll({ fromPosition: from, pageSize: Math.min(batchSize, 1_000) })) {
         if (event.type === 'ConversionReversed') await session.prepare(event);
         session.handle(event);
         lastRecordedAt = event.recordedAt;
         read += 1;
-        if (read >= batchSize) break;
+        if (read >= limit) break;
       }
       const head = await headOf(store);
       const caughtUp = session.position >= head.position;

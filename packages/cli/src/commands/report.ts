@@ -97,7 +97,10 @@ export const reportVerb: Verb = {
     'churned partners by period).\n\n' +
     'The same events always print the same bytes. --format json prints {report, by, effectiveAt, knownAt, ' +
     "position, eventsRead, result}, result being the projection's documented result type, keys sorted. " +
-    '--format csv prints RFC 4180 CSV with a header row.\n\n' +
+    '--format csv prints RFC 4180 CSV with a header row and one fact per row, for spreadsheets and BI ' +
+    'tools: no total rows ((program), (all)), a basis column (native or reporting) where the table marks ' +
+    'the reporting currency with *, and one amount and its currency per row; the totals stay in the ' +
+    'table format.\n\n' +
     'Checkpoints: a report of the whole history writes the state of its projections every 100,000 events ' +
     '(--checkpoint-every), beside a file ledger in LEDGER.checkpoints/ (--checkpoints DIR elsewhere), and the ' +
     'next report resumes from the latest one and reads only the events after it; --as-of and --known-at use ' +
@@ -276,7 +279,7 @@ export const reportVerb: Verb = {
       }
       if (report.warning !== undefined) io.stderr.write(`partner-ledger: note: ${report.warning}\n`);
       if (format === 'json') await write(io.stdout, `${JSON.stringify(report.json, null, 2)}\n`);
-      else if (format === 'csv') await write(io.stdout, renderCsv(report.rows));
+      else if (format === 'csv') await write(io.stdout, renderCsv(report.csv));
       else await write(io.stdout, `${report.summary.join('\n')}\n\n${renderTable(report.rows)}`);
       return EXIT.ok;
     });

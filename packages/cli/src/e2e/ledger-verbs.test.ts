@@ -129,6 +129,7 @@ describe('partner-ledger init and import', () => {
       'partner,partnerType,currency,accrued,reversed,paid,adjustments,balance,pending,held,payable,negative',
     );
     expect(csv[1]).toBe('blog,affiliate,USD,125.00,0.00,100.00,0.00,25.00,0.00,0.00,25.00,');
+    expect(csv.join('\n')).not.toContain('(all)');
     expect((await runBin(['verify', '--store', store])).code).toBe(0);
   });
 
@@ -273,8 +274,10 @@ describe('partner-ledger report', () => {
       'csv',
     ]);
     expect(byType.stdout.split('\n')[0]).toBe(
-      'partnerType,currency,total,attributed,sourced,influenced,conversions,sourcedShare',
+      'partnerType,basis,currency,attributed,sourced,influenced,conversions,sourcedShare',
     );
+    // One fact per row: no (program) total, no USD* pseudo-currency.
+    expect(byType.stdout).not.toMatch(/\(program\)|\*/);
     const all = JSON.parse(
       (await runBin(['report', 'balances', '--format', 'json', '--store', simulated])).stdout,
     );

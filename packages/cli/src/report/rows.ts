@@ -31,6 +31,13 @@ const revenueCells = (f: RevenueFigures): Record<string, string> => ({
 export type RevenueBy = 'partner' | 'type' | 'day' | 'month' | 'quarter';
 
 /**
+ * Which rows a report prints: `table` for people (totals rows such as `(program)` and `(all)`, reporting
+ * currency rows marked `USD*`, several amounts in one cell), `csv` for spreadsheets and BI tools (one fact
+ * per row: no total rows, a `basis` column (native or reporting) instead of the `*`, one currency per row).
+ */
+export type RowsMode = 'table' | 'csv';
+
+/**
  * A row in the reporting currency is shown when it adds something: some revenue of the block was in
  * another currency and was converted (a block all in the reporting currency would print the same row twice).
  */
@@ -46,7 +53,8 @@ const showsReporting = (
  * Revenue per partner, per partner type, or for the program per period; one row per currency (and a row
  * in the reporting currency, marked with `*` after the code, when the conversions recorded the rates).
  */
-export const revenueRows = (result: PartnerRevenueResult, by: RevenueBy): Rows => {
+export const revenueRows = (result: PartnerRevenueResult, by: RevenueBy, mode: RowsMode = 'table'): Rows => {
+  if (mode === 'csv') return revenueFacts(result, by);
   const reporting = result.reportingCurrency;
   const numeric = new Set<string>([...REVENUE_COLUMNS, 'total']);
   if (by === 'partner' || by === 'type') {
@@ -119,6 +127,54 @@ export const revenueRows = (result: PartnerRevenueResult, by: RevenueBy): Rows =
   };
 };
 
+/** A block's rows, one per currency, then one in the reporting currency (when the rates were recorded). */
+const factsOf = <F>(
+  block: { readonly byCurrency: Readonly<Record<string, F>>; readonly reporting: F | null },
+  reporting: string | null,
+): Array<[basis: string, currency: string, figures: F]> => [
+  ...byKey(block.byCurrency).map(([currency, f]) => ['native', currency, f] as [string, string, F]),
+  ...(reporting !== null && block.reporting !== null
+    ? [['reporting', reporting, block.reporting] as [string, string, F]]
+    : []),
+];
+
+/** Revenue for CSV: one fact per row, no program totals, the reporting currency as basis `reporting`. */
+const revenueFacts = (result: PartnerRevenueResult, by: RevenueBy): Rows => {
+  const reporting = result.reportingCurrency;
+  const numeric = new Set<string>([...REVENUE_COLUMNS, 'total', 'unattributed']);
+  if (by === 'partner' || by === 'type') {
+    const key = by === 'partner' ? 'partner' : 'partnerType';
+    const series = by === 'partner' ? result.partners : result.partnerTypes;
+    return {
+      columns: [key, ...(by === 'partner' ? ['partnerType'] : []), 'basis', 'currency', ...REVENUE_COLUMNS],
+      numeric,
+      rows: byKey(series).flatMap(([id, s]) =>
+        factsOf(s.total, reporting).map(([basis, currency, f]) => ({
+          [key]: id,
+          ...(by === 'partner' ? { partnerType: (s as { partnerType?: string }).partnerType ?? '' } : {}),
+          basis,
+          currency,
+          ...revenueCells(f),
+        })),
+      ),
+    };
+  }
+  return {
+    columns: ['period', 'basis', 'currency', 'total', ...REVENUE_COLUMNS, 'unattributed'],
+    numeric,
+    rows: byKey(result.program.periods).flatMap(([period, block]) =>
+      factsOf(block, reporting).map(([basis, currency, f]) => ({
+        period,
+        basis,
+        currency,
+        total: f.total,
+        ...revenueCells(f),
+        unattributed: f.unattributed,
+      })),
+    ),
+  };
+};
+
 const BALANCE_COLUMNS = [
   'accrued',
   'reversed',
@@ -146,9 +202,10 @@ export const balanceRows = (
   result: CommissionBalancesResult,
   by: 'partner' | 'type',
   partnerTypes: ReadonlyMap<string, string>,
+  mode: RowsMode = 'table',
 ): Rows => {
   const numeric = new Set<string>([...BALANCE_COLUMNS, 'partners', 'negative']);
-  const totals = byKey(result.totals).map(([currency, t]) => ({
+  const totals = (mode === 'csv' ? [] : byKey(result.totals)).map(([currency, t]) => ({
     [by === 'partner' ? 'partner' : 'partnerType']: '(all)',
     currency,
     ...balanceCells(t),
@@ -248,7 +305,7 @@ export const statementRows = (result: PayoutStatementsResult): Rows => {
 };
 
 /** Ecosystem health: per partner (or per type, or per period: revenue and partners that joined). */
-export const healthRows = (result: EcosystemHealthResult, by: RevenueBy): Rows => {
+export const healthRows = (result: EcosystemHealthResult, by: RevenueBy, mode: RowsMode = 'table'): Rows => {
   if (by === 'type') {
     const types = [
       ...new Set([...Object.keys(result.partnerCount.byType), ...Object.keys(result.activePartners.byType)]),
@@ -262,12 +319,65 @@ export const healthRows = (result: EcosystemHealthResult, by: RevenueBy): Rows =
           partners: text(result.partnerCount.byType[partnerType] ?? 0),
           active: text(result.activePartners.byType[partnerType] ?? 0),
         })),
-        {
-          partnerType: '(all)',
-          partners: text(result.partnerCount.total),
-          active: text(result.activePartners.total),
-        },
+        ...(mode === 'csv'
+          ? []
+          : [
+              {
+                partnerType: '(all)',
+                partners: text(result.partnerCount.total),
+                active: text(result.activePartners.total),
+              },
+            ]),
       ],
+    };
+  }
+  if (by === 'partner' && mode === 'csv') {
+    // One row per partner and currency of its commission (EPC in the same currency); a partner with no
+    // commission has one row with no currency.
+    const counts = (p: EcosystemHealthResult['partners'][string]) => ({
+      partnerType: p.partnerType,
+      active: p.active ? 'yes' : 'no',
+      clicks: text(p.clicks),
+      fraudClicks: text(p.fraudClicks),
+      conversions: text(p.conversions),
+      conversionRate: text(p.clickToConversionRate),
+      daysToFirstConversion: text(p.daysToFirstConversion),
+    });
+    return {
+      columns: [
+        'partner',
+        'partnerType',
+        'active',
+        'clicks',
+        'fraudClicks',
+        'conversions',
+        'conversionRate',
+        'daysToFirstConversion',
+        'currency',
+        'commission',
+        'epc',
+      ],
+      numeric: new Set([
+        'clicks',
+        'fraudClicks',
+        'conversions',
+        'conversionRate',
+        'daysToFirstConversion',
+        'commission',
+        'epc',
+      ]),
+      rows: byKey(result.partners).flatMap(([partner, p]) => {
+        const currencies = [...new Set([...Object.keys(p.commission), ...Object.keys(p.epc)])].sort();
+        if (currencies.length === 0)
+          return [{ partner, ...counts(p), currency: '', commission: '', epc: '' }];
+        return currencies.map((currency) => ({
+          partner,
+          ...counts(p),
+          currency,
+          commission: text(p.commission[currency]),
+          epc: text(p.epc[currency]),
+        }));
+      }),
     };
   }
   if (by === 'partner') {

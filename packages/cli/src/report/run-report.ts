@@ -71,6 +71,8 @@ export interface Report {
   /** The document `--format json` prints: stable, sorted keys. */
   readonly json: unknown;
   readonly rows: Rows;
+  /** The rows `--format csv` prints: one fact per row, no totals (see RowsMode). */
+  readonly csv: Rows;
   /** Lines printed above the table. */
   readonly summary: readonly string[];
   /** What the figures leave out, said on stderr whatever the format (revenue with no rate to convert it). */
@@ -136,6 +138,7 @@ export const runReport = async (
       return {
         json: envelope(outcome, result),
         rows: revenueRows(result, by as RevenueBy),
+        csv: revenueRows(result, by as RevenueBy, 'csv'),
         ...(unconverted.length === 0 || result.reportingCurrency === null
           ? {}
           : {
@@ -166,6 +169,7 @@ export const runReport = async (
       return {
         json: envelope(outcome, balances),
         rows: balanceRows(balances, by === 'type' ? 'type' : 'partner', types),
+        csv: balanceRows(balances, by === 'type' ? 'type' : 'partner', types, 'csv'),
         summary: [
           `commission balances by ${by}, as of ${balances.asOf ?? '(no events)'}`,
           `trial balance: ${trial.length === 0 ? '(no postings)' : trial.join('; ')}`,
@@ -186,6 +190,7 @@ export const runReport = async (
       return {
         json: envelope(outcome, result),
         rows: statementRows(result),
+        csv: statementRows(result),
         summary: [`payout statements by ${by}`],
       };
     }
@@ -195,6 +200,7 @@ export const runReport = async (
       return {
         json: envelope(outcome, result),
         rows: healthRows(result, by as RevenueBy),
+        csv: healthRows(result, by as RevenueBy, 'csv'),
         summary: healthSummary(result),
       };
     }

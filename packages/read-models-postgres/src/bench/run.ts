@@ -1,0 +1,261 @@
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { PartnerType } from '@partner-ledger/events';
+import { createInMemoryStore } from '@partner-ledger/store';
+import type { EventStore } from '@partner-ledger/store';
+import type * as ProjectionsTesting from '@partner-ledger/projections/testing';
+import type { Action } from '@partner-ledger/projections/testing';
+import { createPostgresStore } from '@partner-ledger/store-postgres';
+import type * as PostgresTesting from '@partner-ledger/store-postgres/testing';
+import { Pool } from 'pg';
+import { startProjector } from '../projector';
+
+/**
+ * The read models' benchmark (not a test): `npm run bench -w @partner-ledger/read-models-postgres`.
+ *
+ * On one server (an embedded one started here, or PARTNER_LEDGER_PG_URL), in the same run:
+ * 1. Throughput: a simulated ledger of BENCH_EVENTS events in an in-memory store, projected into fresh
+ *    tables (one pass, batches of BENCH_BATCH), against a bare bulk load of the same event rows (id, stream,
+ *    position, type, times, data as jsonb) into one table, 5,000 rows per INSERT ... SELECT FROM
+ *    jsonb_to_recordset and transaction: the cost of merely putting the events into PostgreSQL. The ratio
+ *    is projector time / bare time.
+ * 2. Lag: `partner-ledger simulate` (the built CLI, a child process) writes BENCH_LAG_EVENTS events into a
+ *    PostgreSQL store while a projector follows it (poll 200 ms); the head is sampled every 50 ms and
+ *    each projected position is matched with the wall time its event was first seen at the head.
+ *
+ * Environment: BENCH_EVENTS (default 200000), BENCH_BATCH (default 5000), BENCH_LAG_EVENTS (default 20000).
+ */
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
+const BATCH = Number(process.env.BENCH_BATCH ?? 5_000);
+const LAG_EVENTS = Number(process.env.BENCH_LAG_EVENTS ?? 20_000);
+const REPO = join(__dirname, '..', '..', '..', '..');
+// The test helpers are not exported by the packages: loaded from their builds in this repository.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { createSimulator } = require(
+  join(REPO, 'packages', 'projections', 'dist', 'testing', 'index.js'),
+) as typeof ProjectionsTesting;
+const { startTestServer } = require(
+  join(REPO, 'packages', 'store-postgres', 'dist', 'testing', 'index.js'),
+) as typeof PostgresTesting;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
+const rate = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** mulberry32: a seeded PRNG, so that every run generates the same ledger. */
+const prng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+};
+const TYPES: readonly PartnerType[] = [
+  'affiliate',
+  'affiliate',
+  'affiliate',
+  'referral',
+  'reseller',
+  'agency',
+];
+
+const simulatedStore = async (events: number): Promise<EventStore> => {
+  const random = prng(20261205);
+  const int = (n: number) => Math.floor(random() * n);
+  const simulator = createSimulator({ holdDays: 14, compact: true, stepMs: 20_000 });
+  const store = createInMemoryStore();
+  let count = 0;
+  const run = async (action: Action) => {
+    for (const { stream, event } of simulator.run(action)) {
+      if (count >= events) return;
+      await store.append(stream, [event]);
+      count += 1;
+    }
+  };
+  for (let p = 0; p < 300; p += 1)
+    await run({ kind: 'join', partnerType: TYPES[p % TYPES.length]!, withParent: p % 10 === 9 });
+  while (count < events) {
+    const roll = random();
+    const partner = int(300);
+    if (roll < 0.55) await run({ kind: 'click', partner, fraud: roll < 0.01, lagHours: 0 });
+    else if (roll < 0.82)
+      await run({
+        kind: 'convert',
+        cents: 2_000 + int(200_000),
+        euro: roll < 0.6,
+        partners: roll < 0.7 ? [partner, int(300)] : [partner],
+        influencer: roll < 0.65 ? int(300) : null,
+        renewal: roll > 0.8,
+        held: roll > 0.81,
+        lagHours: int(48),
+      });
+    else if (roll < 0.86)
+      await run({ kind: 'reverse', conversion: int(1_000_000), full: roll < 0.84, lagHours: 2 });
+    else if (roll < 0.9) await run({ kind: 'payout', partner });
+    else if (roll < 0.92) await run({ kind: roll < 0.91 ? 'hold' : 'release', line: int(1_000) });
+    else if (roll < 0.93) await run({ kind: 'adjust', partner, cents: int(20_000) - 10_000 });
+    else await run({ kind: 'advance', hours: 1 + int(6) });
+  }
+  return store;
+};
+
+const throughput = async (url: string, pool: Pool) => {
+  const generated = process.hrtime.bigint();
+  const store = await simulatedStore(EVENTS);
+  const head = await store.headPosition();
+  console.log(`ledger: ${rate(head + 1)} events generated in ${seconds(generated).toFixed(1)} s`);
+
+  // Bare: the same event rows, bulk-loaded.
+  await pool.query('DROP SCHEMA IF EXISTS bench_bare CASCADE');
+  await pool.query('CREATE SCHEMA bench_bare');
+  await pool.query(`CREATE TABLE bench_bare.events (position bigint PRIMARY KEY, id text NOT NULL, stream text NOT NULL,
+    type text NOT NULL, occurred_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL, data jsonb NOT NULL)`);
+  const bareStart = process.hrtime.bigint();
+  let chunk: object[] = [];
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    await pool.query(
+      `INSERT INTO bench_bare.events SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(position bigint, id text,
+         stream text, type text, occurred_at timestamptz, recorded_at timestamptz, data jsonb)`,
+      [JSON.stringify(chunk)],
+    );
+    chunk = [];
+  };
+  for await (const e of store.readAll()) {
+    chunk.push({
+      position: e.position,
+      id: e.id,
+      stream: e.stream,
+      type: e.type,
+      occurred_at: e.occurredAt,
+      recorded_at: e.recordedAt,
+      data: e.data,
+    });
+    if (chunk.length === 5_000) await flush();
+  }
+  await flush();
+  const bare = seconds(bareStart);
+
+  const schema = 'bench_read';
+  for (const name of [schema, `${schema}_g1`]) await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+  const projectStart = process.hrtime.bigint();
+  await startProjector({
+    source: store,
+    connectionString: url,
+    schema,
+    batchSize: BATCH,
+    exitWhenCaughtUp: true,
+  }).done;
+  const projected = seconds(projectStart);
+  const rows = await pool.query(
+    `SELECT (SELECT count(*) FROM ${schema}.commission_lines) AS lines, (SELECT count(*) FROM ${schema}.partner_revenue) AS revenue,
+            (SELECT count(*) FROM ${schema}.payouts) AS payouts, (SELECT length(checkpoint) FROM ${schema}_g1.projector_checkpoint) AS checkpoint`,
+  );
+  const r = rows.rows[0] as Record<string, string>;
+  console.log(
+    `bare bulk load:  ${bare.toFixed(1)} s (${rate((head + 1) / bare)} events/s)\n` +
+      `projector:       ${projected.toFixed(1)} s (${rate((head + 1) / projected)} events/s), batch ${BATCH}; ` +
+      `${rate(Number(r.lines))} lines, ${rate(Number(r.revenue))} revenue rows, ${rate(Number(r.payouts))} payouts, ` +
+      `checkpoint ${(Number(r.checkpoint) / 1e6).toFixed(1)} MB\n` +
+      `ratio:           projector takes ${(projected / bare).toFixed(1)}x the bare load`,
+  );
+};
+
+const lag = async (url: string, pool: Pool) => {
+  const sourceSchema = 'bench_lag_source';
+  const schema = 'bench_lag_read';
+  for (const name of [sourceSchema, schema, `${schema}_g1`])
+    await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+  const source = await createPostgresStore({ connectionString: url, schema: sourceSchema });
+  const firstSeen = new Map<number, number>();
+  let lastHead = -1;
+  const lags: number[] = [];
+  let behindMax = 0;
+  const projector = startProjector({
+    source,
+    connectionString: url,
+    schema,
+    pollIntervalMs: 200,
+    onProgress: (status) => {
+      behindMax = Math.max(behindMax, status.eventsBehind);
+      // The wall time since the last event projected was first seen at the head.
+      let seen: number | undefined;
+      for (let p = status.position; p >= 0 && seen === undefined; p -= 1) seen = firstSeen.get(p);
+      if (seen !== undefined && status.position > -1) lags.push(Date.now() - seen);
+    },
+  });
+  const writer = spawn(
+    process.execPath,
+    [
+      join(REPO, 'packages', 'cli', 'dist', 'bin.js'),
+      'simulate',
+      '--seed',
+      'lag',
+      '--events',
+      String(LAG_EVENTS),
+      '--partners',
+      '50',
+      '--store',
+      `${url}?schema=${sourceSchema}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const written = new Promise<void>((resolve) => writer.on('exit', () => resolve()));
+  let writing = true;
+  void written.then(() => {
+    writing = false;
+  });
+  const started = Date.now();
+  while (writing) {
+    const head = await source.headPosition();
+    if (head > lastHead) {
+      firstSeen.set(head, Date.now());
+      lastHead = head;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const wrote = (Date.now() - started) / 1000;
+  // Let it catch up with the last events, then stop.
+  const head = await source.headPosition();
+  while ((await pool.query(`SELECT position FROM ${schema}.projector_status`)).rows[0]?.position < head)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  await projector.stop();
+  await source.close();
+  const sorted = [...lags].sort((a, b) => a - b);
+  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  console.log(
+    `lag: simulate wrote ${rate(head + 1)} events in ${wrote.toFixed(1)} s (${rate((head + 1) / wrote)} events/s) ` +
+      `while the projector followed; lag per commit (wall time since its last event reached the head): ` +
+      `median ${pick(0.5)} ms, p95 ${pick(0.95)} ms, max ${pick(1)} ms over ${lags.length} commits; ` +
+      `at most ${behindMax} events behind`,
+  );
+};
+
+const main = async () => {
+  const given = process.env.PARTNER_LEDGER_PG_URL;
+  const server = given === undefined || given === '' ? await startTestServer() : undefined;
+  const url = given !== undefined && given !== '' ? given : server!.url;
+  const pool = new Pool({ connectionString: url, max: 2 });
+  try {
+    console.log(
+      `load average at start: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    await throughput(url, pool);
+    await lag(url, pool);
+    console.log(
+      `load average at end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+  } finally {
+    await pool.end();
+    await server?.stop();
+  }
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
