@@ -25,6 +25,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   SubscribeOptions,
+  PagedReads,
   StoredTextHashReads,
   SubscriptionMessage,
 } from '@partner-ledger/store';
@@ -126,11 +127,11 @@ export interface OpenReport {
 }
 
 /**
- * The file store: the EventStore port, plus what its open reported, and a readAll for verifyStore that hashes
- * each record's stored bytes (they are the canonical text the event's hash covers) instead of serialising
- * the event again.
+ * The file store: the EventStore port, plus what its open reported, readAll a page at a time, and a readAll
+ * for verifyStore that hashes each record's stored bytes (they are the canonical text the event's hash
+ * covers) instead of serialising the event again.
  */
-export interface FileEventStore extends EventStore, StoredTextHashReads {
+export interface FileEventStore extends EventStore, PagedReads, StoredTextHashReads {
   readonly directory: string;
   readonly readOnly: boolean;
   readonly openReport: OpenReport;
@@ -1219,30 +1220,51 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     }
   }
 
-  const readAllPages = (options: ReadAllOptions, markStoredText: boolean): AsyncIterable<RecordedEvent> => {
+  /** readAll's page reader and its filter, set up on the first next() as a generator would be. */
+  const startReadAll = (
+    options: ReadAllOptions,
+    markStoredText: boolean,
+  ): { readPage: () => Promise<RecordedEvent[]>; keep: ((event: RecordedEvent) => boolean) | undefined } => {
+    assertOpen();
+    const { fromPosition = 0, pageSize, asKnownAt } = options;
+    checkInteger('fromPosition', fromPosition, 0);
+    checkInteger('pageSize', pageSize, 1);
+    const known = knownAtFilter(asKnownAt);
+    // The log as it is now, up to asKnownAt.position.
+    const readPage = createPageReader(
+      fromPosition,
+      Math.min(index.head, asKnownAt?.position ?? Number.POSITIVE_INFINITY),
+      markStoredText,
+    );
+    return { readPage, keep: asKnownAt?.recordedAt !== undefined ? known : undefined };
+  };
+
+  const readAll = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> => {
     let keep: ((event: RecordedEvent) => boolean) | undefined;
     return iteratePages(
       () => {
-        assertOpen();
-        const { fromPosition = 0, pageSize, asKnownAt } = options;
-        checkInteger('fromPosition', fromPosition, 0);
-        checkInteger('pageSize', pageSize, 1);
-        const known = knownAtFilter(asKnownAt);
-        if (asKnownAt?.recordedAt !== undefined) keep = known;
-        // The log as it is now, up to asKnownAt.position.
-        return createPageReader(
-          fromPosition,
-          Math.min(index.head, asKnownAt?.position ?? Number.POSITIVE_INFINITY),
-          markStoredText,
-        );
+        const started = startReadAll(options, false);
+        keep = started.keep;
+        return started.readPage;
       },
       (event) => keep === undefined || keep(event),
     );
   };
-  const readAll = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> =>
-    readAllPages(options, false);
-  const readAllForVerify = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> =>
-    readAllPages(options, true);
+
+  /** readAll a page at a time (PagedReads): no promise per event. Pages are never empty. */
+  async function* pagesOf(options: ReadAllOptions, markStoredText: boolean): AsyncGenerator<RecordedEvent[]> {
+    const { readPage, keep } = startReadAll(options, markStoredText);
+    for (;;) {
+      const page = await readPage();
+      if (page.length === 0) return;
+      const kept = keep === undefined ? page : page.filter(keep);
+      if (kept.length > 0) yield kept;
+    }
+  }
+  const readAllPages = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent[]> =>
+    pagesOf(options, false);
+  const readAllForVerify = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent[]> =>
+    pagesOf(options, true);
 
   async function* subscribe(options: SubscribeOptions = {}): AsyncGenerator<SubscriptionMessage> {
     assertOpen();
@@ -1312,6 +1334,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     append,
     readStream,
     readAll,
+    readAllPages,
     readAllForVerify,
     subscribe,
     headPosition: async () => {

@@ -38,6 +38,7 @@ const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
   for await (const item of iterable) items.push(item);
   return items;
 };
+const flat = async <T>(pages: AsyncIterable<readonly T[]>): Promise<T[]> => (await collect(pages)).flat();
 
 /** The digest of hashing every event from its content: what verify computed before the shortcut. */
 const contentDigest = (events: readonly RecordedEvent[]): string =>
@@ -78,7 +79,7 @@ describe("verify hashes the file store's stored bytes", () => {
   it('every intact record is hashed from its bytes, to its stored hash; plain readAll carries nothing', async () => {
     const events = await written(12);
     const reader = await reopened();
-    const verified = await collect(reader.readAllForVerify());
+    const verified = await flat(reader.readAllForVerify());
     expect(verified.map(storedTextHash)).toEqual(events.map((e) => e.hash));
     expect((await collect(reader.readAll())).map(storedTextHash)).toEqual(events.map(() => undefined));
     expect(await collect(reader.readAll())).toEqual(events);
@@ -106,7 +107,7 @@ describe("verify hashes the file store's stored bytes", () => {
       canonicalRecord,
     );
     const reader = await reopened();
-    const marks = (await collect(reader.readAllForVerify())).map(storedTextHash);
+    const marks = (await flat(reader.readAllForVerify())).map(storedTextHash);
     expect(marks[5]).toBeUndefined();
     expect(marks.filter((m) => m !== undefined)).toHaveLength(7);
     const report = await verifyStore(reader);
@@ -123,7 +124,7 @@ describe("verify hashes the file store's stored bytes", () => {
         : canonicalRecord(event);
     await rewriteLedger(directory, (all) => all, forged);
     const reader = await reopened();
-    const read = await collect(reader.readAllForVerify());
+    const read = await flat(reader.readAllForVerify());
     expect(read[2]!.data).toEqual({ amount: '1000000.00' }); // what a reader of the record sees
     expect(storedTextHash(read[2]!)).toBeUndefined();
     const report = await verifyStore(reader);
@@ -140,9 +141,7 @@ describe("verify hashes the file store's stored bytes", () => {
       ({ type, ...rest }) => JSON.stringify({ type, ...rest }),
     );
     const reader = await reopened();
-    expect((await collect(reader.readAllForVerify())).map(storedTextHash)).toEqual(
-      events.map(() => undefined),
-    );
+    expect((await flat(reader.readAllForVerify())).map(storedTextHash)).toEqual(events.map(() => undefined));
     expect(await verifyStore(reader)).toMatchObject({
       ok: true,
       eventsChecked: 6,
@@ -153,10 +152,39 @@ describe("verify hashes the file store's stored bytes", () => {
   it('reading for verify leaves the bytes as they were (the brace stands in for the comma only while hashing)', async () => {
     await written(10);
     const reader = await reopened();
-    const first = await collect(reader.readAllForVerify({ pageSize: 3 }));
-    const again = await collect(reader.readAllForVerify());
+    const first = await flat(reader.readAllForVerify({ pageSize: 3 }));
+    const again = await flat(reader.readAllForVerify());
     expect(again).toEqual(first);
     expect(again.map(storedTextHash)).toEqual(first.map(storedTextHash));
     expect((await verifyStore(reader, { pageSize: 2 })).ok).toBe(true);
+  });
+});
+
+describe('readAll a page at a time', () => {
+  it('gives the events of readAll, in order, in non-empty pages, for every option', async () => {
+    const events = await written(23);
+    const reader = await reopened();
+    const cases = [
+      {},
+      { pageSize: 4 },
+      { fromPosition: 7 },
+      { fromPosition: 30 },
+      { asKnownAt: { position: 11 } },
+      { asKnownAt: { recordedAt: at(9) }, pageSize: 5 },
+      { fromPosition: 3, asKnownAt: { position: 15, recordedAt: at(12) } },
+    ];
+    for (const options of cases) {
+      const pages = await collect(reader.readAllPages(options));
+      expect(pages.every((page) => page.length > 0)).toBe(true);
+      expect(pages.flat()).toEqual(await collect(reader.readAll(options)));
+    }
+    expect((await flat(reader.readAllPages())).map((e) => e.id)).toEqual(events.map((e) => e.id));
+  });
+
+  it('checks its options as readAll does', async () => {
+    await written(2);
+    const reader = await reopened();
+    await expect(collect(reader.readAllPages({ pageSize: 0 }))).rejects.toThrow(/pageSize/);
+    await expect(collect(reader.readAllPages({ fromPosition: -1 }))).rejects.toThrow(/fromPosition/);
   });
 });

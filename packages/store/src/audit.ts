@@ -1,6 +1,7 @@
 import { GENESIS_DIGEST, computeEventHash, nextDigest } from '@partner-ledger/events';
 import type { RecordedEvent } from '@partner-ledger/events';
 import { checkIntegerOption } from './append-rules';
+import { eachEvent } from './paged';
 import type { EventStore, ReadAllOptions } from './port';
 
 /**
@@ -18,8 +19,11 @@ export const STORED_TEXT_HASH: unique symbol = Symbol('partner-ledger/stored-tex
  * when the event was recorded. An event without it is hashed from its content, as on any other store.
  */
 export interface StoredTextHashReads {
-  /** Like readAll; events whose stored bytes check out carry their hash under STORED_TEXT_HASH. */
-  readAllForVerify(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * The events of readAll in pages (as PagedReads gives them); those whose stored bytes check out carry
+   * their hash under STORED_TEXT_HASH.
+   */
+  readAllForVerify(options?: ReadAllOptions): AsyncIterable<readonly RecordedEvent[]>;
 }
 
 /** The event's hash, from its stored bytes when the store hashed them on the way (see STORED_TEXT_HASH). */
@@ -121,14 +125,25 @@ export interface DigestResult {
   readonly eventCount: number;
 }
 
-const readUpTo = (store: EventStore, upToPosition: number | undefined, pageSize: number | undefined) => {
+/** Calls `visit` with each event up to the position, hashed from its stored bytes when the store can. */
+const eachUpTo = (
+  store: EventStore,
+  upToPosition: number | undefined,
+  pageSize: number | undefined,
+  visit: (event: RecordedEvent) => boolean,
+): Promise<void> => {
   checkIntegerOption('upToPosition', upToPosition, -1);
   const options: ReadAllOptions = {
     ...(pageSize === undefined ? {} : { pageSize }),
     ...(upToPosition === undefined ? {} : { asKnownAt: { position: upToPosition } }),
   };
   const forVerify = (store as Partial<StoredTextHashReads>).readAllForVerify;
-  return typeof forVerify === 'function' ? forVerify.call(store, options) : store.readAll(options);
+  return eachEvent(
+    store,
+    options,
+    visit,
+    typeof forVerify === 'function' ? { pages: forVerify.bind(store) } : {},
+  );
 };
 
 const checkEvent = (
@@ -213,14 +228,15 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
           }),
         }),
   });
-  for await (const event of readUpTo(store, upToPosition, pageSize)) {
+  let failure = undefined as VerifyReport | undefined;
+  await eachUpTo(store, upToPosition, pageSize, (event) => {
     settleTargets(event.position);
     const recomputed = contentHashOf(event);
     const problem = checkEvent(event, headPosition, heads.get(event.stream), recomputed);
     if (problem !== undefined) {
       onProgress?.({ eventsChecked, position: headPosition });
       const { position, id: eventId, stream, revision } = event;
-      return {
+      failure = {
         ok: false,
         eventsChecked,
         headPosition,
@@ -235,6 +251,7 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
           message: `event ${JSON.stringify(eventId)} at position ${position} (stream ${JSON.stringify(stream)}, revision ${revision}): ${problem.message}`,
         },
       };
+      return false;
     }
     heads.set(event.stream, { revision: event.revision, hash: event.hash });
     digest = nextDigest(digest, recomputed);
@@ -243,7 +260,9 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
     if (checkpointEvery !== undefined && eventsChecked % checkpointEvery === 0)
       checkpoints.push({ position: headPosition, eventCount: eventsChecked, digest });
     if (eventsChecked % progressEvery === 0) onProgress?.({ eventsChecked, position: headPosition });
-  }
+    return true;
+  });
+  if (failure !== undefined) return failure;
   settleTargets(Number.POSITIVE_INFINITY);
   onProgress?.({ eventsChecked, position: headPosition });
   return { ok: true, eventsChecked, headPosition, digest, ...digests() };
@@ -262,11 +281,12 @@ export const computeDigest = async (
   let digest = GENESIS_DIGEST;
   let position = -1;
   let eventCount = 0;
-  for await (const event of readUpTo(store, options.upToPosition, options.pageSize)) {
+  await eachUpTo(store, options.upToPosition, options.pageSize, (event) => {
     digest = nextDigest(digest, contentHashOf(event));
     position = event.position;
     eventCount += 1;
-  }
+    return true;
+  });
   return { digest, position, eventCount };
 };
 

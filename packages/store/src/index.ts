@@ -47,6 +47,10 @@ export type {
   VerifiedPrefix,
 } from './audit';
 
+// Reading the whole log a page at a time, when the store offers it
+export { eachEvent } from './paged';
+export type { EachEventOptions, PagedReads } from './paged';
+
 // For adapters: the append rules, shared so that every store decides the same way
 export {
   assertAppendable,

@@ -1,5 +1,6 @@
 import { canonicalJson, decodeStoredEvent, isEventType } from '@partner-ledger/events';
 import type { LedgerEvent, RecordedEvent } from '@partner-ledger/events';
+import { eachEvent } from '@partner-ledger/store';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
 import type { JsonValue } from './json';
 import type { ProjectionSet, ResultsOf } from './projection';
@@ -346,16 +347,23 @@ export const replay = async <P extends ProjectionSet>(
   const report = (): void =>
     onProgress?.({ done, total: Math.max(total, done), position: session.position, head });
   report();
-  for await (const event of store.readAll({
-    fromPosition: startAt,
-    ...(options.asKnownAt === undefined ? {} : { asKnownAt: options.asKnownAt }),
-    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-  })) {
-    if (event.type === 'ConversionReversed') await session.prepare(event);
+  const step = (event: RecordedEvent): boolean => {
     session.handle(event);
     done += 1;
     if (onProgress !== undefined && done % every === 0) report();
-  }
+    return true;
+  };
+  // Page by page when the store offers pages (no promise per event); a reversal awaits its conversion.
+  await eachEvent(
+    store,
+    {
+      fromPosition: startAt,
+      ...(options.asKnownAt === undefined ? {} : { asKnownAt: options.asKnownAt }),
+      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    },
+    (event) =>
+      event.type === 'ConversionReversed' ? session.prepare(event).then(() => step(event)) : step(event),
+  );
   report();
   return {
     results: session.results(),
