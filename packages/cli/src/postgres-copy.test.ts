@@ -160,3 +160,73 @@ it('init, import, report, export and verify on a postgres:// ledger; a server th
   expect(unreachable.stderr).toContain('postgresql://***@127.0.0.1:1/nowhere');
   expect(unreachable.stderr).not.toContain('secret');
 }, 120_000);
+
+it('a read-only verb on a schema that does not exist (a misspelled ?schema=) exits 2 naming it, and creates nothing', async () => {
+  const postgres = postgresStore();
+  const schema = /[?&]schema=([a-z0-9_]+)/.exec(postgres)?.[1] as string;
+  for (const verb of [['report', 'balances'], ['verify'], ['export']]) {
+    const result = await runBin([...verb, '--store', postgres]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`no ledger in PostgreSQL schema "${schema}"`);
+    expect(result.stdout).toBe('');
+  }
+  // Nothing was created: a writing verb then starts a ledger there as usual.
+  const init = await runBin(['init', '--store', postgres]);
+  expect(init.stderr).toMatch(/^init: created the ledger/);
+}, 120_000);
+
+it('four writer processes running ledger commands (import) on one PostgreSQL ledger: every acknowledged event stored once, verify ok', async () => {
+  const postgres = postgresStore();
+  expect((await runBin(['init', '--store', postgres])).code).toBe(0);
+  const plan = {
+    command: 'publishPlan',
+    planId: 'share',
+    version: 1,
+    name: 'Revenue share',
+    currency: 'USD',
+    holdDays: 10,
+    effectiveFrom: '2025-01-01T00:00:00.000Z',
+    rules: [{ kind: 'revenueShare', rate: '0.25' }],
+    occurredAt: '2025-01-01T12:00:00.000Z',
+  };
+  const join = (partnerId: string, day: number) => ({
+    command: 'joinPartner',
+    partnerId,
+    name: partnerId,
+    partnerType: 'affiliate',
+    planId: 'share',
+    payoutCurrency: 'USD',
+    occurredAt: `2025-01-${String(day).padStart(2, '0')}T12:00:00.000Z`,
+  });
+  // Every process publishes the same plan and joins one shared partner (each applied once in all), and
+  // joins partners of its own.
+  const inputs = [0, 1, 2, 3].map((p) =>
+    [plan, join('shared', 2), ...[0, 1, 2, 3, 4].map((i) => join(`p${p}-${i}`, 3 + i))]
+      .map((command) => `${JSON.stringify(command)}\n`)
+      .join(''),
+  );
+  const results = await Promise.all(
+    inputs.map((input) => runBin(['import', '-', '--store', postgres], { input })),
+  );
+  let acknowledged = 0;
+  for (const result of results) {
+    expect(result.code).toBe(0);
+    const counts = /(\d+) applied \((\d+) events\), (\d+) already recorded, 0 rejected/.exec(result.stderr);
+    expect(counts).not.toBeNull();
+    acknowledged += Number(counts?.[2]);
+  }
+  const exported = await runBin(['export', '--store', postgres]);
+  expect(exported.code).toBe(0);
+  const events = exported.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: string; type: string; data: { partnerId?: string } });
+  // The init's event, then exactly what the processes acknowledged: each id once.
+  expect(events).toHaveLength(1 + acknowledged);
+  expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  const joined = events.filter((e) => e.type === 'PartnerJoined').map((e) => e.data.partnerId);
+  expect(joined.sort()).toEqual(
+    ['shared', ...[0, 1, 2, 3].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `p${p}-${i}`))].sort(),
+  );
+  await digestOf(postgres);
+}, 180_000);

@@ -7,7 +7,10 @@ import type { StoreSpec } from './store-spec';
 
 /** How `openStore` opens a store. */
 export interface OpenStoreOptions {
-  /** Refuse a file store whose directory does not exist yet, instead of creating an empty ledger. */
+  /**
+   * Refuse a store that holds no ledger yet (a file store's missing directory, a PostgreSQL schema that
+   * does not exist) instead of creating an empty one: a {@link LedgerNotFoundError}.
+   */
   readonly mustExist?: boolean;
   /** Open without taking the writer lock: reports, exports and verify may run beside a writer. */
   readonly readOnly?: boolean;
@@ -20,13 +23,27 @@ export interface OpenStoreOptions {
   readonly load?: PackageLoader;
 }
 
-/** `mustExist` was asked and the file store's directory is not there. */
+/** `mustExist` was asked and the store holds no ledger: a file store's directory, or a server store's schema, is not there. */
 export class LedgerNotFoundError extends Error {
   override readonly name = 'LedgerNotFoundError';
-  constructor(readonly directory: string) {
-    super(`no ledger at ${directory}`);
+  constructor(
+    /** The file store's directory, or for a server store the place its adapter names (a schema). */
+    readonly directory: string,
+    /** The message, when the adapter gave one (default: `no ledger at <directory>`). */
+    message?: string,
+  ) {
+    super(message ?? `no ledger at ${directory}`);
   }
 }
+
+/** An adapter's own "no ledger here" error (PostgreSQL's SchemaNotFoundError), known by its code. */
+const notFoundWhere = (error: unknown): string | undefined =>
+  typeof error === 'object' &&
+  error !== null &&
+  (error as { code?: unknown }).code === 'SCHEMA_NOT_FOUND' &&
+  error instanceof Error
+    ? String((error as { schema?: unknown }).schema)
+    : undefined;
 
 /** The path a file store was asked to open is a file, not a directory. */
 export class NotALedgerError extends Error {
@@ -44,7 +61,13 @@ export class NotALedgerError extends Error {
 export const openStore = async (spec: StoreSpec, options: OpenStoreOptions = {}): Promise<EventStore> => {
   if (spec.kind !== 'file') {
     const scheme = STORE_SCHEMES.find((s) => s.kind === spec.kind)!;
-    return openServerStore(scheme, spec.connectionString, options.load);
+    try {
+      return await openServerStore(scheme, spec.connectionString, options.load, options.mustExist === true);
+    } catch (error) {
+      const where = notFoundWhere(error);
+      if (where !== undefined) throw new LedgerNotFoundError(where, (error as Error).message);
+      throw error;
+    }
   }
   const found = await stat(spec.directory).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;

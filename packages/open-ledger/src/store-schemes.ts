@@ -24,6 +24,11 @@ export interface StoreScheme {
    * (PostgreSQL's `?schema=NAME`, which the driver would not understand).
    */
   readonly optionsFor: (given: string) => { readonly connectionString: string } & Record<string, unknown>;
+  /**
+   * The factory's options that make it refuse a store holding no ledger instead of creating one (what
+   * read-only verbs ask); absent when the adapter has no such option.
+   */
+  readonly mustExistOptions?: Record<string, unknown>;
 }
 
 /** Every server store the command and `openLedger` open by connection string. */
@@ -52,6 +57,8 @@ export const STORE_SCHEMES: readonly StoreScheme[] = [
       url.searchParams.delete('schema');
       return { connectionString: url.toString(), schema };
     },
+    // A misspelled ?schema= on a read-only verb fails (SchemaNotFoundError) rather than reads an empty ledger.
+    mustExistOptions: { mustExist: true },
   },
 ];
 
@@ -96,12 +103,13 @@ const isMissing = (error: unknown, packageName: string): boolean =>
 
 /**
  * Opens a server store through its adapter package, loaded now: a {@link StoreAdapterMissingError} that
- * says what to install when the package is absent.
+ * says what to install when the package is absent. `mustExist` adds the scheme's `mustExistOptions`.
  */
 export const openServerStore = async (
   scheme: StoreScheme,
   connectionString: string,
   load: PackageLoader = requirePackage,
+  mustExist = false,
 ): Promise<EventStore> => {
   let adapter: unknown;
   try {
@@ -116,6 +124,8 @@ export const openServerStore = async (
       `${scheme.packageName} does not export ${scheme.factory}: is it a partner-ledger store adapter?`,
     );
   return (await (factory as (options: object) => EventStore | Promise<EventStore>)(
-    scheme.optionsFor(connectionString),
+    mustExist && scheme.mustExistOptions !== undefined
+      ? { ...scheme.optionsFor(connectionString), ...scheme.mustExistOptions }
+      : scheme.optionsFor(connectionString),
   )) as EventStore;
 };

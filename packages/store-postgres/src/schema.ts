@@ -119,6 +119,116 @@ export const MIGRATIONS: readonly Migration[] = [
       $seal$;
     `,
   },
+  {
+    version: 3,
+    name: 'append function',
+    // A whole append in one call, so that the client sends an append and its seal in one round trip. The
+    // client chains the events (revisions, hash links) on the stream head it expects; the function checks,
+    // under the stream's lock, every rule the store enforces, and writes only when they all hold. When it
+    // cannot decide alone (an id already stored, a tag whose last append is not numbered yet) or the
+    // client's head was stale, it writes nothing and says so: the client then takes the longer path.
+    sql: (s) => `
+      CREATE FUNCTION ${s}.append(
+        p_stream text, p_expected text, p_head_revision integer, p_head_hash text,
+        p_tags text[], p_fail_if_tagged text[], p_after bigint,
+        p_ids text[], p_revisions integer[], p_types text[], p_schema_versions integer[],
+        p_occurred_at text[], p_recorded_at text[], p_actors text[], p_correlation_ids text[],
+        p_causation_ids text[], p_data_texts text[], p_data_json text[], p_prev_hashes text[], p_hashes text[]
+      ) RETURNS TABLE (r_status text, r_batch bigint, r_last_revision integer, r_last_hash text, r_tag text, r_tag_position bigint)
+      LANGUAGE plpgsql AS $append$
+      DECLARE
+        v_last integer;
+        v_hash text;
+        v_tag text;
+        v_batch bigint;
+        v_max bigint;
+        v_unsealed boolean;
+        v_locked text[];
+      BEGIN
+        -- What the seal that follows in the same round trip numbers: nothing unless this call writes.
+        PERFORM set_config('partner_ledger.batch', '', false);
+        -- The stream's row, created if missing and locked: appends to one stream take turns from here.
+        INSERT INTO ${s}.streams AS st (stream, last_revision) VALUES (p_stream, -1)
+          ON CONFLICT (stream) DO UPDATE SET last_revision = st.last_revision
+          RETURNING st.last_revision, st.last_hash INTO v_last, v_hash;
+        -- An id already stored: a retry or a duplicate, which the client classifies on its longer path.
+        IF EXISTS (SELECT 1 FROM ${s}.events e WHERE e.id = ANY(p_ids)) THEN
+          RETURN QUERY SELECT 'ids'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint;
+          RETURN;
+        END IF;
+        IF NOT (p_expected = 'any'
+            OR (p_expected = 'noStream' AND v_last < 0)
+            OR (p_expected = 'streamExists' AND v_last >= 0)
+            OR (p_expected ~ '^[0-9]+$' AND p_expected::integer = v_last)) THEN
+          RETURN QUERY SELECT 'revision'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint;
+          RETURN;
+        END IF;
+        -- The client chained its events on another head: it chains them again on this one.
+        IF v_last <> p_head_revision OR v_hash IS DISTINCT FROM p_head_hash THEN
+          RETURN QUERY SELECT 'stale'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint;
+          RETURN;
+        END IF;
+        v_locked := ARRAY(SELECT DISTINCT u FROM unnest(p_tags || p_fail_if_tagged) AS u ORDER BY u);
+        IF cardinality(v_locked) > 0 THEN
+          -- Created if missing and locked in sorted order: no deadlock between two appends.
+          INSERT INTO ${s}.tags AS g (tag) SELECT unnest(v_locked) ORDER BY 1
+            ON CONFLICT (tag) DO UPDATE SET last_batch = g.last_batch;
+          -- The condition's tags in its own order, so that the error names the first one that fails.
+          FOREACH v_tag IN ARRAY p_fail_if_tagged LOOP
+            SELECT g.last_batch INTO v_batch FROM ${s}.tags g WHERE g.tag = v_tag;
+            CONTINUE WHEN v_batch IS NULL;
+            SELECT max(e.position), bool_or(e.position IS NULL) INTO v_max, v_unsealed
+              FROM ${s}.events e WHERE e.batch = v_batch;
+            IF v_unsealed THEN
+              RETURN QUERY SELECT 'unsealed'::text, v_batch, v_last, v_hash, v_tag, NULL::bigint;
+              RETURN;
+            END IF;
+            IF v_max > p_after THEN
+              RETURN QUERY SELECT 'condition'::text, v_batch, v_last, v_hash, v_tag, v_max;
+              RETURN;
+            END IF;
+          END LOOP;
+        END IF;
+        v_batch := nextval('${s}.batches');
+        INSERT INTO ${s}.events (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
+          recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash, tags)
+        SELECT v_batch, u.ord - 1, u.id, p_stream, u.revision, u.type, u.schema_version, u.occurred_at,
+          u.recorded_at, u.actor, u.correlation_id, u.causation_id, u.data_text, u.data_json::jsonb,
+          u.prev_hash, u.hash, p_tags
+        FROM unnest(p_ids, p_revisions, p_types, p_schema_versions, p_occurred_at, p_recorded_at, p_actors,
+          p_correlation_ids, p_causation_ids, p_data_texts, p_data_json, p_prev_hashes, p_hashes)
+          WITH ORDINALITY AS u(id, revision, type, schema_version, occurred_at, recorded_at, actor,
+            correlation_id, causation_id, data_text, data_json, prev_hash, hash, ord);
+        v_last := p_revisions[cardinality(p_revisions)];
+        v_hash := p_hashes[cardinality(p_hashes)];
+        UPDATE ${s}.streams st SET last_revision = v_last, last_hash = v_hash WHERE st.stream = p_stream;
+        IF cardinality(p_tags) > 0 THEN
+          UPDATE ${s}.tags g SET last_batch = v_batch WHERE g.tag = ANY(p_tags);
+        END IF;
+        PERFORM set_config('partner_ledger.batch', v_batch::text, false);
+        RETURN QUERY SELECT 'written'::text, v_batch, v_last, v_hash, NULL::text, NULL::bigint;
+      END
+      $append$;
+      -- The seal of the batch the last append call on this connection wrote, or nothing at all. (A writer
+      -- that finds its append already numbered by another writer's seal returns at once, without the lock:
+      -- a seal's update is visible only once its commit is flushed.)
+      CREATE FUNCTION ${s}.seal_written() RETURNS TABLE (sealed bigint, own_positions bigint[])
+      LANGUAGE plpgsql AS $sealw$
+      DECLARE
+        v_own bigint := nullif(current_setting('partner_ledger.batch', true), '')::bigint;
+      BEGIN
+        IF v_own IS NULL THEN
+          RETURN QUERY SELECT 0::bigint, NULL::bigint[];
+        ELSIF NOT EXISTS (SELECT 1 FROM ${s}.events e WHERE e.batch = v_own AND e.position IS NULL) THEN
+          RETURN QUERY SELECT 0::bigint,
+            (SELECT array_agg(e.position ORDER BY e.batch_index) FROM ${s}.events e WHERE e.batch = v_own);
+        ELSE
+          RETURN QUERY SELECT * FROM ${s}.seal(v_own);
+        END IF;
+      END
+      $sealw$;
+    `,
+  },
 ];
 
 /** The channel on which the seal notifies listeners of new events. */

@@ -1,8 +1,13 @@
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
-import { AppendConditionFailedError, StoreError, verifyStore } from '@partner-ledger/store';
+import {
+  AppendConditionFailedError,
+  StoreError,
+  WrongExpectedRevisionError,
+  verifyStore,
+} from '@partner-ledger/store';
 import type { AppendResult, EventStore, SubscriptionMessage } from '@partner-ledger/store';
 import { Client, Pool } from 'pg';
-import { createPostgresStore } from './store';
+import { SchemaNotFoundError, createPostgresStore } from './store';
 import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
 
@@ -70,17 +75,55 @@ const expectConditionFailed = async (promise: Promise<unknown>, tag: string, pos
 describe('schema and migrations', () => {
   it('several instances opening a new schema together: one migrates, all open, the migration is recorded once', async () => {
     const stores = await Promise.all([open(), open(), open(), open()]);
-    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2]);
+    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3]);
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     } finally {
       await client.end();
     }
     await stores[0]?.append('s', [event('e-0')]);
     expect(idsOf(await collect((stores[3] as EventStore).readAll()))).toEqual(['e-0']);
+  });
+
+  it('a schema at migration 2 is brought to migration 3 (the append function) when this version opens it', async () => {
+    await (await open()).close();
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`DROP FUNCTION ${schema}.append; DROP FUNCTION ${schema}.seal_written;
+        DELETE FROM ${schema}.schema_migrations WHERE version = 3`);
+    } finally {
+      await client.end();
+    }
+    const store = await open();
+    expect(store.migrationsApplied).toEqual([3]);
+    await store.append('s', [event('m-0')]);
+    expect(idsOf(await collect(store.readAll()))).toEqual(['m-0']);
+  });
+
+  it('mustExist: refuses a schema that holds no store, and creates nothing', async () => {
+    const error: unknown = await createPostgresStore({ connectionString: url, schema, mustExist: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SchemaNotFoundError);
+    expect(error).toMatchObject({ code: 'SCHEMA_NOT_FOUND', schema });
+    expect((error as Error).message).toContain(`"${schema}"`);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      expect(rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
+    await (await open()).append('s', [event('x-0')]);
+    const again = await createPostgresStore({ connectionString: url, schema, mustExist: true });
+    expect(idsOf(await collect(again.readAll()))).toEqual(['x-0']);
+    await again.close();
   });
 
   it('refuses a schema name that is not a plain identifier, and needs one connection option', async () => {
@@ -119,6 +162,45 @@ describe('schema and migrations', () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+describe('the one-round-trip append (migration 3)', () => {
+  it('two instances appending to one stream in turn: each finds its remembered head stale, chains on the real one, verify ok', async () => {
+    const a = await open();
+    const b = await open();
+    let expected: number | 'noStream' = 'noStream';
+    for (let i = 0; i < 10; i += 1) {
+      const store = i % 2 === 0 ? a : b;
+      const result: AppendResult = await store.append(
+        'shared',
+        [event(`t-${i}-a`, i), event(`t-${i}-b`, i)],
+        {
+          expectedRevision: expected,
+        },
+      );
+      expected = result.nextExpectedRevision;
+      expect(result.events.map((e) => e.revision)).toEqual([2 * i, 2 * i + 1]);
+    }
+    // A wrong expected revision, from an instance whose remembered head is stale, names the real one.
+    const wrong: unknown = await a
+      .append('shared', [event('t-late')], { expectedRevision: 5 })
+      .catch((e) => e);
+    expect(wrong).toBeInstanceOf(WrongExpectedRevisionError);
+    expect(wrong).toMatchObject({ expected: 5, actual: 19 });
+    expect(await verifyStore(b)).toMatchObject({ ok: true, eventsChecked: 20 });
+  });
+
+  it('stores text that needs quoting in a statement (quotes, backslashes, unicode in the data) byte for byte', async () => {
+    const store = await open();
+    const tricky = "it's \\ a 'quote' \\' ; -- $$ $append$ é 漢 😀 \n";
+    const written = await store.append('s', [{ ...event('q-0'), data: { tricky, [tricky]: 1 } }], {
+      tags: ['partner:q'],
+    });
+    const [read] = await collect(store.readAll());
+    expect(read).toEqual(written.events[0]);
+    expect(read?.data).toEqual({ tricky, [tricky]: 1 });
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 1 });
   });
 });
 

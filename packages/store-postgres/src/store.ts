@@ -1,6 +1,7 @@
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
   AppendConditionFailedError,
+  WrongExpectedRevisionError,
   StoreClosedError,
   assertAppendable,
   StoreError,
@@ -20,7 +21,7 @@ import type {
   SubscribeOptions,
   SubscriptionMessage,
 } from '@partner-ledger/store';
-import { DatabaseError, Pool } from 'pg';
+import { DatabaseError, Pool, escapeLiteral } from 'pg';
 import type { PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
 import { createListener } from './listener';
 import type { Listener } from './listener';
@@ -42,6 +43,26 @@ export interface PostgresStoreOptions {
    * did not seal. Default 1,000 ms.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * Refuse to open a schema that holds no store (a {@link SchemaNotFoundError}) instead of creating it:
+   * what read-only tools ask, so that a misspelled schema name fails rather than reads an empty ledger.
+   */
+  readonly mustExist?: boolean;
+}
+
+/** `mustExist` was asked and the schema holds no store's tables (it is missing, or something else). */
+export class SchemaNotFoundError extends Error {
+  override readonly name = 'SchemaNotFoundError';
+  /** Says what this is without a dependency on this package (open-ledger reads it). */
+  readonly code = 'SCHEMA_NOT_FOUND';
+  constructor(
+    /** The schema that was asked for. */
+    readonly schema: string,
+  ) {
+    super(
+      `no ledger in PostgreSQL schema ${JSON.stringify(schema)}: the schema has no partner-ledger tables (is ?schema= spelled right?)`,
+    );
+  }
 }
 
 /** The PostgreSQL store: the EventStore port, and what else the store can tell. */
@@ -56,6 +77,10 @@ const DEFAULT_PAGE_SIZE = 500;
 const DEFAULT_POLL_INTERVAL_MS = 1_000;
 /** How often an append starts over after losing a race on a unique id or an unsealed tag. */
 const MAX_ATTEMPTS = 5;
+/** How many times an append tries its one-round-trip path on a fresh head before taking the longer path. */
+const MAX_FAST_ATTEMPTS = 3;
+/** How many stream heads a store remembers (then it forgets them all and learns them again). */
+const MAX_CACHED_HEADS = 10_000;
 
 /** The columns of a stored event, in the order the queries below select them. */
 const EVENT_COLUMNS =
@@ -164,6 +189,13 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   {
     const client = await pool.connect();
     try {
+      if (options.mustExist === true) {
+        const { rows } = await client.query<{ found: boolean }>(
+          'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS found',
+          [`${schema}.schema_migrations`, `${schema}.events`],
+        );
+        if (rows[0]?.found !== true) throw new SchemaNotFoundError(schema);
+      }
       migrationsApplied = await migrate(client, schema);
     } catch (error) {
       client.release();
@@ -415,6 +447,114 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       return { attempt, positions, sealed };
     });
 
+  /** What the client last saw of each stream's head: the guess on which an append chains its events. */
+  const heads = new Map<string, { readonly revision: number; readonly hash: string | null }>();
+  const rememberHead = (stream: string, revision: number, hash: string | null): void => {
+    if (heads.size >= MAX_CACHED_HEADS && !heads.has(stream)) heads.clear();
+    heads.set(stream, { revision, hash });
+  };
+
+  type FastOutcome =
+    | {
+        readonly kind: 'written';
+        readonly chained: readonly Omit<RecordedEvent, 'position'>[];
+        readonly positions: number[] | null;
+        readonly sealed: number;
+      }
+    | { readonly kind: 'stale' }
+    | { readonly kind: 'slow' };
+
+  /**
+   * One try of an append in a single round trip (migration 3): its transaction is one call of the schema's
+   * `append` function on events chained on the head this client expects, its commit is not flushed, and
+   * the seal that numbers it (a transaction of its own, synchronous) follows in the same message. The
+   * values are written into the statement as escaped literals: a message of several statements carries
+   * no parameters.
+   */
+  const tryAppendFast = (
+    stream: string,
+    events: readonly NewEvent[],
+    dataTexts: readonly string[],
+    appendOptions: AppendOptions,
+  ): Promise<FastOutcome> =>
+    withClient(async (client) => {
+      const head = heads.get(stream) ?? { revision: -1, hash: null };
+      const previous = head.revision < 0 ? undefined : { revision: head.revision, hash: head.hash as string };
+      const chained = chainEvents(stream, previous, events);
+      const expected = appendOptions.expectedRevision ?? 'any';
+      const condition = appendOptions.condition;
+      const text = (value: string | null): string => (value === null ? 'NULL' : escapeLiteral(value));
+      const texts = (values: readonly (string | null)[]): string =>
+        `ARRAY[${values.map(text).join(',')}]::text[]`;
+      const ints = (values: readonly number[]): string => `ARRAY[${values.join(',')}]::integer[]`;
+      const call = `${t('append')}(${[
+        text(stream),
+        text(String(expected)),
+        String(head.revision),
+        text(head.hash),
+        texts([...new Set(appendOptions.tags ?? [])]),
+        texts(condition?.failIfTagged ?? []),
+        String(condition?.after ?? -1),
+        texts(chained.map((e) => e.id)),
+        ints(chained.map((e) => e.revision)),
+        texts(chained.map((e) => e.type)),
+        ints(chained.map((e) => e.schemaVersion)),
+        texts(chained.map((e) => e.occurredAt)),
+        texts(chained.map((e) => e.recordedAt)),
+        texts(chained.map((e) => e.actor)),
+        texts(chained.map((e) => e.correlationId)),
+        texts(chained.map((e) => e.causationId)),
+        texts(dataTexts),
+        // jsonb refuses a NUL character in a string; such data keeps its text only.
+        texts(dataTexts.map((d) => (d.includes('\\u0000') ? null : d))),
+        texts(chained.map((e) => e.prevHash)),
+        texts(chained.map((e) => e.hash)),
+      ].join(',')})`;
+      let results: Array<QueryResult<QueryResultRow>>;
+      try {
+        results = (await client.query(
+          `BEGIN; SET LOCAL synchronous_commit = off; SELECT r_status AS status, r_batch::text AS batch, r_last_revision AS last_revision, r_last_hash AS last_hash, r_tag AS tag, r_tag_position::text AS tag_position FROM ${call}; COMMIT; ${SEAL_SELECT}_written()`,
+        )) as unknown as Array<QueryResult<QueryResultRow>>;
+      } catch (error) {
+        heads.delete(stream);
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      const answer = results[2]?.rows[0] as {
+        status: string;
+        batch: string | null;
+        last_revision: number;
+        last_hash: string | null;
+        tag: string | null;
+        tag_position: string | null;
+      };
+      rememberHead(stream, answer.last_revision, answer.last_hash);
+      switch (answer.status) {
+        case 'written': {
+          const { sealed, positions } = sealResult(results[4]?.rows[0] as never);
+          return { kind: 'written', chained, positions, sealed };
+        }
+        case 'stale':
+          return { kind: 'stale' };
+        case 'revision':
+          throw new WrongExpectedRevisionError(
+            stream,
+            expected,
+            answer.last_revision < 0 ? 'noStream' : answer.last_revision,
+          );
+        case 'condition':
+          throw new AppendConditionFailedError(
+            stream,
+            answer.tag as string,
+            Number(answer.tag_position),
+            condition?.after ?? -1,
+          );
+        default:
+          // 'ids' (a retry or a duplicate id) or 'unsealed' (a tag's last append not numbered yet).
+          return { kind: 'slow' };
+      }
+    });
+
   const append = async (
     stream: string,
     events: readonly NewEvent[],
@@ -427,6 +567,35 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     // The canonical text of each event's data (what its hash covers, what is stored), computed before any
     // round trip: data with no JSON form is refused here, with a TypeError naming the event.
     const dataTexts = events.map((event, index) => canonicalDataOf(stream, index, event));
+    // The short path first: one round trip when the head this client expects is the stream's.
+    for (let attempt = 1; attempt <= MAX_FAST_ATTEMPTS; attempt += 1) {
+      let fast: FastOutcome;
+      try {
+        fast = await tryAppendFast(stream, events, dataTexts, appendOptions);
+      } catch (error) {
+        // Lost a race on an id that an append to another stream committed first: the longer path decides.
+        if (isUniqueViolation(error, 'events_id_key')) break;
+        throw error;
+      }
+      if (fast.kind === 'written' && fast.sealed > 0) wakeAll();
+      if (fast.kind === 'slow') break;
+      if (fast.kind === 'stale') continue;
+      const { chained, positions } = fast;
+      if (positions === null || positions.length !== chained.length) {
+        throw new Error(`an append in schema ${schema} was sealed without positions: a bug in the store`);
+      }
+      const recorded = chained.map((event, index) =>
+        Object.freeze({ ...event, position: positions[index] as number }),
+      );
+      const lastEvent = recorded[recorded.length - 1] as RecordedEvent;
+      return {
+        stream,
+        events: recorded,
+        nextExpectedRevision: lastEvent.revision,
+        lastPosition: lastEvent.position,
+        alreadyStored: false,
+      };
+    }
     for (let attempt = 1; ; attempt += 1) {
       let outcome: Attempt;
       let positions: number[] | null;
@@ -464,6 +633,8 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
         recorded = outcome.chained.map((event, index) =>
           Object.freeze({ ...event, position: positions[index] as number }),
         );
+        const head = outcome.chained[outcome.chained.length - 1] as { revision: number; hash: string };
+        rememberHead(stream, head.revision, head.hash);
       } else {
         // A retry: the first append may have been committed but not sealed yet (its writer crashed).
         await seal();
@@ -544,18 +715,28 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     // Up to the head when the read starts (and no further than asKnownAt.position).
     const head = await headPosition();
     const end = asKnownAt?.position === undefined ? head : Math.min(head, asKnownAt.position);
-    let cursor = fromPosition;
-    while (cursor <= end) {
-      assertOpen();
-      const { rows } = await query<EventRow>(
+    // Positions are dense below the head, so each page's range is known before it is read: the next page
+    // is fetched (on another connection) while the caller consumes this one.
+    const page = (from: number): Promise<QueryResult<EventRow>> | undefined => {
+      if (from > end) return undefined;
+      const fetching = query<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM ${t('events')} WHERE position >= $1 AND position <= $2
          ORDER BY position LIMIT $3`,
-        [cursor, end, pageSize],
+        [from, Math.min(end, from + pageSize - 1), pageSize],
       );
-      if (rows.length === 0) return;
+      // A caller that stops early never awaits the page fetched ahead: its failure is nobody's.
+      fetching.catch(() => undefined);
+      return fetching;
+    };
+    let from = fromPosition;
+    let next = page(from);
+    while (next !== undefined) {
+      assertOpen();
+      const { rows } = await next;
+      from += pageSize;
+      next = page(from);
       for (const row of rows) {
         const event = toEvent(row);
-        cursor = event.position + 1;
         if (known(event)) yield event;
       }
     }

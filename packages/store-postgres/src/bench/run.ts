@@ -18,12 +18,14 @@ import { startTestServer } from '../testing/server';
  * 2. readAll of N events against a bare cursor (DECLARE ... FETCH in pages of the same size) reading the
  *    same rows and parsing the same JSON.
  *
- * Environment: BENCH_APPEND_SECONDS (default 3), BENCH_READ_EVENTS (default 200000), BENCH_RUNS (default 3).
+ * Environment: BENCH_APPEND_SECONDS (default 3), BENCH_READ_EVENTS (default 200000), BENCH_RUNS (default 3),
+ * BENCH_WRITERS (default 1,8,64).
  */
 const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 3);
 const READ_EVENTS = Number(process.env.BENCH_READ_EVENTS ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PAGE = 500;
+const WRITERS = (process.env.BENCH_WRITERS ?? '1,8,64').split(',').map(Number);
 
 const rate = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (values: number[]) =>
@@ -147,6 +149,11 @@ const main = async (): Promise<void> => {
   const given = process.env.PARTNER_LEDGER_PG_URL;
   const server = given === undefined || given === '' ? await startTestServer() : undefined;
   const url = server?.url ?? (given as string);
+  process.on('uncaughtException', (error) => {
+    console.error(error);
+    if (server !== undefined) console.error(`server log:\n${server.recentLog()}`);
+    process.exit(1);
+  });
   const admin = new Pool({ connectionString: url, max: 2 });
   admin.on('error', () => undefined);
   try {
@@ -168,7 +175,7 @@ const main = async (): Promise<void> => {
 
     console.log('## Durable appends (one event per append, every append awaited; synchronous commit)');
     console.log('writers | store ev/s | bare BEGIN/INSERT/COMMIT ev/s | ratio (median run) | each run');
-    for (const writers of [1, 8, 64]) {
+    for (const writers of WRITERS) {
       const runs = [];
       for (let run = 0; run < RUNS; run++) runs.push(await appendBenchmark(url, writers, run));
       const ratios = runs.map((r) => r.storeRate / r.bareRate);
@@ -229,6 +236,9 @@ const main = async (): Promise<void> => {
         .map((l) => l.toFixed(1))
         .join(' ')}`,
     );
+  } catch (error) {
+    if (server !== undefined) console.error(`server log:\n${server.recentLog()}`);
+    throw error;
   } finally {
     await admin.end();
     await server?.stop();

@@ -10,6 +10,8 @@ export interface TestServer {
   /** A connection string for the `postgres` database, as the `postgres` superuser. */
   readonly url: string;
   readonly stop: () => Promise<void>;
+  /** The server's last log lines (up to 200), to explain a failure. */
+  readonly recentLog: () => string;
 }
 
 /** A port nobody listens on right now. */
@@ -107,5 +109,6 @@ export const startTestServer = async (
       await server.stop();
       await rm(parent, { recursive: true, force: true });
     },
+    recentLog: () => log.join(''),
   };
 };
