@@ -1,6 +1,8 @@
 import { copyVerb } from './commands/copy';
 import { demoVerb } from './commands/demo';
+import { eraseVerb } from './commands/erase';
 import { exportVerb } from './commands/export';
+import { exportSubjectVerb } from './commands/export-subject';
 import { importVerb } from './commands/import';
 import { initVerb } from './commands/init';
 import { reportVerb } from './commands/report';
@@ -16,6 +18,8 @@ export const VERBS: readonly Verb[] = [
   reportVerb,
   verifyVerb,
   exportVerb,
+  exportSubjectVerb,
+  eraseVerb,
   copyVerb,
   demoVerb,
 ];

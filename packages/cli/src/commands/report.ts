@@ -11,13 +11,14 @@ import { GROUPINGS, GROUPINGS_OF, REPORTS, runReport } from '../report/run-repor
 import type { ReportName } from '../report/run-report';
 import { writeBook, writeStatements } from '../report/html';
 import { renderCsv, renderTable } from '../report/table';
-import { withStore } from '../store';
+import { KEYS_OPTION, withKeyedStore } from '../store';
 import type { Verb } from '../verb';
 import type { CliIo } from '../io';
 import type { ReplayProgress } from '@partner-ledger/projections';
 
 const options = {
   ...AS_OF_OPTIONS,
+  ...KEYS_OPTION,
   by: {
     type: 'string',
     valueName: 'GROUP',
@@ -167,7 +168,7 @@ export const reportVerb: Verb = {
       throw new UsageError(`--from ${parsed.options.from} is after --to ${parsed.options.to}`);
     const asOf = parseAsOf(parsed.options);
     if (format === 'html')
-      return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store) => {
+      return withKeyedStore(io, parsed.options.store, parsed.options.keys, { mustExist: true, readOnly: true }, async (store) => {
         const directory = resolve(io.cwd, parsed.options.out!);
         const written = await withReplayProgress(io, 'report statements', (onProgress) =>
           writeStatements(store, directory, {
@@ -185,7 +186,7 @@ export const reportVerb: Verb = {
         );
         return EXIT.ok;
       });
-    return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store, spec) => {
+    return withKeyedStore(io, parsed.options.store, parsed.options.keys, { mustExist: true, readOnly: true }, async (store, spec) => {
       const progress = createProgress({ stream: io.stderr, label: `report ${name}` });
       // The replay's total is exact only where positions are dense (the file store; see ReplayProgress).
       const totalKnown = spec.kind === 'file';
@@ -263,7 +264,7 @@ const runBook = async (
   );
   if (unexpected !== undefined)
     throw new UsageError(
-      `--${unexpected[0]}: report book takes --out, --as-of, --known-at, --currency and --store`,
+      `--${unexpected[0]}: report book takes --out, --as-of, --known-at, --currency, --keys and --store`,
     );
   const out = flags.out;
   if (typeof out !== 'string') throw new UsageError('--out: report book writes one HTML file: give its path');
@@ -274,7 +275,7 @@ const runBook = async (
     );
   const asOf = parseAsOf(flags);
   const path = resolve(io.cwd, out);
-  return withStore(io, flags.store, { mustExist: true, readOnly: true }, async (store) => {
+  return withKeyedStore(io, flags.store, flags.keys, { mustExist: true, readOnly: true }, async (store) => {
     const written = await withReplayProgress(io, 'report book', (onProgress) =>
       writeBook(store, path, {
         ...asOf,
