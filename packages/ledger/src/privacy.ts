@@ -120,7 +120,12 @@ export const createPersonalDataOperations = (options: PersonalDataOptions): Pers
       const stream = `erasure-${subject.kind}-${id}`;
       const event = newEvent(
         'PersonalDataErased',
-        { subject: { kind: subject.kind, id }, keyId, requestedBy: request.requestedBy, reason: request.reason },
+        {
+          subject: { kind: subject.kind, id },
+          keyId,
+          requestedBy: request.requestedBy,
+          reason: request.reason,
+        },
         {
           id: eventIdFor('PersonalDataErased', subject.kind, id),
           occurredAt: request.occurredAt ?? now,

@@ -42,7 +42,9 @@ export const createSealingStore = (store: EventStore, keys: KeyStore): EventStor
   async function* openAll(events: AsyncIterable<RecordedEvent>): AsyncIterable<RecordedEvent> {
     for await (const event of events) yield open(event);
   }
-  async function* openMessages(messages: AsyncIterable<SubscriptionMessage>): AsyncIterable<SubscriptionMessage> {
+  async function* openMessages(
+    messages: AsyncIterable<SubscriptionMessage>,
+  ): AsyncIterable<SubscriptionMessage> {
     for await (const message of messages)
       yield message.kind === 'event' ? { ...message, event: await open(message.event) } : message;
   }

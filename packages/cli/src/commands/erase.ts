@@ -34,7 +34,7 @@ const options = {
   'requested-by': {
     type: 'string',
     valueName: 'REF',
-    description: 'Who asked: a reference to the request (a ticket, a role), not a person\'s name. Required.',
+    description: "Who asked: a reference to the request (a ticket, a role), not a person's name. Required.",
   },
   reason: { type: 'string', valueName: 'TEXT', description: 'Why (default "erasure request").' },
   actor: {
@@ -48,7 +48,8 @@ const options = {
 export const eraseVerb: Verb = {
   name: 'erase',
   summary: "Erase a partner's or a visitor's personal data (crypto-shredding).",
-  usage: 'erase (--partner ID | --visitor ID) --requested-by REF [--reason TEXT] [--keys FILE] [--store STORE]',
+  usage:
+    'erase (--partner ID | --visitor ID) --requested-by REF [--reason TEXT] [--keys FILE] [--store STORE]',
   description:
     "Records PersonalDataErased (who asked, when, why) and destroys the subject's key in the key file. From " +
     "then on every report and statement shows a partner's name, contact e-mail, payee details and tax id as " +
@@ -63,7 +64,10 @@ export const eraseVerb: Verb = {
       'partner-ledger erase --partner blog-1 --requested-by ticket:DPO-142 --reason "GDPR art. 17"',
       "Erases partner blog-1's personal data",
     ],
-    ['partner-ledger erase --visitor v-9 --requested-by ticket:DPO-143', 'Records the erasure of visitor v-9'],
+    [
+      'partner-ledger erase --visitor v-9 --requested-by ticket:DPO-143',
+      'Records the erasure of visitor v-9',
+    ],
   ],
   run: async (io, args) => {
     const parsed = parseVerbArgs('erase', args, options);

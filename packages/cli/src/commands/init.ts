@@ -78,9 +78,9 @@ export const initVerb: Verb = {
     'Running init again with the same settings changes nothing; with other settings it refuses (exit 2): ' +
     'settings are changed by a configureProgram command (see `partner-ledger import`), which records the change.\n\n' +
     "init also creates the ledger's key file, readable by its owner only (mode 0600): <ledger>.keys beside a " +
-    'file store\'s directory, or the file --keys or $PARTNER_LEDGER_KEYS names (required for a server store to ' +
-    'have one). With it, partners\' personal fields are sealed with a key per partner and visitor ids are ' +
-    'pseudonymized, so that `erase` can erase them (docs/privacy.md). Keep it out of the ledger\'s backups.',
+    "file store's directory, or the file --keys or $PARTNER_LEDGER_KEYS names (required for a server store to " +
+    "have one). With it, partners' personal fields are sealed with a key per partner and visitor ids are " +
+    "pseudonymized, so that `erase` can erase them (docs/privacy.md). Keep it out of the ledger's backups.",
   options,
   examples: [
     ['partner-ledger init', 'A USD program, last touch, 30-day window, 50.00 minimum payout'],
@@ -134,7 +134,9 @@ export const initVerb: Verb = {
     const keyFile = keyFilePathOf(resolveStoreSpec(o.store, io.env, io.cwd), o.keys, io.env, io.cwd);
     return withStore(io, o.store, {}, async (store, spec) => {
       if (keyFile !== undefined && (await createKeyFile(keyFile)))
-        io.stderr.write(`init: created the key file ${keyFile} (mode 0600): keep it secret and backed up apart\n`);
+        io.stderr.write(
+          `init: created the key file ${keyFile} (mode 0600): keep it secret and backed up apart\n`,
+        );
       else if (keyFile === undefined)
         io.stderr.write(
           `init: no key file (give --keys FILE or $${KEYS_ENV} for a server store): personal data will be stored in plaintext\n`,

@@ -92,11 +92,7 @@ export const sealedKeyIdsOf = (type: string, data: unknown): string[] => {
  * unless their subject's key (`sealingKeyIdOf`) was erased: they then read as `[erased]` too (hidden, not
  * erased: their bytes are still in the store).
  */
-export const openEventData = (
-  type: string,
-  data: unknown,
-  lookup: (keyId: string) => KeyLookup,
-): unknown => {
+export const openEventData = (type: string, data: unknown, lookup: (keyId: string) => KeyLookup): unknown => {
   const codec = codecOf(type);
   if (codec === undefined) return data;
   const subjectKeyId = sealingKeyIdOf(type, data);

@@ -219,7 +219,9 @@ export const partnerDecider: Decider<PartnerCommand, PartnerState> = {
         };
         if (Object.keys(data).length === 1)
           return E.left(
-            reject('NO_CHANGE', 'Give at least one of name, contactEmail, payee and taxId', { field: 'name' }),
+            reject('NO_CHANGE', 'Give at least one of name, contactEmail, payee and taxId', {
+              field: 'name',
+            }),
           );
         // The id is not derived from what the event says: a hash of personal data would outlive its erasure.
         return E.right(
