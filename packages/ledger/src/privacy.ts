@@ -79,8 +79,11 @@ export interface PersonalDataOperations {
 export interface PersonalDataOptions {
   /** The ledger's store: give the sealing store, so that exports are opened. */
   readonly store: EventStore;
+  /** The ledger's key store: erasure destroys a partner's key in it. */
   readonly keys: KeyStore;
+  /** The time of an erasure. Default: the system clock. */
   readonly clock?: () => Date;
+  /** The actor of an erasure whose request names none. Default `service:partner-ledger`. */
   readonly actor?: string;
   /** The correlation id of an erasure. Default: derived from its subject. */
   readonly ids?: () => string;
