@@ -133,14 +133,12 @@ export const initVerb: Verb = {
         : parseMoment('effective-from', o['effective-from'], 'startOfDay');
     const keyFile = keyFilePathOf(resolveStoreSpec(o.store, io.env, io.cwd), o.keys, io.env, io.cwd);
     return withStore(io, o.store, {}, async (store, spec) => {
-      if (keyFile !== undefined && (await createKeyFile(keyFile)))
-        io.stderr.write(
-          `init: created the key file ${keyFile} (mode 0600): keep it secret and backed up apart\n`,
-        );
-      else if (keyFile === undefined)
-        io.stderr.write(
-          `init: no key file (give --keys FILE or $${KEYS_ENV} for a server store): personal data will be stored in plaintext\n`,
-        );
+      const keyNotice =
+        keyFile === undefined
+          ? `init: no key file (give --keys FILE or $${KEYS_ENV} for a server store): personal data will be stored in plaintext\n`
+          : (await createKeyFile(keyFile))
+            ? `init: created the key file ${keyFile} (mode 0600): keep it secret and backed up apart\n`
+            : '';
       let current: unknown;
       for await (const event of store.readStream(streams.program(), { direction: 'backwards', maxCount: 1 }))
         current = event.data;
@@ -149,6 +147,7 @@ export const initVerb: Verb = {
           io.stderr.write(
             `init: the ledger at ${describeStoreSpec(spec)} already has these settings; nothing to do\n`,
           );
+          io.stderr.write(keyNotice);
           return EXIT.ok;
         }
         throw new UsageError(
@@ -169,6 +168,7 @@ export const initVerb: Verb = {
       io.stderr.write(
         `init: created the ledger at ${describeStoreSpec(spec)}: ${settings.currency}, ${model}, ${settings.attribution.clickWindowDays}-day window, minimum payout ${minimumPayout}\n`,
       );
+      io.stderr.write(keyNotice);
       return EXIT.ok;
     });
   },
