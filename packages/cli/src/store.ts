@@ -1,5 +1,9 @@
+import type { KeyStore } from '@partner-ledger/events';
+import { createSealingStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
 import {
+  KeyFileError,
+  openKeyFileOf,
   LedgerNotFoundError,
   NotALedgerError,
   StoreAdapterMissingError,
@@ -74,4 +78,39 @@ export const withStore = async <R>(
   }
   await store.close();
   return result;
+};
+
+/** The flag of the verbs that read or write personal data: where the key file is. */
+export const KEYS_OPTION = {
+  keys: {
+    type: 'string',
+    valueName: 'FILE',
+    description:
+      "The key file of the ledger's personal data. Default: $PARTNER_LEDGER_KEYS, then <ledger>.keys beside a file store's directory when it exists (init creates it); without one, personal data is read and written in plaintext.",
+  },
+} as const;
+
+/**
+ * Like withStore, with the ledger's key file (see KEYS_OPTION): `use` gets the store that seals personal
+ * data on append and opens it on read, the store beneath (as stored), and the key store, or the store
+ * itself twice and undefined when the ledger has no key file. A key file that cannot be used is exit 2.
+ */
+export const withKeyedStore = async <R>(
+  io: CliIo,
+  given: string | undefined,
+  keysGiven: string | undefined,
+  options: OpenStoreOptions,
+  use: (store: EventStore, spec: StoreSpec, keys: KeyStore | undefined, sealed: EventStore) => Promise<R>,
+): Promise<R> => {
+  const spec = resolveStoreSpec(given, io.env, io.cwd);
+  let keys: KeyStore | undefined;
+  try {
+    keys = await openKeyFileOf(spec, keysGiven, io.env, io.cwd);
+  } catch (error) {
+    if (error instanceof KeyFileError) throw new UsageError(error.message);
+    throw error;
+  }
+  return withStore(io, given, options, (store, opened) =>
+    use(keys === undefined ? store : createSealingStore(store, keys), opened, keys, store),
+  );
 };

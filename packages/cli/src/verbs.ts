@@ -1,6 +1,8 @@
 import { copyVerb } from './commands/copy';
 import { demoVerb } from './commands/demo';
+import { eraseVerb } from './commands/erase';
 import { exportVerb } from './commands/export';
+import { exportSubjectVerb } from './commands/export-subject';
 import { importVerb } from './commands/import';
 import { initVerb } from './commands/init';
 import { projectVerb } from './commands/project';
@@ -17,6 +19,8 @@ export const VERBS: readonly Verb[] = [
   reportVerb,
   verifyVerb,
   exportVerb,
+  exportSubjectVerb,
+  eraseVerb,
   copyVerb,
   projectVerb,
   demoVerb,

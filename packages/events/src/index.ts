@@ -104,6 +104,7 @@ export type { InMemoryKeyStoreOptions, KeyLookup, KeyStore, KeyStoreContents } f
 export {
   VISITOR_PSEUDONYM_KEY_ID,
   hasPersonalData,
+  hasSealedFields,
   openEventData,
   partnerKeyId,
   sealEventData,

@@ -11,6 +11,7 @@ import {
   NonNegativeInteger,
   PARTNER_STATUSES,
   PARTNER_TYPES,
+  PayeeDetails,
   PlanVersionNumber,
   Ratio,
   SignedAmount,
@@ -100,7 +101,18 @@ export const JoinPartner = command(
     parentPartnerId: nullable(Id),
     couponCodes: t.array(Id),
     ownAccountIds: t.array(Id),
+    /** Personal data: sealed with the partner's key when the ledger has a key store. */
+    contactEmail: Text,
+    payee: PayeeDetails,
+    taxId: Text,
   },
+);
+
+/** Any of a partner's personal details; each given replaces the last, at least one is required. */
+export const ChangePartnerContactDetails = command(
+  'changePartnerContactDetails',
+  { partnerId: Id },
+  { name: Text, contactEmail: Text, payee: PayeeDetails, taxId: Text },
 );
 
 export const PublishPlan = command(
@@ -276,6 +288,7 @@ export const COMMANDS = {
   publishPlan: PublishPlan,
   changePartnerPlan: ChangePartnerPlan,
   changePartnerTier: ChangePartnerTier,
+  changePartnerContactDetails: ChangePartnerContactDetails,
   changePartnerStatus: ChangePartnerStatus,
   trackClick: TrackClick,
   recordInfluenceTouch: RecordInfluenceTouch,

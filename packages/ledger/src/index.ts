@@ -9,6 +9,14 @@ export { createLedger } from './ledger';
 export type { LedgerOptions } from './ledger';
 export type { CommandHandler, IdGenerator, Ledger, LedgerCommandInputs, Outcome } from './ledger-api';
 export { timeOrderedIds } from './time-ordered-ids';
+export { createPersonalDataOperations, pseudonymizeVisitors } from './privacy';
+export type {
+  ErasureRequest,
+  PersonalDataOperations,
+  PersonalDataOptions,
+  PersonalDataSubject,
+  SubjectExport,
+} from './privacy';
 export { COMMANDS, LedgerCommandCodec, decodeCommand } from './commands';
 export type { CommandInput, CommandName, CommandOf, LedgerCommand } from './commands';
 export { REJECTION_CODES } from './rejection';

@@ -43,6 +43,7 @@ export interface LedgerCommandInputs {
   publishPlan: CommandInput<'publishPlan'>;
   changePartnerPlan: CommandInput<'changePartnerPlan'>;
   changePartnerTier: CommandInput<'changePartnerTier'>;
+  changePartnerContactDetails: CommandInput<'changePartnerContactDetails'>;
   changePartnerStatus: CommandInput<'changePartnerStatus'>;
   trackClick: CommandInput<'trackClick'>;
   recordInfluenceTouch: CommandInput<'recordInfluenceTouch'>;
@@ -84,6 +85,12 @@ export interface Ledger {
   readonly changePartnerPlan: CommandHandler<'changePartnerPlan'>;
   /** Records a partner's new tier, a label (PartnerTierChanged): plans, not tiers, decide rates. */
   readonly changePartnerTier: CommandHandler<'changePartnerTier'>;
+  /**
+   * Changes any of a partner's personal details: name, contact e-mail, payee details, tax id
+   * (PartnerContactDetailsChanged); each given replaces the last. Personal data, sealed with the partner's
+   * key when the ledger has a key store.
+   */
+  readonly changePartnerContactDetails: CommandHandler<'changePartnerContactDetails'>;
   /** Activates, suspends or terminates a partner (PartnerStatusChanged), with the reason. */
   readonly changePartnerStatus: CommandHandler<'changePartnerStatus'>;
   /** Records a click on a partner's link (ClickTracked); fingerprints are keyed HMACs, never raw values. */

@@ -59,6 +59,11 @@ export interface LedgerOptions {
    * stream gained since (0: read every stream whole each time). Default 20,000.
    */
   readonly stateCacheSize?: number;
+  /**
+   * Runs on every decoded command before it is decided: `pseudonymizeVisitors` (./privacy) replaces visitor
+   * ids by their pseudonyms here. Default: none.
+   */
+  readonly prepareCommand?: (command: LedgerCommand) => Promise<LedgerCommand>;
 }
 
 type Handler<N extends CommandName> = (input: CommandInput<N>) => TE.TaskEither<LedgerRejection, Outcome>;
@@ -395,6 +400,11 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         ...command,
         facts: { planPublished: plan.state.versions.length > 0 },
       });
+    },
+
+    changePartnerContactDetails: async (command) => {
+      const stream = streams.partner(command.partnerId);
+      return plannedOn(partnerDecider, stream, await load(partnerDecider, stream), command);
     },
 
     changePartnerTier: async (command) => {
@@ -862,7 +872,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     async () => {
       const decoded = decodeCommand(input);
       if (E.isLeft(decoded)) return decoded;
-      const command = decoded.right;
+      const command =
+        options.prepareCommand === undefined ? decoded.right : await options.prepareCommand(decoded.right);
       return run(command, MONEY_COMMANDS.has(command.command));
     };
 

@@ -7,6 +7,7 @@
  */
 export { openLedger } from './open-ledger';
 export type { OpenLedgerOptions, OpenedLedger } from './open-ledger';
+export { KEYS_ENV, KeyFileError, createKeyFile, keyFilePathOf, openKeyFile, openKeyFileOf } from './key-file';
 export { LedgerNotFoundError, NotALedgerError, openStore } from './open-store';
 export type { OpenStoreOptions } from './open-store';
 export { DEFAULT_STORE_DIRECTORY, STORE_ENV, describeStoreSpec, resolveStoreSpec } from './store-spec';

@@ -1,6 +1,9 @@
-import { createLedger } from '@partner-ledger/ledger';
-import type { IdGenerator, Ledger, ProgramSettings } from '@partner-ledger/ledger';
+import type { KeyStore } from '@partner-ledger/events';
+import { createLedger, createPersonalDataOperations, pseudonymizeVisitors } from '@partner-ledger/ledger';
+import type { IdGenerator, Ledger, PersonalDataOperations, ProgramSettings } from '@partner-ledger/ledger';
+import { createSealingStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
+import { openKeyFileOf } from './key-file';
 import { openStore } from './open-store';
 import type { PackageLoader } from './store-schemes';
 import { resolveStoreSpec } from './store-spec';
@@ -28,12 +31,27 @@ export interface OpenLedgerOptions {
   readonly cwd?: string;
   /** How an adapter package is loaded (tests). Default: Node's `require`. */
   readonly load?: PackageLoader;
+  /**
+   * Where the keys of personal data are: a KeyStore (a KMS behind the port), a key file's path, or false
+   * for none. Default: $PARTNER_LEDGER_KEYS, then for a file store named by its directory the key file
+   * `<directory>.keys` beside it when it exists (`partner-ledger init` creates it); otherwise none. With
+   * keys, partners' personal fields are sealed and visitor ids pseudonymized (docs/privacy.md); without,
+   * events are written in plaintext as before.
+   */
+  readonly keys?: KeyStore | string | false;
 }
 
 /** A ledger with its store: every command of {@link Ledger}, the store, and `close`. */
-export interface OpenedLedger extends Ledger {
-  /** The store the ledger writes to: replay projections from it, verify it. */
+export interface OpenedLedger extends Ledger, PersonalDataOperations {
+  /**
+   * The store the ledger writes to: replay projections from it. With keys, it opens sealed fields as it
+   * reads them: verify `sealedStore` instead.
+   */
   readonly store: EventStore;
+  /** The store as it holds the events, personal fields sealed: verify it, digest it. `store` without keys. */
+  readonly sealedStore: EventStore;
+  /** The key store of personal data, or undefined when the ledger has none (plaintext). */
+  readonly keys: KeyStore | undefined;
   /** Closes the store if openLedger opened it (a store you passed in stays open: it is yours). */
   readonly close: () => Promise<void>;
 }
@@ -52,18 +70,53 @@ export interface OpenedLedger extends Ledger {
 export const openLedger = async (options: OpenLedgerOptions = {}): Promise<OpenedLedger> => {
   const given = options.store;
   const owned = typeof given !== 'object';
-  const store: EventStore = owned
-    ? await openStore(resolveStoreSpec(given, process.env, options.cwd ?? process.cwd()), {
+  const cwd = options.cwd ?? process.cwd();
+  const spec = owned ? resolveStoreSpec(given, process.env, cwd) : undefined;
+  const keys =
+    options.keys === false
+      ? undefined
+      : typeof options.keys === 'object'
+        ? options.keys
+        : spec === undefined && options.keys === undefined
+          ? undefined
+          : await openKeyFileOf(spec ?? { kind: 'file', directory: cwd }, options.keys, process.env, cwd);
+  const sealedStore: EventStore = spec
+    ? await openStore(spec, {
         ...(options.load === undefined ? {} : { load: options.load }),
       })
-    : given;
+    : (given as EventStore);
+  const store = keys === undefined ? sealedStore : createSealingStore(sealedStore, keys);
   const ledger = createLedger({
     store,
+    ...(keys === undefined ? {} : { prepareCommand: pseudonymizeVisitors(keys) }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.ids === undefined ? {} : { ids: options.ids }),
     ...(options.actor === undefined ? {} : { actor: options.actor }),
     ...(options.program === undefined ? {} : { program: options.program }),
     ...(options.retries === undefined ? {} : { retries: options.retries }),
   });
-  return { ...ledger, store, close: async () => (owned ? store.close() : undefined) };
+  const personal: PersonalDataOperations =
+    keys === undefined
+      ? {
+          erasePersonalData: () => async () => {
+            throw new Error('this ledger has no key store: open it with `keys` to erase personal data');
+          },
+          exportSubject: async () => {
+            throw new Error('this ledger has no key store: open it with `keys` to export a subject');
+          },
+        }
+      : createPersonalDataOperations({
+          store,
+          keys,
+          ...(options.clock === undefined ? {} : { clock: options.clock }),
+          ...(options.actor === undefined ? {} : { actor: options.actor }),
+        });
+  return {
+    ...ledger,
+    ...personal,
+    store,
+    sealedStore,
+    keys,
+    close: async () => (owned ? sealedStore.close() : undefined),
+  };
 };

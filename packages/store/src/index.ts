@@ -28,6 +28,9 @@ export {
 
 // The in-memory store
 export { createInMemoryStore } from './in-memory';
+
+// Crypto-shredding: personal data sealed on append, opened on read
+export { createSealingStore } from './sealing';
 export type { InMemoryStoreOptions } from './in-memory';
 
 // Audit: hash chains and digests, over any store

@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import * as E from 'fp-ts/Either';
 import { canonicalJson } from '@partner-ledger/events';
-import { createLedger, decodeCommand } from '@partner-ledger/ledger';
+import { createLedger, decodeCommand, pseudonymizeVisitors } from '@partner-ledger/ledger';
 import type { Ledger, LedgerRejection } from '@partner-ledger/ledger';
 import { createInMemoryStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
@@ -15,7 +15,7 @@ import type { CliIo } from '../io';
 import { parseJsonLine } from '../json-line';
 import { cliIds } from '../ledger-setup';
 import { createProgress } from '../progress';
-import { withStore } from '../store';
+import { KEYS_OPTION, withKeyedStore } from '../store';
 import type { Verb } from '../verb';
 
 const options = {
@@ -29,6 +29,7 @@ const options = {
     description:
       'All or nothing: rehearse every command on a copy of the ledger first, and apply none if a rule refuses any.',
   },
+  ...KEYS_OPTION,
 } as const;
 
 /** One problem with one line of the file. */
@@ -234,10 +235,11 @@ export const importVerb: Verb = {
     }
 
     // 2. Apply in order (after a rehearsal on a copy, with --atomic).
-    return withStore(io, parsed.options.store, {}, async (store) => {
+    return withKeyedStore(io, parsed.options.store, parsed.options.keys, {}, async (store, _spec, keys) => {
       const ledgerOn = (target: EventStore) =>
         createLedger({
           store: target,
+          ...(keys === undefined ? {} : { prepareCommand: pseudonymizeVisitors(keys) }),
           clock: io.now,
           ids: cliIds(),
           actor: parsed.options.actor ?? 'service:partner-ledger-import',

@@ -8,11 +8,13 @@ import {
 } from '@partner-ledger/events';
 import type { AttributionModel, AttributionSource, EventData } from '@partner-ledger/events';
 import { createLedger, streams } from '@partner-ledger/ledger';
+import { KEYS_ENV, createKeyFile, keyFilePathOf } from '@partner-ledger/open-ledger';
 import { parseChoice, parseInteger, parseMoment, parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
 import { cliIds } from '../ledger-setup';
 import { describeStoreSpec } from '../store-spec';
-import { withStore } from '../store';
+import { KEYS_OPTION, withStore } from '../store';
+import { resolveStoreSpec } from '../store-spec';
 import type { Verb } from '../verb';
 
 const options = {
@@ -59,6 +61,7 @@ const options = {
     valueName: 'SECONDS',
     description: 'A conversion sooner than this after its click is held for review (default 0: never).',
   },
+  ...KEYS_OPTION,
 } as const;
 
 export type ProgramSettings = EventData<'ProgramConfigured'>;
@@ -73,7 +76,11 @@ export const initVerb: Verb = {
     'currency, attribution model, click window, precedence of deal registrations, coupons and clicks, ' +
     'minimum payout, and the click-to-conversion time under which a commission is held for review.\n\n' +
     'Running init again with the same settings changes nothing; with other settings it refuses (exit 2): ' +
-    'settings are changed by a configureProgram command (see `partner-ledger import`), which records the change.',
+    'settings are changed by a configureProgram command (see `partner-ledger import`), which records the change.\n\n' +
+    "init also creates the ledger's key file, readable by its owner only (mode 0600): <ledger>.keys beside a " +
+    "file store's directory, or the file --keys or $PARTNER_LEDGER_KEYS names (required for a server store to " +
+    "have one). With it, partners' personal fields are sealed with a key per partner and visitor ids are " +
+    "pseudonymized, so that `erase` can erase them (docs/privacy.md). Keep it out of the ledger's backups.",
   options,
   examples: [
     ['partner-ledger init', 'A USD program, last touch, 30-day window, 50.00 minimum payout'],
@@ -124,7 +131,14 @@ export const initVerb: Verb = {
       o['effective-from'] === undefined
         ? undefined
         : parseMoment('effective-from', o['effective-from'], 'startOfDay');
+    const keyFile = keyFilePathOf(resolveStoreSpec(o.store, io.env, io.cwd), o.keys, io.env, io.cwd);
     return withStore(io, o.store, {}, async (store, spec) => {
+      const keyNotice =
+        keyFile === undefined
+          ? `init: no key file (give --keys FILE or $${KEYS_ENV} for a server store): personal data will be stored in plaintext\n`
+          : (await createKeyFile(keyFile))
+            ? `init: created the key file ${keyFile} (mode 0600): keep it secret and backed up apart\n`
+            : '';
       let current: unknown;
       for await (const event of store.readStream(streams.program(), { direction: 'backwards', maxCount: 1 }))
         current = event.data;
@@ -133,6 +147,7 @@ export const initVerb: Verb = {
           io.stderr.write(
             `init: the ledger at ${describeStoreSpec(spec)} already has these settings; nothing to do\n`,
           );
+          io.stderr.write(keyNotice);
           return EXIT.ok;
         }
         throw new UsageError(
@@ -153,6 +168,7 @@ export const initVerb: Verb = {
       io.stderr.write(
         `init: created the ledger at ${describeStoreSpec(spec)}: ${settings.currency}, ${model}, ${settings.attribution.clickWindowDays}-day window, minimum payout ${minimumPayout}\n`,
       );
+      io.stderr.write(keyNotice);
       return EXIT.ok;
     });
   },

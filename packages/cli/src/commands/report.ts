@@ -11,7 +11,7 @@ import { GROUPINGS, GROUPINGS_OF, REPORTS, runReport } from '../report/run-repor
 import type { ReportName } from '../report/run-report';
 import { writeBook, writeStatements } from '../report/html';
 import { renderCsv, renderTable } from '../report/table';
-import { withStore } from '../store';
+import { KEYS_OPTION, withKeyedStore, withStore } from '../store';
 import type { Verb } from '../verb';
 import type { CliIo } from '../io';
 import { createDirectoryShelf } from '@partner-ledger/projections';
@@ -19,6 +19,7 @@ import type { ReplayProgress } from '@partner-ledger/projections';
 
 const options = {
   ...AS_OF_OPTIONS,
+  ...KEYS_OPTION,
   by: {
     type: 'string',
     valueName: 'GROUP',
@@ -213,7 +214,7 @@ export const reportVerb: Verb = {
         '--checkpoints, --checkpoint-every: the HTML statements replay without checkpoints',
       );
     if (format === 'html')
-      return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store) => {
+      return withKeyedStore(io, parsed.options.store, parsed.options.keys, { mustExist: true, readOnly: true }, async (store) => {
         const directory = resolve(io.cwd, parsed.options.out!);
         const written = await withReplayProgress(io, 'report statements', (onProgress) =>
           writeStatements(store, directory, {
@@ -231,7 +232,7 @@ export const reportVerb: Verb = {
         );
         return EXIT.ok;
       });
-    return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store, spec) => {
+    return withKeyedStore(io, parsed.options.store, parsed.options.keys, { mustExist: true, readOnly: true }, async (store, spec) => {
       const progress = createProgress({ stream: io.stderr, label: `report ${name}` });
       // The replay's total is exact only where positions are dense (the file store; see ReplayProgress).
       const totalKnown = spec.kind === 'file';

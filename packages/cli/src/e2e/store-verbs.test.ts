@@ -186,8 +186,20 @@ describe('partner-ledger export', () => {
   it('prints --help for every verb on stdout, with examples, and exits 0', async () => {
     const main = await runBin(['--help']);
     expect(main.code).toBe(0);
-    const verbs = [...main.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
-    expect(verbs).toEqual(['init', 'simulate', 'import', 'report', 'verify', 'export', 'copy', 'demo']);
+    const verbs = [...main.stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]!);
+    expect(verbs).toEqual([
+      'init',
+      'simulate',
+      'import',
+      'report',
+      'verify',
+      'export',
+      'export-subject',
+      'erase',
+      'copy',
+      'project',
+      'demo',
+    ]);
     for (const verb of verbs) {
       const help = await runBin([verb, '--help']);
       expect(help).toMatchObject({ code: 0, stderr: '' });

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { fromMinorUnits, formatAmount } from '@partner-ledger/events';
-import type { CurrencyCode, PartnerType } from '@partner-ledger/events';
-import { createLedger } from '@partner-ledger/ledger';
+import type { CurrencyCode, KeyStore, PartnerType } from '@partner-ledger/events';
+import { createLedger, pseudonymizeVisitors } from '@partner-ledger/ledger';
 import type { CommandName, Ledger, LedgerRejection, Outcome } from '@partner-ledger/ledger';
 import type { EventStore } from '@partner-ledger/store';
 import { createHeap } from './heap';
@@ -26,6 +26,11 @@ export interface SimulationOptions {
   readonly days?: number;
   /** Called after each command with the events recorded so far. */
   readonly onProgress?: (eventsRecorded: number) => void;
+  /**
+   * The ledger's key store: visitor ids are then pseudonymized (give `store` as a sealing store too, to seal
+   * partners' personal fields). Default: none, plaintext.
+   */
+  readonly keys?: KeyStore;
   /** Called when the ledger refuses a command (the simulation goes on). */
   readonly onRejected?: (command: CommandName, rejection: LedgerRejection) => void;
 }
@@ -279,6 +284,7 @@ export const simulate = async (store: EventStore, options: SimulationOptions): P
     clock: () => new Date(nowMs),
     ids: () => `sim-${(idCounter += 1).toString(36)}`,
     actor: 'service:simulator',
+    ...(options.keys === undefined ? {} : { prepareCommand: pseudonymizeVisitors(options.keys) }),
   });
   const tracker = createPayableTracker();
   const tasks = createHeap<Task>();

@@ -1,7 +1,7 @@
 import type * as t from 'io-ts';
 import { CATALOGUE } from '../catalogue/events';
 import type { EventType } from '../catalogue/events';
-import { hasPersonalFields, isSealedValue, mapPersonal } from './personal';
+import { fieldsOf, hasPersonalFields, isSealedValue, mapPersonal } from './personal';
 import type { KeyLookup } from './keys';
 import { ERASED_MARKER, SEALED_MARKER, openSealedValue, sealValue, sealedKeyId } from './seal';
 
@@ -17,8 +17,20 @@ const WITH_PERSONAL = new Set(
   ),
 );
 
-/** Whether events of this type have a personal field (the others are never touched by sealing). */
+/** Whether events of this type have a personal field. */
 export const hasPersonalData = (type: string): boolean => WITH_PERSONAL.has(type as EventType);
+
+const WITH_SEALED = new Set(
+  (Object.keys(CATALOGUE) as EventType[]).filter((type) =>
+    fieldsOf(CATALOGUE[type].data as t.Mixed).some((field) => field.personal === 'sealed'),
+  ),
+);
+
+/**
+ * Whether events of this type have a sealed field: the only ones a sealing store encrypts and opens (the
+ * others, clicks and conversions among them, pass through untouched, so that a replay pays nothing for them).
+ */
+export const hasSealedFields = (type: string): boolean => WITH_SEALED.has(type as EventType);
 
 const codecOf = (type: string): t.Mixed | undefined =>
   WITH_PERSONAL.has(type as EventType) ? (CATALOGUE[type as EventType].data as t.Mixed) : undefined;
@@ -76,18 +88,23 @@ export const sealedKeyIdsOf = (type: string, data: unknown): string[] => {
 /**
  * An event's data with its sealed fields opened: the plaintext when the key is there, `[erased]` when the
  * key was destroyed, `[sealed]` when this reader has no key for it. A wrong key or a changed ciphertext
- * throws a SealedValueError (never garbage). Plaintext fields (events written before sealing) are kept.
+ * throws a SealedValueError (never garbage). Plaintext fields (events written before sealing) are kept,
+ * unless their subject's key (`sealingKeyIdOf`) was erased: they then read as `[erased]` too (hidden, not
+ * erased: their bytes are still in the store).
  */
 export const openEventData = (type: string, data: unknown, lookup: (keyId: string) => KeyLookup): unknown => {
   const codec = codecOf(type);
   if (codec === undefined) return data;
+  const subjectKeyId = sealingKeyIdOf(type, data);
+  const subjectErased = subjectKeyId !== undefined && lookup(subjectKeyId).state === 'erased';
   return mapPersonal(codec, data, (kind, value) => {
-    if (kind !== 'sealed' || !isSealedValue(value)) return value;
+    if (kind !== 'sealed') return value;
+    if (!isSealedValue(value)) return subjectErased ? ERASED_MARKER : value;
     const keyId = sealedKeyId(value);
-    const found: KeyLookup = keyId === undefined ? { state: 'missing' } : lookup(keyId);
+    if (keyId === undefined) return openSealedValue(new Uint8Array(32), value); // throws: malformed
+    const found = lookup(keyId);
     if (found.state === 'erased') return ERASED_MARKER;
-    if (found.state === 'missing')
-      return keyId === undefined ? openSealedValue(new Uint8Array(32), value) : SEALED_MARKER;
+    if (found.state === 'missing') return SEALED_MARKER;
     return openSealedValue(found.key, value);
   });
 };

@@ -86,6 +86,9 @@ describe('sealing an event', () => {
 
   it('leaves plaintext (events written before sealing) and events with no personal field as they are', () => {
     expect(openEventData('PartnerJoined', joined, present(key))).toBe(joined);
+    // Hidden, not erased, once the partner's key was erased: the bytes stay in the store.
+    const hidden = openEventData('PartnerJoined', joined, () => ({ state: 'erased', erasedAt: 'x' }));
+    expect(hidden).toMatchObject({ name: ERASED_MARKER, payee: { iban: ERASED_MARKER, method: 'wise' } });
     const status = { partnerId: 'p', status: 'active', previousStatus: 'suspended', reason: 'r' };
     expect(sealEventData('PartnerStatusChanged', 'e', status, key, 'k')).toBe(status);
   });

@@ -64,6 +64,7 @@ export type PartnerCommand =
   | Resolved<'joinPartner', JoinFacts>
   | Resolved<'changePartnerPlan', { readonly planPublished: boolean }>
   | Resolved<'changePartnerTier'>
+  | Resolved<'changePartnerContactDetails'>
   | Resolved<'changePartnerStatus'>;
 
 const notFound = (partnerId: string) =>
@@ -81,6 +82,9 @@ const decideJoin = (command: Resolved<'joinPartner', JoinFacts>, state: PartnerS
     payoutCurrency: command.payoutCurrency,
     couponCodes: command.couponCodes ?? [],
     ownAccountIds: command.ownAccountIds ?? [],
+    ...(command.contactEmail === undefined ? {} : { contactEmail: command.contactEmail }),
+    ...(command.payee === undefined ? {} : { payee: command.payee }),
+    ...(command.taxId === undefined ? {} : { taxId: command.taxId }),
   };
   if (state.joined !== null) {
     return sameJson(state.joined.data, data) && (!command.atGiven || command.at === state.joined.at)
@@ -156,6 +160,8 @@ export const partnerDecider: Decider<PartnerCommand, PartnerState> = {
       case 'PartnerTierChanged':
         draft.tier = event.data.tier;
         break;
+      case 'PartnerContactDetailsChanged':
+        break;
       case 'PartnerStatusChanged':
         draft.status = event.data.status;
         draft.statusHistory.push({ from: event.occurredAt, status: event.data.status });
@@ -197,6 +203,31 @@ export const partnerDecider: Decider<PartnerCommand, PartnerState> = {
           append({
             id: keylessId('PartnerPlanChanged', command.partnerId, state.revision + 1, data),
             type: 'PartnerPlanChanged',
+            data,
+            occurredAt: command.at,
+          }),
+        );
+      }
+      case 'changePartnerContactDetails': {
+        const { partnerId, name, contactEmail, payee, taxId } = command;
+        const data = {
+          partnerId,
+          ...(name === undefined ? {} : { name }),
+          ...(contactEmail === undefined ? {} : { contactEmail }),
+          ...(payee === undefined ? {} : { payee }),
+          ...(taxId === undefined ? {} : { taxId }),
+        };
+        if (Object.keys(data).length === 1)
+          return E.left(
+            reject('NO_CHANGE', 'Give at least one of name, contactEmail, payee and taxId', {
+              field: 'name',
+            }),
+          );
+        // The id is not derived from what the event says: a hash of personal data would outlive its erasure.
+        return E.right(
+          append({
+            id: eventIdFor('PartnerContactDetailsChanged', partnerId, state.revision + 1),
+            type: 'PartnerContactDetailsChanged',
             data,
             occurredAt: command.at,
           }),

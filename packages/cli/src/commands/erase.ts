@@ -1,0 +1,115 @@
+import * as E from 'fp-ts/Either';
+import { createPersonalDataOperations } from '@partner-ledger/ledger';
+import type { PersonalDataSubject } from '@partner-ledger/ledger';
+import { parseVerbArgs } from '../args';
+import { EXIT, UsageError } from '../exit';
+import { write } from '../io';
+import { KEYS_OPTION, withKeyedStore } from '../store';
+import type { Verb } from '../verb';
+
+/** The subject flags of `erase` and `export-subject`: exactly one of them. */
+export const SUBJECT_OPTIONS = {
+  partner: { type: 'string', valueName: 'ID', description: 'The partner whose personal data it is.' },
+  visitor: {
+    type: 'string',
+    valueName: 'ID',
+    description: 'The visitor whose data it is: its id as your site knows it, or its pseudonym (vp-...).',
+  },
+} as const;
+
+/** The one subject `--partner` or `--visitor` names; anything else is a usage error. */
+export const subjectOf = (
+  verb: string,
+  options: { readonly partner?: string | undefined; readonly visitor?: string | undefined },
+): PersonalDataSubject => {
+  if ((options.partner === undefined) === (options.visitor === undefined))
+    throw new UsageError(`${verb}: give exactly one of --partner ID and --visitor ID`);
+  return options.partner !== undefined
+    ? { kind: 'partner', id: options.partner }
+    : { kind: 'visitor', id: options.visitor! };
+};
+
+const options = {
+  ...SUBJECT_OPTIONS,
+  'requested-by': {
+    type: 'string',
+    valueName: 'REF',
+    description: "Who asked: a reference to the request (a ticket, a role), not a person's name. Required.",
+  },
+  reason: { type: 'string', valueName: 'TEXT', description: 'Why (default "erasure request").' },
+  actor: {
+    type: 'string',
+    valueName: 'ACTOR',
+    description: 'The actor of the PersonalDataErased event (default service:partner-ledger-erase).',
+  },
+  ...KEYS_OPTION,
+} as const;
+
+export const eraseVerb: Verb = {
+  name: 'erase',
+  summary: "Erase a partner's or a visitor's personal data (crypto-shredding).",
+  usage:
+    'erase (--partner ID | --visitor ID) --requested-by REF [--reason TEXT] [--keys FILE] [--store STORE]',
+  description:
+    "Records PersonalDataErased (who asked, when, why) and destroys the subject's key in the key file. From " +
+    "then on every report and statement shows a partner's name, contact e-mail, payee details and tax id as " +
+    '[erased]; money figures are unchanged, and verify is ok: the hash links cover the ciphertext, which ' +
+    'stays. A visitor has no key of its own (visitor ids are stored as keyed pseudonyms, never in ' +
+    'plaintext): its erasure is recorded against its pseudonym, and nothing else changes.\n\n' +
+    'A partner whose events were written before the ledger had a key file has plaintext in them: it then ' +
+    'reads as [erased], but its bytes remain in the store (docs/privacy.md). Running erase again is safe.',
+  options,
+  examples: [
+    [
+      'partner-ledger erase --partner blog-1 --requested-by ticket:DPO-142 --reason "GDPR art. 17"',
+      "Erases partner blog-1's personal data",
+    ],
+    [
+      'partner-ledger erase --visitor v-9 --requested-by ticket:DPO-143',
+      'Records the erasure of visitor v-9',
+    ],
+  ],
+  run: async (io, args) => {
+    const parsed = parseVerbArgs('erase', args, options);
+    if (parsed.positionals.length > 0)
+      throw new UsageError(`erase: unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
+    const subject = subjectOf('erase', parsed.options);
+    const requestedBy = parsed.options['requested-by'];
+    if (requestedBy === undefined || requestedBy.trim() === '')
+      throw new UsageError('erase: --requested-by REF is required (a ticket or role, not a name)');
+    return withKeyedStore(
+      io,
+      parsed.options.store,
+      parsed.options.keys,
+      { mustExist: true },
+      async (store, _spec, keys) => {
+        if (keys === undefined)
+          throw new UsageError(
+            'erase: this ledger has no key file, so its personal data is in plaintext and cannot be erased by destroying a key',
+            'Name the key file with --keys or $PARTNER_LEDGER_KEYS; a ledger made by `partner-ledger init` has one beside it.',
+          );
+        const operations = createPersonalDataOperations({
+          store,
+          keys,
+          clock: io.now,
+          actor: parsed.options.actor ?? 'service:partner-ledger-erase',
+        });
+        const outcome = await operations.erasePersonalData({
+          subject,
+          requestedBy,
+          reason: parsed.options.reason ?? 'erasure request',
+        })();
+        if (E.isLeft(outcome)) throw new UsageError(`erase: ${outcome.left.message}`);
+        const event = outcome.right.events[0];
+        const data = event?.type === 'PersonalDataErased' ? event.data : undefined;
+        await write(
+          io.stdout,
+          `erase: ${subject.kind} ${data?.subject.id ?? subject.id}: ${
+            outcome.right.alreadyRecorded ? 'already recorded' : 'recorded'
+          } in ${outcome.right.stream}; ${data?.keyId ? `key ${data.keyId} destroyed` : 'no key to destroy'}\n`,
+        );
+        return EXIT.ok;
+      },
+    );
+  },
+};

@@ -1,0 +1,168 @@
+import * as E from 'fp-ts/Either';
+import type * as TE from 'fp-ts/TaskEither';
+import {
+  VISITOR_PSEUDONYM_KEY_ID,
+  decodeStoredEvent,
+  newEvent,
+  partnerKeyId,
+  pseudonymOf,
+} from '@partner-ledger/events';
+import type { KeyStore, LedgerEvent } from '@partner-ledger/events';
+import type { EventStore } from '@partner-ledger/store';
+import type { LedgerCommand } from './commands';
+import type { Outcome } from './ledger-api';
+import { eventIdFor, streams } from './naming';
+import { reject } from './rejection';
+import type { LedgerRejection } from './rejection';
+
+/**
+ * A `prepareCommand` for createLedger: the visitor id of `trackClick` and `recordConversion` is replaced by
+ * its pseudonym (`vp-...`, a keyed HMAC under the key store's `visitors` key, made on first use), so that
+ * raw visitor ids never reach the store, not even in stream names, while a visitor's clicks and its
+ * conversions still match.
+ */
+export const pseudonymizeVisitors =
+  (keys: KeyStore) =>
+  async (command: LedgerCommand): Promise<LedgerCommand> => {
+    if (command.command !== 'trackClick' && command.command !== 'recordConversion') return command;
+    const visitorId = command.visitorId;
+    if (visitorId === undefined || visitorId === null) return command;
+    const key = await keys.getOrCreate(VISITOR_PSEUDONYM_KEY_ID);
+    return { ...command, visitorId: pseudonymOf(key, visitorId) };
+  };
+
+/** Whose personal data: a partner (by id) or a visitor (by its id as the caller knows it, or its pseudonym). */
+export interface PersonalDataSubject {
+  readonly kind: 'partner' | 'visitor';
+  readonly id: string;
+}
+
+/** What `erasePersonalData` takes. */
+export interface ErasureRequest {
+  readonly subject: PersonalDataSubject;
+  /** Who asked: a reference to the request (a ticket, a role), not a person's name. */
+  readonly requestedBy: string;
+  /** Why (`GDPR art. 17 request`, ...). */
+  readonly reason: string;
+  /** Default: the clock's now. */
+  readonly occurredAt?: string;
+  /** Default: the ledger's actor. */
+  readonly actor?: string;
+}
+
+/** Everything the ledger holds about a subject, its personal fields opened (the right of access). */
+export interface SubjectExport {
+  readonly subject: PersonalDataSubject;
+  /** The visitor's pseudonym, for a visitor. */
+  readonly pseudonym?: string;
+  /** The key that seals its fields, and whether the key store holds it, erased it or lacks it. */
+  readonly key: { readonly keyId: string; readonly state: 'present' | 'erased' | 'missing' } | null;
+  /** Every event of its streams, and every conversion naming the visitor, as read (opened). */
+  readonly events: readonly LedgerEvent[];
+}
+
+/** Erasure and access, over a ledger's store (a sealing one, to read opened fields) and its key store. */
+export interface PersonalDataOperations {
+  /**
+   * Erases a subject's personal data: records PersonalDataErased (who asked, when, why) in the stream
+   * `erasure-<kind>-<id>`, then destroys the subject's key. A partner's sealed fields read as `[erased]`
+   * from then on; money, structure and the hash links are untouched. A visitor has no key of its own (its
+   * pseudonym's key is shared): the erasure is recorded against its pseudonym and nothing is destroyed.
+   * Running it again after a failure is safe: the record is recognised and the key destroyed.
+   */
+  readonly erasePersonalData: (request: ErasureRequest) => TE.TaskEither<LedgerRejection, Outcome>;
+  /** Everything held about a subject, opened with its key when the key store holds it. */
+  readonly exportSubject: (subject: PersonalDataSubject) => Promise<SubjectExport>;
+}
+
+/** What {@link createPersonalDataOperations} needs. */
+export interface PersonalDataOptions {
+  /** The ledger's store: give the sealing store, so that exports are opened. */
+  readonly store: EventStore;
+  /** The ledger's key store: erasure destroys a partner's key in it. */
+  readonly keys: KeyStore;
+  /** The time of an erasure. Default: the system clock. */
+  readonly clock?: () => Date;
+  /** The actor of an erasure whose request names none. Default `service:partner-ledger`. */
+  readonly actor?: string;
+  /** The correlation id of an erasure. Default: derived from its subject. */
+  readonly ids?: () => string;
+}
+
+const collect = async (events: AsyncIterable<{ type: string }>): Promise<LedgerEvent[]> => {
+  const out: LedgerEvent[] = [];
+  for await (const event of events) out.push(decodeStoredEvent(event as never));
+  return out;
+};
+
+/** Erasure and access for a ledger (see {@link PersonalDataOperations}). */
+export const createPersonalDataOperations = (options: PersonalDataOptions): PersonalDataOperations => {
+  const { store, keys } = options;
+  const clock = options.clock ?? ((): Date => new Date());
+  const pseudonymFor = async (visitorId: string): Promise<string> =>
+    pseudonymOf(await keys.getOrCreate(VISITOR_PSEUDONYM_KEY_ID), visitorId);
+  const subjectIdOf = async (subject: PersonalDataSubject): Promise<string> =>
+    subject.kind === 'partner' ? subject.id : pseudonymFor(subject.id);
+
+  const erasePersonalData =
+    (request: ErasureRequest): TE.TaskEither<LedgerRejection, Outcome> =>
+    async () => {
+      const { subject } = request;
+      const now = clock().toISOString();
+      if (subject.kind === 'partner') {
+        const joined = await collect(store.readStream(streams.partner(subject.id), { maxCount: 1 }));
+        if (joined.length === 0)
+          return E.left(
+            reject('PARTNER_NOT_FOUND', `No partner ${JSON.stringify(subject.id)} has joined the program`, {
+              field: 'subject.id',
+            }),
+          );
+      }
+      const id = await subjectIdOf(subject);
+      const keyId = subject.kind === 'partner' ? partnerKeyId(id) : null;
+      const stream = `erasure-${subject.kind}-${id}`;
+      const event = newEvent(
+        'PersonalDataErased',
+        {
+          subject: { kind: subject.kind, id },
+          keyId,
+          requestedBy: request.requestedBy,
+          reason: request.reason,
+        },
+        {
+          id: eventIdFor('PersonalDataErased', subject.kind, id),
+          occurredAt: request.occurredAt ?? now,
+          recordedAt: now,
+          actor: request.actor ?? options.actor ?? 'service:partner-ledger',
+          correlationId: options.ids?.() ?? `erasure-${subject.kind}-${id}`.slice(0, 200),
+          causationId: null,
+        },
+      );
+      const result = await store.append(stream.slice(0, 200), [event], { expectedRevision: 'any' });
+      if (keyId !== null) await keys.destroy(keyId, now);
+      return E.right({
+        stream: result.stream,
+        events: result.events.map((e) => decodeStoredEvent(e)),
+        alreadyRecorded: result.alreadyStored,
+      });
+    };
+
+  const exportSubject = async (subject: PersonalDataSubject): Promise<SubjectExport> => {
+    const id = await subjectIdOf(subject);
+    const erasures = await collect(store.readStream(`erasure-${subject.kind}-${id}`.slice(0, 200)));
+    if (subject.kind === 'partner') {
+      const keyId = partnerKeyId(id);
+      const found = await keys.get(keyId);
+      const events = await collect(store.readStream(streams.partner(id)));
+      return { subject, key: { keyId, state: found.state }, events: [...events, ...erasures] };
+    }
+    const clicks = await collect(store.readStream(streams.visitor(id)));
+    const conversions: LedgerEvent[] = [];
+    for await (const event of store.readAll())
+      if (event.type === 'ConversionAttributed' && (event.data as { visitorId?: unknown }).visitorId === id)
+        conversions.push(decodeStoredEvent(event));
+    return { subject, pseudonym: id, key: null, events: [...clicks, ...conversions, ...erasures] };
+  };
+
+  return { erasePersonalData, exportSubject };
+};
