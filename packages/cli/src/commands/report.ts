@@ -214,76 +214,88 @@ export const reportVerb: Verb = {
         '--checkpoints, --checkpoint-every: the HTML statements replay without checkpoints',
       );
     if (format === 'html')
-      return withKeyedStore(io, parsed.options.store, parsed.options.keys, { mustExist: true, readOnly: true }, async (store) => {
-        const directory = resolve(io.cwd, parsed.options.out!);
-        const written = await withReplayProgress(io, 'report statements', (onProgress) =>
-          writeStatements(store, directory, {
-            ...asOf,
+      return withKeyedStore(
+        io,
+        parsed.options.store,
+        parsed.options.keys,
+        { mustExist: true, readOnly: true },
+        async (store) => {
+          const directory = resolve(io.cwd, parsed.options.out!);
+          const written = await withReplayProgress(io, 'report statements', (onProgress) =>
+            writeStatements(store, directory, {
+              ...asOf,
+              ...(currency === undefined ? {} : { reportingCurrency: currency }),
+              ...(partnerIds === undefined ? {} : { partnerIds }),
+              onProgress,
+            }),
+          );
+          await write(
+            io.stdout,
+            `statements: ${written.files.length - 1} partners, in ${written.directory}\n` +
+              `index:      ${written.files[0]}\n` +
+              `position:   ${written.stamp.position}\ndigest:     ${written.stamp.digest}\n`,
+          );
+          return EXIT.ok;
+        },
+      );
+    return withKeyedStore(
+      io,
+      parsed.options.store,
+      parsed.options.keys,
+      { mustExist: true, readOnly: true },
+      async (store, spec) => {
+        const progress = createProgress({ stream: io.stderr, label: `report ${name}` });
+        // The replay's total is exact only where positions are dense (the file store; see ReplayProgress).
+        const totalKnown = spec.kind === 'file';
+        let seen = 0;
+        let report;
+        const directory =
+          parsed.options.checkpoints !== undefined
+            ? resolve(io.cwd, parsed.options.checkpoints)
+            : spec.kind === 'file'
+              ? `${spec.directory.replace(/[\\/]+$/, '')}.checkpoints`
+              : undefined;
+        try {
+          report = await runReport(store, name, {
+            ...(noCheckpoint || directory === undefined
+              ? {}
+              : {
+                  checkpoints: {
+                    shelf: createDirectoryShelf(directory),
+                    ...(every === undefined ? {} : { every }),
+                    onNotice: (message: string) => io.stderr.write(`partner-ledger: note: ${message}\n`),
+                  },
+                }),
+            by,
+            ...(asOf.effectiveAt === undefined ? {} : { effectiveAt: asOf.effectiveAt }),
+            ...(asOf.knownAt === undefined ? {} : { knownAt: asOf.knownAt }),
             ...(currency === undefined ? {} : { reportingCurrency: currency }),
             ...(partnerIds === undefined ? {} : { partnerIds }),
-            onProgress,
-          }),
-        );
-        await write(
-          io.stdout,
-          `statements: ${written.files.length - 1} partners, in ${written.directory}\n` +
-            `index:      ${written.files[0]}\n` +
-            `position:   ${written.stamp.position}\ndigest:     ${written.stamp.digest}\n`,
-        );
+            ...(from === undefined ? {} : { from }),
+            ...(to === undefined ? {} : { to }),
+            onProgress: ({ done, total }) => {
+              if (totalKnown) progress.setTotal(total);
+              progress.advance(done - seen);
+              seen = done;
+            },
+          });
+        } catch (error) {
+          if (error instanceof EventDecodeError)
+            throw new UsageError(
+              `report: the ledger holds an event that does not decode: ${error.message.split('\n')[0]}`,
+              'Run `partner-ledger verify` to find it.',
+            );
+          throw error;
+        } finally {
+          progress.finish();
+        }
+        if (report.warning !== undefined) io.stderr.write(`partner-ledger: note: ${report.warning}\n`);
+        if (format === 'json') await write(io.stdout, `${JSON.stringify(report.json, null, 2)}\n`);
+        else if (format === 'csv') await write(io.stdout, renderCsv(report.csv));
+        else await write(io.stdout, `${report.summary.join('\n')}\n\n${renderTable(report.rows)}`);
         return EXIT.ok;
-      });
-    return withKeyedStore(io, parsed.options.store, parsed.options.keys, { mustExist: true, readOnly: true }, async (store, spec) => {
-      const progress = createProgress({ stream: io.stderr, label: `report ${name}` });
-      // The replay's total is exact only where positions are dense (the file store; see ReplayProgress).
-      const totalKnown = spec.kind === 'file';
-      let seen = 0;
-      let report;
-      const directory =
-        parsed.options.checkpoints !== undefined
-          ? resolve(io.cwd, parsed.options.checkpoints)
-          : spec.kind === 'file'
-            ? `${spec.directory.replace(/[\\/]+$/, '')}.checkpoints`
-            : undefined;
-      try {
-        report = await runReport(store, name, {
-          ...(noCheckpoint || directory === undefined
-            ? {}
-            : {
-                checkpoints: {
-                  shelf: createDirectoryShelf(directory),
-                  ...(every === undefined ? {} : { every }),
-                  onNotice: (message: string) => io.stderr.write(`partner-ledger: note: ${message}\n`),
-                },
-              }),
-          by,
-          ...(asOf.effectiveAt === undefined ? {} : { effectiveAt: asOf.effectiveAt }),
-          ...(asOf.knownAt === undefined ? {} : { knownAt: asOf.knownAt }),
-          ...(currency === undefined ? {} : { reportingCurrency: currency }),
-          ...(partnerIds === undefined ? {} : { partnerIds }),
-          ...(from === undefined ? {} : { from }),
-          ...(to === undefined ? {} : { to }),
-          onProgress: ({ done, total }) => {
-            if (totalKnown) progress.setTotal(total);
-            progress.advance(done - seen);
-            seen = done;
-          },
-        });
-      } catch (error) {
-        if (error instanceof EventDecodeError)
-          throw new UsageError(
-            `report: the ledger holds an event that does not decode: ${error.message.split('\n')[0]}`,
-            'Run `partner-ledger verify` to find it.',
-          );
-        throw error;
-      } finally {
-        progress.finish();
-      }
-      if (report.warning !== undefined) io.stderr.write(`partner-ledger: note: ${report.warning}\n`);
-      if (format === 'json') await write(io.stdout, `${JSON.stringify(report.json, null, 2)}\n`);
-      else if (format === 'csv') await write(io.stdout, renderCsv(report.csv));
-      else await write(io.stdout, `${report.summary.join('\n')}\n\n${renderTable(report.rows)}`);
-      return EXIT.ok;
-    });
+      },
+    );
   },
 };
 
