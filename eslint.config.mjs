@@ -19,6 +19,8 @@ const layers = {
   'open-ledger': ['events', 'store', 'store-file', 'ledger'],
   // Money in from Stripe: records through the ledger, reads a conversion's stream from the store.
   stripe: ['events', 'store', 'ledger'],
+  // Money out to payout providers: prepares payouts through the ledger, reads balances and payees from the store.
+  payouts: ['events', 'store', 'ledger'],
   cli: [
     'events',
     'store',
@@ -28,6 +30,7 @@ const layers = {
     'open-ledger',
     'report-html',
     'read-models-postgres',
+    'payouts',
   ],
 };
 const allPackages = Object.keys(layers);

@@ -32,6 +32,7 @@ export {
   PersonalDataErased,
   PartnerStatusChanged,
   PartnerTierChanged,
+  PayoutConfirmed,
   PayoutFailed,
   PayoutIssued,
   ProgramConfigured,

@@ -42,6 +42,7 @@ assert<
     | 'CommissionRejected'
     | 'ManualAdjustmentRecorded'
     | 'PayoutIssued'
+    | 'PayoutConfirmed'
     | 'PayoutFailed'
   >
 >();

@@ -281,6 +281,13 @@ export const RecordPayoutFailure = command(
   {},
 );
 
+/** The provider confirmed that a payout reached the partner: no balance changes (PayoutConfirmed). */
+export const ConfirmPayout = command(
+  'confirmPayout',
+  { payoutId: Id, partnerId: Id },
+  { providerReference: nullable(Text) },
+);
+
 /** Every command, by name. */
 export const COMMANDS = {
   configureProgram: ConfigureProgram,
@@ -304,6 +311,7 @@ export const COMMANDS = {
   rejectCommission: RejectCommission,
   recordManualAdjustment: RecordManualAdjustment,
   issuePayout: IssuePayout,
+  confirmPayout: ConfirmPayout,
   recordPayoutFailure: RecordPayoutFailure,
 } as const;
 

@@ -23,3 +23,5 @@ export { REJECTION_CODES } from './rejection';
 export type { LedgerRejection, LedgerRejectionCode } from './rejection';
 export { eventIdFor, streamOf, streams } from './naming';
 export type { ProgramSettings } from './deciders/program';
+export { createBalanceBook } from './balance-book';
+export type { BalanceBook, BookedPayout } from './balance-book';

@@ -59,6 +59,7 @@ export interface LedgerCommandInputs {
   rejectCommission: CommandInput<'rejectCommission'>;
   recordManualAdjustment: CommandInput<'recordManualAdjustment'>;
   issuePayout: CommandInput<'issuePayout'>;
+  confirmPayout: CommandInput<'confirmPayout'>;
   recordPayoutFailure: CommandInput<'recordPayoutFailure'>;
 }
 
@@ -124,7 +125,15 @@ export interface Ledger {
   readonly recordManualAdjustment: CommandHandler<'recordManualAdjustment'>;
   /** Pays a partner (PayoutIssued): no more than is payable, and not below the minimum payout. */
   readonly issuePayout: CommandHandler<'issuePayout'>;
-  /** Records that a payout did not reach the partner (PayoutFailed): its amount is payable again. */
+  /**
+   * Records that the payout provider paid a payout (PayoutConfirmed): no balance changes. Refused for a
+   * payout that failed; a payout returned after it was confirmed is recorded with `recordPayoutFailure`.
+   */
+  readonly confirmPayout: CommandHandler<'confirmPayout'>;
+  /**
+   * Records that a payout did not reach the partner, or was returned after it was paid (PayoutFailed): its
+   * amount is payable again.
+   */
   readonly recordPayoutFailure: CommandHandler<'recordPayoutFailure'>;
   /**
    * Decodes any command, tagged by `command` (`{ "command": "recordConversion", ... }`, as the CLI reads

@@ -79,6 +79,7 @@ const KEY_FIELD: Partial<Record<CommandName, string>> = {
   reverseConversion: 'reversalId',
   recordManualAdjustment: 'adjustmentId',
   issuePayout: 'payoutId',
+  confirmPayout: 'payoutId',
   recordPayoutFailure: 'payoutId',
 };
 
@@ -91,6 +92,7 @@ const MONEY_COMMANDS = new Set<CommandName>([
   'rejectCommission',
   'recordManualAdjustment',
   'issuePayout',
+  'confirmPayout',
   'recordPayoutFailure',
 ]);
 
@@ -134,6 +136,7 @@ const tagsOf = (events: readonly PendingEvent[]): string[] => {
       case 'CommissionRejected':
       case 'ManualAdjustmentRecorded':
       case 'PayoutIssued':
+      case 'PayoutConfirmed':
       case 'PayoutFailed':
         tags.add(partnerTag(event.data.partnerId));
         break;
@@ -549,6 +552,10 @@ export const createLedger = (options: LedgerOptions): Ledger => {
           minimumPayout: { amount: settings.minimumPayout, currency: settings.currency },
         },
       });
+    },
+    confirmPayout: async (command) => {
+      await view.catchUp();
+      return onBalance(command.partnerId, command);
     },
     recordPayoutFailure: async (command) => {
       await view.catchUp();

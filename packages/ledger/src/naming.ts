@@ -85,6 +85,7 @@ export const streamOf = (event: { readonly type: string; readonly data: unknown 
       return streams.conversion(data.conversionId!);
     case 'ManualAdjustmentRecorded':
     case 'PayoutIssued':
+    case 'PayoutConfirmed':
     case 'PayoutFailed':
       return streams.balance(data.partnerId!);
     default:
@@ -125,6 +126,7 @@ export const naturalEventId = (event: {
     case 'ManualAdjustmentRecorded':
       return eventIdFor(event.type, data.adjustmentId!);
     case 'PayoutIssued':
+    case 'PayoutConfirmed':
     case 'PayoutFailed':
       return eventIdFor(event.type, data.payoutId!);
     default:

@@ -44,6 +44,8 @@ export const REJECTION_CODES = [
   'PAYOUT_BELOW_MINIMUM',
   'PAYOUT_EXCEEDS_PAYABLE',
   'PAYOUT_NOT_FOUND',
+  /** A payout that failed cannot be confirmed as paid (issue a new one). */
+  'PAYOUT_ALREADY_FAILED',
 ] as const;
 
 /** Why a command was refused: one of REJECTION_CODES. */

@@ -21,6 +21,7 @@ const RELEVANT = new Set([
   'CommissionRejected',
   'ManualAdjustmentRecorded',
   'PayoutIssued',
+  'PayoutConfirmed',
   'PayoutFailed',
 ]);
 
@@ -36,6 +37,7 @@ const partnersOf = (event: LedgerEvent): string[] => {
     case 'CommissionRejected':
     case 'ManualAdjustmentRecorded':
     case 'PayoutIssued':
+    case 'PayoutConfirmed':
     case 'PayoutFailed':
       return [event.data.partnerId];
     default:

@@ -482,6 +482,24 @@ export const PayoutFailed = defineEvent({
   money: (d) => [{ path: 'amount', amount: d.amount, currency: d.currency }],
 });
 
+/**
+ * The payout provider confirmed that a payout reached the partner (a PayPal item's SUCCESS, a Wise transfer
+ * sent): it changes no balance. A payout returned later is still recorded as PayoutFailed, after this.
+ */
+export const PayoutConfirmed = defineEvent({
+  type: 'PayoutConfirmed',
+  schemaVersion: 1,
+  data: struct('PayoutConfirmed data', {
+    payoutId: Id,
+    partnerId: Id,
+    amount: Amount,
+    currency: Currency,
+    /** The provider's id of the payment (a PayPal transaction id, a Wise transfer id), when it gave one. */
+    providerReference: nullable(Text),
+  }),
+  money: (d) => [{ path: 'amount', amount: d.amount, currency: d.currency }],
+});
+
 /** Every event of the catalogue, by type. */
 export const CATALOGUE = {
   ProgramConfigured,
@@ -506,6 +524,7 @@ export const CATALOGUE = {
   CommissionRejected,
   ManualAdjustmentRecorded,
   PayoutIssued,
+  PayoutConfirmed,
   PayoutFailed,
 } as const;
 

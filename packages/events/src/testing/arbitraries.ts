@@ -239,6 +239,13 @@ const arbitraries: { [T in EventType]: fc.Arbitrary<EventData<T>> } = {
       { maxLength: 3 },
     ),
   }) as never,
+  PayoutConfirmed: fc.record({
+    payoutId: id,
+    partnerId: id,
+    amount: usd,
+    currency: fc.constant('USD'),
+    providerReference: fc.option(text, { nil: null }),
+  }) as never,
   PayoutFailed: fc.record({
     payoutId: id,
     partnerId: id,

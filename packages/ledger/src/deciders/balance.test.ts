@@ -135,4 +135,107 @@ describe('the balance decider', () => {
     const { state } = spec.given([...lines, adjustment('a1', '1.00', NOW), adjustment('a2', '2.00', NOW)]);
     expect(state.revision).toBe(1);
   });
+
+  describe('confirmPayout (payout batches: the provider paid it)', () => {
+    const issued: AnyGivenEvent = {
+      type: 'PayoutIssued',
+      data: {
+        payoutId: 'pay-0',
+        partnerId: 'p1',
+        amount: '40.00',
+        currency: 'USD',
+        method: 'paypal',
+        externalReference: 'batch:b1',
+        settles: [
+          { kind: 'commission', id: 'o1/p1/0', amount: '20.00' },
+          { kind: 'commission', id: 'o2/p1/0', amount: '20.00' },
+        ],
+      },
+      occurredAt: NOW,
+    };
+    const confirmed: AnyGivenEvent = {
+      type: 'PayoutConfirmed',
+      data: {
+        payoutId: 'pay-0',
+        partnerId: 'p1',
+        amount: '40.00',
+        currency: 'USD',
+        providerReference: 'TX-1',
+      },
+      occurredAt: NOW,
+    };
+    const failed = (reason: string): AnyGivenEvent => ({
+      type: 'PayoutFailed',
+      data: { payoutId: 'pay-0', partnerId: 'p1', amount: '40.00', currency: 'USD', reason },
+      occurredAt: NOW,
+    });
+    const confirm = (providerReference: string | null, atGiven = true): BalanceCommand => ({
+      command: 'confirmPayout',
+      payoutId: 'pay-0',
+      partnerId: 'p1',
+      providerReference,
+      at: NOW,
+      atGiven,
+      now: NOW,
+    });
+    const fail = (reason: string): BalanceCommand => ({
+      command: 'recordPayoutFailure',
+      payoutId: 'pay-0',
+      partnerId: 'p1',
+      reason,
+      at: NOW,
+      atGiven: true,
+      now: NOW,
+    });
+
+    it('records the confirmation with the payout`s amount, and changes no balance', () => {
+      spec
+        .given([...lines, issued])
+        .when(confirm('TX-1'))
+        .then([
+          {
+            type: 'PayoutConfirmed',
+            data: { payoutId: 'pay-0', amount: '40.00', currency: 'USD', providerReference: 'TX-1' },
+          },
+        ]);
+      const before = spec.given([...lines, issued]).state;
+      const after = spec.given([...lines, issued, confirmed]).state;
+      expect(payableBalance(after, 'USD', NOW).toFixed(2)).toBe(
+        payableBalance(before, 'USD', NOW).toFixed(2),
+      );
+      expect(totalBalance(after, 'USD').toFixed(2)).toBe('20.00');
+    });
+
+    it('is idempotent: the same confirmation again is already recorded, another one a conflict', () => {
+      spec
+        .given([...lines, issued, confirmed])
+        .when(confirm('TX-1'))
+        .thenAlreadyRecorded();
+      spec
+        .given([...lines, issued, confirmed])
+        .when(confirm('TX-2'))
+        .thenRejects('IDEMPOTENCY_CONFLICT', { field: 'payoutId' });
+    });
+
+    it('refuses an unknown payout and one that failed', () => {
+      spec.given(lines).when(confirm('TX-1')).thenRejects('PAYOUT_NOT_FOUND', { field: 'payoutId' });
+      spec
+        .given([...lines, issued, failed('account closed')])
+        .when(confirm('TX-1'))
+        .thenRejects('PAYOUT_ALREADY_FAILED', { field: 'payoutId' });
+    });
+
+    it('a payout returned after its confirmation is a failure: its amount is payable again', () => {
+      spec
+        .given([...lines, issued, confirmed])
+        .when(fail('returned: account closed'))
+        .then([{ type: 'PayoutFailed', data: { amount: '40.00', reason: 'returned: account closed' } }]);
+      const { state } = spec.given([...lines, issued, confirmed, failed('returned: account closed')]);
+      expect(payableBalance(state, 'USD', NOW).toFixed(2)).toBe('40.00');
+      spec
+        .given([...lines, issued, confirmed, failed('returned: account closed')])
+        .when(fail('returned: account closed'))
+        .thenAlreadyRecorded();
+    });
+  });
 });

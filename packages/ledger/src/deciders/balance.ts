@@ -44,6 +44,12 @@ export interface BalancePayout {
   readonly at: string;
   readonly eventId: string;
   readonly failure: { readonly eventId: string; readonly reason: string; readonly at: string } | null;
+  /** Set when the provider confirmed the payout (a later failure is a return). */
+  readonly confirmation: {
+    readonly eventId: string;
+    readonly providerReference: string | null;
+    readonly at: string;
+  } | null;
 }
 
 export interface BalanceState {
@@ -165,6 +171,7 @@ export interface PayoutFacts {
 export type BalanceCommand =
   | Resolved<'recordManualAdjustment', { readonly partnerJoined: boolean }>
   | Resolved<'issuePayout', PayoutFacts>
+  | Resolved<'confirmPayout'>
   | Resolved<'recordPayoutFailure'>;
 
 const applySettles = (
@@ -238,9 +245,20 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
           at: event.occurredAt,
           eventId: event.id,
           failure: null,
+          confirmation: null,
         };
         applySettles(draft, event.data.settles, 1);
         break;
+      case 'PayoutConfirmed': {
+        const payout = event.data.partnerId === partnerId ? draft.payouts[event.data.payoutId] : undefined;
+        if (!payout || payout.confirmation) break;
+        payout.confirmation = {
+          eventId: event.id,
+          providerReference: event.data.providerReference,
+          at: event.occurredAt,
+        };
+        break;
+      }
       case 'PayoutFailed': {
         const payout = event.data.partnerId === partnerId ? draft.payouts[event.data.payoutId] : undefined;
         if (!payout || payout.failure) break;
@@ -371,6 +389,51 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
                 id: item.id,
                 amount: formatAmount(item.amount, command.currency),
               })),
+            },
+            occurredAt: command.at,
+          }),
+        );
+      }
+      case 'confirmPayout': {
+        const payout = state.payouts[command.payoutId];
+        if (payout === undefined)
+          return E.left(
+            reject(
+              'PAYOUT_NOT_FOUND',
+              `No payout ${JSON.stringify(command.payoutId)} was issued to partner ${JSON.stringify(command.partnerId)}`,
+              { field: 'payoutId' },
+            ),
+          );
+        const providerReference = command.providerReference ?? null;
+        if (payout.confirmation !== null)
+          return payout.confirmation.providerReference === providerReference &&
+            sameTime(command, payout.confirmation.at)
+            ? E.right(alreadyRecorded(payout.confirmation.eventId))
+            : E.left(
+                reject(
+                  'IDEMPOTENCY_CONFLICT',
+                  `Payout ${JSON.stringify(command.payoutId)} was confirmed with another reference or time`,
+                  { field: 'payoutId' },
+                ),
+              );
+        if (payout.failure !== null)
+          return E.left(
+            reject(
+              'PAYOUT_ALREADY_FAILED',
+              `Payout ${JSON.stringify(command.payoutId)} failed (${payout.failure.reason}): its amount is payable again, so it cannot be confirmed as paid`,
+              { field: 'payoutId' },
+            ),
+          );
+        return E.right(
+          append({
+            id: eventIdFor('PayoutConfirmed', command.payoutId),
+            type: 'PayoutConfirmed',
+            data: {
+              payoutId: command.payoutId,
+              partnerId: command.partnerId,
+              amount: payout.data.amount,
+              currency: payout.data.currency,
+              providerReference,
             },
             occurredAt: command.at,
           }),
