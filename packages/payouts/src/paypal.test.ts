@@ -1,0 +1,172 @@
+import * as E from 'fp-ts/Either';
+import { createBalanceBook } from '@partner-ledger/ledger';
+import { decodeStoredEvent } from '@partner-ledger/events';
+import { parseResultFile, preparePayouts, reconcilePayouts } from './index';
+import type { PreparedBatch } from './index';
+import { createTestProgram, day } from './testing/program';
+import type { TestProgram } from './testing/program';
+
+// A PayPal run, end to end on a small program: who is paid, what the file says, what the ledger records,
+// and what reconciliation does with paid, failed and returned items.
+
+const prepared = async (program: TestProgram, asOf: string): Promise<PreparedBatch> => {
+  const result = await preparePayouts({
+    ledger: program.ledger,
+    store: program.store,
+    asOf,
+    method: 'paypal',
+  })();
+  if (E.isLeft(result)) throw new Error(result.left.message);
+  return result.right;
+};
+
+const idOf = (batch: PreparedBatch, partnerId: string): string =>
+  batch.payouts.find((p) => p.partnerId === partnerId)!.payoutId;
+
+const payable = async (program: TestProgram, partnerId: string, currency: string, at: string) => {
+  const book = createBalanceBook();
+  for await (const event of program.store.readAll()) book.apply(decodeStoredEvent(event));
+  return book.payable(partnerId, currency, at).toFixed();
+};
+
+const setUp = async () => {
+  const program = await createTestProgram('50.00');
+  await program.join('ana', 'USD', { method: 'paypal', email: 'ana@example.net' });
+  await program.join('ben', 'USD', { method: 'paypal', email: 'ben@example.net' });
+  await program.join('hu', 'HUF', { method: 'paypal', email: 'hu@example.net' });
+  await program.join('jp', 'JPY', { method: 'paypal', email: 'jp@example.net' });
+  await program.join('wiz', 'USD', { method: 'wise', wiseRecipientId: '1234567' });
+  await program.join('gone', 'USD', { method: 'paypal', email: 'gone@example.net' });
+  await program.join('none', 'USD');
+  await program.convert('o-ana', 'ana', 'USD', '1234.50', day(1)); // 123.45
+  await program.convert('o-ben', 'ben', 'USD', '300.00', day(1)); // 30.00: below the minimum
+  await program.convert('o-hu', 'hu', 'HUF', '123456.70', day(2)); // 12345.67 HUF
+  await program.convert('o-jp', 'jp', 'JPY', '55555', day(2)); // 5556 JPY (5555.5 rounded half to even)
+  await program.convert('o-wiz', 'wiz', 'USD', '1000.00', day(2));
+  await program.convert('o-gone', 'gone', 'USD', '1000.00', day(2));
+  await program.convert('o-none', 'none', 'USD', '1000.00', day(2));
+  program.setNow(day(3));
+  await program.privacy.erasePersonalData({
+    subject: { kind: 'partner', id: 'gone' },
+    requestedBy: 'ticket:1',
+    reason: 'test',
+  })();
+  program.setNow(day(10));
+  return program;
+};
+
+describe('a PayPal payout run', () => {
+  it('pays every partner at or above the minimum, in one file a currency, keeping what PayPal cannot send', async () => {
+    const program = await setUp();
+    const batch = await prepared(program, day(5));
+    // By file (currency), then by partner.
+    expect(batch.payouts.map((p) => [p.partnerId, p.currency, p.amount, p.payable, p.file])).toEqual([
+      ['hu', 'HUF', '12345.00', '12345.67', 'paypal-20260306-HUF-1.csv'],
+      ['jp', 'JPY', '5556', '5556', 'paypal-20260306-JPY-1.csv'],
+      ['ana', 'USD', '123.45', '123.45', 'paypal-20260306-USD-1.csv'],
+    ]);
+    expect(batch.belowMinimum).toBe(1);
+    expect(batch.skipped.map((s) => [s.partnerId, s.reason])).toEqual([
+      ['gone', 'personal data erased: the payee details are gone, so it cannot be paid'],
+      ['none', 'no payee details'],
+      ['wiz', 'payee method is wise, not paypal'],
+    ]);
+    const ana = idOf(batch, 'ana');
+    expect(ana).toMatch(/^po-[0-9a-f]{15}$/);
+    expect(batch.files.map((f) => [f.name, f.rows])).toEqual([
+      ['paypal-20260306-HUF-1.csv', 1],
+      ['paypal-20260306-JPY-1.csv', 1],
+      ['paypal-20260306-USD-1.csv', 1],
+    ]);
+    expect(batch.files[2]!.content).toBe(
+      `ana@example.net,123.45,USD,${ana},Partner commission payout,PAYPAL\r\n`,
+    );
+    expect(batch.files[0]!.content).toMatch(/^hu@example\.net,12345,HUF,po-[0-9a-f]{15},/);
+    // The fraction PayPal cannot send stays payable; the rest is settled.
+    expect(await payable(program, 'hu', 'HUF', day(5))).toBe('0.67');
+    expect(await payable(program, 'ana', 'USD', day(5))).toBe('0');
+  });
+
+  it('prepares nothing the second time for the same balances', async () => {
+    const program = await setUp();
+    await prepared(program, day(5));
+    const head = await program.raw.headPosition();
+    const again = await prepared(program, day(5));
+    expect(again.payouts).toEqual([]);
+    expect(again.files).toEqual([]);
+    expect(await program.raw.headPosition()).toBe(head);
+  });
+
+  it('reconciles paid, failed and returned items idempotently; failures and returns are payable again', async () => {
+    const program = await setUp();
+    const batch = await prepared(program, day(5));
+    const [ana, hu, jp] = ['ana', 'hu', 'jp'].map((partner) => idOf(batch, partner));
+    const first = [
+      'Item ID,Status,Transaction ID,Reason,Date',
+      `${ana},SUCCESS,TX-ana,,2026-03-07`,
+      `${hu},FAILED,,"Receiver account locked, try later",2026-03-07`,
+      `${jp},UNCLAIMED,,,2026-03-07`,
+    ].join('\n');
+    const run = (text: string) => reconcilePayouts({ ledger: program.ledger, store: program.store, text })();
+    expect(await run(first)).toEqual(
+      E.right({ confirmed: 1, failed: 1, returned: 0, alreadyRecorded: 0, pending: 1 }),
+    );
+    const head = await program.raw.headPosition();
+    expect(await run(first)).toEqual(
+      E.right({ confirmed: 0, failed: 0, returned: 0, alreadyRecorded: 2, pending: 1 }),
+    );
+    expect(await program.raw.headPosition()).toBe(head);
+    expect(await payable(program, 'hu', 'HUF', day(10))).toBe('12345.67');
+
+    // Weeks later: the JPY item was returned unclaimed, and ana's paid one came back.
+    const later = [
+      'payoutId,status,reason,date',
+      `${jp},RETURNED,unclaimed for 30 days,2026-03-09`,
+      `${ana},SUCCESS,,2026-03-07`,
+      `${ana},RETURNED,account closed,2026-03-09`,
+    ].join('\n');
+    expect(await run(later)).toEqual(
+      E.right({ confirmed: 0, failed: 0, returned: 2, alreadyRecorded: 1, pending: 0 }),
+    );
+    expect(await payable(program, 'ana', 'USD', day(10))).toBe('123.45');
+    expect(await payable(program, 'jp', 'JPY', day(10))).toBe('5556');
+
+    // The next run pays them again, under new payout ids.
+    const next = await prepared(program, day(10));
+    expect(next.payouts.map((p) => [p.partnerId, p.amount])).toEqual([
+      ['hu', '12345.00'],
+      ['jp', '5556'],
+      ['ana', '123.45'],
+    ]);
+    expect(next.payouts.map((p) => p.payoutId)).not.toContain(ana);
+  });
+
+  it('refuses a result file with a bad line, naming it, and records nothing', async () => {
+    const program = await setUp();
+    const batch = await prepared(program, day(5));
+    const ana = idOf(batch, 'ana');
+    const head = await program.raw.headPosition();
+    const text = [
+      'payoutId,status,date',
+      `${ana},SUCCESS,2026-03-07`,
+      `${ana},EXPLODED,2026-03-07`,
+      'po-unknown,SUCCESS,',
+      `${ana},"SUCCESS`,
+    ].join('\n');
+    const result = await reconcilePayouts({ ledger: program.ledger, store: program.store, text })();
+    expect(E.isLeft(result) && result.left.map((p) => `${p.line} ${p.field}`)).toEqual([
+      '3 status',
+      '5 (line)',
+    ]);
+    const unknown = await reconcilePayouts({
+      ledger: program.ledger,
+      store: program.store,
+      text: ['payoutId,status', `${ana},SUCCESS`, 'po-unknown,SUCCESS'].join('\n'),
+    })();
+    expect(unknown).toEqual(
+      E.left([{ line: 3, field: 'payoutId', message: 'no payout "po-unknown" was prepared' }]),
+    );
+    expect(await program.raw.headPosition()).toBe(head);
+    expect(E.isLeft(parseResultFile('status\nSUCCESS'))).toBe(true);
+  });
+});

@@ -1,0 +1,75 @@
+import { ERASED_MARKER, SEALED_MARKER, decodeStoredEvent } from '@partner-ledger/events';
+import type { EventData, LedgerEvent } from '@partner-ledger/events';
+import { createBalanceBook } from '@partner-ledger/ledger';
+import type { BalanceBook, ProgramSettings } from '@partner-ledger/ledger';
+import type { EventStore } from '@partner-ledger/store';
+
+/** A partner's payee details as last given (PartnerJoined, then each PartnerContactDetailsChanged). */
+export type Payee = NonNullable<EventData<'PartnerJoined'>['payee']>;
+
+/** What a payout run knows of a partner: its payee details and whether its personal data was erased. */
+export interface PayeeRecord {
+  readonly partnerId: string;
+  readonly payee: Payee | undefined;
+  readonly erased: boolean;
+}
+
+/** Everything a payout run or a reconciliation reads from the store, in one pass. */
+export interface PayoutFacts {
+  readonly program: ProgramSettings | undefined;
+  readonly payees: ReadonlyMap<string, PayeeRecord>;
+  readonly book: BalanceBook;
+}
+
+const hasMarker = (payee: Payee, marker: string): boolean =>
+  (payee as unknown as string) === marker || Object.values(payee).some((value) => value === marker);
+
+/**
+ * Reads the whole log once: the program's settings, every partner's payee details (opened by the store when
+ * it is a sealing store with the keys), erasures, and the balances.
+ */
+export const readPayoutFacts = async (store: EventStore): Promise<PayoutFacts> => {
+  let program: ProgramSettings | undefined;
+  const payees = new Map<string, { partnerId: string; payee: Payee | undefined; erased: boolean }>();
+  const book = createBalanceBook();
+  for await (const recorded of store.readAll()) {
+    const event: LedgerEvent = decodeStoredEvent(recorded);
+    switch (event.type) {
+      case 'ProgramConfigured':
+        program = event.data;
+        break;
+      case 'PartnerJoined':
+        payees.set(event.data.partnerId, {
+          partnerId: event.data.partnerId,
+          payee: event.data.payee,
+          erased: false,
+        });
+        break;
+      case 'PartnerContactDetailsChanged': {
+        const known = payees.get(event.data.partnerId);
+        if (known !== undefined && event.data.payee !== undefined) known.payee = event.data.payee;
+        break;
+      }
+      case 'PersonalDataErased': {
+        const known = event.data.subject.kind === 'partner' ? payees.get(event.data.subject.id) : undefined;
+        if (known !== undefined) known.erased = true;
+        break;
+      }
+      default:
+        book.apply(event);
+    }
+  }
+  for (const record of payees.values())
+    if (record.payee !== undefined && hasMarker(record.payee, ERASED_MARKER)) record.erased = true;
+  return { program, payees, book };
+};
+
+/** Why a payee's details cannot be used, or undefined when they can. */
+export const payeeProblem = (record: PayeeRecord | undefined): string | undefined => {
+  if (record === undefined) return 'no partner joined with this id';
+  if (record.erased) return 'personal data erased: the payee details are gone, so it cannot be paid';
+  if (record.payee === undefined) return 'no payee details';
+  if (hasMarker(record.payee, SEALED_MARKER))
+    return 'payee details sealed: this reader has no key for the partner (give the key file)';
+  return undefined;
+};
