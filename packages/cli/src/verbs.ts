@@ -5,6 +5,7 @@ import { exportVerb } from './commands/export';
 import { exportSubjectVerb } from './commands/export-subject';
 import { importVerb } from './commands/import';
 import { initVerb } from './commands/init';
+import { payoutsVerb } from './commands/payouts';
 import { projectVerb } from './commands/project';
 import { reportVerb } from './commands/report';
 import { simulateVerb } from './commands/simulate';
@@ -17,6 +18,7 @@ export const VERBS: readonly Verb[] = [
   simulateVerb,
   importVerb,
   reportVerb,
+  payoutsVerb,
   verifyVerb,
   exportVerb,
   exportSubjectVerb,

@@ -192,6 +192,7 @@ describe('partner-ledger export', () => {
       'simulate',
       'import',
       'report',
+      'payouts',
       'verify',
       'export',
       'export-subject',

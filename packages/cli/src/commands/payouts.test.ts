@@ -1,0 +1,204 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runInProcess } from '../testing/in-process';
+
+// `payouts prepare` and `payouts reconcile` through the command, on a file store made by `init` (with its
+// key file, so that payee details are sealed in the store and opened by the run).
+
+const NOW = '2026-04-02T10:00:00.000Z';
+const plan = (currency: string) => ({
+  command: 'publishPlan',
+  planId: `std-${currency}`,
+  version: 1,
+  name: `Standard ${currency}`,
+  currency,
+  holdDays: 0,
+  effectiveFrom: '2026-01-01T00:00:00Z',
+  rules: [{ kind: 'revenueShare', rate: '0.1' }],
+  occurredAt: '2026-01-01T00:00:00Z',
+});
+const partner = (partnerId: string, currency: string, payee: Record<string, string>) => ({
+  command: 'joinPartner',
+  partnerId,
+  name: `Partner ${partnerId}`,
+  partnerType: 'affiliate',
+  planId: `std-${currency}`,
+  payoutCurrency: currency,
+  couponCodes: [`C-${partnerId}`],
+  payee,
+  occurredAt: '2026-01-02T00:00:00Z',
+});
+const sale = (partnerId: string, currency: string, amount: string) => ({
+  command: 'recordConversion',
+  conversionId: `o-${partnerId}`,
+  customerId: `k-${partnerId}`,
+  kind: 'order',
+  amount,
+  currency,
+  couponCode: `C-${partnerId}`,
+  occurredAt: '2026-03-10T00:00:00Z',
+});
+const commands = [
+  plan('USD'),
+  plan('HUF'),
+  partner('ana', 'USD', { method: 'paypal', email: 'ana.payouts@example.net' }),
+  partner('hu', 'HUF', { method: 'paypal', email: 'hu.payouts@example.net' }),
+  partner('wz', 'USD', { method: 'wise', wiseRecipientId: '40001', accountHolderName: 'W. Z.' }),
+  sale('ana', 'USD', '1234.50'),
+  sale('hu', 'HUF', '123456.70'),
+  sale('wz', 'USD', '900.00'),
+];
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'pl-payouts-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const cli = (args: string[], stdin?: Buffer) =>
+  runInProcess(args, { now: NOW, ...(stdin === undefined ? {} : { stdin }) });
+const ok = async (args: string[], stdin?: Buffer): Promise<string> => {
+  const result = await cli(args, stdin);
+  expect({ args, code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({
+    args,
+    code: 0,
+    stderr: '',
+  });
+  return result.stdout;
+};
+
+describe('partner-ledger payouts', () => {
+  it('prepares PayPal and Wise files, pays nothing twice, and reconciles the results', async () => {
+    const store = ['--store', join(root, 'books')];
+    await ok(['init', '--minimum-payout', '50.00', '--effective-from', '2026-01-01', ...store]);
+    await ok(
+      ['import', '-', ...store],
+      Buffer.from(commands.map((c) => JSON.stringify(c)).join('\n') + '\n'),
+    );
+    // The payee e-mails are sealed in the store's files.
+    const bytes = readdirSync(join(root, 'books'), { recursive: true }).flatMap((name) => {
+      try {
+        return [readFileSync(join(root, 'books', String(name)))];
+      } catch {
+        return []; // a directory
+      }
+    });
+    expect(bytes.length).toBeGreaterThan(0);
+    expect(bytes.some((b) => b.includes('ana.payouts@example.net'))).toBe(false);
+
+    const out = join(root, 'out');
+    const paypal = await cli([
+      'payouts',
+      'prepare',
+      '--as-of',
+      '2026-03-31',
+      '--method',
+      'paypal',
+      '--out',
+      out,
+      ...store,
+    ]);
+    expect(paypal.code).toBe(0);
+    expect(paypal.stdout).toContain(
+      'payouts prepare: 2 payouts as of 2026-03-31T23:59:59.999Z (paypal), 1 not paid',
+    );
+    expect(paypal.stderr).toBe('payouts prepare: not paid: wz 90.00 USD: payee method is wise, not paypal\n');
+    expect(readdirSync(out).sort()).toEqual(['paypal-20260331-HUF-1.csv', 'paypal-20260331-USD-1.csv']);
+    const usd = readFileSync(join(out, 'paypal-20260331-USD-1.csv'), 'utf8');
+    expect(usd).toMatch(
+      /^ana\.payouts@example\.net,123\.45,USD,(po-[0-9a-f]{15}),Partner commission payout,PAYPAL\r\n$/,
+    );
+    expect(readFileSync(join(out, 'paypal-20260331-HUF-1.csv'), 'utf8')).toMatch(
+      /^hu\.payouts@example\.net,12345,HUF,/,
+    );
+    const anaId = /(po-[0-9a-f]{15})/.exec(usd)![1]!;
+
+    const again = await ok([
+      'payouts',
+      'prepare',
+      '--as-of',
+      '2026-03-31',
+      '--method',
+      'paypal',
+      '--out',
+      join(root, 'out2'),
+      ...store,
+    ]);
+    expect(again).toContain('payouts prepare: 0 payouts');
+
+    const wise = await ok([
+      'payouts',
+      'prepare',
+      '--as-of',
+      '2026-03-31',
+      '--method',
+      'wise',
+      '--out',
+      out,
+      ...store,
+    ]);
+    expect(wise).toContain('1 payouts');
+    const wiseFile = readFileSync(join(out, 'wise-20260331-USD-1.csv'), 'utf8').split('\r\n');
+    expect(wiseFile[0]).toBe(
+      'name,recipientId,recipientEmail,sourceCurrency,targetCurrency,amount,amountCurrency,paymentReference',
+    );
+    expect(wiseFile[1]).toMatch(/^W\. Z\.,40001,,USD,USD,90\.00,target,po-[0-9a-f]{15}$/);
+
+    const results = join(root, 'results.csv');
+    writeFileSync(results, `Item ID,Status,Transaction ID,Date\n${anaId},SUCCESS,TX-9,2026-04-01\n`);
+    expect(await ok(['payouts', 'reconcile', results, ...store])).toBe(
+      'payouts reconcile: 1 paid, 0 failed, 0 returned, 0 already recorded, 0 pending\n',
+    );
+    expect(await ok(['payouts', 'reconcile', results, ...store])).toBe(
+      'payouts reconcile: 0 paid, 0 failed, 0 returned, 1 already recorded, 0 pending\n',
+    );
+
+    const bad = join(root, 'bad.csv');
+    writeFileSync(bad, `payoutId,status\n${anaId},RETURNED\n${anaId},MAYBE\n`);
+    const refused = await cli(['payouts', 'reconcile', bad, ...store]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('line 3: status: unknown status "MAYBE"');
+    expect(refused.stderr).toContain('nothing was recorded');
+    // The return on line 2 was not recorded: nothing of ana's is payable again.
+    const after = await ok([
+      'payouts',
+      'prepare',
+      '--as-of',
+      '2026-04-01',
+      '--method',
+      'paypal',
+      '--out',
+      join(root, 'out3'),
+      ...store,
+    ]);
+    expect(after).toContain('payouts prepare: 0 payouts');
+  });
+
+  it('refuses a call without its required flags, naming them', async () => {
+    const missing = await cli([
+      'payouts',
+      'prepare',
+      '--method',
+      'paypal',
+      '--out',
+      root,
+      '--store',
+      join(root, 'x'),
+    ]);
+    expect(missing).toMatchObject({ code: 2 });
+    expect(missing.stderr).toContain('--as-of T is required');
+    const method = await cli([
+      'payouts',
+      'prepare',
+      '--as-of',
+      '2026-03-31',
+      '--method',
+      'cheque',
+      '--out',
+      root,
+    ]);
+    expect(method.stderr).toContain('--method: expected one of paypal, wise, csv');
+    expect((await cli(['payouts', 'pay'])).stderr).toContain('unknown action "pay"');
+  });
+});

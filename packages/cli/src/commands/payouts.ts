@@ -1,0 +1,188 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as E from 'fp-ts/Either';
+import { createLedger } from '@partner-ledger/ledger';
+import { PAYOUT_BATCH_METHODS, preparePayouts, reconcilePayouts } from '@partner-ledger/payouts';
+import { parseChoice, parseMoment, parseVerbArgs } from '../args';
+import { EXIT, UsageError } from '../exit';
+import { write } from '../io';
+import { cliIds } from '../ledger-setup';
+import { KEYS_OPTION, withKeyedStore } from '../store';
+import type { Verb } from '../verb';
+
+const options = {
+  'as-of': {
+    type: 'string',
+    valueName: 'T',
+    description:
+      'prepare: pay what is payable at T (a date alone means the end of that day, UTC; a T later than now means now). Required.',
+  },
+  method: {
+    type: 'string',
+    valueName: 'METHOD',
+    description:
+      'prepare: paypal (PayPal Payouts CSV), wise (Wise batch CSV) or csv (a generic CSV with every payee detail). Required.',
+  },
+  out: {
+    type: 'string',
+    valueName: 'DIRECTORY',
+    description: 'prepare: where the batch files go (created when missing). Required.',
+  },
+  minimum: {
+    type: 'string',
+    valueName: 'AMOUNT:CUR',
+    multiple: true,
+    description:
+      "prepare: the least a payout may be in a currency (repeatable: --minimum 5000:HUF --minimum 50:EUR). Default: the program's minimum payout in its currency, more than zero in others.",
+  },
+  note: { type: 'string', valueName: 'TEXT', description: "prepare: PayPal's note to the recipient." },
+  actor: {
+    type: 'string',
+    valueName: 'ACTOR',
+    description: 'The actor of the recorded events (default service:partner-ledger-payouts).',
+  },
+  ...KEYS_OPTION,
+} as const;
+
+const parseMinimums = (given: readonly string[] | undefined): Record<string, string> => {
+  const minimums: Record<string, string> = {};
+  for (const text of given ?? []) {
+    const match = /^([0-9]+(?:\.[0-9]+)?):([A-Z]{3})$/.exec(text);
+    if (match === null)
+      throw new UsageError(
+        `--minimum: expected AMOUNT:CURRENCY such as 5000:HUF, got ${JSON.stringify(text)}`,
+      );
+    minimums[match[2]!] = match[1]!;
+  }
+  return minimums;
+};
+
+export const payoutsVerb: Verb = {
+  name: 'payouts',
+  summary: "Prepare payout batch files (PayPal, Wise, CSV) and reconcile the provider's results.",
+  usage:
+    'payouts prepare --as-of T --method paypal|wise|csv --out DIRECTORY [--minimum AMOUNT:CUR]... [--note TEXT] [--keys FILE] [--store STORE]\n' +
+    '       payouts reconcile FILE [--keys FILE] [--store STORE]',
+  description:
+    'prepare: every partner whose payable balance in a currency at T reaches the minimum is paid it: a ' +
+    "PayoutIssued through the ledger's rules, and a row in the provider's batch file (PayPal: no header, one " +
+    'currency and at most 5,000 rows a file, HUF, JPY and TWD in whole units, the fraction staying payable; ' +
+    "Wise: its batch template's columns, at most 1,000 rows a file; csv: one file with a header). Payee " +
+    'details are personal data, read with the key file; a partner without usable ones (none, erased, for ' +
+    'another method) is listed on stderr with the reason and not paid. Preparing again pays nothing twice.\n\n' +
+    "reconcile: reads the provider's results, a CSV with a header naming the payout id (payoutId, Item ID, " +
+    'Customer ID or paymentReference) and status columns, and optionally reason, providerReference ' +
+    '(Transaction ID, Transfer ID) and date. Paid items are confirmed (PayoutConfirmed); failed and returned ' +
+    'ones fail (PayoutFailed), so their amount is payable again. A bad line is named and nothing is ' +
+    'recorded; reading a file again records nothing more (docs/payments.md).',
+  options,
+  examples: [
+    [
+      'partner-ledger payouts prepare --as-of 2026-03-31 --method paypal --out payouts/',
+      'The March PayPal batch files, one per currency',
+    ],
+    [
+      'partner-ledger payouts reconcile payouts/paypal-results.csv',
+      "Records PayPal's results: paid, failed, returned",
+    ],
+  ],
+  run: async (io, args) => {
+    const parsed = parseVerbArgs('payouts', args, options);
+    const [which, ...rest] = parsed.positionals;
+    if (which !== 'prepare' && which !== 'reconcile')
+      throw new UsageError(
+        which === undefined
+          ? 'payouts: prepare or reconcile?'
+          : `payouts: unknown action ${JSON.stringify(which)}; expected prepare or reconcile`,
+        'Run `partner-ledger payouts --help`.',
+      );
+    const actor = parsed.options.actor ?? 'service:partner-ledger-payouts';
+    if (which === 'prepare') {
+      if (rest.length > 0)
+        throw new UsageError(`payouts prepare: unexpected argument ${JSON.stringify(rest[0])}`);
+      const { out } = parsed.options;
+      if (parsed.options['as-of'] === undefined)
+        throw new UsageError('payouts prepare: --as-of T is required');
+      if (parsed.options.method === undefined)
+        throw new UsageError('payouts prepare: --method paypal|wise|csv is required');
+      if (out === undefined) throw new UsageError('payouts prepare: --out DIRECTORY is required');
+      const method = parseChoice('method', parsed.options.method, PAYOUT_BATCH_METHODS);
+      const minimums = parseMinimums(parsed.options.minimum);
+      const given = parseMoment('as-of', parsed.options['as-of'], 'endOfDay');
+      const now = io.now().toISOString();
+      const asOf = given > now ? now : given;
+      return withKeyedStore(
+        io,
+        parsed.options.store,
+        parsed.options.keys,
+        { mustExist: true },
+        async (store, _s, keys) => {
+          if (keys === undefined)
+            io.stderr.write(
+              'payouts prepare: this ledger has no key file: payee details are read as stored (plaintext, or sealed and then unusable)\n',
+            );
+          const ledger = createLedger({ store, clock: io.now, ids: cliIds(), actor });
+          const result = await preparePayouts({
+            ledger,
+            store,
+            asOf,
+            method,
+            minimums,
+            ...(parsed.options.note === undefined ? {} : { note: parsed.options.note }),
+          })();
+          if (E.isLeft(result)) throw new UsageError(`payouts prepare: ${result.left.message}`);
+          const batch = result.right;
+          const directory = resolve(io.cwd, out);
+          await mkdir(directory, { recursive: true });
+          for (const file of batch.files)
+            await writeFile(join(directory, file.name), file.content, { flag: 'wx' });
+          for (const skipped of batch.skipped)
+            io.stderr.write(
+              `payouts prepare: not paid: ${skipped.partnerId} ${skipped.payable} ${skipped.currency}: ${skipped.reason}\n`,
+            );
+          await write(
+            io.stdout,
+            `payouts prepare: ${batch.payouts.length} payouts as of ${asOf} (${method}), ${batch.skipped.length} not paid, ` +
+              `${batch.belowMinimum} below the minimum\n` +
+              batch.files.map((file) => `${join(directory, file.name)}: ${file.rows} rows\n`).join(''),
+          );
+          return EXIT.ok;
+        },
+      );
+    }
+    if (rest.length !== 1)
+      throw new UsageError('payouts reconcile: give the result file: payouts reconcile FILE');
+    const path = resolve(io.cwd, rest[0]!);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new UsageError(`payouts reconcile: cannot read ${path}: ${(error as Error).message}`);
+    }
+    return withKeyedStore(
+      io,
+      parsed.options.store,
+      parsed.options.keys,
+      { mustExist: true },
+      async (store) => {
+        const ledger = createLedger({ store, clock: io.now, ids: cliIds(), actor });
+        const result = await reconcilePayouts({ ledger, store, text, now: io.now })();
+        if (E.isLeft(result)) {
+          for (const problem of result.left)
+            io.stderr.write(`line ${problem.line}: ${problem.field}: ${problem.message}\n`);
+          io.stderr.write(
+            `payouts reconcile: ${path} has bad lines; nothing was recorded. Fix them and run it again.\n`,
+          );
+          return EXIT.usage;
+        }
+        const s = result.right;
+        await write(
+          io.stdout,
+          `payouts reconcile: ${s.confirmed} paid, ${s.failed} failed, ${s.returned} returned, ` +
+            `${s.alreadyRecorded} already recorded, ${s.pending} pending\n`,
+        );
+        return EXIT.ok;
+      },
+    );
+  },
+};
