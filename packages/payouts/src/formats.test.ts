@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import * as E from 'fp-ts/Either';
+import { LedgerDecimal } from '@partner-ledger/events';
+import { csvRecord, parseCsvRecord, sendableAmount } from './formats';
+import { preparePayouts } from './index';
+import { createTestProgram, day } from './testing/program';
+
+describe('batch file formats', () => {
+  it('reads back every CSV record it writes (quotes, commas, line breaks)', () =>
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'grapheme-ascii' }), { minLength: 1, maxLength: 6 }),
+        (fields) => {
+          const text = csvRecord(fields);
+          expect(text.endsWith('\r\n')).toBe(true);
+          const body = text.slice(0, -2);
+          if (!/[\r\n]/.test(body)) expect(parseCsvRecord(body)).toEqual(fields);
+        },
+      ),
+    ));
+
+  it('never sends more than is payable: PayPal rounds HUF, JPY and TWD down to whole units', () => {
+    expect(sendableAmount('paypal', 'HUF', new LedgerDecimal('12345.99')).toFixed()).toBe('12345');
+    expect(sendableAmount('paypal', 'TWD', new LedgerDecimal('0.99')).toFixed()).toBe('0');
+    expect(sendableAmount('wise', 'HUF', new LedgerDecimal('12345.99')).toFixed()).toBe('12345.99');
+    expect(sendableAmount('paypal', 'USD', new LedgerDecimal('10.01')).toFixed()).toBe('10.01');
+  });
+});
+
+describe('Wise and generic CSV runs', () => {
+  const setUp = async () => {
+    const program = await createTestProgram('50.00');
+    await program.join('w1', 'EUR', {
+      method: 'wise',
+      wiseRecipientId: '777',
+      accountHolderName: 'Ana, "W"',
+    });
+    await program.join('w2', 'EUR', { method: 'wise', iban: 'DE89370400440532013000' });
+    await program.join('m1', 'USD', { method: 'manual', email: 'm1@example.net' });
+    await program.convert('o1', 'w1', 'EUR', '500.00', day(1));
+    await program.convert('o2', 'w2', 'EUR', '500.00', day(1));
+    await program.convert('o3', 'm1', 'USD', '700.00', day(1));
+    program.setNow(day(3));
+    return program;
+  };
+
+  it('writes Wise`s template columns and skips a payee without a Wise recipient id', async () => {
+    const program = await setUp();
+    const result = await preparePayouts({
+      ledger: program.ledger,
+      store: program.store,
+      asOf: day(2),
+      method: 'wise',
+    })();
+    if (E.isLeft(result)) throw new Error(result.left.message);
+    const [file] = result.right.files;
+    const id = result.right.payouts[0]!.payoutId;
+    expect(file).toEqual({
+      name: 'wise-20260303-EUR-1.csv',
+      rows: 1,
+      content:
+        'name,recipientId,recipientEmail,sourceCurrency,targetCurrency,amount,amountCurrency,paymentReference\r\n' +
+        `"Ana, ""W""",777,,EUR,EUR,50.00,target,${id}\r\n`,
+    });
+    expect(result.right.skipped).toEqual([
+      { partnerId: 'm1', currency: 'USD', payable: '70.00', reason: 'payee method is manual, not wise' },
+      {
+        partnerId: 'w2',
+        currency: 'EUR',
+        payable: '50.00',
+        reason: 'no Wise recipient id in the payee details',
+      },
+    ]);
+  });
+
+  it('writes every payee with its details into one generic CSV, whatever the method', async () => {
+    const program = await setUp();
+    const result = await preparePayouts({
+      ledger: program.ledger,
+      store: program.store,
+      asOf: day(2),
+      method: 'csv',
+      minimums: { EUR: '60.00' },
+    })();
+    if (E.isLeft(result)) throw new Error(result.left.message);
+    expect(result.right.belowMinimum).toBe(2);
+    const [file] = result.right.files;
+    const id = result.right.payouts[0]!.payoutId;
+    expect(file).toEqual({
+      name: 'payouts-20260303.csv',
+      rows: 1,
+      content:
+        'payoutId,partnerId,payeeMethod,currency,amount,email,accountHolderName,iban,wiseRecipientId\r\n' +
+        `${id},m1,manual,USD,70.00,m1@example.net,,,\r\n`,
+    });
+  });
+
+  it('refuses a bad minimum before reading anything', async () => {
+    const program = await setUp();
+    const result = await preparePayouts({
+      ledger: program.ledger,
+      store: program.store,
+      asOf: day(2),
+      method: 'csv',
+      minimums: { EURO: '5' },
+    })();
+    expect(result).toMatchObject({ left: { code: 'INVALID_OPTION' } });
+  });
+});
