@@ -127,6 +127,21 @@ describe('partner-ledger payouts', () => {
     ]);
     expect(again).toContain('payouts prepare: 0 payouts');
 
+    // The same directory again for the same run: refused before anything is recorded.
+    const clash = await cli([
+      'payouts',
+      'prepare',
+      '--as-of',
+      '2026-03-31',
+      '--method',
+      'paypal',
+      '--out',
+      out,
+      ...store,
+    ]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('paypal-20260331-HUF-1.csv exists');
+
     const wise = await ok([
       'payouts',
       'prepare',

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/Either';
 import { createLedger } from '@partner-ledger/ledger';
@@ -121,6 +121,17 @@ export const payoutsVerb: Verb = {
             io.stderr.write(
               'payouts prepare: this ledger has no key file: payee details are read as stored (plaintext, or sealed and then unusable)\n',
             );
+          // The payouts are recorded before the files are written: a file that could not be written then
+          // would leave payouts issued without their file. Refuse an --out that holds this run's files first.
+          const directory = resolve(io.cwd, out);
+          const date = asOf.slice(0, 10).replace(/-/g, '');
+          const prefix = method === 'csv' ? `payouts-${date}.` : `${method}-${date}-`;
+          const existing = await readdir(directory).catch(() => [] as string[]);
+          const clash = existing.find((name) => name.startsWith(prefix));
+          if (clash !== undefined)
+            throw new UsageError(
+              `payouts prepare: ${join(directory, clash)} exists: a ${method} run as of ${asOf.slice(0, 10)} already wrote there; give another --out`,
+            );
           const ledger = createLedger({ store, clock: io.now, ids: cliIds(), actor });
           const result = await preparePayouts({
             ledger,
@@ -132,7 +143,6 @@ export const payoutsVerb: Verb = {
           })();
           if (E.isLeft(result)) throw new UsageError(`payouts prepare: ${result.left.message}`);
           const batch = result.right;
-          const directory = resolve(io.cwd, out);
           await mkdir(directory, { recursive: true });
           for (const file of batch.files)
             await writeFile(join(directory, file.name), file.content, { flag: 'wx' });
