@@ -467,3 +467,60 @@ describe('recordPayoutFailure', () => {
   it('rejects an unknown payout', () =>
     spec.given(earned).when(failure).thenRejects('PAYOUT_NOT_FOUND', { field: 'payoutId' }));
 });
+
+describe('confirmPayout', () => {
+  const confirmation = {
+    command: 'confirmPayout',
+    payoutId: 'pay-1',
+    partnerId: 'p1',
+    providerReference: 'TX-77',
+    occurredAt: '2026-03-15T10:00:00.000Z',
+  };
+
+  it('records the provider`s confirmation with the payout`s amount, and pays nothing more', async () => {
+    const { ledger } = await spec
+      .given([...earned, paid])
+      .when(confirmation)
+      .then([
+        {
+          type: 'PayoutConfirmed',
+          data: { payoutId: 'pay-1', amount: '50.00', currency: 'USD', providerReference: 'TX-77' },
+        },
+      ]);
+    expect(await ledger.execute(confirmation)()).toMatchObject({ right: { alreadyRecorded: true } });
+    expect(await ledger.execute({ ...payout, payoutId: 'pay-2' })()).toMatchObject({
+      left: { code: 'PAYOUT_EXCEEDS_PAYABLE' },
+    });
+  });
+  it('lets a confirmed payout be returned: its amount is payable again', async () => {
+    const { ledger } = await spec
+      .given([...earned, paid])
+      .when(confirmation)
+      .run();
+    expect(
+      await ledger.execute({
+        command: 'recordPayoutFailure',
+        payoutId: 'pay-1',
+        partnerId: 'p1',
+        reason: 'returned: account closed',
+      })(),
+    ).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await ledger.execute({ ...payout, payoutId: 'pay-2' })()).toMatchObject({
+      right: { events: [{ data: { amount: '50.00' } }] },
+    });
+  });
+  it('rejects an unknown payout, and one that failed, appending nothing', async () => {
+    await spec.given(earned).when(confirmation).thenRejects('PAYOUT_NOT_FOUND', { field: 'payoutId' });
+    await spec
+      .given([
+        ...earned,
+        paid,
+        {
+          type: 'PayoutFailed',
+          data: { payoutId: 'pay-1', partnerId: 'p1', amount: '50.00', currency: 'USD', reason: 'bounced' },
+        },
+      ])
+      .when(confirmation)
+      .thenRejects('PAYOUT_ALREADY_FAILED', { field: 'payoutId' });
+  });
+});
