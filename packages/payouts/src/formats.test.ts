@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as E from 'fp-ts/Either';
-import { LedgerDecimal } from '@partner-ledger/events';
-import { csvRecord, parseCsvRecord, sendableAmount } from './formats';
+import { LedgerDecimal, minorUnitsOf } from '@partner-ledger/events';
+import { csvRecord, parseCsvRecord, payableDecimals, sendableAmount } from './formats';
 import { preparePayouts } from './index';
 import { createTestProgram, day } from './testing/program';
 
@@ -15,6 +15,25 @@ describe('batch file formats', () => {
           expect(text.endsWith('\r\n')).toBe(true);
           const body = text.slice(0, -2);
           if (!/[\r\n]/.test(body)) expect(parseCsvRecord(body)).toEqual(fields);
+        },
+      ),
+    ));
+
+  it('sends what is payable but less than one unit of the method`s last decimal, never more', () =>
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.constantFrom('paypal' as const, 'wise' as const, 'csv' as const),
+        fc.constantFrom('USD', 'EUR', 'JPY', 'HUF', 'TWD', 'BHD'),
+        (units, method, currency) => {
+          const payable = new LedgerDecimal(units.toString()).div(
+            new LedgerDecimal(10).pow(minorUnitsOf(currency)),
+          );
+          const sent = sendableAmount(method, currency, payable);
+          const step = new LedgerDecimal(10).pow(-payableDecimals(method, currency));
+          expect(sent.lte(payable)).toBe(true);
+          expect(payable.minus(sent).lt(step)).toBe(true);
+          expect(sent.decimalPlaces()).toBeLessThanOrEqual(payableDecimals(method, currency));
         },
       ),
     ));
