@@ -93,6 +93,15 @@ const commands = [
     visitorId: 'v-2',
     occurredAt: '2025-01-05T00:00:00Z',
   },
+  {
+    command: 'issuePayout',
+    payoutId: 'pay-1',
+    partnerId: 'zelda',
+    amount: '50.00',
+    currency: 'USD',
+    method: 'wise',
+    occurredAt: '2025-01-06T00:00:00Z',
+  },
 ];
 const ndjson = Buffer.from(commands.map((c) => JSON.stringify(c)).join('\n') + '\n');
 const PLAINTEXTS = [ZELDA.name, ZELDA.contactEmail, ZELDA.payeeEmail, ZELDA.iban, ZELDA.holder, ZELDA.taxId];
@@ -125,6 +134,44 @@ const moneyReports = async (store: string[]): Promise<string[]> => {
   return figures;
 };
 
+/** Every report that lists partners, in each format that prints names (table, CSV, JSON). */
+const REPORT_RUNS = (['balances', 'revenue', 'statements', 'health'] as const).flatMap((name) =>
+  (['table', 'csv', 'json'] as const).map((format) => [name, format] as const),
+);
+
+/**
+ * The reports' outputs, whole, as of the end of 2025 and as known at a position (so that an event recorded
+ * later, such as the erasure's, changes neither the figures nor the stamps).
+ */
+const partnerReports = async (store: string[], knownAt: number): Promise<string[]> => {
+  const outputs: string[] = [];
+  for (const [name, format] of REPORT_RUNS)
+    outputs.push(
+      await ok([
+        'report',
+        name,
+        '--format',
+        format,
+        '--as-of',
+        '2025-12-31',
+        '--known-at',
+        String(knownAt),
+        ...store,
+      ]),
+    );
+  return outputs;
+};
+
+/**
+ * The same output with one cell's text replaced: a CSV cell or a JSON string exactly; in a table, whose
+ * columns are padded to their widest cell, the cells compared with their padding (and the rule) squeezed.
+ */
+const renamed = (output: string, format: string, from: string, to: string): string =>
+  format === 'table'
+    ? squeezed(output.replaceAll(from, to))
+    : output.replaceAll(`,${from},`, `,${to},`).replaceAll(`"${from}"`, `"${to}"`);
+const squeezed = (table: string): string => table.replace(/ +/g, ' ').replace(/-+/g, '-');
+
 const bytesUnder = (path: string): Buffer =>
   statSync(path).isDirectory()
     ? Buffer.concat(readdirSync(path).map((name) => bytesUnder(join(path, name))))
@@ -144,6 +191,17 @@ const scenario = async (store: string[]) => {
   await ok(['init', '--minimum-payout', '10.00', '--effective-from', '2025-01-01', ...store]);
   await ok(['import', '-', ...store], ndjson);
   const before = await moneyReports(store);
+  const head = (
+    JSON.parse(await ok(['report', 'balances', '--format', 'json', ...store])) as { position: number }
+  ).position;
+  const reportsBefore = await partnerReports(store, head);
+  // Same events, same keys: the same bytes.
+  expect(await partnerReports(store, head)).toEqual(reportsBefore);
+  const balancesBefore = JSON.parse(reportsBefore[2]!) as { partnerNames: Record<string, string> };
+  expect(balancesBefore.partnerNames).toEqual({ other: 'Other Partner Ltd', zelda: ZELDA.name });
+  const statementsCsv = reportsBefore[REPORT_RUNS.findIndex(([n, f]) => n === 'statements' && f === 'csv')]!;
+  expect(statementsCsv.split('\n')[0]).toMatch(/^partner,name,period,payoutId,/);
+  expect(statementsCsv).toContain(`zelda,${ZELDA.name},2025-01,pay-1,`);
   const exported = JSON.parse(await ok(['export-subject', '--partner', 'zelda', ...store])) as {
     key: { state: string };
     events: Array<{ type: string; data: Record<string, unknown> }>;
@@ -174,6 +232,16 @@ const scenario = async (store: string[]) => {
   ]);
   expect(erased).toContain('key partner:zelda destroyed');
   expect(await moneyReports(store)).toEqual(before);
+  // Every report, in every format, is the same bytes but for Zelda's name, now the erased marker: the money
+  // figures, the rows and their order are unchanged (as known before the erasure's event, so that even the
+  // stamps are the same).
+  const reportsAfter = await partnerReports(store, head);
+  for (const [index, [name, format]] of REPORT_RUNS.entries()) {
+    expect([name, format, format === 'table' ? squeezed(reportsAfter[index]!) : reportsAfter[index]]).toEqual(
+      [name, format, renamed(reportsBefore[index]!, format, ZELDA.name, '[erased]')],
+    );
+    expect([name, format, reportsAfter[index]!.includes(ZELDA.name)]).toEqual([name, format, false]);
+  }
   const verified = await ok(['verify', ...withoutKeys(store)]);
   expect(verified).toMatch(/^status:\s+ok$/m);
   const after = JSON.parse(await ok(['export-subject', '--partner', 'zelda', ...store])) as {
@@ -222,6 +290,61 @@ describe('erasure on the file store', () => {
     expect(keys.erased).toEqual({ 'partner:zelda': NOW });
     expect(containsAny(bytesUnder(directory), [...PLAINTEXTS, VISITOR])).toEqual([]);
     expect(bytesUnder(directory).includes(Buffer.from('Other Partner Ltd'))).toBe(false);
+  });
+
+  it('reports name partners: opened with the key, [erased] after erasure, [sealed] without the key, an error with a wrong one', async () => {
+    const directory = join(root, 'names');
+    const store = ['--store', directory];
+    await ok(['init', '--minimum-payout', '10.00', '--effective-from', '2025-01-01', ...store]);
+    await ok(['import', '-', ...store], ndjson);
+    const zeldaRow = (csv: string): string => csv.split('\n').find((line) => line.startsWith('zelda,'))!;
+    expect(zeldaRow(await ok(['report', 'balances', '--format', 'csv', ...store]))).toMatch(
+      new RegExp(`^zelda,${ZELDA.name},affiliate,USD,50.00,`),
+    );
+    const pages = join(root, 'names-html');
+    await ok(['report', 'statements', '--format', 'html', '--out', pages, ...store]);
+    expect(readFileSync(join(pages, 'zelda.html'), 'utf8')).toContain(`Partner name: ${ZELDA.name}`);
+    expect(readFileSync(join(pages, 'index.html'), 'utf8')).toContain(ZELDA.name);
+
+    // An auditor's copy: the events as stored, no key file. Names read as [sealed], never as ciphertext.
+    const copy = join(root, 'names-copy');
+    await ok(['copy', '--from', directory, '--to', copy]);
+    for (const format of ['table', 'csv', 'json']) {
+      const report = await ok(['report', 'balances', '--format', format, '--store', copy]);
+      expect([format, report.includes('sealed.v1.'), report.includes(ZELDA.name)]).toEqual([
+        format,
+        false,
+        false,
+      ]);
+      expect(report).toContain('[sealed]');
+    }
+    expect(
+      (
+        JSON.parse(await ok(['report', 'statements', '--format', 'json', '--store', copy])) as {
+          partnerNames: unknown;
+        }
+      ).partnerNames,
+    ).toEqual({ zelda: '[sealed]' });
+
+    // A key file of another ledger that holds a key named partner:zelda: a clear error naming the key.
+    const wrongKeys = join(root, 'wrong.keys');
+    await ok(['init', '--store', join(root, 'wrong'), '--keys', wrongKeys]);
+    await ok(
+      ['import', '-', '--store', join(root, 'wrong'), '--keys', wrongKeys],
+      Buffer.from(ndjson.toString().split('\n').slice(0, 2).join('\n') + '\n'),
+    );
+    const wrong = await cli(['report', 'balances', ...store, '--keys', wrongKeys]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('partner:zelda');
+    expect(wrong.stdout).toBe('');
+
+    await ok(['erase', '--partner', 'zelda', '--requested-by', 'ticket:DPO-2', ...store]);
+    expect(zeldaRow(await ok(['report', 'balances', '--format', 'csv', ...store]))).toMatch(
+      /^zelda,\[erased\],affiliate,USD,50.00,/,
+    );
+    await ok(['report', 'statements', '--format', 'html', '--out', pages, ...store]);
+    expect(readFileSync(join(pages, 'zelda.html'), 'utf8')).toContain('Partner name: [erased]');
+    expect(readFileSync(join(pages, 'index.html'), 'utf8')).not.toContain(ZELDA.name);
   });
 
   it('refuses a key file others can read, and a ledger without keys cannot be erased', async () => {

@@ -12,6 +12,7 @@ import {
 import type { ReplayProgress } from '@partner-ledger/projections';
 import { renderBook, renderStatements } from '@partner-ledger/report-html';
 import type { LedgerStamp } from '@partner-ledger/report-html';
+import { partnerNamesOf } from './names';
 
 // The HTML reports: the book and the partner statements. The projections are replayed here exactly as
 // `report revenue|balances|health --by month` and `report statements` replay them (same options, same
@@ -99,11 +100,21 @@ export const writeStatements = async (
   );
   const stamp = await stampOf(store, outcome, options);
   const { statements, balances, health } = outcome.results;
+  const partnerNames = await partnerNamesOf(
+    store,
+    options.partnerIds ?? [...Object.keys(statements.statements), ...Object.keys(balances.partners)],
+    {
+      position: outcome.position,
+      ...(options.effectiveAt === undefined ? {} : { effectiveAt: options.effectiveAt }),
+      ...(options.knownAt === undefined ? {} : { knownAt: options.knownAt }),
+    },
+  );
   const pages = renderStatements({
     stamp,
     statements,
     balances,
     partnerTypes: Object.fromEntries(Object.entries(health.partners).map(([id, p]) => [id, p.partnerType])),
+    partnerNames,
     ...(options.partnerIds === undefined ? {} : { partnerIds: options.partnerIds }),
   });
   await mkdir(directory, { recursive: true });
