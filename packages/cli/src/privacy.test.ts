@@ -347,6 +347,82 @@ describe('erasure on the file store', () => {
     expect(readFileSync(join(pages, 'index.html'), 'utf8')).not.toContain(ZELDA.name);
   });
 
+  it('erase --all-visitors destroys the pseudonyms key: no visitor can be linked any more, money and verify unchanged', async () => {
+    const directory = join(root, 'visitors');
+    const store = ['--store', directory];
+    await ok(['init', '--minimum-payout', '10.00', '--effective-from', '2025-01-01', ...store]);
+    await ok(['import', '-', ...store], ndjson);
+    const before = await moneyReports(store);
+    const visitorExport = async () =>
+      JSON.parse(await ok(['export-subject', '--visitor', VISITOR, ...store])) as {
+        pseudonym: string;
+        events: Array<{ type: string; stream?: string }>;
+      };
+    const linked = await visitorExport();
+    expect(linked.events.map((e) => e.type)).toEqual(['ClickTracked', 'ConversionAttributed']);
+
+    const refused = await cli(['erase', '--visitor', '*', '--requested-by', 'r', ...store]);
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining('--all-visitors')]);
+    const both = await cli([
+      'erase',
+      '--all-visitors',
+      '--partner',
+      'zelda',
+      '--requested-by',
+      'r',
+      ...store,
+    ]);
+    expect(both.code).toBe(2);
+
+    const erase = [
+      'erase',
+      '--all-visitors',
+      '--requested-by',
+      'retention:2025',
+      '--reason',
+      'end of window',
+    ];
+    expect(await ok([...erase, ...store])).toBe(
+      'erase: every visitor: recorded in erasure-visitors; key visitors destroyed\n',
+    );
+    // Again: recognised, nothing new recorded.
+    expect(await ok([...erase, ...store])).toBe(
+      'erase: every visitor: already recorded in erasure-visitors; key visitors destroyed\n',
+    );
+    const keyFile = JSON.parse(readFileSync(`${directory}.keys`, 'utf8')) as {
+      keys: Record<string, string>;
+      erased: Record<string, string>;
+    };
+    expect(keyFile.erased).toEqual({ visitors: NOW });
+    expect(Object.keys(keyFile.keys)).not.toContain('visitors');
+
+    // The visitor's id no longer leads to its events: its pseudonym is now made with another key.
+    const unlinked = await visitorExport();
+    expect(unlinked.pseudonym).not.toBe(linked.pseudonym);
+    expect(unlinked.events).toEqual([]);
+    expect(await moneyReports(store)).toEqual(before);
+    expect(await ok(['verify', ...store])).toMatch(/^status:\s+ok$/m);
+    const recorded = (await ok(['export', ...store]))
+      .split('\n')
+      .filter((l) => l.includes('PersonalDataErased'));
+    expect(recorded).toHaveLength(1);
+    expect(JSON.parse(recorded[0]!)).toMatchObject({
+      data: { subject: { kind: 'visitor', id: '*' }, keyId: 'visitors', requestedBy: 'retention:2025' },
+    });
+    // New clicks and conversions are still recorded, under the new key.
+    const later = [
+      {
+        command: 'trackClick',
+        clickId: 'c-9',
+        partnerId: 'other',
+        visitorId: VISITOR,
+        occurredAt: '2025-02-01T00:00:00Z',
+      },
+    ];
+    await ok(['import', '-', ...store], Buffer.from(later.map((c) => JSON.stringify(c)).join('\n') + '\n'));
+    expect((await visitorExport()).events.map((e) => e.type)).toEqual(['ClickTracked']);
+  });
+
   it('refuses a key file others can read, and a ledger without keys cannot be erased', async () => {
     const directory = join(root, 'plain');
     await ok(['init', '--store', directory, '--keys', join(root, 'plain-keys')]);
