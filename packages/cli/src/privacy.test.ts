@@ -458,6 +458,18 @@ describe('erasure on the PostgreSQL store', () => {
   it('leaves no plaintext of the partner in any row', async () => {
     const store = ['--store', `${url}?schema=${schema}`, '--keys', join(root, 'pg.keys')];
     await scenario(store);
+    // The HTML statements are stamped with the digest of the events as stored, the one verify prints.
+    const printed = await ok([
+      'report',
+      'statements',
+      '--format',
+      'html',
+      '--out',
+      join(root, 'pages'),
+      ...store,
+    ]);
+    const verified = await ok(['verify', ...withoutKeys(store)]);
+    expect(/digest: +([0-9a-f]{64})/.exec(printed)?.[1]).toBe(/digest: +([0-9a-f]{64})/.exec(verified)?.[1]);
     const client = new Client({ connectionString: url });
     await client.connect();
     try {

@@ -222,10 +222,11 @@ export const reportVerb: Verb = {
         parsed.options.store,
         parsed.options.keys,
         { mustExist: true, readOnly: true },
-        async (store) => {
+        async (store, _spec, _keys, sealedStore) => {
           const directory = resolve(io.cwd, parsed.options.out!);
           const written = await withReplayProgress(io, 'report statements', (onProgress) =>
             writeStatements(store, directory, {
+              sealedStore,
               ...asOf,
               ...(currency === undefined ? {} : { reportingCurrency: currency }),
               ...(partnerIds === undefined ? {} : { partnerIds }),

@@ -84,7 +84,11 @@ export interface WrittenStatements {
 export const writeStatements = async (
   store: EventStore,
   directory: string,
-  options: HtmlReportOptions & { readonly partnerIds?: readonly string[] } = {},
+  options: HtmlReportOptions & {
+    readonly partnerIds?: readonly string[];
+    /** The store as it holds the events, for the stamp's digest, when `store` is a sealing store over it. */
+    readonly sealedStore?: EventStore;
+  } = {},
 ): Promise<WrittenStatements> => {
   const outcome = await replay(
     store,
@@ -98,7 +102,8 @@ export const writeStatements = async (
     },
     replayOptionsOf(options),
   );
-  const stamp = await stampOf(store, outcome, options);
+  // The digest is of the events as stored (sealed), the one `verify` prints.
+  const stamp = await stampOf(options.sealedStore ?? store, outcome, options);
   const { statements, balances, health } = outcome.results;
   const partnerNames = await partnerNamesOf(
     store,
