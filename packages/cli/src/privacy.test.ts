@@ -93,6 +93,15 @@ const commands = [
     visitorId: 'v-2',
     occurredAt: '2025-01-05T00:00:00Z',
   },
+  {
+    command: 'issuePayout',
+    payoutId: 'pay-1',
+    partnerId: 'zelda',
+    amount: '50.00',
+    currency: 'USD',
+    method: 'wise',
+    occurredAt: '2025-01-06T00:00:00Z',
+  },
 ];
 const ndjson = Buffer.from(commands.map((c) => JSON.stringify(c)).join('\n') + '\n');
 const PLAINTEXTS = [ZELDA.name, ZELDA.contactEmail, ZELDA.payeeEmail, ZELDA.iban, ZELDA.holder, ZELDA.taxId];
@@ -125,6 +134,44 @@ const moneyReports = async (store: string[]): Promise<string[]> => {
   return figures;
 };
 
+/** Every report that lists partners, in each format that prints names (table, CSV, JSON). */
+const REPORT_RUNS = (['balances', 'revenue', 'statements', 'health'] as const).flatMap((name) =>
+  (['table', 'csv', 'json'] as const).map((format) => [name, format] as const),
+);
+
+/**
+ * The reports' outputs, whole, as of the end of 2025 and as known at a position (so that an event recorded
+ * later, such as the erasure's, changes neither the figures nor the stamps).
+ */
+const partnerReports = async (store: string[], knownAt: number): Promise<string[]> => {
+  const outputs: string[] = [];
+  for (const [name, format] of REPORT_RUNS)
+    outputs.push(
+      await ok([
+        'report',
+        name,
+        '--format',
+        format,
+        '--as-of',
+        '2025-12-31',
+        '--known-at',
+        String(knownAt),
+        ...store,
+      ]),
+    );
+  return outputs;
+};
+
+/**
+ * The same output with one cell's text replaced: a CSV cell or a JSON string exactly; in a table, whose
+ * columns are padded to their widest cell, the cells compared with their padding (and the rule) squeezed.
+ */
+const renamed = (output: string, format: string, from: string, to: string): string =>
+  format === 'table'
+    ? squeezed(output.replaceAll(from, to))
+    : output.replaceAll(`,${from},`, `,${to},`).replaceAll(`"${from}"`, `"${to}"`);
+const squeezed = (table: string): string => table.replace(/ +/g, ' ').replace(/-+/g, '-');
+
 const bytesUnder = (path: string): Buffer =>
   statSync(path).isDirectory()
     ? Buffer.concat(readdirSync(path).map((name) => bytesUnder(join(path, name))))
@@ -144,6 +191,17 @@ const scenario = async (store: string[]) => {
   await ok(['init', '--minimum-payout', '10.00', '--effective-from', '2025-01-01', ...store]);
   await ok(['import', '-', ...store], ndjson);
   const before = await moneyReports(store);
+  const head = (
+    JSON.parse(await ok(['report', 'balances', '--format', 'json', ...store])) as { position: number }
+  ).position;
+  const reportsBefore = await partnerReports(store, head);
+  // Same events, same keys: the same bytes.
+  expect(await partnerReports(store, head)).toEqual(reportsBefore);
+  const balancesBefore = JSON.parse(reportsBefore[2]!) as { partnerNames: Record<string, string> };
+  expect(balancesBefore.partnerNames).toEqual({ other: 'Other Partner Ltd', zelda: ZELDA.name });
+  const statementsCsv = reportsBefore[REPORT_RUNS.findIndex(([n, f]) => n === 'statements' && f === 'csv')]!;
+  expect(statementsCsv.split('\n')[0]).toMatch(/^partner,name,period,payoutId,/);
+  expect(statementsCsv).toContain(`zelda,${ZELDA.name},2025-01,pay-1,`);
   const exported = JSON.parse(await ok(['export-subject', '--partner', 'zelda', ...store])) as {
     key: { state: string };
     events: Array<{ type: string; data: Record<string, unknown> }>;
@@ -174,6 +232,16 @@ const scenario = async (store: string[]) => {
   ]);
   expect(erased).toContain('key partner:zelda destroyed');
   expect(await moneyReports(store)).toEqual(before);
+  // Every report, in every format, is the same bytes but for Zelda's name, now the erased marker: the money
+  // figures, the rows and their order are unchanged (as known before the erasure's event, so that even the
+  // stamps are the same).
+  const reportsAfter = await partnerReports(store, head);
+  for (const [index, [name, format]] of REPORT_RUNS.entries()) {
+    expect([name, format, format === 'table' ? squeezed(reportsAfter[index]!) : reportsAfter[index]]).toEqual(
+      [name, format, renamed(reportsBefore[index]!, format, ZELDA.name, '[erased]')],
+    );
+    expect([name, format, reportsAfter[index]!.includes(ZELDA.name)]).toEqual([name, format, false]);
+  }
   const verified = await ok(['verify', ...withoutKeys(store)]);
   expect(verified).toMatch(/^status:\s+ok$/m);
   const after = JSON.parse(await ok(['export-subject', '--partner', 'zelda', ...store])) as {
@@ -224,6 +292,137 @@ describe('erasure on the file store', () => {
     expect(bytesUnder(directory).includes(Buffer.from('Other Partner Ltd'))).toBe(false);
   });
 
+  it('reports name partners: opened with the key, [erased] after erasure, [sealed] without the key, an error with a wrong one', async () => {
+    const directory = join(root, 'names');
+    const store = ['--store', directory];
+    await ok(['init', '--minimum-payout', '10.00', '--effective-from', '2025-01-01', ...store]);
+    await ok(['import', '-', ...store], ndjson);
+    const zeldaRow = (csv: string): string => csv.split('\n').find((line) => line.startsWith('zelda,'))!;
+    expect(zeldaRow(await ok(['report', 'balances', '--format', 'csv', ...store]))).toMatch(
+      new RegExp(`^zelda,${ZELDA.name},affiliate,USD,50.00,`),
+    );
+    const pages = join(root, 'names-html');
+    await ok(['report', 'statements', '--format', 'html', '--out', pages, ...store]);
+    expect(readFileSync(join(pages, 'zelda.html'), 'utf8')).toContain(`Partner name: ${ZELDA.name}`);
+    expect(readFileSync(join(pages, 'index.html'), 'utf8')).toContain(ZELDA.name);
+
+    // An auditor's copy: the events as stored, no key file. Names read as [sealed], never as ciphertext.
+    const copy = join(root, 'names-copy');
+    await ok(['copy', '--from', directory, '--to', copy]);
+    for (const format of ['table', 'csv', 'json']) {
+      const report = await ok(['report', 'balances', '--format', format, '--store', copy]);
+      expect([format, report.includes('sealed.v1.'), report.includes(ZELDA.name)]).toEqual([
+        format,
+        false,
+        false,
+      ]);
+      expect(report).toContain('[sealed]');
+    }
+    expect(
+      (
+        JSON.parse(await ok(['report', 'statements', '--format', 'json', '--store', copy])) as {
+          partnerNames: unknown;
+        }
+      ).partnerNames,
+    ).toEqual({ zelda: '[sealed]' });
+
+    // A key file of another ledger that holds a key named partner:zelda: a clear error naming the key.
+    const wrongKeys = join(root, 'wrong.keys');
+    await ok(['init', '--store', join(root, 'wrong'), '--keys', wrongKeys]);
+    await ok(
+      ['import', '-', '--store', join(root, 'wrong'), '--keys', wrongKeys],
+      Buffer.from(ndjson.toString().split('\n').slice(0, 2).join('\n') + '\n'),
+    );
+    const wrong = await cli(['report', 'balances', ...store, '--keys', wrongKeys]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('partner:zelda');
+    expect(wrong.stdout).toBe('');
+
+    await ok(['erase', '--partner', 'zelda', '--requested-by', 'ticket:DPO-2', ...store]);
+    expect(zeldaRow(await ok(['report', 'balances', '--format', 'csv', ...store]))).toMatch(
+      /^zelda,\[erased\],affiliate,USD,50.00,/,
+    );
+    await ok(['report', 'statements', '--format', 'html', '--out', pages, ...store]);
+    expect(readFileSync(join(pages, 'zelda.html'), 'utf8')).toContain('Partner name: [erased]');
+    expect(readFileSync(join(pages, 'index.html'), 'utf8')).not.toContain(ZELDA.name);
+  });
+
+  it('erase --all-visitors destroys the pseudonyms key: no visitor can be linked any more, money and verify unchanged', async () => {
+    const directory = join(root, 'visitors');
+    const store = ['--store', directory];
+    await ok(['init', '--minimum-payout', '10.00', '--effective-from', '2025-01-01', ...store]);
+    await ok(['import', '-', ...store], ndjson);
+    const before = await moneyReports(store);
+    const visitorExport = async () =>
+      JSON.parse(await ok(['export-subject', '--visitor', VISITOR, ...store])) as {
+        pseudonym: string;
+        events: Array<{ type: string; stream?: string }>;
+      };
+    const linked = await visitorExport();
+    expect(linked.events.map((e) => e.type)).toEqual(['ClickTracked', 'ConversionAttributed']);
+
+    const refused = await cli(['erase', '--visitor', '*', '--requested-by', 'r', ...store]);
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining('--all-visitors')]);
+    const both = await cli([
+      'erase',
+      '--all-visitors',
+      '--partner',
+      'zelda',
+      '--requested-by',
+      'r',
+      ...store,
+    ]);
+    expect(both.code).toBe(2);
+
+    const erase = [
+      'erase',
+      '--all-visitors',
+      '--requested-by',
+      'retention:2025',
+      '--reason',
+      'end of window',
+    ];
+    expect(await ok([...erase, ...store])).toBe(
+      'erase: every visitor: recorded in erasure-visitors; key visitors destroyed\n',
+    );
+    // Again: recognised, nothing new recorded.
+    expect(await ok([...erase, ...store])).toBe(
+      'erase: every visitor: already recorded in erasure-visitors; key visitors destroyed\n',
+    );
+    const keyFile = JSON.parse(readFileSync(`${directory}.keys`, 'utf8')) as {
+      keys: Record<string, string>;
+      erased: Record<string, string>;
+    };
+    expect(keyFile.erased).toEqual({ visitors: NOW });
+    expect(Object.keys(keyFile.keys)).not.toContain('visitors');
+
+    // The visitor's id no longer leads to its events: its pseudonym is now made with another key.
+    const unlinked = await visitorExport();
+    expect(unlinked.pseudonym).not.toBe(linked.pseudonym);
+    expect(unlinked.events).toEqual([]);
+    expect(await moneyReports(store)).toEqual(before);
+    expect(await ok(['verify', ...store])).toMatch(/^status:\s+ok$/m);
+    const recorded = (await ok(['export', ...store]))
+      .split('\n')
+      .filter((l) => l.includes('PersonalDataErased'));
+    expect(recorded).toHaveLength(1);
+    expect(JSON.parse(recorded[0]!)).toMatchObject({
+      data: { subject: { kind: 'visitor', id: '*' }, keyId: 'visitors', requestedBy: 'retention:2025' },
+    });
+    // New clicks and conversions are still recorded, under the new key.
+    const later = [
+      {
+        command: 'trackClick',
+        clickId: 'c-9',
+        partnerId: 'other',
+        visitorId: VISITOR,
+        occurredAt: '2025-02-01T00:00:00Z',
+      },
+    ];
+    await ok(['import', '-', ...store], Buffer.from(later.map((c) => JSON.stringify(c)).join('\n') + '\n'));
+    expect((await visitorExport()).events.map((e) => e.type)).toEqual(['ClickTracked']);
+  });
+
   it('refuses a key file others can read, and a ledger without keys cannot be erased', async () => {
     const directory = join(root, 'plain');
     await ok(['init', '--store', directory, '--keys', join(root, 'plain-keys')]);
@@ -259,6 +458,18 @@ describe('erasure on the PostgreSQL store', () => {
   it('leaves no plaintext of the partner in any row', async () => {
     const store = ['--store', `${url}?schema=${schema}`, '--keys', join(root, 'pg.keys')];
     await scenario(store);
+    // The HTML statements are stamped with the digest of the events as stored, the one verify prints.
+    const printed = await ok([
+      'report',
+      'statements',
+      '--format',
+      'html',
+      '--out',
+      join(root, 'pages'),
+      ...store,
+    ]);
+    const verified = await ok(['verify', ...withoutKeys(store)]);
+    expect(/digest: +([0-9a-f]{64})/.exec(printed)?.[1]).toBe(/digest: +([0-9a-f]{64})/.exec(verified)?.[1]);
     const client = new Client({ connectionString: url });
     await client.connect();
     try {

@@ -108,11 +108,16 @@ export const JoinPartner = command(
   },
 );
 
-/** Any of a partner's personal details; each given replaces the last, at least one is required. */
+/**
+ * Any of a partner's personal details; each given replaces the last, at least one is required. Idempotent
+ * by its `requestId` when given, else by its `occurredAt` when given (a repeat is already recorded, the same
+ * identity with other details is an IDEMPOTENCY_CONFLICT), else by repeating the partner's last change
+ * exactly; a change to the details the partner already has is refused (NO_CHANGE).
+ */
 export const ChangePartnerContactDetails = command(
   'changePartnerContactDetails',
   { partnerId: Id },
-  { name: Text, contactEmail: Text, payee: PayeeDetails, taxId: Text },
+  { name: Text, contactEmail: Text, payee: PayeeDetails, taxId: Text, requestId: Id },
 );
 
 export const PublishPlan = command(

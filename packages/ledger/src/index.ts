@@ -9,7 +9,7 @@ export { createLedger } from './ledger';
 export type { LedgerOptions } from './ledger';
 export type { CommandHandler, IdGenerator, Ledger, LedgerCommandInputs, Outcome } from './ledger-api';
 export { timeOrderedIds } from './time-ordered-ids';
-export { createPersonalDataOperations, pseudonymizeVisitors } from './privacy';
+export { ALL_VISITORS, createPersonalDataOperations, pseudonymizeVisitors } from './privacy';
 export type {
   ErasureRequest,
   PersonalDataOperations,

@@ -89,7 +89,9 @@ export interface Ledger {
   /**
    * Changes any of a partner's personal details: name, contact e-mail, payee details, tax id
    * (PartnerContactDetailsChanged); each given replaces the last. Personal data, sealed with the partner's
-   * key when the ledger has a key store.
+   * key when the ledger has a key store. A retry is recognised by its `requestId`, else its `occurredAt`,
+   * else by repeating the partner's last change exactly (already recorded, nothing appended); details the
+   * partner already has are refused with NO_CHANGE.
    */
   readonly changePartnerContactDetails: CommandHandler<'changePartnerContactDetails'>;
   /** Activates, suspends or terminates a partner (PartnerStatusChanged), with the reason. */

@@ -65,6 +65,7 @@ export const streamOf = (event: { readonly type: string; readonly data: unknown 
     case 'PartnerPlanChanged':
     case 'PartnerTierChanged':
     case 'PartnerStatusChanged':
+    case 'PartnerContactDetailsChanged':
       return streams.partner(data.partnerId!);
     case 'CommissionPlanPublished':
       return streams.plan(data.planId!);

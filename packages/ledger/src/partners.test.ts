@@ -1,5 +1,11 @@
+import * as E from 'fp-ts/Either';
+import type { EventData } from '@partner-ledger/events';
+import { createInMemoryStore } from '@partner-ledger/store';
+import { createLedger } from './ledger';
+import { streams } from './naming';
 import { basicProgram, partnerJoined, planPublished, programConfigured } from './testing/fixtures';
-import { ledgerSpec } from './testing/spec';
+import { SPEC_NOW, appendGiven, ledgerSpec } from './testing/spec';
+import type { AnyGivenEvent } from './testing/spec';
 
 const spec = ledgerSpec();
 
@@ -360,4 +366,168 @@ describe('changePartnerStatus', () => {
       ])
       .when({ ...suspend, status: 'active' })
       .thenRejects('PARTNER_TERMINATED', { rule: 'terminationIsFinal' }));
+});
+
+describe('changePartnerContactDetails', () => {
+  const change = {
+    command: 'changePartnerContactDetails',
+    partnerId: 'p1',
+    contactEmail: 'new@blog.example',
+    payee: { method: 'paypal', email: 'pay@blog.example' },
+  };
+  const changed = (
+    data: Partial<EventData<'PartnerContactDetailsChanged'>>,
+    occurredAt?: string,
+  ): AnyGivenEvent => ({
+    type: 'PartnerContactDetailsChanged',
+    data: { partnerId: 'p1', ...data },
+    ...(occurredAt === undefined ? {} : { occurredAt }),
+  });
+
+  it('records the fields given, and only those', () =>
+    spec
+      .given(basicProgram('p1'))
+      .when(change)
+      .then([
+        {
+          type: 'PartnerContactDetailsChanged',
+          data: {
+            partnerId: 'p1',
+            contactEmail: 'new@blog.example',
+            payee: { method: 'paypal', email: 'pay@blog.example' },
+          },
+        },
+      ]));
+
+  it('rejects an unknown partner', () =>
+    spec.given(basicProgram()).when(change).thenRejects('PARTNER_NOT_FOUND', { field: 'partnerId' }));
+
+  it('rejects a change that gives no detail', () =>
+    spec
+      .given(basicProgram('p1'))
+      .when({ command: 'changePartnerContactDetails', partnerId: 'p1' })
+      .thenRejects('NO_CHANGE', { field: 'name' }));
+
+  it("is a repeat when it repeats the partner's last change exactly (a retry): nothing is appended", () =>
+    spec
+      .given([
+        ...basicProgram('p1'),
+        changed({ contactEmail: 'new@blog.example', payee: { method: 'paypal', email: 'pay@blog.example' } }),
+      ])
+      .when(change)
+      .thenAlreadyRecorded());
+
+  it('is a repeat whatever the order of the payee fields (canonical comparison)', () =>
+    spec
+      .given([
+        ...basicProgram('p1'),
+        changed({
+          payee: { email: 'pay@blog.example', method: 'paypal' } as never,
+          contactEmail: 'new@blog.example',
+        }),
+      ])
+      .when(change)
+      .thenAlreadyRecorded());
+
+  it('rejects details the partner already has (from joining or an earlier change), naming the field', () =>
+    spec
+      .given([
+        ...basicProgram('p1'),
+        changed({ contactEmail: 'new@blog.example' }),
+        changed({ taxId: 'FR-1' }),
+      ])
+      .when({
+        command: 'changePartnerContactDetails',
+        partnerId: 'p1',
+        name: 'Partner p1',
+        contactEmail: 'new@blog.example',
+      })
+      .thenRejects('NO_CHANGE', { field: 'name' }));
+
+  it('records a change when any given field differs from the current details', () =>
+    spec
+      .given([...basicProgram('p1'), changed({ contactEmail: 'new@blog.example' })])
+      .when({
+        command: 'changePartnerContactDetails',
+        partnerId: 'p1',
+        contactEmail: 'new@blog.example',
+        taxId: 'FR-1',
+      })
+      .then([{ type: 'PartnerContactDetailsChanged', data: { taxId: 'FR-1' } }]));
+
+  it('a repeat of the last change at another given occurredAt is not that change', () =>
+    spec
+      .given([...basicProgram('p1'), changed({ taxId: 'FR-1' }, '2026-03-02T00:00:00.000Z')])
+      .when({
+        command: 'changePartnerContactDetails',
+        partnerId: 'p1',
+        taxId: 'FR-1',
+        occurredAt: '2026-03-03T00:00:00.000Z',
+      })
+      .thenRejects('NO_CHANGE', { field: 'taxId' }));
+});
+
+describe('changePartnerContactDetails: idempotent by its identity (requestId, else occurredAt)', () => {
+  const setUp = async () => {
+    const store = createInMemoryStore();
+    await appendGiven(store, basicProgram('p1'));
+    const ledger = createLedger({ store, clock: () => new Date(SPEC_NOW), ids: () => 'x' });
+    const count = async () => {
+      let n = 0;
+      for await (const _ of store.readStream(streams.partner('p1'))) n += 1;
+      return n;
+    };
+    return { ledger, count };
+  };
+
+  it('by requestId: a late retry after another change is already recorded and does not undo it', async () => {
+    const { ledger, count } = await setUp();
+    const first = { partnerId: 'p1', name: 'Blog One', requestId: 'crm-1' };
+    const recorded = await ledger.changePartnerContactDetails(first)();
+    expect(recorded).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(
+      await ledger.changePartnerContactDetails({ partnerId: 'p1', name: 'Blog 1', requestId: 'crm-2' })(),
+    ).toMatchObject({ right: { alreadyRecorded: false } });
+    const before = await count();
+    const retried = await ledger.changePartnerContactDetails(first)();
+    expect(retried).toMatchObject({ right: { alreadyRecorded: true } });
+    if (E.isRight(recorded) && E.isRight(retried))
+      expect(retried.right.events.map((e) => e.id)).toEqual(recorded.right.events.map((e) => e.id));
+    expect(await ledger.changePartnerContactDetails({ ...first, name: 'Other name' })()).toMatchObject({
+      left: { code: 'IDEMPOTENCY_CONFLICT', field: 'requestId' },
+    });
+    expect(await count()).toBe(before);
+  });
+
+  it('by occurredAt: a re-sent change is already recorded, the same moment with other details a conflict', async () => {
+    const { ledger, count } = await setUp();
+    const first = { partnerId: 'p1', taxId: 'FR-1', occurredAt: '2026-03-10T00:00:00.000Z' };
+    expect(await ledger.changePartnerContactDetails(first)()).toMatchObject({
+      right: { alreadyRecorded: false },
+    });
+    expect(
+      await ledger.changePartnerContactDetails({
+        partnerId: 'p1',
+        taxId: 'FR-2',
+        occurredAt: '2026-03-11T00:00:00.000Z',
+      })(),
+    ).toMatchObject({ right: { alreadyRecorded: false } });
+    const before = await count();
+    expect(await ledger.changePartnerContactDetails(first)()).toMatchObject({
+      right: { alreadyRecorded: true },
+    });
+    expect(await ledger.changePartnerContactDetails({ ...first, taxId: 'FR-3' })()).toMatchObject({
+      left: { code: 'IDEMPOTENCY_CONFLICT', field: 'occurredAt' },
+    });
+    expect(await count()).toBe(before);
+  });
+
+  it('the event id is never derived from the details: the same details for two partners get unrelated ids', async () => {
+    const { ledger } = await setUp();
+    const a = await ledger.changePartnerContactDetails({ partnerId: 'p1', taxId: 'FR-1' })();
+    const b = await ledger.changePartnerContactDetails({ partnerId: 'p1', taxId: 'FR-2' })();
+    if (E.isLeft(a) || E.isLeft(b)) throw new Error('expected both recorded');
+    // Both are revision-based: changing the details alone does not change what the id is made of.
+    expect(a.right.events[0]!.id).not.toBe(b.right.events[0]!.id);
+  });
 });

@@ -16,6 +16,33 @@ import { reject } from './rejection';
 import type { LedgerRejection } from './rejection';
 
 /**
+ * The subject id that names every visitor at once (`{ kind: 'visitor', id: ALL_VISITORS }`): erasing it
+ * destroys the key of the visitors' pseudonyms, so that no visitor id can be linked to its pseudonym any
+ * more; new visitors get pseudonyms under a new key (`visitors.2`, then `visitors.3`, ...).
+ */
+export const ALL_VISITORS = '*';
+
+/** The key id of the visitors' pseudonyms of a generation: `visitors`, then `visitors.2`, ... */
+const visitorKeyIdOf = (generation: number): string =>
+  generation === 1 ? VISITOR_PSEUDONYM_KEY_ID : `${VISITOR_PSEUDONYM_KEY_ID}.${generation}`;
+
+/**
+ * The key id visitors are pseudonymized with now: the first generation whose key was not erased, and the
+ * generation before it when that one's key was never made (the key erased last, for a repeated erasure).
+ */
+const visitorKeyIds = async (keys: KeyStore): Promise<{ current: string; lastErased: string | null }> => {
+  for (let generation = 1; ; generation += 1) {
+    const keyId = visitorKeyIdOf(generation);
+    if ((await keys.get(keyId)).state !== 'erased')
+      return { current: keyId, lastErased: generation === 1 ? null : visitorKeyIdOf(generation - 1) };
+  }
+};
+
+/** The visitors' pseudonym key now (made on first use). */
+const visitorKey = async (keys: KeyStore): Promise<Uint8Array> =>
+  keys.getOrCreate((await visitorKeyIds(keys)).current);
+
+/**
  * A `prepareCommand` for createLedger: the visitor id of `trackClick` and `recordConversion` is replaced by
  * its pseudonym (`vp-...`, a keyed HMAC under the key store's `visitors` key, made on first use), so that
  * raw visitor ids never reach the store, not even in stream names, while a visitor's clicks and its
@@ -27,8 +54,7 @@ export const pseudonymizeVisitors =
     if (command.command !== 'trackClick' && command.command !== 'recordConversion') return command;
     const visitorId = command.visitorId;
     if (visitorId === undefined || visitorId === null) return command;
-    const key = await keys.getOrCreate(VISITOR_PSEUDONYM_KEY_ID);
-    return { ...command, visitorId: pseudonymOf(key, visitorId) };
+    return { ...command, visitorId: pseudonymOf(await visitorKey(keys), visitorId) };
   };
 
 /** Whose personal data: a partner (by id) or a visitor (by its id as the caller knows it, or its pseudonym). */
@@ -68,7 +94,9 @@ export interface PersonalDataOperations {
    * `erasure-<kind>-<id>`, then destroys the subject's key. A partner's sealed fields read as `[erased]`
    * from then on; money, structure and the hash links are untouched. A visitor has no key of its own (its
    * pseudonym's key is shared): the erasure is recorded against its pseudonym and nothing is destroyed.
-   * Running it again after a failure is safe: the record is recognised and the key destroyed.
+   * Every visitor at once ({@link ALL_VISITORS}): recorded in `erasure-visitors`, then the pseudonyms' key
+   * is destroyed (new visitors get a new key, and no longer match clicks made before). Running it again
+   * after a failure is safe: the record is recognised and the key destroyed.
    */
   readonly erasePersonalData: (request: ErasureRequest) => TE.TaskEither<LedgerRejection, Outcome>;
   /** Everything held about a subject, opened with its key when the key store holds it. */
@@ -100,7 +128,7 @@ export const createPersonalDataOperations = (options: PersonalDataOptions): Pers
   const { store, keys } = options;
   const clock = options.clock ?? ((): Date => new Date());
   const pseudonymFor = async (visitorId: string): Promise<string> =>
-    pseudonymOf(await keys.getOrCreate(VISITOR_PSEUDONYM_KEY_ID), visitorId);
+    pseudonymOf(await visitorKey(keys), visitorId);
   const subjectIdOf = async (subject: PersonalDataSubject): Promise<string> =>
     subject.kind === 'partner' ? subject.id : pseudonymFor(subject.id);
 
@@ -118,9 +146,20 @@ export const createPersonalDataOperations = (options: PersonalDataOptions): Pers
             }),
           );
       }
-      const id = await subjectIdOf(subject);
-      const keyId = subject.kind === 'partner' ? partnerKeyId(id) : null;
-      const stream = `erasure-${subject.kind}-${id}`;
+      const all = subject.kind === 'visitor' && subject.id === ALL_VISITORS;
+      // Every visitor: the current generation's key, or (repeated after it was destroyed, no visitor since)
+      // the one destroyed last, so that the repeat is recognised by its event id.
+      const visitorKeys = all ? await visitorKeyIds(keys) : undefined;
+      const id = all ? ALL_VISITORS : await subjectIdOf(subject);
+      const keyId =
+        subject.kind === 'partner'
+          ? partnerKeyId(id)
+          : visitorKeys === undefined
+            ? null
+            : visitorKeys.lastErased !== null && (await keys.get(visitorKeys.current)).state === 'missing'
+              ? visitorKeys.lastErased
+              : visitorKeys.current;
+      const stream = all ? 'erasure-visitors' : `erasure-${subject.kind}-${id}`;
       const event = newEvent(
         'PersonalDataErased',
         {
@@ -130,7 +169,9 @@ export const createPersonalDataOperations = (options: PersonalDataOptions): Pers
           reason: request.reason,
         },
         {
-          id: eventIdFor('PersonalDataErased', subject.kind, id),
+          id: all
+            ? eventIdFor('PersonalDataErased', subject.kind, id, keyId!)
+            : eventIdFor('PersonalDataErased', subject.kind, id),
           occurredAt: request.occurredAt ?? now,
           recordedAt: now,
           actor: request.actor ?? options.actor ?? 'service:partner-ledger',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/Either';
 import { SealedValueError, createInMemoryKeyStore } from '@partner-ledger/events';
-import { createSealingStore, verifyStore } from '@partner-ledger/store';
+import { createInMemoryStore, createSealingStore, verifyStore } from '@partner-ledger/store';
 import { openLedger } from './open-ledger';
 import { createKeyFile, openKeyFile } from './key-file';
 
@@ -102,6 +102,65 @@ describe('openLedger with keys', () => {
     await expect((await openKeyFile(`${directory}.keys`)).get('partner:ana')).resolves.toMatchObject({
       state: 'erased',
     });
+  });
+
+  it('a retried change of contact details, sent through two ledgers on one sealed store, is recorded once', async () => {
+    // One store shared by two ledgers (as two processes share a PostgreSQL store), each with its own key file
+    // reader of one key file.
+    const shared = createInMemoryStore();
+    const keyFile = join(root, 'retry.keys');
+    await createKeyFile(keyFile);
+    const open = () =>
+      openLedger({ store: shared, keys: keyFile, cwd: root, clock: () => new Date('2026-12-01T00:00:00Z') });
+    const first = await open();
+    await first.configureProgram({
+      programId: 'p',
+      name: 'P',
+      currency: 'USD',
+      attribution: { model: 'lastTouch', clickWindowDays: 30, halfLifeDays: 7, precedence: ['clicks'] },
+      minimumPayout: '10.00',
+      minClickToConversionSeconds: 0,
+    })();
+    await first.publishPlan({
+      planId: 's',
+      version: 1,
+      name: 'S',
+      currency: 'USD',
+      holdDays: 0,
+      effectiveFrom: '2025-01-01T00:00:00Z',
+      rules: [{ kind: 'revenueShare', rate: '0.1' }],
+    })();
+    await first.joinPartner({
+      partnerId: 'b',
+      name: 'Bo',
+      partnerType: 'affiliate',
+      planId: 's',
+      payoutCurrency: 'USD',
+    })();
+    const second = await open();
+    const change = {
+      partnerId: 'b',
+      contactEmail: 'bo@mail.example',
+      payee: { method: 'paypal' as const, email: 'bo.pay@mail.example' },
+    };
+    const results = await Promise.all([
+      first.changePartnerContactDetails(change)(),
+      second.changePartnerContactDetails(change)(),
+      first.changePartnerContactDetails(change)(),
+      second.changePartnerContactDetails(change)(),
+    ]);
+    expect(results.every(E.isRight)).toBe(true);
+    expect(results.filter((r) => E.isRight(r) && !r.right.alreadyRecorded)).toHaveLength(1);
+    await expect(second.changePartnerContactDetails(change)()).resolves.toMatchObject({
+      right: { alreadyRecorded: true, events: [{ data: { contactEmail: 'bo@mail.example' } }] },
+    });
+    const stored: unknown[] = [];
+    for await (const event of first.sealedStore.readStream('partner-b'))
+      if (event.type === 'PartnerContactDetailsChanged') stored.push(event.data);
+    expect(stored).toHaveLength(1);
+    expect(JSON.stringify(stored)).not.toContain('bo@mail.example'); // sealed as stored
+    await first.close();
+    await second.close();
   });
 
   it('a wrong key is an error naming the key, never garbage', async () => {

@@ -16,6 +16,11 @@ export interface StatementsInput {
   readonly balances: CommissionBalancesResult;
   /** partner id -> partner type, for the heading; optional. */
   readonly partnerTypes?: Readonly<Record<string, string>>;
+  /**
+   * partner id -> partner name, for the headings and the index; optional. Give names as read through the
+   * ledger's sealing store: the plaintext, `[erased]` after the partner's erasure, `[sealed]` without its key.
+   */
+  readonly partnerNames?: Readonly<Record<string, string>>;
   /** Only these partners (default: every partner with a commission balance or a payout). */
   readonly partnerIds?: readonly string[];
   /** The program's name, for the headings. */
@@ -67,6 +72,7 @@ const partnerIdsOf = (input: StatementsInput): string[] =>
 
 const renderStatement = (input: StatementsInput, partnerId: string): string => {
   const type = input.partnerTypes?.[partnerId];
+  const name = input.partnerNames?.[partnerId];
   const balances = sorted(input.balances.partners[partnerId] ?? {});
   const periods = sorted(input.statements.statements[partnerId] ?? {});
   const replay = `partner-ledger report statements --partner ${partnerId} ${asOfFlags(input.stamp)} --format json`;
@@ -149,6 +155,7 @@ const renderStatement = (input: StatementsInput, partnerId: string): string => {
   });
   const body = [
     `<header><h1>Statement for ${escapeHtml(partnerId)}</h1>`,
+    ...(name === undefined ? [] : [`<p class="note">Partner name: ${escapeHtml(name)}</p>`]),
     `<p class="note">Commission statement${escapeHtml(input.programName === undefined ? '' : ` from ${input.programName}`)}${escapeHtml(type === undefined ? '' : `; partner type ${type}`)}.</p>`,
     renderStamp(input.stamp),
     `<p class="note">To replay this statement exactly: <code>${escapeHtml(replay)}</code>, and <code>partner-ledger report balances ${escapeHtml(asOfFlags(input.stamp))} --format json</code> for the balance; <code>partner-ledger verify --up-to ${Math.max(input.stamp.position, 0)}</code> must print the digest above.</p>`,
@@ -169,9 +176,15 @@ const renderIndex = (input: StatementsInput, partnerIds: readonly string[]): str
   ].sort();
   const table = renderTable({
     caption: 'Every partner, with the balance carried and what is payable, per currency',
-    columns: ['partner', 'type', ...currencies.flatMap((c) => [`balance ${c}`, `payable ${c}`])],
+    columns: [
+      'partner',
+      ...(input.partnerNames === undefined ? [] : ['name']),
+      'type',
+      ...currencies.flatMap((c) => [`balance ${c}`, `payable ${c}`]),
+    ],
     rows: partnerIds.map((id) => [
       { link: { text: id, href: encodeURI(statementFileName(id)) } },
+      ...(input.partnerNames === undefined ? [] : [txt(input.partnerNames[id] ?? '')]),
       txt(input.partnerTypes?.[id] ?? ''),
       ...currencies.flatMap((c) => {
         const b = input.balances.partners[id]?.[c];

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { createPersonalDataOperations } from '@partner-ledger/ledger';
+import { ALL_VISITORS, createPersonalDataOperations } from '@partner-ledger/ledger';
 import type { PersonalDataSubject } from '@partner-ledger/ledger';
 import { parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
@@ -31,6 +31,11 @@ export const subjectOf = (
 
 const options = {
   ...SUBJECT_OPTIONS,
+  'all-visitors': {
+    type: 'boolean',
+    description:
+      "Every visitor at once: destroys the key of the visitors' pseudonyms (see below), instead of --partner or --visitor.",
+  },
   'requested-by': {
     type: 'string',
     valueName: 'REF',
@@ -49,13 +54,18 @@ export const eraseVerb: Verb = {
   name: 'erase',
   summary: "Erase a partner's or a visitor's personal data (crypto-shredding).",
   usage:
-    'erase (--partner ID | --visitor ID) --requested-by REF [--reason TEXT] [--keys FILE] [--store STORE]',
+    'erase (--partner ID | --visitor ID | --all-visitors) --requested-by REF [--reason TEXT] [--keys FILE] [--store STORE]',
   description:
     "Records PersonalDataErased (who asked, when, why) and destroys the subject's key in the key file. From " +
     "then on every report and statement shows a partner's name, contact e-mail, payee details and tax id as " +
     '[erased]; money figures are unchanged, and verify is ok: the hash links cover the ciphertext, which ' +
     'stays. A visitor has no key of its own (visitor ids are stored as keyed pseudonyms, never in ' +
     'plaintext): its erasure is recorded against its pseudonym, and nothing else changes.\n\n' +
+    '--all-visitors records the erasure of every visitor (in the stream erasure-visitors) and destroys the key ' +
+    "of the visitors' pseudonyms: from then on no visitor id can be linked to its pseudonym, by anyone. Clicks " +
+    'and conversions keep counting under their pseudonyms; new visitors get pseudonyms under a new key, so ' +
+    'conversions recorded afterwards no longer match clicks made before (run it at the end of a retention ' +
+    'window).\n\n' +
     'A partner whose events were written before the ledger had a key file has plaintext in them: it then ' +
     'reads as [erased], but its bytes remain in the store (docs/privacy.md). Running erase again is safe.',
   options,
@@ -68,12 +78,21 @@ export const eraseVerb: Verb = {
       'partner-ledger erase --visitor v-9 --requested-by ticket:DPO-143',
       'Records the erasure of visitor v-9',
     ],
+    [
+      'partner-ledger erase --all-visitors --requested-by retention:2026 --reason "end of retention window"',
+      "Destroys the visitors' pseudonym key",
+    ],
   ],
   run: async (io, args) => {
     const parsed = parseVerbArgs('erase', args, options);
     if (parsed.positionals.length > 0)
       throw new UsageError(`erase: unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
-    const subject = subjectOf('erase', parsed.options);
+    const all = parsed.options['all-visitors'] === true;
+    if (all && (parsed.options.partner !== undefined || parsed.options.visitor !== undefined))
+      throw new UsageError('erase: give exactly one of --partner ID, --visitor ID and --all-visitors');
+    if (parsed.options.visitor === ALL_VISITORS)
+      throw new UsageError(`erase: --visitor ${ALL_VISITORS}: to erase every visitor, say --all-visitors`);
+    const subject = all ? { kind: 'visitor' as const, id: ALL_VISITORS } : subjectOf('erase', parsed.options);
     const requestedBy = parsed.options['requested-by'];
     if (requestedBy === undefined || requestedBy.trim() === '')
       throw new UsageError('erase: --requested-by REF is required (a ticket or role, not a name)');
@@ -104,7 +123,7 @@ export const eraseVerb: Verb = {
         const data = event?.type === 'PersonalDataErased' ? event.data : undefined;
         await write(
           io.stdout,
-          `erase: ${subject.kind} ${data?.subject.id ?? subject.id}: ${
+          `erase: ${all ? 'every visitor' : `${subject.kind} ${data?.subject.id ?? subject.id}`}: ${
             outcome.right.alreadyRecorded ? 'already recorded' : 'recorded'
           } in ${outcome.right.stream}; ${data?.keyId ? `key ${data.keyId} destroyed` : 'no key to destroy'}\n`,
         );

@@ -96,8 +96,11 @@ export const reportVerb: Verb = {
     'settled, with the plan version, rule, rate and base that earned it. health: active partners, sourced ' +
     'share, integration depth, conversion rates, EPC, time to first conversion (in --format json also ' +
     'churned partners by period).\n\n' +
-    'The same events always print the same bytes. --format json prints {report, by, effectiveAt, knownAt, ' +
-    "position, eventsRead, result}, result being the projection's documented result type, keys sorted. " +
+    'The same events (and the same key file) always print the same bytes. --format json prints {report, by, ' +
+    "effectiveAt, knownAt, position, eventsRead, partnerNames, result}, result being the projection's " +
+    'documented result type, keys sorted. Rows that list partners have a name column after partner, as ' +
+    'partnerNames has: the name read with the key file, [erased] after `erase`, [sealed] without the key ' +
+    "(an auditor's copy); names are never part of a checkpoint. " +
     '--format csv prints RFC 4180 CSV with a header row and one fact per row, for spreadsheets and BI ' +
     'tools: no total rows ((program), (all)), a basis column (native or reporting) where the table marks ' +
     'the reporting currency with *, and one amount and its currency per row; the totals stay in the ' +
@@ -115,7 +118,7 @@ export const reportVerb: Verb = {
     'with what they clawed back) and ecosystem health (churned partners by month included), each with its ' +
     'numbers in a table, and the digest and position of the ledger it was ' +
     'read at. statements --format html: one page per partner (balance carried, payouts and what each ' +
-    'settled) and an index.html. Every figure of the pages is the decimal string of the JSON reports ' +
+    "settled, with the partner's name as above) and an index.html. Every figure of the pages is the decimal string of the JSON reports " +
     '(revenue and health --by month, balances, statements). See docs/reports.md.',
   options,
   examples: [
@@ -219,10 +222,11 @@ export const reportVerb: Verb = {
         parsed.options.store,
         parsed.options.keys,
         { mustExist: true, readOnly: true },
-        async (store) => {
+        async (store, _spec, _keys, sealedStore) => {
           const directory = resolve(io.cwd, parsed.options.out!);
           const written = await withReplayProgress(io, 'report statements', (onProgress) =>
             writeStatements(store, directory, {
+              sealedStore,
               ...asOf,
               ...(currency === undefined ? {} : { reportingCurrency: currency }),
               ...(partnerIds === undefined ? {} : { partnerIds }),

@@ -126,9 +126,10 @@ describe('partner-ledger init and import', () => {
       '\n',
     );
     expect(csv[0]).toBe(
-      'partner,partnerType,currency,accrued,reversed,paid,adjustments,balance,pending,held,payable,negative',
+      'partner,name,partnerType,currency,accrued,reversed,paid,adjustments,balance,pending,held,payable,negative',
     );
-    expect(csv[1]).toBe('blog,affiliate,USD,125.00,0.00,100.00,0.00,25.00,0.00,0.00,25.00,');
+    // The name is read through the key file `init` made (sealed in the store, opened for the report).
+    expect(csv[1]).toBe('blog,Blog,affiliate,USD,125.00,0.00,100.00,0.00,25.00,0.00,0.00,25.00,');
     expect(csv.join('\n')).not.toContain('(all)');
     expect((await runBin(['verify', '--store', store])).code).toBe(0);
   });

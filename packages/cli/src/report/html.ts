@@ -12,6 +12,7 @@ import {
 import type { ReplayProgress } from '@partner-ledger/projections';
 import { renderBook, renderStatements } from '@partner-ledger/report-html';
 import type { LedgerStamp } from '@partner-ledger/report-html';
+import { partnerNamesOf } from './names';
 
 // The HTML reports: the book and the partner statements. The projections are replayed here exactly as
 // `report revenue|balances|health --by month` and `report statements` replay them (same options, same
@@ -83,7 +84,11 @@ export interface WrittenStatements {
 export const writeStatements = async (
   store: EventStore,
   directory: string,
-  options: HtmlReportOptions & { readonly partnerIds?: readonly string[] } = {},
+  options: HtmlReportOptions & {
+    readonly partnerIds?: readonly string[];
+    /** The store as it holds the events, for the stamp's digest, when `store` is a sealing store over it. */
+    readonly sealedStore?: EventStore;
+  } = {},
 ): Promise<WrittenStatements> => {
   const outcome = await replay(
     store,
@@ -97,13 +102,24 @@ export const writeStatements = async (
     },
     replayOptionsOf(options),
   );
-  const stamp = await stampOf(store, outcome, options);
+  // The digest is of the events as stored (sealed), the one `verify` prints.
+  const stamp = await stampOf(options.sealedStore ?? store, outcome, options);
   const { statements, balances, health } = outcome.results;
+  const partnerNames = await partnerNamesOf(
+    store,
+    options.partnerIds ?? [...Object.keys(statements.statements), ...Object.keys(balances.partners)],
+    {
+      position: outcome.position,
+      ...(options.effectiveAt === undefined ? {} : { effectiveAt: options.effectiveAt }),
+      ...(options.knownAt === undefined ? {} : { knownAt: options.knownAt }),
+    },
+  );
   const pages = renderStatements({
     stamp,
     statements,
     balances,
     partnerTypes: Object.fromEntries(Object.entries(health.partners).map(([id, p]) => [id, p.partnerType])),
+    partnerNames,
     ...(options.partnerIds === undefined ? {} : { partnerIds: options.partnerIds }),
   });
   await mkdir(directory, { recursive: true });

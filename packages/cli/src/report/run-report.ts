@@ -17,6 +17,7 @@ import type {
 } from '@partner-ledger/projections';
 import { balanceRows, healthRows, healthSummary, revenueRows, statementRows } from './rows';
 import type { RevenueBy } from './rows';
+import { partnerNamesOf, withPartnerNames } from './names';
 import type { Rows } from './table';
 
 /** The reports of `partner-ledger report`. */
@@ -68,7 +69,11 @@ export interface ReportCheckpoints {
 
 /** A report, ready to print in any format. */
 export interface Report {
-  /** The document `--format json` prints: stable, sorted keys. */
+  /**
+   * The document `--format json` prints: stable, sorted keys. Beside `result` (the projection's, which
+   * holds no personal data), `partnerNames`: each partner of the result, by id, with its name as read
+   * (the plaintext, `[erased]` or `[sealed]`).
+   */
   readonly json: unknown;
   readonly rows: Rows;
   /** The rows `--format csv` prints: one fact per row, no totals (see RowsMode). */
@@ -84,8 +89,10 @@ const granularityOf = (by: Grouping): Granularity =>
 
 /**
  * Replays the store into one report, as of the given moments, in one pass. The JSON document is
- * `{ report, by, effectiveAt, knownAt, position, eventsRead, result }`, `result` being the projection's
- * result type from @partner-ledger/projections, with its keys sorted.
+ * `{ report, by, effectiveAt, knownAt, position, eventsRead, partnerNames, result }`, `result` being the
+ * projection's result type from @partner-ledger/projections, with its keys sorted, and `partnerNames` each
+ * partner of the result with its name as read through `store` (see {@link Report}). The rows that list
+ * partners have a `name` column after `partner`.
  */
 export const runReport = async (
   store: EventStore,
@@ -112,7 +119,18 @@ export const runReport = async (
       ...(checkpoints.onNotice === undefined ? {} : { onNotice: checkpoints.onNotice }),
     });
   };
-  const envelope = (outcome: { position: number; eventsRead: number }, result: unknown) =>
+  /** The names of the partners a result lists, read up to the report's position and as-of moments. */
+  const namesOf = (outcome: { position: number }, partnerIds: Iterable<string>) =>
+    partnerNamesOf(store, partnerIds, {
+      position: outcome.position,
+      ...(options.effectiveAt === undefined ? {} : { effectiveAt: options.effectiveAt }),
+      ...(options.knownAt === undefined ? {} : { knownAt: options.knownAt }),
+    });
+  const envelope = (
+    outcome: { position: number; eventsRead: number },
+    result: unknown,
+    partnerNames: Readonly<Record<string, string>>,
+  ) =>
     sortKeys({
       report: name,
       by,
@@ -120,6 +138,7 @@ export const runReport = async (
       knownAt: options.knownAt ?? null,
       position: outcome.position,
       eventsRead: outcome.eventsRead,
+      partnerNames,
       result,
     });
   switch (name) {
@@ -134,11 +153,12 @@ export const runReport = async (
         { granularity, from: options.from ?? null, to: options.to ?? null },
       );
       const result = outcome.results.revenue;
+      const names = await namesOf(outcome, Object.keys(result.partners));
       const unconverted = Object.entries(result.program.total.unconverted).map(([c, a]) => `${c} ${a}`);
       return {
-        json: envelope(outcome, result),
-        rows: revenueRows(result, by as RevenueBy),
-        csv: revenueRows(result, by as RevenueBy, 'csv'),
+        json: envelope(outcome, result, names),
+        rows: withPartnerNames(revenueRows(result, by as RevenueBy), names),
+        csv: withPartnerNames(revenueRows(result, by as RevenueBy, 'csv'), names),
         ...(unconverted.length === 0 || result.reportingCurrency === null
           ? {}
           : {
@@ -160,6 +180,7 @@ export const runReport = async (
         { granularity },
       );
       const { balances, health } = outcome.results;
+      const names = await namesOf(outcome, Object.keys(balances.partners));
       const types = new Map(Object.entries(health.partners).map(([id, p]) => [id, p.partnerType]));
       const trial = Object.entries(balances.trialBalance)
         .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -167,9 +188,9 @@ export const runReport = async (
           ([currency, t]) => `${currency} debits ${t.debits} credits ${t.credits} difference ${t.difference}`,
         );
       return {
-        json: envelope(outcome, balances),
-        rows: balanceRows(balances, by === 'type' ? 'type' : 'partner', types),
-        csv: balanceRows(balances, by === 'type' ? 'type' : 'partner', types, 'csv'),
+        json: envelope(outcome, balances, names),
+        rows: withPartnerNames(balanceRows(balances, by === 'type' ? 'type' : 'partner', types), names),
+        csv: withPartnerNames(balanceRows(balances, by === 'type' ? 'type' : 'partner', types, 'csv'), names),
         summary: [
           `commission balances by ${by}, as of ${balances.asOf ?? '(no events)'}`,
           `trial balance: ${trial.length === 0 ? '(no postings)' : trial.join('; ')}`,
@@ -187,20 +208,22 @@ export const runReport = async (
         { granularity, partnerIds: options.partnerIds ?? null },
       );
       const result = outcome.results.statements;
+      const names = await namesOf(outcome, Object.keys(result.statements));
       return {
-        json: envelope(outcome, result),
-        rows: statementRows(result),
-        csv: statementRows(result),
+        json: envelope(outcome, result, names),
+        rows: withPartnerNames(statementRows(result), names),
+        csv: withPartnerNames(statementRows(result), names),
         summary: [`payout statements by ${by}`],
       };
     }
     case 'health': {
       const outcome = await run({ health: ecosystemHealth({ granularity }) }, { granularity });
       const result = outcome.results.health;
+      const names = await namesOf(outcome, Object.keys(result.partners));
       return {
-        json: envelope(outcome, result),
-        rows: healthRows(result, by as RevenueBy),
-        csv: healthRows(result, by as RevenueBy, 'csv'),
+        json: envelope(outcome, result, names),
+        rows: withPartnerNames(healthRows(result, by as RevenueBy), names),
+        csv: withPartnerNames(healthRows(result, by as RevenueBy, 'csv'), names),
         summary: healthSummary(result),
       };
     }

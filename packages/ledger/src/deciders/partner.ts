@@ -6,9 +6,19 @@ import type { Decider } from '../decider';
 import { eventIdFor } from '../naming';
 import { reject } from '../rejection';
 import type { Resolved } from './common';
-import { sameJson } from './common';
+import { sameJson, sameTime } from './common';
 
 export type PartnerProfile = EventData<'PartnerJoined'>;
+
+/** The personal details a partner has now (as read: opened, or `[erased]`/`[sealed]` markers). */
+export type ContactDetails = Pick<PartnerProfile, 'name' | 'contactEmail' | 'payee' | 'taxId'>;
+
+/** A recorded change of contact details: what it said and when (for recognising a repeat). */
+export interface ContactChange {
+  readonly eventId: string;
+  readonly data: EventData<'PartnerContactDetailsChanged'>;
+  readonly at: string;
+}
 
 /** A partner's stream, `partner-<id>`: who it is, and its plan, tier and status over time. */
 export interface PartnerState {
@@ -20,6 +30,11 @@ export interface PartnerState {
   /** Plan and status from each time on, oldest first: what was true when a touch or conversion happened. */
   readonly planHistory: readonly { readonly from: string; readonly planId: string }[];
   readonly statusHistory: readonly { readonly from: string; readonly status: PartnerStatus }[];
+  /** The partner's contact details now: its joining details with each change applied. */
+  readonly contact: ContactDetails | null;
+  /** Each change of contact details, by event id, and the last one (to recognise a repeated command). */
+  readonly contactChanges: Readonly<Record<string, ContactChange>>;
+  readonly lastContactChange: string | null;
 }
 
 export const initialPartnerState: PartnerState = {
@@ -30,7 +45,12 @@ export const initialPartnerState: PartnerState = {
   status: 'active',
   planHistory: [],
   statusHistory: [],
+  contact: null,
+  contactChanges: {},
+  lastContactChange: null,
 };
+
+const CONTACT_FIELDS = ['name', 'contactEmail', 'payee', 'taxId'] as const;
 
 /** The last entry of a history in effect at `at` (entries are in recording order; times may be out of order). */
 const effectiveAt = <T extends { readonly from: string }>(
@@ -138,6 +158,67 @@ const decideJoin = (command: Resolved<'joinPartner', JoinFacts>, state: PartnerS
   );
 };
 
+/**
+ * A change of contact details. Its identity: its requestId, else its occurredAt when the caller gave one,
+ * else none (the event id then only has to be unique: the stream's next revision). Event ids are never
+ * derived from the details themselves: a hash of personal data would outlive its erasure. A repeat of a
+ * recorded change (by identity, or without one by repeating the partner's last change exactly) is already
+ * recorded; a change to the details the partner already has is refused (NO_CHANGE).
+ */
+const decideContactChange = (command: Resolved<'changePartnerContactDetails'>, state: PartnerState) => {
+  const { partnerId, name, contactEmail, payee, taxId } = command;
+  const data: EventData<'PartnerContactDetailsChanged'> = {
+    partnerId,
+    ...(name === undefined ? {} : { name }),
+    ...(contactEmail === undefined ? {} : { contactEmail }),
+    ...(payee === undefined ? {} : { payee }),
+    ...(taxId === undefined ? {} : { taxId }),
+  };
+  if (Object.keys(data).length === 1)
+    return E.left(
+      reject('NO_CHANGE', 'Give at least one of name, contactEmail, payee and taxId', {
+        field: 'name',
+      }),
+    );
+  const type = 'PartnerContactDetailsChanged';
+  const identified = command.requestId !== undefined || command.atGiven;
+  const id =
+    command.requestId !== undefined
+      ? eventIdFor(type, partnerId, 'request', command.requestId)
+      : command.atGiven
+        ? eventIdFor(type, partnerId, 'at', command.at)
+        : eventIdFor(type, partnerId, state.revision + 1);
+  const repeats = (change: ContactChange): boolean =>
+    sameJson(change.data, data) && sameTime(command, change.at);
+  const earlier = identified ? state.contactChanges[id] : undefined;
+  if (earlier !== undefined)
+    return repeats(earlier)
+      ? E.right(alreadyRecorded(earlier.eventId))
+      : E.left(
+          reject(
+            'IDEMPOTENCY_CONFLICT',
+            command.requestId !== undefined
+              ? `Contact details request ${JSON.stringify(command.requestId)} was recorded with other details`
+              : `A change of partner ${JSON.stringify(partnerId)}'s contact details at ${command.at} was recorded with other details`,
+            { field: command.requestId !== undefined ? 'requestId' : 'occurredAt' },
+          ),
+        );
+  const last = state.lastContactChange === null ? undefined : state.contactChanges[state.lastContactChange];
+  if (command.requestId === undefined && last !== undefined && repeats(last))
+    return E.right(alreadyRecorded(last.eventId));
+  const contact = (state.contact ?? {}) as Record<string, unknown>;
+  const given = CONTACT_FIELDS.filter((field) => data[field] !== undefined);
+  if (given.every((field) => contact[field] !== undefined && sameJson(contact[field], data[field])))
+    return E.left(
+      reject(
+        'NO_CHANGE',
+        `Partner ${JSON.stringify(partnerId)} already has these contact details (${given.join(', ')})`,
+        { field: given[0]! },
+      ),
+    );
+  return E.right(append({ id, type, data, occurredAt: command.at }));
+};
+
 /** The id of an event that has no natural key of its own: the stream's next revision and what it says. */
 const keylessId = (type: string, partnerId: string, revision: number, data: unknown): string =>
   eventIdFor(type, partnerId, revision, canonicalJson(data));
@@ -152,6 +233,12 @@ export const partnerDecider: Decider<PartnerCommand, PartnerState> = {
         draft.status = 'active';
         draft.planHistory.push({ from: event.occurredAt, planId: event.data.planId });
         draft.statusHistory.push({ from: event.occurredAt, status: 'active' });
+        draft.contact = {
+          name: event.data.name,
+          ...(event.data.contactEmail === undefined ? {} : { contactEmail: event.data.contactEmail }),
+          ...(event.data.payee === undefined ? {} : { payee: event.data.payee }),
+          ...(event.data.taxId === undefined ? {} : { taxId: event.data.taxId }),
+        };
         break;
       case 'PartnerPlanChanged':
         draft.planId = event.data.planId;
@@ -160,8 +247,16 @@ export const partnerDecider: Decider<PartnerCommand, PartnerState> = {
       case 'PartnerTierChanged':
         draft.tier = event.data.tier;
         break;
-      case 'PartnerContactDetailsChanged':
+      case 'PartnerContactDetailsChanged': {
+        const contact = draft.contact ?? { name: '' };
+        for (const field of CONTACT_FIELDS)
+          if (event.data[field] !== undefined)
+            (contact as Record<string, unknown>)[field] = event.data[field];
+        draft.contact = contact;
+        draft.contactChanges[event.id] = { eventId: event.id, data: event.data, at: event.occurredAt };
+        draft.lastContactChange = event.id;
         break;
+      }
       case 'PartnerStatusChanged':
         draft.status = event.data.status;
         draft.statusHistory.push({ from: event.occurredAt, status: event.data.status });
@@ -208,31 +303,8 @@ export const partnerDecider: Decider<PartnerCommand, PartnerState> = {
           }),
         );
       }
-      case 'changePartnerContactDetails': {
-        const { partnerId, name, contactEmail, payee, taxId } = command;
-        const data = {
-          partnerId,
-          ...(name === undefined ? {} : { name }),
-          ...(contactEmail === undefined ? {} : { contactEmail }),
-          ...(payee === undefined ? {} : { payee }),
-          ...(taxId === undefined ? {} : { taxId }),
-        };
-        if (Object.keys(data).length === 1)
-          return E.left(
-            reject('NO_CHANGE', 'Give at least one of name, contactEmail, payee and taxId', {
-              field: 'name',
-            }),
-          );
-        // The id is not derived from what the event says: a hash of personal data would outlive its erasure.
-        return E.right(
-          append({
-            id: eventIdFor('PartnerContactDetailsChanged', partnerId, state.revision + 1),
-            type: 'PartnerContactDetailsChanged',
-            data,
-            occurredAt: command.at,
-          }),
-        );
-      }
+      case 'changePartnerContactDetails':
+        return decideContactChange(command, state);
       case 'changePartnerTier': {
         if (command.tier === state.tier)
           return E.left(

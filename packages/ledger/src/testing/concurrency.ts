@@ -152,6 +152,38 @@ export const ledgerConcurrencySuite = (
       expect(refused && E.isLeft(refused) && refused.left.message).toContain(JSON.stringify(holder));
     });
 
+    it('the same change of contact details sent in parallel through both ledgers is recorded once', async () => {
+      await appendGiven(store, basicProgram('p1'));
+      const change = {
+        command: 'changePartnerContactDetails',
+        partnerId: 'p1',
+        contactEmail: 'new@blog.example',
+        payee: { method: 'paypal', email: 'pay@blog.example' },
+      };
+      // Without an identity (a retry of the last change), by requestId, and by occurredAt.
+      for (const command of [
+        change,
+        { ...change, taxId: 'FR-1', requestId: 'crm-7' },
+        { ...change, taxId: 'FR-2', occurredAt: '2026-03-15T11:00:00.000Z' },
+      ]) {
+        const results = await inParallel([command, command, command, command]);
+        expect(results.every(E.isRight)).toBe(true);
+        expect(results.filter((r) => E.isRight(r) && !r.right.alreadyRecorded)).toHaveLength(1);
+        const changes = (await streamEvents(streams.partner('p1'))).filter(
+          (e) => e.type === 'PartnerContactDetailsChanged',
+        );
+        const last = changes[changes.length - 1]!;
+        for (const result of results) if (E.isRight(result)) expect(result.right.events[0]!.id).toBe(last.id);
+        // Sent again later, through either ledger: already recorded, nothing appended.
+        for (const ledger of ledgers)
+          expect(await ledger.execute(command)()).toMatchObject({ right: { alreadyRecorded: true } });
+      }
+      const changes = (await streamEvents(streams.partner('p1'))).filter(
+        (e) => e.type === 'PartnerContactDetailsChanged',
+      );
+      expect(changes).toHaveLength(3);
+    });
+
     it('the same conversion recorded twice in parallel is attributed once', async () => {
       await appendGiven(store, [
         ...basicProgram('p1'),
