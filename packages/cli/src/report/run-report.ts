@@ -15,6 +15,7 @@ import type {
   ReplayOptions,
   ReplayProgress,
 } from '@partner-ledger/projections';
+import { partnerTypes } from './partner-types';
 import { balanceRows, healthRows, healthSummary, revenueRows, statementRows } from './rows';
 import type { RevenueBy } from './rows';
 import type { Rows } from './table';
@@ -79,6 +80,21 @@ export interface Report {
   readonly warning?: string;
 }
 
+/** The report with its rows and CSV rows computed when first read: a report printed as JSON needs neither. */
+const withLazyRows = (report: Omit<Report, 'rows' | 'csv'>, rows: () => Rows, csv: () => Rows): Report => {
+  let table: Rows | undefined;
+  let facts: Rows | undefined;
+  return {
+    ...report,
+    get rows() {
+      return (table ??= rows());
+    },
+    get csv() {
+      return (facts ??= csv());
+    },
+  };
+};
+
 const granularityOf = (by: Grouping): Granularity =>
   by === 'day' || by === 'month' || by === 'quarter' ? by : 'month';
 
@@ -112,16 +128,19 @@ export const runReport = async (
       ...(checkpoints.onNotice === undefined ? {} : { onNotice: checkpoints.onNotice }),
     });
   };
-  const envelope = (outcome: { position: number; eventsRead: number }, result: unknown) =>
-    sortKeys({
+  // `result` is the last key in sorted order, and a built-in projection's result has its keys sorted already
+  // at every level: it is not copied again to sort them.
+  const envelope = (outcome: { position: number; eventsRead: number }, result: unknown) => ({
+    ...sortKeys({
       report: name,
       by,
       effectiveAt: options.effectiveAt ?? null,
       knownAt: options.knownAt ?? null,
       position: outcome.position,
       eventsRead: outcome.eventsRead,
-      result,
-    });
+    }),
+    result,
+  });
   switch (name) {
     case 'revenue': {
       const revenue = partnerRevenue({
@@ -155,26 +174,26 @@ export const runReport = async (
       };
     }
     case 'balances': {
-      const outcome = await run(
-        { balances: commissionBalances(), health: ecosystemHealth({ granularity }) },
-        { granularity },
-      );
-      const { balances, health } = outcome.results;
-      const types = new Map(Object.entries(health.partners).map(([id, p]) => [id, p.partnerType]));
+      // The partner column needs each partner's type, not the whole ecosystem health result.
+      const outcome = await run({ balances: commissionBalances(), types: partnerTypes() }, { granularity });
+      const { balances } = outcome.results;
+      const types = new Map(Object.entries(outcome.results.types));
       const trial = Object.entries(balances.trialBalance)
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(
           ([currency, t]) => `${currency} debits ${t.debits} credits ${t.credits} difference ${t.difference}`,
         );
-      return {
-        json: envelope(outcome, balances),
-        rows: balanceRows(balances, by === 'type' ? 'type' : 'partner', types),
-        csv: balanceRows(balances, by === 'type' ? 'type' : 'partner', types, 'csv'),
-        summary: [
-          `commission balances by ${by}, as of ${balances.asOf ?? '(no events)'}`,
-          `trial balance: ${trial.length === 0 ? '(no postings)' : trial.join('; ')}`,
-        ],
-      };
+      return withLazyRows(
+        {
+          json: envelope(outcome, balances),
+          summary: [
+            `commission balances by ${by}, as of ${balances.asOf ?? '(no events)'}`,
+            `trial balance: ${trial.length === 0 ? '(no postings)' : trial.join('; ')}`,
+          ],
+        },
+        () => balanceRows(balances, by === 'type' ? 'type' : 'partner', types),
+        () => balanceRows(balances, by === 'type' ? 'type' : 'partner', types, 'csv'),
+      );
     }
     case 'statements': {
       const outcome = await run(
