@@ -1,6 +1,6 @@
 import type { LedgerEvent } from '@partner-ledger/events';
 import { formatMinor, toMinor } from '../money';
-import { daysBetween, periodOf } from '../period';
+import { instantOf, periodOf } from '../period';
 import type { JsonValue } from '../runtime/json';
 import { sortedEntries, sortedResult } from '../runtime/json';
 import type { Projection, ResultContext } from '../runtime/projection';
@@ -61,7 +61,7 @@ export interface BalancesState {
   /** `${partnerId}\u0001${currency}`. */
   readonly accounts: Map<string, Account>;
   /** lineId -> the line, packed into one string (see packLine): lines are many, and touched rarely. */
-  readonly lines: Map<string, string>;
+  readonly lines: Lines;
   readonly postings: Map<string, Postings>;
   /** partnerId -> its last RECENT_PAYOUTS payouts, oldest first. */
   readonly recentPayouts: Map<string, RecentPayout[]>;
@@ -188,6 +188,7 @@ export interface CommissionBalancesResult {
 }
 
 const SEP = '\u0001';
+const DAY_MS = 86_400_000;
 
 const accountOf = (state: BalancesState, partnerId: string, currency: string): Account => {
   const key = partnerId + SEP + currency;
@@ -278,15 +279,70 @@ const unpackLine = (packed: string): OpenLine => {
   };
 };
 
+/**
+ * The open lines: those loaded from a checkpoint, as saved (sorted by id, never changed), under the lines
+ * changed since. Loading a checkpoint costs nothing per line, and a line is found in the saved ones by
+ * binary search; a replay from the start keeps every line in `changed`.
+ */
+interface Lines {
+  /** The lines of the checkpoint loaded: id, packed line, id, packed line..., sorted by id. */
+  readonly saved: readonly string[];
+  /** Lines stored since: the packed line, or null for a saved line dropped since. */
+  readonly changed: Map<string, string | null>;
+}
+
+/** The index in `saved` of the line's id, or -1. */
+const savedIndexOf = (saved: readonly string[], lineId: string): number => {
+  let low = 0;
+  let high = saved.length / 2 - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const id = saved[middle * 2]!;
+    if (id === lineId) return middle * 2;
+    if (id < lineId) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+};
+
+const packedLine = (lines: Lines, lineId: string): string | undefined => {
+  const changed = lines.changed.get(lineId);
+  if (changed !== undefined) return changed ?? undefined;
+  if (lines.saved.length === 0) return undefined;
+  const index = savedIndexOf(lines.saved, lineId);
+  return index < 0 ? undefined : lines.saved[index + 1];
+};
+
+/** Every line stored, packed, in no particular order. */
+const eachPackedLine = function* (lines: Lines): Generator<string> {
+  const { saved, changed } = lines;
+  if (changed.size === 0) for (let i = 1; i < saved.length; i += 2) yield saved[i]!;
+  else for (let i = 0; i < saved.length; i += 2) if (!changed.has(saved[i]!)) yield saved[i + 1]!;
+  for (const packed of changed.values()) if (packed !== null) yield packed;
+};
+
+/** Every line stored, as [id, packed] pairs sorted by id. */
+const sortedLines = (lines: Lines): Array<[string, string]> => {
+  const entries: Array<[string, string]> = [];
+  for (let i = 0; i < lines.saved.length; i += 2)
+    if (!lines.changed.has(lines.saved[i]!)) entries.push([lines.saved[i]!, lines.saved[i + 1]!]);
+  for (const [id, packed] of lines.changed) if (packed !== null) entries.push([id, packed]);
+  return entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+};
+
 const getLine = (state: BalancesState, lineId: string): OpenLine | undefined => {
-  const packed = state.lines.get(lineId);
+  const packed = packedLine(state.lines, lineId);
   return packed === undefined ? undefined : unpackLine(packed);
 };
 
 /** Stores a changed line, or drops it: nothing outstanding, and no recent payout can give anything back. */
 const putLine = (state: BalancesState, lineId: string, line: OpenLine): void => {
-  if (line.remaining === 0n && line.inPayouts === 0) state.lines.delete(lineId);
-  else state.lines.set(lineId, packLine(line));
+  const { saved, changed } = state.lines;
+  if (line.remaining === 0n && line.inPayouts === 0) {
+    // A saved line is hidden; any other is forgotten, so that memory follows the open lines.
+    if (saved.length > 0 && savedIndexOf(saved, lineId) >= 0) changed.set(lineId, null);
+    else changed.delete(lineId);
+  } else changed.set(lineId, packLine(line));
 };
 
 /** A reversal: a line already dropped (paid in full) comes back with the clawback outstanding. */
@@ -554,7 +610,8 @@ const lineFigures = (state: BalancesState, asOf: string | null): LineFigures => 
   const buckets = new Map<string, { pending: bigint; held: bigint }>();
   const aging = new Map<string, AgingSums[]>();
   let openLines = 0;
-  for (const packed of state.lines.values()) {
+  const asOfMs = asOf === null ? 0 : instantOf(asOf);
+  for (const packed of eachPackedLine(state.lines)) {
     // remaining \t held \t inPayouts \t payableAt \t partnerId \t currency \t earnedAt
     const t1 = packed.indexOf('\t');
     // BigInt's text of zero is "0": nothing outstanding, whatever else the line says.
@@ -574,7 +631,8 @@ const lineFigures = (state: BalancesState, asOf: string | null): LineFigures => 
     if (asOf === null) continue;
     const currency = packed.slice(packed.lastIndexOf('\t', t6 - 1) + 1, t6);
     const earnedAt = packed.slice(t6 + 1);
-    const days = earnedAt === '' ? 0 : Math.max(0, daysBetween(earnedAt, asOf));
+    // daysBetween(earnedAt, asOf), with asOf's instant read once.
+    const days = earnedAt === '' ? 0 : Math.max(0, Math.floor((asOfMs - instantOf(earnedAt)) / DAY_MS));
     let sums = aging.get(currency);
     if (sums === undefined)
       aging.set(
@@ -750,7 +808,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
   ],
   initialState: () => ({
     accounts: new Map(),
-    lines: new Map(),
+    lines: { saved: [], changed: new Map() },
     postings: new Map(),
     recentPayouts: new Map(),
     rejectedLines: new Set(),
@@ -766,7 +824,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         ACCOUNT_FIELDS.map((f) => a[f].toString()),
       ]),
       // Each line as it is kept, packed: id, packed line, id, packed line... (loaded as they are).
-      lines: sortedEntries(state.lines).flat(),
+      lines: sortedLines(state.lines).flat(),
       rejectedLines: [...state.rejectedLines].sort(),
       recentPayouts: sortedEntries(state.recentPayouts).map(([partnerId, payouts]) => [
         partnerId,
@@ -818,12 +876,10 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         payableDebit: BigInt(v[6]!),
         payableCredit: BigInt(v[7]!),
       });
-    const lines = new Map<string, string>();
-    const packed = s.lines;
-    for (let i = 0; i < packed.length; i += 2) lines.set(packed[i]!, packed[i + 1]!);
     return {
       accounts,
-      lines,
+      // As saved, sorted by id (save sorts them; the checkpoint's checksum vouches that they are as saved).
+      lines: { saved: s.lines, changed: new Map() },
       postings: new Map(
         s.postings.map(([c, values]) => [
           c,
