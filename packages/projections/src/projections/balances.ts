@@ -580,6 +580,18 @@ const zeroSums = (): Sums => ({
 /** The index in AGING_BUCKETS of a line earned `days` whole days before asOf. */
 const agingIndexOf = (days: number): number => (days <= 30 ? 0 : days <= 60 ? 1 : days <= 90 ? 2 : 3);
 
+/** Whether text.slice(start, end) > other, compared as strings are, without slicing. */
+const isAfter = (text: string, start: number, end: number, other: string): boolean => {
+  const length = end - start;
+  const common = Math.min(length, other.length);
+  for (let i = 0; i < common; i += 1) {
+    const a = text.charCodeAt(start + i);
+    const b = other.charCodeAt(i);
+    if (a !== b) return a > b;
+  }
+  return length > other.length;
+};
+
 /** Held and pending commission of one age bucket and currency, in minor units. */
 interface AgingSums {
   pending: bigint;
@@ -620,7 +632,7 @@ const lineFigures = (state: BalancesState, asOf: string | null): LineFigures => 
     const held = packed.charCodeAt(t1 + 1) === 49;
     const t3 = packed.indexOf('\t', packed.indexOf('\t', t1 + 1) + 1);
     const t4 = packed.indexOf('\t', t3 + 1);
-    if (!held && asOf !== null && !(packed.slice(t3 + 1, t4) > asOf)) continue;
+    if (!held && asOf !== null && !isAfter(packed, t3 + 1, t4, asOf)) continue;
     const remaining = BigInt(packed.slice(0, t1));
     const t6 = packed.indexOf('\t', packed.indexOf('\t', t4 + 1) + 1);
     const key = packed.slice(t4 + 1, t6);
