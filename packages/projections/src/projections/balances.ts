@@ -60,8 +60,17 @@ interface Postings {
 export interface BalancesState {
   /** `${partnerId}\u0001${currency}`. */
   readonly accounts: Map<string, Account>;
-  /** lineId -> the line, packed into one string (see packLine): lines are many, and touched rarely. */
-  readonly lines: Lines;
+  /**
+   * lineId -> the line, packed into one string (see packLine): lines are many, and touched rarely. Those
+   * loaded from a checkpoint stay as saved (id, packed line, id, packed line..., sorted by id, never changed),
+   * under the lines stored since (the packed line, or null for a saved line dropped since): loading a
+   * checkpoint costs nothing per line, and a saved line is found by binary search. A replay from the start
+   * keeps every line in `changed`.
+   */
+  readonly lines: {
+    readonly saved: readonly string[];
+    readonly changed: Map<string, string | null>;
+  };
   readonly postings: Map<string, Postings>;
   /** partnerId -> its last RECENT_PAYOUTS payouts, oldest first. */
   readonly recentPayouts: Map<string, RecentPayout[]>;
@@ -279,17 +288,8 @@ const unpackLine = (packed: string): OpenLine => {
   };
 };
 
-/**
- * The open lines: those loaded from a checkpoint, as saved (sorted by id, never changed), under the lines
- * changed since. Loading a checkpoint costs nothing per line, and a line is found in the saved ones by
- * binary search; a replay from the start keeps every line in `changed`.
- */
-interface Lines {
-  /** The lines of the checkpoint loaded: id, packed line, id, packed line..., sorted by id. */
-  readonly saved: readonly string[];
-  /** Lines stored since: the packed line, or null for a saved line dropped since. */
-  readonly changed: Map<string, string | null>;
-}
+/** The open lines (see BalancesState.lines). */
+type Lines = BalancesState['lines'];
 
 /** The index in `saved` of the line's id, or -1. */
 const savedIndexOf = (saved: readonly string[], lineId: string): number => {
