@@ -15,6 +15,7 @@ import type {
   ReplayOptions,
   ReplayProgress,
 } from '@partner-ledger/projections';
+import { partnerTypes } from './partner-types';
 import { balanceRows, healthRows, healthSummary, revenueRows, statementRows } from './rows';
 import type { RevenueBy } from './rows';
 import { partnerNamesOf, withPartnerNames } from './names';
@@ -84,6 +85,21 @@ export interface Report {
   readonly warning?: string;
 }
 
+/** The report with its rows and CSV rows computed when first read: a report printed as JSON needs neither. */
+const withLazyRows = (report: Omit<Report, 'rows' | 'csv'>, rows: () => Rows, csv: () => Rows): Report => {
+  let table: Rows | undefined;
+  let facts: Rows | undefined;
+  return {
+    ...report,
+    get rows() {
+      return (table ??= rows());
+    },
+    get csv() {
+      return (facts ??= csv());
+    },
+  };
+};
+
 const granularityOf = (by: Grouping): Granularity =>
   by === 'day' || by === 'month' || by === 'quarter' ? by : 'month';
 
@@ -126,12 +142,14 @@ export const runReport = async (
       ...(options.effectiveAt === undefined ? {} : { effectiveAt: options.effectiveAt }),
       ...(options.knownAt === undefined ? {} : { knownAt: options.knownAt }),
     });
+  // `result` is the last key in sorted order, and a built-in projection's result has its keys sorted already
+  // at every level: it is not copied again to sort them.
   const envelope = (
     outcome: { position: number; eventsRead: number },
     result: unknown,
     partnerNames: Readonly<Record<string, string>>,
-  ) =>
-    sortKeys({
+  ) => ({
+    ...sortKeys({
       report: name,
       by,
       effectiveAt: options.effectiveAt ?? null,
@@ -139,8 +157,9 @@ export const runReport = async (
       position: outcome.position,
       eventsRead: outcome.eventsRead,
       partnerNames,
-      result,
-    });
+    }),
+    result,
+  });
   switch (name) {
     case 'revenue': {
       const revenue = partnerRevenue({
@@ -175,27 +194,27 @@ export const runReport = async (
       };
     }
     case 'balances': {
-      const outcome = await run(
-        { balances: commissionBalances(), health: ecosystemHealth({ granularity }) },
-        { granularity },
-      );
-      const { balances, health } = outcome.results;
+      // The partner column needs each partner's type, not the whole ecosystem health result.
+      const outcome = await run({ balances: commissionBalances(), types: partnerTypes() }, { granularity });
+      const { balances } = outcome.results;
       const names = await namesOf(outcome, Object.keys(balances.partners));
-      const types = new Map(Object.entries(health.partners).map(([id, p]) => [id, p.partnerType]));
+      const types = new Map(Object.entries(outcome.results.types));
       const trial = Object.entries(balances.trialBalance)
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(
           ([currency, t]) => `${currency} debits ${t.debits} credits ${t.credits} difference ${t.difference}`,
         );
-      return {
-        json: envelope(outcome, balances, names),
-        rows: withPartnerNames(balanceRows(balances, by === 'type' ? 'type' : 'partner', types), names),
-        csv: withPartnerNames(balanceRows(balances, by === 'type' ? 'type' : 'partner', types, 'csv'), names),
-        summary: [
-          `commission balances by ${by}, as of ${balances.asOf ?? '(no events)'}`,
-          `trial balance: ${trial.length === 0 ? '(no postings)' : trial.join('; ')}`,
-        ],
-      };
+      return withLazyRows(
+        {
+          json: envelope(outcome, balances, names),
+          summary: [
+            `commission balances by ${by}, as of ${balances.asOf ?? '(no events)'}`,
+            `trial balance: ${trial.length === 0 ? '(no postings)' : trial.join('; ')}`,
+          ],
+        },
+        () => withPartnerNames(balanceRows(balances, by === 'type' ? 'type' : 'partner', types), names),
+        () => withPartnerNames(balanceRows(balances, by === 'type' ? 'type' : 'partner', types, 'csv'), names),
+      );
     }
     case 'statements': {
       const outcome = await run(

@@ -1,6 +1,6 @@
 import type { LedgerEvent } from '@partner-ledger/events';
 import { formatMinor, toMinor } from '../money';
-import { daysBetween, periodOf } from '../period';
+import { instantOf, periodOf } from '../period';
 import type { JsonValue } from '../runtime/json';
 import { sortedEntries, sortedResult } from '../runtime/json';
 import type { Projection, ResultContext } from '../runtime/projection';
@@ -60,8 +60,17 @@ interface Postings {
 export interface BalancesState {
   /** `${partnerId}\u0001${currency}`. */
   readonly accounts: Map<string, Account>;
-  /** lineId -> the line, packed into one string (see packLine): lines are many, and touched rarely. */
-  readonly lines: Map<string, string>;
+  /**
+   * lineId -> the line, packed into one string (see packLine): lines are many, and touched rarely. Those
+   * loaded from a checkpoint stay as saved (id, packed line, id, packed line..., sorted by id, never changed),
+   * under the lines stored since (the packed line, or null for a saved line dropped since): loading a
+   * checkpoint costs nothing per line, and a saved line is found by binary search. A replay from the start
+   * keeps every line in `changed`.
+   */
+  readonly lines: {
+    readonly saved: readonly string[];
+    readonly changed: Map<string, string | null>;
+  };
   readonly postings: Map<string, Postings>;
   /** partnerId -> its last RECENT_PAYOUTS payouts, oldest first. */
   readonly recentPayouts: Map<string, RecentPayout[]>;
@@ -188,6 +197,7 @@ export interface CommissionBalancesResult {
 }
 
 const SEP = '\u0001';
+const DAY_MS = 86_400_000;
 
 const accountOf = (state: BalancesState, partnerId: string, currency: string): Account => {
   const key = partnerId + SEP + currency;
@@ -278,15 +288,61 @@ const unpackLine = (packed: string): OpenLine => {
   };
 };
 
+/** The open lines (see BalancesState.lines). */
+type Lines = BalancesState['lines'];
+
+/** The index in `saved` of the line's id, or -1. */
+const savedIndexOf = (saved: readonly string[], lineId: string): number => {
+  let low = 0;
+  let high = saved.length / 2 - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const id = saved[middle * 2]!;
+    if (id === lineId) return middle * 2;
+    if (id < lineId) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+};
+
+const packedLine = (lines: Lines, lineId: string): string | undefined => {
+  const changed = lines.changed.get(lineId);
+  if (changed !== undefined) return changed ?? undefined;
+  if (lines.saved.length === 0) return undefined;
+  const index = savedIndexOf(lines.saved, lineId);
+  return index < 0 ? undefined : lines.saved[index + 1];
+};
+
+/** Every line stored, packed, in no particular order. */
+const eachPackedLine = function* (lines: Lines): Generator<string> {
+  const { saved, changed } = lines;
+  if (changed.size === 0) for (let i = 1; i < saved.length; i += 2) yield saved[i]!;
+  else for (let i = 0; i < saved.length; i += 2) if (!changed.has(saved[i]!)) yield saved[i + 1]!;
+  for (const packed of changed.values()) if (packed !== null) yield packed;
+};
+
+/** Every line stored, as [id, packed] pairs sorted by id. */
+const sortedLines = (lines: Lines): Array<[string, string]> => {
+  const entries: Array<[string, string]> = [];
+  for (let i = 0; i < lines.saved.length; i += 2)
+    if (!lines.changed.has(lines.saved[i]!)) entries.push([lines.saved[i]!, lines.saved[i + 1]!]);
+  for (const [id, packed] of lines.changed) if (packed !== null) entries.push([id, packed]);
+  return entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+};
+
 const getLine = (state: BalancesState, lineId: string): OpenLine | undefined => {
-  const packed = state.lines.get(lineId);
+  const packed = packedLine(state.lines, lineId);
   return packed === undefined ? undefined : unpackLine(packed);
 };
 
 /** Stores a changed line, or drops it: nothing outstanding, and no recent payout can give anything back. */
 const putLine = (state: BalancesState, lineId: string, line: OpenLine): void => {
-  if (line.remaining === 0n && line.inPayouts === 0) state.lines.delete(lineId);
-  else state.lines.set(lineId, packLine(line));
+  const { saved, changed } = state.lines;
+  if (line.remaining === 0n && line.inPayouts === 0) {
+    // A saved line is hidden; any other is forgotten, so that memory follows the open lines.
+    if (saved.length > 0 && savedIndexOf(saved, lineId) >= 0) changed.set(lineId, null);
+    else changed.delete(lineId);
+  } else changed.set(lineId, packLine(line));
 };
 
 /** A reversal: a line already dropped (paid in full) comes back with the clawback outstanding. */
@@ -475,18 +531,32 @@ interface Sums {
   held: bigint;
 }
 
+/** Adds `sums` into `total`, field by field. */
+const addSums = (total: Sums, sums: Sums): void => {
+  total.accrued += sums.accrued;
+  total.reversed += sums.reversed;
+  total.rejected += sums.rejected;
+  total.paid += sums.paid;
+  total.payoutsFailed += sums.payoutsFailed;
+  total.adjustments += sums.adjustments;
+  total.balance += sums.balance;
+  total.pending += sums.pending;
+  total.held += sums.held;
+};
+
+// The keys in sorted order, as the result prints them: the result is not copied to sort them.
 const formatBalance = (s: Sums, currency: string): PartnerBalance => ({
   accrued: formatMinor(s.accrued, currency),
-  reversed: formatMinor(s.reversed, currency),
-  rejected: formatMinor(s.rejected, currency),
-  paid: formatMinor(s.paid, currency),
-  payoutsFailed: formatMinor(s.payoutsFailed, currency),
   adjustments: formatMinor(s.adjustments, currency),
   balance: formatMinor(s.balance, currency),
-  pending: formatMinor(s.pending, currency),
   held: formatMinor(s.held, currency),
-  payable: formatMinor(s.balance - s.pending - s.held, currency),
   negative: s.balance < 0n,
+  paid: formatMinor(s.paid, currency),
+  payable: formatMinor(s.balance - s.pending - s.held, currency),
+  payoutsFailed: formatMinor(s.payoutsFailed, currency),
+  pending: formatMinor(s.pending, currency),
+  rejected: formatMinor(s.rejected, currency),
+  reversed: formatMinor(s.reversed, currency),
 });
 
 const accountTotals = (debit: bigint, credit: bigint, currency: string): AccountTotals => ({
@@ -507,45 +577,100 @@ const zeroSums = (): Sums => ({
   held: 0n,
 });
 
-/** The bucket of a line earned `days` whole days before asOf. */
-const agingBucketOf = (days: number): AgingBucket =>
-  days <= 30 ? '0-30' : days <= 60 ? '31-60' : days <= 90 ? '61-90' : '>90';
+/** The index in AGING_BUCKETS of a line earned `days` whole days before asOf. */
+const agingIndexOf = (days: number): number => (days <= 30 ? 0 : days <= 60 ? 1 : days <= 90 ? 2 : 3);
 
-/** Held and pending lines by age, with the same rules as `pending` and `held` in the totals. */
-const agingOf = (state: BalancesState, asOf: string | null): CommissionBalancesResult['aging'] => {
-  if (asOf === null) return {};
-  type Sums = { pending: bigint; pendingLines: number; held: bigint; heldLines: number };
-  const byCurrency = new Map<string, Map<AgingBucket, Sums>>();
-  for (const packed of state.lines.values()) {
-    const line = unpackLine(packed);
-    const held = line.held;
-    if (!held && !(line.payableAt > asOf)) continue;
-    if (line.remaining === 0n) continue;
-    // A line is held or pending only while its conversion's occurredAt is known (a clawback line, the
-    // only one without it, is never pending; it cannot be held either, holds being on lines earned).
-    const days = line.earnedAt === '' ? 0 : Math.max(0, daysBetween(line.earnedAt, asOf));
-    let buckets = byCurrency.get(line.currency);
-    if (buckets === undefined) {
-      buckets = new Map(
-        AGING_BUCKETS.map((b) => [b, { pending: 0n, pendingLines: 0, held: 0n, heldLines: 0 }]),
+/** Whether text.slice(start, end) > other, compared as strings are, without slicing. */
+const isAfter = (text: string, start: number, end: number, other: string): boolean => {
+  const length = end - start;
+  const common = Math.min(length, other.length);
+  for (let i = 0; i < common; i += 1) {
+    const a = text.charCodeAt(start + i);
+    const b = other.charCodeAt(i);
+    if (a !== b) return a > b;
+  }
+  return length > other.length;
+};
+
+/** Held and pending commission of one age bucket and currency, in minor units. */
+interface AgingSums {
+  pending: bigint;
+  pendingLines: number;
+  held: bigint;
+  heldLines: number;
+}
+
+/** What the result needs of the open lines, read in one pass over them. */
+interface LineFigures {
+  /** `${partnerId}\t${currency}` -> its lines' pending and held remaining. */
+  readonly buckets: Map<string, { pending: bigint; held: bigint }>;
+  /** currency -> age bucket (in AGING_BUCKETS order) -> held and pending lines; empty without an asOf. */
+  readonly aging: Map<string, AgingSums[]>;
+  /** Lines with something outstanding. */
+  readonly openLines: number;
+}
+
+/**
+ * Reads every stored line once, straight from its packed form (see packLine), without unpacking it: the
+ * pending and held sums of each account, the aging buckets and the open lines. A line is held while held for
+ * review; pending while in its hold period (payableAt > asOf; every line not held, without an asOf); a line
+ * with nothing outstanding counts nowhere. Aging counts the same held and pending lines, by whole days from
+ * the conversion that earned them to asOf (a clawback line, the only one without that date, is never pending
+ * and cannot be held, holds being on lines earned).
+ */
+const lineFigures = (state: BalancesState, asOf: string | null): LineFigures => {
+  const buckets = new Map<string, { pending: bigint; held: bigint }>();
+  const aging = new Map<string, AgingSums[]>();
+  let openLines = 0;
+  const asOfMs = asOf === null ? 0 : instantOf(asOf);
+  for (const packed of eachPackedLine(state.lines)) {
+    // remaining \t held \t inPayouts \t payableAt \t partnerId \t currency \t earnedAt
+    const t1 = packed.indexOf('\t');
+    // BigInt's text of zero is "0": nothing outstanding, whatever else the line says.
+    if (t1 === 1 && packed.charCodeAt(0) === 48) continue;
+    openLines += 1;
+    const held = packed.charCodeAt(t1 + 1) === 49;
+    const t3 = packed.indexOf('\t', packed.indexOf('\t', t1 + 1) + 1);
+    const t4 = packed.indexOf('\t', t3 + 1);
+    if (!held && asOf !== null && !isAfter(packed, t3 + 1, t4, asOf)) continue;
+    const remaining = BigInt(packed.slice(0, t1));
+    const t6 = packed.indexOf('\t', packed.indexOf('\t', t4 + 1) + 1);
+    const key = packed.slice(t4 + 1, t6);
+    let bucket = buckets.get(key);
+    if (bucket === undefined) buckets.set(key, (bucket = { pending: 0n, held: 0n }));
+    if (held) bucket.held += remaining;
+    else bucket.pending += remaining;
+    if (asOf === null) continue;
+    const currency = packed.slice(packed.lastIndexOf('\t', t6 - 1) + 1, t6);
+    const earnedAt = packed.slice(t6 + 1);
+    // daysBetween(earnedAt, asOf), with asOf's instant read once.
+    const days = earnedAt === '' ? 0 : Math.max(0, Math.floor((asOfMs - instantOf(earnedAt)) / DAY_MS));
+    let sums = aging.get(currency);
+    if (sums === undefined)
+      aging.set(
+        currency,
+        (sums = AGING_BUCKETS.map(() => ({ pending: 0n, pendingLines: 0, held: 0n, heldLines: 0 }))),
       );
-      byCurrency.set(line.currency, buckets);
-    }
-    const sums = buckets.get(agingBucketOf(days))!;
+    const age = sums[agingIndexOf(days)]!;
     if (held) {
-      sums.held += line.remaining;
-      sums.heldLines += 1;
+      age.held += remaining;
+      age.heldLines += 1;
     } else {
-      sums.pending += line.remaining;
-      sums.pendingLines += 1;
+      age.pending += remaining;
+      age.pendingLines += 1;
     }
   }
-  return Object.fromEntries(
-    sortedEntries(byCurrency).map(([currency, buckets]) => [
+  return { buckets, aging, openLines };
+};
+
+/** The aging of the result: held and pending lines by age and currency (empty without an asOf). */
+const agingOf = (aging: LineFigures['aging']): CommissionBalancesResult['aging'] =>
+  Object.fromEntries(
+    sortedEntries(aging).map(([currency, sums]) => [
       currency,
       Object.fromEntries(
-        AGING_BUCKETS.map((b) => {
-          const s = buckets.get(b)!;
+        AGING_BUCKETS.map((b, i) => {
+          const s = sums[i]!;
           return [
             b,
             {
@@ -559,7 +684,6 @@ const agingOf = (state: BalancesState, asOf: string | null): CommissionBalancesR
       ) as Record<AgingBucket, AgingFigures>,
     ]),
   );
-};
 
 const reversalsOf = (state: BalancesState): CommissionBalancesResult['reversalsByMonth'] => {
   const out: Record<string, Record<string, Record<string, ReversalFigures>>> = {};
@@ -576,29 +700,15 @@ const reversalsOf = (state: BalancesState): CommissionBalancesResult['reversalsB
 
 const result = (state: BalancesState, context: ResultContext): CommissionBalancesResult => {
   const asOf = context.asOf;
-  const buckets = new Map<string, { pending: bigint; held: bigint }>();
-  for (const packed of state.lines.values()) {
-    const line = unpackLine(packed);
-    const key = line.partnerId + SEP + line.currency;
-    let bucket = buckets.get(key);
-    if (bucket === undefined) buckets.set(key, (bucket = { pending: 0n, held: 0n }));
-    if (line.held) bucket.held += line.remaining;
-    else if (asOf === null || line.payableAt > asOf) bucket.pending += line.remaining;
-  }
+  const lines = lineFigures(state, asOf);
   const partners: Record<string, Record<string, PartnerBalance>> = {};
   const totals = new Map<string, Sums & { negatives: number }>();
   const types = new Map<string, Map<string, Sums & { partners: number }>>();
-  const addToType = (type: string, currency: string, sums: Sums): void => {
-    let currencies = types.get(type);
-    if (currencies === undefined) types.set(type, (currencies = new Map()));
-    let total = currencies.get(currency);
-    if (total === undefined) currencies.set(currency, (total = { ...zeroSums(), partners: 0 }));
-    for (const field of Object.keys(sums) as Array<keyof Sums>) total[field] += sums[field];
-    total.partners += 1;
-  };
   for (const [key, account] of sortedEntries(state.accounts)) {
-    const [partnerId, currency] = key.split(SEP) as [string, string];
-    const bucket = buckets.get(key) ?? { pending: 0n, held: 0n };
+    const sep = key.indexOf(SEP);
+    const partnerId = key.slice(0, sep);
+    const currency = key.slice(sep + 1);
+    const bucket = lines.buckets.get(partnerId + '\t' + currency);
     const sums: Sums = {
       accrued: account.accrued,
       reversed: account.reversed,
@@ -607,30 +717,21 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
       payoutsFailed: account.payoutsFailed,
       adjustments: account.adjustments,
       balance: account.payableCredit - account.payableDebit,
-      pending: bucket.pending,
-      held: bucket.held,
+      pending: bucket === undefined ? 0n : bucket.pending,
+      held: bucket === undefined ? 0n : bucket.held,
     };
     (partners[partnerId] ??= {})[currency] = formatBalance(sums, currency);
     let total = totals.get(currency);
-    if (total === undefined)
-      totals.set(
-        currency,
-        (total = {
-          accrued: 0n,
-          reversed: 0n,
-          rejected: 0n,
-          paid: 0n,
-          payoutsFailed: 0n,
-          adjustments: 0n,
-          balance: 0n,
-          pending: 0n,
-          held: 0n,
-          negatives: 0,
-        }),
-      );
-    for (const field of Object.keys(sums) as Array<keyof Sums>) total[field] += sums[field];
+    if (total === undefined) totals.set(currency, (total = { ...zeroSums(), negatives: 0 }));
+    addSums(total, sums);
     if (sums.balance < 0n) total.negatives += 1;
-    addToType(context.reference.partner(partnerId)?.partnerType ?? 'unknown', currency, sums);
+    const type = context.reference.partner(partnerId)?.partnerType ?? 'unknown';
+    let currencies = types.get(type);
+    if (currencies === undefined) types.set(type, (currencies = new Map()));
+    let byType = currencies.get(currency);
+    if (byType === undefined) currencies.set(currency, (byType = { ...zeroSums(), partners: 0 }));
+    addSums(byType, sums);
+    byType.partners += 1;
   }
   const accounts: Record<string, CommissionBalancesResult['accounts'][string]> = {};
   const trialBalance: Record<string, CommissionBalancesResult['trialBalance'][string]> = {};
@@ -661,7 +762,7 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
         ),
       ]),
     ),
-    aging: agingOf(state, asOf),
+    aging: agingOf(lines.aging),
     reversalsByMonth: reversalsOf(state),
     partners,
     totals: Object.fromEntries(
@@ -672,9 +773,15 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     ),
     accounts,
     trialBalance,
-    openLines: [...state.lines.values()].filter((packed) => unpackLine(packed).remaining !== 0n).length,
+    openLines: lines.openLines,
   });
 };
+
+/**
+ * The form of the saved state: a checkpoint saved in any other is refused by load (and the replay then starts
+ * from the beginning). 2: lines saved packed, as they are kept.
+ */
+const BALANCES_STATE_FORMAT = 'commissionBalances@2';
 
 const ACCOUNT_FIELDS = [
   'accrued',
@@ -713,7 +820,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
   ],
   initialState: () => ({
     accounts: new Map(),
-    lines: new Map(),
+    lines: { saved: [], changed: new Map() },
     postings: new Map(),
     recentPayouts: new Map(),
     rejectedLines: new Set(),
@@ -723,22 +830,13 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
   result,
   save: (state) =>
     ({
+      format: BALANCES_STATE_FORMAT,
       accounts: sortedEntries(state.accounts).map(([k, a]) => [
         k,
         ACCOUNT_FIELDS.map((f) => a[f].toString()),
       ]),
-      lines: sortedEntries(state.lines)
-        .map(([id, packed]) => [id, unpackLine(packed)] as const)
-        .map(([id, l]) => [
-          id,
-          l.partnerId,
-          l.currency,
-          l.remaining.toString(),
-          l.payableAt,
-          l.held,
-          l.inPayouts,
-          l.earnedAt,
-        ]),
+      // Each line as it is kept, packed: id, packed line, id, packed line... (loaded as they are).
+      lines: sortedLines(state.lines).flat(),
       rejectedLines: [...state.rejectedLines].sort(),
       recentPayouts: sortedEntries(state.recentPayouts).map(([partnerId, payouts]) => [
         partnerId,
@@ -757,40 +855,43 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
     }) as JsonValue,
   load: (json) => {
     const s = json as unknown as {
+      format?: unknown;
       accounts: Array<[string, string[]]>;
-      lines: Array<[string, string, string, string, string, boolean, number, string?]>;
+      lines: string[];
       postings: Array<[string, string[]]>;
       recentPayouts: Array<[string, Array<[string, Array<[string, string]>]>]>;
       rejectedLines: string[];
-      reversalsByMonth?: Array<[string, number, string, string]>;
+      reversalsByMonth: Array<[string, number, string, string]>;
     };
-    // A state saved before lines knew their conversion's date and reversals were kept by month would give
-    // wrong aging and reversal figures: refused, so that the replay starts from the beginning instead.
-    if (s.reversalsByMonth === undefined || s.lines.some((l) => l[7] === undefined))
+    // A state saved in another form (an older one: lines unpacked, or before lines knew their conversion's
+    // date and reversals were kept by month) is refused, so that the replay starts from the beginning
+    // instead: loading it could give wrong figures.
+    if (
+      s === null ||
+      typeof s !== 'object' ||
+      s.format !== BALANCES_STATE_FORMAT ||
+      !Array.isArray(s.lines) ||
+      s.lines.length % 2 !== 0
+    )
       throw new Error(
-        'The saved balances state predates commission aging and reversals by month: replay from the start',
+        `The saved balances state is not of the format ${BALANCES_STATE_FORMAT}: replay from the start`,
       );
+    const accounts = new Map<string, Account>();
+    for (const [k, v] of s.accounts)
+      accounts.set(k, {
+        accrued: BigInt(v[0]!),
+        reversed: BigInt(v[1]!),
+        rejected: BigInt(v[2]!),
+        paid: BigInt(v[3]!),
+        payoutsFailed: BigInt(v[4]!),
+        adjustments: BigInt(v[5]!),
+        payableDebit: BigInt(v[6]!),
+        payableCredit: BigInt(v[7]!),
+      });
     return {
-      accounts: new Map(
-        s.accounts.map(([k, values]) => [
-          k,
-          Object.fromEntries(ACCOUNT_FIELDS.map((f, i) => [f, BigInt(values[i]!)])) as unknown as Account,
-        ]),
-      ),
-      lines: new Map(
-        s.lines.map(([id, partnerId, currency, remaining, payableAt, held, inPayouts, earnedAt]) => [
-          id,
-          packLine({
-            partnerId,
-            currency,
-            remaining: BigInt(remaining),
-            payableAt,
-            held,
-            inPayouts,
-            earnedAt: earnedAt!,
-          }),
-        ]),
-      ),
+      accounts,
+      // As saved, sorted by id (save sorts them; the checkpoint's checksum vouches that they are as saved).
+      lines: { saved: s.lines, changed: new Map() },
       postings: new Map(
         s.postings.map(([c, values]) => [
           c,
@@ -808,7 +909,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         ]),
       ),
       reversalsByMonth: new Map(
-        (s.reversalsByMonth ?? []).map(([k, reversals, amount, clawedBack]) => [
+        s.reversalsByMonth.map(([k, reversals, amount, clawedBack]) => [
           k,
           { reversals, amount: BigInt(amount), clawedBack: BigInt(clawedBack) },
         ]),

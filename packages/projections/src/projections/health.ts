@@ -394,19 +394,20 @@ const result =
         entry.byType[p.partnerType] = (entry.byType[p.partnerType] ?? 0) + 1;
       }
       const commission = sortedEntries(p.commission);
+      // The keys in sorted order, as the result prints them: the result is not copied to sort them.
       partners[partnerId] = {
-        partnerType: p.partnerType,
-        joinedAt: p.joinedAt,
-        lastActivityAt: p.lastActivityAt,
         active: isActive,
-        clicks: p.clicks,
-        fraudClicks: p.fraudClicks,
-        conversions: p.conversions,
         clickToConversionRate: p.clicks === 0 ? null : ratio(BigInt(p.conversions), BigInt(p.clicks)),
+        clicks: p.clicks,
         commission: Object.fromEntries(commission.map(([c, v]) => [c, formatMinor(v, c)])),
+        conversions: p.conversions,
+        daysToFirstConversion: days,
         epc: Object.fromEntries(commission.map(([c, v]) => [c, perUnit(v, p.clicks, c)])),
         firstConversionAt: p.firstConversionAt,
-        daysToFirstConversion: days,
+        fraudClicks: p.fraudClicks,
+        joinedAt: p.joinedAt,
+        lastActivityAt: p.lastActivityAt,
+        partnerType: p.partnerType,
       };
     }
     const newPartners: Record<string, { total: number; byType: Record<string, number> }> = {};

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +170,70 @@ describe('replayWithCheckpoints', () => {
     expect(printed(again)).toBe(await plain(store));
     expect(again.resumedFrom).toBe(before);
     expect(rewritten).toEqual([expect.stringMatching(`position ${latest} .* does not match`)]);
+  });
+
+  it('ignores, with a notice, a checkpoint whose balances state is of the older format (lines unpacked)', async () => {
+    const events = simulate(fc.sample(historyArbitrary(60), { numRuns: 1, seed: 13 })[0]!);
+    const store = createInMemoryStore();
+    await append(store, events);
+    const shelf = createInMemoryShelf();
+    const every = Math.floor(events.length / 4);
+    const first = await resumed(store, shelf, every);
+    const [set] = shelf.sets();
+    const written = first.checkpointsWritten;
+    const latest = written[written.length - 1]!;
+    const before = written[written.length - 2]!;
+    // The balances state as the format before commissionBalances@2 saved it: one array per line, unpacked,
+    // and no format tag. Its header is made to match, so that only the state's form is wrong.
+    const older = ({ header, body }: { header: string; body: string }) => {
+      const document = JSON.parse(body) as { states: { balances: { state: Record<string, unknown> } } };
+      const state = document.states.balances.state;
+      const packed = state['lines'] as string[];
+      const lines: unknown[] = [];
+      for (let i = 0; i < packed.length; i += 2) {
+        const [remaining, held, inPayouts, payableAt, partnerId, currency, earnedAt] =
+          packed[i + 1]!.split('\t');
+        lines.push([
+          packed[i],
+          partnerId,
+          currency,
+          remaining,
+          payableAt,
+          held === '1',
+          Number(inPayouts),
+          earnedAt,
+        ]);
+      }
+      delete state['format'];
+      state['lines'] = lines;
+      const text = JSON.stringify(document);
+      const h = JSON.parse(header) as Record<string, unknown>;
+      h['bodyLength'] = text.length;
+      h['bodySha256'] = createHash('sha256').update(text).digest('hex');
+      return { header: JSON.stringify(h), body: text };
+    };
+    shelf.tamper(set!, latest, older);
+    const notices: string[] = [];
+    const outcome = await resumed(store, shelf, every, {}, notices);
+    expect(outcome.resumedFrom).toBe(before);
+    expect(printed(outcome)).toBe(await plain(store));
+    expect(notices).toEqual([
+      expect.stringMatching(
+        `checkpoint at position ${latest} .* cannot be loaded \\(The saved balances state is not of the format`,
+      ),
+    ]);
+    // Every checkpoint of the older format: the report replays from the start, and prints the same.
+    for (const position of written) shelf.tamper(set!, position, older);
+    const all: string[] = [];
+    const replayed = await resumed(store, shelf, every, {}, all);
+    expect(replayed.resumedFrom).toBeNull();
+    expect(printed(replayed)).toBe(await plain(store));
+    expect(all.length).toBe(written.length);
+    // As of a moment in the past too.
+    const effectiveAt = events[Math.floor(events.length / 2)]!.event.occurredAt;
+    for (const position of written) shelf.tamper(set!, position, older);
+    const past = await resumed(store, shelf, every, { effectiveAt });
+    expect(printed(past)).toBe(await plain(store, { effectiveAt }));
   });
 
   it('never resumes a checkpoint of another projection code version or another set', async () => {
