@@ -52,26 +52,26 @@ const hasAt = (buffer: Uint8Array, at: number, literal: Uint8Array): boolean => 
   return true;
 };
 
+/** Bytes that end or interrupt the plain run of a JSON string: the quote, the backslash, control characters. */
+const SPECIAL = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) SPECIAL[c] = 1;
+SPECIAL[QUOTE] = 1;
+SPECIAL[BACKSLASH] = 1;
+
 /** The end (after the closing quote) of a string with nothing escaped starting at its opening quote; -1 if none. */
 const plainStringEnd = (buffer: Uint8Array, at: number, end: number): number => {
   if (at >= end || buffer[at] !== QUOTE) return -1;
-  for (let i = at + 1; i < end; i++) {
-    const c = buffer[i]!;
-    if (c === QUOTE) return i + 1;
-    if (c === BACKSLASH || c < 0x20) return -1;
-  }
-  return -1;
+  let i = at + 1;
+  while (i < end && SPECIAL[buffer[i]!] === 0) i++;
+  return i < end && buffer[i] === QUOTE ? i + 1 : -1;
 };
 
 /** The start (the opening quote) of a string with nothing escaped whose closing quote is at `close`; -1 if none. */
 const plainStringStart = (buffer: Uint8Array, close: number, start: number): number => {
   if (close < start || buffer[close] !== QUOTE) return -1;
-  for (let i = close - 1; i >= start; i--) {
-    const c = buffer[i]!;
-    if (c === QUOTE) return i;
-    if (c === BACKSLASH || c < 0x20) return -1;
-  }
-  return -1;
+  let i = close - 1;
+  while (i >= start && SPECIAL[buffer[i]!] === 0) i--;
+  return i >= start && buffer[i] === QUOTE ? i : -1;
 };
 
 /** The start of the digits ending just before `end` (a non-negative integer, at most 15 digits, no leading zero); -1 if none. */
@@ -112,6 +112,8 @@ const isHexDigit = (c: number): boolean =>
 /** The end of a string (any JSON string: escapes checked) starting at its opening quote; -1 if it is not one. */
 const jsonStringEnd = (buffer: Uint8Array, at: number, end: number): number => {
   for (let i = at + 1; i < end; i++) {
+    while (i < end && SPECIAL[buffer[i]!] === 0) i++; // the plain run, one table look-up per byte
+    if (i >= end) return -1;
     const c = buffer[i]!;
     if (c === QUOTE) return i + 1;
     if (c < 0x20) return -1;
