@@ -109,6 +109,16 @@ export const frameHead = (
   };
 };
 
+/** The stream a checked frame's head names. */
+export const frameStream = (buffer: Buffer, offset: number): string => {
+  const streamStart = offset + FRAME_HEADER_BYTES + BODY_HEAD_BYTES;
+  return buffer.toString(
+    'utf8',
+    streamStart,
+    streamStart + buffer.readUInt16LE(offset + FRAME_HEADER_BYTES + 12),
+  );
+};
+
 /** The id bytes of a checked frame, for the id index (no string is made). */
 export const frameIdBytes = (buffer: Buffer, offset: number): Buffer => {
   const bodyStart = offset + FRAME_HEADER_BYTES;

@@ -10,6 +10,8 @@ import {
   frameBodyLength,
   frameHead,
   frameIdBytes,
+  framePosition,
+  frameStream,
   idFingerprint,
 } from './frame';
 import {
@@ -124,20 +126,29 @@ const createIndexReader = async (file: string, ignore: boolean) => {
   const chunk = Buffer.allocUnsafe(64 * 1024);
   let chunkFirst = 0;
   let chunkCount = 0;
+  /** Whether the entry of a position is in the chunk read last (then segmentAt and offsetAt answer at once). */
+  const holds = (position: number): boolean => position >= chunkFirst && position < chunkFirst + chunkCount;
+  const load = async (position: number): Promise<void> => {
+    chunkFirst = position;
+    const wanted = Math.min(chunk.length / INDEX_ENTRY_BYTES, entries - position);
+    const { bytesRead } = await handle!.read(
+      chunk,
+      0,
+      wanted * INDEX_ENTRY_BYTES,
+      position * INDEX_ENTRY_BYTES,
+    );
+    chunkCount = Math.floor(bytesRead / INDEX_ENTRY_BYTES);
+  };
   return {
     entries,
+    holds,
+    load,
+    /** The entry of a position the chunk holds (see holds). */
+    segmentAt: (position: number): number => chunk.readUInt32LE((position - chunkFirst) * INDEX_ENTRY_BYTES),
+    offsetAt: (position: number): number =>
+      chunk.readUInt32LE((position - chunkFirst) * INDEX_ENTRY_BYTES + 4),
     async entryAt(position: number): Promise<{ segment: number; offset: number }> {
-      if (position < chunkFirst || position >= chunkFirst + chunkCount) {
-        chunkFirst = position;
-        const wanted = Math.min(chunk.length / INDEX_ENTRY_BYTES, entries - position);
-        const { bytesRead } = await handle!.read(
-          chunk,
-          0,
-          wanted * INDEX_ENTRY_BYTES,
-          position * INDEX_ENTRY_BYTES,
-        );
-        chunkCount = Math.floor(bytesRead / INDEX_ENTRY_BYTES);
-      }
+      if (!holds(position)) await load(position);
       const at = (position - chunkFirst) * INDEX_ENTRY_BYTES;
       return { segment: chunk.readUInt32LE(at), offset: chunk.readUInt32LE(at + 4) };
     },
@@ -248,9 +259,20 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
   };
   const indexClaims = async (position: number) => (await indexEntry(position)) !== undefined;
 
-  const checkIndexEntry = async (position: number, segment: number, offset: number, file: string) => {
-    const entry = await indexEntry(position);
-    if (entry === undefined || (entry.segment === segment && entry.offset === offset)) return;
+  /**
+   * Checks the index entry of a record the scan found. Called once per record: synchronous (no promise) when
+   * the entry is in the chunk of the index already read, or there is none; the caller loads the chunk first.
+   */
+  const checkIndexEntry = (position: number, segment: number, offset: number, file: string): void => {
+    if (position >= validIndexEntries) return;
+    const entrySegment = indexReader.segmentAt(position);
+    const entryOffset = indexReader.offsetAt(position);
+    if (entrySegment === 0 && entryOffset === 0) {
+      validIndexEntries = position; // the index ends here (see indexEntry)
+      return;
+    }
+    if (entrySegment === segment && entryOffset === offset) return;
+    const entry = { segment: entrySegment, offset: entryOffset };
     validIndexEntries = position;
     report(
       corruption(
@@ -342,8 +364,9 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
           }
           const at = offset - windowStart;
           if (check.kind === 'ok') {
-            const head = frameHead(buffer, at);
-            if (head.position !== next) {
+            // The head's strings are made only when needed: the stream for the index, the id for a report.
+            if (framePosition(buffer, at) !== next) {
+              const head = frameHead(buffer, at);
               report(
                 corruption(`expected position ${next}, the record says ${head.position}`, file, offset),
                 {
@@ -362,11 +385,12 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
                 continue;
               }
             }
-            await checkIndexEntry(next, number, offset, file);
+            if (next < validIndexEntries && !indexReader.holds(next)) await indexReader.load(next);
+            checkIndexEntry(next, number, offset, file);
             pending.push({
               offset,
               position: next,
-              stream: head.stream,
+              stream: frameStream(buffer, at),
               // The id index serves idempotent appends: a read-only open has none to serve.
               fingerprint: writable ? idFingerprint(frameIdBytes(buffer, at)) : 0,
             });

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { GENESIS_DIGEST, computeEventHash, hashEvent, nextDigest } from '@partner-ledger/events';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import { STORED_TEXT_HASH, computeDigest, verifyStore } from '@partner-ledger/store';
+import type { ChainLink, EventStore } from '@partner-ledger/store';
+import * as fc from 'fast-check';
+import { crc32 } from './crc';
+import { verifyFileStore } from './verify';
 import { openFileStore } from './store';
 import type { FileEventStore } from './store';
 import { rewriteLedger } from './testing/rewrite';
@@ -48,7 +52,7 @@ const contentDigest = (events: readonly RecordedEvent[]): string =>
 const canonicalRecord = (event: RecordedEvent): string =>
   `${hashEvent(event).canonicalText.slice(0, -1)},"hash":"${event.hash}","position":${event.position}}`;
 
-const storedTextHash = (event: RecordedEvent): string | undefined =>
+const storedTextHash = (event: RecordedEvent | ChainLink): string | undefined =>
   (event as { [STORED_TEXT_HASH]?: string })[STORED_TEXT_HASH];
 
 let directory: string;
@@ -81,6 +85,18 @@ describe("verify hashes the file store's stored bytes", () => {
     const reader = await reopened();
     const verified = await flat(reader.readAllForVerify());
     expect(verified.map(storedTextHash)).toEqual(events.map((e) => e.hash));
+    // Intact records come as their chain links, read from the bytes without parsing them.
+    expect(verified).toEqual(
+      events.map(({ position, id, stream, revision, prevHash, hash }) => ({
+        position,
+        id,
+        stream,
+        revision,
+        prevHash,
+        hash,
+        [STORED_TEXT_HASH]: hash,
+      })),
+    );
     expect((await collect(reader.readAll())).map(storedTextHash)).toEqual(events.map(() => undefined));
     expect(await collect(reader.readAll())).toEqual(events);
   });
@@ -125,7 +141,7 @@ describe("verify hashes the file store's stored bytes", () => {
     await rewriteLedger(directory, (all) => all, forged);
     const reader = await reopened();
     const read = await flat(reader.readAllForVerify());
-    expect(read[2]!.data).toEqual({ amount: '1000000.00' }); // what a reader of the record sees
+    expect((read[2] as RecordedEvent).data).toEqual({ amount: '1000000.00' }); // what a reader of the record sees
     expect(storedTextHash(read[2]!)).toBeUndefined();
     const report = await verifyStore(reader);
     if (report.ok) throw new Error('verify missed the forged data');
@@ -186,5 +202,76 @@ describe('readAll a page at a time', () => {
     const reader = await reopened();
     await expect(collect(reader.readAllPages({ pageSize: 0 }))).rejects.toThrow(/pageSize/);
     await expect(collect(reader.readAllPages({ fromPosition: -1 }))).rejects.toThrow(/fromPosition/);
+  });
+});
+
+describe('verify reports any change to a record', () => {
+  const segment = (): string => join(directory, 'segments', 'segment-00000000.log');
+  /** The records of a segment: where each starts, where its JSON starts, where it ends. */
+  const recordsOf = (bytes: Buffer): { start: number; jsonStart: number; end: number }[] => {
+    const records: { start: number; jsonStart: number; end: number }[] = [];
+    for (let start = 32; start < bytes.length;) {
+      const end = start + 8 + bytes.readUInt32LE(start + 4);
+      const jsonStart = start + 28 + bytes.readUInt16LE(start + 20) + bytes.readUInt16LE(start + 22);
+      records.push({ start, jsonStart, end });
+      start = end;
+    }
+    return records;
+  };
+  /** What a verify concluded, or that it threw. */
+  const verdictOf = async (run: () => Promise<unknown>): Promise<unknown> => {
+    try {
+      return await run();
+    } catch (error) {
+      return { threw: (error as Error).name };
+    }
+  };
+  /** verifyStore hashing every event from its parsed content (a store offering readAll only). */
+  const byContent = async () => {
+    const reader = await openFileStore({ directory, readOnly: true, tolerateDamage: true });
+    try {
+      return await verdictOf(() => verifyStore({ readAll: reader.readAll.bind(reader) } as EventStore));
+    } finally {
+      await reader.close();
+    }
+  };
+
+  it('any byte of any record changed by a tamperer (checksum recomputed): the verdict of parsing and hashing every event', async () => {
+    await written(6);
+    const pristine = await fs.readFile(segment());
+    const records = recordsOf(pristine);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 }), async (which, where, mask) => {
+        const bytes = Buffer.from(pristine);
+        const { start, jsonStart, end } = records[which % records.length]!;
+        bytes[jsonStart + (where % (end - jsonStart))]! ^= mask;
+        bytes.writeUInt32LE(crc32(bytes.subarray(start + 4, end)), start);
+        await fs.writeFile(segment(), bytes);
+        const fast = await verdictOf(async () => (await verifyFileStore({ directory })).chains);
+        expect(fast).toEqual(await byContent());
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('any byte of any record damaged, or the segment cut short anywhere in its records: verify is not ok', async () => {
+    await written(6);
+    const pristine = await fs.readFile(segment());
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: pristine.length - 33 }),
+        fc.integer({ min: 1, max: 255 }),
+        fc.boolean(),
+        async (at, mask, cut) => {
+          const bytes = Buffer.from(pristine);
+          if (!cut) bytes[32 + at]! ^= mask;
+          await fs.writeFile(segment(), cut ? bytes.subarray(0, 32 + at) : bytes);
+          const report = await verifyFileStore({ directory });
+          expect(report.ok).toBe(false);
+          expect(report.firstProblem).not.toBeNull();
+        },
+      ),
+      { numRuns: 80 },
+    );
   });
 });

@@ -21,14 +21,33 @@ export const STORED_TEXT_HASH: unique symbol = Symbol('partner-ledger/stored-tex
 export interface StoredTextHashReads {
   /**
    * The events of readAll in pages (as PagedReads gives them); those whose stored bytes check out carry
-   * their hash under STORED_TEXT_HASH.
+   * their hash under STORED_TEXT_HASH, and may be given as their {@link ChainLink} only (the fields
+   * verifyStore and computeDigest read) when the store took those fields from the bytes without parsing
+   * the rest.
    */
-  readAllForVerify(options?: ReadAllOptions): AsyncIterable<readonly RecordedEvent[]>;
+  readAllForVerify(options?: ReadAllOptions): AsyncIterable<readonly (RecordedEvent | ChainLink)[]>;
 }
 
+/**
+ * What verifyStore and computeDigest read of an event: its place in the log and in its stream, and the two
+ * hashes of its link. A store's readAllForVerify gives this instead of the whole event only for an event
+ * whose stored bytes are the canonical text its hash covers and hash to its stored hash (STORED_TEXT_HASH,
+ * set): nothing else of the event is needed to check its link and fold it into the digest.
+ */
+export type ChainLink = Pick<
+  RecordedEvent,
+  'position' | 'id' | 'stream' | 'revision' | 'prevHash' | 'hash'
+> & {
+  readonly [STORED_TEXT_HASH]: string;
+};
+
+/** An event as verifyStore and computeDigest read it: whole, or its chain link (see ChainLink). */
+type Verified = RecordedEvent | ChainLink;
+
 /** The event's hash, from its stored bytes when the store hashed them on the way (see STORED_TEXT_HASH). */
-const contentHashOf = (event: RecordedEvent): string =>
-  (event as { readonly [STORED_TEXT_HASH]?: string })[STORED_TEXT_HASH] ?? computeEventHash(event);
+const contentHashOf = (event: Verified): string =>
+  (event as { readonly [STORED_TEXT_HASH]?: string })[STORED_TEXT_HASH] ??
+  computeEventHash(event as RecordedEvent);
 
 /** What is wrong with an event, in the order verifyStore checks it. */
 export type VerifyProblemKind =
@@ -130,7 +149,7 @@ const eachUpTo = (
   store: EventStore,
   upToPosition: number | undefined,
   pageSize: number | undefined,
-  visit: (event: RecordedEvent) => boolean,
+  visit: (event: Verified) => boolean,
 ): Promise<void> => {
   checkIntegerOption('upToPosition', upToPosition, -1);
   const options: ReadAllOptions = {
@@ -142,12 +161,15 @@ const eachUpTo = (
     store,
     options,
     visit,
-    typeof forVerify === 'function' ? { pages: forVerify.bind(store) } : {},
+    // The visit reads only a ChainLink's fields of each event, so links may stand in for events here.
+    typeof forVerify === 'function'
+      ? { pages: forVerify.bind(store) as (o: ReadAllOptions) => AsyncIterable<readonly RecordedEvent[]> }
+      : {},
   );
 };
 
 const checkEvent = (
-  event: RecordedEvent,
+  event: Verified,
   previousPosition: number,
   streamHead: { readonly revision: number; readonly hash: string } | undefined,
   recomputed: string,

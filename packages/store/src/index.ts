@@ -36,6 +36,7 @@ export type { InMemoryStoreOptions } from './in-memory';
 // Audit: hash chains and digests, over any store
 export { STORED_TEXT_HASH, compareWithKept, computeDigest, verifyStore } from './audit';
 export type {
+  ChainLink,
   DigestAt,
   DigestOptions,
   DigestResult,
