@@ -370,9 +370,11 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
             ),
           );
         const items = payableItems(state, command.currency, command.at);
-        const payable = items.reduce((sum, item) => sum.plus(item.outstanding), new LedgerDecimal(0));
-        const settles = amount.lte(payable) ? settle(items, amount) : undefined;
-        if (settles === undefined)
+        // settle stops at the first items that cover the amount, and finds none when the amount exceeds the
+        // payable balance (it takes every item then): the balance is added up only for the refusal.
+        const settles = settle(items, amount);
+        if (settles === undefined) {
+          const payable = items.reduce((sum, item) => sum.plus(item.outstanding), new LedgerDecimal(0));
           return E.left(
             reject(
               'PAYOUT_EXCEEDS_PAYABLE',
@@ -380,6 +382,7 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
               { field: 'amount', rule: 'payoutAtMostPayable' },
             ),
           );
+        }
         return E.right(
           append({
             id: eventIdFor('PayoutIssued', command.payoutId),
