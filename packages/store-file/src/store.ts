@@ -725,16 +725,25 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
 
   /** An async iterable over pages: a plain iterator, cheaper per event than an async generator. */
   const iteratePages = (
-    start: () => () => Promise<RecordedEvent[]>,
-    keep: ((event: RecordedEvent) => boolean) | undefined,
+    start: () => {
+      readPage: () => Promise<RecordedEvent[]>;
+      keep: ((event: RecordedEvent) => boolean) | undefined;
+    },
   ): AsyncIterable<RecordedEvent> => ({
     [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
       let readPage: (() => Promise<RecordedEvent[]>) | undefined;
+      // The filter (asKnownAt.recordedAt), known on the first next(); none for a plain replay.
+      let keep: ((event: RecordedEvent) => boolean) | undefined;
       let page: RecordedEvent[] = [];
       let i = 0;
       let finished = false;
       const fill = async (): Promise<IteratorResult<RecordedEvent>> => {
-        readPage ??= start(); // validation and the closed check happen on the first next(), as for a generator
+        if (readPage === undefined) {
+          // Validation and the closed check happen on the first next(), as for a generator.
+          const started = start();
+          readPage = started.readPage;
+          keep = started.keep;
+        }
         while (!finished) {
           page = await readPage();
           i = 0;
@@ -1247,17 +1256,8 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     return { readPage, keep: asKnownAt?.recordedAt !== undefined ? known : undefined };
   };
 
-  const readAll = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> => {
-    let keep: ((event: RecordedEvent) => boolean) | undefined;
-    return iteratePages(
-      () => {
-        const started = startReadAll(options, false);
-        keep = started.keep;
-        return started.readPage;
-      },
-      (event) => keep === undefined || keep(event),
-    );
-  };
+  const readAll = (options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> =>
+    iteratePages(() => startReadAll(options, false));
 
   /** readAll a page at a time (PagedReads): no promise per event. Pages are never empty. */
   async function* pagesOf(options: ReadAllOptions, markStoredText: boolean): AsyncGenerator<RecordedEvent[]> {

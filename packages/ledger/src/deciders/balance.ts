@@ -74,11 +74,32 @@ export const initialBalanceState = (partnerId: string): BalanceState => ({
 const dec = (value: string | LedgerDecimal): LedgerDecimal => new LedgerDecimal(value);
 const plus = (a: string, b: string | LedgerDecimal): string => dec(a).plus(b).toFixed();
 
+// A payout reads what every line of the partner still owes: three decimals and two subtractions a line, again
+// and again for lines that have not changed. The last figure of each line object is kept with the strings it
+// was computed from (the view changes its lines in place, so those are compared on every use).
+const outstandingOf = new WeakMap<
+  BalanceLine,
+  { amount: string; reversed: string; settled: string; value: LedgerDecimal }
+>();
+
 /** What a line still owes the partner (negative: what the partner owes back after a clawback). */
-export const lineOutstanding = (line: BalanceLine): LedgerDecimal =>
-  line.status === 'rejected'
-    ? new LedgerDecimal(0)
-    : dec(line.amount).minus(line.reversed).minus(line.settled);
+export const lineOutstanding = (line: BalanceLine): LedgerDecimal => {
+  if (line.status === 'rejected') return new LedgerDecimal(0);
+  const known = outstandingOf.get(line);
+  if (
+    known !== undefined &&
+    known.amount === line.amount &&
+    known.reversed === line.reversed &&
+    known.settled === line.settled
+  )
+    return known.value;
+  const value =
+    line.reversed === '0' && line.settled === '0'
+      ? dec(line.amount)
+      : dec(line.amount).minus(line.reversed).minus(line.settled);
+  outstandingOf.set(line, { amount: line.amount, reversed: line.reversed, settled: line.settled, value });
+  return value;
+};
 
 const lineIsPayable = (line: BalanceLine, at: string): boolean =>
   line.status === 'pending' && line.payableAt <= at;
@@ -367,9 +388,11 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
             ),
           );
         const items = payableItems(state, command.currency, command.at);
-        const payable = items.reduce((sum, item) => sum.plus(item.outstanding), new LedgerDecimal(0));
-        const settles = amount.lte(payable) ? settle(items, amount) : undefined;
-        if (settles === undefined)
+        // settle stops at the first items that cover the amount, and finds none when the amount exceeds the
+        // payable balance (it takes every item then): the balance is added up only for the refusal.
+        const settles = settle(items, amount);
+        if (settles === undefined) {
+          const payable = items.reduce((sum, item) => sum.plus(item.outstanding), new LedgerDecimal(0));
           return E.left(
             reject(
               'PAYOUT_EXCEEDS_PAYABLE',
@@ -377,6 +400,7 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
               { field: 'amount', rule: 'payoutAtMostPayable' },
             ),
           );
+        }
         return E.right(
           append({
             id: eventIdFor('PayoutIssued', command.payoutId),

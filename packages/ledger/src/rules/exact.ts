@@ -143,6 +143,8 @@ export const largestRemainder = (total: bigint, weights: readonly Fraction[]): b
   if (weights.some((w) => w.n < 0n)) throw new Error('weights must be >= 0');
   const whole = sum(weights);
   if (isZero(whole)) throw new Error('weights must not all be zero');
+  // One share takes the whole total (total * w / w): most conversions credit one partner.
+  if (weights.length === 1) return [total];
   const exact = weights.map((w) => div(mul(fraction(total), w), whole));
   const shares = exact.map(floor);
   let left = total - shares.reduce((acc, s) => acc + s, 0n);

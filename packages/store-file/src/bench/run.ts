@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
   fdatasyncSync,
@@ -19,16 +19,23 @@ import { benchEvent } from './events';
  *
  * 1. Durable appends with 1, 8 and 64 concurrent writers (one event per append, each awaited), against a
  *    bare `fs` write + fdatasync of the very same batches (same sizes, same bytes), in the same run.
+ *    Then the 64 writers again while another process keeps one core busy (a child `node` spinning in an
+ *    endless loop for the whole measurement, store and bare alike), unless BENCH_BUSY_CORE=0.
  * 2. Replay: readAll over 1M events against a bare read + JSON.parse loop over the same segment files, and
  *    the peak memory of the replay for 1M and 3M events, each replay in a process of its own.
  *
  * Environment: BENCH_APPEND_SECONDS (default 3), BENCH_REPLAY_EVENTS (default 1000000),
- * BENCH_REPLAY_LARGE (default 3000000), BENCH_RUNS (repetitions of each measurement, default 3), BENCH_DIR.
+ * BENCH_REPLAY_LARGE (default 3000000), BENCH_RUNS (repetitions of each measurement, default 3), BENCH_DIR,
+ * BENCH_WRITERS (default "1,8,64"), BENCH_BUSY_CORE (default 1; 0 skips the busy-core run), BENCH_REPLAY
+ * (default 1; 0 skips the replay and memory measurements).
  */
 const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 3);
 const REPLAY_EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000);
 const REPLAY_LARGE = Number(process.env.BENCH_REPLAY_LARGE ?? 3_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WRITERS = (process.env.BENCH_WRITERS ?? '1,8,64').split(',').map(Number);
+const BUSY_CORE = process.env.BENCH_BUSY_CORE !== '0';
+const REPLAY = process.env.BENCH_REPLAY !== '0';
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'pl-bench-'));
 
 const rate = (events: number, seconds: number) => Math.round(events / seconds).toLocaleString('en-US');
@@ -155,15 +162,27 @@ const main = async (): Promise<void> => {
   );
   // Each writer count runs RUNS times (store run, then the bare replay of its batches), and the median
   // ratio is reported: the disk is shared with other work, so single runs drift.
-  for (const writers of [1, 8, 64]) {
+  const levels: { writers: number; busy: boolean }[] = WRITERS.map((writers) => ({ writers, busy: false }));
+  if (BUSY_CORE) levels.push({ writers: 64, busy: true });
+  for (const { writers, busy } of levels) {
     const runs = [];
-    for (let run = 0; run < RUNS; run++) runs.push(await appendBenchmark(writers));
+    // Another process keeping one core busy: a child spinning for the whole measurement (store and bare).
+    const spinner = busy ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : undefined;
+    try {
+      for (let run = 0; run < RUNS; run++) runs.push(await appendBenchmark(writers));
+    } finally {
+      spinner?.kill();
+    }
     const r = runs.sort((a, b) => a.ratio - b.ratio)[Math.floor(runs.length / 2)]!;
     console.log(
-      `${r.writers} | ${r.events} | ${r.commits} | ${r.meanBatch.toFixed(1)} | ${rate(r.events, r.storeSeconds)} | ${Math.round(r.bareRate).toLocaleString('en-US')} | ${(r.ratio * 100).toFixed(0)}% (runs: ${runs.map((x) => `${(x.ratio * 100).toFixed(0)}%`).join(', ')}) | ${Math.round(r.dsyncRate).toLocaleString('en-US')} | ${((r.storeRate / r.dsyncRate) * 100).toFixed(0)}%`,
+      `${r.writers}${busy ? ' (one core busy)' : ''} | ${r.events} | ${r.commits} | ${r.meanBatch.toFixed(1)} | ${rate(r.events, r.storeSeconds)} | ${Math.round(r.bareRate).toLocaleString('en-US')} | ${(r.ratio * 100).toFixed(0)}% (runs: ${runs.map((x) => `${(x.ratio * 100).toFixed(0)}%`).join(', ')}) | ${Math.round(r.dsyncRate).toLocaleString('en-US')} | ${((r.storeRate / r.dsyncRate) * 100).toFixed(0)}%`,
     );
   }
 
+  if (!REPLAY) {
+    rmSync(work, { recursive: true, force: true });
+    return;
+  }
   const ledger = join(work, 'replay');
   const fillStarted = Date.now();
   await fillLedger(ledger, Math.max(REPLAY_EVENTS, REPLAY_LARGE));
