@@ -3,10 +3,14 @@ import {
   AppendConditionFailedError,
   StoreError,
   WrongExpectedRevisionError,
+  canonicalDataOf,
+  chainEvents,
   verifyStore,
 } from '@partner-ledger/store';
 import type { AppendResult, EventStore, SubscriptionMessage } from '@partner-ledger/store';
 import { Client, Pool } from 'pg';
+import { MIGRATIONS } from './schema';
+import type { Migration } from './schema';
 import { SchemaNotFoundError, createPostgresStore } from './store';
 import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
@@ -75,12 +79,12 @@ const expectConditionFailed = async (promise: Promise<unknown>, tag: string, pos
 describe('schema and migrations', () => {
   it('several instances opening a new schema together: one migrates, all open, the migration is recorded once', async () => {
     const stores = await Promise.all([open(), open(), open(), open()]);
-    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3]);
+    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3, 4]);
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     } finally {
       await client.end();
     }
@@ -88,20 +92,76 @@ describe('schema and migrations', () => {
     expect(idsOf(await collect((stores[3] as EventStore).readAll()))).toEqual(['e-0']);
   });
 
-  it('a schema at migration 2 is brought to migration 3 (the append function) when this version opens it', async () => {
+  it('a schema at migration 2 is brought to migrations 3 and 4 (the append function) when this version opens it', async () => {
     await (await open()).close();
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       await client.query(`DROP FUNCTION ${schema}.append; DROP FUNCTION ${schema}.seal_written;
-        DELETE FROM ${schema}.schema_migrations WHERE version = 3`);
+        DROP FUNCTION ${schema}.seal_wait; DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
     } finally {
       await client.end();
     }
     const store = await open();
-    expect(store.migrationsApplied).toEqual([3]);
+    expect(store.migrationsApplied).toEqual([3, 4]);
     await store.append('s', [event('m-0')]);
     expect(idsOf(await collect(store.readAll()))).toEqual(['m-0']);
+  });
+
+  it('a schema at migration 3 holding events, one append committed but not numbered, is brought to migration 4: positions stay dense, verify ok', async () => {
+    const first = await open();
+    await first.append('a', [event('u-0'), event('u-1')]);
+    await first.close();
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      // Back to migration 3's functions, as a schema that an earlier version of the store created.
+      await client.query(`DROP FUNCTION ${schema}.seal_wait;
+        DELETE FROM ${schema}.schema_migrations WHERE version = 4`);
+      await client.query(
+        (MIGRATIONS.find((m) => m.version === 3) as Migration)
+          .sql(schema)
+          .replaceAll('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'),
+      );
+      // A writer of that version that committed its append (events and stream head) and died before its seal.
+      const [lost] = chainEvents('b', undefined, [event('u-2')]);
+      if (lost === undefined) throw new Error('no event');
+      const dataText = canonicalDataOf('b', 0, lost);
+      await client.query(
+        `WITH head AS (INSERT INTO ${schema}.streams (stream, last_revision, last_hash) VALUES ('b', 0, $12))
+         INSERT INTO ${schema}.events (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
+           recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash)
+         VALUES (nextval('${schema}.batches'), 0, $1, 'b', 0, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12)`,
+        [
+          lost.id,
+          lost.type,
+          lost.schemaVersion,
+          lost.occurredAt,
+          lost.recordedAt,
+          lost.actor,
+          lost.correlationId,
+          lost.causationId,
+          dataText,
+          dataText,
+          lost.prevHash,
+          lost.hash,
+        ],
+      );
+    } finally {
+      await client.end();
+    }
+    // Opening seals what was left, then writers of this version append on the upgraded schema.
+    const store = await open();
+    expect(store.migrationsApplied).toEqual([4]);
+    const appended = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => store.append(`c-${i % 2}`, [event(`u-c-${i}`)])),
+    );
+    expect(appended.every((r) => r.events.length === 1)).toBe(true);
+    const all = await collect(store.readAll());
+    expect(all.map((e) => e.position)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(idsOf(all.slice(0, 3))).toEqual(['u-0', 'u-1', 'u-2']);
+    expect(new Set(idsOf(all.slice(3)))).toEqual(new Set(appended.map((r) => r.events[0]?.id)));
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 9 });
   });
 
   it('mustExist: refuses a schema that holds no store, and creates nothing', async () => {
