@@ -1,6 +1,7 @@
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
   AppendConditionFailedError,
+  DuplicateEventIdError,
   StoreError,
   WrongExpectedRevisionError,
   canonicalDataOf,
@@ -261,6 +262,92 @@ describe('the one-round-trip append (migration 3)', () => {
     expect(read).toEqual(written.events[0]);
     expect(read?.data).toEqual({ tricky, [tricky]: 1 });
     expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 1 });
+  });
+});
+
+describe('group commit of the appends made concurrently through one store', () => {
+  it('forty concurrent appends to forty streams and five to one stream: each acknowledged with its own positions, dense, verify ok', async () => {
+    const store = await open();
+    const appends = [
+      ...Array.from({ length: 40 }, (_, i) => store.append(`g-${i}`, [event(`g-${i}-a`), event(`g-${i}-b`)])),
+      // Five to one stream: at most one per group, so they go in successive groups, each on the head before.
+      ...Array.from({ length: 5 }, (_, i) => store.append('g-shared', [event(`g-shared-${i}`)])),
+    ];
+    const results = await Promise.all(appends);
+    for (const result of results) {
+      const positions = result.events.map((e) => e.position);
+      expect(positions).toEqual(positions.map((_, k) => (positions[0] as number) + k));
+      expect(result.lastPosition).toBe(positions[positions.length - 1]);
+    }
+    const all = await collect(store.readAll());
+    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 85 }, (_, i) => i));
+    expect(new Set(all.map((e) => e.id)).size).toBe(85);
+    const byId = new Map(all.map((e) => [e.id, e]));
+    for (const result of results) for (const e of result.events) expect(byId.get(e.id)).toEqual(e);
+    expect((await collect(store.readStream('g-shared'))).map((e) => e.revision)).toEqual([0, 1, 2, 3, 4]);
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 85 });
+  });
+
+  it('a group whose transaction fails (an id another transaction commits meanwhile) is tried again append by append', async () => {
+    const store = await open();
+    // Another writer holds a new, uncommitted event 'd-same' (in stream d-x) when the group writes the
+    // same id: the group's insert waits on the unique index, then fails when that writer commits, which
+    // rolls the whole group back; each append is then tried alone and gets its own answer.
+    const blocker = new Client({ connectionString: url });
+    await blocker.connect();
+    try {
+      const [held] = chainEvents('d-x', undefined, [event('d-same')]);
+      if (held === undefined) throw new Error('no event');
+      const dataText = canonicalDataOf('d-x', 0, held);
+      await blocker.query('BEGIN');
+      await blocker.query(
+        `WITH head AS (INSERT INTO ${schema}.streams (stream, last_revision, last_hash) VALUES ('d-x', 0, $11))
+         INSERT INTO ${schema}.events (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
+           recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash)
+         VALUES (nextval('${schema}.batches'), 0, $1, 'd-x', 0, $2, $3, $4, $5, $6, $7, $8, $9::text, $9::jsonb, $10, $11)`,
+        [
+          held.id,
+          held.type,
+          held.schemaVersion,
+          held.occurredAt,
+          held.recordedAt,
+          held.actor,
+          held.correlationId,
+          held.causationId,
+          dataText,
+          held.prevHash,
+          held.hash,
+        ],
+      );
+      // The first append goes at once, alone; the two made while it is under way form a group.
+      const settled = Promise.allSettled([
+        store.append('d-0', [event('d-first')]),
+        store.append('d-1', [event('d-same')]),
+        store.append('d-2', [event('d-other')]),
+      ]);
+      // Once the group waits on the held id, the other writer commits.
+      for (;;) {
+        const { rows } = await blocker.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+          [`%${schema}.append(%`],
+        );
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await blocker.query('COMMIT');
+      // And seals it, as its writer would.
+      await blocker.query(`SELECT * FROM ${schema}.seal(NULL)`);
+      const outcomes = await settled;
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateEventIdError);
+    } finally {
+      await blocker.end();
+    }
+    const all = await collect(store.readAll());
+    expect(new Set(idsOf(all))).toEqual(new Set(['d-first', 'd-same', 'd-other']));
+    expect(all.map((e) => e.position)).toEqual([0, 1, 2]);
+    expect((await collect(store.readStream('d-x'))).map((e) => e.id)).toEqual(['d-same']);
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 3 });
   });
 });
 
