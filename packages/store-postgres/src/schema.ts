@@ -28,6 +28,139 @@ export interface Migration {
   readonly sql: (schema: string) => string;
 }
 
+/** Migration 4's additions to the append function: its variables. */
+const DIRECT_DECLARE = `        v_head bigint;
+        v_count bigint;
+        v_first bigint;
+`;
+
+/**
+ * Migration 4's additions to the append function: when the seal lock is free, the append takes it and
+ * numbers itself, after every committed append still waiting for its numbers, then commits synchronously
+ * with the lock held, as a seal does. Its events are then written once, with their positions, in one
+ * transaction. When the lock is taken (another writer is sealing) it writes as migration 3 did, without
+ * positions and without a flush, and a seal numbers it.
+ */
+const directNumbering = (s: string): string => `        v_first := NULL;
+        IF pg_try_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext('${lockKey(s, 'seal')}')) THEN
+          -- Under the lock, after every seal's commit: the head is the last position given.
+          SELECT coalesce(max(e.position), -1) INTO v_head FROM ${s}.events e;
+          WITH pending AS (
+            SELECT e.batch, e.batch_index, row_number() OVER (ORDER BY e.batch, e.batch_index) AS n
+            FROM ${s}.events e WHERE e.position IS NULL
+          ),
+          numbered AS (
+            UPDATE ${s}.events e SET position = v_head + pending.n
+            FROM pending
+            WHERE e.batch = pending.batch AND e.batch_index = pending.batch_index
+            RETURNING e.position
+          )
+          SELECT count(*) INTO v_count FROM numbered;
+          v_first := v_head + v_count + 1;
+          -- Visible only once flushed, like a seal: the client's SET LOCAL synchronous_commit = off undone.
+          PERFORM set_config('synchronous_commit', 'on', true);
+        END IF;
+`;
+
+/** Migration 4's additions to the append function: the notification and the count its seal reports. */
+const directNotify = (s: string): string => `        IF v_first IS NOT NULL THEN
+          PERFORM pg_notify('${notifyChannel(s)}', (v_first + cardinality(p_ids) - 1)::text);
+          PERFORM set_config('partner_ledger.sealed', (v_count + cardinality(p_ids))::text, false);
+        ELSE
+          PERFORM set_config('partner_ledger.sealed', '', false);
+        END IF;
+`;
+
+/**
+ * The `append` function: migration 3 creates it; migration 4 replaces it with one that numbers the append
+ * itself when the seal lock is free (`direct`).
+ */
+const appendFunction = (
+  s: string,
+  direct: boolean,
+): string => `      CREATE ${direct ? 'OR REPLACE ' : ''}FUNCTION ${s}.append(
+        p_stream text, p_expected text, p_head_revision integer, p_head_hash text,
+        p_tags text[], p_fail_if_tagged text[], p_after bigint,
+        p_ids text[], p_revisions integer[], p_types text[], p_schema_versions integer[],
+        p_occurred_at text[], p_recorded_at text[], p_actors text[], p_correlation_ids text[],
+        p_causation_ids text[], p_data_texts text[], p_data_json text[], p_prev_hashes text[], p_hashes text[]
+      ) RETURNS TABLE (r_status text, r_batch bigint, r_last_revision integer, r_last_hash text, r_tag text, r_tag_position bigint)
+      LANGUAGE plpgsql AS $append$
+      DECLARE
+        v_last integer;
+        v_hash text;
+        v_tag text;
+        v_batch bigint;
+        v_max bigint;
+        v_unsealed boolean;
+        v_locked text[];
+${direct ? DIRECT_DECLARE : ''}      BEGIN
+        -- What the seal that follows in the same round trip numbers: nothing unless this call writes.
+        PERFORM set_config('partner_ledger.batch', '', false);
+        -- The stream's row, created if missing and locked: appends to one stream take turns from here.
+        INSERT INTO ${s}.streams AS st (stream, last_revision) VALUES (p_stream, -1)
+          ON CONFLICT (stream) DO UPDATE SET last_revision = st.last_revision
+          RETURNING st.last_revision, st.last_hash INTO v_last, v_hash;
+        -- An id already stored: a retry or a duplicate, which the client classifies on its longer path.
+        IF EXISTS (SELECT 1 FROM ${s}.events e WHERE e.id = ANY(p_ids)) THEN
+          RETURN QUERY SELECT 'ids'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint;
+          RETURN;
+        END IF;
+        IF NOT (p_expected = 'any'
+            OR (p_expected = 'noStream' AND v_last < 0)
+            OR (p_expected = 'streamExists' AND v_last >= 0)
+            OR (p_expected ~ '^[0-9]+$' AND p_expected::integer = v_last)) THEN
+          RETURN QUERY SELECT 'revision'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint;
+          RETURN;
+        END IF;
+        -- The client chained its events on another head: it chains them again on this one.
+        IF v_last <> p_head_revision OR v_hash IS DISTINCT FROM p_head_hash THEN
+          RETURN QUERY SELECT 'stale'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint;
+          RETURN;
+        END IF;
+        v_locked := ARRAY(SELECT DISTINCT u FROM unnest(p_tags || p_fail_if_tagged) AS u ORDER BY u);
+        IF cardinality(v_locked) > 0 THEN
+          -- Created if missing and locked in sorted order: no deadlock between two appends.
+          INSERT INTO ${s}.tags AS g (tag) SELECT unnest(v_locked) ORDER BY 1
+            ON CONFLICT (tag) DO UPDATE SET last_batch = g.last_batch;
+          -- The condition's tags in its own order, so that the error names the first one that fails.
+          FOREACH v_tag IN ARRAY p_fail_if_tagged LOOP
+            SELECT g.last_batch INTO v_batch FROM ${s}.tags g WHERE g.tag = v_tag;
+            CONTINUE WHEN v_batch IS NULL;
+            SELECT max(e.position), bool_or(e.position IS NULL) INTO v_max, v_unsealed
+              FROM ${s}.events e WHERE e.batch = v_batch;
+            IF v_unsealed THEN
+              RETURN QUERY SELECT 'unsealed'::text, v_batch, v_last, v_hash, v_tag, NULL::bigint;
+              RETURN;
+            END IF;
+            IF v_max > p_after THEN
+              RETURN QUERY SELECT 'condition'::text, v_batch, v_last, v_hash, v_tag, v_max;
+              RETURN;
+            END IF;
+          END LOOP;
+        END IF;
+        v_batch := nextval('${s}.batches');
+${direct ? directNumbering(s) : ''}        INSERT INTO ${s}.events (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
+          recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash, tags${direct ? ', position' : ''})
+        SELECT v_batch, u.ord - 1, u.id, p_stream, u.revision, u.type, u.schema_version, u.occurred_at,
+          u.recorded_at, u.actor, u.correlation_id, u.causation_id, u.data_text, u.data_json::jsonb,
+          u.prev_hash, u.hash, p_tags${direct ? ', v_first + u.ord - 1' : ''}
+        FROM unnest(p_ids, p_revisions, p_types, p_schema_versions, p_occurred_at, p_recorded_at, p_actors,
+          p_correlation_ids, p_causation_ids, p_data_texts, p_data_json, p_prev_hashes, p_hashes)
+          WITH ORDINALITY AS u(id, revision, type, schema_version, occurred_at, recorded_at, actor,
+            correlation_id, causation_id, data_text, data_json, prev_hash, hash, ord);
+        v_last := p_revisions[cardinality(p_revisions)];
+        v_hash := p_hashes[cardinality(p_hashes)];
+        UPDATE ${s}.streams st SET last_revision = v_last, last_hash = v_hash WHERE st.stream = p_stream;
+        IF cardinality(p_tags) > 0 THEN
+          UPDATE ${s}.tags g SET last_batch = v_batch WHERE g.tag = ANY(p_tags);
+        END IF;
+        PERFORM set_config('partner_ledger.batch', v_batch::text, false);
+${direct ? directNotify(s) : ''}        RETURN QUERY SELECT 'written'::text, v_batch, v_last, v_hash, NULL::text, NULL::bigint;
+      END
+      $append$;
+`;
+
 /** Every migration of the store's schema, oldest first (docs/stores.md describes the tables). */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -128,88 +261,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // cannot decide alone (an id already stored, a tag whose last append is not numbered yet) or the
     // client's head was stale, it writes nothing and says so: the client then takes the longer path.
     sql: (s) => `
-      CREATE FUNCTION ${s}.append(
-        p_stream text, p_expected text, p_head_revision integer, p_head_hash text,
-        p_tags text[], p_fail_if_tagged text[], p_after bigint,
-        p_ids text[], p_revisions integer[], p_types text[], p_schema_versions integer[],
-        p_occurred_at text[], p_recorded_at text[], p_actors text[], p_correlation_ids text[],
-        p_causation_ids text[], p_data_texts text[], p_data_json text[], p_prev_hashes text[], p_hashes text[]
-      ) RETURNS TABLE (r_status text, r_batch bigint, r_last_revision integer, r_last_hash text, r_tag text, r_tag_position bigint)
-      LANGUAGE plpgsql AS $append$
-      DECLARE
-        v_last integer;
-        v_hash text;
-        v_tag text;
-        v_batch bigint;
-        v_max bigint;
-        v_unsealed boolean;
-        v_locked text[];
-      BEGIN
-        -- What the seal that follows in the same round trip numbers: nothing unless this call writes.
-        PERFORM set_config('partner_ledger.batch', '', false);
-        -- The stream's row, created if missing and locked: appends to one stream take turns from here.
-        INSERT INTO ${s}.streams AS st (stream, last_revision) VALUES (p_stream, -1)
-          ON CONFLICT (stream) DO UPDATE SET last_revision = st.last_revision
-          RETURNING st.last_revision, st.last_hash INTO v_last, v_hash;
-        -- An id already stored: a retry or a duplicate, which the client classifies on its longer path.
-        IF EXISTS (SELECT 1 FROM ${s}.events e WHERE e.id = ANY(p_ids)) THEN
-          RETURN QUERY SELECT 'ids'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint;
-          RETURN;
-        END IF;
-        IF NOT (p_expected = 'any'
-            OR (p_expected = 'noStream' AND v_last < 0)
-            OR (p_expected = 'streamExists' AND v_last >= 0)
-            OR (p_expected ~ '^[0-9]+$' AND p_expected::integer = v_last)) THEN
-          RETURN QUERY SELECT 'revision'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint;
-          RETURN;
-        END IF;
-        -- The client chained its events on another head: it chains them again on this one.
-        IF v_last <> p_head_revision OR v_hash IS DISTINCT FROM p_head_hash THEN
-          RETURN QUERY SELECT 'stale'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint;
-          RETURN;
-        END IF;
-        v_locked := ARRAY(SELECT DISTINCT u FROM unnest(p_tags || p_fail_if_tagged) AS u ORDER BY u);
-        IF cardinality(v_locked) > 0 THEN
-          -- Created if missing and locked in sorted order: no deadlock between two appends.
-          INSERT INTO ${s}.tags AS g (tag) SELECT unnest(v_locked) ORDER BY 1
-            ON CONFLICT (tag) DO UPDATE SET last_batch = g.last_batch;
-          -- The condition's tags in its own order, so that the error names the first one that fails.
-          FOREACH v_tag IN ARRAY p_fail_if_tagged LOOP
-            SELECT g.last_batch INTO v_batch FROM ${s}.tags g WHERE g.tag = v_tag;
-            CONTINUE WHEN v_batch IS NULL;
-            SELECT max(e.position), bool_or(e.position IS NULL) INTO v_max, v_unsealed
-              FROM ${s}.events e WHERE e.batch = v_batch;
-            IF v_unsealed THEN
-              RETURN QUERY SELECT 'unsealed'::text, v_batch, v_last, v_hash, v_tag, NULL::bigint;
-              RETURN;
-            END IF;
-            IF v_max > p_after THEN
-              RETURN QUERY SELECT 'condition'::text, v_batch, v_last, v_hash, v_tag, v_max;
-              RETURN;
-            END IF;
-          END LOOP;
-        END IF;
-        v_batch := nextval('${s}.batches');
-        INSERT INTO ${s}.events (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
-          recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash, tags)
-        SELECT v_batch, u.ord - 1, u.id, p_stream, u.revision, u.type, u.schema_version, u.occurred_at,
-          u.recorded_at, u.actor, u.correlation_id, u.causation_id, u.data_text, u.data_json::jsonb,
-          u.prev_hash, u.hash, p_tags
-        FROM unnest(p_ids, p_revisions, p_types, p_schema_versions, p_occurred_at, p_recorded_at, p_actors,
-          p_correlation_ids, p_causation_ids, p_data_texts, p_data_json, p_prev_hashes, p_hashes)
-          WITH ORDINALITY AS u(id, revision, type, schema_version, occurred_at, recorded_at, actor,
-            correlation_id, causation_id, data_text, data_json, prev_hash, hash, ord);
-        v_last := p_revisions[cardinality(p_revisions)];
-        v_hash := p_hashes[cardinality(p_hashes)];
-        UPDATE ${s}.streams st SET last_revision = v_last, last_hash = v_hash WHERE st.stream = p_stream;
-        IF cardinality(p_tags) > 0 THEN
-          UPDATE ${s}.tags g SET last_batch = v_batch WHERE g.tag = ANY(p_tags);
-        END IF;
-        PERFORM set_config('partner_ledger.batch', v_batch::text, false);
-        RETURN QUERY SELECT 'written'::text, v_batch, v_last, v_hash, NULL::text, NULL::bigint;
-      END
-      $append$;
-      -- The seal of the batch the last append call on this connection wrote, or nothing at all. (A writer
+${appendFunction(s, false)}      -- The seal of the batch the last append call on this connection wrote, or nothing at all. (A writer
       -- that finds its append already numbered by another writer's seal returns at once, without the lock:
       -- a seal's update is visible only once its commit is flushed.)
       CREATE FUNCTION ${s}.seal_written() RETURNS TABLE (sealed bigint, own_positions bigint[])
@@ -229,7 +281,68 @@ export const MIGRATIONS: readonly Migration[] = [
       $sealw$;
     `,
   },
+  {
+    version: 4,
+    name: 'seal without a queue',
+    // Migration 3's writers queued for the seal lock one after another, each waiting for the previous
+    // holder's commit, even when the seal running ahead of them had already numbered their appends: with
+    // many writers most of their time went to that queue. Here a writer whose append is not numbered yet
+    // takes the seal lock only if it is free; if a seal is running it waits for that seal's commit on a
+    // shared lock, which every such writer holds together (so they all wake at once), then looks again.
+    // The shared lock is taken in a subtransaction that is rolled back at once, which releases it
+    // however the wait ends. After a few rounds it queues for the lock as before, so a writer cannot
+    // keep missing a free lock.
+    sql: (s) => `
+      CREATE FUNCTION ${s}.seal_wait(p_own bigint) RETURNS TABLE (sealed bigint, own_positions bigint[])
+      LANGUAGE plpgsql AS $sealwait$
+      DECLARE
+        v_round integer := 0;
+      BEGIN
+        LOOP
+          -- A new snapshot each time round: a seal that committed meanwhile is seen.
+          IF NOT EXISTS (SELECT 1 FROM ${s}.events e WHERE e.batch = p_own AND e.position IS NULL) THEN
+            RETURN QUERY SELECT 0::bigint,
+              (SELECT array_agg(e.position ORDER BY e.batch_index) FROM ${s}.events e WHERE e.batch = p_own);
+            RETURN;
+          END IF;
+          v_round := v_round + 1;
+          IF v_round > ${SEAL_WAIT_ROUNDS}
+              OR pg_try_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext('${lockKey(s, 'seal')}')) THEN
+            RETURN QUERY SELECT * FROM ${s}.seal(p_own);
+            RETURN;
+          END IF;
+          BEGIN
+            PERFORM pg_advisory_xact_lock_shared(${LOCK_NAMESPACE}, hashtext('${lockKey(s, 'seal')}'));
+            RAISE EXCEPTION USING ERRCODE = 'PLSW0';
+          EXCEPTION WHEN SQLSTATE 'PLSW0' THEN
+            NULL;
+          END;
+        END LOOP;
+      END
+      $sealwait$;
+${appendFunction(s, true)}      CREATE OR REPLACE FUNCTION ${s}.seal_written() RETURNS TABLE (sealed bigint, own_positions bigint[])
+      LANGUAGE plpgsql AS $sealw$
+      DECLARE
+        v_own bigint := nullif(current_setting('partner_ledger.batch', true), '')::bigint;
+        v_direct bigint := nullif(current_setting('partner_ledger.sealed', true), '')::bigint;
+      BEGIN
+        IF v_own IS NULL THEN
+          RETURN QUERY SELECT 0::bigint, NULL::bigint[];
+        ELSIF v_direct IS NOT NULL THEN
+          -- The append numbered itself (and what was waiting): its positions, committed and flushed.
+          RETURN QUERY SELECT v_direct,
+            (SELECT array_agg(e.position ORDER BY e.batch_index) FROM ${s}.events e WHERE e.batch = v_own);
+        ELSE
+          RETURN QUERY SELECT * FROM ${s}.seal_wait(v_own);
+        END IF;
+      END
+      $sealw$;
+    `,
+  },
 ];
+
+/** How many times a writer waits for a running seal before it queues for the seal lock (migration 4). */
+const SEAL_WAIT_ROUNDS = 3;
 
 /** The channel on which the seal notifies listeners of new events. */
 export const notifyChannel = (schema: string): string => `partner_ledger_${schema}`;

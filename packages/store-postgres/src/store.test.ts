@@ -1,12 +1,17 @@
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
   AppendConditionFailedError,
+  DuplicateEventIdError,
   StoreError,
   WrongExpectedRevisionError,
+  canonicalDataOf,
+  chainEvents,
   verifyStore,
 } from '@partner-ledger/store';
 import type { AppendResult, EventStore, SubscriptionMessage } from '@partner-ledger/store';
 import { Client, Pool } from 'pg';
+import { MIGRATIONS } from './schema';
+import type { Migration } from './schema';
 import { SchemaNotFoundError, createPostgresStore } from './store';
 import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
@@ -75,12 +80,12 @@ const expectConditionFailed = async (promise: Promise<unknown>, tag: string, pos
 describe('schema and migrations', () => {
   it('several instances opening a new schema together: one migrates, all open, the migration is recorded once', async () => {
     const stores = await Promise.all([open(), open(), open(), open()]);
-    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3]);
+    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3, 4]);
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     } finally {
       await client.end();
     }
@@ -88,20 +93,76 @@ describe('schema and migrations', () => {
     expect(idsOf(await collect((stores[3] as EventStore).readAll()))).toEqual(['e-0']);
   });
 
-  it('a schema at migration 2 is brought to migration 3 (the append function) when this version opens it', async () => {
+  it('a schema at migration 2 is brought to migrations 3 and 4 (the append function) when this version opens it', async () => {
     await (await open()).close();
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       await client.query(`DROP FUNCTION ${schema}.append; DROP FUNCTION ${schema}.seal_written;
-        DELETE FROM ${schema}.schema_migrations WHERE version = 3`);
+        DROP FUNCTION ${schema}.seal_wait; DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
     } finally {
       await client.end();
     }
     const store = await open();
-    expect(store.migrationsApplied).toEqual([3]);
+    expect(store.migrationsApplied).toEqual([3, 4]);
     await store.append('s', [event('m-0')]);
     expect(idsOf(await collect(store.readAll()))).toEqual(['m-0']);
+  });
+
+  it('a schema at migration 3 holding events, one append committed but not numbered, is brought to migration 4: positions stay dense, verify ok', async () => {
+    const first = await open();
+    await first.append('a', [event('u-0'), event('u-1')]);
+    await first.close();
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      // Back to migration 3's functions, as a schema that an earlier version of the store created.
+      await client.query(`DROP FUNCTION ${schema}.seal_wait;
+        DELETE FROM ${schema}.schema_migrations WHERE version = 4`);
+      await client.query(
+        (MIGRATIONS.find((m) => m.version === 3) as Migration)
+          .sql(schema)
+          .replaceAll('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'),
+      );
+      // A writer of that version that committed its append (events and stream head) and died before its seal.
+      const [lost] = chainEvents('b', undefined, [event('u-2')]);
+      if (lost === undefined) throw new Error('no event');
+      const dataText = canonicalDataOf('b', 0, lost);
+      await client.query(
+        `WITH head AS (INSERT INTO ${schema}.streams (stream, last_revision, last_hash) VALUES ('b', 0, $12))
+         INSERT INTO ${schema}.events (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
+           recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash)
+         VALUES (nextval('${schema}.batches'), 0, $1, 'b', 0, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12)`,
+        [
+          lost.id,
+          lost.type,
+          lost.schemaVersion,
+          lost.occurredAt,
+          lost.recordedAt,
+          lost.actor,
+          lost.correlationId,
+          lost.causationId,
+          dataText,
+          dataText,
+          lost.prevHash,
+          lost.hash,
+        ],
+      );
+    } finally {
+      await client.end();
+    }
+    // Opening seals what was left, then writers of this version append on the upgraded schema.
+    const store = await open();
+    expect(store.migrationsApplied).toEqual([4]);
+    const appended = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => store.append(`c-${i % 2}`, [event(`u-c-${i}`)])),
+    );
+    expect(appended.every((r) => r.events.length === 1)).toBe(true);
+    const all = await collect(store.readAll());
+    expect(all.map((e) => e.position)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(idsOf(all.slice(0, 3))).toEqual(['u-0', 'u-1', 'u-2']);
+    expect(new Set(idsOf(all.slice(3)))).toEqual(new Set(appended.map((r) => r.events[0]?.id)));
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 9 });
   });
 
   it('mustExist: refuses a schema that holds no store, and creates nothing', async () => {
@@ -201,6 +262,92 @@ describe('the one-round-trip append (migration 3)', () => {
     expect(read).toEqual(written.events[0]);
     expect(read?.data).toEqual({ tricky, [tricky]: 1 });
     expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 1 });
+  });
+});
+
+describe('group commit of the appends made concurrently through one store', () => {
+  it('forty concurrent appends to forty streams and five to one stream: each acknowledged with its own positions, dense, verify ok', async () => {
+    const store = await open();
+    const appends = [
+      ...Array.from({ length: 40 }, (_, i) => store.append(`g-${i}`, [event(`g-${i}-a`), event(`g-${i}-b`)])),
+      // Five to one stream: at most one per group, so they go in successive groups, each on the head before.
+      ...Array.from({ length: 5 }, (_, i) => store.append('g-shared', [event(`g-shared-${i}`)])),
+    ];
+    const results = await Promise.all(appends);
+    for (const result of results) {
+      const positions = result.events.map((e) => e.position);
+      expect(positions).toEqual(positions.map((_, k) => (positions[0] as number) + k));
+      expect(result.lastPosition).toBe(positions[positions.length - 1]);
+    }
+    const all = await collect(store.readAll());
+    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 85 }, (_, i) => i));
+    expect(new Set(all.map((e) => e.id)).size).toBe(85);
+    const byId = new Map(all.map((e) => [e.id, e]));
+    for (const result of results) for (const e of result.events) expect(byId.get(e.id)).toEqual(e);
+    expect((await collect(store.readStream('g-shared'))).map((e) => e.revision)).toEqual([0, 1, 2, 3, 4]);
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 85 });
+  });
+
+  it('a group whose transaction fails (an id another transaction commits meanwhile) is tried again append by append', async () => {
+    const store = await open();
+    // Another writer holds a new, uncommitted event 'd-same' (in stream d-x) when the group writes the
+    // same id: the group's insert waits on the unique index, then fails when that writer commits, which
+    // rolls the whole group back; each append is then tried alone and gets its own answer.
+    const blocker = new Client({ connectionString: url });
+    await blocker.connect();
+    try {
+      const [held] = chainEvents('d-x', undefined, [event('d-same')]);
+      if (held === undefined) throw new Error('no event');
+      const dataText = canonicalDataOf('d-x', 0, held);
+      await blocker.query('BEGIN');
+      await blocker.query(
+        `WITH head AS (INSERT INTO ${schema}.streams (stream, last_revision, last_hash) VALUES ('d-x', 0, $11))
+         INSERT INTO ${schema}.events (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
+           recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash)
+         VALUES (nextval('${schema}.batches'), 0, $1, 'd-x', 0, $2, $3, $4, $5, $6, $7, $8, $9::text, $9::jsonb, $10, $11)`,
+        [
+          held.id,
+          held.type,
+          held.schemaVersion,
+          held.occurredAt,
+          held.recordedAt,
+          held.actor,
+          held.correlationId,
+          held.causationId,
+          dataText,
+          held.prevHash,
+          held.hash,
+        ],
+      );
+      // The first append goes at once, alone; the two made while it is under way form a group.
+      const settled = Promise.allSettled([
+        store.append('d-0', [event('d-first')]),
+        store.append('d-1', [event('d-same')]),
+        store.append('d-2', [event('d-other')]),
+      ]);
+      // Once the group waits on the held id, the other writer commits.
+      for (;;) {
+        const { rows } = await blocker.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+          [`%${schema}.append(%`],
+        );
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await blocker.query('COMMIT');
+      // And seals it, as its writer would.
+      await blocker.query(`SELECT * FROM ${schema}.seal(NULL)`);
+      const outcomes = await settled;
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateEventIdError);
+    } finally {
+      await blocker.end();
+    }
+    const all = await collect(store.readAll());
+    expect(new Set(idsOf(all))).toEqual(new Set(['d-first', 'd-same', 'd-other']));
+    expect(all.map((e) => e.position)).toEqual([0, 1, 2]);
+    expect((await collect(store.readStream('d-x'))).map((e) => e.id)).toEqual(['d-same']);
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 3 });
   });
 });
 

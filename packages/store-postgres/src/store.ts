@@ -81,6 +81,10 @@ const MAX_ATTEMPTS = 5;
 const MAX_FAST_ATTEMPTS = 3;
 /** How many stream heads a store remembers (then it forgets them all and learns them again). */
 const MAX_CACHED_HEADS = 10_000;
+/** How many concurrent appends one group commit takes at most. */
+const MAX_GROUP = 64;
+/** How many groups of appends one store sends at the same time (each on its own connection). */
+const MAX_GROUPS_IN_FLIGHT = 1;
 
 /** The columns of a stored event, in the order the queries below select them. */
 const EVENT_COLUMNS =
@@ -471,6 +475,105 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * values are written into the statement as escaped literals: a message of several statements carries
    * no parameters.
    */
+  /** One append, ready to send: the call of the schema's `append` function on events chained on a head. */
+  interface FastCall {
+    readonly stream: string;
+    readonly chained: readonly Omit<RecordedEvent, 'position'>[];
+    readonly expected: AppendOptions['expectedRevision'] & {};
+    readonly condition: AppendOptions['condition'];
+    /** `SELECT ... FROM append(...)`, the values written in as escaped literals. */
+    readonly select: string;
+  }
+
+  /** Chains the events on the head this client remembers and writes the call of `append` for them. */
+  const fastCall = (
+    stream: string,
+    events: readonly NewEvent[],
+    dataTexts: readonly string[],
+    appendOptions: AppendOptions,
+  ): FastCall => {
+    const head = heads.get(stream) ?? { revision: -1, hash: null };
+    const previous = head.revision < 0 ? undefined : { revision: head.revision, hash: head.hash as string };
+    const chained = chainEvents(stream, previous, events);
+    const expected = appendOptions.expectedRevision ?? 'any';
+    const condition = appendOptions.condition;
+    const text = (value: string | null): string => (value === null ? 'NULL' : escapeLiteral(value));
+    const texts = (values: readonly (string | null)[]): string =>
+      `ARRAY[${values.map(text).join(',')}]::text[]`;
+    const ints = (values: readonly number[]): string => `ARRAY[${values.join(',')}]::integer[]`;
+    const call = `${t('append')}(${[
+      text(stream),
+      text(String(expected)),
+      String(head.revision),
+      text(head.hash),
+      texts([...new Set(appendOptions.tags ?? [])]),
+      texts(condition?.failIfTagged ?? []),
+      String(condition?.after ?? -1),
+      texts(chained.map((e) => e.id)),
+      ints(chained.map((e) => e.revision)),
+      texts(chained.map((e) => e.type)),
+      ints(chained.map((e) => e.schemaVersion)),
+      texts(chained.map((e) => e.occurredAt)),
+      texts(chained.map((e) => e.recordedAt)),
+      texts(chained.map((e) => e.actor)),
+      texts(chained.map((e) => e.correlationId)),
+      texts(chained.map((e) => e.causationId)),
+      texts(dataTexts),
+      // jsonb refuses a NUL character in a string; such data keeps its text only.
+      texts(dataTexts.map((d) => (d.includes('\\u0000') ? null : d))),
+      texts(chained.map((e) => e.prevHash)),
+      texts(chained.map((e) => e.hash)),
+    ].join(',')})`;
+    const select = `SELECT r_status AS status, r_batch::text AS batch, r_last_revision AS last_revision, r_last_hash AS last_hash, r_tag AS tag, r_tag_position::text AS tag_position FROM ${call}`;
+    return { stream, chained, expected, condition, select };
+  };
+
+  /** What the `append` function answered, and the positions its seal gave (when it wrote), as an outcome. */
+  const fastOutcome = (
+    { stream, chained, expected, condition }: FastCall,
+    answer: {
+      status: string;
+      batch: string | null;
+      last_revision: number;
+      last_hash: string | null;
+      tag: string | null;
+      tag_position: string | null;
+    },
+    sealed: number,
+    positions: number[] | null,
+  ): FastOutcome => {
+    rememberHead(stream, answer.last_revision, answer.last_hash);
+    switch (answer.status) {
+      case 'written':
+        return { kind: 'written', chained, positions, sealed };
+      case 'stale':
+        return { kind: 'stale' };
+      case 'revision':
+        throw new WrongExpectedRevisionError(
+          stream,
+          expected,
+          answer.last_revision < 0 ? 'noStream' : answer.last_revision,
+        );
+      case 'condition':
+        throw new AppendConditionFailedError(
+          stream,
+          answer.tag as string,
+          Number(answer.tag_position),
+          condition?.after ?? -1,
+        );
+      default:
+        // 'ids' (a retry or a duplicate id) or 'unsealed' (a tag's last append not numbered yet).
+        return { kind: 'slow' };
+    }
+  };
+
+  /**
+   * One try of an append in a single round trip (migration 3): its transaction is one call of the schema's
+   * `append` function on events chained on the head this client expects, its commit is not flushed, and
+   * the seal that numbers it (a transaction of its own, synchronous) follows in the same message. The
+   * values are written into the statement as escaped literals: a message of several statements carries
+   * no parameters.
+   */
   const tryAppendFast = (
     stream: string,
     events: readonly NewEvent[],
@@ -478,82 +581,155 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     appendOptions: AppendOptions,
   ): Promise<FastOutcome> =>
     withClient(async (client) => {
-      const head = heads.get(stream) ?? { revision: -1, hash: null };
-      const previous = head.revision < 0 ? undefined : { revision: head.revision, hash: head.hash as string };
-      const chained = chainEvents(stream, previous, events);
-      const expected = appendOptions.expectedRevision ?? 'any';
-      const condition = appendOptions.condition;
-      const text = (value: string | null): string => (value === null ? 'NULL' : escapeLiteral(value));
-      const texts = (values: readonly (string | null)[]): string =>
-        `ARRAY[${values.map(text).join(',')}]::text[]`;
-      const ints = (values: readonly number[]): string => `ARRAY[${values.join(',')}]::integer[]`;
-      const call = `${t('append')}(${[
-        text(stream),
-        text(String(expected)),
-        String(head.revision),
-        text(head.hash),
-        texts([...new Set(appendOptions.tags ?? [])]),
-        texts(condition?.failIfTagged ?? []),
-        String(condition?.after ?? -1),
-        texts(chained.map((e) => e.id)),
-        ints(chained.map((e) => e.revision)),
-        texts(chained.map((e) => e.type)),
-        ints(chained.map((e) => e.schemaVersion)),
-        texts(chained.map((e) => e.occurredAt)),
-        texts(chained.map((e) => e.recordedAt)),
-        texts(chained.map((e) => e.actor)),
-        texts(chained.map((e) => e.correlationId)),
-        texts(chained.map((e) => e.causationId)),
-        texts(dataTexts),
-        // jsonb refuses a NUL character in a string; such data keeps its text only.
-        texts(dataTexts.map((d) => (d.includes('\\u0000') ? null : d))),
-        texts(chained.map((e) => e.prevHash)),
-        texts(chained.map((e) => e.hash)),
-      ].join(',')})`;
+      const prepared = fastCall(stream, events, dataTexts, appendOptions);
       let results: Array<QueryResult<QueryResultRow>>;
       try {
         results = (await client.query(
-          `BEGIN; SET LOCAL synchronous_commit = off; SELECT r_status AS status, r_batch::text AS batch, r_last_revision AS last_revision, r_last_hash AS last_hash, r_tag AS tag, r_tag_position::text AS tag_position FROM ${call}; COMMIT; ${SEAL_SELECT}_written()`,
+          `BEGIN; SET LOCAL synchronous_commit = off; ${prepared.select}; COMMIT; ${SEAL_SELECT}_written()`,
         )) as unknown as Array<QueryResult<QueryResultRow>>;
       } catch (error) {
         heads.delete(stream);
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
-      const answer = results[2]?.rows[0] as {
-        status: string;
-        batch: string | null;
-        last_revision: number;
-        last_hash: string | null;
-        tag: string | null;
-        tag_position: string | null;
-      };
-      rememberHead(stream, answer.last_revision, answer.last_hash);
-      switch (answer.status) {
-        case 'written': {
-          const { sealed, positions } = sealResult(results[4]?.rows[0] as never);
-          return { kind: 'written', chained, positions, sealed };
+      const { sealed, positions } = sealResult(results[4]?.rows[0] as never);
+      return fastOutcome(prepared, results[2]?.rows[0] as never, sealed, positions);
+    });
+
+  /** An append waiting to join the next group. */
+  interface Queued {
+    readonly stream: string;
+    readonly events: readonly NewEvent[];
+    readonly dataTexts: readonly string[];
+    readonly appendOptions: AppendOptions;
+    readonly resolve: (outcome: FastOutcome) => void;
+    readonly reject: (error: unknown) => void;
+  }
+  let queued: Queued[] = [];
+  /** How many groups are on their way to the server now. */
+  let sending = 0;
+
+  /**
+   * Group commit of the appends made concurrently through this store: the appends that arrive while
+   * {@link MAX_GROUPS_IN_FLIGHT} groups are on their way to the server wait, then go together, each its own
+   * call of `append` (its own checks, its own outcome) in one transaction with one seal and one flush. At
+   * most one append per stream in a group, the calls in stream order (so that two groups never lock two
+   * streams in opposite orders), and only appends without tags or condition (whose tag locks could be
+   * taken in opposite orders). An append that arrives when fewer groups are under way goes at once, alone,
+   * as before. If the group's transaction fails as a whole (a statement error rolls every call back), each
+   * append is tried again alone.
+   */
+  const tryAppendGrouped = (
+    stream: string,
+    events: readonly NewEvent[],
+    dataTexts: readonly string[],
+    appendOptions: AppendOptions,
+  ): Promise<FastOutcome> =>
+    new Promise<FastOutcome>((resolve, reject) => {
+      queued.push({ stream, events, dataTexts, appendOptions, resolve, reject });
+      if (sending < MAX_GROUPS_IN_FLIGHT) void sendGroups();
+    });
+
+  /** Sends groups while appends wait; one of at most MAX_GROUPS_IN_FLIGHT such loops. */
+  const sendGroups = async (): Promise<void> => {
+    sending += 1;
+    try {
+      while (queued.length > 0) {
+        const group: Queued[] = [];
+        const rest: Queued[] = [];
+        const streams = new Set<string>();
+        for (const member of queued) {
+          if (group.length < MAX_GROUP && !streams.has(member.stream)) {
+            group.push(member);
+            streams.add(member.stream);
+          } else rest.push(member);
         }
-        case 'stale':
-          return { kind: 'stale' };
-        case 'revision':
-          throw new WrongExpectedRevisionError(
-            stream,
-            expected,
-            answer.last_revision < 0 ? 'noStream' : answer.last_revision,
-          );
-        case 'condition':
-          throw new AppendConditionFailedError(
-            stream,
-            answer.tag as string,
-            Number(answer.tag_position),
-            condition?.after ?? -1,
-          );
-        default:
-          // 'ids' (a retry or a duplicate id) or 'unsealed' (a tag's last append not numbered yet).
-          return { kind: 'slow' };
+        queued = rest;
+        group.sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
+        await sendGroup(group);
+        // The group's writers are told their outcomes; let those that append again join the next group
+        // instead of finding it gone (one turn of the event loop, not a timer).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      sending -= 1;
+    }
+  };
+
+  const alone = (member: Queued): void => {
+    tryAppendFast(member.stream, member.events, member.dataTexts, member.appendOptions).then(
+      member.resolve,
+      member.reject,
+    );
+  };
+
+  const sendGroup = async (group: readonly Queued[]): Promise<void> => {
+    if (group.length === 1) {
+      const [member] = group as [Queued];
+      await tryAppendFast(member.stream, member.events, member.dataTexts, member.appendOptions).then(
+        member.resolve,
+        member.reject,
+      );
+      return;
+    }
+    let calls: FastCall[];
+    try {
+      calls = group.map((m) => fastCall(m.stream, m.events, m.dataTexts, m.appendOptions));
+    } catch {
+      // Not expected (the events were checked before they were queued); each decides alone.
+      group.forEach(alone);
+      return;
+    }
+    const ids = calls.flatMap((c) => c.chained.map((e) => e.id));
+    const idArray = `ARRAY[${ids.map((id) => escapeLiteral(id)).join(',')}]::text[]`;
+    let results: Array<QueryResult<QueryResultRow>>;
+    try {
+      results = await withClient(async (client) => {
+        try {
+          // After the commit: the newest batch among the group's ids is one this group wrote, if any did;
+          // the group's batches committed together, so the seal that numbers one numbers them all.
+          return (await client.query(
+            `BEGIN; SET LOCAL synchronous_commit = off; ${calls.map((c) => `${c.select}; `).join('')}COMMIT; ` +
+              `SELECT sealed::text AS sealed FROM ${t('seal_wait')}((SELECT max(batch) FROM ${t('events')} WHERE id = ANY(${idArray}))); ` +
+              `SELECT id, position::text AS position_text FROM ${t('events')} WHERE id = ANY(${idArray})`,
+          )) as unknown as Array<QueryResult<QueryResultRow>>;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      });
+    } catch {
+      // Nothing of the group was committed: each append is tried again alone, and reports its own error.
+      calls.forEach((c) => heads.delete(c.stream));
+      group.forEach(alone);
+      return;
+    }
+    const positionOf = new Map(
+      (results[results.length - 1]?.rows as { id: string; position_text: string | null }[]).map((row) => [
+        row.id,
+        row.position_text,
+      ]),
+    );
+    let written = false;
+    group.forEach((member, index) => {
+      const call = calls[index] as FastCall;
+      const answer = results[2 + index]?.rows[0] as Parameters<typeof fastOutcome>[1];
+      try {
+        const positions =
+          answer.status === 'written'
+            ? call.chained.map((e) => {
+                const position = positionOf.get(e.id);
+                return position === null || position === undefined ? Number.NaN : Number(position);
+              })
+            : null;
+        if (answer.status === 'written') written = true;
+        member.resolve(fastOutcome(call, answer, 1, positions));
+      } catch (error) {
+        member.reject(error);
       }
     });
+    if (written) wakeAll();
+  };
 
   const append = async (
     stream: string,
@@ -571,7 +747,12 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     for (let attempt = 1; attempt <= MAX_FAST_ATTEMPTS; attempt += 1) {
       let fast: FastOutcome;
       try {
-        fast = await tryAppendFast(stream, events, dataTexts, appendOptions);
+        fast = await (tags === undefined && condition === undefined ? tryAppendGrouped : tryAppendFast)(
+          stream,
+          events,
+          dataTexts,
+          appendOptions,
+        );
       } catch (error) {
         // Lost a race on an id that an append to another stream committed first: the longer path decides.
         if (isUniqueViolation(error, 'events_id_key')) break;
@@ -581,7 +762,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       if (fast.kind === 'slow') break;
       if (fast.kind === 'stale') continue;
       const { chained, positions } = fast;
-      if (positions === null || positions.length !== chained.length) {
+      if (positions === null || positions.length !== chained.length || positions.some(Number.isNaN)) {
         throw new Error(`an append in schema ${schema} was sealed without positions: a bug in the store`);
       }
       const recorded = chained.map((event, index) =>

@@ -1,8 +1,10 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { NewEvent } from '@partner-ledger/events';
 import { canonicalJson } from '@partner-ledger/events';
 import { chainEvents } from '@partner-ledger/store';
 import { Pool } from 'pg';
+import type { PoolClient } from 'pg';
 import { createPostgresStore } from '../store';
 import { startTestServer } from '../testing/server';
 
@@ -71,7 +73,45 @@ const BARE_INSERT = (table: string) =>
    VALUES (nextval('bench_bare.batches'), 0, nextval('bench_bare.positions'), $1, $2, $3, $4, $5, $6, $7, $8, $9,
      $10, $11::text, $11::jsonb, $12, $13)`;
 
-const appendBenchmark = async (url: string, writers: number, run: number) => {
+/**
+ * The CPU time (ms) used so far by the server's processes (the postmaster and its children, the backends
+ * among them), read from /proc: only when the server runs on this machine under Linux, else NaN. What the
+ * server spends per event, which a machine shared with other work does not distort the way it distorts rates.
+ * Assumes 100 clock ticks per second (Linux's USER_HZ).
+ */
+const serverCpuReader = async (admin: Pool): Promise<() => number> => {
+  try {
+    const { rows } = await admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'`,
+    );
+    const fields = (pid: string | number): string[] =>
+      (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    const postmaster = Number(fields(rows[0]?.pid ?? -1)[1]);
+    if (!Number.isSafeInteger(postmaster) || postmaster <= 1) return () => Number.NaN;
+    return () => {
+      let ticks = 0;
+      for (const pid of readdirSync('/proc')) {
+        if (!/^[0-9]+$/.test(pid)) continue;
+        try {
+          const f = fields(pid);
+          if (Number(pid) === postmaster || Number(f[1]) === postmaster)
+            ticks += Number(f[11]) + Number(f[12]);
+        } catch {
+          // The process ended meanwhile.
+        }
+      }
+      return ticks * 10;
+    };
+  } catch {
+    return () => Number.NaN;
+  }
+};
+
+/** The three loops of the append benchmark: the store, and the bare INSERT in its two transaction forms. */
+type Loop = 'store' | 'bare3' | 'bare1';
+const LOOPS: readonly Loop[] = ['store', 'bare3', 'bare1'];
+
+const appendBenchmark = async (url: string, writers: number, run: number, serverCpu: () => number) => {
   const schema = `bench_append_${writers}_${run}`;
   const storePool = new Pool({ connectionString: url, max: writers + 1 });
   storePool.on('error', () => undefined);
@@ -79,69 +119,95 @@ const appendBenchmark = async (url: string, writers: number, run: number) => {
   const bare = new Pool({ connectionString: url, max: writers });
   bare.on('error', () => undefined);
   let n = 0;
-  let storeEvents = 0;
-  let bareEvents = 0;
-  let storeSeconds = 0;
-  let bareSeconds = 0;
-  const revisions = new Map<string, number>();
+  const events = { store: 0, bare3: 0, bare1: 0 };
+  const secs = { store: 0, bare3: 0, bare1: 0 };
+  // The benchmark process's own CPU time (every loop runs in it): what the client side costs per event.
+  const cpuMs = { store: 0, bare3: 0, bare1: 0 };
+  const serverMs = { store: 0, bare3: 0, bare1: 0 };
+  const cpu = () => {
+    const used = process.cpuUsage();
+    return (used.user + used.system) / 1000;
+  };
+  const heads = new Map<string, { revision: number; hash: string }>();
+  /** One bare append: the event chained on its stream's head like the store does, then one INSERT. */
+  const bareAppend = async (client: PoolClient, loop: 'bare3' | 'bare1', w: number): Promise<void> => {
+    const stream = `${loop}-${writers}-${run}-${w}`;
+    const [e] = chainEvents(stream, heads.get(stream), [benchEvent(n++, `${loop}${writers}-${run}`)]);
+    if (e === undefined) throw new Error('no event');
+    const params = [
+      e.id,
+      stream,
+      e.revision,
+      e.type,
+      e.schemaVersion,
+      e.occurredAt,
+      e.recordedAt,
+      e.actor,
+      e.correlationId,
+      e.causationId,
+      canonicalJson(e.data),
+      e.prevHash,
+      e.hash,
+    ];
+    if (loop === 'bare3') {
+      await client.query('BEGIN');
+      await client.query(BARE_INSERT('bench_bare.events'), params);
+      await client.query('COMMIT');
+    } else {
+      // Outside BEGIN/COMMIT the INSERT is a transaction of its own: the same size, one round trip.
+      await client.query(BARE_INSERT('bench_bare.events'), params);
+    }
+    heads.set(stream, { revision: e.revision, hash: e.hash });
+  };
   for (let slice = 0; slice < APPEND_SECONDS * 2; slice++) {
-    let deadline = Date.now() + 500;
-    let started = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: writers }, async (_, w) => {
-        while (Date.now() < deadline) {
-          await store.append(`partner-${w}`, [benchEvent(n++, `s${writers}-${run}`)]);
-          storeEvents += 1;
-        }
-      }),
-    );
-    storeSeconds += seconds(started);
-    deadline = Date.now() + 500;
-    started = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: writers }, async (_, w) => {
-        const client = await bare.connect();
-        try {
-          while (Date.now() < deadline) {
-            const stream = `bare-${writers}-${run}-${w}`;
-            const previous = revisions.get(stream);
-            const [e] = chainEvents(stream, undefined, [benchEvent(n++, `b${writers}-${run}`)]);
-            if (e === undefined) throw new Error('no event');
-            await client.query('BEGIN');
-            await client.query(BARE_INSERT('bench_bare.events'), [
-              e.id,
-              stream,
-              (previous ?? -1) + 1,
-              e.type,
-              e.schemaVersion,
-              e.occurredAt,
-              e.recordedAt,
-              e.actor,
-              e.correlationId,
-              e.causationId,
-              canonicalJson(e.data),
-              e.prevHash,
-              e.hash,
-            ]);
-            await client.query('COMMIT');
-            revisions.set(stream, (previous ?? -1) + 1);
-            bareEvents += 1;
+    // Each loop in turn for half a second; the order rotates so that none always follows another.
+    for (let k = 0; k < LOOPS.length; k++) {
+      const loop = LOOPS[(slice + k) % LOOPS.length] as Loop;
+      const serverStart = serverCpu();
+      const deadline = Date.now() + 500;
+      const started = process.hrtime.bigint();
+      const cpuStart = cpu();
+      await Promise.all(
+        Array.from({ length: writers }, async (_, w) => {
+          if (loop === 'store') {
+            while (Date.now() < deadline) {
+              await store.append(`partner-${w}`, [benchEvent(n++, `s${writers}-${run}`)]);
+              events.store += 1;
+            }
+            return;
           }
-        } finally {
-          client.release();
-        }
-      }),
-    );
-    bareSeconds += seconds(started);
+          const client = await bare.connect();
+          try {
+            while (Date.now() < deadline) {
+              await bareAppend(client, loop, w);
+              events[loop] += 1;
+            }
+          } finally {
+            client.release();
+          }
+        }),
+      );
+      secs[loop] += seconds(started);
+      cpuMs[loop] += cpu() - cpuStart;
+      serverMs[loop] += serverCpu() - serverStart;
+    }
   }
   await store.close();
   await storePool.end();
   await bare.end();
+  const rateOf = (loop: Loop) => events[loop] / secs[loop];
+  const cpuOf = (loop: Loop) => cpuMs[loop] / events[loop];
+  const serverOf = (loop: Loop) => serverMs[loop] / events[loop];
   return {
-    storeRate: storeEvents / storeSeconds,
-    bareRate: bareEvents / bareSeconds,
-    storeEvents,
-    bareEvents,
+    storeRate: rateOf('store'),
+    bare3Rate: rateOf('bare3'),
+    bare1Rate: rateOf('bare1'),
+    storeCpu: cpuOf('store'),
+    bare3Cpu: cpuOf('bare3'),
+    bare1Cpu: cpuOf('bare1'),
+    storeServer: serverOf('store'),
+    bare3Server: serverOf('bare3'),
+    bare1Server: serverOf('bare1'),
   };
 };
 
@@ -173,15 +239,23 @@ const main = async (): Promise<void> => {
     await createPostgresStore({ pool: admin, schema: 'bench_bare' }).then((s) => s.close());
     await admin.query(`CREATE SEQUENCE IF NOT EXISTS bench_bare.positions MINVALUE 0 START 0`);
 
+    const serverCpu = await serverCpuReader(admin);
     console.log('## Durable appends (one event per append, every append awaited; synchronous commit)');
-    console.log('writers | store ev/s | bare BEGIN/INSERT/COMMIT ev/s | ratio (median run) | each run');
+    console.log(
+      'bare3: BEGIN; INSERT; COMMIT (3 round trips); bare1: the INSERT alone, its own transaction (1 round trip)',
+    );
+    console.log(
+      'writers | store ev/s | bare3 ev/s | bare1 ev/s | store/bare3 (median run) | each run | store/bare1 (median run) | each run | client CPU ms/event store, bare3, bare1 | server CPU ms/event store, bare3, bare1',
+    );
     for (const writers of WRITERS) {
       const runs = [];
-      for (let run = 0; run < RUNS; run++) runs.push(await appendBenchmark(url, writers, run));
-      const ratios = runs.map((r) => r.storeRate / r.bareRate);
-      const r = runs[ratios.indexOf(median(ratios))] as (typeof runs)[number];
+      for (let run = 0; run < RUNS; run++) runs.push(await appendBenchmark(url, writers, run, serverCpu));
+      const percent = (x: number) => `${(x * 100).toFixed(0)}%`;
+      const r3 = runs.map((r) => r.storeRate / r.bare3Rate);
+      const r1 = runs.map((r) => r.storeRate / r.bare1Rate);
+      const m = runs[r3.indexOf(median(r3))] as (typeof runs)[number];
       console.log(
-        `${writers} | ${rate(r.storeRate)} | ${rate(r.bareRate)} | ${((r.storeRate / r.bareRate) * 100).toFixed(0)}% | ${ratios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}`,
+        `${writers} | ${rate(m.storeRate)} | ${rate(m.bare3Rate)} | ${rate(m.bare1Rate)} | ${percent(median(r3))} | ${r3.map(percent).join(', ')} | ${percent(median(r1))} | ${r1.map(percent).join(', ')} | ${m.storeCpu.toFixed(2)}, ${m.bare3Cpu.toFixed(2)}, ${m.bare1Cpu.toFixed(2)} | ${m.storeServer.toFixed(2)}, ${m.bare3Server.toFixed(2)}, ${m.bare1Server.toFixed(2)}`,
       );
     }
 
