@@ -13,9 +13,12 @@ import {
   dropViewsDdl,
   generationDdl,
   generationSchema,
+  stateDdl,
   upsertRows,
   viewsDdl,
+  writeStateParts,
 } from './sql';
+import { diffParts, digestOf, joinState, splitState } from './state-parts';
 import { TABLES, rowsOf } from './tables';
 import type { ProjectedResults, Row } from './tables';
 
@@ -280,14 +283,30 @@ export const startProjector = (options: ProjectorOptions): Projector => {
 
   const loadCheckpoint = async (
     target: string,
-  ): Promise<{ checkpoint: Checkpoint | undefined; lastRecordedAt: string | null }> => {
+  ): Promise<{
+    checkpoint: Checkpoint | undefined;
+    lastRecordedAt: string | null;
+    stored: Map<string, string>;
+  }> => {
+    // A generation written before the state was kept in parts has its whole state in the root.
+    await pool.query(stateDdl(target));
     const found = await pool.query(
       `SELECT checkpoint, last_recorded_at FROM ${target}.projector_checkpoint WHERE id = 1`,
     );
-    if (found.rowCount === 0) return { checkpoint: undefined, lastRecordedAt: null };
+    const stored = new Map<string, string>();
+    if (found.rowCount === 0) return { checkpoint: undefined, lastRecordedAt: null, stored };
+    const parts = new Map<string, string>();
+    for (const row of (await pool.query(`SELECT part, body FROM ${target}.projector_state`)).rows as Array<{
+      part: string;
+      body: string;
+    }>) {
+      parts.set(row.part, row.body);
+      stored.set(row.part, digestOf(row.body));
+    }
     return {
-      checkpoint: parseCheckpoint(found.rows[0].checkpoint as string),
+      checkpoint: parseCheckpoint(JSON.stringify(joinState(found.rows[0].checkpoint as string, parts))),
       lastRecordedAt: iso(found.rows[0].last_recorded_at as Date | null),
+      stored,
     };
   };
 
@@ -303,6 +322,10 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     const loaded = await loadCheckpoint(targetSchema);
     const session = createSession(projectionsOf(), sessionOptions, loaded.checkpoint);
     let lastRecordedAt = loaded.lastRecordedAt;
+    // The parts of the state as committed (id -> digest): a commit writes only those that differ.
+    const stored = loaded.stored;
+    // The latest occurredAt projected (the checkpoint's), as of the last commit.
+    let asOf = loaded.checkpoint?.lastOccurredAt ?? null;
     let previous = keyedRows(session);
     let lastWritten = -2;
 
@@ -323,9 +346,16 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       const caughtUp = session.position >= head.position;
       const swap = caughtUp && !target.live;
       const next = read > 0 ? keyedRows(session) : previous;
+      const writing = read > 0 || lastWritten !== session.position;
+      // Idle polls write only the lag row: the state is split and compared only when it has moved.
+      const checkpoint = writing ? session.checkpoint() : null;
+      if (checkpoint !== null) asOf = checkpoint.lastOccurredAt;
+      const split = checkpoint === null ? null : splitState(checkpoint);
+      const { upserts, deletes } =
+        split === null ? { upserts: [], deletes: [] } : diffParts(stored, split.parts);
       const status = await inTransaction(pool, async (client) => {
         await fence(client);
-        if (read > 0 || lastWritten !== session.position) {
+        if (split !== null) {
           for (const table of TABLES) {
             const before = previous.get(table.name)!;
             const after = next.get(table.name)!;
@@ -337,12 +367,13 @@ export const startProjector = (options: ProjectorOptions): Projector => {
             if (gone.length > 0) await deleteRows(client, targetSchema, table, gone);
             if (changed.length > 0) await upsertRows(client, targetSchema, table, changed);
           }
+          await writeStateParts(client, targetSchema, upserts, deletes);
           await client.query(
             `INSERT INTO ${targetSchema}.projector_checkpoint (id, position, code_version, checkpoint, last_recorded_at)
              VALUES (1, $1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET position = EXCLUDED.position, code_version = EXCLUDED.code_version,
                checkpoint = EXCLUDED.checkpoint, last_recorded_at = EXCLUDED.last_recorded_at`,
-            [session.position, codeVersion, JSON.stringify(session.checkpoint()), lastRecordedAt],
+            [session.position, codeVersion, split.root, lastRecordedAt],
           );
         }
         if (swap) {
@@ -361,7 +392,6 @@ export const startProjector = (options: ProjectorOptions): Projector => {
           );
         }
         const live = target.live || swap;
-        const asOf = session.checkpoint().lastOccurredAt;
         const secondsBehind =
           caughtUp || head.recordedAt === null || lastRecordedAt === null
             ? 0
@@ -396,6 +426,8 @@ export const startProjector = (options: ProjectorOptions): Projector => {
         return statusOf(written.rows[0] as StatusRow);
       });
       previous = next;
+      for (const id of deletes) stored.delete(id);
+      for (const [id, , digest] of upserts) stored.set(id, digest);
       lastWritten = session.position;
       if (swap) {
         target = { generation: target.generation, live: true };

@@ -61,7 +61,33 @@ export const generationDdl = (schema: string): string[] => [
      checkpoint text NOT NULL,
      last_recorded_at timestamptz
    )`,
+  stateDdl(schema),
 ];
+
+/** The parts of the checkpoint's state (see state-parts): created with the generation, or added to an older one. */
+export const stateDdl = (schema: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${schema}.projector_state (part text PRIMARY KEY, body text NOT NULL)`;
+
+/** Writes the parts that changed and deletes those gone, a few thousand per statement. */
+export const writeStateParts = async (
+  client: PoolClient,
+  schema: string,
+  upserts: ReadonlyArray<readonly [id: string, text: string, digest: string]>,
+  deletes: readonly string[],
+): Promise<void> => {
+  for (let i = 0; i < deletes.length; i += ROWS_PER_STATEMENT)
+    await client.query(`DELETE FROM ${schema}.projector_state WHERE part = ANY($1::text[])`, [
+      deletes.slice(i, i + ROWS_PER_STATEMENT),
+    ]);
+  for (let i = 0; i < upserts.length; i += ROWS_PER_STATEMENT) {
+    const chunk = upserts.slice(i, i + ROWS_PER_STATEMENT);
+    await client.query(
+      `INSERT INTO ${schema}.projector_state (part, body) SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT (part) DO UPDATE SET body = EXCLUDED.body`,
+      [chunk.map(([id]) => id), chunk.map(([, text]) => text)],
+    );
+  }
+};
 
 /**
  * The views readers query, in the reader-facing schema: one per table of the live generation, and the
