@@ -9,7 +9,13 @@ import type { Action } from '@partner-ledger/projections/testing';
 import { createPostgresStore } from '@partner-ledger/store-postgres';
 import type * as PostgresTesting from '@partner-ledger/store-postgres/testing';
 import { Pool } from 'pg';
+import { builtInProjections, replay } from '@partner-ledger/projections';
+import { readModelFacts } from '../facts';
 import { startProjector } from '../projector';
+import { generationDdl } from '../sql';
+import { TABLES, rowsOf } from '../tables';
+import type { ProjectedResults } from '../tables';
+import { copyData, copyInto } from './copy';
 
 /**
  * The read models' benchmark (not a test): `npm run bench -w @partner-ledger/read-models-postgres`.
@@ -105,39 +111,40 @@ const throughput = async (url: string, pool: Pool) => {
   const head = await store.headPosition();
   console.log(`ledger: ${rate(head + 1)} events generated in ${seconds(generated).toFixed(1)} s`);
 
-  // Bare: the same event rows, bulk-loaded.
-  await pool.query('DROP SCHEMA IF EXISTS bench_bare CASCADE');
-  await pool.query('CREATE SCHEMA bench_bare');
-  await pool.query(`CREATE TABLE bench_bare.events (position bigint PRIMARY KEY, id text NOT NULL, stream text NOT NULL,
-    type text NOT NULL, occurred_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL, data jsonb NOT NULL)`);
-  const bareStart = process.hrtime.bigint();
-  let chunk: object[] = [];
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    await pool.query(
-      `INSERT INTO bench_bare.events SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(position bigint, id text,
-         stream text, type text, occurred_at timestamptz, recorded_at timestamptz, data jsonb)`,
-      [JSON.stringify(chunk)],
-    );
-    chunk = [];
-  };
-  for await (const e of store.readAll()) {
-    chunk.push({
-      position: e.position,
-      id: e.id,
-      stream: e.stream,
-      type: e.type,
-      occurred_at: e.occurredAt,
-      recorded_at: e.recordedAt,
-      data: e.data,
-    });
-    if (chunk.length === 5_000) await flush();
+  // Bare: the final rows of every table (those of a replay of the same ledger), COPY'd into empty tables of
+  // the same definitions, in one transaction. The rows and their COPY text are made before the clock starts.
+  const outcome = await replay(store, {
+    ...builtInProjections({ granularity: 'month' }),
+    facts: readModelFacts(),
+  });
+  // By primary key, the last row of a key winning, as the projector keys them.
+  const finalRows = new Map(
+    [...rowsOf(outcome.results as unknown as ProjectedResults)].map(([name, rows]) => {
+      const table = TABLES.find((t) => t.name === name)!;
+      const keyIndexes = table.key.map((key) => table.columns.findIndex((column) => column.name === key));
+      const byKey = new Map(rows.map((row) => [JSON.stringify(keyIndexes.map((i) => row[i])), row]));
+      return [name, [...byKey.values()]];
+    }),
+  );
+  const data = new Map(TABLES.map((table) => [table.name, copyData(finalRows.get(table.name)!)]));
+  const rowCount = TABLES.reduce((n, table) => n + finalRows.get(table.name)!.length, 0);
+  const bytes = [...data.values()].flat().reduce((n, buffer) => n + buffer.length, 0);
+  await pool.query('DROP SCHEMA IF EXISTS bench_copy CASCADE');
+  for (const statement of generationDdl('bench_copy')) await pool.query(statement);
+  const copyStart = process.hrtime.bigint();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const table of TABLES) await copyInto(client, 'bench_copy', table, data.get(table.name)!);
+    await client.query('COMMIT');
+  } finally {
+    client.release();
   }
-  await flush();
-  const bare = seconds(bareStart);
+  const bare = seconds(copyStart);
 
   const schema = 'bench_read';
   for (const name of [schema, `${schema}_g1`]) await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+  let commits = 0;
   const projectStart = process.hrtime.bigint();
   await startProjector({
     source: store,
@@ -145,20 +152,37 @@ const throughput = async (url: string, pool: Pool) => {
     schema,
     batchSize: BATCH,
     exitWhenCaughtUp: true,
+    onProgress: () => {
+      commits += 1;
+    },
   }).done;
   const projected = seconds(projectStart);
-  const rows = await pool.query(
-    `SELECT (SELECT count(*) FROM ${schema}.commission_lines) AS lines, (SELECT count(*) FROM ${schema}.partner_revenue) AS revenue,
-            (SELECT count(*) FROM ${schema}.payouts) AS payouts, (SELECT length(checkpoint) FROM ${schema}_g1.projector_checkpoint) AS checkpoint`,
-  );
-  const r = rows.rows[0] as Record<string, string>;
+  const counts = async (target: string) => {
+    const n = await pool.query(
+      `SELECT ${TABLES.map((table) => `(SELECT count(*) FROM ${target}.${table.name})`).join(' + ')} AS n`,
+    );
+    return Number(n.rows[0].n);
+  };
+  const state = (
+    await pool.query(
+      `SELECT (SELECT count(*) FROM ${schema}_g1.projector_state) AS parts,
+              (SELECT sum(length(body)) FROM ${schema}_g1.projector_state) AS bytes,
+              (SELECT length(checkpoint) FROM ${schema}_g1.projector_checkpoint) AS root`,
+    )
+  ).rows[0] as Record<string, string>;
+  const [copied, projectedRows] = [await counts('bench_copy'), await counts(schema)];
+  if (copied !== rowCount || projectedRows !== rowCount)
+    throw new Error(`Row counts differ: ${rowCount} rows, ${copied} copied, ${projectedRows} projected`);
   console.log(
-    `bare bulk load:  ${bare.toFixed(1)} s (${rate((head + 1) / bare)} events/s)\n` +
-      `projector:       ${projected.toFixed(1)} s (${rate((head + 1) / projected)} events/s), batch ${BATCH}; ` +
-      `${rate(Number(r.lines))} lines, ${rate(Number(r.revenue))} revenue rows, ${rate(Number(r.payouts))} payouts, ` +
-      `checkpoint ${(Number(r.checkpoint) / 1e6).toFixed(1)} MB\n` +
-      `ratio:           projector takes ${(projected / bare).toFixed(1)}x the bare load`,
+    `rows:            ${rate(rowCount)} in ${TABLES.length} tables (${rate(finalRows.get('commission_lines')!.length)} commission lines), ` +
+      `${(bytes / 1e6).toFixed(1)} MB of COPY text\n` +
+      `bare COPY:       ${bare.toFixed(2)} s (${rate(rowCount / bare)} rows/s)\n` +
+      `projector:       ${projected.toFixed(1)} s (${rate((head + 1) / projected)} events/s, ${rate(rowCount / projected)} final rows/s), ` +
+      `batch ${BATCH}, ${commits} commits; state: root ${rate(Number(state.root))} B + ${rate(Number(state.parts))} parts, ` +
+      `${(Number(state.bytes) / 1e6).toFixed(1)} MB\n` +
+      `ratio:           projector takes ${(projected / bare).toFixed(1)}x the bare COPY of its final rows`,
   );
+  return { store, schema };
 };
 
 const lag = async (url: string, pool: Pool) => {
@@ -243,7 +267,7 @@ const main = async () => {
         .join(' ')}`,
     );
     await throughput(url, pool);
-    await lag(url, pool);
+    if (LAG_EVENTS > 0) await lag(url, pool);
     console.log(
       `load average at end: ${loadavg()
         .map((l) => l.toFixed(2))
