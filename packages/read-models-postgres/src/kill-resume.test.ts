@@ -6,10 +6,15 @@ import fc from 'fast-check';
 import { historyArbitrary, simulate } from '@partner-ledger/projections/testing';
 import { createPostgresStore } from '@partner-ledger/store-postgres';
 import type { PostgresEventStore } from '@partner-ledger/store-postgres';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
+import {
+  childEnvironment,
+  compileForChildProcess,
+  dropSchema,
+  testDatabaseUrl,
+  uniqueSchema,
+} from '@partner-ledger/store-postgres/testing';
 import { Pool } from 'pg';
 import { startProjector } from './projector';
-import { childEnvironment, compileForChildProcess } from './testing/compile';
 import { readTables } from './testing/tables';
 
 /**
