@@ -62,7 +62,38 @@ export const generationDdl = (schema: string): string[] => [
      last_recorded_at timestamptz
    )`,
   stateDdl(schema),
+  factsDdl(schema),
 ];
+
+/** The facts' entries (partners, commission lines, last payouts), one row each, as JSON. */
+export const factsDdl = (schema: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${schema}.projector_facts (kind text, id text, body text NOT NULL, PRIMARY KEY (kind, id))`;
+
+/** Writes the facts' entries that changed (body) and deletes those gone (body null). */
+export const writeFacts = async (
+  client: PoolClient,
+  schema: string,
+  entries: ReadonlyArray<readonly [kind: string, id: string, body: string | null]>,
+): Promise<void> => {
+  const gone = entries.filter(([, , body]) => body === null);
+  const kept = entries.filter(([, , body]) => body !== null);
+  for (let i = 0; i < gone.length; i += ROWS_PER_STATEMENT) {
+    const chunk = gone.slice(i, i + ROWS_PER_STATEMENT);
+    await client.query(
+      `DELETE FROM ${schema}.projector_facts WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [chunk.map(([kind]) => kind), chunk.map(([, id]) => id)],
+    );
+  }
+  for (let i = 0; i < kept.length; i += ROWS_PER_STATEMENT) {
+    const chunk = kept.slice(i, i + ROWS_PER_STATEMENT);
+    await client.query(
+      `INSERT INTO ${schema}.projector_facts (kind, id, body)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+       ON CONFLICT (kind, id) DO UPDATE SET body = EXCLUDED.body`,
+      [chunk.map(([kind]) => kind), chunk.map(([, id]) => id), chunk.map(([, , body]) => body)],
+    );
+  }
+};
 
 /** The parts of the checkpoint's state (see state-parts): created with the generation, or added to an older one. */
 export const stateDdl = (schema: string): string =>
