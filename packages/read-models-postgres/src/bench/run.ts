@@ -35,6 +35,8 @@ import { copyData, copyInto } from './copy';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 5_000);
 const LAG_EVENTS = Number(process.env.BENCH_LAG_EVENTS ?? 20_000);
+const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 100);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 60);
 const REPO = join(__dirname, '..', '..', '..', '..');
 // The test helpers are not exported by the packages: loaded from their builds in this repository.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -65,7 +67,11 @@ const TYPES: readonly PartnerType[] = [
   'agency',
 ];
 
-const simulatedStore = async (events: number): Promise<EventStore> => {
+/** The seeded ledger of `events` events, and a way to append more of the same simulation. */
+const simulatedStore = async (
+  events: number,
+): Promise<{ store: EventStore; grow: (more: number) => Promise<void> }> => {
+  let limit = events;
   const random = prng(20261205);
   const int = (n: number) => Math.floor(random() * n);
   const simulator = createSimulator({ holdDays: 14, compact: true, stepMs: 20_000 });
@@ -73,14 +79,14 @@ const simulatedStore = async (events: number): Promise<EventStore> => {
   let count = 0;
   const run = async (action: Action) => {
     for (const { stream, event } of simulator.run(action)) {
-      if (count >= events) return;
+      if (count >= limit) return;
       await store.append(stream, [event]);
       count += 1;
     }
   };
   for (let p = 0; p < 300; p += 1)
     await run({ kind: 'join', partnerType: TYPES[p % TYPES.length]!, withParent: p % 10 === 9 });
-  while (count < events) {
+  const step = async () => {
     const roll = random();
     const partner = int(300);
     if (roll < 0.55) await run({ kind: 'click', partner, fraud: roll < 0.01, lagHours: 0 });
@@ -101,13 +107,20 @@ const simulatedStore = async (events: number): Promise<EventStore> => {
     else if (roll < 0.92) await run({ kind: roll < 0.91 ? 'hold' : 'release', line: int(1_000) });
     else if (roll < 0.93) await run({ kind: 'adjust', partner, cents: int(20_000) - 10_000 });
     else await run({ kind: 'advance', hours: 1 + int(6) });
-  }
-  return store;
+  };
+  while (count < limit) await step();
+  return {
+    store,
+    grow: async (more) => {
+      limit += more;
+      while (count < limit) await step();
+    },
+  };
 };
 
 const throughput = async (url: string, pool: Pool) => {
   const generated = process.hrtime.bigint();
-  const store = await simulatedStore(EVENTS);
+  const { store, grow } = await simulatedStore(EVENTS);
   const head = await store.headPosition();
   console.log(`ledger: ${rate(head + 1)} events generated in ${seconds(generated).toFixed(1)} s`);
 
@@ -182,7 +195,51 @@ const throughput = async (url: string, pool: Pool) => {
       `${(Number(state.bytes) / 1e6).toFixed(1)} MB\n` +
       `ratio:           projector takes ${(projected / bare).toFixed(1)}x the bare COPY of its final rows`,
   );
-  return { store, schema };
+
+  // Lag on top of the whole ledger: the projector resumes the tables just built and follows the store while
+  // the simulation goes on, LAG_RATE events a second in steps of a tenth of a second, for LAG_SECONDS.
+  let behindMax = 0;
+  let appendedHead = head;
+  const lags: number[] = [];
+  const appendedAt = new Map<number, number>();
+  const follower = startProjector({
+    source: store,
+    connectionString: url,
+    schema,
+    batchSize: BATCH,
+    pollIntervalMs: 200,
+    onProgress: (status) => {
+      // Behind the store's head when the commit ends (the lag row's count is as of the batch's read).
+      behindMax = Math.max(behindMax, appendedHead - status.position);
+      const at = appendedAt.get(status.position);
+      if (at !== undefined) lags.push(Date.now() - at);
+    },
+  });
+  const followStart = Date.now();
+  let appended = 0;
+  while (Date.now() - followStart < LAG_SECONDS * 1000) {
+    const due = Math.floor(((Date.now() - followStart) / 1000) * LAG_RATE);
+    if (due > appended) {
+      await grow(due - appended);
+      appended = due;
+      // Every position up to the head: a commit ending at any of them is matched with its append time.
+      const now = Date.now();
+      appendedHead = await store.headPosition();
+      for (let p = appendedHead; p >= 0 && !appendedAt.has(p); p -= 1) appendedAt.set(p, now);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const finalHead = await store.headPosition();
+  while ((await pool.query(`SELECT position FROM ${schema}.projector_status`)).rows[0]?.position < finalHead)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  await follower.stop();
+  const sorted = [...lags].sort((a, b) => a - b);
+  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  console.log(
+    `lag on top of the ${rate(head + 1)}-event ledger: ${rate(appended)} more events appended at ${LAG_RATE}/s ` +
+      `for ${LAG_SECONDS} s; lag per commit (wall time since its last event was appended): median ${pick(0.5)} ms, ` +
+      `p95 ${pick(0.95)} ms, max ${pick(1)} ms over ${lags.length} commits; at most ${rate(behindMax)} events behind`,
+  );
 };
 
 const lag = async (url: string, pool: Pool) => {
