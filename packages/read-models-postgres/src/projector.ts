@@ -52,8 +52,9 @@ export interface ProjectorOptions extends ProjectorDatabase {
   readonly reportingCurrency?: string;
   /**
    * Events read and written per transaction (default 5,000). During a catch-up a batch grows to a quarter
-   * of the events already projected (unless growBatches is false): every commit writes the whole
-   * checkpoint, so a catch-up of n events writes it O(log n) times instead of n / batchSize times.
+   * of the events already projected (unless growBatches is false): a commit writes only what changed, but
+   * it still serialises the built-in projections' whole state and recomputes their tables' rows to find
+   * it, so a catch-up of n events does that O(log n) times instead of n / batchSize times.
    */
   readonly batchSize?: number;
   /** Let catch-up batches grow with the events projected (default true). */
