@@ -95,9 +95,13 @@ export const writeFacts = async (
   }
 };
 
-/** The parts of the checkpoint's state (see state-parts): created with the generation, or added to an older one. */
+/**
+ * The parts of the checkpoint's state (see state-parts). A part is a few kB: kept in the row, uncompressed
+ * (toast_tuple_target), rather than compressed into TOAST at every rewrite.
+ */
 export const stateDdl = (schema: string): string =>
-  `CREATE TABLE IF NOT EXISTS ${schema}.projector_state (part text PRIMARY KEY, body text NOT NULL)`;
+  `CREATE TABLE IF NOT EXISTS ${schema}.projector_state (part text PRIMARY KEY, body text NOT NULL)
+     WITH (toast_tuple_target = 8160)`;
 
 /** Writes the parts that changed and deletes those gone, a few thousand per statement. */
 export const writeStateParts = async (
