@@ -22,21 +22,28 @@ import { copyData, copyInto } from './copy';
  *
  * On one server (an embedded one started here, or PARTNER_LEDGER_PG_URL), in the same run:
  * 1. Throughput: a simulated ledger of BENCH_EVENTS events in an in-memory store, projected into fresh
- *    tables (one pass, batches of BENCH_BATCH), against a bare bulk load of the same event rows (id, stream,
- *    position, type, times, data as jsonb) into one table, 5,000 rows per INSERT ... SELECT FROM
- *    jsonb_to_recordset and transaction: the cost of merely putting the events into PostgreSQL. The ratio
- *    is projector time / bare time.
- * 2. Lag: `partner-ledger simulate` (the built CLI, a child process) writes BENCH_LAG_EVENTS events into a
- *    PostgreSQL store while a projector follows it (poll 200 ms); the head is sampled every 50 ms and
- *    each projected position is matched with the wall time its event was first seen at the head.
+ *    tables (one pass, batches of BENCH_BATCH growing as the catch-up goes), against a bare COPY FROM STDIN
+ *    (text format) of the same final rows (those of a replay of the ledger) into empty tables of the same
+ *    definitions, in one transaction, the COPY text made before the clock starts. The ratio is projector
+ *    time / COPY time. BENCH_OTHER_PROJECTOR (the path of another build's module exporting
+ *    startProjector) runs that projector on the same ledger too, for an A/B comparison.
+ * 2. Lag on top of the whole ledger: the projector resumes the tables of 1 and follows the in-memory store
+ *    while the simulation appends BENCH_LAG_RATE more events a second for BENCH_LAG_SECONDS; each commit's
+ *    lag is the wall time since its last event was appended.
+ * 3. Lag while `partner-ledger simulate` (the built CLI, a child process) writes BENCH_LAG_EVENTS events
+ *    into an empty PostgreSQL store while a projector follows it (poll 200 ms); the head is sampled every
+ *    50 ms and each projected position is matched with the wall time its event was first seen at the head.
  *
- * Environment: BENCH_EVENTS (default 200000), BENCH_BATCH (default 5000), BENCH_LAG_EVENTS (default 20000).
+ * Environment: BENCH_EVENTS (default 200000), BENCH_BATCH (default 5000), BENCH_LAG_RATE (default 100),
+ * BENCH_LAG_SECONDS (default 60; 0 skips 2), BENCH_LAG_EVENTS (default 20000; 0 skips 3),
+ * BENCH_OTHER_PROJECTOR.
  */
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 5_000);
 const LAG_EVENTS = Number(process.env.BENCH_LAG_EVENTS ?? 20_000);
 const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 100);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 60);
+const OTHER = process.env.BENCH_OTHER_PROJECTOR;
 const REPO = join(__dirname, '..', '..', '..', '..');
 // The test helpers are not exported by the packages: loaded from their builds in this repository.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -170,6 +177,27 @@ const throughput = async (url: string, pool: Pool) => {
     },
   }).done;
   const projected = seconds(projectStart);
+  // Optionally, another build of the projector (an earlier commit's, transpiled) on the same ledger, after
+  // this one: BENCH_OTHER_PROJECTOR is the path of its module exporting startProjector.
+  let other = '';
+  if (OTHER !== undefined && OTHER !== '') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const otherStart = (require(OTHER) as { startProjector: typeof startProjector }).startProjector;
+    for (const name of ['bench_other', 'bench_other_g1'])
+      await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    const otherStartTime = process.hrtime.bigint();
+    await otherStart({
+      source: store,
+      connectionString: url,
+      schema: 'bench_other',
+      batchSize: BATCH,
+      exitWhenCaughtUp: true,
+    }).done;
+    const otherTime = seconds(otherStartTime);
+    other =
+      `\nother projector: ${otherTime.toFixed(1)} s (${rate((head + 1) / otherTime)} events/s): ` +
+      `${(otherTime / bare).toFixed(1)}x the bare COPY; this projector takes ${(projected / otherTime).toFixed(2)}x its time`;
+  }
   const counts = async (target: string) => {
     const n = await pool.query(
       `SELECT ${TABLES.map((table) => `(SELECT count(*) FROM ${target}.${table.name})`).join(' + ')} AS n`,
@@ -193,9 +221,11 @@ const throughput = async (url: string, pool: Pool) => {
       `projector:       ${projected.toFixed(1)} s (${rate((head + 1) / projected)} events/s, ${rate(rowCount / projected)} final rows/s), ` +
       `batch ${BATCH}, ${commits} commits; state: root ${rate(Number(state.root))} B + ${rate(Number(state.parts))} parts, ` +
       `${(Number(state.bytes) / 1e6).toFixed(1)} MB\n` +
-      `ratio:           projector takes ${(projected / bare).toFixed(1)}x the bare COPY of its final rows`,
+      `ratio:           projector takes ${(projected / bare).toFixed(1)}x the bare COPY of its final rows` +
+      other,
   );
 
+  if (LAG_SECONDS <= 0) return;
   // Lag on top of the whole ledger: the projector resumes the tables just built and follows the store while
   // the simulation goes on, LAG_RATE events a second in steps of a tenth of a second, for LAG_SECONDS.
   let behindMax = 0;
