@@ -1,7 +1,7 @@
 import { fromMinorUnits, formatAmount, toMinorUnits } from '@partner-ledger/events';
 import type { CurrencyCode, DecimalString, LedgerEvent } from '@partner-ledger/events';
 import { defineProjection } from '@partner-ledger/projections';
-import type { Projection } from '@partner-ledger/projections';
+import type { JsonValue, Projection } from '@partner-ledger/projections';
 
 /**
  * The facts the built-in projections fold away but a BI table wants one row each of: every commission line
@@ -97,8 +97,27 @@ const touch = (fact: { changedAt: string; changedRecordedAt: string }, event: Le
   fact.changedRecordedAt = event.recordedAt;
 };
 
-/** The facts projection: partners and commission lines, one entry each. */
-export const readModelFacts = (): Projection<FactsState, FactsState> =>
+/**
+ * The facts' state kept by the projector itself, one row per entry (not in the session's checkpoint), and the
+ * entries changed since it last committed: a commit writes those entries and their table rows only.
+ */
+export interface FactsTracker {
+  readonly state: FactsState;
+  readonly partners: Set<string>;
+  readonly lines: Set<string>;
+  /** Partners whose lastPayout entry changed. */
+  readonly lastPayouts: Set<string>;
+}
+
+/** An empty facts state. */
+export const emptyFacts = (): FactsState => ({ partners: {}, lines: {}, lastPayout: {} });
+
+/**
+ * The facts projection: partners and commission lines, one entry each. With a tracker, the state is the
+ * tracker's (saved in a checkpoint as a mere marker: the projector keeps the entries as rows of their own),
+ * and every entry an event changes is recorded in the tracker.
+ */
+export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, FactsState> =>
   defineProjection<FactsState, FactsState>({
     name: 'read-model-facts',
     eventTypes: [
@@ -113,11 +132,21 @@ export const readModelFacts = (): Projection<FactsState, FactsState> =>
       'PayoutIssued',
       'PayoutFailed',
     ],
-    initialState: () => ({ partners: {}, lines: {}, lastPayout: {} }),
+    initialState: () => tracker?.state ?? emptyFacts(),
+    ...(tracker === undefined
+      ? {}
+      : { save: (): JsonValue => 'facts-kept-as-rows', load: (): FactsState => tracker.state }),
     apply: (state, event) => {
+      const partnerTouched = (id: string): void => {
+        tracker?.partners.add(id);
+      };
+      const lineTouched = (id: string): void => {
+        tracker?.lines.add(id);
+      };
       switch (event.type) {
         case 'PartnerJoined': {
           const d = event.data;
+          partnerTouched(d.partnerId);
           state.partners[d.partnerId] = {
             partnerType: d.partnerType,
             planId: d.planId,
@@ -137,6 +166,7 @@ export const readModelFacts = (): Projection<FactsState, FactsState> =>
         case 'PartnerStatusChanged': {
           const partner = state.partners[event.data.partnerId];
           if (partner === undefined) break;
+          partnerTouched(event.data.partnerId);
           if (event.type === 'PartnerTierChanged') partner.tier = event.data.tier;
           else partner.status = event.data.status;
           touch(partner, event);
@@ -144,7 +174,8 @@ export const readModelFacts = (): Projection<FactsState, FactsState> =>
           break;
         }
         case 'ConversionAttributed':
-          for (const l of event.data.commissions)
+          for (const l of event.data.commissions) {
+            lineTouched(l.lineId);
             state.lines[l.lineId] = {
               partnerId: l.partnerId,
               conversionId: event.data.conversionId,
@@ -169,11 +200,13 @@ export const readModelFacts = (): Projection<FactsState, FactsState> =>
               changedAt: event.occurredAt,
               changedRecordedAt: event.recordedAt,
             };
+          }
           break;
         case 'ConversionReversed':
           for (const l of event.data.lines) {
             const line = state.lines[l.lineId];
             if (line === undefined) continue;
+            lineTouched(l.lineId);
             line.reversed = (BigInt(line.reversed) + minor(l.amount, l.currency)).toString();
             touch(line, event);
           }
@@ -183,6 +216,7 @@ export const readModelFacts = (): Projection<FactsState, FactsState> =>
         case 'CommissionRejected': {
           const line = state.lines[event.data.lineId];
           if (line === undefined) break;
+          lineTouched(event.data.lineId);
           if (event.type === 'CommissionHeld') {
             line.held = true;
             line.holdReason = event.data.reason;
@@ -200,6 +234,7 @@ export const readModelFacts = (): Projection<FactsState, FactsState> =>
             if (item.kind !== 'commission') continue;
             const line = state.lines[item.id];
             if (line === undefined) continue;
+            lineTouched(item.id);
             const before = BigInt(line.settlements[event.data.payoutId] ?? '0');
             line.settlements[event.data.payoutId] = (
               before + minor(item.amount, event.data.currency)
@@ -208,6 +243,7 @@ export const readModelFacts = (): Projection<FactsState, FactsState> =>
             lineIds.push(item.id);
           }
           state.lastPayout[event.data.partnerId] = { payoutId: event.data.payoutId, lineIds };
+          tracker?.lastPayouts.add(event.data.partnerId);
           break;
         }
         case 'PayoutFailed': {
@@ -217,10 +253,12 @@ export const readModelFacts = (): Projection<FactsState, FactsState> =>
           for (const lineId of last.lineIds) {
             const line = state.lines[lineId];
             if (line === undefined) continue;
+            lineTouched(lineId);
             delete line.settlements[event.data.payoutId];
             touch(line, event);
           }
           delete state.lastPayout[event.data.partnerId];
+          tracker?.lastPayouts.add(event.data.partnerId);
           break;
         }
         default:

@@ -6,10 +6,15 @@ import fc from 'fast-check';
 import { historyArbitrary, simulate } from '@partner-ledger/projections/testing';
 import { createPostgresStore } from '@partner-ledger/store-postgres';
 import type { PostgresEventStore } from '@partner-ledger/store-postgres';
-import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
+import {
+  childEnvironment,
+  compileForChildProcess,
+  dropSchema,
+  testDatabaseUrl,
+  uniqueSchema,
+} from '@partner-ledger/store-postgres/testing';
 import { Pool } from 'pg';
 import { startProjector } from './projector';
-import { childEnvironment, compileForChildProcess } from './testing/compile';
 import { readTables } from './testing/tables';
 
 /**
@@ -119,4 +124,7 @@ it(`ends with the tables of a clean run after ${KILLS} SIGKILLs at random moment
   process.stderr.write(`kill-resume: ${interrupted} projector processes killed mid-run\n`);
   expect(interrupted).toBeGreaterThan(0);
   expect(await readTables(pool, killed)).toEqual(expected);
+  // The state was resumed from parts, not from one document: the history is large enough to be split.
+  const parts = await pool.query(`SELECT count(*)::int AS n FROM ${killed}_g1.projector_state`);
+  expect(parts.rows[0].n).toBeGreaterThan(1);
 }, 300_000);

@@ -5,25 +5,31 @@ import type { Checkpoint, ProjectionSession } from '@partner-ledger/projections'
 import type { EventStore } from '@partner-ledger/store';
 import { Pool } from 'pg';
 import type { PoolClient } from 'pg';
-import { readModelFacts } from './facts';
+import { emptyFacts, readModelFacts } from './facts';
+import type { FactsState, FactsTracker } from './facts';
 import {
   SCHEMA_PATTERN,
   controlDdl,
   deleteRows,
   dropViewsDdl,
+  factsDdl,
   generationDdl,
   generationSchema,
+  stateDdl,
   upsertRows,
   viewsDdl,
+  writeFacts,
+  writeStateParts,
 } from './sql';
-import { TABLES, rowsOf } from './tables';
-import type { ProjectedResults, Row } from './tables';
+import { diffParts, digestOf, joinState, splitState } from './state-parts';
+import { FACT_TABLES, TABLES, derivedRowsOf, lineRow, partnerRow } from './tables';
+import type { ProjectedResults, Row, TableDefinition } from './tables';
 
 /**
  * The version of the tables' code: what the rows are made of and how. A projector whose CODE_VERSION differs
  * from the live generation's builds a new generation beside it and swaps when it has caught up.
  */
-export const CODE_VERSION = '1';
+export const CODE_VERSION = '2';
 
 /** The reader-facing schema when none is given. */
 export const DEFAULT_READ_SCHEMA = 'partner_ledger_read';
@@ -46,8 +52,9 @@ export interface ProjectorOptions extends ProjectorDatabase {
   readonly reportingCurrency?: string;
   /**
    * Events read and written per transaction (default 5,000). During a catch-up a batch grows to a quarter
-   * of the events already projected (unless growBatches is false): every commit writes the whole
-   * checkpoint, so a catch-up of n events writes it O(log n) times instead of n / batchSize times.
+   * of the events already projected (unless growBatches is false): a commit writes only what changed, but
+   * it still serialises the built-in projections' whole state and recomputes their tables' rows to find
+   * it, so a catch-up of n events does that O(log n) times instead of n / batchSize times.
    */
   readonly batchSize?: number;
   /** Let catch-up batches grow with the events projected (default true). */
@@ -108,20 +115,29 @@ export class LeaseLostError extends Error {
   }
 }
 
-const projectionsOf = () => ({ ...builtInProjections({ granularity: 'month' }), facts: readModelFacts() });
+const projectionsOf = (tracker: FactsTracker) => ({
+  ...builtInProjections({ granularity: 'month' }),
+  facts: readModelFacts(tracker),
+});
 type Projections = ReturnType<typeof projectionsOf>;
 
 /** Rows by table, keyed by their primary key (JSON), with the row's JSON to tell changes. */
 type Keyed = Map<string, Map<string, { readonly json: string; readonly row: Row }>>;
 
+const keyOf = (table: TableDefinition): ((row: Row) => string) => {
+  const keyIndexes = table.key.map((name) => table.columns.findIndex((column) => column.name === name));
+  return (row) => JSON.stringify(keyIndexes.map((i) => row[i]));
+};
+
+/** The rows of the tables made from the built-in projections' results (all but the FACT_TABLES). */
 const keyedRows = (session: ProjectionSession<Projections>): Keyed => {
-  const rows = rowsOf(session.results() as unknown as ProjectedResults);
+  const rows = derivedRowsOf(session.results() as unknown as ProjectedResults);
   const keyed: Keyed = new Map();
   for (const table of TABLES) {
-    const keyIndexes = table.key.map((name) => table.columns.findIndex((column) => column.name === name));
+    if (FACT_TABLES.has(table.name)) continue;
+    const key = keyOf(table);
     const map = new Map<string, { json: string; row: Row }>();
-    for (const row of rows.get(table.name)!)
-      map.set(JSON.stringify(keyIndexes.map((i) => row[i])), { json: JSON.stringify(row), row });
+    for (const row of rows.get(table.name)!) map.set(key(row), { json: JSON.stringify(row), row });
     keyed.set(table.name, map);
   }
   return keyed;
@@ -280,14 +296,43 @@ export const startProjector = (options: ProjectorOptions): Projector => {
 
   const loadCheckpoint = async (
     target: string,
-  ): Promise<{ checkpoint: Checkpoint | undefined; lastRecordedAt: string | null }> => {
+  ): Promise<{
+    checkpoint: Checkpoint | undefined;
+    lastRecordedAt: string | null;
+    stored: Map<string, string>;
+    facts: FactsState;
+  }> => {
+    await pool.query(stateDdl(target));
+    await pool.query(factsDdl(target));
     const found = await pool.query(
       `SELECT checkpoint, last_recorded_at FROM ${target}.projector_checkpoint WHERE id = 1`,
     );
-    if (found.rowCount === 0) return { checkpoint: undefined, lastRecordedAt: null };
+    const stored = new Map<string, string>();
+    const facts = emptyFacts();
+    if (found.rowCount === 0) return { checkpoint: undefined, lastRecordedAt: null, stored, facts };
+    for (const row of (await pool.query(`SELECT kind, id, body FROM ${target}.projector_facts`))
+      .rows as Array<{
+      kind: 'partner' | 'line' | 'last_payout';
+      id: string;
+      body: string;
+    }>) {
+      const entries: Record<string, unknown> =
+        row.kind === 'partner' ? facts.partners : row.kind === 'line' ? facts.lines : facts.lastPayout;
+      entries[row.id] = JSON.parse(row.body);
+    }
+    const parts = new Map<string, string>();
+    for (const row of (await pool.query(`SELECT part, body FROM ${target}.projector_state`)).rows as Array<{
+      part: string;
+      body: string;
+    }>) {
+      parts.set(row.part, row.body);
+      stored.set(row.part, digestOf(row.body));
+    }
     return {
-      checkpoint: parseCheckpoint(found.rows[0].checkpoint as string),
+      checkpoint: parseCheckpoint(JSON.stringify(joinState(found.rows[0].checkpoint as string, parts))),
       lastRecordedAt: iso(found.rows[0].last_recorded_at as Date | null),
+      stored,
+      facts,
     };
   };
 
@@ -301,9 +346,49 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       ...(options.reportingCurrency === undefined ? {} : { reportingCurrency: options.reportingCurrency }),
     };
     const loaded = await loadCheckpoint(targetSchema);
-    const session = createSession(projectionsOf(), sessionOptions, loaded.checkpoint);
+    // The facts' entries changed since the last commit: only those are written, with their rows.
+    const tracker: FactsTracker = {
+      state: loaded.facts,
+      partners: new Set(),
+      lines: new Set(),
+      lastPayouts: new Set(),
+    };
+    const session = createSession(projectionsOf(tracker), sessionOptions, loaded.checkpoint);
     let lastRecordedAt = loaded.lastRecordedAt;
+    // The parts of the state as committed (id -> digest): a commit writes only those that differ.
+    const stored = loaded.stored;
+    // The latest occurredAt projected (the checkpoint's), as of the last commit.
+    let asOf = loaded.checkpoint?.lastOccurredAt ?? null;
     let previous = keyedRows(session);
+    const factsState = tracker.state;
+    const partnersTable = TABLES.find((table) => table.name === 'partners')!;
+    const linesTable = TABLES.find((table) => table.name === 'commission_lines')!;
+    /** The facts' entries and rows of the partners and lines the batch changed (or removed). */
+    const writeFactRows = async (client: PoolClient): Promise<void> => {
+      const entries: Array<[string, string, string | null]> = [];
+      const partners: Row[] = [];
+      const goneLines: Row[] = [];
+      const lines: Row[] = [];
+      for (const id of tracker.partners) {
+        const fact = factsState.partners[id];
+        entries.push(['partner', id, fact === undefined ? null : JSON.stringify(fact)]);
+        if (fact !== undefined) partners.push(partnerRow(id, fact));
+      }
+      for (const id of tracker.lines) {
+        const fact = factsState.lines[id];
+        entries.push(['line', id, fact === undefined ? null : JSON.stringify(fact)]);
+        if (fact === undefined) goneLines.push([id]);
+        else lines.push(lineRow(id, fact));
+      }
+      for (const id of tracker.lastPayouts) {
+        const fact = factsState.lastPayout[id];
+        entries.push(['last_payout', id, fact === undefined ? null : JSON.stringify(fact)]);
+      }
+      if (partners.length > 0) await upsertRows(client, targetSchema, partnersTable, partners);
+      if (goneLines.length > 0) await deleteRows(client, targetSchema, linesTable, goneLines);
+      if (lines.length > 0) await upsertRows(client, targetSchema, linesTable, lines);
+      await writeFacts(client, targetSchema, entries);
+    };
     let lastWritten = -2;
 
     for (;;) {
@@ -323,10 +408,18 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       const caughtUp = session.position >= head.position;
       const swap = caughtUp && !target.live;
       const next = read > 0 ? keyedRows(session) : previous;
+      const writing = read > 0 || lastWritten !== session.position;
+      // Idle polls write only the lag row: the state is split and compared only when it has moved.
+      const checkpoint = writing ? session.checkpoint() : null;
+      if (checkpoint !== null) asOf = checkpoint.lastOccurredAt;
+      const split = checkpoint === null ? null : splitState(checkpoint);
+      const { upserts, deletes } =
+        split === null ? { upserts: [], deletes: [] } : diffParts(stored, split.parts);
       const status = await inTransaction(pool, async (client) => {
         await fence(client);
-        if (read > 0 || lastWritten !== session.position) {
+        if (split !== null) {
           for (const table of TABLES) {
+            if (FACT_TABLES.has(table.name)) continue;
             const before = previous.get(table.name)!;
             const after = next.get(table.name)!;
             const changed: Row[] = [];
@@ -337,12 +430,14 @@ export const startProjector = (options: ProjectorOptions): Projector => {
             if (gone.length > 0) await deleteRows(client, targetSchema, table, gone);
             if (changed.length > 0) await upsertRows(client, targetSchema, table, changed);
           }
+          await writeFactRows(client);
+          await writeStateParts(client, targetSchema, upserts, deletes);
           await client.query(
             `INSERT INTO ${targetSchema}.projector_checkpoint (id, position, code_version, checkpoint, last_recorded_at)
              VALUES (1, $1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET position = EXCLUDED.position, code_version = EXCLUDED.code_version,
                checkpoint = EXCLUDED.checkpoint, last_recorded_at = EXCLUDED.last_recorded_at`,
-            [session.position, codeVersion, JSON.stringify(session.checkpoint()), lastRecordedAt],
+            [session.position, codeVersion, split.root, lastRecordedAt],
           );
         }
         if (swap) {
@@ -361,7 +456,6 @@ export const startProjector = (options: ProjectorOptions): Projector => {
           );
         }
         const live = target.live || swap;
-        const asOf = session.checkpoint().lastOccurredAt;
         const secondsBehind =
           caughtUp || head.recordedAt === null || lastRecordedAt === null
             ? 0
@@ -396,6 +490,11 @@ export const startProjector = (options: ProjectorOptions): Projector => {
         return statusOf(written.rows[0] as StatusRow);
       });
       previous = next;
+      tracker.partners.clear();
+      tracker.lines.clear();
+      tracker.lastPayouts.clear();
+      for (const id of deletes) stored.delete(id);
+      for (const [id, , digest] of upserts) stored.set(id, digest);
       lastWritten = session.position;
       if (swap) {
         target = { generation: target.generation, live: true };

@@ -61,7 +61,68 @@ export const generationDdl = (schema: string): string[] => [
      checkpoint text NOT NULL,
      last_recorded_at timestamptz
    )`,
+  stateDdl(schema),
+  factsDdl(schema),
 ];
+
+/** The facts' entries (partners, commission lines, last payouts), one row each, as JSON. */
+export const factsDdl = (schema: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${schema}.projector_facts (kind text, id text, body text NOT NULL, PRIMARY KEY (kind, id))`;
+
+/** Writes the facts' entries that changed (body) and deletes those gone (body null). */
+export const writeFacts = async (
+  client: PoolClient,
+  schema: string,
+  entries: ReadonlyArray<readonly [kind: string, id: string, body: string | null]>,
+): Promise<void> => {
+  const gone = entries.filter(([, , body]) => body === null);
+  const kept = entries.filter(([, , body]) => body !== null);
+  for (let i = 0; i < gone.length; i += ROWS_PER_STATEMENT) {
+    const chunk = gone.slice(i, i + ROWS_PER_STATEMENT);
+    await client.query(
+      `DELETE FROM ${schema}.projector_facts WHERE (kind, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [chunk.map(([kind]) => kind), chunk.map(([, id]) => id)],
+    );
+  }
+  for (let i = 0; i < kept.length; i += ROWS_PER_STATEMENT) {
+    const chunk = kept.slice(i, i + ROWS_PER_STATEMENT);
+    await client.query(
+      `INSERT INTO ${schema}.projector_facts (kind, id, body)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+       ON CONFLICT (kind, id) DO UPDATE SET body = EXCLUDED.body`,
+      [chunk.map(([kind]) => kind), chunk.map(([, id]) => id), chunk.map(([, , body]) => body)],
+    );
+  }
+};
+
+/**
+ * The parts of the checkpoint's state (see state-parts). A part is a few kB: kept in the row, uncompressed
+ * (toast_tuple_target), rather than compressed into TOAST at every rewrite.
+ */
+export const stateDdl = (schema: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${schema}.projector_state (part text PRIMARY KEY, body text NOT NULL)
+     WITH (toast_tuple_target = 8160)`;
+
+/** Writes the parts that changed and deletes those gone, a few thousand per statement. */
+export const writeStateParts = async (
+  client: PoolClient,
+  schema: string,
+  upserts: ReadonlyArray<readonly [id: string, text: string, digest: string]>,
+  deletes: readonly string[],
+): Promise<void> => {
+  for (let i = 0; i < deletes.length; i += ROWS_PER_STATEMENT)
+    await client.query(`DELETE FROM ${schema}.projector_state WHERE part = ANY($1::text[])`, [
+      deletes.slice(i, i + ROWS_PER_STATEMENT),
+    ]);
+  for (let i = 0; i < upserts.length; i += ROWS_PER_STATEMENT) {
+    const chunk = upserts.slice(i, i + ROWS_PER_STATEMENT);
+    await client.query(
+      `INSERT INTO ${schema}.projector_state (part, body) SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT (part) DO UPDATE SET body = EXCLUDED.body`,
+      [chunk.map(([id]) => id), chunk.map(([, text]) => text)],
+    );
+  }
+};
 
 /**
  * The views readers query, in the reader-facing schema: one per table of the live generation, and the

@@ -4,7 +4,7 @@ import type {
   PartnerRevenueResult,
   PayoutStatementsResult,
 } from '@partner-ledger/projections';
-import type { FactsState } from './facts';
+import type { FactsState, LineFact, PartnerFact } from './facts';
 import { formatMinorUnits, outstandingOf, settledOf, statusOf } from './facts';
 
 /** A column of a read-model table: its SQL name and type. */
@@ -225,29 +225,68 @@ const periodStart = (period: string): string => `${period}-01`;
 const sorted = <T>(record: Readonly<Record<string, T>>): Array<[string, T]> =>
   Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
+/** The tables whose rows are the facts' entries, one each: the projector writes the entries that changed. */
+export const FACT_TABLES: ReadonlySet<string> = new Set(['partners', 'commission_lines']);
+
+/** A partner's row of the partners table. */
+export const partnerRow = (id: string, p: PartnerFact): Row => [
+  id,
+  p.partnerType,
+  p.tier,
+  p.status,
+  p.parentPartnerId,
+  p.planId,
+  p.payoutCurrency,
+  p.joinedAt,
+  p.joinedRecordedAt,
+  p.changedAt,
+  p.changedRecordedAt,
+  p.position,
+];
+
+/** A line's row of the commission_lines table. */
+export const lineRow = (lineId: string, l: LineFact): Row => [
+  lineId,
+  l.partnerId,
+  l.conversionId,
+  l.planId,
+  l.planVersion,
+  l.rule,
+  l.tier,
+  l.rate,
+  l.base,
+  formatMinorUnits(BigInt(l.amount), l.currency),
+  l.currency,
+  formatMinorUnits(BigInt(l.reversed), l.currency),
+  formatMinorUnits(settledOf(l), l.currency),
+  formatMinorUnits(outstandingOf(l), l.currency),
+  statusOf(l),
+  l.holdReason,
+  l.overrideOf,
+  l.earnedAt,
+  l.recordedAt,
+  l.payableAt,
+  l.changedAt,
+  l.changedRecordedAt,
+  l.position,
+];
+
 /** Every table's rows for the results: table name -> rows. */
 export const rowsOf = (results: ProjectedResults): Map<string, Row[]> => {
+  const tables = derivedRowsOf(results);
+  for (const [id, p] of sorted(results.facts.partners)) tables.get('partners')!.push(partnerRow(id, p));
+  for (const [lineId, l] of sorted(results.facts.lines))
+    tables.get('commission_lines')!.push(lineRow(lineId, l));
+  return tables;
+};
+
+/** The rows of every table but the FACT_TABLES (left empty): those made from the built-in projections. */
+export const derivedRowsOf = (results: Omit<ProjectedResults, 'facts'>): Map<string, Row[]> => {
   const tables = new Map<string, Row[]>(TABLES.map((table) => [table.name, []]));
   const push = (name: string, row: Row): void => {
     tables.get(name)!.push(row);
   };
-  const { revenue, balances, statements, health, facts } = results;
-
-  for (const [id, p] of sorted(facts.partners))
-    push('partners', [
-      id,
-      p.partnerType,
-      p.tier,
-      p.status,
-      p.parentPartnerId,
-      p.planId,
-      p.payoutCurrency,
-      p.joinedAt,
-      p.joinedRecordedAt,
-      p.changedAt,
-      p.changedRecordedAt,
-      p.position,
-    ]);
+  const { revenue, balances, statements, health } = results;
 
   const reporting = revenue.reportingCurrency;
   for (const [partnerId, series] of sorted(revenue.partners))
@@ -341,33 +380,6 @@ export const rowsOf = (results: ProjectedResults): Map<string, Row[]> => {
         b.payable,
         b.negative,
       ]);
-
-  for (const [lineId, l] of sorted(facts.lines))
-    push('commission_lines', [
-      lineId,
-      l.partnerId,
-      l.conversionId,
-      l.planId,
-      l.planVersion,
-      l.rule,
-      l.tier,
-      l.rate,
-      l.base,
-      formatMinorUnits(BigInt(l.amount), l.currency),
-      l.currency,
-      formatMinorUnits(BigInt(l.reversed), l.currency),
-      formatMinorUnits(settledOf(l), l.currency),
-      formatMinorUnits(outstandingOf(l), l.currency),
-      statusOf(l),
-      l.holdReason,
-      l.overrideOf,
-      l.earnedAt,
-      l.recordedAt,
-      l.payableAt,
-      l.changedAt,
-      l.changedRecordedAt,
-      l.position,
-    ]);
 
   for (const [partnerId, periods] of sorted(statements.statements))
     for (const [period, statement] of sorted(periods))

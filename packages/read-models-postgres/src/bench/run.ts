@@ -9,26 +9,41 @@ import type { Action } from '@partner-ledger/projections/testing';
 import { createPostgresStore } from '@partner-ledger/store-postgres';
 import type * as PostgresTesting from '@partner-ledger/store-postgres/testing';
 import { Pool } from 'pg';
+import { builtInProjections, replay } from '@partner-ledger/projections';
+import { readModelFacts } from '../facts';
 import { startProjector } from '../projector';
+import { generationDdl } from '../sql';
+import { TABLES, rowsOf } from '../tables';
+import type { ProjectedResults } from '../tables';
+import { copyData, copyInto } from './copy';
 
 /**
  * The read models' benchmark (not a test): `npm run bench -w @partner-ledger/read-models-postgres`.
  *
  * On one server (an embedded one started here, or PARTNER_LEDGER_PG_URL), in the same run:
  * 1. Throughput: a simulated ledger of BENCH_EVENTS events in an in-memory store, projected into fresh
- *    tables (one pass, batches of BENCH_BATCH), against a bare bulk load of the same event rows (id, stream,
- *    position, type, times, data as jsonb) into one table, 5,000 rows per INSERT ... SELECT FROM
- *    jsonb_to_recordset and transaction: the cost of merely putting the events into PostgreSQL. The ratio
- *    is projector time / bare time.
- * 2. Lag: `partner-ledger simulate` (the built CLI, a child process) writes BENCH_LAG_EVENTS events into a
- *    PostgreSQL store while a projector follows it (poll 200 ms); the head is sampled every 50 ms and
- *    each projected position is matched with the wall time its event was first seen at the head.
+ *    tables (one pass, batches of BENCH_BATCH growing as the catch-up goes), against a bare COPY FROM STDIN
+ *    (text format) of the same final rows (those of a replay of the ledger) into empty tables of the same
+ *    definitions, in one transaction, the COPY text made before the clock starts. The ratio is projector
+ *    time / COPY time. BENCH_OTHER_PROJECTOR (the path of another build's module exporting
+ *    startProjector) runs that projector on the same ledger too, for an A/B comparison.
+ * 2. Lag on top of the whole ledger: the projector resumes the tables of 1 and follows the in-memory store
+ *    while the simulation appends BENCH_LAG_RATE more events a second for BENCH_LAG_SECONDS; each commit's
+ *    lag is the wall time since its last event was appended.
+ * 3. Lag while `partner-ledger simulate` (the built CLI, a child process) writes BENCH_LAG_EVENTS events
+ *    into an empty PostgreSQL store while a projector follows it (poll 200 ms); the head is sampled every
+ *    50 ms and each projected position is matched with the wall time its event was first seen at the head.
  *
- * Environment: BENCH_EVENTS (default 200000), BENCH_BATCH (default 5000), BENCH_LAG_EVENTS (default 20000).
+ * Environment: BENCH_EVENTS (default 200000), BENCH_BATCH (default 5000), BENCH_LAG_RATE (default 100),
+ * BENCH_LAG_SECONDS (default 60; 0 skips 2), BENCH_LAG_EVENTS (default 20000; 0 skips 3),
+ * BENCH_OTHER_PROJECTOR.
  */
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 5_000);
 const LAG_EVENTS = Number(process.env.BENCH_LAG_EVENTS ?? 20_000);
+const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 100);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 60);
+const OTHER = process.env.BENCH_OTHER_PROJECTOR;
 const REPO = join(__dirname, '..', '..', '..', '..');
 // The test helpers are not exported by the packages: loaded from their builds in this repository.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -59,7 +74,11 @@ const TYPES: readonly PartnerType[] = [
   'agency',
 ];
 
-const simulatedStore = async (events: number): Promise<EventStore> => {
+/** The seeded ledger of `events` events, and a way to append more of the same simulation. */
+const simulatedStore = async (
+  events: number,
+): Promise<{ store: EventStore; grow: (more: number) => Promise<void> }> => {
+  let limit = events;
   const random = prng(20261205);
   const int = (n: number) => Math.floor(random() * n);
   const simulator = createSimulator({ holdDays: 14, compact: true, stepMs: 20_000 });
@@ -67,14 +86,14 @@ const simulatedStore = async (events: number): Promise<EventStore> => {
   let count = 0;
   const run = async (action: Action) => {
     for (const { stream, event } of simulator.run(action)) {
-      if (count >= events) return;
+      if (count >= limit) return;
       await store.append(stream, [event]);
       count += 1;
     }
   };
   for (let p = 0; p < 300; p += 1)
     await run({ kind: 'join', partnerType: TYPES[p % TYPES.length]!, withParent: p % 10 === 9 });
-  while (count < events) {
+  const step = async () => {
     const roll = random();
     const partner = int(300);
     if (roll < 0.55) await run({ kind: 'click', partner, fraud: roll < 0.01, lagHours: 0 });
@@ -95,49 +114,57 @@ const simulatedStore = async (events: number): Promise<EventStore> => {
     else if (roll < 0.92) await run({ kind: roll < 0.91 ? 'hold' : 'release', line: int(1_000) });
     else if (roll < 0.93) await run({ kind: 'adjust', partner, cents: int(20_000) - 10_000 });
     else await run({ kind: 'advance', hours: 1 + int(6) });
-  }
-  return store;
+  };
+  while (count < limit) await step();
+  return {
+    store,
+    grow: async (more) => {
+      limit += more;
+      while (count < limit) await step();
+    },
+  };
 };
 
 const throughput = async (url: string, pool: Pool) => {
   const generated = process.hrtime.bigint();
-  const store = await simulatedStore(EVENTS);
+  const { store, grow } = await simulatedStore(EVENTS);
   const head = await store.headPosition();
   console.log(`ledger: ${rate(head + 1)} events generated in ${seconds(generated).toFixed(1)} s`);
 
-  // Bare: the same event rows, bulk-loaded.
-  await pool.query('DROP SCHEMA IF EXISTS bench_bare CASCADE');
-  await pool.query('CREATE SCHEMA bench_bare');
-  await pool.query(`CREATE TABLE bench_bare.events (position bigint PRIMARY KEY, id text NOT NULL, stream text NOT NULL,
-    type text NOT NULL, occurred_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL, data jsonb NOT NULL)`);
-  const bareStart = process.hrtime.bigint();
-  let chunk: object[] = [];
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    await pool.query(
-      `INSERT INTO bench_bare.events SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(position bigint, id text,
-         stream text, type text, occurred_at timestamptz, recorded_at timestamptz, data jsonb)`,
-      [JSON.stringify(chunk)],
-    );
-    chunk = [];
-  };
-  for await (const e of store.readAll()) {
-    chunk.push({
-      position: e.position,
-      id: e.id,
-      stream: e.stream,
-      type: e.type,
-      occurred_at: e.occurredAt,
-      recorded_at: e.recordedAt,
-      data: e.data,
-    });
-    if (chunk.length === 5_000) await flush();
+  // Bare: the final rows of every table (those of a replay of the same ledger), COPY'd into empty tables of
+  // the same definitions, in one transaction. The rows and their COPY text are made before the clock starts.
+  const outcome = await replay(store, {
+    ...builtInProjections({ granularity: 'month' }),
+    facts: readModelFacts(),
+  });
+  // By primary key, the last row of a key winning, as the projector keys them.
+  const finalRows = new Map(
+    [...rowsOf(outcome.results as unknown as ProjectedResults)].map(([name, rows]) => {
+      const table = TABLES.find((t) => t.name === name)!;
+      const keyIndexes = table.key.map((key) => table.columns.findIndex((column) => column.name === key));
+      const byKey = new Map(rows.map((row) => [JSON.stringify(keyIndexes.map((i) => row[i])), row]));
+      return [name, [...byKey.values()]];
+    }),
+  );
+  const data = new Map(TABLES.map((table) => [table.name, copyData(finalRows.get(table.name)!)]));
+  const rowCount = TABLES.reduce((n, table) => n + finalRows.get(table.name)!.length, 0);
+  const bytes = [...data.values()].flat().reduce((n, buffer) => n + buffer.length, 0);
+  await pool.query('DROP SCHEMA IF EXISTS bench_copy CASCADE');
+  for (const statement of generationDdl('bench_copy')) await pool.query(statement);
+  const copyStart = process.hrtime.bigint();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const table of TABLES) await copyInto(client, 'bench_copy', table, data.get(table.name)!);
+    await client.query('COMMIT');
+  } finally {
+    client.release();
   }
-  await flush();
-  const bare = seconds(bareStart);
+  const bare = seconds(copyStart);
 
   const schema = 'bench_read';
   for (const name of [schema, `${schema}_g1`]) await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+  let commits = 0;
   const projectStart = process.hrtime.bigint();
   await startProjector({
     source: store,
@@ -145,19 +172,103 @@ const throughput = async (url: string, pool: Pool) => {
     schema,
     batchSize: BATCH,
     exitWhenCaughtUp: true,
+    onProgress: () => {
+      commits += 1;
+    },
   }).done;
   const projected = seconds(projectStart);
-  const rows = await pool.query(
-    `SELECT (SELECT count(*) FROM ${schema}.commission_lines) AS lines, (SELECT count(*) FROM ${schema}.partner_revenue) AS revenue,
-            (SELECT count(*) FROM ${schema}.payouts) AS payouts, (SELECT length(checkpoint) FROM ${schema}_g1.projector_checkpoint) AS checkpoint`,
-  );
-  const r = rows.rows[0] as Record<string, string>;
+  // Optionally, another build of the projector (an earlier commit's, transpiled) on the same ledger, after
+  // this one: BENCH_OTHER_PROJECTOR is the path of its module exporting startProjector.
+  let other = '';
+  if (OTHER !== undefined && OTHER !== '') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const otherStart = (require(OTHER) as { startProjector: typeof startProjector }).startProjector;
+    for (const name of ['bench_other', 'bench_other_g1'])
+      await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    const otherStartTime = process.hrtime.bigint();
+    await otherStart({
+      source: store,
+      connectionString: url,
+      schema: 'bench_other',
+      batchSize: BATCH,
+      exitWhenCaughtUp: true,
+    }).done;
+    const otherTime = seconds(otherStartTime);
+    other =
+      `\nother projector: ${otherTime.toFixed(1)} s (${rate((head + 1) / otherTime)} events/s): ` +
+      `${(otherTime / bare).toFixed(1)}x the bare COPY; this projector takes ${(projected / otherTime).toFixed(2)}x its time`;
+  }
+  const counts = async (target: string) => {
+    const n = await pool.query(
+      `SELECT ${TABLES.map((table) => `(SELECT count(*) FROM ${target}.${table.name})`).join(' + ')} AS n`,
+    );
+    return Number(n.rows[0].n);
+  };
+  const state = (
+    await pool.query(
+      `SELECT (SELECT count(*) FROM ${schema}_g1.projector_state) AS parts,
+              (SELECT sum(length(body)) FROM ${schema}_g1.projector_state) AS bytes,
+              (SELECT length(checkpoint) FROM ${schema}_g1.projector_checkpoint) AS root`,
+    )
+  ).rows[0] as Record<string, string>;
+  const [copied, projectedRows] = [await counts('bench_copy'), await counts(schema)];
+  if (copied !== rowCount || projectedRows !== rowCount)
+    throw new Error(`Row counts differ: ${rowCount} rows, ${copied} copied, ${projectedRows} projected`);
   console.log(
-    `bare bulk load:  ${bare.toFixed(1)} s (${rate((head + 1) / bare)} events/s)\n` +
-      `projector:       ${projected.toFixed(1)} s (${rate((head + 1) / projected)} events/s), batch ${BATCH}; ` +
-      `${rate(Number(r.lines))} lines, ${rate(Number(r.revenue))} revenue rows, ${rate(Number(r.payouts))} payouts, ` +
-      `checkpoint ${(Number(r.checkpoint) / 1e6).toFixed(1)} MB\n` +
-      `ratio:           projector takes ${(projected / bare).toFixed(1)}x the bare load`,
+    `rows:            ${rate(rowCount)} in ${TABLES.length} tables (${rate(finalRows.get('commission_lines')!.length)} commission lines), ` +
+      `${(bytes / 1e6).toFixed(1)} MB of COPY text\n` +
+      `bare COPY:       ${bare.toFixed(2)} s (${rate(rowCount / bare)} rows/s)\n` +
+      `projector:       ${projected.toFixed(1)} s (${rate((head + 1) / projected)} events/s, ${rate(rowCount / projected)} final rows/s), ` +
+      `batch ${BATCH}, ${commits} commits; state: root ${rate(Number(state.root))} B + ${rate(Number(state.parts))} parts, ` +
+      `${(Number(state.bytes) / 1e6).toFixed(1)} MB\n` +
+      `ratio:           projector takes ${(projected / bare).toFixed(1)}x the bare COPY of its final rows` +
+      other,
+  );
+
+  if (LAG_SECONDS <= 0) return;
+  // Lag on top of the whole ledger: the projector resumes the tables just built and follows the store while
+  // the simulation goes on, LAG_RATE events a second in steps of a tenth of a second, for LAG_SECONDS.
+  let behindMax = 0;
+  let appendedHead = head;
+  const lags: number[] = [];
+  const appendedAt = new Map<number, number>();
+  const follower = startProjector({
+    source: store,
+    connectionString: url,
+    schema,
+    batchSize: BATCH,
+    pollIntervalMs: 200,
+    onProgress: (status) => {
+      // Behind the store's head when the commit ends (the lag row's count is as of the batch's read).
+      behindMax = Math.max(behindMax, appendedHead - status.position);
+      const at = appendedAt.get(status.position);
+      if (at !== undefined) lags.push(Date.now() - at);
+    },
+  });
+  const followStart = Date.now();
+  let appended = 0;
+  while (Date.now() - followStart < LAG_SECONDS * 1000) {
+    const due = Math.floor(((Date.now() - followStart) / 1000) * LAG_RATE);
+    if (due > appended) {
+      await grow(due - appended);
+      appended = due;
+      // Every position up to the head: a commit ending at any of them is matched with its append time.
+      const now = Date.now();
+      appendedHead = await store.headPosition();
+      for (let p = appendedHead; p >= 0 && !appendedAt.has(p); p -= 1) appendedAt.set(p, now);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const finalHead = await store.headPosition();
+  while ((await pool.query(`SELECT position FROM ${schema}.projector_status`)).rows[0]?.position < finalHead)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  await follower.stop();
+  const sorted = [...lags].sort((a, b) => a - b);
+  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  console.log(
+    `lag on top of the ${rate(head + 1)}-event ledger: ${rate(appended)} more events appended at ${LAG_RATE}/s ` +
+      `for ${LAG_SECONDS} s; lag per commit (wall time since its last event was appended): median ${pick(0.5)} ms, ` +
+      `p95 ${pick(0.95)} ms, max ${pick(1)} ms over ${lags.length} commits; at most ${rate(behindMax)} events behind`,
   );
 };
 
@@ -243,7 +354,7 @@ const main = async () => {
         .join(' ')}`,
     );
     await throughput(url, pool);
-    await lag(url, pool);
+    if (LAG_EVENTS > 0) await lag(url, pool);
     console.log(
       `load average at end: ${loadavg()
         .map((l) => l.toFixed(2))
