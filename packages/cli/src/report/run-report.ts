@@ -213,7 +213,8 @@ export const runReport = async (
           ],
         },
         () => withPartnerNames(balanceRows(balances, by === 'type' ? 'type' : 'partner', types), names),
-        () => withPartnerNames(balanceRows(balances, by === 'type' ? 'type' : 'partner', types, 'csv'), names),
+        () =>
+          withPartnerNames(balanceRows(balances, by === 'type' ? 'type' : 'partner', types, 'csv'), names),
       );
     }
     case 'statements': {
