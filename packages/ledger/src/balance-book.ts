@@ -2,6 +2,7 @@ import type { Draft } from 'immer';
 import type { LedgerDecimal, LedgerEvent } from '@partner-ledger/events';
 import { balanceDecider, initialBalanceState, payableBalance } from './deciders/balance';
 import type { BalanceState } from './deciders/balance';
+import { partnersOf } from './view';
 
 /** A payout as a {@link BalanceBook} knows it: what was issued, and whether it was confirmed or failed. */
 export interface BookedPayout {
@@ -50,24 +51,6 @@ export const createBalanceBook = (): BalanceBook => {
       balances.set(partnerId, state);
     }
     return state;
-  };
-  const partnersOf = (event: LedgerEvent): string[] => {
-    switch (event.type) {
-      case 'ConversionAttributed':
-        return [...new Set(event.data.commissions.map((line) => line.partnerId))];
-      case 'ConversionReversed':
-        return [...new Set(event.data.lines.map((line) => line.partnerId))];
-      case 'CommissionHeld':
-      case 'CommissionReleased':
-      case 'CommissionRejected':
-      case 'ManualAdjustmentRecorded':
-      case 'PayoutIssued':
-      case 'PayoutConfirmed':
-      case 'PayoutFailed':
-        return [event.data.partnerId];
-      default:
-        return [];
-    }
   };
   return {
     apply: (event) => {

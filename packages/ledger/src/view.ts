@@ -25,8 +25,8 @@ const RELEVANT = new Set([
   'PayoutFailed',
 ]);
 
-/** The partners whose balance an event changes. */
-const partnersOf = (event: LedgerEvent): string[] => {
+/** The partners whose balance an event changes (the view and the payout runs' balance book fold by it). */
+export const partnersOf = (event: LedgerEvent): string[] => {
   switch (event.type) {
     case 'ConversionAttributed':
       return [...new Set(event.data.commissions.map((line) => line.partnerId))];
