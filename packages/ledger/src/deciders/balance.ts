@@ -13,6 +13,14 @@ import { sameJson, sameTime } from './common';
 // balance stream with its expected revision, so two payouts for one partner can never both spend the same
 // payable balance: the second one's append fails, it is decided again on the new state, and refused.
 
+/** The refusal of a command naming a payout the partner was never issued (confirmation and failure alike). */
+const payoutNotFound = (command: { readonly payoutId: string; readonly partnerId: string }) =>
+  reject(
+    'PAYOUT_NOT_FOUND',
+    `No payout ${JSON.stringify(command.payoutId)} was issued to partner ${JSON.stringify(command.partnerId)}`,
+    { field: 'payoutId' },
+  );
+
 export type LineStatus = 'pending' | 'held' | 'rejected';
 
 export interface BalanceLine {
@@ -420,14 +428,7 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
       }
       case 'confirmPayout': {
         const payout = state.payouts[command.payoutId];
-        if (payout === undefined)
-          return E.left(
-            reject(
-              'PAYOUT_NOT_FOUND',
-              `No payout ${JSON.stringify(command.payoutId)} was issued to partner ${JSON.stringify(command.partnerId)}`,
-              { field: 'payoutId' },
-            ),
-          );
+        if (payout === undefined) return E.left(payoutNotFound(command));
         const providerReference = command.providerReference ?? null;
         if (payout.confirmation !== null)
           return payout.confirmation.providerReference === providerReference &&
@@ -465,14 +466,7 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
       }
       case 'recordPayoutFailure': {
         const payout = state.payouts[command.payoutId];
-        if (payout === undefined)
-          return E.left(
-            reject(
-              'PAYOUT_NOT_FOUND',
-              `No payout ${JSON.stringify(command.payoutId)} was issued to partner ${JSON.stringify(command.partnerId)}`,
-              { field: 'payoutId' },
-            ),
-          );
+        if (payout === undefined) return E.left(payoutNotFound(command));
         if (payout.failure !== null)
           return payout.failure.reason === command.reason && sameTime(command, payout.failure.at)
             ? E.right(alreadyRecorded(payout.failure.eventId))
