@@ -94,7 +94,32 @@ describe('a PayPal payout run', () => {
     const again = await prepared(program, day(5));
     expect(again.payouts).toEqual([]);
     expect(again.files).toEqual([]);
+    // ana and jp were paid all they had: a zero balance is not "below the minimum"; ben's 30.00 is, and so
+    // is hu's 0.67 HUF that PayPal cannot send.
+    expect(again.belowMinimum).toBe(2);
+    // Nor is anything sent to the ledger for a zero payout, or listed as not paid.
+    expect(again.skipped.map((s) => s.partnerId)).toEqual(['gone', 'none', 'wiz']);
     expect(await program.raw.headPosition()).toBe(head);
+  });
+
+  it('counts a partner paid all it had neither as below the minimum nor as not paid', async () => {
+    const program = await setUp();
+    const run = (asOf: string) =>
+      preparePayouts({
+        ledger: program.ledger,
+        store: program.store,
+        asOf,
+        method: 'paypal',
+        minimums: { USD: '10.00', HUF: '1.00' },
+      })();
+    const first = await run(day(5));
+    expect(E.isRight(first) && first.right.payouts.map((p) => p.partnerId)).toEqual(['hu', 'jp', 'ana']);
+    const again = await run(day(6));
+    // ana and jp have nothing left; hu's 0.67 HUF, which PayPal cannot send, waits (ben's 30.00 USD is
+    // refused by the ledger, under the program's minimum of 50.00).
+    expect(
+      E.isRight(again) && [again.right.belowMinimum, again.right.skipped.map((s) => s.partnerId)],
+    ).toEqual([1, ['gone', 'none', 'wiz', 'ben']]);
   });
 
   it('reconciles paid, failed and returned items idempotently; failures and returns are payable again', async () => {

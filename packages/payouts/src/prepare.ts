@@ -252,10 +252,11 @@ export const preparePayouts =
       for (const currency of facts.book.currencies(partnerId)) {
         if (!isCurrencyCode(currency)) continue;
         const payable = facts.book.payable(partnerId, currency, asOf);
-        if (!payable.isPositive()) continue;
+        // Not isPositive(): decimal.js counts zero as positive, and a partner paid all it had is not waiting.
+        if (payable.lte(0)) continue;
         const amount = sendableAmount(method, currency, payable);
         const minimum = minimumOf(currency);
-        if (!amount.isPositive() || (minimum !== undefined && amount.lt(minimum))) {
+        if (amount.lte(0) || (minimum !== undefined && amount.lt(minimum))) {
           belowMinimum += 1;
           continue;
         }
