@@ -22,11 +22,8 @@ export type {
   PreparedPayout,
   SkippedPayout,
 } from './prepare';
-export { PENDING_STATUSES, RESULT_STATUSES, parseResultFile, reconcilePayouts } from './reconcile';
-export type {
-  PayoutResultLine,
-  PayoutResultStatus,
-  ReconcilePayoutsOptions,
-  ReconcileSummary,
-  ResultFileProblem,
-} from './reconcile';
+export { PENDING_STATUSES, RESULT_STATUSES, parseResultFile, statusOf } from './results';
+export type { PayoutResultLine, PayoutResultStatus, ResultFileProblem } from './results';
+export { parseProviderDocument } from './provider-documents';
+export { parseResults, reconcilePayouts } from './reconcile';
+export type { PendingResult, ReconcilePayoutsOptions, ReconcileSummary } from './reconcile';

@@ -226,6 +226,9 @@ it('a month of payouts: balances afterwards are what the rules say', async () =>
     returned: 0,
     alreadyRecorded: 0,
     pending: unclaimedIds.length,
+    pendingResults: unclaimedIds.map((payoutId) =>
+      expect.objectContaining({ payoutId, status: 'UNCLAIMED' }),
+    ),
   });
   for (const id of failedIds) {
     const { partner, amount } = issued.get(id)!;

@@ -1,6 +1,4 @@
 import * as E from 'fp-ts/Either';
-import { createBalanceBook } from '@partner-ledger/ledger';
-import { decodeStoredEvent } from '@partner-ledger/events';
 import { parseResultFile, preparePayouts, reconcilePayouts } from './index';
 import type { PreparedBatch } from './index';
 import { createTestProgram, day } from './testing/program';
@@ -23,11 +21,8 @@ const prepared = async (program: TestProgram, asOf: string): Promise<PreparedBat
 const idOf = (batch: PreparedBatch, partnerId: string): string =>
   batch.payouts.find((p) => p.partnerId === partnerId)!.payoutId;
 
-const payable = async (program: TestProgram, partnerId: string, currency: string, at: string) => {
-  const book = createBalanceBook();
-  for await (const event of program.store.readAll()) book.apply(decodeStoredEvent(event));
-  return book.payable(partnerId, currency, at).toFixed();
-};
+const payable = (program: TestProgram, partnerId: string, currency: string, at: string) =>
+  program.payable(partnerId, currency, at);
 
 const setUp = async () => {
   const program = await createTestProgram('50.00');
@@ -133,12 +128,13 @@ describe('a PayPal payout run', () => {
       `${jp},UNCLAIMED,,,2026-03-07`,
     ].join('\n');
     const run = (text: string) => reconcilePayouts({ ledger: program.ledger, store: program.store, text })();
+    const pendingResults = [{ where: 'line 4', payoutId: jp, status: 'UNCLAIMED' }];
     expect(await run(first)).toEqual(
-      E.right({ confirmed: 1, failed: 1, returned: 0, alreadyRecorded: 0, pending: 1 }),
+      E.right({ confirmed: 1, failed: 1, returned: 0, alreadyRecorded: 0, pending: 1, pendingResults }),
     );
     const head = await program.raw.headPosition();
     expect(await run(first)).toEqual(
-      E.right({ confirmed: 0, failed: 0, returned: 0, alreadyRecorded: 2, pending: 1 }),
+      E.right({ confirmed: 0, failed: 0, returned: 0, alreadyRecorded: 2, pending: 1, pendingResults }),
     );
     expect(await program.raw.headPosition()).toBe(head);
     expect(await payable(program, 'hu', 'HUF', day(10))).toBe('12345.67');
@@ -151,7 +147,7 @@ describe('a PayPal payout run', () => {
       `${ana},RETURNED,account closed,2026-03-09`,
     ].join('\n');
     expect(await run(later)).toEqual(
-      E.right({ confirmed: 0, failed: 0, returned: 2, alreadyRecorded: 1, pending: 0 }),
+      E.right({ confirmed: 0, failed: 0, returned: 2, alreadyRecorded: 1, pending: 0, pendingResults: [] }),
     );
     expect(await payable(program, 'ana', 'USD', day(10))).toBe('123.45');
     expect(await payable(program, 'jp', 'JPY', day(10))).toBe('5556');
@@ -179,9 +175,9 @@ describe('a PayPal payout run', () => {
       `${ana},"SUCCESS`,
     ].join('\n');
     const result = await reconcilePayouts({ ledger: program.ledger, store: program.store, text })();
-    expect(E.isLeft(result) && result.left.map((p) => `${p.line} ${p.field}`)).toEqual([
-      '3 status',
-      '5 (line)',
+    expect(E.isLeft(result) && result.left.map((p) => `${p.where} ${p.field}`)).toEqual([
+      'line 3 status',
+      'line 5 (line)',
     ]);
     const unknown = await reconcilePayouts({
       ledger: program.ledger,
@@ -189,7 +185,7 @@ describe('a PayPal payout run', () => {
       text: ['payoutId,status', `${ana},SUCCESS`, 'po-unknown,SUCCESS'].join('\n'),
     })();
     expect(unknown).toEqual(
-      E.left([{ line: 3, field: 'payoutId', message: 'no payout "po-unknown" was prepared' }]),
+      E.left([{ where: 'line 3', field: 'payoutId', message: 'no payout "po-unknown" was prepared' }]),
     );
     expect(await program.raw.headPosition()).toBe(head);
     expect(E.isLeft(parseResultFile('status\nSUCCESS'))).toBe(true);

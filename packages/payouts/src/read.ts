@@ -19,6 +19,8 @@ export interface PayoutFacts {
   readonly program: ProgramSettings | undefined;
   readonly payees: ReadonlyMap<string, PayeeRecord>;
   readonly book: BalanceBook;
+  /** Wise transfer ids (a Wise payout's confirmed providerReference) -> payout ids: Wise's webhook names only those. */
+  readonly wiseTransfers: ReadonlyMap<string, string>;
 }
 
 const hasMarker = (payee: Payee, marker: string): boolean =>
@@ -32,6 +34,7 @@ export const readPayoutFacts = async (store: EventStore): Promise<PayoutFacts> =
   let program: ProgramSettings | undefined;
   const payees = new Map<string, { partnerId: string; payee: Payee | undefined; erased: boolean }>();
   const book = createBalanceBook();
+  const wiseTransfers = new Map<string, string>();
   for await (const recorded of store.readAll()) {
     const event: LedgerEvent = decodeStoredEvent(recorded);
     switch (event.type) {
@@ -55,13 +58,20 @@ export const readPayoutFacts = async (store: EventStore): Promise<PayoutFacts> =
         if (known !== undefined) known.erased = true;
         break;
       }
+      case 'PayoutConfirmed': {
+        book.apply(event);
+        const reference = event.data.providerReference;
+        if (reference !== null && book.payout(event.data.payoutId)?.method === 'wise')
+          wiseTransfers.set(reference, event.data.payoutId);
+        break;
+      }
       default:
         book.apply(event);
     }
   }
   for (const record of payees.values())
     if (record.payee !== undefined && hasMarker(record.payee, ERASED_MARKER)) record.erased = true;
-  return { program, payees, book };
+  return { program, payees, book, wiseTransfers };
 };
 
 /** Why a payee's details cannot be used, or undefined when they can. */

@@ -169,6 +169,59 @@ describe('partner-ledger payouts', () => {
       'payouts reconcile: 0 paid, 0 failed, 0 returned, 1 already recorded, 0 pending\n',
     );
 
+    // Wise's own documents: the transfer (GET /v1/transfers/{id}), then its state-change webhook event.
+    const wzId = /po-[0-9a-f]{15}/.exec(wiseFile[1]!)![0];
+    const transfer = (status: string) => ({
+      id: 50001,
+      user: 4100,
+      targetAccount: 40001,
+      sourceAccount: null,
+      quote: null,
+      quoteUuid: '11144c35-9fe8-4c32-b7fd-d05c2a7734bf',
+      status,
+      reference: wzId,
+      rate: 1,
+      created: '2026-04-01 09:00:00',
+      business: 4200,
+      transferRequest: null,
+      details: { reference: wzId },
+      hasActiveIssues: false,
+      sourceCurrency: 'USD',
+      sourceValue: 90,
+      targetCurrency: 'USD',
+      targetValue: 90,
+      customerTransactionId: 'bd244a95-dcf8-4c31-aac8-bf5e2f3e54c0',
+    });
+    const document = join(root, 'transfer-50001.json');
+    writeFileSync(document, JSON.stringify(transfer('processing')));
+    expect(await ok(['payouts', 'reconcile', document, ...store])).toBe(
+      'payouts reconcile: 0 paid, 0 failed, 0 returned, 0 already recorded, 1 pending\n' +
+        `pending: ${wzId}: processing (document (transfer 50001, reference ${wzId}))\n`,
+    );
+    writeFileSync(document, JSON.stringify(transfer('outgoing_payment_sent')));
+    expect(await ok(['payouts', 'reconcile', document, ...store])).toBe(
+      'payouts reconcile: 1 paid, 0 failed, 0 returned, 0 already recorded, 0 pending\n',
+    );
+    const webhook = join(root, 'webhook.json');
+    writeFileSync(
+      webhook,
+      JSON.stringify({
+        data: {
+          resource: { type: 'transfer', id: 50001, profile_id: 4200, account_id: 40001 },
+          current_state: 'bounced_back',
+          previous_state: 'outgoing_payment_sent',
+          occurred_at: '2026-04-02T08:00:00.000Z',
+        },
+        subscription_id: '01234567-89ab-cdef-0123-456789abcdef',
+        event_type: 'transfers#state-change',
+        schema_version: '4.0.0',
+        sent_at: '2026-04-02T08:00:01.000Z',
+      }),
+    );
+    expect(await ok(['payouts', 'reconcile', webhook, ...store])).toBe(
+      'payouts reconcile: 0 paid, 0 failed, 1 returned, 0 already recorded, 0 pending\n',
+    );
+
     const bad = join(root, 'bad.csv');
     writeFileSync(bad, `payoutId,status\n${anaId},RETURNED\n${anaId},MAYBE\n`);
     const refused = await cli(['payouts', 'reconcile', bad, ...store]);

@@ -70,11 +70,14 @@ export const payoutsVerb: Verb = {
     "Wise: its batch template's columns, at most 1,000 rows a file; csv: one file with a header). Payee " +
     'details are personal data, read with the key file; a partner without usable ones (none, erased, for ' +
     'another method) is listed on stderr with the reason and not paid. Preparing again pays nothing twice.\n\n' +
-    "reconcile: reads the provider's results, a CSV with a header naming the payout id (payoutId, Item ID, " +
+    "reconcile: reads the provider's results: the provider's own JSON (PayPal's payout batch details, a " +
+    'payout item, or a PAYMENT.PAYOUTS-ITEM.* webhook event; a Wise transfer, a list of transfers, or a ' +
+    'transfers#state-change webhook event), or a CSV with a header naming the payout id (payoutId, Item ID, ' +
     'Customer ID or paymentReference) and status columns, and optionally reason, providerReference ' +
     '(Transaction ID, Transfer ID) and date. Paid items are confirmed (PayoutConfirmed); failed and returned ' +
-    'ones fail (PayoutFailed), so their amount is payable again. A bad line is named and nothing is ' +
-    'recorded; reading a file again records nothing more (docs/payments.md).',
+    'ones fail (PayoutFailed), so their amount is payable again; pending ones are listed and record ' +
+    'nothing. A bad item is named and nothing is recorded; reading a result again records nothing more ' +
+    '(docs/payments.md).',
   options,
   examples: [
     [
@@ -84,6 +87,10 @@ export const payoutsVerb: Verb = {
     [
       'partner-ledger payouts reconcile payouts/paypal-results.csv',
       "Records PayPal's results: paid, failed, returned",
+    ],
+    [
+      'partner-ledger payouts reconcile wise-transfer-50001.json',
+      'Records a Wise transfer as GET /v1/transfers/{id} returned it (a return weeks later too)',
     ],
   ],
   run: async (io, args) => {
@@ -161,7 +168,9 @@ export const payoutsVerb: Verb = {
       );
     }
     if (rest.length !== 1)
-      throw new UsageError('payouts reconcile: give the result file: payouts reconcile FILE');
+      throw new UsageError(
+        "payouts reconcile: give the provider's result (a CSV file or its JSON document): payouts reconcile FILE",
+      );
     const path = resolve(io.cwd, rest[0]!);
     let text: string;
     try {
@@ -179,9 +188,9 @@ export const payoutsVerb: Verb = {
         const result = await reconcilePayouts({ ledger, store, text, now: io.now })();
         if (E.isLeft(result)) {
           for (const problem of result.left)
-            io.stderr.write(`line ${problem.line}: ${problem.field}: ${problem.message}\n`);
+            io.stderr.write(`${problem.where}: ${problem.field}: ${problem.message}\n`);
           io.stderr.write(
-            `payouts reconcile: ${path} has bad lines; nothing was recorded. Fix them and run it again.\n`,
+            `payouts reconcile: ${path} has bad results; nothing was recorded. Fix them and run it again.\n`,
           );
           return EXIT.usage;
         }
@@ -189,7 +198,12 @@ export const payoutsVerb: Verb = {
         await write(
           io.stdout,
           `payouts reconcile: ${s.confirmed} paid, ${s.failed} failed, ${s.returned} returned, ` +
-            `${s.alreadyRecorded} already recorded, ${s.pending} pending\n`,
+            `${s.alreadyRecorded} already recorded, ${s.pending} pending\n` +
+            s.pendingResults
+              .map(
+                (p) => `pending: ${p.payoutId ?? '(no payout known for it yet)'}: ${p.status} (${p.where})\n`,
+              )
+              .join(''),
         );
         return EXIT.ok;
       },

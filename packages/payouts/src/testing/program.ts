@@ -1,7 +1,13 @@
 import * as E from 'fp-ts/Either';
-import { CATALOGUE, createInMemoryKeyStore } from '@partner-ledger/events';
+import { CATALOGUE, createInMemoryKeyStore, decodeStoredEvent } from '@partner-ledger/events';
 import type { EventData, KeyStore } from '@partner-ledger/events';
-import { createLedger, createPersonalDataOperations, eventIdFor, streams } from '@partner-ledger/ledger';
+import {
+  createBalanceBook,
+  createLedger,
+  createPersonalDataOperations,
+  eventIdFor,
+  streams,
+} from '@partner-ledger/ledger';
 import type { Ledger, PersonalDataOperations } from '@partner-ledger/ledger';
 import { createInMemoryStore, createSealingStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
@@ -39,6 +45,8 @@ export interface TestProgram {
     amount: string,
     at: string,
   ) => Promise<void>;
+  /** What is payable to the partner in `currency` at `at`, by the ledger's rules, read from the store. */
+  readonly payable: (partnerId: string, currency: string, at: string) => Promise<string>;
   /**
    * Many partners at once, each with a credit of `amount`, appended straight to the store (sealed as the
    * ledger would): the thousands of payees of a big run, without deciding each join.
@@ -145,6 +153,11 @@ export const createTestProgram = async (minimumPayout = '50.00'): Promise<TestPr
           occurredAt: at,
         }),
       );
+    },
+    payable: async (partnerId, currency, at) => {
+      const book = createBalanceBook();
+      for await (const event of store.readAll()) book.apply(decodeStoredEvent(event));
+      return book.payable(partnerId, currency, at).toFixed();
     },
     bulk: async (partners, at) => {
       for (const { partnerId, currency, payee, amount } of partners) {
