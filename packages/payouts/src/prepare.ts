@@ -3,12 +3,12 @@ import * as E from 'fp-ts/Either';
 import type * as TE from 'fp-ts/TaskEither';
 import { LedgerDecimal, formatAmount, isCurrencyCode } from '@partner-ledger/events';
 import type { CurrencyCode } from '@partner-ledger/events';
-import type { Ledger } from '@partner-ledger/ledger';
+import type { BookedPayout, Ledger } from '@partner-ledger/ledger';
 import type { EventStore } from '@partner-ledger/store';
 import { BATCH_FILE_LIMITS, csvRecord, payableDecimals, sendableAmount } from './formats';
 import type { PayoutBatchMethod } from './formats';
 import { payeeProblem, readPayoutFacts } from './read';
-import type { Payee } from './read';
+import type { Payee, PayoutFacts } from './read';
 
 /** What `preparePayouts` needs: the ledger that issues the payouts, the store it reads, and the run's terms. */
 export interface PreparePayoutsOptions {
@@ -31,6 +31,12 @@ export interface PreparePayoutsOptions {
   readonly note?: string;
   /** Wise's source currency (what you pay the batch with). Default: each file's target currency. */
   readonly sourceCurrency?: string;
+  /**
+   * Called with every file the run means to write (as if the ledger issues every payout) before anything is
+   * recorded: a Left refuses the run, and nothing is recorded. The CLI refuses there to overwrite a file
+   * that differs.
+   */
+  readonly beforeRecording?: (files: readonly BatchFile[]) => Promise<E.Either<PayoutsError, void>>;
 }
 
 /** A payout the run issued, and the row written for it. */
@@ -45,6 +51,12 @@ export interface PreparedPayout {
   /** The batch file it is written in. */
   readonly file: string;
 }
+
+/**
+ * A payout an earlier run of the same method and as-of date recorded, still open (neither confirmed nor
+ * failed), in a file none of whose payouts the provider has answered: the run writes that file again.
+ */
+export type ReopenedPayout = Omit<PreparedPayout, 'payable'>;
 
 /** A partner with a payable balance that the run did not pay, and why. */
 export interface SkippedPayout {
@@ -71,12 +83,18 @@ export interface PreparedBatch {
   readonly skipped: readonly SkippedPayout[];
   /** How many partner balances were positive but below the minimum (left payable for later). */
   readonly belowMinimum: number;
+  /**
+   * Payouts recorded by an earlier run of the same method and date and still open, whose files are written
+   * again, byte for byte (after a crash between recording and writing, say).
+   */
+  readonly reopened: readonly ReopenedPayout[];
+  /** The files, by name: those of `reopened`, then those of `payouts`. */
   readonly files: readonly BatchFile[];
 }
 
 /** Why a payout run could not start. */
 export interface PayoutsError {
-  readonly code: 'PROGRAM_NOT_CONFIGURED' | 'INVALID_OPTION';
+  readonly code: 'PROGRAM_NOT_CONFIGURED' | 'INVALID_OPTION' | 'FILE_CONFLICT';
   readonly message: string;
 }
 
@@ -113,6 +131,10 @@ const payeeUnusable = (method: PayoutBatchMethod, payee: Payee): string | undefi
 };
 
 const dateOf = (asOf: string): string => asOf.slice(0, 10).replace(/-/g, '');
+
+/** How the files of a run of `method` as of that date start: `paypal-20260331-` or `payouts-20260331`. */
+export const batchFilePrefix = (method: PayoutBatchMethod, asOf: string): string =>
+  method === 'csv' ? `payouts-${dateOf(asOf)}` : `${method}-${dateOf(asOf)}-`;
 
 interface Row {
   readonly payout: Omit<PreparedPayout, 'file'>;
@@ -191,23 +213,96 @@ const fileRows = (
 
 /**
  * The files of a run, by name: for PayPal and Wise one currency a file, at most 5,000 (PayPal) or 1,000 rows
- * (Wise) each; the generic CSV in one file.
+ * (Wise) each; the generic CSV in one file. A name an earlier run of the same method and date gave a file
+ * (`used`) is not given again: the numbering goes on (`-2`, ...).
  */
-const plannedFiles = (method: PayoutBatchMethod, asOf: string, rows: readonly Row[]): Map<string, Row[]> => {
+const plannedFiles = (
+  method: PayoutBatchMethod,
+  asOf: string,
+  rows: readonly Row[],
+  used: ReadonlySet<string>,
+): Map<string, Row[]> => {
   const files = new Map<string, Row[]>();
+  const prefix = batchFilePrefix(method, asOf);
+  const free = (name: (n: number) => string, from: number): number => {
+    let n = from;
+    while (used.has(name(n))) n += 1;
+    return n;
+  };
   if (method === 'csv') {
-    if (rows.length > 0) files.set(`payouts-${dateOf(asOf)}.csv`, [...rows]);
+    const name = (n: number) => (n === 1 ? `${prefix}.csv` : `${prefix}-${n}.csv`);
+    if (rows.length > 0) files.set(name(free(name, 1)), [...rows]);
     return files;
   }
   const limit = BATCH_FILE_LIMITS[method];
   const currencies = [...new Set(rows.map((row) => row.payout.currency))].sort();
   for (const currency of currencies) {
     const ofCurrency = rows.filter((row) => row.payout.currency === currency);
-    for (let start = 0, n = 1; start < ofCurrency.length; start += limit, n += 1)
-      files.set(`${method}-${dateOf(asOf)}-${currency}-${n}.csv`, ofCurrency.slice(start, start + limit));
+    const name = (n: number) => `${prefix}${currency}-${n}.csv`;
+    for (let start = 0, n = free(name, 1); start < ofCurrency.length; start += limit, n = free(name, n + 1))
+      files.set(name(n), ofCurrency.slice(start, start + limit));
   }
   return files;
 };
+
+/**
+ * The files earlier runs of the same method and date recorded (the payouts' external references name them),
+ * and of those, the ones to write again: every payout in them still open, and their payees still usable.
+ * Their rows are in the order a run writes them (by partner, then currency), so the text is the same.
+ */
+const earlierFiles = (
+  facts: PayoutFacts,
+  method: PayoutBatchMethod,
+  asOf: string,
+): { used: Set<string>; reopened: Map<string, Row[]>; skipped: SkippedPayout[] } => {
+  const reference = `batch:${batchFilePrefix(method, asOf)}`;
+  const byFile = new Map<string, BookedPayout[]>();
+  for (const payoutId of facts.payoutIds) {
+    const payout = facts.book.payout(payoutId);
+    if (payout?.method !== LEDGER_METHOD[method] || payout.externalReference?.startsWith(reference) !== true)
+      continue;
+    const name = payout.externalReference.slice('batch:'.length);
+    byFile.set(name, [...(byFile.get(name) ?? []), payout]);
+  }
+  const reopened = new Map<string, Row[]>();
+  const skipped: SkippedPayout[] = [];
+  for (const [name, payouts] of byFile) {
+    if (payouts.some((payout) => payout.confirmed !== null || payout.failed !== null)) continue;
+    const rows: Row[] = [];
+    for (const payout of payouts) {
+      const record = facts.payees.get(payout.partnerId);
+      const problem =
+        payeeProblem(record) ??
+        (record?.payee === undefined ? undefined : payeeUnusable(method, record.payee));
+      if (problem !== undefined || record?.payee === undefined)
+        skipped.push({
+          partnerId: payout.partnerId,
+          currency: payout.currency,
+          payable: payout.amount,
+          reason: `payout ${payout.payoutId} is recorded in ${name}, which cannot be written again: ${problem ?? 'no payee details'}`,
+        });
+      else {
+        const { payoutId, partnerId, currency, amount } = payout;
+        rows.push({
+          payout: { payoutId, partnerId, currency, amount, payable: amount },
+          payee: record.payee,
+        });
+      }
+    }
+    if (rows.length === payouts.length)
+      reopened.set(
+        name,
+        rows.sort(
+          (a, b) =>
+            compare(a.payout.partnerId, b.payout.partnerId) || compare(a.payout.currency, b.payout.currency),
+        ),
+      );
+  }
+  return { used: new Set(byFile.keys()), reopened, skipped };
+};
+
+/** The order of `Array.prototype.sort` without a comparator (UTF-16 code units), as the run sorts partners. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A file's text: PayPal's without a header row, Wise's with its template's header, the generic CSV with one. */
 const render = (method: PayoutBatchMethod, rows: readonly Row[], options: PreparePayoutsOptions): string => {
@@ -220,7 +315,9 @@ const render = (method: PayoutBatchMethod, rows: readonly Row[], options: Prepar
  * paid what the method can send of it (PayPal sends HUF, JPY and TWD in whole units: the fraction stays
  * payable), through the ledger's `issuePayout` (PayoutIssued, with the batch file's name as its external
  * reference), and written to the provider's batch files. Preparing again pays nothing twice: what a run
- * issued is no longer payable. Partners whose payee details are missing, erased, sealed or for another
+ * issued is no longer payable. A run of the same method and as-of date writes again the files of an earlier
+ * one whose payouts are all still open (byte for byte: a crash between recording and writing loses no file),
+ * and numbers its new files after the ones recorded. Partners whose payee details are missing, erased, sealed or for another
  * method are skipped with the reason. Left only when the run cannot start.
  */
 export const preparePayouts =
@@ -284,7 +381,25 @@ export const preparePayouts =
     }
     // Files are planned first (their names go into each payout's external reference); each holds in the
     // end only the payouts the ledger issued.
-    const planned = plannedFiles(method, asOf, rows);
+    const earlier = earlierFiles(facts, method, asOf);
+    skipped.push(...earlier.skipped);
+    const planned = plannedFiles(method, asOf, rows, earlier.used);
+    const reopenedFiles = [...earlier.reopened].map(([name, ofFile]) => ({
+      name,
+      rows: ofFile.length,
+      content: render(method, ofFile, options),
+    }));
+    if (options.beforeRecording !== undefined) {
+      const allowed = await options.beforeRecording([
+        ...reopenedFiles,
+        ...[...planned].map(([name, ofFile]) => ({
+          name,
+          rows: ofFile.length,
+          content: render(method, ofFile, options),
+        })),
+      ]);
+      if (E.isLeft(allowed)) return allowed;
+    }
     const issued = new Set<string>();
     const prepared: PreparedPayout[] = [];
     for (const [file, ofFile] of planned)
@@ -314,7 +429,7 @@ export const preparePayouts =
             reason,
           });
       }
-    const files: BatchFile[] = [];
+    const files: BatchFile[] = [...reopenedFiles];
     for (const [name, ofFile] of planned) {
       const kept = ofFile.filter((row) => issued.has(row.payout.payoutId));
       if (kept.length > 0) files.push({ name, rows: kept.length, content: render(method, kept, options) });
@@ -325,6 +440,9 @@ export const preparePayouts =
       payouts: prepared,
       skipped,
       belowMinimum,
+      reopened: [...earlier.reopened].flatMap(([file, ofFile]) =>
+        ofFile.map(({ payout: { payable: _payable, ...payout } }) => ({ ...payout, file })),
+      ),
       files,
     });
   };

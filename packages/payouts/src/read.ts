@@ -21,6 +21,8 @@ export interface PayoutFacts {
   readonly book: BalanceBook;
   /** Wise transfer ids (a Wise payout's confirmed providerReference) -> payout ids: Wise's webhook names only those. */
   readonly wiseTransfers: ReadonlyMap<string, string>;
+  /** Every payout issued, in the store's order (look each up in `book`). */
+  readonly payoutIds: readonly string[];
 }
 
 const hasMarker = (payee: Payee, marker: string): boolean =>
@@ -35,6 +37,7 @@ export const readPayoutFacts = async (store: EventStore): Promise<PayoutFacts> =
   const payees = new Map<string, { partnerId: string; payee: Payee | undefined; erased: boolean }>();
   const book = createBalanceBook();
   const wiseTransfers = new Map<string, string>();
+  const payoutIds: string[] = [];
   for await (const recorded of store.readAll()) {
     const event: LedgerEvent = decodeStoredEvent(recorded);
     switch (event.type) {
@@ -58,6 +61,10 @@ export const readPayoutFacts = async (store: EventStore): Promise<PayoutFacts> =
         if (known !== undefined) known.erased = true;
         break;
       }
+      case 'PayoutIssued':
+        book.apply(event);
+        payoutIds.push(event.data.payoutId);
+        break;
       case 'PayoutConfirmed': {
         book.apply(event);
         const reference = event.data.providerReference;
@@ -71,7 +78,7 @@ export const readPayoutFacts = async (store: EventStore): Promise<PayoutFacts> =
   }
   for (const record of payees.values())
     if (record.payee !== undefined && hasMarker(record.payee, ERASED_MARKER)) record.erased = true;
-  return { program, payees, book, wiseTransfers };
+  return { program, payees, book, wiseTransfers, payoutIds };
 };
 
 /** Why a payee's details cannot be used, or undefined when they can. */

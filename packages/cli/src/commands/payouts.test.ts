@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInProcess } from '../testing/in-process';
@@ -114,6 +114,8 @@ describe('partner-ledger payouts', () => {
     );
     const anaId = /(po-[0-9a-f]{15})/.exec(usd)![1]!;
 
+    // Again for the same --as-of elsewhere: nothing more is paid; the files of the payouts still open are
+    // written again, byte for byte.
     const again = await ok([
       'payouts',
       'prepare',
@@ -125,10 +127,13 @@ describe('partner-ledger payouts', () => {
       join(root, 'out2'),
       ...store,
     ]);
-    expect(again).toContain('payouts prepare: 0 payouts');
-
-    // The same directory again for the same run: refused before anything is recorded.
-    const clash = await cli([
+    expect(again).toContain(
+      'payouts prepare: 0 payouts as of 2026-03-31T23:59:59.999Z (paypal), 1 not paid, 1 below the minimum, 2 recorded earlier and still open (their files written again)\n',
+    );
+    for (const name of ['paypal-20260331-HUF-1.csv', 'paypal-20260331-USD-1.csv'])
+      expect(readFileSync(join(root, 'out2', name), 'utf8')).toBe(readFileSync(join(out, name), 'utf8'));
+    // The same directory: the files are there, unchanged.
+    const same = await ok([
       'payouts',
       'prepare',
       '--as-of',
@@ -139,8 +144,25 @@ describe('partner-ledger payouts', () => {
       out,
       ...store,
     ]);
+    expect(same).toContain(`${join(out, 'paypal-20260331-USD-1.csv')}: 1 rows (already there, unchanged)\n`);
+
+    // A file there that differs is not overwritten: refused before anything is recorded.
+    writeFileSync(join(root, 'out2', 'paypal-20260331-USD-1.csv'), usd.replace('123.45', '223.45'));
+    const clash = await cli([
+      'payouts',
+      'prepare',
+      '--as-of',
+      '2026-03-31',
+      '--method',
+      'paypal',
+      '--out',
+      join(root, 'out2'),
+      ...store,
+    ]);
     expect(clash.code).toBe(2);
-    expect(clash.stderr).toContain('paypal-20260331-HUF-1.csv exists');
+    expect(clash.stderr).toContain(
+      'paypal-20260331-USD-1.csv exists and differs from the file this run writes; nothing was recorded',
+    );
 
     const wise = await ok([
       'payouts',
@@ -241,6 +263,64 @@ describe('partner-ledger payouts', () => {
       ...store,
     ]);
     expect(after).toContain('payouts prepare: 0 payouts');
+  });
+
+  it('after a crash between recording the payouts and writing their files, the same run writes them', async () => {
+    const store = ['--store', join(root, 'books')];
+    await ok(['init', '--minimum-payout', '50.00', '--effective-from', '2026-01-01', ...store]);
+    await ok(
+      ['import', '-', ...store],
+      Buffer.from(commands.map((c) => JSON.stringify(c)).join('\n') + '\n'),
+    );
+    const prepare = (out: string) =>
+      cli(['payouts', 'prepare', '--as-of', '2026-03-31', '--method', 'paypal', '--out', out, ...store]);
+    // --out is a file: the payouts are recorded, then the directory cannot be made (the crash window).
+    const blocked = join(root, 'blocked');
+    writeFileSync(blocked, '');
+    const crashed = await prepare(blocked);
+    expect(crashed.code).not.toBe(0);
+    expect(crashed.stdout).toBe('');
+
+    // A write cut short left a .partial file behind; the run again writes whole files over it.
+    const out = join(root, 'out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'paypal-20260331-USD-1.csv.partial'), 'ana.payouts@example.net,12');
+    const again = await prepare(out);
+    expect(again.stdout).toContain(
+      '0 payouts as of 2026-03-31T23:59:59.999Z (paypal), 1 not paid, 1 below the minimum, 2 recorded earlier and still open',
+    );
+    expect(readdirSync(out).sort()).toEqual(['paypal-20260331-HUF-1.csv', 'paypal-20260331-USD-1.csv']);
+    const usd = readFileSync(join(out, 'paypal-20260331-USD-1.csv'), 'utf8');
+    expect(usd).toMatch(
+      /^ana\.payouts@example\.net,123\.45,USD,po-[0-9a-f]{15},Partner commission payout,PAYPAL\r\n$/,
+    );
+    expect(readFileSync(join(out, 'paypal-20260331-HUF-1.csv'), 'utf8')).toMatch(
+      /^hu\.payouts@example\.net,12345,HUF,/,
+    );
+
+    // ana earns more: a run into a directory whose USD file differs is refused and records nothing, so a
+    // run into a fresh one pays it, in a file numbered after the recorded ones.
+    await ok(
+      ['import', '-', ...store],
+      Buffer.from(JSON.stringify({ ...sale('ana', 'USD', '600.00'), conversionId: 'o-ana-2' }) + '\n'),
+    );
+    writeFileSync(join(out, 'paypal-20260331-USD-1.csv'), usd.replace('123.45', '123.46'));
+    const refused = await prepare(out);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      'paypal-20260331-USD-1.csv exists and differs from the file this run writes; nothing was recorded',
+    );
+    const fresh = await prepare(join(root, 'fresh'));
+    expect(fresh.stdout).toContain('1 payouts as of');
+    expect(readdirSync(join(root, 'fresh')).sort()).toEqual([
+      'paypal-20260331-HUF-1.csv',
+      'paypal-20260331-USD-1.csv',
+      'paypal-20260331-USD-2.csv',
+    ]);
+    expect(readFileSync(join(root, 'fresh', 'paypal-20260331-USD-1.csv'), 'utf8')).toBe(usd);
+    expect(readFileSync(join(root, 'fresh', 'paypal-20260331-USD-2.csv'), 'utf8')).toMatch(
+      /^ana\.payouts@example\.net,60\.00,USD,/,
+    );
   });
 
   it('refuses a call without its required flags, naming them', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/Either';
 import { createLedger } from '@partner-ledger/ledger';
@@ -69,7 +69,10 @@ export const payoutsVerb: Verb = {
     'currency and at most 5,000 rows a file, HUF, JPY and TWD in whole units, the fraction staying payable; ' +
     "Wise: its batch template's columns, at most 1,000 rows a file; csv: one file with a header). Payee " +
     'details are personal data, read with the key file; a partner without usable ones (none, erased, for ' +
-    'another method) is listed on stderr with the reason and not paid. Preparing again pays nothing twice.\n\n' +
+    'another method) is listed on stderr with the reason and not paid. Preparing again pays nothing twice; ' +
+    'run again with the same T (after a crash between recording and writing, say), it writes the files of ' +
+    'the payouts it recorded that are still open, byte for byte, and refuses, recording nothing, to overwrite ' +
+    'a file that differs.\n\n' +
     "reconcile: reads the provider's results: the provider's own JSON (PayPal's payout batch details, a " +
     'payout item, or a PAYMENT.PAYOUTS-ITEM.* webhook event; a Wise transfer, a list of transfers, or a ' +
     'transfers#state-change webhook event), or a CSV with a header naming the payout id (payoutId, Item ID, ' +
@@ -128,17 +131,12 @@ export const payoutsVerb: Verb = {
             io.stderr.write(
               'payouts prepare: this ledger has no key file: payee details are read as stored (plaintext, or sealed and then unusable)\n',
             );
-          // The payouts are recorded before the files are written: a file that could not be written then
-          // would leave payouts issued without their file. Refuse an --out that holds this run's files first.
+          // The payouts are recorded before the files are written. A run that stopped in between is run
+          // again with the same --as-of: it writes the files of the payouts it recorded, byte for byte. A
+          // file in --out that differs from the one the run writes is refused before anything is recorded.
           const directory = resolve(io.cwd, out);
-          const date = asOf.slice(0, 10).replace(/-/g, '');
-          const prefix = method === 'csv' ? `payouts-${date}.` : `${method}-${date}-`;
-          const existing = await readdir(directory).catch(() => [] as string[]);
-          const clash = existing.find((name) => name.startsWith(prefix));
-          if (clash !== undefined)
-            throw new UsageError(
-              `payouts prepare: ${join(directory, clash)} exists: a ${method} run as of ${asOf.slice(0, 10)} already wrote there; give another --out`,
-            );
+          const existing = async (name: string): Promise<string | undefined> =>
+            readFile(join(directory, name), 'utf8').catch(() => undefined);
           const ledger = createLedger({ store, clock: io.now, ids: cliIds(), actor });
           const result = await preparePayouts({
             ledger,
@@ -147,12 +145,37 @@ export const payoutsVerb: Verb = {
             method,
             minimums,
             ...(parsed.options.note === undefined ? {} : { note: parsed.options.note }),
+            beforeRecording: async (files) => {
+              for (const file of files) {
+                const there = await existing(file.name);
+                if (there !== undefined && there !== file.content)
+                  return E.left({
+                    code: 'FILE_CONFLICT',
+                    message: `${join(directory, file.name)} exists and differs from the file this run writes; nothing was recorded. Move it away or give another --out`,
+                  });
+              }
+              return E.right(undefined);
+            },
           })();
           if (E.isLeft(result)) throw new UsageError(`payouts prepare: ${result.left.message}`);
           const batch = result.right;
           await mkdir(directory, { recursive: true });
-          for (const file of batch.files)
-            await writeFile(join(directory, file.name), file.content, { flag: 'wx' });
+          const unchanged = new Set<string>();
+          for (const file of batch.files) {
+            const path = join(directory, file.name);
+            const there = await existing(file.name);
+            if (there === file.content) {
+              unchanged.add(file.name);
+              continue;
+            }
+            if (there !== undefined)
+              throw new UsageError(
+                `payouts prepare: ${path} exists and differs from the file this run writes (another run wrote it meanwhile?); the payouts are recorded: run again with the same --as-of once it is moved away`,
+              );
+            // Whole or not at all: a crash leaves a .partial file, never a short batch file to upload.
+            await writeFile(`${path}.partial`, file.content);
+            await rename(`${path}.partial`, path);
+          }
           for (const skipped of batch.skipped)
             io.stderr.write(
               `payouts prepare: not paid: ${skipped.partnerId} ${skipped.payable} ${skipped.currency}: ${skipped.reason}\n`,
@@ -160,8 +183,17 @@ export const payoutsVerb: Verb = {
           await write(
             io.stdout,
             `payouts prepare: ${batch.payouts.length} payouts as of ${asOf} (${method}), ${batch.skipped.length} not paid, ` +
-              `${batch.belowMinimum} below the minimum\n` +
-              batch.files.map((file) => `${join(directory, file.name)}: ${file.rows} rows\n`).join(''),
+              `${batch.belowMinimum} below the minimum` +
+              (batch.reopened.length === 0
+                ? ''
+                : `, ${batch.reopened.length} recorded earlier and still open (their files written again)`) +
+              '\n' +
+              batch.files
+                .map(
+                  (file) =>
+                    `${join(directory, file.name)}: ${file.rows} rows${unchanged.has(file.name) ? ' (already there, unchanged)' : ''}\n`,
+                )
+                .join(''),
           );
           return EXIT.ok;
         },
