@@ -9,8 +9,10 @@ export {
   BATCH_FILE_LIMITS,
   PAYOUT_BATCH_METHODS,
   PAYPAL_WHOLE_UNIT_CURRENCIES,
+  WISE_REFERENCE_LENGTH,
   payableDecimals,
   sendableAmount,
+  wiseReferenceOf,
 } from './formats';
 export type { PayoutBatchMethod } from './formats';
 export { payoutIdOf, preparePayouts } from './prepare';

@@ -2,7 +2,7 @@ import Decimal from 'decimal.js';
 import * as E from 'fp-ts/Either';
 import { decodeStoredEvent } from '@partner-ledger/events';
 import { createBalanceBook } from '@partner-ledger/ledger';
-import { preparePayouts, reconcilePayouts } from './index';
+import { preparePayouts, reconcilePayouts, wiseReferenceOf } from './index';
 import type { PayoutBatchMethod, PreparedBatch, ReconcileSummary } from './index';
 import { createTestProgram, day } from './testing/program';
 import type { Payee, TestCurrency, TestProgram } from './testing/program';
@@ -245,7 +245,10 @@ it('a month of payouts: balances afterwards are what the rules say', async () =>
 
   // Day 17: Wise sent every transfer.
   program.setNow(day(17));
-  const wiseSent = wise1.payouts.map((p, i) => `${p.payoutId},outgoing_payment_sent,,T${i},2026-03-17`);
+  // Wise's exports name each transfer by the file's payment reference, not the payout id.
+  const wiseSent = wise1.payouts.map(
+    (p, i) => `${wiseReferenceOf(p.payoutId)},outgoing_payment_sent,,T${i},2026-03-17`,
+  );
   expect(await reconcile(program, wiseSent)).toMatchObject({ confirmed: wise1.payouts.length });
 
   // More conversions; then weeks after, Wise reports transfers that bounced back (with the sent ones again).
@@ -254,7 +257,9 @@ it('a month of payouts: balances afterwards are what the rules say', async () =>
   const bounced = wise1.payouts.filter((_, i) => i % 50 === 3).map((p) => p.payoutId);
   const wiseLater = [
     ...wiseSent,
-    ...bounced.map((id) => `${id},bounced_back,Recipient bank rejected the account,,2026-03-28`),
+    ...bounced.map(
+      (id) => `${wiseReferenceOf(id)},bounced_back,Recipient bank rejected the account,,2026-03-28`,
+    ),
   ];
   expect(await reconcile(program, wiseLater)).toMatchObject({
     confirmed: 0,

@@ -5,7 +5,7 @@ import { LedgerDecimal, formatAmount, isCurrencyCode } from '@partner-ledger/eve
 import type { CurrencyCode } from '@partner-ledger/events';
 import type { BookedPayout, Ledger } from '@partner-ledger/ledger';
 import type { EventStore } from '@partner-ledger/store';
-import { BATCH_FILE_LIMITS, csvRecord, payableDecimals, sendableAmount } from './formats';
+import { BATCH_FILE_LIMITS, csvRecord, payableDecimals, sendableAmount, wiseReferenceOf } from './formats';
 import type { PayoutBatchMethod } from './formats';
 import { payeeProblem, readPayoutFacts } from './read';
 import type { Payee, PayoutFacts } from './read';
@@ -103,8 +103,8 @@ const LEDGER_METHOD = { paypal: 'paypal', wise: 'wise', csv: 'other' } as const;
 /**
  * The id of a payout: derived from the run's terms and the partner's balance stream revision, so that the
  * same run repeated (or two at once) names the same payouts, while a run after any payout fact of the
- * partner (a failure giving funds back) names new ones. 18 characters: within PayPal's 30 for an item id,
- * and short enough for a bank transfer's reference at Wise.
+ * partner (a failure giving funds back) names new ones. 18 characters: within PayPal's 30 for an item id;
+ * Wise files carry a 10-character reference derived from it (`wiseReferenceOf`).
  */
 export const payoutIdOf = (
   method: PayoutBatchMethod,
@@ -194,7 +194,7 @@ const fileRows = (
           currency,
           amount,
           'target',
-          payout.payoutId,
+          wiseReferenceOf(payout.payoutId),
         ]);
       case 'csv':
         return csvRecord([

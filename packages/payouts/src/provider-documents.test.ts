@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { decodeStoredEvent } from '@partner-ledger/events';
-import { parseResults, preparePayouts, reconcilePayouts } from './index';
+import { parseResults, preparePayouts, reconcilePayouts, wiseReferenceOf } from './index';
 import type { PayoutBatchMethod, PreparedBatch } from './index';
 import { createTestProgram, day } from './testing/program';
 import type { TestProgram } from './testing/program';
@@ -251,8 +251,9 @@ describe("reconciling the providers' own documents", () => {
   it('reads Wise transfers, and a transfer bounced back weeks later through the state-change webhook', async () => {
     const { program, w1, w2 } = await setUp();
     const list = [
-      wiseTransfer(50001, w1, 'outgoing_payment_sent', 60),
-      wiseTransfer(50002, w2, 'processing', 70),
+      // As Wise shows them: the reference is the batch file's paymentReference.
+      wiseTransfer(50001, wiseReferenceOf(w1), 'outgoing_payment_sent', 60),
+      wiseTransfer(50002, wiseReferenceOf(w2), 'processing', 70),
     ];
     expect(await reconcile(program, list)).toEqual(
       E.right({
@@ -262,7 +263,11 @@ describe("reconciling the providers' own documents", () => {
         alreadyRecorded: 0,
         pending: 1,
         pendingResults: [
-          { where: `[1] (transfer 50002, reference ${w2})`, payoutId: w2, status: 'processing' },
+          {
+            where: `[1] (transfer 50002, reference ${wiseReferenceOf(w2)})`,
+            payoutId: w2,
+            status: 'processing',
+          },
         ],
       }),
     );
@@ -302,9 +307,9 @@ describe("reconciling the providers' own documents", () => {
     ]);
     expect(await program.payable('w1', 'EUR', day(30))).toBe('60');
     // The transfer itself, read afterwards, adds nothing.
-    expect(await reconcile(program, wiseTransfer(50001, w1, 'funds_refunded', 60))).toMatchObject(
-      E.right({ returned: 0, alreadyRecorded: 1 }),
-    );
+    expect(
+      await reconcile(program, wiseTransfer(50001, wiseReferenceOf(w1), 'funds_refunded', 60)),
+    ).toMatchObject(E.right({ returned: 0, alreadyRecorded: 1 }));
     // A webhook for a transfer no payout was confirmed with: pending is listed, a final state refused.
     expect(
       await reconcile(program, wiseStateChange(50002, 'funds_converted', 'processing', day(20))),

@@ -3,6 +3,10 @@ import type { EventData, LedgerEvent } from '@partner-ledger/events';
 import { createBalanceBook } from '@partner-ledger/ledger';
 import type { BalanceBook, ProgramSettings } from '@partner-ledger/ledger';
 import type { EventStore } from '@partner-ledger/store';
+import { wiseReferenceOf } from './formats';
+
+/** What `wiseReferences` holds for a reference two payouts share. */
+export const AMBIGUOUS_REFERENCE = '';
 
 /** A partner's payee details as last given (PartnerJoined, then each PartnerContactDetailsChanged). */
 export type Payee = NonNullable<EventData<'PartnerJoined'>['payee']>;
@@ -21,6 +25,11 @@ export interface PayoutFacts {
   readonly book: BalanceBook;
   /** Wise transfer ids (a Wise payout's confirmed providerReference) -> payout ids: Wise's webhook names only those. */
   readonly wiseTransfers: ReadonlyMap<string, string>;
+  /**
+   * Wise payment references (`wiseReferenceOf`) -> the Wise payouts they name; AMBIGUOUS_REFERENCE when two
+   * payouts' references are the same (51 bits: not expected, but never guessed between).
+   */
+  readonly wiseReferences: ReadonlyMap<string, string>;
   /** Every payout issued, in the store's order (look each up in `book`). */
   readonly payoutIds: readonly string[];
 }
@@ -38,6 +47,7 @@ export const readPayoutFacts = async (store: EventStore): Promise<PayoutFacts> =
   const book = createBalanceBook();
   const wiseTransfers = new Map<string, string>();
   const payoutIds: string[] = [];
+  const wiseReferences = new Map<string, string>();
   for await (const recorded of store.readAll()) {
     const event: LedgerEvent = decodeStoredEvent(recorded);
     switch (event.type) {
@@ -64,6 +74,14 @@ export const readPayoutFacts = async (store: EventStore): Promise<PayoutFacts> =
       case 'PayoutIssued':
         book.apply(event);
         payoutIds.push(event.data.payoutId);
+        if (event.data.method === 'wise') {
+          const reference = wiseReferenceOf(event.data.payoutId);
+          const named = wiseReferences.get(reference);
+          wiseReferences.set(
+            reference,
+            named === undefined || named === event.data.payoutId ? event.data.payoutId : AMBIGUOUS_REFERENCE,
+          );
+        }
         break;
       case 'PayoutConfirmed': {
         book.apply(event);
@@ -78,7 +96,7 @@ export const readPayoutFacts = async (store: EventStore): Promise<PayoutFacts> =
   }
   for (const record of payees.values())
     if (record.payee !== undefined && hasMarker(record.payee, ERASED_MARKER)) record.erased = true;
-  return { program, payees, book, wiseTransfers, payoutIds };
+  return { program, payees, book, wiseTransfers, wiseReferences, payoutIds };
 };
 
 /** Why a payee's details cannot be used, or undefined when they can. */

@@ -4,7 +4,7 @@ import { LedgerDecimal } from '@partner-ledger/events';
 import type { Ledger } from '@partner-ledger/ledger';
 import type { EventStore } from '@partner-ledger/store';
 import { parseProviderDocument } from './provider-documents';
-import { readPayoutFacts } from './read';
+import { AMBIGUOUS_REFERENCE, readPayoutFacts } from './read';
 import { parseResultFile } from './results';
 import type { PayoutResultLine, PayoutResultStatus, ResultFileProblem } from './results';
 
@@ -85,8 +85,23 @@ export const reconcilePayouts =
     const pendingResults: PendingResult[] = [];
     for (const result of parsed.right) {
       const { where } = result;
+      // A Wise file or transfer names the payout by its reference (`wiseReferenceOf`), or by its id.
+      const named = result.payoutId;
+      const byReference =
+        named === undefined || facts.book.payout(named) !== undefined
+          ? undefined
+          : facts.wiseReferences.get(named.toUpperCase());
+      if (byReference === AMBIGUOUS_REFERENCE) {
+        problems.push({
+          where,
+          field: 'reference',
+          message: `${named} is the Wise reference of two payouts: reconcile them by payout id`,
+        });
+        continue;
+      }
       const payoutId =
-        result.payoutId ??
+        byReference ??
+        named ??
         (result.wiseTransferId === undefined ? undefined : facts.wiseTransfers.get(result.wiseTransferId));
       if (result.status === undefined) {
         pendingResults.push({ where, payoutId, status: result.providerStatus });

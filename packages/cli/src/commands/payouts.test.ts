@@ -180,7 +180,7 @@ describe('partner-ledger payouts', () => {
     expect(wiseFile[0]).toBe(
       'name,recipientId,recipientEmail,sourceCurrency,targetCurrency,amount,amountCurrency,paymentReference',
     );
-    expect(wiseFile[1]).toMatch(/^W\. Z\.,40001,,USD,USD,90\.00,target,po-[0-9a-f]{15}$/);
+    expect(wiseFile[1]).toMatch(/^W\. Z\.,40001,,USD,USD,90\.00,target,[0-9A-Z]{10}$/);
 
     const results = join(root, 'results.csv');
     writeFileSync(results, `Item ID,Status,Transaction ID,Date\n${anaId},SUCCESS,TX-9,2026-04-01\n`);
@@ -192,7 +192,7 @@ describe('partner-ledger payouts', () => {
     );
 
     // Wise's own documents: the transfer (GET /v1/transfers/{id}), then its state-change webhook event.
-    const wzId = /po-[0-9a-f]{15}/.exec(wiseFile[1]!)![0];
+    const wzReference = wiseFile[1]!.split(',')[7]!;
     const transfer = (status: string) => ({
       id: 50001,
       user: 4100,
@@ -201,12 +201,12 @@ describe('partner-ledger payouts', () => {
       quote: null,
       quoteUuid: '11144c35-9fe8-4c32-b7fd-d05c2a7734bf',
       status,
-      reference: wzId,
+      reference: wzReference,
       rate: 1,
       created: '2026-04-01 09:00:00',
       business: 4200,
       transferRequest: null,
-      details: { reference: wzId },
+      details: { reference: wzReference },
       hasActiveIssues: false,
       sourceCurrency: 'USD',
       sourceValue: 90,
@@ -216,9 +216,12 @@ describe('partner-ledger payouts', () => {
     });
     const document = join(root, 'transfer-50001.json');
     writeFileSync(document, JSON.stringify(transfer('processing')));
-    expect(await ok(['payouts', 'reconcile', document, ...store])).toBe(
-      'payouts reconcile: 0 paid, 0 failed, 0 returned, 0 already recorded, 1 pending\n' +
-        `pending: ${wzId}: processing (document (transfer 50001, reference ${wzId}))\n`,
+    // The transfer names the payout by the file's 10-character reference; the pending line by its id.
+    expect(await ok(['payouts', 'reconcile', document, ...store])).toMatch(
+      new RegExp(
+        '^payouts reconcile: 0 paid, 0 failed, 0 returned, 0 already recorded, 1 pending\\n' +
+          `pending: po-[0-9a-f]{15}: processing \\(document \\(transfer 50001, reference ${wzReference}\\)\\)\\n$`,
+      ),
     );
     writeFileSync(document, JSON.stringify(transfer('outgoing_payment_sent')));
     expect(await ok(['payouts', 'reconcile', document, ...store])).toBe(
