@@ -121,6 +121,34 @@ describe('Wise and generic CSV runs', () => {
     });
   });
 
+  it('does not pay a PayPal e-mail longer than the 127 bytes PayPal takes', async () => {
+    const program = await createTestProgram('50.00');
+    await program.join('long', 'USD', { method: 'paypal', email: `${'a'.repeat(116)}@example.net` });
+    await program.join('fits', 'USD', { method: 'paypal', email: `${'a'.repeat(115)}@example.net` });
+    await program.convert('o-long', 'long', 'USD', '1000.00', day(1));
+    await program.convert('o-fits', 'fits', 'USD', '1000.00', day(1));
+    program.setNow(day(2));
+    const result = await preparePayouts({
+      ledger: program.ledger,
+      store: program.store,
+      asOf: day(2),
+      method: 'paypal',
+    })();
+    expect(E.isRight(result) && [result.right.payouts.map((p) => p.partnerId), result.right.skipped]).toEqual(
+      [
+        ['fits'],
+        [
+          {
+            partnerId: 'long',
+            currency: 'USD',
+            payable: '100.00',
+            reason: 'PayPal e-mail longer than 127 bytes, more than PayPal takes',
+          },
+        ],
+      ],
+    );
+  });
+
   it('refuses a bad minimum before reading anything', async () => {
     const program = await setUp();
     const result = await preparePayouts({
@@ -131,5 +159,23 @@ describe('Wise and generic CSV runs', () => {
       minimums: { EURO: '5' },
     })();
     expect(result).toMatchObject({ left: { code: 'INVALID_OPTION' } });
+    const head = await program.raw.headPosition();
+    const note = (text: string) =>
+      preparePayouts({
+        ledger: program.ledger,
+        store: program.store,
+        asOf: day(2),
+        method: 'paypal',
+        note: text,
+      })();
+    expect(await note('é'.repeat(1001))).toEqual(
+      E.left({
+        code: 'INVALID_OPTION',
+        message: 'note: PayPal takes at most 4000 ASCII or 1000 other characters, got 1001',
+      }),
+    );
+    expect(await note('x'.repeat(4001))).toMatchObject({ left: { code: 'INVALID_OPTION' } });
+    expect(await program.raw.headPosition()).toBe(head);
+    expect(E.isRight(await note('é'.repeat(1000)))).toBe(true);
   });
 });

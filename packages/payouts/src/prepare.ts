@@ -122,6 +122,9 @@ const payeeUnusable = (method: PayoutBatchMethod, payee: Payee): string | undefi
   if (method === 'paypal') {
     if (payee.method !== 'paypal') return `payee method is ${payee.method}, not paypal`;
     if (payee.email === undefined) return 'no PayPal e-mail in the payee details';
+    // PayPal's receiver: "up to 127 single-byte characters".
+    if (Buffer.byteLength(payee.email) > 127)
+      return 'PayPal e-mail longer than 127 bytes, more than PayPal takes';
   }
   if (method === 'wise') {
     if (payee.method !== 'wise') return `payee method is ${payee.method}, not wise`;
@@ -330,6 +333,13 @@ export const preparePayouts =
           code: 'INVALID_OPTION',
           message: `minimums: expected an amount for an ISO 4217 currency, got ${JSON.stringify(amount)} for ${JSON.stringify(currency)}`,
         });
+    // PayPal's note "supports up to 4000 ASCII characters and 1000 non-ASCII characters".
+    const note = options.note;
+    if (note !== undefined && (/[^\x20-\x7e]/.test(note) ? [...note].length > 1000 : note.length > 4000))
+      return E.left({
+        code: 'INVALID_OPTION',
+        message: `note: PayPal takes at most 4000 ASCII or 1000 other characters, got ${[...note].length}`,
+      });
     const facts = await readPayoutFacts(options.store);
     const program = facts.program;
     if (program === undefined)
