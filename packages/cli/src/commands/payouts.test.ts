@@ -58,6 +58,18 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const cli = (args: string[], stdin?: Buffer) =>
   runInProcess(args, { now: NOW, ...(stdin === undefined ? {} : { stdin }) });
+/** `payouts prepare` as of a date, by a method, into a directory, on a store. */
+const prepareArgs = (asOf: string, method: string, out: string, store: string[]): string[] => [
+  'payouts',
+  'prepare',
+  '--as-of',
+  asOf,
+  '--method',
+  method,
+  '--out',
+  out,
+  ...store,
+];
 const ok = async (args: string[], stdin?: Buffer): Promise<string> => {
   const result = await cli(args, stdin);
   expect({ args, code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({
@@ -68,14 +80,17 @@ const ok = async (args: string[], stdin?: Buffer): Promise<string> => {
   return result.stdout;
 };
 
+/** A ledger made by `init`, with the plans, partners and sales of `commands`: its --store arguments. */
+const books = async (): Promise<string[]> => {
+  const store = ['--store', join(root, 'books')];
+  await ok(['init', '--minimum-payout', '50.00', '--effective-from', '2026-01-01', ...store]);
+  await ok(['import', '-', ...store], Buffer.from(commands.map((c) => JSON.stringify(c)).join('\n') + '\n'));
+  return store;
+};
+
 describe('partner-ledger payouts', () => {
   it('prepares PayPal and Wise files, pays nothing twice, and reconciles the results', async () => {
-    const store = ['--store', join(root, 'books')];
-    await ok(['init', '--minimum-payout', '50.00', '--effective-from', '2026-01-01', ...store]);
-    await ok(
-      ['import', '-', ...store],
-      Buffer.from(commands.map((c) => JSON.stringify(c)).join('\n') + '\n'),
-    );
+    const store = await books();
     // The payee e-mails are sealed in the store's files.
     const bytes = readdirSync(join(root, 'books'), { recursive: true }).flatMap((name) => {
       try {
@@ -88,17 +103,7 @@ describe('partner-ledger payouts', () => {
     expect(bytes.some((b) => b.includes('ana.payouts@example.net'))).toBe(false);
 
     const out = join(root, 'out');
-    const paypal = await cli([
-      'payouts',
-      'prepare',
-      '--as-of',
-      '2026-03-31',
-      '--method',
-      'paypal',
-      '--out',
-      out,
-      ...store,
-    ]);
+    const paypal = await cli(prepareArgs('2026-03-31', 'paypal', out, store));
     expect(paypal.code).toBe(0);
     expect(paypal.stdout).toContain(
       'payouts prepare: 2 payouts as of 2026-03-31T23:59:59.999Z (paypal), 1 not paid',
@@ -116,65 +121,25 @@ describe('partner-ledger payouts', () => {
 
     // Again for the same --as-of elsewhere: nothing more is paid; the files of the payouts still open are
     // written again, byte for byte.
-    const again = await ok([
-      'payouts',
-      'prepare',
-      '--as-of',
-      '2026-03-31',
-      '--method',
-      'paypal',
-      '--out',
-      join(root, 'out2'),
-      ...store,
-    ]);
+    const again = await ok(prepareArgs('2026-03-31', 'paypal', join(root, 'out2'), store));
     expect(again).toContain(
       'payouts prepare: 0 payouts as of 2026-03-31T23:59:59.999Z (paypal), 1 not paid, 1 below the minimum, 2 recorded earlier and still open (their files written again)\n',
     );
     for (const name of ['paypal-20260331-HUF-1.csv', 'paypal-20260331-USD-1.csv'])
       expect(readFileSync(join(root, 'out2', name), 'utf8')).toBe(readFileSync(join(out, name), 'utf8'));
     // The same directory: the files are there, unchanged.
-    const same = await ok([
-      'payouts',
-      'prepare',
-      '--as-of',
-      '2026-03-31',
-      '--method',
-      'paypal',
-      '--out',
-      out,
-      ...store,
-    ]);
+    const same = await ok(prepareArgs('2026-03-31', 'paypal', out, store));
     expect(same).toContain(`${join(out, 'paypal-20260331-USD-1.csv')}: 1 rows (already there, unchanged)\n`);
 
     // A file there that differs is not overwritten: refused before anything is recorded.
     writeFileSync(join(root, 'out2', 'paypal-20260331-USD-1.csv'), usd.replace('123.45', '223.45'));
-    const clash = await cli([
-      'payouts',
-      'prepare',
-      '--as-of',
-      '2026-03-31',
-      '--method',
-      'paypal',
-      '--out',
-      join(root, 'out2'),
-      ...store,
-    ]);
+    const clash = await cli(prepareArgs('2026-03-31', 'paypal', join(root, 'out2'), store));
     expect(clash.code).toBe(2);
     expect(clash.stderr).toContain(
       'paypal-20260331-USD-1.csv exists and differs from the file this run writes; nothing was recorded',
     );
 
-    const wise = await ok([
-      'payouts',
-      'prepare',
-      '--as-of',
-      '2026-03-31',
-      '--method',
-      'wise',
-      '--out',
-      out,
-      ...store,
-    ]);
+    const wise = await ok(prepareArgs('2026-03-31', 'wise', out, store));
     expect(wise).toContain('1 payouts');
     const wiseFile = readFileSync(join(out, 'wise-20260331-USD-1.csv'), 'utf8').split('\r\n');
     expect(wiseFile[0]).toBe(
@@ -254,29 +219,13 @@ describe('partner-ledger payouts', () => {
     expect(refused.stderr).toContain('line 3: status: unknown status "MAYBE"');
     expect(refused.stderr).toContain('nothing was recorded');
     // The return on line 2 was not recorded: nothing of ana's is payable again.
-    const after = await ok([
-      'payouts',
-      'prepare',
-      '--as-of',
-      '2026-04-01',
-      '--method',
-      'paypal',
-      '--out',
-      join(root, 'out3'),
-      ...store,
-    ]);
+    const after = await ok(prepareArgs('2026-04-01', 'paypal', join(root, 'out3'), store));
     expect(after).toContain('payouts prepare: 0 payouts');
   });
 
   it('after a crash between recording the payouts and writing their files, the same run writes them', async () => {
-    const store = ['--store', join(root, 'books')];
-    await ok(['init', '--minimum-payout', '50.00', '--effective-from', '2026-01-01', ...store]);
-    await ok(
-      ['import', '-', ...store],
-      Buffer.from(commands.map((c) => JSON.stringify(c)).join('\n') + '\n'),
-    );
-    const prepare = (out: string) =>
-      cli(['payouts', 'prepare', '--as-of', '2026-03-31', '--method', 'paypal', '--out', out, ...store]);
+    const store = await books();
+    const prepare = (out: string) => cli(prepareArgs('2026-03-31', 'paypal', out, store));
     // --out is a file: the payouts are recorded, then the directory cannot be made (the crash window).
     const blocked = join(root, 'blocked');
     writeFileSync(blocked, '');
