@@ -26,6 +26,6 @@ export type {
 } from './prepare';
 export { PENDING_STATUSES, RESULT_STATUSES, parseResultFile, statusOf } from './results';
 export type { PayoutResultLine, PayoutResultStatus, ResultFileProblem } from './results';
-export { parseProviderDocument } from './provider-documents';
+export { parseProviderDocument, providerDocumentNotes } from './provider-documents';
 export { parseResults, reconcilePayouts } from './reconcile';
 export type { PendingResult, ReconcilePayoutsOptions, ReconcileSummary } from './reconcile';

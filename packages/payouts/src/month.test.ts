@@ -229,6 +229,7 @@ it('a month of payouts: balances afterwards are what the rules say', async () =>
     pendingResults: unclaimedIds.map((payoutId) =>
       expect.objectContaining({ payoutId, status: 'UNCLAIMED' }),
     ),
+    notes: [],
   });
   for (const id of failedIds) {
     const { partner, amount } = issued.get(id)!;

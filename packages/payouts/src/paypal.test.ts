@@ -132,11 +132,27 @@ describe('a PayPal payout run', () => {
     const run = (text: string) => reconcilePayouts({ ledger: program.ledger, store: program.store, text })();
     const pendingResults = [{ where: 'line 4', payoutId: jp, status: 'UNCLAIMED' }];
     expect(await run(first)).toEqual(
-      E.right({ confirmed: 1, failed: 1, returned: 0, alreadyRecorded: 0, pending: 1, pendingResults }),
+      E.right({
+        confirmed: 1,
+        failed: 1,
+        returned: 0,
+        alreadyRecorded: 0,
+        pending: 1,
+        pendingResults,
+        notes: [],
+      }),
     );
     const head = await program.raw.headPosition();
     expect(await run(first)).toEqual(
-      E.right({ confirmed: 0, failed: 0, returned: 0, alreadyRecorded: 2, pending: 1, pendingResults }),
+      E.right({
+        confirmed: 0,
+        failed: 0,
+        returned: 0,
+        alreadyRecorded: 2,
+        pending: 1,
+        pendingResults,
+        notes: [],
+      }),
     );
     expect(await program.raw.headPosition()).toBe(head);
     expect(await payable(program, 'hu', 'HUF', day(10))).toBe('12345.67');
@@ -149,7 +165,15 @@ describe('a PayPal payout run', () => {
       `${ana},RETURNED,account closed,2026-03-09`,
     ].join('\n');
     expect(await run(later)).toEqual(
-      E.right({ confirmed: 0, failed: 0, returned: 2, alreadyRecorded: 1, pending: 0, pendingResults: [] }),
+      E.right({
+        confirmed: 0,
+        failed: 0,
+        returned: 2,
+        alreadyRecorded: 1,
+        pending: 0,
+        pendingResults: [],
+        notes: [],
+      }),
     );
     expect(await payable(program, 'ana', 'USD', day(10))).toBe('123.45');
     expect(await payable(program, 'jp', 'JPY', day(10))).toBe('5556');

@@ -178,6 +178,7 @@ describe("reconciling the providers' own documents", () => {
         alreadyRecorded: 0,
         pending: 1,
         pendingResults: [{ where: `items[2] (sender_item_id ${jp})`, payoutId: jp, status: 'UNCLAIMED' }],
+        notes: [],
       }),
     );
     expect(await appended(program, from)).toEqual([
@@ -269,6 +270,7 @@ describe("reconciling the providers' own documents", () => {
             status: 'processing',
           },
         ],
+        notes: [],
       }),
     );
     expect(await program.payable('w1', 'EUR', day(30))).toBe('0');
@@ -388,6 +390,31 @@ describe("reconciling the providers' own documents", () => {
       await reconcilePayouts({ ledger: program.ledger, store: program.store, text: '{"items": [' })(),
     ).toMatchObject(E.left([{ where: 'document', field: '(json)' }]));
     expect(await program.raw.headPosition()).toBe(head);
+  });
+
+  it('says when a PayPal batch page is not the last', async () => {
+    const { program, ana } = await setUp();
+    const page = {
+      ...paypalBatch([paypalItem(ana, 'SUCCESS', { value: '123.45', currency: 'USD' })]),
+      total_items: 1200,
+      total_pages: 2,
+      links: [
+        {
+          href: 'https://api-m.paypal.com/v1/payments/payouts/Q8KVJG9TZTNN4?page_size=1000&page=2',
+          rel: 'next',
+          method: 'GET',
+          encType: 'application/json',
+        },
+      ],
+    };
+    expect(await reconcile(program, page)).toMatchObject(
+      E.right({
+        confirmed: 1,
+        notes: [
+          'PayPal batch Q8KVJG9TZTNN4 has more pages (2 in all): reconcile each page (GET with page=2, 3, ...)',
+        ],
+      }),
+    );
   });
 
   it('tells a JSON document from a result file by its first character', () => {

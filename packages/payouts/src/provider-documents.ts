@@ -252,6 +252,31 @@ const readOne = (reader: Reader, where: string, document: Json): void => {
 };
 
 /**
+ * What a reader should know of a document beyond its results: PayPal's batch details come a page at a time
+ * (`page`, `page_size`; `total_pages` with `total_required=true`, and a `next` link while pages are left), and
+ * a page names only its items.
+ */
+export const providerDocumentNotes = (json: string): string[] => {
+  let document: Json;
+  try {
+    document = JSON.parse(json) as Json;
+  } catch {
+    return [];
+  }
+  if (!isObject(document) || !('batch_header' in document)) return [];
+  const links = Array.isArray(document['links']) ? document['links'] : [];
+  const next = links.some((link) => isObject(link) && link['rel'] === 'next');
+  const pages = document['total_pages'];
+  const batch = isObject(document['batch_header']) ? document['batch_header']['payout_batch_id'] : undefined;
+  const name = typeof batch === 'string' ? `PayPal batch ${batch}` : 'this PayPal batch';
+  return next || (typeof pages === 'number' && pages > 1)
+    ? [
+        `${name} has more pages${typeof pages === 'number' ? ` (${pages} in all)` : ''}: reconcile each page (GET with page=2, 3, ...)`,
+      ]
+    : [];
+};
+
+/**
  * Reads a provider's JSON result document (see the top of this file); a list (an array) is read element by
  * element. Left with every problem, each naming the item (`items[3]`, `[2]`) and its field.
  */

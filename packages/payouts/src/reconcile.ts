@@ -3,7 +3,7 @@ import type * as TE from 'fp-ts/TaskEither';
 import { LedgerDecimal } from '@partner-ledger/events';
 import type { Ledger } from '@partner-ledger/ledger';
 import type { EventStore } from '@partner-ledger/store';
-import { parseProviderDocument } from './provider-documents';
+import { parseProviderDocument, providerDocumentNotes } from './provider-documents';
 import { AMBIGUOUS_REFERENCE, readPayoutFacts } from './read';
 import { parseResultFile } from './results';
 import type { PayoutResultLine, PayoutResultStatus, ResultFileProblem } from './results';
@@ -40,14 +40,18 @@ export interface ReconcileSummary {
   readonly pending: number;
   /** Those results, each with where it is and its status. */
   readonly pendingResults: readonly PendingResult[];
+  /** What to know beyond the results (a PayPal batch page with more pages). */
+  readonly notes: readonly string[];
 }
+
+const isJson = (text: string): boolean => /^\uFEFF?\s*[[{]/.test(text);
 
 /**
  * Reads results: a provider's JSON document when the text is JSON (it starts with `{` or `[`), otherwise a
  * result file (CSV with a header row).
  */
 export const parseResults = (text: string): E.Either<ResultFileProblem[], PayoutResultLine[]> =>
-  /^\uFEFF?\s*[[{]/.test(text) ? parseProviderDocument(text.replace(/^\uFEFF/, '')) : parseResultFile(text);
+  isJson(text) ? parseProviderDocument(text.replace(/^\uFEFF/, '')) : parseResultFile(text);
 
 interface Known {
   confirmed: boolean;
@@ -214,5 +218,10 @@ export const reconcilePayouts =
       else if (outcome === 'failed') summary.failed += 1;
       else summary.returned += 1;
     }
-    return E.right({ ...summary, pending: pendingResults.length, pendingResults });
+    return E.right({
+      ...summary,
+      pending: pendingResults.length,
+      pendingResults,
+      notes: isJson(options.text) ? providerDocumentNotes(options.text.replace(/^\uFEFF/, '')) : [],
+    });
   };

@@ -235,7 +235,8 @@ export const payoutsVerb: Verb = {
               .map(
                 (p) => `pending: ${p.payoutId ?? '(no payout known for it yet)'}: ${p.status} (${p.where})\n`,
               )
-              .join(''),
+              .join('') +
+            s.notes.map((note) => `note: ${note}\n`).join(''),
         );
         return EXIT.ok;
       },
