@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import { decodeStoredEvent } from '@partner-ledger/events';
 import { parseResults, preparePayouts, reconcilePayouts, wiseReferenceOf } from './index';
 import type { PayoutBatchMethod, PreparedBatch } from './index';
-import { createTestProgram, day } from './testing/program';
+import { createTestProgram, day, reconciled } from './testing/program';
 import type { TestProgram } from './testing/program';
 
 // The providers' own result documents, shaped as their API references show them: PayPal's payout batch
@@ -171,15 +171,9 @@ describe("reconciling the providers' own documents", () => {
       paypalItem(jp, 'UNCLAIMED', { value: '5556', currency: 'JPY' }),
     ]);
     expect(await reconcile(program, batch)).toEqual(
-      E.right({
-        confirmed: 1,
-        failed: 1,
-        returned: 0,
-        alreadyRecorded: 0,
-        pending: 1,
-        pendingResults: [{ where: `items[2] (sender_item_id ${jp})`, payoutId: jp, status: 'UNCLAIMED' }],
-        notes: [],
-      }),
+      reconciled({ confirmed: 1, failed: 1 }, [
+        { where: `items[2] (sender_item_id ${jp})`, payoutId: jp, status: 'UNCLAIMED' },
+      ]),
     );
     expect(await appended(program, from)).toEqual([
       [
@@ -257,21 +251,13 @@ describe("reconciling the providers' own documents", () => {
       wiseTransfer(50002, wiseReferenceOf(w2), 'processing', 70),
     ];
     expect(await reconcile(program, list)).toEqual(
-      E.right({
-        confirmed: 1,
-        failed: 0,
-        returned: 0,
-        alreadyRecorded: 0,
-        pending: 1,
-        pendingResults: [
-          {
-            where: `[1] (transfer 50002, reference ${wiseReferenceOf(w2)})`,
-            payoutId: w2,
-            status: 'processing',
-          },
-        ],
-        notes: [],
-      }),
+      reconciled({ confirmed: 1 }, [
+        {
+          where: `[1] (transfer 50002, reference ${wiseReferenceOf(w2)})`,
+          payoutId: w2,
+          status: 'processing',
+        },
+      ]),
     );
     expect(await program.payable('w1', 'EUR', day(30))).toBe('0');
     // Wise's bounce path, each webhook delivered once and the first twice: the return is recorded once.

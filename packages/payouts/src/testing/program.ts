@@ -57,6 +57,25 @@ export interface TestProgram {
   ) => Promise<void>;
 }
 
+/**
+ * A reconciliation's summary as a test expects it: the counts given (others 0), the pending results given
+ * (and their count), no notes.
+ */
+export const reconciled = (
+  counts: Partial<Record<'confirmed' | 'failed' | 'returned' | 'alreadyRecorded', number>>,
+  pendingResults: readonly { where: string; payoutId: string | undefined; status: string }[] = [],
+) =>
+  E.right({
+    confirmed: 0,
+    failed: 0,
+    returned: 0,
+    alreadyRecorded: 0,
+    ...counts,
+    pending: pendingResults.length,
+    pendingResults,
+    notes: [],
+  });
+
 const ok = async <T>(task: () => Promise<E.Either<{ code: string; message: string }, T>>): Promise<T> => {
   const result = await task();
   if (E.isLeft(result)) throw new Error(`${result.left.code}: ${result.left.message}`);
