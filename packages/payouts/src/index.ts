@@ -22,6 +22,7 @@ export type {
   PreparePayoutsOptions,
   PreparedBatch,
   PreparedPayout,
+  ReopenedPayout,
   SkippedPayout,
 } from './prepare';
 export { PENDING_STATUSES, RESULT_STATUSES, parseResultFile, statusOf } from './results';
