@@ -129,7 +129,7 @@ describe('partner-ledger payouts', () => {
       expect(readFileSync(join(root, 'out2', name), 'utf8')).toBe(readFileSync(join(out, name), 'utf8'));
     // The same directory: the files are there, unchanged.
     const same = await ok(prepareArgs('2026-03-31', 'paypal', out, store));
-    expect(same).toContain(`${join(out, 'paypal-20260331-USD-1.csv')}: 1 rows (already there, unchanged)\n`);
+    expect(same).toContain(`${join(out, 'paypal-20260331-USD-1.csv')}: 1 row (already there, unchanged)\n`);
 
     // A file there that differs is not overwritten: refused before anything is recorded.
     writeFileSync(join(root, 'out2', 'paypal-20260331-USD-1.csv'), usd.replace('123.45', '223.45'));

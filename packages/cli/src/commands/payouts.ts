@@ -191,7 +191,7 @@ export const payoutsVerb: Verb = {
               batch.files
                 .map(
                   (file) =>
-                    `${join(directory, file.name)}: ${file.rows} rows${unchanged.has(file.name) ? ' (already there, unchanged)' : ''}\n`,
+                    `${join(directory, file.name)}: ${file.rows} ${file.rows === 1 ? 'row' : 'rows'}${unchanged.has(file.name) ? ' (already there, unchanged)' : ''}\n`,
                 )
                 .join(''),
           );
