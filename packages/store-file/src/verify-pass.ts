@@ -145,7 +145,8 @@ export const verifyInOnePass = async (
           const body = at + FRAME_HEADER_BYTES;
           const jsonStart =
             body + BODY_HEAD_BYTES + buffer.readUInt16LE(body + 12) + buffer.readUInt16LE(body + 14);
-          const link = readChainLink(buffer, jsonStart, check.end);
+          // No id: a link that does not check out is never reported from here (the two-pass path names it).
+          const link = readChainLink(buffer, jsonStart, check.end, false);
           if (link === undefined || !verifier.visit(link)) return undefined;
         }
         appendOpen = !frameEndsAppend(buffer, at);
