@@ -2,11 +2,12 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashEvent } from '@partner-ledger/events';
-import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
+import type { RecordedEvent } from '@partner-ledger/events';
 import { verifyStore } from '@partner-ledger/store';
 import type { VerifyOptions, VerifyProgress } from '@partner-ledger/store';
 import { SEGMENTS_DIR, positionsIndexFile, segmentName } from './layout';
 import { openFileStore } from './store';
+import { adjustment } from './testing/adjustment';
 import { rewriteLedger } from './testing/rewrite';
 import { verifyFileStore } from './verify';
 import { verifyInOnePass } from './verify-pass';
@@ -15,24 +16,6 @@ import { verifyInOnePass } from './verify-pass';
  * The one-pass verify must give, on a clean ledger, exactly the report of the open and verifyStore, and give
  * way to them (undefined) whenever there is anything else to tell.
  */
-const at = (seconds: number): string => new Date(Date.UTC(2026, 0, 1) + seconds * 1000).toISOString();
-const adjustment = (n: number): NewEvent => ({
-  id: `e-${n}`,
-  type: 'ManualAdjustmentRecorded',
-  schemaVersion: 1,
-  data: {
-    adjustmentId: `e-${n}`,
-    partnerId: `partner-${n % 3}`,
-    amount: `${100 + n}.00`,
-    currency: 'USD',
-    reason: n % 2 === 0 ? 'goodwill, Zürich "VIP"' : 'line\nbreak',
-  },
-  occurredAt: at(n),
-  recordedAt: at(n),
-  actor: 'user:auditor@vendor.example',
-  correlationId: `corr-${n}`,
-  causationId: n % 4 === 0 ? null : `cause-${n}`,
-});
 
 let directory: string;
 beforeEach(async () => {
