@@ -216,7 +216,9 @@ export type ChainVerifierOptions = Pick<
  * `finish` gives the report (call it once, after the last visit or the one that returned false).
  */
 export interface ChainVerifier {
+  /** Checks the next event in global order and folds it into the digest; false at the first that does not check out. */
   readonly visit: (event: RecordedEvent | ChainLink) => boolean;
+  /** The report of what was visited: ok, or the first problem (and the digests asked for, up to it). */
   readonly finish: () => VerifyReport;
 }
 
