@@ -260,7 +260,13 @@ const sha256Hex = (bytes: Uint8Array): string =>
  * buffer is changed for the time of the hash (the suffix's comma stands in for the closing brace) and put
  * back.
  */
-export const readChainLink = (buffer: Buffer, start: number, end: number): ChainLink | undefined => {
+export const readChainLink = (
+  buffer: Buffer,
+  start: number,
+  end: number,
+  /** False: the link's id is left empty (a caller that never reports the event spares the string). */
+  withId = true,
+): ChainLink | undefined => {
   // From the end: ,"hash":"<64>","position":N}
   if (end - start < 64 || buffer[end - 1] !== 0x7d) return undefined;
   const positionAt = digitsStart(buffer, end - 1, start);
@@ -318,7 +324,7 @@ export const readChainLink = (buffer: Buffer, start: number, end: number): Chain
   for (let i = 0; i < 64; i++) if (buffer[hashOpen + 1 + i] !== hash.charCodeAt(i)) return undefined;
   return {
     position: digitsValue(buffer, positionAt, end - 1),
-    id: buffer.toString('utf8', idAt + ID.length + 1, occurredAt - 1),
+    id: withId ? buffer.toString('utf8', idAt + ID.length + 1, occurredAt - 1) : '',
     stream: buffer.toString('utf8', streamAt + STREAM.length + 1, typeAt - 1),
     revision: digitsValue(buffer, revisionAt + REVISION.length, schemaAt),
     prevHash,

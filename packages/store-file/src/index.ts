@@ -10,5 +10,7 @@ export type { CommitInfo, FileEventStore, FileStoreOptions, OpenReport } from '.
 export type { DamageReport, TornTail } from './recovery';
 export { verifyFileStore } from './verify';
 export type { FileVerifyProblem, FileVerifyReport } from './verify';
+export { verifyInOnePass } from './verify-pass';
+export type { OnePassVerifyOptions } from './verify-pass';
 export { ReadOnlyStoreError, StoreFailedError, StoreLockedError } from './errors';
 export type { LockHolder } from './errors';

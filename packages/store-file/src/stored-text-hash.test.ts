@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GENESIS_DIGEST, computeEventHash, hashEvent, nextDigest } from '@partner-ledger/events';
-import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
+import type { RecordedEvent } from '@partner-ledger/events';
 import { STORED_TEXT_HASH, computeDigest, verifyStore } from '@partner-ledger/store';
 import type { ChainLink, EventStore } from '@partner-ledger/store';
 import * as fc from 'fast-check';
@@ -10,6 +10,7 @@ import { crc32 } from './crc';
 import { verifyFileStore } from './verify';
 import { openFileStore } from './store';
 import type { FileEventStore } from './store';
+import { adjustment, at } from './testing/adjustment';
 import { rewriteLedger } from './testing/rewrite';
 
 /**
@@ -17,25 +18,6 @@ import { rewriteLedger } from './testing/rewrite';
  * covers) instead of serialising the parsed event again: these tests hold that shortcut to the verdicts and
  * digests of hashing every event from its content.
  */
-const at = (seconds: number): string => new Date(Date.UTC(2026, 0, 1) + seconds * 1000).toISOString();
-const adjustment = (n: number): NewEvent => ({
-  id: `e-${n}`,
-  type: 'ManualAdjustmentRecorded',
-  schemaVersion: 1,
-  data: {
-    adjustmentId: `e-${n}`,
-    partnerId: `partner-${n % 3}`,
-    amount: `${100 + n}.00`,
-    currency: 'USD',
-    // Non-ASCII and escaped text: the bytes hashed are UTF-8, as the hash of the text is.
-    reason: n % 2 === 0 ? 'goodwill, Zürich "VIP" \u2603' : 'line\nbreak \ud83d\ude00',
-  },
-  occurredAt: at(n),
-  recordedAt: at(n),
-  actor: 'user:auditor@vendor.example',
-  correlationId: `corr-${n}`,
-  causationId: null,
-});
 
 const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
   const items: T[] = [];

@@ -203,19 +203,28 @@ const checkEvent = (
   return undefined;
 };
 
+/** What a chain verifier is told about the walk: where to keep digests, and how to report progress. */
+export type ChainVerifierOptions = Pick<
+  VerifyOptions,
+  'onProgress' | 'progressEvery' | 'checkpointEvery' | 'digestsAt'
+>;
+
 /**
- * Walks the history in global order and checks every event: positions strictly increase; in each stream,
- * revisions run 0, 1, 2, ... and every prevHash is the hash of the stream's previous event; every hash is
- * what the event's content hashes to. Stops at the first event that does not check out and names it.
- * Memory grows with the number of streams, not with the number of events. On a store that keeps each event
- * as the canonical text its hash covers (the file store: {@link StoredTextHashReads}), an event whose stored
- * bytes hash to its stored hash is not serialised again: those bytes are the text that was hashed.
- *
- * What a chain cannot show, the digest can: events removed from the end of a stream, or a history rewritten
- * consistently from some point on. Keep digests (computeDigest) where the store cannot change them.
+ * The checks of verifyStore, fed one event (or chain link) at a time by whoever reads the history: a
+ * store's readAll (verifyStore), or a reader of a store's files that checks their bytes in the same pass
+ * (the file store's one-pass verify). `visit` returns false at the first event that does not check out;
+ * `finish` gives the report (call it once, after the last visit or the one that returned false).
  */
-export const verifyStore = async (store: EventStore, options: VerifyOptions = {}): Promise<VerifyReport> => {
-  const { upToPosition, onProgress, progressEvery = 10_000, pageSize, checkpointEvery } = options;
+export interface ChainVerifier {
+  /** Checks the next event in global order and folds it into the digest; false at the first that does not check out. */
+  readonly visit: (event: RecordedEvent | ChainLink) => boolean;
+  /** The report of what was visited: ok, or the first problem (and the digests asked for, up to it). */
+  readonly finish: () => VerifyReport;
+}
+
+/** A ChainVerifier (see verifyStore for what it checks); the options are checked here. */
+export const createChainVerifier = (options: ChainVerifierOptions = {}): ChainVerifier => {
+  const { onProgress, progressEvery = 10_000, checkpointEvery } = options;
   checkIntegerOption('progressEvery', progressEvery, 1);
   checkIntegerOption('checkpointEvery', checkpointEvery, 1);
   for (const position of options.digestsAt ?? []) checkIntegerOption('digestsAt', position, -1);
@@ -251,7 +260,7 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
         }),
   });
   let failure = undefined as VerifyReport | undefined;
-  await eachUpTo(store, upToPosition, pageSize, (event) => {
+  const visit = (event: Verified): boolean => {
     settleTargets(event.position);
     const recomputed = contentHashOf(event);
     const problem = checkEvent(event, headPosition, heads.get(event.stream), recomputed);
@@ -283,11 +292,31 @@ export const verifyStore = async (store: EventStore, options: VerifyOptions = {}
       checkpoints.push({ position: headPosition, eventCount: eventsChecked, digest });
     if (eventsChecked % progressEvery === 0) onProgress?.({ eventsChecked, position: headPosition });
     return true;
-  });
-  if (failure !== undefined) return failure;
-  settleTargets(Number.POSITIVE_INFINITY);
-  onProgress?.({ eventsChecked, position: headPosition });
-  return { ok: true, eventsChecked, headPosition, digest, ...digests() };
+  };
+  const finish = (): VerifyReport => {
+    if (failure !== undefined) return failure;
+    settleTargets(Number.POSITIVE_INFINITY);
+    onProgress?.({ eventsChecked, position: headPosition });
+    return { ok: true, eventsChecked, headPosition, digest, ...digests() };
+  };
+  return { visit, finish };
+};
+
+/**
+ * Walks the history in global order and checks every event: positions strictly increase; in each stream,
+ * revisions run 0, 1, 2, ... and every prevHash is the hash of the stream's previous event; every hash is
+ * what the event's content hashes to. Stops at the first event that does not check out and names it.
+ * Memory grows with the number of streams, not with the number of events. On a store that keeps each event
+ * as the canonical text its hash covers (the file store: {@link StoredTextHashReads}), an event whose stored
+ * bytes hash to its stored hash is not serialised again: those bytes are the text that was hashed.
+ *
+ * What a chain cannot show, the digest can: events removed from the end of a stream, or a history rewritten
+ * consistently from some point on. Keep digests (computeDigest) where the store cannot change them.
+ */
+export const verifyStore = async (store: EventStore, options: VerifyOptions = {}): Promise<VerifyReport> => {
+  const verifier = createChainVerifier(options);
+  await eachUpTo(store, options.upToPosition, options.pageSize, verifier.visit);
+  return verifier.finish();
 };
 
 /**

@@ -34,9 +34,11 @@ export { createSealingStore } from './sealing';
 export type { InMemoryStoreOptions } from './in-memory';
 
 // Audit: hash chains and digests, over any store
-export { STORED_TEXT_HASH, compareWithKept, computeDigest, verifyStore } from './audit';
+export { STORED_TEXT_HASH, compareWithKept, computeDigest, createChainVerifier, verifyStore } from './audit';
 export type {
   ChainLink,
+  ChainVerifier,
+  ChainVerifierOptions,
   DigestAt,
   DigestOptions,
   DigestResult,

@@ -131,6 +131,8 @@ export const verifyVerb: Verb = {
         ...(kept === undefined ? {} : { digestsAt: kept.map((d) => d.position) }),
         onProgress: (phase, done) => {
           if (phase === 'invariants') links.finish();
+          // The links start over when the one-pass check gives way to the two-pass one (on a problem).
+          if (done <= seen[phase]) return;
           (phase === 'links' ? links : invariants).advance(done - seen[phase]);
           seen[phase] = done;
         },

@@ -1,5 +1,7 @@
 import { SEALED_MARKER, isSealedValue } from '@partner-ledger/events';
+import type { LedgerEvent, RecordedEvent } from '@partner-ledger/events';
 import { streams } from '@partner-ledger/ledger';
+import type { JsonValue, Projection } from '@partner-ledger/projections';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
 import type { Rows } from './table';
 
@@ -42,13 +44,95 @@ export const partnerNamesOf = async (
   for (const partnerId of [...new Set(partnerIds)].sort()) {
     let name: string | undefined;
     for await (const event of store.readStream(streams.partner(partnerId), { asKnownAt })) {
-      if (event.type !== 'PartnerJoined' && event.type !== 'PartnerContactDetailsChanged') continue;
       if (effective !== undefined && Date.parse(event.occurredAt) > effective) continue;
-      const given = (event.data as { name?: unknown }).name;
-      if (typeof given === 'string') name = isSealedValue(given) ? SEALED_MARKER : given;
+      name = nameGiven(event) ?? name;
     }
     if (name !== undefined) names[partnerId] = name;
   }
+  return names;
+};
+
+/** The name an event gives its partner, as the reports show it; undefined when it gives none. */
+const nameGiven = (event: RecordedEvent): string | undefined => {
+  if (event.type !== 'PartnerJoined' && event.type !== 'PartnerContactDetailsChanged') return undefined;
+  const given = (event.data as { name?: unknown }).name;
+  if (typeof given !== 'string') return undefined;
+  return isSealedValue(given) ? SEALED_MARKER : given;
+};
+
+const NAME_EVENTS_FORMAT = 'partnerNameEvents@1';
+
+/**
+ * Where each partner's name is, as of a replay: the revision, in the partner's stream, of the last event
+ * that gave it a name (its joining, or a change of contact details with a name), by partner id. It holds no
+ * name, only where to read it, so its state may be checkpointed (an erased name stays unreadable); a report
+ * resumed from a checkpoint then reads one event per partner (namesAtRevisions) instead of every partner's
+ * stream. The replay's bounds (effectiveAt, known-at, its position) are those partnerNamesOf reads within.
+ */
+export const partnerNameEvents = (): Projection<Map<string, number>, Record<string, number>> => ({
+  name: 'partnerNameEvents',
+  eventTypes: ['PartnerJoined', 'PartnerContactDetailsChanged'],
+  initialState: () => new Map(),
+  apply: (state: Map<string, number>, event: LedgerEvent) => {
+    if (nameGiven(event) !== undefined)
+      state.set((event.data as { partnerId: string }).partnerId, event.revision);
+    return state;
+  },
+  result: (state) => Object.fromEntries([...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  save: (state) => ({
+    format: NAME_EVENTS_FORMAT,
+    revisions: Object.fromEntries([...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  }),
+  load: (json: JsonValue) => {
+    const saved = json as { format?: unknown; revisions?: unknown };
+    if (
+      saved === null ||
+      typeof saved !== 'object' ||
+      saved.format !== NAME_EVENTS_FORMAT ||
+      saved.revisions === null ||
+      typeof saved.revisions !== 'object' ||
+      Array.isArray(saved.revisions) ||
+      !Object.values(saved.revisions).every((r) => Number.isSafeInteger(r) && (r as number) >= 0)
+    )
+      throw new Error(
+        `The saved partner name events are not of the format ${NAME_EVENTS_FORMAT}: replay from the start`,
+      );
+    return new Map(Object.entries(saved.revisions as Record<string, number>));
+  },
+});
+
+/** How many partners' name events are read at once: the store may serve them in parallel. */
+const NAMES_IN_FLIGHT = 32;
+
+/**
+ * The names of the partners (partnerNamesOf's result) from where partnerNameEvents says they are: one event
+ * read per partner, by its revision, through `store` (a sealing store opens them as partnerNamesOf does).
+ */
+export const namesAtRevisions = async (
+  store: EventStore,
+  partnerIds: Iterable<string>,
+  revisions: Readonly<Record<string, number>>,
+): Promise<Record<string, string>> => {
+  const wanted = [...new Set(partnerIds)].filter((id) => Object.hasOwn(revisions, id)).sort();
+  const found: (string | undefined)[] = new Array(wanted.length);
+  const readOne = async (i: number): Promise<void> => {
+    const partnerId = wanted[i]!;
+    for await (const event of store.readStream(streams.partner(partnerId), {
+      fromRevision: revisions[partnerId]!,
+      maxCount: 1,
+    }))
+      found[i] = nameGiven(event);
+  };
+  for (let start = 0; start < wanted.length; start += NAMES_IN_FLIGHT) {
+    const batch: Promise<void>[] = [];
+    for (let i = start; i < Math.min(wanted.length, start + NAMES_IN_FLIGHT); i += 1) batch.push(readOne(i));
+    await Promise.all(batch);
+  }
+  const names: Record<string, string> = {};
+  wanted.forEach((partnerId, i) => {
+    const name = found[i];
+    if (name !== undefined) names[partnerId] = name;
+  });
   return names;
 };
 

@@ -18,7 +18,7 @@ import type {
 import { partnerTypes } from './partner-types';
 import { balanceRows, healthRows, healthSummary, revenueRows, statementRows } from './rows';
 import type { RevenueBy } from './rows';
-import { partnerNamesOf, withPartnerNames } from './names';
+import { namesAtRevisions, partnerNameEvents, withPartnerNames } from './names';
 import type { Rows } from './table';
 
 /** The reports of `partner-ledger report`. */
@@ -123,25 +123,28 @@ export const runReport = async (
     ...(options.reportingCurrency === undefined ? {} : { reportingCurrency: options.reportingCurrency }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress, progressEvery: 5_000 }),
   };
-  /** The replay, from the latest fitting checkpoint when there are checkpoints; `describe` names what shapes the states. */
+  /**
+   * The replay, from the latest fitting checkpoint when there are checkpoints; `describe` names what shapes
+   * the states. Beside the report's projections, where each partner's name is (partnerNameEvents), so that
+   * the names are read one event per partner, at the report's position and as-of moments.
+   */
   const run = <P extends ProjectionSet>(projections: P, describe: Record<string, unknown>) => {
+    const all = { ...projections, partnerNames: partnerNameEvents() };
     const checkpoints = options.checkpoints;
-    if (checkpoints === undefined) return replay(store, projections, replayOptions as ReplayOptions);
-    return replayWithCheckpoints(store, projections, {
+    if (checkpoints === undefined) return replay(store, all, replayOptions as ReplayOptions);
+    return replayWithCheckpoints(store, all, {
       ...(replayOptions as ReplayOptions),
       shelf: checkpoints.shelf,
-      describe: JSON.stringify({ report: name, ...describe }),
+      describe: JSON.stringify({ report: name, projections: Object.keys(all), ...describe }),
       ...(checkpoints.every === undefined ? {} : { checkpointEvery: checkpoints.every }),
       ...(checkpoints.onNotice === undefined ? {} : { onNotice: checkpoints.onNotice }),
     });
   };
-  /** The names of the partners a result lists, read up to the report's position and as-of moments. */
-  const namesOf = (outcome: { position: number }, partnerIds: Iterable<string>) =>
-    partnerNamesOf(store, partnerIds, {
-      position: outcome.position,
-      ...(options.effectiveAt === undefined ? {} : { effectiveAt: options.effectiveAt }),
-      ...(options.knownAt === undefined ? {} : { knownAt: options.knownAt }),
-    });
+  /** The names of the partners a result lists, as of the report (see partnerNameEvents). */
+  const namesOf = (
+    outcome: { results: { partnerNames: Record<string, number> } },
+    partnerIds: Iterable<string>,
+  ) => namesAtRevisions(store, partnerIds, outcome.results.partnerNames);
   // `result` is the last key in sorted order, and a built-in projection's result has its keys sorted already
   // at every level: it is not copied again to sort them.
   const envelope = (

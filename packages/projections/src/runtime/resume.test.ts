@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import type { RecordedEvent } from '@partner-ledger/events';
 import { createInMemoryStore } from '@partner-ledger/store';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
 import { builtInProjections } from '../builtins';
@@ -43,6 +44,38 @@ const resumed = (
     onNotice: (message) => notices.push(message),
     ...bounds,
   });
+
+/**
+ * The store with every position 1,000 higher, and no pages: a store whose first event is not at position 0
+ * (as on EventStoreDB, whose positions are sparse), for the lookups of a checkpoint's events.
+ */
+const SHIFT = 1000;
+const shifted = (inner: EventStore): EventStore => {
+  const inward = (k: AsKnownAt | undefined) =>
+    k === undefined
+      ? {}
+      : { asKnownAt: k.position === undefined ? k : { ...k, position: k.position - SHIFT } };
+  async function* outward(events: AsyncIterable<RecordedEvent>) {
+    for await (const event of events) yield { ...event, position: event.position + SHIFT };
+  }
+  return {
+    ...inner,
+    readAllPages: undefined,
+    headPosition: async () => {
+      const head = await inner.headPosition();
+      return head < 0 ? head : head + SHIFT;
+    },
+    readAll: (o = {}) =>
+      outward(
+        inner.readAll({
+          ...o,
+          fromPosition: Math.max(0, (o.fromPosition ?? 0) - SHIFT),
+          ...inward(o.asKnownAt),
+        }),
+      ),
+    readStream: (stream, o = {}) => outward(inner.readStream(stream, { ...o, ...inward(o.asKnownAt) })),
+  } as EventStore;
+};
 
 const append = async (store: EventStore, events: readonly SimulatedEvent[]): Promise<void> => {
   for (const { stream, event } of events) await store.append(stream, [event]);
@@ -90,7 +123,11 @@ describe('replayWithCheckpoints', () => {
   }, 120_000);
 
   it('resumes from the latest checkpoint at or before an as-of or known-at, and reads only what follows', async () => {
-    const events = simulate(fc.sample(historyArbitrary(60), { numRuns: 1, seed: 7 })[0]!);
+    const events = fc
+      .sample(historyArbitrary(120), { numRuns: 10, seed: 7 })
+      .map(simulate)
+      .sort((a, b) => b.length - a.length)[0]!;
+    expect(events.length).toBeGreaterThan(30);
     const store = createInMemoryStore();
     await append(store, events);
     const shelf = createInMemoryShelf();
@@ -255,6 +292,32 @@ describe('replayWithCheckpoints', () => {
     });
     expect(otherSet.resumedFrom).toBeNull();
     expect(projectionCodeVersion()).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('resumes on a store whose first position is not 0, finding the events a checkpoint names', async () => {
+    const events = fc
+      .sample(historyArbitrary(120), { numRuns: 10, seed: 7 })
+      .map(simulate)
+      .sort((a, b) => b.length - a.length)[0]!;
+    expect(events.length).toBeGreaterThan(30);
+    const inner = createInMemoryStore();
+    await append(inner, events);
+    const store = shifted(inner);
+    const shelf = createInMemoryShelf();
+    const notices: string[] = [];
+    const first = await resumed(store, shelf, 5, {}, notices);
+    expect(first.checkpointsWritten.length).toBeGreaterThan(1);
+    expect(first.checkpointsWritten[0]).toBeGreaterThanOrEqual(SHIFT);
+    const again = await resumed(store, shelf, 5, {}, notices);
+    expect(notices).toEqual([]);
+    expect(again.resumedFrom).toBe(first.checkpointsWritten.at(-1));
+    expect(printed(again)).toBe(await plain(store));
+    // As known at a position between two checkpoints: the earlier one, found though no event is at 0.
+    const [before, latest] = first.checkpointsWritten.slice(-2);
+    const asKnownAt = { position: latest! - 1 };
+    const bounded = await resumed(store, shelf, 5, { asKnownAt }, notices);
+    expect(bounded.resumedFrom).toBe(before);
+    expect(printed(bounded)).toBe(await plain(store, { asKnownAt }));
   });
 
   it('leaves the shelf alone for a ledger smaller than the interval', async () => {

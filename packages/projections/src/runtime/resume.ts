@@ -122,7 +122,7 @@ const fitsBounds = (h: Header, effectiveAt: string | undefined, knownAt: AsKnown
 };
 
 /** The first event a read from `position` gives (within the bound), or undefined. */
-const eventAt = async (
+const firstFrom = async (
   store: EventStore,
   position: number,
   asKnownAt: AsKnownAt | undefined,
@@ -135,6 +135,22 @@ const eventAt = async (
     return event;
   return undefined;
 };
+
+/**
+ * The first event a read from `position` gives (within the bound), or undefined: the event at `position`
+ * itself when there is one, read with the bound narrowed to it (a store that reads a chunk then parses one
+ * record, not a page of them: the file store parsed up to a MiB of records to give the first); else the
+ * read as asked (a store with sparse positions may have none there).
+ */
+const eventAt = async (
+  store: EventStore,
+  position: number,
+  asKnownAt: AsKnownAt | undefined,
+): Promise<RecordedEvent | undefined> =>
+  (await firstFrom(store, position, {
+    ...asKnownAt,
+    position: Math.min(position, asKnownAt?.position ?? position),
+  })) ?? (await firstFrom(store, position, asKnownAt));
 
 /**
  * Replays a store into a set of projections like `replay`, resuming from the latest checkpoint on the shelf

@@ -5,6 +5,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyStore } from '@partner-ledger/store';
 import { openFileStore } from '../store';
+import { verifyInOnePass } from '../verify-pass';
 import { benchEvent } from './events';
 
 /**
@@ -16,9 +17,11 @@ import { benchEvent } from './events';
  *   npm run bench:verify -w @partner-ledger/store-file                 # 1M and 3M events
  *   npm run bench:verify -w @partner-ledger/store-file -- 300000,900000
  *
- * Each measurement runs in a child process of its own (bare, verify, alternating, three rounds); a last
- * child per size verifies once and reports its peak RSS and peak heap (sampled every 10,000 events), so
- * that memory can be compared between sizes. Environment: BENCH_DIR (default: the OS temp directory; the
+ * Each measurement runs in a child process of its own (bare, verify, onepass, alternating, three rounds):
+ * `verify` is the two-pass path (a read-only open, then verifyStore), `onepass` what verifyFileStore does on
+ * a clean ledger (verifyInOnePass: one read of the bytes). A last child per size verifies once in one pass
+ * and reports its peak RSS and peak heap (sampled every 10,000 events), so that memory can be compared
+ * between sizes. Environment: BENCH_DIR (default: the OS temp directory; the
  * ledgers are kept there, `pl-verify-<events>`, and reused), BENCH_RUNS (default 3).
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -92,12 +95,24 @@ const viaVerify = async (directory: string, count: number): Promise<{ events: nu
   }
 };
 
+const viaOnePass = async (directory: string, count: number): Promise<{ events: number; digest: string }> => {
+  const report = await verifyInOnePass(directory, { upToPosition: count - 1, onProgress: sample });
+  if (report === undefined) throw new Error('the one-pass verify gave way: the ledger is not clean');
+  if (!report.ok) throw new Error(`verify found a problem: ${report.firstProblem.message}`);
+  return { events: report.eventsChecked, digest: report.digest };
+};
+
 /** Child process: one measurement, printed as a JSON line. */
 const measure = async (mode: string, directory: string, count: number): Promise<void> => {
   (globalThis as { gc?: () => void }).gc?.();
   const started = process.hrtime.bigint();
   const cpu = process.cpuUsage();
-  const { events, digest } = mode === 'bare' ? bare(directory, count) : await viaVerify(directory, count);
+  const { events, digest } =
+    mode === 'bare'
+      ? bare(directory, count)
+      : mode === 'onepass'
+        ? await viaOnePass(directory, count)
+        : await viaVerify(directory, count);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
   sample();
@@ -143,7 +158,8 @@ const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 const main = async (): Promise<void> => {
   const [mode, directory, countText] = process.argv.slice(2);
-  if (mode === 'bare' || mode === 'verify') return measure(mode, directory!, Number(countText));
+  if (mode === 'bare' || mode === 'verify' || mode === 'onepass')
+    return measure(mode, directory!, Number(countText));
   const sizes = (mode ?? '1000000,3000000').split(',').map(Number);
   console.log(
     `node ${process.version}, ${process.platform}/${process.arch}, load average ${loadavg()
@@ -161,23 +177,31 @@ const main = async (): Promise<void> => {
         `wrote ${size} events in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`,
       );
     }
-    const runs: { bare: Measured[]; verify: Measured[] } = { bare: [], verify: [] };
-    for (let round = 0; round < RUNS; round += 1) {
-      runs.bare.push(child('bare', directory, size));
-      runs.verify.push(child('verify', directory, size));
-    }
-    const wall = (mode2: 'bare' | 'verify') => median(runs[mode2].map((r) => r.seconds));
-    const cpu = (mode2: 'bare' | 'verify') => median(runs[mode2].map((r) => r.cpuSeconds));
-    const ratios = runs.verify.map((v, i) => v.seconds / runs.bare[i]!.seconds);
-    const memoryRun = child('verify', directory, size);
+    type Mode = 'bare' | 'verify' | 'onepass';
+    const runs: Record<Mode, Measured[]> = { bare: [], verify: [], onepass: [] };
+    for (let round = 0; round < RUNS; round += 1)
+      for (const m of ['bare', 'verify', 'onepass'] as const) runs[m].push(child(m, directory, size));
+    const wall = (m: Mode) => median(runs[m].map((r) => r.seconds));
+    const cpu = (m: Mode) => median(runs[m].map((r) => r.cpuSeconds));
+    const ratios = (m: Mode) =>
+      runs[m].map((v, i) => (v.seconds / runs.bare[i]!.seconds).toFixed(2)).join(', ');
+    const cpuRatios = (m: Mode) =>
+      runs[m].map((v, i) => (v.cpuSeconds / runs.bare[i]!.cpuSeconds).toFixed(2)).join(', ');
+    const digests = new Set([...runs.verify, ...runs.onepass].map((r) => r.digest));
+    if (digests.size !== 1) throw new Error(`the two paths disagree: digests ${[...digests].join(', ')}`);
+    const memoryRun = child('onepass', directory, size);
     memory.push({ size, peakRss: memoryRun.peakRss, peakHeap: memoryRun.peakHeap });
     console.log(
       [
         `${size} events:`,
         `  bare read + SHA-256 per record: ${rate(size, wall('bare'))} events/s (median ${wall('bare').toFixed(2)} s; runs ${runs.bare.map((r) => r.seconds.toFixed(2)).join(', ')})`,
-        `  verifyStore:                    ${rate(size, wall('verify'))} events/s (median ${wall('verify').toFixed(2)} s; runs ${runs.verify.map((r) => r.seconds.toFixed(2)).join(', ')})`,
-        `  verify / bare: ${(wall('verify') / wall('bare')).toFixed(2)}x the time (median; each round ${ratios.map((r) => r.toFixed(2)).join(', ')}); per CPU-second ${(cpu('verify') / cpu('bare')).toFixed(2)}x`,
-        `  memory of a verify alone: peak RSS ${mib(memoryRun.peakRss)}, peak heap ${mib(memoryRun.peakHeap)}; digest ${memoryRun.digest.slice(0, 16)}...`,
+        `  open + verifyStore (two passes): ${rate(size, wall('verify'))} events/s (median ${wall('verify').toFixed(2)} s; runs ${runs.verify.map((r) => r.seconds.toFixed(2)).join(', ')})`,
+        `  verifyInOnePass:                ${rate(size, wall('onepass'))} events/s (median ${wall('onepass').toFixed(2)} s; runs ${runs.onepass.map((r) => r.seconds.toFixed(2)).join(', ')})`,
+        ...(['verify', 'onepass'] as const).map(
+          (m) =>
+            `  ${m} / bare: ${(wall(m) / wall('bare')).toFixed(2)}x the time (median; each round ${ratios(m)}); CPU ${(cpu(m) / cpu('bare')).toFixed(2)}x (median; each round ${cpuRatios(m)})`,
+        ),
+        `  memory of a one-pass verify alone: peak RSS ${mib(memoryRun.peakRss)}, peak heap ${mib(memoryRun.peakHeap)}; digest ${memoryRun.digest.slice(0, 16)}...`,
       ].join('\n'),
     );
   }
