@@ -73,6 +73,23 @@ export interface ProjectorOptions extends ProjectorDatabase {
   readonly onProgress?: (status: ProjectorStatus) => void;
   /** Called while another projector holds the lease and this one waits. */
   readonly onWaiting?: (holder: string | null) => void;
+  /**
+   * How many times in a row the projector reconnects after it lost its connection to the database (or the
+   * store) before it gives up and fails with the last error (default 10; 0: fail at once). A commit resets
+   * the count. After a reconnect it resumes from its last committed checkpoint.
+   */
+  readonly reconnectAttempts?: number;
+  /** The wait before the first reconnect (default 500 ms); it doubles with every attempt, up to 30 s. */
+  readonly reconnectDelayMs?: number;
+  /** Called before each reconnect, with the error that broke the connection and the wait before trying. */
+  readonly onReconnect?: (reconnect: ProjectorReconnect) => void;
+}
+
+/** A reconnect of the projector: why, which attempt in a row, and how long it waits first. */
+export interface ProjectorReconnect {
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: Error;
 }
 
 /** The lag row: where a projector is, against the store's head. */
@@ -143,6 +160,36 @@ const keyedRows = (session: ProjectionSession<Projections>): Keyed => {
   return keyed;
 };
 
+/**
+ * The application_name of the projector's own connections (as pg_stat_activity shows them), so that an
+ * operator can tell them apart; PostgreSQL keeps 63 bytes of it.
+ */
+export const projectorApplicationName = (schema: string): string =>
+  `partner-ledger projector ${schema}`.slice(0, 63);
+
+// SQLSTATE classes 08 (connection exception) and 57P (the server shut the session down or is starting).
+const CONNECTION_SQLSTATE = /^(08|57P0)/;
+const CONNECTION_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
+// pg's own errors when the socket closes or a connection cannot be had in time.
+const CONNECTION_MESSAGE =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+
+/** Whether an error means the connection went away (worth reconnecting), not that the work was wrong. */
+export const isConnectionError = (error: unknown): boolean => {
+  // Not `instanceof Error`: errors made by another realm (node's own, under a test runner's vm) are not.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (CONNECTION_SQLSTATE.test(code) || CONNECTION_ERRNO.has(code))) return true;
+  return typeof message === 'string' && CONNECTION_MESSAGE.test(message);
+};
+
 /** Opens the pool the options name, checking the schema. */
 export const openDatabase = (options: ProjectorDatabase): { pool: Pool; owned: boolean; schema: string } => {
   const schema = options.schema ?? DEFAULT_READ_SCHEMA;
@@ -153,21 +200,35 @@ export const openDatabase = (options: ProjectorDatabase): { pool: Pool; owned: b
   if ((options.pool === undefined) === (options.connectionString === undefined))
     throw new RangeError('Give exactly one of pool and connectionString');
   if (options.pool !== undefined) return { pool: options.pool, owned: false, schema };
-  return { pool: new Pool({ connectionString: options.connectionString, max: 2 }), owned: true, schema };
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    max: 2,
+    application_name: projectorApplicationName(schema),
+  });
+  return { pool, owned: true, schema };
 };
+
+// A connection that dies while checked out emits 'error' on its client: unheard, it ends the process. The
+// query under way fails with it too, which is what the projector acts on.
+const ignoreClientError = (): void => undefined;
 
 const inTransaction = async <T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> => {
   const client = await pool.connect();
+  client.on('error', ignoreClientError);
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (isConnectionError(error)) broken = error as Error;
+    else await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.off('error', ignoreClientError);
+    // A broken connection is destroyed, not given back to the pool.
+    client.release(broken);
   }
 };
 
@@ -186,15 +247,27 @@ const headOf = async (store: EventStore): Promise<{ position: number; recordedAt
  * batch's rows, its checkpoint and the lag row in one transaction.
  */
 export const startProjector = (options: ProjectorOptions): Projector => {
-  const { pool, owned, schema } = openDatabase(options);
   const store = options.source;
   const batchSize = options.batchSize ?? 5_000;
   const pollMs = options.pollIntervalMs ?? 500;
   const leaseSeconds = options.leaseSeconds ?? 15;
   const codeVersion = options.codeVersion ?? CODE_VERSION;
   const holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const reconnectAttempts = options.reconnectAttempts ?? 10;
+  const reconnectDelayMs = options.reconnectDelayMs ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`batchSize: expected a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(reconnectAttempts) || reconnectAttempts < 0)
+    throw new RangeError(`reconnectAttempts: expected a non-negative integer, got ${reconnectAttempts}`);
+  if (!Number.isFinite(reconnectDelayMs) || reconnectDelayMs < 0)
+    throw new RangeError(`reconnectDelayMs: expected a non-negative number, got ${reconnectDelayMs}`);
+  const { pool, owned, schema } = openDatabase(options);
+  // An idle connection the server closes makes the pool emit 'error': unheard, it ends the process. The
+  // pool drops that connection; the next query opens another.
+  const onPoolError = (): void => undefined;
+  pool.on('error', onPoolError);
+  // Consecutive reconnects since the last commit.
+  let failures = 0;
   let stopping = false;
   let wake: (() => void) | null = null;
   const sleep = (ms: number): Promise<void> =>
@@ -336,7 +409,8 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     };
   };
 
-  const run = async (): Promise<void> => {
+  /** Projects from the last committed checkpoint until stopped (or caught up, with exitWhenCaughtUp). */
+  const runFromCheckpoint = async (): Promise<void> => {
     await setUp();
     if (!(await acquire())) return;
     let target = await chooseGeneration();
@@ -496,6 +570,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       for (const id of deletes) stored.delete(id);
       for (const [id, , digest] of upserts) stored.set(id, digest);
       lastWritten = session.position;
+      failures = 0;
       if (swap) {
         target = { generation: target.generation, live: true };
         targetSchema = generationSchema(schema, target.generation);
@@ -504,6 +579,27 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       if (caughtUp) {
         if (options.exitWhenCaughtUp === true) return;
         await sleep(pollMs);
+      }
+    }
+  };
+
+  /**
+   * Runs from the last checkpoint, and again from the then last one whenever the connection breaks: the
+   * state in memory may be ahead of what was committed (a COMMIT whose answer was lost may or may not have
+   * happened), so it is reloaded from the database, which holds the truth.
+   */
+  const run = async (): Promise<void> => {
+    for (;;) {
+      try {
+        await runFromCheckpoint();
+        return;
+      } catch (error) {
+        if (stopping || !isConnectionError(error) || failures >= reconnectAttempts) throw error;
+        failures += 1;
+        const delayMs = Math.min(reconnectDelayMs * 2 ** (failures - 1), 30_000);
+        options.onReconnect?.({ attempt: failures, delayMs, error: error as Error });
+        await sleep(delayMs);
+        if (stopping) return;
       }
     }
   };
@@ -525,6 +621,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       await release();
     } finally {
       if (owned) await pool.end();
+      pool.off('error', onPoolError);
     }
   })();
   done.catch(() => undefined);

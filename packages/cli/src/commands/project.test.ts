@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TABLES, projectorApplicationName } from '@partner-ledger/read-models-postgres';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
 import { Pool } from 'pg';
+import { buildCli, runBin } from '../testing/fixtures';
 import { runInProcess } from '../testing/in-process';
 
 // `project` on the PostgreSQL server of the jest global set-up: after projecting a simulated ledger, every
@@ -13,6 +15,8 @@ let root: string;
 let ledger: string;
 let pool: Pool;
 const schema = uniqueSchema('cliread');
+// The projector process whose connections are killed under it.
+const killedSchema = uniqueSchema('clikill');
 
 type Json = Record<string, unknown>;
 const report = async (...args: string[]): Promise<Json> => {
@@ -61,8 +65,45 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(async () => {
   await pool.end();
-  for (const name of [schema, `${schema}_g1`]) await dropSchema(url, name);
+  for (const name of [schema, `${schema}_g1`, killedSchema, `${killedSchema}_g1`])
+    await dropSchema(url, name);
   rmSync(root, { recursive: true, force: true });
+});
+
+describe('project, its database connections killed with pg_terminate_backend', () => {
+  it('prints each reconnect, carries on, and ends with the tables of a clean run', async () => {
+    buildCli();
+    const running = runBin(
+      ['project', '--from', ledger, '--to', url, '--schema', killedSchema, '--once', '--batch', '40'],
+      { env: { HOME: root } },
+    );
+    let finished = false;
+    void running.finally(() => {
+      finished = true;
+    });
+    // What an operator (or a failover) does: end the projector's sessions while they work. Found by the
+    // application_name the projector sets.
+    let killed = 0;
+    while (!finished && killed < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const ended = await pool.query(
+        `SELECT pid FROM pg_stat_activity, pg_terminate_backend(pid)
+          WHERE application_name = $1 AND state <> 'idle'`,
+        [projectorApplicationName(killedSchema)],
+      );
+      killed += ended.rowCount ?? 0;
+    }
+    const result = await running;
+    expect(killed).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(/^project: lost the connection \(.+\); reconnect 1 in 500 ms$/m);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^state:\s+live$/m);
+    for (const table of TABLES)
+      expect([table.name, await rows(`SELECT * FROM ${killedSchema}.${table.name}`)]).toEqual([
+        table.name,
+        await rows(`SELECT * FROM ${schema}.${table.name}`),
+      ]);
+  }, 120_000);
 });
 
 describe('project --once, against report --format json at the same position', () => {
