@@ -29,7 +29,7 @@ import type { ProjectedResults, Row, TableDefinition } from './tables';
  * The version of the tables' code: what the rows are made of and how. A projector whose CODE_VERSION differs
  * from the live generation's builds a new generation beside it and swaps when it has caught up.
  */
-export const CODE_VERSION = '2';
+export const CODE_VERSION = '3';
 
 /** The reader-facing schema when none is given. */
 export const DEFAULT_READ_SCHEMA = 'partner_ledger_read';
@@ -385,12 +385,18 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     if (found.rowCount === 0) return { checkpoint: undefined, lastRecordedAt: null, stored, facts };
     for (const row of (await pool.query(`SELECT kind, id, body FROM ${target}.projector_facts`))
       .rows as Array<{
-      kind: 'partner' | 'line' | 'last_payout';
+      kind: 'partner' | 'line' | 'payout' | 'last_payout';
       id: string;
       body: string;
     }>) {
       const entries: Record<string, unknown> =
-        row.kind === 'partner' ? facts.partners : row.kind === 'line' ? facts.lines : facts.lastPayout;
+        row.kind === 'partner'
+          ? facts.partners
+          : row.kind === 'line'
+            ? facts.lines
+            : row.kind === 'payout'
+              ? facts.payouts
+              : facts.lastPayout;
       entries[row.id] = JSON.parse(row.body);
     }
     const parts = new Map<string, string>();
@@ -426,6 +432,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       partners: new Set(),
       lines: new Set(),
       lastPayouts: new Set(),
+      payouts: new Set(),
     };
     const session = createSession(projectionsOf(tracker), sessionOptions, loaded.checkpoint);
     let lastRecordedAt = loaded.lastRecordedAt;
@@ -453,6 +460,11 @@ export const startProjector = (options: ProjectorOptions): Projector => {
         entries.push(['line', id, fact === undefined ? null : JSON.stringify(fact)]);
         if (fact === undefined) goneLines.push([id]);
         else lines.push(lineRow(id, fact));
+      }
+      // (A payout's row is made from the statements with these times: it is diffed with the derived rows.)
+      for (const id of tracker.payouts) {
+        const fact = factsState.payouts[id];
+        entries.push(['payout', id, fact === undefined ? null : JSON.stringify(fact)]);
       }
       for (const id of tracker.lastPayouts) {
         const fact = factsState.lastPayout[id];
@@ -567,6 +579,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       tracker.partners.clear();
       tracker.lines.clear();
       tracker.lastPayouts.clear();
+      tracker.payouts.clear();
       for (const id of deletes) stored.delete(id);
       for (const [id, , digest] of upserts) stored.set(id, digest);
       lastWritten = session.position;
