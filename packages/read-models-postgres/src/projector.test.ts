@@ -222,6 +222,38 @@ describe('startProjector', () => {
     expect(old.rowCount).toBe(0);
   });
 
+  it("keeps a reader's own views on the tables across a swap, and swaps anyway when a table changed shape", async () => {
+    const store = await storeWith(history(9, 200));
+    const schema = newSchema();
+    await startProjector({ source: store, pool, schema, exitWhenCaughtUp: true }).done;
+    // What a BI team does: views of its own over the projector's views.
+    await pool.query(
+      `CREATE VIEW ${schema}.payable_by_currency AS
+         SELECT currency, sum(payable) AS payable FROM ${schema}.commission_balances GROUP BY currency`,
+    );
+    const before = await pool.query(`SELECT * FROM ${schema}.payable_by_currency ORDER BY currency`);
+    expect(before.rowCount).toBeGreaterThan(0);
+    await startProjector({ source: store, pool, schema, codeVersion: 'swap-1', exitWhenCaughtUp: true }).done;
+    expect((await pool.query(`SELECT * FROM ${schema}.payable_by_currency ORDER BY currency`)).rows).toEqual(
+      before.rows,
+    );
+    // A view whose table lost a column in the new code cannot be replaced in place: it is dropped with what
+    // depends on it and made again. (The old code's view is given an extra column, as a removed one would be.)
+    const generation = (await pool.query(`SELECT live_generation FROM ${schema}.projector_control`)).rows[0]
+      .live_generation as number;
+    await pool.query(
+      `CREATE OR REPLACE VIEW ${schema}.partners AS SELECT *, 1 AS removed FROM ${schema}_g${generation}.partners`,
+    );
+    await pool.query(`CREATE VIEW ${schema}.tiers AS SELECT tier, removed FROM ${schema}.partners`);
+    await startProjector({ source: store, pool, schema, codeVersion: 'swap-2', exitWhenCaughtUp: true }).done;
+    expect(await readTables(pool, schema)).toEqual(await expectedTables(store));
+    const gone = await pool.query(`SELECT to_regclass($1)::text AS tiers, to_regclass($2)::text AS kept`, [
+      `${schema}.tiers`,
+      `${schema}.payable_by_currency`,
+    ]);
+    expect(gone.rows[0]).toEqual({ tiers: null, kept: `${schema}.payable_by_currency` });
+  });
+
   it('reconnects after its connections are killed mid-transaction, and ends with the tables of a replay', async () => {
     const store = await storeWith(history(8, 1_500)); // 1,145 events
     const schema = newSchema();

@@ -11,11 +11,11 @@ import {
   SCHEMA_PATTERN,
   controlDdl,
   deleteRows,
-  dropViewsDdl,
   factsDdl,
   generationDdl,
   generationSchema,
   stateDdl,
+  swapViews,
   upsertRows,
   viewsDdl,
   writeFacts,
@@ -532,8 +532,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
             `SELECT live_generation FROM ${schema}.projector_control WHERE id = 1 FOR UPDATE`,
           );
           const old = control.rows[0].live_generation as number | null;
-          for (const statement of dropViewsDdl(schema)) await client.query(statement);
-          for (const statement of viewsDdl(schema, targetSchema)) await client.query(statement);
+          await swapViews(client, schema, targetSchema);
           if (old !== null)
             await client.query(`DROP SCHEMA IF EXISTS ${generationSchema(schema, old)} CASCADE`);
           await client.query(
