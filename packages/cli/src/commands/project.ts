@@ -60,7 +60,8 @@ const options = {
   batch: {
     type: 'string',
     valueName: 'N',
-    description: 'Events per transaction (default 5000).',
+    description:
+      'Events per transaction (default 5000); while catching up, a batch grows to half the events projected.',
   },
   format: { type: 'string', valueName: 'FORMAT', description: '--status: text (default) or json.' },
 } as const;
