@@ -54,10 +54,21 @@ export interface LineFact {
   changedRecordedAt: string;
 }
 
+/**
+ * When the ledger learnt of a payout, and of its failure: the statements projection keeps only when they
+ * happened, and "as known at" questions need both.
+ */
+export interface PayoutFact {
+  readonly recordedAt: string;
+  failedAt: string | null;
+  failedRecordedAt: string | null;
+}
+
 /** The state of the facts projection. */
 export interface FactsState {
   readonly partners: Record<string, PartnerFact>;
   readonly lines: Record<string, LineFact>;
+  readonly payouts: Record<string, PayoutFact>;
   /** partnerId -> its last payout and the lines it settled (a PayoutFailed of it puts them back). */
   readonly lastPayout: Record<string, { payoutId: string; lineIds: string[] }>;
 }
@@ -107,10 +118,11 @@ export interface FactsTracker {
   readonly lines: Set<string>;
   /** Partners whose lastPayout entry changed. */
   readonly lastPayouts: Set<string>;
+  readonly payouts: Set<string>;
 }
 
 /** An empty facts state. */
-export const emptyFacts = (): FactsState => ({ partners: {}, lines: {}, lastPayout: {} });
+export const emptyFacts = (): FactsState => ({ partners: {}, lines: {}, payouts: {}, lastPayout: {} });
 
 /**
  * The facts projection: partners and commission lines, one entry each. With a tracker, the state is the
@@ -244,9 +256,21 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
           }
           state.lastPayout[event.data.partnerId] = { payoutId: event.data.payoutId, lineIds };
           tracker?.lastPayouts.add(event.data.partnerId);
+          state.payouts[event.data.payoutId] = {
+            recordedAt: event.recordedAt,
+            failedAt: null,
+            failedRecordedAt: null,
+          };
+          tracker?.payouts.add(event.data.payoutId);
           break;
         }
         case 'PayoutFailed': {
+          const payout = state.payouts[event.data.payoutId];
+          if (payout !== undefined) {
+            payout.failedAt = event.occurredAt;
+            payout.failedRecordedAt = event.recordedAt;
+            tracker?.payouts.add(event.data.payoutId);
+          }
           // As the balances projection counts it: a failure of the partner's last payout puts its lines back.
           const last = state.lastPayout[event.data.partnerId];
           if (last === undefined || last.payoutId !== event.data.payoutId) break;

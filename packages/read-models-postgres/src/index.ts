@@ -9,9 +9,17 @@ export {
   CODE_VERSION,
   DEFAULT_READ_SCHEMA,
   LeaseLostError,
+  isConnectionError,
+  projectorApplicationName,
   readProjectorStatus,
   startProjector,
 } from './projector';
-export type { Projector, ProjectorDatabase, ProjectorOptions, ProjectorStatus } from './projector';
+export type {
+  Projector,
+  ProjectorDatabase,
+  ProjectorOptions,
+  ProjectorReconnect,
+  ProjectorStatus,
+} from './projector';
 export { TABLES } from './tables';
 export type { ColumnDefinition, TableDefinition } from './tables';

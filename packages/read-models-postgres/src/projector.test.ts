@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { historyArbitrary, simulate, storeWith } from '@partner-ledger/projections/testing';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
 import { Pool } from 'pg';
-import { LeaseLostError, readProjectorStatus, startProjector } from './projector';
-import type { ProjectorStatus } from './projector';
+import { LeaseLostError, projectorApplicationName, readProjectorStatus, startProjector } from './projector';
+import type { ProjectorReconnect, ProjectorStatus } from './projector';
 import { expectedTables, readTables } from './testing/tables';
 
 const url = testDatabaseUrl();
@@ -220,5 +220,100 @@ describe('startProjector', () => {
     expect(control.rows[0]).toEqual({ live_generation: 2, live_code_version: 'rebuild-test' });
     const old = await pool.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [`${schema}_g1`]);
     expect(old.rowCount).toBe(0);
+  });
+
+  it("keeps a reader's own views on the tables across a swap, and swaps anyway when a table changed shape", async () => {
+    const store = await storeWith(history(9, 200));
+    const schema = newSchema();
+    await startProjector({ source: store, pool, schema, exitWhenCaughtUp: true }).done;
+    // What a BI team does: views of its own over the projector's views.
+    await pool.query(
+      `CREATE VIEW ${schema}.payable_by_currency AS
+         SELECT currency, sum(payable) AS payable FROM ${schema}.commission_balances GROUP BY currency`,
+    );
+    const before = await pool.query(`SELECT * FROM ${schema}.payable_by_currency ORDER BY currency`);
+    expect(before.rowCount).toBeGreaterThan(0);
+    await startProjector({ source: store, pool, schema, codeVersion: 'swap-1', exitWhenCaughtUp: true }).done;
+    expect((await pool.query(`SELECT * FROM ${schema}.payable_by_currency ORDER BY currency`)).rows).toEqual(
+      before.rows,
+    );
+    // A view whose table lost a column in the new code cannot be replaced in place: it is dropped with what
+    // depends on it and made again. (The old code's view is given an extra column, as a removed one would be.)
+    const generation = (await pool.query(`SELECT live_generation FROM ${schema}.projector_control`)).rows[0]
+      .live_generation as number;
+    await pool.query(
+      `CREATE OR REPLACE VIEW ${schema}.partners AS SELECT *, 1 AS removed FROM ${schema}_g${generation}.partners`,
+    );
+    await pool.query(`CREATE VIEW ${schema}.tiers AS SELECT tier, removed FROM ${schema}.partners`);
+    await startProjector({ source: store, pool, schema, codeVersion: 'swap-2', exitWhenCaughtUp: true }).done;
+    expect(await readTables(pool, schema)).toEqual(await expectedTables(store));
+    const gone = await pool.query(`SELECT to_regclass($1)::text AS tiers, to_regclass($2)::text AS kept`, [
+      `${schema}.tiers`,
+      `${schema}.payable_by_currency`,
+    ]);
+    expect(gone.rows[0]).toEqual({ tiers: null, kept: `${schema}.payable_by_currency` });
+  });
+
+  it('reconnects after its connections are killed mid-transaction, and ends with the tables of a replay', async () => {
+    const store = await storeWith(history(8, 1_500)); // 1,145 events
+    const schema = newSchema();
+    const reconnects: ProjectorReconnect[] = [];
+    let progress = 0;
+    const projector = startProjector({
+      source: store,
+      connectionString: url,
+      schema,
+      batchSize: 20,
+      growBatches: false,
+      exitWhenCaughtUp: true,
+      reconnectDelayMs: 5,
+      onReconnect: (reconnect) => reconnects.push(reconnect),
+      onProgress: () => {
+        progress += 1;
+      },
+    });
+    let finished = false;
+    void projector.done.finally(() => {
+      finished = true;
+    });
+    // What an operator (or a failover) does: end the projector's sessions while they work.
+    let killed = 0;
+    while (!finished && reconnects.length < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      if (progress === 0) continue;
+      const ended = await pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE application_name = $1 AND state <> 'idle' AND pid <> pg_backend_pid()`,
+        [projectorApplicationName(schema)],
+      );
+      killed += ended.rowCount ?? 0;
+    }
+    await projector.done;
+    expect(killed).toBeGreaterThan(0);
+    expect(reconnects.length).toBeGreaterThan(0);
+    expect(reconnects[0]).toMatchObject({ attempt: 1, delayMs: 5 });
+    expect(reconnects[0]!.error.message).toMatch(/terminat|connection error/);
+    expect(await readTables(pool, schema)).toEqual(await expectedTables(store));
+    const status = await readProjectorStatus({ pool, schema });
+    expect(status).toMatchObject({ state: 'live', position: await store.headPosition() });
+  });
+
+  it('gives up after reconnectAttempts failed reconnects, with the last error', async () => {
+    const store = await storeWith(history(12, 20));
+    const reconnects: ProjectorReconnect[] = [];
+    // A port nobody listens on: every connection is refused.
+    const projector = startProjector({
+      source: store,
+      connectionString: 'postgres://nobody@127.0.0.1:1/none',
+      schema: newSchema(),
+      reconnectAttempts: 2,
+      reconnectDelayMs: 1,
+      onReconnect: (reconnect) => reconnects.push(reconnect),
+    });
+    await expect(projector.done).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(reconnects.map((r) => [r.attempt, r.delayMs])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
   });
 });

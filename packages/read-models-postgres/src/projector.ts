@@ -11,11 +11,11 @@ import {
   SCHEMA_PATTERN,
   controlDdl,
   deleteRows,
-  dropViewsDdl,
   factsDdl,
   generationDdl,
   generationSchema,
   stateDdl,
+  swapViews,
   upsertRows,
   viewsDdl,
   writeFacts,
@@ -29,7 +29,7 @@ import type { ProjectedResults, Row, TableDefinition } from './tables';
  * The version of the tables' code: what the rows are made of and how. A projector whose CODE_VERSION differs
  * from the live generation's builds a new generation beside it and swaps when it has caught up.
  */
-export const CODE_VERSION = '2';
+export const CODE_VERSION = '3';
 
 /** The reader-facing schema when none is given. */
 export const DEFAULT_READ_SCHEMA = 'partner_ledger_read';
@@ -51,10 +51,11 @@ export interface ProjectorOptions extends ProjectorDatabase {
   /** The reporting currency of the revenue and health rows; default the program's, as in the CLI's reports. */
   readonly reportingCurrency?: string;
   /**
-   * Events read and written per transaction (default 5,000). During a catch-up a batch grows to a quarter
-   * of the events already projected (unless growBatches is false): a commit writes only what changed, but
-   * it still serialises the built-in projections' whole state and recomputes their tables' rows to find
-   * it, so a catch-up of n events does that O(log n) times instead of n / batchSize times.
+   * Events read and written per transaction (default 5,000). During a catch-up a batch grows to half of
+   * the events already projected (unless growBatches is false): a commit writes only what changed, but it
+   * still serialises the built-in projections' whole state and recomputes their tables' rows to find it, so
+   * a catch-up of n events does that O(log n) times instead of n / batchSize times (about twice the final
+   * state's worth in all, against four times with batches of a quarter).
    */
   readonly batchSize?: number;
   /** Let catch-up batches grow with the events projected (default true). */
@@ -73,6 +74,23 @@ export interface ProjectorOptions extends ProjectorDatabase {
   readonly onProgress?: (status: ProjectorStatus) => void;
   /** Called while another projector holds the lease and this one waits. */
   readonly onWaiting?: (holder: string | null) => void;
+  /**
+   * How many times in a row the projector reconnects after it lost its connection to the database (or the
+   * store) before it gives up and fails with the last error (default 10; 0: fail at once). A commit resets
+   * the count. After a reconnect it resumes from its last committed checkpoint.
+   */
+  readonly reconnectAttempts?: number;
+  /** The wait before the first reconnect (default 500 ms); it doubles with every attempt, up to 30 s. */
+  readonly reconnectDelayMs?: number;
+  /** Called before each reconnect, with the error that broke the connection and the wait before trying. */
+  readonly onReconnect?: (reconnect: ProjectorReconnect) => void;
+}
+
+/** A reconnect of the projector: why, which attempt in a row, and how long it waits first. */
+export interface ProjectorReconnect {
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: Error;
 }
 
 /** The lag row: where a projector is, against the store's head. */
@@ -143,6 +161,36 @@ const keyedRows = (session: ProjectionSession<Projections>): Keyed => {
   return keyed;
 };
 
+/**
+ * The application_name of the projector's own connections (as pg_stat_activity shows them), so that an
+ * operator can tell them apart; PostgreSQL keeps 63 bytes of it.
+ */
+export const projectorApplicationName = (schema: string): string =>
+  `partner-ledger projector ${schema}`.slice(0, 63);
+
+// SQLSTATE classes 08 (connection exception) and 57P (the server shut the session down or is starting).
+const CONNECTION_SQLSTATE = /^(08|57P0)/;
+const CONNECTION_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
+// pg's own errors when the socket closes or a connection cannot be had in time.
+const CONNECTION_MESSAGE =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+
+/** Whether an error means the connection went away (worth reconnecting), not that the work was wrong. */
+export const isConnectionError = (error: unknown): boolean => {
+  // Not `instanceof Error`: errors made by another realm (node's own, under a test runner's vm) are not.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (CONNECTION_SQLSTATE.test(code) || CONNECTION_ERRNO.has(code))) return true;
+  return typeof message === 'string' && CONNECTION_MESSAGE.test(message);
+};
+
 /** Opens the pool the options name, checking the schema. */
 export const openDatabase = (options: ProjectorDatabase): { pool: Pool; owned: boolean; schema: string } => {
   const schema = options.schema ?? DEFAULT_READ_SCHEMA;
@@ -153,21 +201,35 @@ export const openDatabase = (options: ProjectorDatabase): { pool: Pool; owned: b
   if ((options.pool === undefined) === (options.connectionString === undefined))
     throw new RangeError('Give exactly one of pool and connectionString');
   if (options.pool !== undefined) return { pool: options.pool, owned: false, schema };
-  return { pool: new Pool({ connectionString: options.connectionString, max: 2 }), owned: true, schema };
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    max: 2,
+    application_name: projectorApplicationName(schema),
+  });
+  return { pool, owned: true, schema };
 };
+
+// A connection that dies while checked out emits 'error' on its client: unheard, it ends the process. The
+// query under way fails with it too, which is what the projector acts on.
+const ignoreClientError = (): void => undefined;
 
 const inTransaction = async <T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> => {
   const client = await pool.connect();
+  client.on('error', ignoreClientError);
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (isConnectionError(error)) broken = error as Error;
+    else await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.off('error', ignoreClientError);
+    // A broken connection is destroyed, not given back to the pool.
+    client.release(broken);
   }
 };
 
@@ -186,15 +248,27 @@ const headOf = async (store: EventStore): Promise<{ position: number; recordedAt
  * batch's rows, its checkpoint and the lag row in one transaction.
  */
 export const startProjector = (options: ProjectorOptions): Projector => {
-  const { pool, owned, schema } = openDatabase(options);
   const store = options.source;
   const batchSize = options.batchSize ?? 5_000;
   const pollMs = options.pollIntervalMs ?? 500;
   const leaseSeconds = options.leaseSeconds ?? 15;
   const codeVersion = options.codeVersion ?? CODE_VERSION;
   const holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const reconnectAttempts = options.reconnectAttempts ?? 10;
+  const reconnectDelayMs = options.reconnectDelayMs ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`batchSize: expected a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(reconnectAttempts) || reconnectAttempts < 0)
+    throw new RangeError(`reconnectAttempts: expected a non-negative integer, got ${reconnectAttempts}`);
+  if (!Number.isFinite(reconnectDelayMs) || reconnectDelayMs < 0)
+    throw new RangeError(`reconnectDelayMs: expected a non-negative number, got ${reconnectDelayMs}`);
+  const { pool, owned, schema } = openDatabase(options);
+  // An idle connection the server closes makes the pool emit 'error': unheard, it ends the process. The
+  // pool drops that connection; the next query opens another.
+  const onPoolError = (): void => undefined;
+  pool.on('error', onPoolError);
+  // Consecutive reconnects since the last commit.
+  let failures = 0;
   let stopping = false;
   let wake: (() => void) | null = null;
   const sleep = (ms: number): Promise<void> =>
@@ -312,12 +386,18 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     if (found.rowCount === 0) return { checkpoint: undefined, lastRecordedAt: null, stored, facts };
     for (const row of (await pool.query(`SELECT kind, id, body FROM ${target}.projector_facts`))
       .rows as Array<{
-      kind: 'partner' | 'line' | 'last_payout';
+      kind: 'partner' | 'line' | 'payout' | 'last_payout';
       id: string;
       body: string;
     }>) {
       const entries: Record<string, unknown> =
-        row.kind === 'partner' ? facts.partners : row.kind === 'line' ? facts.lines : facts.lastPayout;
+        row.kind === 'partner'
+          ? facts.partners
+          : row.kind === 'line'
+            ? facts.lines
+            : row.kind === 'payout'
+              ? facts.payouts
+              : facts.lastPayout;
       entries[row.id] = JSON.parse(row.body);
     }
     const parts = new Map<string, string>();
@@ -336,7 +416,8 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     };
   };
 
-  const run = async (): Promise<void> => {
+  /** Projects from the last committed checkpoint until stopped (or caught up, with exitWhenCaughtUp). */
+  const runFromCheckpoint = async (): Promise<void> => {
     await setUp();
     if (!(await acquire())) return;
     let target = await chooseGeneration();
@@ -352,6 +433,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       partners: new Set(),
       lines: new Set(),
       lastPayouts: new Set(),
+      payouts: new Set(),
     };
     const session = createSession(projectionsOf(tracker), sessionOptions, loaded.checkpoint);
     let lastRecordedAt = loaded.lastRecordedAt;
@@ -380,6 +462,11 @@ export const startProjector = (options: ProjectorOptions): Projector => {
         if (fact === undefined) goneLines.push([id]);
         else lines.push(lineRow(id, fact));
       }
+      // (A payout's row is made from the statements with these times: it is diffed with the derived rows.)
+      for (const id of tracker.payouts) {
+        const fact = factsState.payouts[id];
+        entries.push(['payout', id, fact === undefined ? null : JSON.stringify(fact)]);
+      }
       for (const id of tracker.lastPayouts) {
         const fact = factsState.lastPayout[id];
         entries.push(['last_payout', id, fact === undefined ? null : JSON.stringify(fact)]);
@@ -395,7 +482,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       if (stopping) return;
       const from = session.position + 1;
       const limit =
-        options.growBatches === false ? batchSize : Math.max(batchSize, Math.floor(session.eventsRead / 4));
+        options.growBatches === false ? batchSize : Math.max(batchSize, Math.floor(session.eventsRead / 2));
       let read = 0;
       for await (const event of store.readAll({ fromPosition: from, pageSize: Math.min(batchSize, 1_000) })) {
         if (event.type === 'ConversionReversed') await session.prepare(event);
@@ -445,8 +532,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
             `SELECT live_generation FROM ${schema}.projector_control WHERE id = 1 FOR UPDATE`,
           );
           const old = control.rows[0].live_generation as number | null;
-          for (const statement of dropViewsDdl(schema)) await client.query(statement);
-          for (const statement of viewsDdl(schema, targetSchema)) await client.query(statement);
+          await swapViews(client, schema, targetSchema);
           if (old !== null)
             await client.query(`DROP SCHEMA IF EXISTS ${generationSchema(schema, old)} CASCADE`);
           await client.query(
@@ -493,9 +579,11 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       tracker.partners.clear();
       tracker.lines.clear();
       tracker.lastPayouts.clear();
+      tracker.payouts.clear();
       for (const id of deletes) stored.delete(id);
       for (const [id, , digest] of upserts) stored.set(id, digest);
       lastWritten = session.position;
+      failures = 0;
       if (swap) {
         target = { generation: target.generation, live: true };
         targetSchema = generationSchema(schema, target.generation);
@@ -504,6 +592,27 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       if (caughtUp) {
         if (options.exitWhenCaughtUp === true) return;
         await sleep(pollMs);
+      }
+    }
+  };
+
+  /**
+   * Runs from the last checkpoint, and again from the then last one whenever the connection breaks: the
+   * state in memory may be ahead of what was committed (a COMMIT whose answer was lost may or may not have
+   * happened), so it is reloaded from the database, which holds the truth.
+   */
+  const run = async (): Promise<void> => {
+    for (;;) {
+      try {
+        await runFromCheckpoint();
+        return;
+      } catch (error) {
+        if (stopping || !isConnectionError(error) || failures >= reconnectAttempts) throw error;
+        failures += 1;
+        const delayMs = Math.min(reconnectDelayMs * 2 ** (failures - 1), 30_000);
+        options.onReconnect?.({ attempt: failures, delayMs, error: error as Error });
+        await sleep(delayMs);
+        if (stopping) return;
       }
     }
   };
@@ -525,6 +634,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       await release();
     } finally {
       if (owned) await pool.end();
+      pool.off('error', onPoolError);
     }
   })();
   done.catch(() => undefined);

@@ -124,27 +124,44 @@ export const writeStateParts = async (
   }
 };
 
-/**
- * The views readers query, in the reader-facing schema: one per table of the live generation, and the
- * totals, which are queries over those rows (never rows of their own).
- */
-export const viewsDdl = (schema: string, generation: string): string[] => [
-  ...TABLES.map(
-    (table) => `CREATE VIEW ${schema}.${table.name} AS SELECT * FROM ${generation}.${table.name}`,
-  ),
-  `CREATE VIEW ${schema}.commission_totals AS
+/** The view readers query for one table of a generation. */
+const tableViewSql = (schema: string, generation: string, table: string): string =>
+  `CREATE OR REPLACE VIEW ${schema}.${table} AS SELECT * FROM ${generation}.${table}`;
+
+/** The totals, which are queries over the rows (never rows of their own). */
+const totalsViewSql = (schema: string): string =>
+  `CREATE OR REPLACE VIEW ${schema}.commission_totals AS
      SELECT currency, sum(accrued) AS accrued, sum(reversed) AS reversed, sum(rejected) AS rejected,
             sum(paid) AS paid, sum(payouts_failed) AS payouts_failed, sum(adjustments) AS adjustments,
             sum(balance) AS balance, sum(pending) AS pending, sum(held) AS held, sum(payable) AS payable,
             count(*) FILTER (WHERE negative) AS partners_with_negative_balance
-       FROM ${schema}.commission_balances GROUP BY currency`,
+       FROM ${schema}.commission_balances GROUP BY currency`;
+
+/** The views readers query, in the reader-facing schema: one per table of the generation, and the totals. */
+export const viewsDdl = (schema: string, generation: string): string[] => [
+  ...TABLES.map((table) => tableViewSql(schema, generation, table.name)),
+  totalsViewSql(schema),
 ];
 
-/** The views dropped before a swap (the totals depend on the table views, so they go with them). */
-export const dropViewsDdl = (schema: string): string[] => [
-  `DROP VIEW IF EXISTS ${schema}.commission_totals`,
-  ...TABLES.map((table) => `DROP VIEW IF EXISTS ${schema}.${table.name}`),
-];
+/**
+ * Points the views at another generation. Each view is replaced in place, so that views of the readers' own
+ * built on it stay; a view whose table's columns changed other than by new ones at the end cannot be (SQL
+ * refuses), and is dropped with what depends on it (CASCADE) and made again.
+ */
+export const swapViews = async (client: PoolClient, schema: string, generation: string): Promise<void> => {
+  for (const table of TABLES) {
+    await client.query('SAVEPOINT swap_view');
+    try {
+      await client.query(tableViewSql(schema, generation, table.name));
+      await client.query('RELEASE SAVEPOINT swap_view');
+    } catch {
+      await client.query('ROLLBACK TO SAVEPOINT swap_view');
+      await client.query(`DROP VIEW IF EXISTS ${schema}.${table.name} CASCADE`);
+      await client.query(tableViewSql(schema, generation, table.name));
+    }
+  }
+  await client.query(totalsViewSql(schema));
+};
 
 const ROWS_PER_STATEMENT = 2_000;
 

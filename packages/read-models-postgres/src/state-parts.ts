@@ -33,10 +33,15 @@ export interface SplitState {
 // The reference's property: NUL cannot occur in the events' strings (the stores refuse it), so in no state.
 const REF = '\u0000parts';
 
-/** FNV-1a with a final mix: a stable, well-spread 32-bit hash of a key. */
+/**
+ * FNV-1a with a final mix: a stable, well-spread 32-bit hash of a key's first 64 characters (keys are ids,
+ * or entries whose first characters are their id: a packed line is hundreds of characters, hashed whole at
+ * every commit for nothing).
+ */
 const hashKey = (key: string): number => {
   let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i += 1) {
+  const end = Math.min(key.length, 64);
+  for (let i = 0; i < end; i += 1) {
     h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
@@ -56,6 +61,36 @@ const keyOfElement = (element: unknown): string => {
   return text.length <= 100 ? text : digestOf(text);
 };
 
+/**
+ * Whether the JSON text of a value is surely longer than `budget` characters: a lower bound of its length
+ * (escapes aside, the text is at least this long), counted only until it passes the budget. It saves
+ * `splitState` from serialising a large container whole just to find it too large to inline, once for every
+ * level above its chunks (the checkpoint, its states, each state: the whole state, four or five times over).
+ */
+const longerThan = (node: unknown, budget: number): boolean => {
+  let left = budget;
+  const walk = (value: unknown): boolean => {
+    if (value === null) left -= 4;
+    else if (typeof value === 'string') left -= value.length + 2;
+    else if (typeof value === 'number') left -= String(value).length;
+    else if (typeof value === 'boolean') left -= 4;
+    else if (Array.isArray(value)) {
+      left -= 2 + Math.max(0, value.length - 1);
+      for (let i = 0; i < value.length && left >= 0; i += 1) if (walk(value[i])) return true;
+    } else if (typeof value === 'object') {
+      const keys = Object.keys(value);
+      left -= 2 + Math.max(0, keys.length - 1);
+      for (let i = 0; i < keys.length && left >= 0; i += 1) {
+        const key = keys[i]!;
+        left -= key.length + 3;
+        if (walk((value as Record<string, unknown>)[key])) return true;
+      }
+    }
+    return left < 0;
+  };
+  return walk(node);
+};
+
 /** Splits a JSON value (no undefined, no functions) into a root text and parts. */
 export const splitState = (value: unknown, options: SplitOptions = {}): SplitState => {
   const maxInline = options.maxInline ?? 4_096;
@@ -70,7 +105,7 @@ export const splitState = (value: unknown, options: SplitOptions = {}): SplitSta
       ? (node as unknown[])
       : keys.map((k) => (node as Record<string, unknown>)[k]);
     // A small container is written inline as it is: one stringify, no walk.
-    if (keys.length <= 64) {
+    if (keys.length <= 64 && !longerThan(node, maxInline)) {
       const text = JSON.stringify(node);
       if (text.length <= maxInline) return text;
     }

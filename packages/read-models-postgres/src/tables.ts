@@ -152,6 +152,9 @@ export const TABLES: readonly TableDefinition[] = [
       c('status', 'text'),
       c('failure_reason', 'text'),
       c('occurred_at', 'timestamptz'),
+      c('recorded_at', 'timestamptz'),
+      c('failed_at', 'timestamptz'),
+      c('failed_recorded_at', 'timestamptz'),
     ],
     key: ['payout_id'],
   },
@@ -281,7 +284,7 @@ export const rowsOf = (results: ProjectedResults): Map<string, Row[]> => {
 };
 
 /** The rows of every table but the FACT_TABLES (left empty): those made from the built-in projections. */
-export const derivedRowsOf = (results: Omit<ProjectedResults, 'facts'>): Map<string, Row[]> => {
+export const derivedRowsOf = (results: ProjectedResults): Map<string, Row[]> => {
   const tables = new Map<string, Row[]>(TABLES.map((table) => [table.name, []]));
   const push = (name: string, row: Row): void => {
     tables.get(name)!.push(row);
@@ -384,6 +387,7 @@ export const derivedRowsOf = (results: Omit<ProjectedResults, 'facts'>): Map<str
   for (const [partnerId, periods] of sorted(statements.statements))
     for (const [period, statement] of sorted(periods))
       for (const payout of statement.payouts) {
+        const times = results.facts.payouts[payout.payoutId];
         push('payouts', [
           payout.payoutId,
           partnerId,
@@ -395,6 +399,9 @@ export const derivedRowsOf = (results: Omit<ProjectedResults, 'facts'>): Map<str
           payout.status,
           payout.failureReason,
           payout.occurredAt,
+          times?.recordedAt ?? null,
+          times?.failedAt ?? null,
+          times?.failedRecordedAt ?? null,
         ]);
         payout.items.forEach((item, i) =>
           push('payout_items', [payout.payoutId, i + 1, item.kind, item.id, item.settled, payout.currency]),

@@ -1,8 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TABLES, projectorApplicationName } from '@partner-ledger/read-models-postgres';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
+import Decimal from 'decimal.js';
+import fc from 'fast-check';
+import { historyArbitrary, simulate } from '@partner-ledger/projections/testing';
+import { openFileStore } from '@partner-ledger/store-file';
 import { Pool } from 'pg';
+import { REPO_ROOT, buildCli, runBin } from '../testing/fixtures';
 import { runInProcess } from '../testing/in-process';
 
 // `project` on the PostgreSQL server of the jest global set-up: after projecting a simulated ledger, every
@@ -13,6 +19,8 @@ let root: string;
 let ledger: string;
 let pool: Pool;
 const schema = uniqueSchema('cliread');
+// The projector process whose connections are killed under it.
+const killedSchema = uniqueSchema('clikill');
 
 type Json = Record<string, unknown>;
 const report = async (...args: string[]): Promise<Json> => {
@@ -61,8 +69,140 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(async () => {
   await pool.end();
-  for (const name of [schema, `${schema}_g1`]) await dropSchema(url, name);
+  for (const name of [schema, `${schema}_g1`, killedSchema, `${killedSchema}_g1`])
+    await dropSchema(url, name);
   rmSync(root, { recursive: true, force: true });
+});
+
+describe('project, its database connections killed with pg_terminate_backend', () => {
+  it('prints each reconnect, carries on, and ends with the tables of a clean run', async () => {
+    buildCli();
+    const running = runBin(
+      ['project', '--from', ledger, '--to', url, '--schema', killedSchema, '--once', '--batch', '40'],
+      { env: { HOME: root } },
+    );
+    let finished = false;
+    void running.finally(() => {
+      finished = true;
+    });
+    // What an operator (or a failover) does: end the projector's sessions while they work. Found by the
+    // application_name the projector sets.
+    let killed = 0;
+    while (!finished && killed < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const ended = await pool.query(
+        `SELECT pid FROM pg_stat_activity, pg_terminate_backend(pid)
+          WHERE application_name = $1 AND state <> 'idle'`,
+        [projectorApplicationName(killedSchema)],
+      );
+      killed += ended.rowCount ?? 0;
+    }
+    const result = await running;
+    expect(killed).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(/^project: lost the connection \(.+\); reconnect 1 in 500 ms$/m);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^state:\s+live$/m);
+    for (const table of TABLES)
+      expect([table.name, await rows(`SELECT * FROM ${killedSchema}.${table.name}`)]).toEqual([
+        table.name,
+        await rows(`SELECT * FROM ${schema}.${table.name}`),
+      ]);
+  }, 120_000);
+});
+
+describe('as-of questions in SQL, against report --as-of --known-at', () => {
+  // A ledger with conversions recorded hours after they happened and failed payouts (the simulator of the
+  // projections' tests), so that both dates cut something.
+  const asOfSchema = uniqueSchema('cliasof');
+  let asOfLedger: string;
+  beforeAll(async () => {
+    asOfLedger = join(root, 'as-of-ledger');
+    const store = await openFileStore({ directory: asOfLedger });
+    for (const { stream, event } of simulate(fc.sample(historyArbitrary(1_500), { seed: 8, numRuns: 1 })[0]!))
+      await store.append(stream, [event]);
+    await store.close();
+    const projected = await runInProcess([
+      'project',
+      '--from',
+      asOfLedger,
+      '--to',
+      url,
+      '--schema',
+      asOfSchema,
+      '--once',
+    ]);
+    expect(projected.code).toBe(0);
+  }, 120_000);
+  afterAll(async () => {
+    for (const name of [asOfSchema, `${asOfSchema}_g1`]) await dropSchema(url, name);
+  });
+
+  it('commission accrued, paid and failed as of a date, as known at an earlier date, equal report balances', async () => {
+    // The query docs/read-models.md gives, with its dates and schema replaced.
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'read-models.md'), 'utf8');
+    const asOfQuery = /^```sql as-of\n([\s\S]*?)^```$/m.exec(doc)?.[1];
+    expect(asOfQuery).toBeDefined();
+    // As of the day of the median line, as known at the day of the earliest failed payout's failure.
+    const days = await pool.query(
+      `SELECT (SELECT to_char(percentile_disc(0.5) WITHIN GROUP (ORDER BY earned_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+                 FROM ${asOfSchema}.commission_lines) AS t,
+              (SELECT to_char(min(failed_recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+                 FROM ${asOfSchema}.payouts) AS k`,
+    );
+    const { t, k } = days.rows[0] as { t: string; k: string };
+    const dayAfter = (day: string): string =>
+      new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().replace('.000Z', 'Z');
+    // Both dates cut: lines earned by T but recorded after K, and a payout failed (and known) by both.
+    const cuts = await pool.query(
+      `SELECT (SELECT count(*)::int FROM ${asOfSchema}.commission_lines WHERE earned_at < $1 AND recorded_at >= $2) AS late,
+              (SELECT count(*)::int FROM ${asOfSchema}.payouts WHERE failed_at < $1 AND failed_recorded_at < $2) AS failed`,
+      [dayAfter(t), dayAfter(k)],
+    );
+    expect(cuts.rows[0].late).toBeGreaterThan(0);
+    expect(cuts.rows[0].failed).toBeGreaterThan(0);
+    const sql = asOfQuery!
+      .replaceAll('partner_ledger_read.', `${asOfSchema}.`)
+      .replaceAll("'2026-04-01T00:00:00Z'", `'${dayAfter(t)}'`)
+      .replaceAll("'2026-04-06T00:00:00Z'", `'${dayAfter(k)}'`);
+    expect(sql).not.toContain('2026-04-0');
+    const result = await runInProcess([
+      'report',
+      'balances',
+      '--as-of',
+      t,
+      '--known-at',
+      k,
+      '--format',
+      'json',
+      '--store',
+      asOfLedger,
+    ]);
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as Json;
+    const same = (row: Array<string | null>): string =>
+      JSON.stringify(row.map((v, i) => (i < 2 ? v : new Decimal(v ?? '0').toFixed())));
+    const nonZero = (row: Array<string | null>): boolean =>
+      row.slice(2).some((v) => !new Decimal(v ?? '0').isZero());
+    const expected = entries<Json>((json.result as Json).partners)
+      .flatMap(([partner, byCurrency]) =>
+        entries<Json>(byCurrency).map(([currency, b]) => [
+          partner,
+          currency,
+          b.accrued as string,
+          b.paid as string,
+          b.payoutsFailed as string,
+        ]),
+      )
+      .filter(nonZero)
+      .map(same)
+      .sort();
+    const found = ((await pool.query({ text: sql, rowMode: 'array' })).rows as Array<Array<string | null>>)
+      .filter(nonZero)
+      .map(same)
+      .sort();
+    expect(expected.length).toBeGreaterThan(2);
+    expect(found).toEqual(expected);
+  });
 });
 
 describe('project --once, against report --format json at the same position', () => {

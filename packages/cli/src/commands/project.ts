@@ -60,7 +60,8 @@ const options = {
   batch: {
     type: 'string',
     valueName: 'N',
-    description: 'Events per transaction (default 5000).',
+    description:
+      'Events per transaction (default 5000); while catching up, a batch grows to half the events projected.',
   },
   format: { type: 'string', valueName: 'FORMAT', description: '--status: text (default) or json.' },
 } as const;
@@ -93,7 +94,9 @@ export const projectVerb: Verb = {
     'views. The figures are those of `report ... --format json` at the same position. Each batch of rows ' +
     'is written with its checkpoint in one transaction: killed at any moment, it resumes where it stopped. ' +
     'One projector per schema holds the lease; another started by mistake waits. Runs until interrupted ' +
-    '(Ctrl-C stops it after the transaction under way), or with --once until caught up.\n\n' +
+    '(Ctrl-C stops it after the transaction under way), or with --once until caught up. A lost database ' +
+    'connection is retried with backoff (up to 10 times in a row, from 0.5 s doubling to 30 s) and resumes ' +
+    'from the last commit; each reconnect is printed.\n\n' +
     '--status prints the lag row: the position projected, the head of the ledger, and how far behind in ' +
     'events and seconds. See docs/read-models.md for the tables and example queries.',
   options,
@@ -172,6 +175,11 @@ const runProjector = async (
     onWaiting: (holder) => {
       if (!waitingSaid) io.stderr.write(`project: waiting for the lease, held by ${holder ?? '(nobody)'}\n`);
       waitingSaid = true;
+    },
+    onReconnect: ({ attempt, delayMs, error }) => {
+      io.stderr.write(
+        `project: lost the connection (${error.message}); reconnect ${attempt} in ${delayMs} ms\n`,
+      );
     },
     onProgress: (status) => {
       if (last?.state !== status.state)
