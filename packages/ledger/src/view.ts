@@ -178,6 +178,9 @@ export const createCrossStreamView = (
   const catchUpOnce = async (): Promise<void> => {
     const batch: LedgerEvent[] = [];
     let last = position;
+    // Through readAll, the port's own read, never a store's extra ones (readAllPages): a store that wraps
+    // another (opening sealed personal data, say) wraps the port's methods, and events read past it would
+    // be cached by hash as the inner store has them.
     for await (const event of store.readAll({ fromPosition: position + 1 })) {
       last = event.position;
       if (RELEVANT.has(event.type)) batch.push(decode(event));
