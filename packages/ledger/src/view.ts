@@ -25,6 +25,9 @@ const RELEVANT = new Set([
   'PayoutFailed',
 ]);
 
+/** Whether the view reads events of this type (the others it skips as it catches up, undecoded). */
+export const viewReads = (type: string): boolean => RELEVANT.has(type);
+
 /** The partners whose balance an event changes (the view and the payout runs' balance book fold by it). */
 export const partnersOf = (event: LedgerEvent): string[] => {
   switch (event.type) {
