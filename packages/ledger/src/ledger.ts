@@ -310,7 +310,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   };
 
   const load = async <S>(
-    decider: Pick<Decider<never, S>, 'evolveDraft' | 'initialState'>,
+    decider: Pick<Decider<never, S>, 'evolveDraft' | 'evolve' | 'initialState'>,
     stream: string,
   ): Promise<Loaded<S>> => {
     const cached = states.get(stream);
