@@ -75,6 +75,8 @@ interface MutableStats {
   revenue: LedgerDecimal;
   conversions: number;
   commission: LedgerDecimal;
+  /** The figures as decisions read them, spelled once per change (every conversion reads them). */
+  figures: PeriodStats | undefined;
 }
 
 export const createCrossStreamView = (
@@ -100,8 +102,9 @@ export const createCrossStreamView = (
     return start();
   };
 
+  // Length-prefixed, so that no two triples share a key (as with JSON, without serialising an array).
   const statsKey = (partnerId: string, planId: string, period: string) =>
-    JSON.stringify([partnerId, planId, period]);
+    `${partnerId.length}:${partnerId}|${planId.length}:${planId}|${period}`;
 
   const addStats = (event: Extract<LedgerEvent, { type: 'ConversionAttributed' }>): void => {
     const { data } = event;
@@ -137,10 +140,12 @@ export const createCrossStreamView = (
           revenue: new LedgerDecimal(0),
           conversions: 0,
           commission: new LedgerDecimal(0),
+          figures: undefined,
         };
         entry.revenue = entry.revenue.plus(revenue);
         entry.conversions += credit === undefined ? 0 : 1;
         entry.commission = entry.commission.plus(commission);
+        entry.figures = undefined;
         stats.set(key, entry);
       }
     }
@@ -206,11 +211,12 @@ export const createCrossStreamView = (
     periodStats: (partnerId, planId, period, at) => {
       const entry = stats.get(statsKey(partnerId, planId, periodKey(at, period)));
       if (entry === undefined) return { revenue: '0', conversions: 0, commission: '0' };
-      return {
+      entry.figures ??= {
         revenue: entry.revenue.toFixed(),
         conversions: entry.conversions,
         commission: entry.commission.toFixed(),
       };
+      return { ...entry.figures };
     },
     customer: (customerId) => customers.get(customerId),
     couponOwners: () => coupons,
