@@ -114,7 +114,7 @@ export const createCrossStreamView = (
       { partnerId: string; planId: string; currency: string; commission: LedgerDecimal }
     >();
     for (const line of data.commissions) {
-      const key = JSON.stringify([line.partnerId, line.planId]);
+      const key = `${line.partnerId.length}:${line.partnerId}|${line.planId}`;
       const entry = byPartnerPlan.get(key) ?? {
         partnerId: line.partnerId,
         planId: line.planId,
