@@ -381,8 +381,29 @@ const moneyOf = (
 /** How deep a command may nest objects and arrays; a command needs five levels at most. */
 const MAX_COMMAND_DEPTH = 64;
 
-/** The path of a value nested deeper than `limit`, found without recursion; undefined when none is. */
+/** Whether some value is nested deeper than `limit`, found without recursion (and without naming paths). */
+const nestsDeeperThan = (value: unknown, limit: number): boolean => {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const current = values.pop();
+    const depth = depths.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const item of Array.isArray(current) ? current : Object.values(current)) {
+      values.push(item);
+      depths.push(depth + 1);
+    }
+  }
+  return false;
+};
+
+/**
+ * The path of a value nested deeper than `limit`, found without recursion; undefined when none is. The paths
+ * are spelled out only for a command that has such a value (most commands are checked without a string).
+ */
 const deeperThan = (value: unknown, limit: number): string | undefined => {
+  if (!nestsDeeperThan(value, limit)) return undefined;
   const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 0, path: '' }];
   while (stack.length > 0) {
     const { value: current, depth, path } = stack.pop()!;

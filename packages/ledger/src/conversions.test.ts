@@ -404,6 +404,34 @@ describe('recordConversion: commissions', () => {
         },
       ]));
 
+  it('caps a partner per period with what it earned from the conversions the same ledger just recorded', async () => {
+    // One ledger, conversion after conversion: each reads the month's figures as the ones before it left them.
+    const store = createInMemoryStore();
+    await appendGiven(store, [
+      programConfigured(),
+      planPublished({
+        caps: { perConversion: null, perPartnerPerPeriod: { amount: '50.00', period: 'month' } },
+      }),
+      partnerJoined('p1'),
+      ...['v1', 'v2', 'v3', 'v4'].map((visitor) => clickTracked(`c-${visitor}`, 'p1', visitor, clickAt)),
+    ]);
+    const ledger = createLedger({ store, clock: () => new Date(NOW), ids: () => 'x' });
+    const amounts: string[] = [];
+    for (const visitor of ['v1', 'v2', 'v3', 'v4']) {
+      const result = await ledger.execute({
+        ...conversion,
+        conversionId: `o-${visitor}`,
+        customerId: `cust-${visitor}`,
+        visitorId: visitor,
+      })();
+      if (E.isLeft(result)) throw new Error(JSON.stringify(result.left));
+      const [event] = result.right.events;
+      if (event?.type !== 'ConversionAttributed') throw new Error(`unexpected ${event?.type}`);
+      amounts.push(...event.data.commissions.map((line) => line.amount));
+    }
+    expect(amounts).toEqual(['20.00', '20.00', '10.00', '0.00']);
+  });
+
   it('rates a tier from the month to date including the conversion, without re-rating earlier ones', () =>
     spec
       .given([

@@ -4,7 +4,7 @@ import type { EventStore } from '@partner-ledger/store';
 import { LedgerCommandCodec, decodeCommand } from './commands';
 import { createLedger } from './ledger';
 import { eventIdFor, streamOf, streams } from './naming';
-import { basicProgram } from './testing/fixtures';
+import { basicProgram, clickTracked } from './testing/fixtures';
 import { SPEC_NOW, appendGiven } from './testing/spec';
 
 /** A store whose appends lose the race `losses` times before going through. */
@@ -193,6 +193,38 @@ describe('remembered stream states', () => {
     expect(await forgetful.execute(click('c3', 'p1'))()).toMatchObject({ right: { alreadyRecorded: true } });
     expect(await forgetful.execute(click('c2', 'p1'))()).toMatchObject({
       left: { code: 'IDEMPOTENCY_CONFLICT' },
+    });
+  });
+});
+
+describe('reads through the port only', () => {
+  it('reads the log through readAll, never a store`s extra reads, which a wrapping store may not wrap', async () => {
+    // A wrapper (like the one opening sealed personal data) wraps the port's methods; a store's extra
+    // readAllPages, copied along, would hand out the inner store's events past it.
+    const inner = createInMemoryStore();
+    await appendGiven(inner, [
+      ...basicProgram('p1'),
+      clickTracked('c1', 'p1', 'v1', '2026-03-10T00:00:00.000Z'),
+    ]);
+    const store = {
+      ...inner,
+      readAllPages: () => {
+        throw new Error('read past the wrapper');
+      },
+    };
+    const ledger = createLedger({ store, clock: () => new Date(SPEC_NOW), ids: () => 'x' });
+    const conversion = {
+      command: 'recordConversion',
+      conversionId: 'o1',
+      customerId: 'k1',
+      kind: 'order',
+      amount: '100.00',
+      currency: 'USD',
+      visitorId: 'v1',
+    };
+    expect(await ledger.execute(conversion)()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await ledger.execute({ ...conversion, conversionId: 'o2', customerId: 'k2' })()).toMatchObject({
+      right: { alreadyRecorded: false },
     });
   });
 });

@@ -27,7 +27,7 @@ import type { LedgerRejection } from './rejection';
 import type { PeriodStats, PlanVersion, RatedPartner, Touch } from './rules';
 import type { IdGenerator, Ledger, Outcome } from './ledger-api';
 import { timeOrderedIds } from './time-ordered-ids';
-import { createCrossStreamView } from './view';
+import { createCrossStreamView, viewReads } from './view';
 
 export type { IdGenerator, Ledger, Outcome } from './ledger-api';
 
@@ -205,8 +205,12 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     }
     return decoded;
   };
+  // The events the ledger appended, kept for the view's catch-up that reads them back. Only those the view
+  // reads: keeping every click alive until the cache is cleared made the garbage collector copy and mark
+  // them for nothing (a click is read back only to skip it; a stream read again is folded from `pending`).
   const ownEvent = (event: RecordedEvent): LedgerEvent => {
     const own = event as LedgerEvent;
+    if (!viewReads(event.type)) return own;
     if (decodedByHash.size >= DECODE_CACHE_SIZE) decodedByHash.clear();
     decodedByHash.set(event.hash, own);
     return own;
@@ -306,7 +310,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   };
 
   const load = async <S>(
-    decider: Pick<Decider<never, S>, 'evolveDraft' | 'initialState'>,
+    decider: Pick<Decider<never, S>, 'evolveDraft' | 'evolve' | 'initialState'>,
     stream: string,
   ): Promise<Loaded<S>> => {
     const cached = states.get(stream);

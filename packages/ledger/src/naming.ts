@@ -1,10 +1,16 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 // Names the ledger derives from natural keys: stream names, event ids and commission line ids. All are pure
 // functions of their inputs, so that a retried command produces byte-identical events (the store then
 // recognises the retry by event id) and a replay on another machine names everything the same way.
 
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+// One-shot `crypto.hash` (Node 20.12 and later) where there is one: the same digest without a Hash object per
+// id (every event a command appends gets its id here).
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256 = (text: string): string =>
+  oneShotHash === undefined
+    ? crypto.createHash('sha256').update(text, 'utf8').digest('hex')
+    : oneShotHash('sha256', text, 'hex');
 
 /** Ids and stream names are limited to 200 characters by the envelope. */
 const MAX_ID_LENGTH = 200;

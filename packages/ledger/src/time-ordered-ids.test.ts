@@ -26,6 +26,15 @@ describe('timeOrderedIds (UUIDv7)', () => {
     );
   });
 
+  it('spells the random bytes it was given in its last 62 bits', () => {
+    const bytes = Uint8Array.from([0, 0, 0xff, 0x00, 0x01, 0x0a, 0xa0, 0x7f, 0x80, 0xfe]);
+    const id = timeOrderedIds(
+      () => Date.UTC(2026, 2, 1, 12),
+      () => bytes,
+    )();
+    expect(id.slice(19)).toBe('bf00-010aa07f80fe');
+  });
+
   it('differs between generators in the same millisecond (random bits)', () => {
     const a = timeOrderedIds(() => 0)();
     const b = timeOrderedIds(() => 0)();

@@ -14,6 +14,10 @@ const pooledRandomBytes = (): ((size: number) => Uint8Array) => {
   };
 };
 
+// Two hex digits per byte value: seven random bytes spelled without a Buffer copy of them (Buffer.from of a
+// Uint8Array view copies it element by element).
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 /**
  * A generator of UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter that starts at
  * a random value each millisecond, then 62 random bits. Ids sort by the time they were made, byte-wise
@@ -48,7 +52,8 @@ export const timeOrderedIds = (
     const hex = ms.toString(16).padStart(12, '0');
     const randA = (0x7000 | counter).toString(16);
     const variant = ((bytes[2]! & 0x3f) | 0x80).toString(16).padStart(2, '0');
-    const rest = Buffer.from(bytes.subarray(3, 10)).toString('hex');
+    let rest = '';
+    for (let i = 3; i < 10; i++) rest += HEX_BYTES[bytes[i]!];
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${randA}-${variant}${rest.slice(0, 2)}-${rest.slice(2, 14)}`;
   };
 };

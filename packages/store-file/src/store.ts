@@ -33,6 +33,7 @@ import type {
 import { ReadOnlyStoreError, StoreFailedError } from './errors';
 import { readChainLink } from './chain-link';
 import { crc32 } from './crc';
+import { createRecentRecords } from './recent-records';
 import {
   BODY_HEAD_BYTES,
   FRAME_HEADER_BYTES,
@@ -73,11 +74,11 @@ const GROUP_GAP_BYTES = 16 * 1024;
 /** Stream heads kept in memory (see rememberHead). */
 const HEADS_KEPT = 65_536;
 /**
- * How many of the records it wrote last the store keeps as text (a power of two): catch-ups and stream reads
- * of what was just appended (the usual reads of a ledger deciding commands) then parse them from memory
- * instead of reading them back from the disk. About 1 KiB each.
+ * How many of the records it wrote last the store keeps in memory (a power of two; see ./recent-records), and
+ * in how many bytes at most (a 4 MiB buffer outside the JavaScript heap).
  */
 const RECENT_RECORDS = 4096;
+const RECENT_BYTES = 4 * MIB;
 
 /** The options of the file store: directory, read-only, damage tolerance and its tuning (segment size, read chunks), its clock and a commit hook. */
 export interface FileStoreOptions {
@@ -551,19 +552,9 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     return offset + 64 * 1024;
   };
 
-  // The last RECENT_RECORDS durable records this store wrote, as their record text, by position (a ring).
-  const recentPositions = new Float64Array(RECENT_RECORDS).fill(-1);
-  const recentTexts: (string | undefined)[] = new Array<string | undefined>(RECENT_RECORDS);
-  const rememberRecord = (position: number, text: string): void => {
-    const slot = position & (RECENT_RECORDS - 1);
-    recentPositions[slot] = position;
-    recentTexts[slot] = text;
-  };
-  /** The record of `position` parsed from memory, if it is one of the last ones this store wrote. */
-  const recentRecord = (position: number): RecordedEvent | undefined => {
-    const slot = position & (RECENT_RECORDS - 1);
-    return recentPositions[slot] === position ? (JSON.parse(recentTexts[slot]!) as RecordedEvent) : undefined;
-  };
+  // The last durable records this store wrote, by position: `recentRecord` parses one from memory.
+  const recentRing = createRecentRecords(RECENT_RECORDS, RECENT_BYTES);
+  const recentRecord = recentRing.get;
 
   /** Reads the records of `positions` (all in one segment, offsets within one read window). */
   const readGroup = async (segment: Segment, positions: readonly number[]): Promise<RecordedEvent[]> => {
@@ -627,7 +618,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       for (i++; i < positions.length && group.length < 4096; i++) {
         const position = positions[i]!;
         if (segmentOf(index.segments, position) !== segment) break;
-        if (recentPositions[position & (RECENT_RECORDS - 1)] === position) break;
+        if (recentRing.has(position)) break;
         const offset = index.offsets.get(position);
         if (Math.abs(offset - firstOffset) > readChunkBytes) break;
         if (Math.abs(offset - previousOffset) > GROUP_GAP_BYTES) break;
@@ -846,8 +837,6 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     readonly frameOffsets: number[];
     /** The id fingerprint of each accepted event, for the id index. */
     readonly fingerprints: number[];
-    /** The record JSON of each accepted event (as framed), kept in memory once durable. */
-    readonly texts: string[];
     readonly firstPosition: number;
     readonly events: number;
   }
@@ -864,7 +853,6 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     const accepted: { request: PendingAppend; events: RecordedEvent[] }[] = [];
     const fields: FrameFields[] = [];
     const fingerprints: number[] = [];
-    const texts: string[] = [];
     let bytes = 0;
     for (const request of batch) {
       try {
@@ -956,10 +944,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
         tentativeHeads.set(stream, { revision, hash: prevHash!, batch: number });
         for (let i = 0; i < recorded.length; i++)
           tentativeIds.set(recorded[i]!.id, { event: recorded[i]!, dataJson: events[i]!.dataJson });
-        for (const field of own) {
-          fields.push(field);
-          texts.push(field.json + field.jsonSuffix);
-        }
+        for (const field of own) fields.push(field);
         for (const fingerprint of ownFingerprints) fingerprints.push(fingerprint);
         accepted.push({ request, events: recorded });
       } catch (error) {
@@ -985,7 +970,6 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       bytes,
       frameOffsets,
       fingerprints,
-      texts,
       firstPosition,
       events: nextPosition - firstPosition,
     };
@@ -1106,7 +1090,19 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           index.offsets.push(offset! + prepared.frameOffsets[k]!);
           addStreamPosition(index.streams, request.stream, event.position);
           index.ids.add(prepared.fingerprints[k]!, event.position);
-          rememberRecord(event.position, prepared.texts[k]!);
+          const frame = prepared.frameOffsets[k]!;
+          const body = frame + FRAME_HEADER_BYTES;
+          const jsonStart =
+            body +
+            BODY_HEAD_BYTES +
+            prepared.buffer.readUInt16LE(body + 12) +
+            prepared.buffer.readUInt16LE(body + 14);
+          recentRing.remember(
+            event.position,
+            prepared.buffer,
+            jsonStart,
+            body + prepared.buffer.readUInt32LE(frame + 4),
+          );
           k++;
           tentativeIds.delete(event.id);
         }

@@ -18,12 +18,14 @@ import { openFileStore } from '@partner-ledger/store-file';
 //   npm run build && node packages/cli/dist/bench/service-bench.js
 //
 // Environment: BENCH_SECONDS (per concurrency, default 3), BENCH_RUNS (default 3; the median run is shown),
-// BENCH_PARTNERS (default 50), BENCH_CALLERS (default "1,8,64"), BENCH_DIR (default the OS temp directory).
+// BENCH_PARTNERS (default 50), BENCH_CALLERS (default "1,8,64"), BENCH_DIR (default the OS temp directory),
+// BENCH_STORE (default 1; 0 leaves the store loop out, to profile the ledger's callers alone: no ratio then).
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PARTNERS = Number(process.env.BENCH_PARTNERS ?? 50);
 const CALLERS = (process.env.BENCH_CALLERS ?? '1,8,64').split(',').map(Number);
+const STORE_LOOP = process.env.BENCH_STORE !== '0';
 const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'pl-service-bench-'));
 
 /** A small seeded generator (mulberry32): the same mix for the same caller in every run. */
@@ -238,7 +240,7 @@ const runLevel = async (callers: number, run: number) => {
     const storeStarted = performance.now();
     const storeCpuStarted = cpu();
     await Promise.all(
-      batches.map(async (own) => {
+      (STORE_LOOP ? batches : []).map(async (own) => {
         for (const batch of own) {
           const t0 = performance.now();
           await baseStore.append(batch[0]!.stream, batch.map(asNew));
@@ -286,6 +288,8 @@ const main = async (): Promise<void> => {
   console.log(
     'callers | commands (rejected) | mix | ledger cmd/s | store appends/s | ledger / store (median; runs) | ledger p50 / p99 | store p50 / p99 | CPU per command / per append',
   );
+  if (!STORE_LOOP)
+    console.log('BENCH_STORE=0: the store loop is left out; its columns and the ratio are empty');
   const medians = [];
   for (const callers of CALLERS) {
     const runs = [];

@@ -27,6 +27,18 @@ export const visitorDecider: Decider<TrackClickCommand, VisitorState> = {
     // A click id is recorded once; the ledger never appends a second one, so the first stays.
     draft.clicks[event.data.clickId] ??= { data: event.data, at: event.occurredAt, eventId: event.id };
   },
+  // Returning visitors' streams are folded again and again, a click or two at a time: without a draft.
+  evolve: (state, event) => {
+    if (event.type !== 'ClickTracked') return state;
+    const { clickId } = event.data;
+    return {
+      revision: event.revision,
+      clicks:
+        state.clicks[clickId] !== undefined
+          ? state.clicks
+          : { ...state.clicks, [clickId]: { data: event.data, at: event.occurredAt, eventId: event.id } },
+    };
+  },
   decide: (command, state) => {
     const data: ClickData = {
       clickId: command.clickId,
