@@ -93,7 +93,7 @@ const appendFunction = (s: string, direct: boolean, form: 'table' | 'record' = '
             : `,
         OUT r_status text, OUT r_batch bigint, OUT r_last_revision integer, OUT r_last_hash text, OUT r_tag text,
         OUT r_tag_position bigint
-      ) LANGUAGE plpgsql AS $append$`
+      ) LANGUAGE plpgsql SET enable_seqscan = off AS $append$`
         }
       DECLARE
         v_last integer;
@@ -351,9 +351,13 @@ ${appendFunction(s, true)}      CREATE OR REPLACE FUNCTION ${s}.seal_written() R
     // gathers in a tuplestore and the caller's FROM reads from another one; this one returns a single
     // record through OUT parameters, which the client reads as a value (`SELECT (append(...)).*` would
     // call it once per column, so the client selects the record in a subquery that is not flattened).
-    // Same arguments, same checks, same writes. No settings on the function: measured in one run against
-    // the same function with `SET plan_cache_mode = force_generic_plan`, the function without it appended
-    // 1.16x, 1.20x and 1.47x faster with 1, 8 and 64 writers (docs/benchmarks.md).
+    // Same arguments, same checks, same writes. `SET enable_seqscan = off` on the function: every statement
+    // in it finds its rows by an index (id, stream, tag, batch, position, the unsealed rows), but the
+    // plans it keeps per connection were made when the tables were small, and some scanned the whole table
+    // as it grew (a new ledger, or a table whose statistics lag its growth). Measured in one run
+    // (BENCH_AB, docs/benchmarks.md) against the function without it: 1.17x, 1.38x and 2.11x the appends
+    // per second with 1, 8 and 64 writers. `SET plan_cache_mode = force_generic_plan` was measured too and
+    // not kept: the function without it appended 1.16x, 1.20x and 1.47x faster.
     sql: (s) => `
       DROP FUNCTION ${s}.append(text, text, integer, text, text[], text[], bigint, text[], integer[], text[],
         integer[], text[], text[], text[], text[], text[], text[], text[], text[], text[]);
