@@ -352,9 +352,9 @@ ${appendFunction(s, true)}      CREATE OR REPLACE FUNCTION ${s}.seal_written() R
     // record through OUT parameters, which the client reads as a value (`SELECT (append(...)).*` would
     // call it once per column, so the client selects the record in a subquery that is not flattened).
     // Same arguments, same checks, same writes. `SET enable_seqscan = off` on the function: every statement
-    // in it finds its rows by an index (id, stream, tag, batch, position, the unsealed rows), but the
-    // plans it keeps per connection were made when the tables were small, and some scanned the whole table
-    // as it grew (a new ledger, or a table whose statistics lag its growth). Measured in one run
+    // in it can find its rows by an index (id, stream, tag, batch, position, the unsealed rows), but the
+    // plans a connection keeps are made while a new schema's tables are small, when scanning a whole table
+    // is cheapest, and stay in use as the tables grow (the likely cause; not checked with EXPLAIN). Measured in one run
     // (BENCH_AB, docs/benchmarks.md) against the function without it: 1.17x, 1.38x and 2.11x the appends
     // per second with 1, 8 and 64 writers. `SET plan_cache_mode = force_generic_plan` was measured too and
     // not kept: the function without it appended 1.16x, 1.20x and 1.47x faster.
