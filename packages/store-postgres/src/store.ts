@@ -21,9 +21,10 @@ import type {
   SubscribeOptions,
   SubscriptionMessage,
 } from '@partner-ledger/store';
-import { DatabaseError, Pool, escapeLiteral } from 'pg';
+import { DatabaseError, Pool } from 'pg';
 import type { PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
 import { createListener } from './listener';
+import { quoteLiteral } from './literal';
 import type { Listener } from './listener';
 import { DEFAULT_SCHEMA, assertSchemaName, migrate, notifyChannel } from './schema';
 
@@ -494,7 +495,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     const chained = chainEvents(stream, previous, events);
     const expected = appendOptions.expectedRevision ?? 'any';
     const condition = appendOptions.condition;
-    const text = (value: string | null): string => (value === null ? 'NULL' : escapeLiteral(value));
+    const text = (value: string | null): string => (value === null ? 'NULL' : quoteLiteral(value));
     const texts = (values: readonly (string | null)[]): string =>
       `ARRAY[${values.map(text).join(',')}]::text[]`;
     const ints = (values: readonly number[]): string => `ARRAY[${values.join(',')}]::integer[]`;
@@ -680,7 +681,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       return;
     }
     const ids = calls.flatMap((c) => c.chained.map((e) => e.id));
-    const idArray = `ARRAY[${ids.map((id) => escapeLiteral(id)).join(',')}]::text[]`;
+    const idArray = `ARRAY[${ids.map((id) => quoteLiteral(id)).join(',')}]::text[]`;
     let results: Array<QueryResult<QueryResultRow>>;
     try {
       results = await withClient(async (client) => {
