@@ -339,8 +339,11 @@ describe('group commit of the appends made concurrently through one store', () =
         store.append('d-1', [event('d-same')]),
         store.append('d-2', [event('d-other')]),
       ]);
-      // Once the group waits on the held id, the other writer commits.
+      // Once the group waits on the held id, the other writer commits. The blocker is inside its
+      // transaction, where pg_stat_activity keeps the snapshot of its first read: it is cleared before each
+      // look (without that, a first look taken before the group waited was seen for ever, and the test hung).
       for (;;) {
+        await blocker.query('SELECT pg_stat_clear_snapshot()');
         const { rows } = await blocker.query(
           `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
           [`%${schema}.append(%`],
