@@ -68,7 +68,7 @@ it('every acknowledged append survives a crash of the whole server right after i
   const store = await createPostgresStore({ pool, schema });
   const acknowledged: string[] = [];
   // An append alone (the one-round-trip path), then appends made concurrently (the group commit), then an
-  // append with a tag (the longer path), each recorded as acknowledged once its promise resolves.
+  // append with a tag (one round trip, never grouped), each recorded as acknowledged once it resolves.
   acknowledged.push(...(await store.append('solo', [event('solo-0', 0)])).events.map((e) => e.id));
   const group = await Promise.all(
     Array.from({ length: 16 }, (_, w) => store.append(`writer-${w}`, [event(`group-${w}`, w)])),
