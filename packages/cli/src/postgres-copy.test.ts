@@ -1,8 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { newEvent } from '@partner-ledger/events';
+import { computeDigest } from '@partner-ledger/store';
 import { openFileStore } from '@partner-ledger/store-file';
+import { createPostgresStore } from '@partner-ledger/store-postgres';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
+import { Client } from 'pg';
+import { runCli } from './cli';
+import type { CliIo } from './io';
 import { buildCli, runBin, sampleEvents } from './testing/fixtures';
 
 // End to end through the built binary, on the PostgreSQL server of the jest global set-up: the command
@@ -229,4 +236,117 @@ it('four writer processes running ledger commands (import) on one PostgreSQL led
     ['shared', ...[0, 1, 2, 3].flatMap((p) => [0, 1, 2, 3, 4].map((i) => `p${p}-${i}`))].sort(),
   );
   await digestOf(postgres);
+}, 180_000);
+
+/**
+ * Runs the command in this process with stderr as a 100-column terminal (so that progress is drawn) and a
+ * clock that reads one second later at every look: the rates the progress shows come from that clock.
+ */
+const copyOnTerminal = async (
+  args: string[],
+): Promise<{ code: number; stdout: string; frames: string[] }> => {
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough();
+  out.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  const err = Object.assign(new PassThrough(), { isTTY: true, columns: 100 });
+  err.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const stdin = new PassThrough();
+  stdin.end();
+  let reads = 0;
+  const io: CliIo = {
+    stdout: out,
+    stderr: err,
+    stdin,
+    env: {},
+    cwd: root,
+    now: () => new Date(Date.UTC(2026, 0, 1) + 1000 * reads++),
+  };
+  const code = await runCli(args, io);
+  // Each frame redraws the line: carriage return, erase line, text.
+  const frames = stderr
+    .split('\r\x1b[K')
+    .map((frame) => frame.trimEnd())
+    .filter((frame) => frame !== '');
+  return { code, stdout, frames };
+};
+
+it('copy resumes after the target failed mid-copy (at event 500 of 700): 200 copied, 500 already there, same digest; progress frames follow the injected clock', async () => {
+  const source = join(root, 'seven-hundred');
+  const store = await openFileStore({ directory: source });
+  for (let first = 0; first < 700; first += 100) {
+    await store.append(
+      'adjustments-p1',
+      Array.from({ length: 100 }, (_, k) =>
+        newEvent(
+          'ManualAdjustmentRecorded',
+          {
+            adjustmentId: `adj-${first + k}`,
+            partnerId: 'p1',
+            amount: `${first + k}.50`,
+            currency: 'USD',
+            reason: 'goodwill',
+          },
+          {
+            id: `evt-${first + k}`,
+            occurredAt: '2026-01-05T09:00:00.000Z',
+            recordedAt: '2026-01-05T09:00:00.000Z',
+            actor: 'test:fixture',
+            correlationId: `corr-${first + k}`,
+            causationId: null,
+          },
+        ),
+      ),
+    );
+  }
+  const before = await computeDigest(store);
+  await store.close();
+  expect(before.eventCount).toBe(700);
+
+  // The target refuses event 500 (as a full disk or a dropped connection would fail an append): copy
+  // appends runs of up to 500 events of one stream, so the first 500 are stored and the rest are not.
+  const target = postgresStore();
+  const schema = /[?&]schema=([a-z0-9_]+)/.exec(target)?.[1] as string;
+  await (await createPostgresStore({ connectionString: url, schema })).close();
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE FUNCTION ${schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN RAISE EXCEPTION 'the target failed (test)'; END $$`);
+    await admin.query(`CREATE TRIGGER refuse BEFORE INSERT ON ${schema}.events FOR EACH ROW
+      WHEN (NEW.id = 'evt-500') EXECUTE FUNCTION ${schema}.refuse()`);
+    const failed = await copyOnTerminal(['copy', '--from', source, '--to', target]);
+    expect(failed.code).not.toBe(0);
+    expect(failed.stdout).toBe('');
+    expect(failed.frames.some((frame) => frame.includes('the target failed (test)'))).toBe(true);
+    // The clock reads 0 s when the progress starts, 1 s at its first frame, and so on: 500 events at 3 s.
+    expect(failed.frames.slice(0, 3)).toEqual([
+      'copy [........................................]   0% 0/700  0 events/s  ETA ?',
+      'copy [........................................]   0% 0/700  0 events/s  ETA ?',
+      'copy [#############################...........]  71% 500/700  167 events/s  ETA 0:01',
+    ]);
+    const { rows } = await admin.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${schema}.events`);
+    expect(rows[0]?.n).toBe('500');
+    await admin.query(`DROP TRIGGER refuse ON ${schema}.events`);
+  } finally {
+    await admin.end();
+  }
+
+  const resumed = await copyOnTerminal(['copy', '--from', source, '--to', target]);
+  expect(resumed.code).toBe(0);
+  expect(resumed.stdout).toMatch(/^copied: +200 events \(500 were already there\)$/m);
+  expect(resumed.stdout).toContain(`source digest:  ${before.digest}`);
+  expect(resumed.stdout).toContain(`target digest:  ${before.digest}`);
+  expect(resumed.frames).toEqual([
+    'copy [........................................]   0% 0/700  0 events/s  ETA ?',
+    'copy [#############################...........]  71% 500/700  250 events/s  ETA 0:01',
+    'copy [########################################] 100% 700/700  233 events/s  ETA 0:00',
+  ]);
+  const after = await createPostgresStore({ connectionString: url, schema });
+  try {
+    const digest = await computeDigest(after);
+    expect(digest).toEqual({ ...before, position: 699 });
+  } finally {
+    await after.close();
+  }
 }, 180_000);

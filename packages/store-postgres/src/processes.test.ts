@@ -43,7 +43,10 @@ afterAll(async () => {
 const runWriter = (schema: string, name: string, killAfterMs: number | undefined) =>
   new Promise<Outcome>((resolve, reject) => {
     const script = join(outDir, 'store-postgres', 'testing', 'writer-child.js');
-    const child = spawn(process.execPath, [script, url, schema, name, '4', '30'], {
+    // A writer to be killed has more appends than it could make before its kill (the store got fast
+    // enough to finish 4 x 30 within the 0.3 to 1.5 s a kill waits), so that the kill lands mid-append.
+    const appends = killAfterMs === undefined ? '30' : '100000';
+    const child = spawn(process.execPath, [script, url, schema, name, '4', appends], {
       env: childEnvironment(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

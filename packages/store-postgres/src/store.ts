@@ -21,9 +21,10 @@ import type {
   SubscribeOptions,
   SubscriptionMessage,
 } from '@partner-ledger/store';
-import { DatabaseError, Pool, escapeLiteral } from 'pg';
+import { DatabaseError, Pool } from 'pg';
 import type { PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
 import { createListener } from './listener';
+import { quoteLiteral } from './literal';
 import type { Listener } from './listener';
 import { DEFAULT_SCHEMA, assertSchemaName, migrate, notifyChannel } from './schema';
 
@@ -107,15 +108,12 @@ interface EventRow {
   readonly hash: string;
 }
 
-const deepFreeze = <T>(value: T): T => {
-  if (value !== null && typeof value === 'object') {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
-};
-
-/** A stored row as the port's RecordedEvent; `position` is required (callers read sealed rows only). */
+/**
+ * A stored row as the port's RecordedEvent; `position` is required (callers read sealed rows only). Its data
+ * is parsed afresh for each read and shared with nobody, so it is not frozen (freezing every nested object
+ * cost readAll a large share of its time): a caller that changes it changes its own copy only, never what
+ * the store holds or what another read returns.
+ */
 const toEvent = (row: EventRow): RecordedEvent =>
   Object.freeze({
     id: row.id,
@@ -129,7 +127,7 @@ const toEvent = (row: EventRow): RecordedEvent =>
     actor: row.actor,
     correlationId: row.correlation_id,
     causationId: row.causation_id,
-    data: deepFreeze(JSON.parse(row.data_text) as unknown),
+    data: JSON.parse(row.data_text) as unknown,
     prevHash: row.prev_hash,
     hash: row.hash,
   });
@@ -497,7 +495,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     const chained = chainEvents(stream, previous, events);
     const expected = appendOptions.expectedRevision ?? 'any';
     const condition = appendOptions.condition;
-    const text = (value: string | null): string => (value === null ? 'NULL' : escapeLiteral(value));
+    const text = (value: string | null): string => (value === null ? 'NULL' : quoteLiteral(value));
     const texts = (values: readonly (string | null)[]): string =>
       `ARRAY[${values.map(text).join(',')}]::text[]`;
     const ints = (values: readonly number[]): string => `ARRAY[${values.join(',')}]::integer[]`;
@@ -524,7 +522,9 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       texts(chained.map((e) => e.prevHash)),
       texts(chained.map((e) => e.hash)),
     ].join(',')})`;
-    const select = `SELECT r_status AS status, r_batch::text AS batch, r_last_revision AS last_revision, r_last_hash AS last_hash, r_tag AS tag, r_tag_position::text AS tag_position FROM ${call}`;
+    // The function returns one record (migration 5), read as a value: OFFSET 0 keeps the subquery from being
+    // flattened into one call per column.
+    const select = `SELECT (r).r_status AS status, (r).r_batch::text AS batch, (r).r_last_revision AS last_revision, (r).r_last_hash AS last_hash, (r).r_tag AS tag, (r).r_tag_position::text AS tag_position FROM (SELECT ${call} AS r OFFSET 0) AS a`;
     return { stream, chained, expected, condition, select };
   };
 
@@ -681,7 +681,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       return;
     }
     const ids = calls.flatMap((c) => c.chained.map((e) => e.id));
-    const idArray = `ARRAY[${ids.map((id) => escapeLiteral(id)).join(',')}]::text[]`;
+    const idArray = `ARRAY[${ids.map((id) => quoteLiteral(id)).join(',')}]::text[]`;
     let results: Array<QueryResult<QueryResultRow>>;
     try {
       results = await withClient(async (client) => {

@@ -52,7 +52,8 @@ const open = async (spec: StoreSpec, role: string, mustExist: boolean): Promise<
  * source's first ones (checked by id and hash), and copying goes on after them.
  */
 const copyEvents = async (io: CliIo, source: EventStore, target: EventStore, sourceIsDense: boolean) => {
-  const progress = createProgress({ stream: io.stderr, label: 'copy' });
+  // The command's clock, not the process's: rates and ETAs follow what the caller injected.
+  const progress = createProgress({ stream: io.stderr, label: 'copy', now: () => io.now().getTime() });
   const sourceHead = await source.headPosition();
   if (sourceIsDense) progress.setTotal(sourceHead + 1);
   // The target's events so far, checked against the source's first ones: a resumed copy, or a mistake.

@@ -21,13 +21,16 @@ import { startTestServer } from '../testing/server';
  *    same rows and parsing the same JSON.
  *
  * Environment: BENCH_APPEND_SECONDS (default 3), BENCH_READ_EVENTS (default 200000), BENCH_RUNS (default 3),
- * BENCH_WRITERS (default 1,8,64).
+ * BENCH_WRITERS (default 1,8,64). BENCH_AB, an ALTER FUNCTION action (`RESET ALL`, `SET enable_seqscan = off`):
+ * adds a fourth loop, `storeB`, a store whose append function was altered so, in the same slices: an A/B of a
+ * setting of the function in one run.
  */
 const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 3);
 const READ_EVENTS = Number(process.env.BENCH_READ_EVENTS ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PAGE = 500;
 const WRITERS = (process.env.BENCH_WRITERS ?? '1,8,64').split(',').map(Number);
+const AB = process.env.BENCH_AB ?? '';
 
 const rate = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (values: number[]) =>
@@ -108,22 +111,30 @@ const serverCpuReader = async (admin: Pool): Promise<() => number> => {
 };
 
 /** The three loops of the append benchmark: the store, and the bare INSERT in its two transaction forms. */
-type Loop = 'store' | 'bare3' | 'bare1';
-const LOOPS: readonly Loop[] = ['store', 'bare3', 'bare1'];
+type Loop = 'store' | 'bare3' | 'bare1' | 'storeB';
+const LOOPS: readonly Loop[] =
+  AB === '' ? ['store', 'bare3', 'bare1'] : ['store', 'bare3', 'bare1', 'storeB'];
 
 const appendBenchmark = async (url: string, writers: number, run: number, serverCpu: () => number) => {
   const schema = `bench_append_${writers}_${run}`;
   const storePool = new Pool({ connectionString: url, max: writers + 1 });
   storePool.on('error', () => undefined);
   const store = await createPostgresStore({ pool: storePool, schema });
+  const storeBPool = new Pool({ connectionString: url, max: writers + 1 });
+  storeBPool.on('error', () => undefined);
+  const storeB = await createPostgresStore({ pool: storeBPool, schema: `${schema}_b` });
+  if (AB !== '') await storeBPool.query(`ALTER FUNCTION ${schema}_b.append ${AB}`);
   const bare = new Pool({ connectionString: url, max: writers });
   bare.on('error', () => undefined);
+  // Statistics and visibility up to date on both tables before timing (the bare table keeps the rows of
+  // earlier runs), so that neither loop's plans are made on stale statistics.
+  await bare.query(`VACUUM ANALYZE ${schema}.events, ${schema}.streams, bench_bare.events`);
   let n = 0;
-  const events = { store: 0, bare3: 0, bare1: 0 };
-  const secs = { store: 0, bare3: 0, bare1: 0 };
+  const events = { store: 0, bare3: 0, bare1: 0, storeB: 0 };
+  const secs = { store: 0, bare3: 0, bare1: 0, storeB: 0 };
   // The benchmark process's own CPU time (every loop runs in it): what the client side costs per event.
-  const cpuMs = { store: 0, bare3: 0, bare1: 0 };
-  const serverMs = { store: 0, bare3: 0, bare1: 0 };
+  const cpuMs = { store: 0, bare3: 0, bare1: 0, storeB: 0 };
+  const serverMs = { store: 0, bare3: 0, bare1: 0, storeB: 0 };
   const cpu = () => {
     const used = process.cpuUsage();
     return (used.user + used.system) / 1000;
@@ -169,10 +180,11 @@ const appendBenchmark = async (url: string, writers: number, run: number, server
       const cpuStart = cpu();
       await Promise.all(
         Array.from({ length: writers }, async (_, w) => {
-          if (loop === 'store') {
+          if (loop === 'store' || loop === 'storeB') {
+            const into = loop === 'store' ? store : storeB;
             while (Date.now() < deadline) {
-              await store.append(`partner-${w}`, [benchEvent(n++, `s${writers}-${run}`)]);
-              events.store += 1;
+              await into.append(`partner-${w}`, [benchEvent(n++, `s${writers}-${run}`)]);
+              events[loop] += 1;
             }
             return;
           }
@@ -194,6 +206,8 @@ const appendBenchmark = async (url: string, writers: number, run: number, server
   }
   await store.close();
   await storePool.end();
+  await storeB.close();
+  await storeBPool.end();
   await bare.end();
   const rateOf = (loop: Loop) => events[loop] / secs[loop];
   const cpuOf = (loop: Loop) => cpuMs[loop] / events[loop];
@@ -208,6 +222,7 @@ const appendBenchmark = async (url: string, writers: number, run: number, server
     storeServer: serverOf('store'),
     bare3Server: serverOf('bare3'),
     bare1Server: serverOf('bare1'),
+    storeBRate: rateOf('storeB'),
   };
 };
 
@@ -257,6 +272,12 @@ const main = async (): Promise<void> => {
       console.log(
         `${writers} | ${rate(m.storeRate)} | ${rate(m.bare3Rate)} | ${rate(m.bare1Rate)} | ${percent(median(r3))} | ${r3.map(percent).join(', ')} | ${percent(median(r1))} | ${r1.map(percent).join(', ')} | ${m.storeCpu.toFixed(2)}, ${m.bare3Cpu.toFixed(2)}, ${m.bare1Cpu.toFixed(2)} | ${m.storeServer.toFixed(2)}, ${m.bare3Server.toFixed(2)}, ${m.bare1Server.toFixed(2)}`,
       );
+      if (AB !== '') {
+        const rB = runs.map((r) => r.storeBRate / r.storeRate);
+        console.log(
+          `  storeB (append function altered: ${AB}): ${rate(m.storeBRate)} ev/s; storeB/store ${percent(median(rB))} (each run ${rB.map(percent).join(', ')})`,
+        );
+      }
     }
 
     // readAll: a store filled in appends of 1,000 events.
@@ -272,16 +293,21 @@ const main = async (): Promise<void> => {
     console.log(
       `\n## readAll (${rate(READ_EVENTS)} events, written in ${seconds(filled).toFixed(0)} s; pages of ${PAGE})`,
     );
+    // Both loops read rows already vacuumed (hint bits set, visibility map up to date): the first reader of
+    // freshly written rows would otherwise pay for setting them, and the second would not.
+    await admin.query(`VACUUM ANALYZE ${schema}.events`);
     const storeRates: number[] = [];
     const bareRates: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      let started = process.hrtime.bigint();
+    const storeRead = async (): Promise<void> => {
+      const started = process.hrtime.bigint();
       let count = 0;
       for await (const event of store.readAll({ pageSize: PAGE })) if (event.position >= 0) count += 1;
       storeRates.push(count / seconds(started));
+    };
+    const bareRead = async (): Promise<void> => {
       const client = await admin.connect();
-      started = process.hrtime.bigint();
-      count = 0;
+      const started = process.hrtime.bigint();
+      let count = 0;
       try {
         await client.query('BEGIN');
         await client.query(`DECLARE bench CURSOR FOR SELECT position, id, stream, revision, type, schema_version,
@@ -297,6 +323,16 @@ const main = async (): Promise<void> => {
         client.release();
       }
       bareRates.push(count / seconds(started));
+    };
+    // The order alternates between rounds, so that neither always reads a cache the other warmed.
+    for (let run = 0; run < RUNS; run++) {
+      if (run % 2 === 0) {
+        await storeRead();
+        await bareRead();
+      } else {
+        await bareRead();
+        await storeRead();
+      }
     }
     await store.close();
     const s = median(storeRates);

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -12,7 +13,35 @@ export interface TestServer {
   readonly stop: () => Promise<void>;
   /** The server's last log lines (up to 200), to explain a failure. */
   readonly recentLog: () => string;
+  /**
+   * Kills the server and every one of its processes with SIGKILL, as a power cut would stop them: what the
+   * server held only in its own memory (WAL not yet written) is gone; the data directory stays.
+   */
+  readonly crash: () => Promise<void>;
+  /** Starts the server again on the same data directory and port (after `crash`: crash recovery). */
+  readonly restart: () => Promise<void>;
 }
+
+const isZombie = (pid: number): boolean => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true;
+  } catch {
+    return true;
+  }
+};
+
+/** The processes whose parent is `pid` (Linux /proc). */
+const childrenOf = (pid: number): number[] =>
+  readdirSync('/proc')
+    .filter((entry) => /^[0-9]+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]) === pid;
+      } catch {
+        return false; // ended meanwhile
+      }
+    })
+    .map(Number);
 
 /** A port nobody listens on right now. */
 export const freePort = (): Promise<number> =>
@@ -49,6 +78,8 @@ const restoreSymlinks = async (): Promise<void> => {
 };
 
 interface EmbeddedPostgresInstance {
+  /** The postmaster, once started. */
+  readonly process?: { readonly pid?: number };
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -110,5 +141,23 @@ export const startTestServer = async (
       await rm(parent, { recursive: true, force: true });
     },
     recentLog: () => log.join(''),
+    crash: async () => {
+      const postmaster = server.process?.pid;
+      if (postmaster === undefined) throw new Error('the server is not running');
+      // The postmaster first, so that it cannot restart the others; then every one of them. None gets to
+      // write anything on its way out.
+      const all = [postmaster, ...childrenOf(postmaster)];
+      for (const pid of all) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // ended meanwhile
+        }
+      }
+      while (all.some((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    restart: () => server.start(),
   };
 };
