@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commissionBalances, replay } from '@partner-ledger/projections';
+import { historyArbitrary, simulate, storeWith } from '@partner-ledger/projections/testing';
+import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
+import Decimal from 'decimal.js';
+import fc from 'fast-check';
+import { Pool } from 'pg';
+import { startProjector } from './projector';
+
+// The "balances as of T as known at K" query of docs/read-models.md, on balance_movements, against the
+// balances report as of T as known at K (the replay `report balances --as-of T --known-at K` runs: occurredAt
+// at or before the end of day T, recordedAt at or before the end of day K).
+
+const DOC = join(__dirname, '..', '..', '..', 'docs', 'read-models.md');
+const query = /^```sql balances-as-of\n([\s\S]*?)^```$/m.exec(readFileSync(DOC, 'utf8'))?.[1];
+
+const url = testDatabaseUrl();
+const schema = uniqueSchema('rmasof');
+let pool: Pool;
+// Conversions and reversals recorded hours after they happened, held lines rejected, adjustments and failed
+// payouts (the simulator of the projections' tests).
+const store = storeWith(simulate(fc.sample(historyArbitrary(1_500), { seed: 8, numRuns: 1 })[0]!));
+
+beforeAll(async () => {
+  pool = new Pool({ connectionString: url, max: 2 });
+  await startProjector({ source: await store, pool, schema, exitWhenCaughtUp: true }).done;
+}, 120_000);
+afterAll(async () => {
+  await pool.end();
+  for (const name of [schema, `${schema}_g1`]) await dropSchema(url, name);
+});
+
+const FIELDS = [
+  'accrued',
+  'reversed',
+  'rejected',
+  'paid',
+  'payoutsFailed',
+  'adjustments',
+  'balance',
+] as const;
+const dayAfter = (day: string): string =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().replace('.000Z', 'Z');
+const endOfDay = (day: string): string => `${day}T23:59:59.999Z`;
+
+/** The doc's query with its dates and schema replaced: rows of partner, currency and FIELDS. */
+const sqlBalances = async (sql: string, t: string, k: string): Promise<string[]> => {
+  const text = sql
+    .replaceAll('partner_ledger_read.', `${schema}.`)
+    .replaceAll("'2026-04-01T00:00:00Z'", `'${dayAfter(t)}'`)
+    .replaceAll("'2026-04-06T00:00:00Z'", `'${dayAfter(k)}'`);
+  expect(text).not.toContain('2026-04-0');
+  const rows = (await pool.query({ text, rowMode: 'array' })).rows as Array<Array<string | null>>;
+  return rows
+    .map((row) => JSON.stringify(row.map((v, i) => (i < 2 ? v : new Decimal(v ?? '0').toFixed()))))
+    .sort();
+};
+
+const reportBalances = async (t: string, k: string): Promise<string[]> => {
+  const { results } = await replay(
+    await store,
+    { balances: commissionBalances() },
+    { effectiveAt: endOfDay(t), asKnownAt: { recordedAt: endOfDay(k) } },
+  );
+  return Object.entries(results.balances.partners)
+    .flatMap(([partner, byCurrency]) =>
+      Object.entries(byCurrency).map(([currency, b]) =>
+        JSON.stringify([partner, currency, ...FIELDS.map((f) => new Decimal(b[f]).toFixed())]),
+      ),
+    )
+    .sort();
+};
+
+/** Days T and K (K before T) that both cut: movements effective by T but recorded after K. */
+const datePairs = async (): Promise<Array<[string, string]>> => {
+  const days = (
+    await pool.query(
+      `SELECT to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
+         FROM unnest((SELECT percentile_disc(ARRAY[0.3, 0.5, 0.7, 0.9]) WITHIN GROUP (ORDER BY effective_at)
+                        FROM ${schema}.balance_movements)) AS d`,
+    )
+  ).rows.map((row) => row.day as string);
+  const pairs: Array<[string, string]> = [];
+  for (let i = 1; i < days.length; i += 1) pairs.push([days[i]!, days[i - 1]!]);
+  return pairs;
+};
+
+it('has the query the docs promise', () => {
+  expect(query).toBeDefined();
+});
+
+it('gives the balances report as of T as known at an earlier K, on a ledger with late, reversed, adjusted and failed movements', async () => {
+  const pairs = await datePairs();
+  expect(pairs.length).toBe(3);
+  for (const [t, k] of pairs) {
+    // What the pair cuts and keeps: late-recorded movements dropped, and every kind of movement counted.
+    const cut = await pool.query(
+      `SELECT count(*) FILTER (WHERE recorded_at >= $2)::int AS late,
+              count(DISTINCT kind) FILTER (WHERE recorded_at < $2)::int AS kinds
+         FROM ${schema}.balance_movements WHERE effective_at < $1`,
+      [dayAfter(t), dayAfter(k)],
+    );
+    expect([t, k, cut.rows[0].late > 0]).toEqual([t, k, true]);
+    expect([t, k, cut.rows[0].kinds]).toEqual([t, k, 6]);
+    const expected = await reportBalances(t, k);
+    expect(expected.length).toBeGreaterThan(2);
+    expect([t, k, await sqlBalances(query!, t, k)]).toEqual([t, k, expected]);
+  }
+}, 60_000);
