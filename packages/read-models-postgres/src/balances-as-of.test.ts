@@ -46,11 +46,15 @@ const endOfDay = (day: string): string => `${day}T23:59:59.999Z`;
 
 /** The doc's query with its dates and schema replaced: rows of partner, currency and FIELDS. */
 const sqlBalances = async (sql: string, t: string, k: string): Promise<string[]> => {
+  // The doc's two bounds, T's and K's, each once.
+  expect(sql.match(/'2026-04-0[16]T00:00:00Z'/g)).toEqual([
+    "'2026-04-01T00:00:00Z'",
+    "'2026-04-06T00:00:00Z'",
+  ]);
   const text = sql
     .replaceAll('partner_ledger_read.', `${schema}.`)
-    .replaceAll("'2026-04-01T00:00:00Z'", `'${dayAfter(t)}'`)
-    .replaceAll("'2026-04-06T00:00:00Z'", `'${dayAfter(k)}'`);
-  expect(text).not.toContain('2026-04-0');
+    // In one pass: a T of April 5 must not have its bound replaced by K's.
+    .replace(/'2026-04-0([16])T00:00:00Z'/g, (_m, day: string) => `'${dayAfter(day === '1' ? t : k)}'`);
   const rows = (await pool.query({ text, rowMode: 'array' })).rows as Array<Array<string | null>>;
   return rows
     .map((row) => JSON.stringify(row.map((v, i) => (i < 2 ? v : new Decimal(v ?? '0').toFixed()))))
@@ -72,12 +76,14 @@ const reportBalances = async (t: string, k: string): Promise<string[]> => {
     .sort();
 };
 
-const daysAt = async (sql: string): Promise<string[]> =>
+/** The days of the movements (those `where` keeps) at the fractions of their effective times. */
+const daysAt = async (where: string, fractions = [0.3, 0.5, 0.7, 0.9]): Promise<string[]> =>
   (
     await pool.query(
       `SELECT to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
-         FROM unnest((SELECT percentile_disc(ARRAY[0.3, 0.5, 0.7, 0.9]) WITHIN GROUP (ORDER BY effective_at)
-                        FROM ${schema}.balance_movements ${sql})) AS d`,
+         FROM unnest((SELECT percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY effective_at)
+                        FROM ${schema}.balance_movements ${where})) AS d`,
+      [fractions],
     )
   ).rows.map((row) => row.day as string);
 
@@ -115,3 +121,11 @@ it('gives the balances report as of T as known at K (the same day or earlier), o
     expect([t, k, await sqlBalances(query!, t, k)]).toEqual([t, k, expected]);
   }
 }, 60_000);
+
+it('gives the balances report at every pair of ten days spread over the ledger (T before, on or after K)', async () => {
+  const days = await daysAt('', [0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95]);
+  expect(new Set(days).size).toBe(10);
+  for (const t of days)
+    for (const k of days)
+      expect([t, k, await sqlBalances(query!, t, k)]).toEqual([t, k, await reportBalances(t, k)]);
+}, 120_000);
