@@ -64,6 +64,31 @@ export interface PayoutFact {
   failedRecordedAt: string | null;
 }
 
+/** The kinds of movement of a partner's commission balance, as the balances projection counts them. */
+export type MovementKind = 'accrual' | 'reversal' | 'rejection' | 'adjustment' | 'payout' | 'payout_failed';
+
+/**
+ * One movement of a partner's commission balance in one currency: the amount is signed by its effect on the
+ * balance (an accrual adds, a reversal, a rejection and a payout take away, a failed payout gives back, an
+ * adjustment either), so that a balance as of any moment is a sum of rows. Append-only: an event's movements
+ * never change after it.
+ */
+export interface MovementFact {
+  readonly position: number;
+  /** 1, 2, ...: its place among the movements of its event. */
+  readonly movement: number;
+  readonly eventId: string;
+  readonly kind: MovementKind;
+  readonly partnerId: string;
+  readonly currency: string;
+  /** The signed amount, as the currency's decimal string. */
+  readonly amount: string;
+  /** The commission line, adjustment or payout moved. */
+  readonly itemId: string;
+  readonly effectiveAt: string;
+  readonly recordedAt: string;
+}
+
 /** The state of the facts projection. */
 export interface FactsState {
   readonly partners: Record<string, PartnerFact>;
@@ -71,6 +96,8 @@ export interface FactsState {
   readonly payouts: Record<string, PayoutFact>;
   /** partnerId -> its last payout and the lines it settled (a PayoutFailed of it puts them back). */
   readonly lastPayout: Record<string, { payoutId: string; lineIds: string[] }>;
+  /** Every balance movement, in order (empty with a tracker: the tracker hands them to the projector). */
+  readonly movements: MovementFact[];
 }
 
 /** The statuses of a commission line in the commission_lines table. */
@@ -119,10 +146,18 @@ export interface FactsTracker {
   /** Partners whose lastPayout entry changed. */
   readonly lastPayouts: Set<string>;
   readonly payouts: Set<string>;
+  /** The balance movements of the events since the last commit (appended rows, never kept in the state). */
+  readonly movements: MovementFact[];
 }
 
 /** An empty facts state. */
-export const emptyFacts = (): FactsState => ({ partners: {}, lines: {}, payouts: {}, lastPayout: {} });
+export const emptyFacts = (): FactsState => ({
+  partners: {},
+  lines: {},
+  payouts: {},
+  lastPayout: {},
+  movements: [],
+});
 
 /**
  * The facts projection: partners and commission lines, one entry each. With a tracker, the state is the
@@ -141,6 +176,7 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
       'CommissionHeld',
       'CommissionReleased',
       'CommissionRejected',
+      'ManualAdjustmentRecorded',
       'PayoutIssued',
       'PayoutFailed',
     ],
@@ -154,6 +190,29 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
       };
       const lineTouched = (id: string): void => {
         tracker?.lines.add(id);
+      };
+      let movements = 0;
+      /** A movement of the balance by this event: `units` signed minor units. */
+      const move = (
+        kind: MovementKind,
+        partnerId: string,
+        currency: string,
+        units: bigint,
+        itemId: string,
+      ) => {
+        movements += 1;
+        (tracker?.movements ?? state.movements).push({
+          position: event.position,
+          movement: movements,
+          eventId: event.id,
+          kind,
+          partnerId,
+          currency,
+          amount: formatMinorUnits(units, currency),
+          itemId,
+          effectiveAt: event.occurredAt,
+          recordedAt: event.recordedAt,
+        });
       };
       switch (event.type) {
         case 'PartnerJoined': {
@@ -187,6 +246,7 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
         }
         case 'ConversionAttributed':
           for (const l of event.data.commissions) {
+            move('accrual', l.partnerId, l.currency, minor(l.amount, l.currency), l.lineId);
             lineTouched(l.lineId);
             state.lines[l.lineId] = {
               partnerId: l.partnerId,
@@ -217,6 +277,9 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
         case 'ConversionReversed':
           for (const l of event.data.lines) {
             const line = state.lines[l.lineId];
+            // As the balances projection counts it: a rejected line has nothing left to take back.
+            if (line?.rejected !== true)
+              move('reversal', l.partnerId, l.currency, -minor(l.amount, l.currency), l.lineId);
             if (line === undefined) continue;
             lineTouched(l.lineId);
             line.reversed = (BigInt(line.reversed) + minor(l.amount, l.currency)).toString();
@@ -234,13 +297,22 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
             line.holdReason = event.data.reason;
           } else if (event.type === 'CommissionReleased') line.held = false;
           else {
+            // Whatever is outstanding goes (a clawback outstanding is cancelled: a movement up).
+            move('rejection', line.partnerId, line.currency, -outstandingOf(line), event.data.lineId);
             line.held = false;
             line.rejected = true;
           }
           touch(line, event);
           break;
         }
+        case 'ManualAdjustmentRecorded': {
+          const d = event.data;
+          move('adjustment', d.partnerId, d.currency, minor(d.amount, d.currency), d.adjustmentId);
+          break;
+        }
         case 'PayoutIssued': {
+          const d = event.data;
+          move('payout', d.partnerId, d.currency, -minor(d.amount, d.currency), d.payoutId);
           const lineIds: string[] = [];
           for (const item of event.data.settles) {
             if (item.kind !== 'commission') continue;
@@ -265,6 +337,8 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
           break;
         }
         case 'PayoutFailed': {
+          const d = event.data;
+          move('payout_failed', d.partnerId, d.currency, minor(d.amount, d.currency), d.payoutId);
           const payout = state.payouts[event.data.payoutId];
           if (payout !== undefined) {
             payout.failedAt = event.occurredAt;

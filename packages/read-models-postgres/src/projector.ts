@@ -22,14 +22,14 @@ import {
   writeStateParts,
 } from './sql';
 import { diffParts, digestOf, joinState, splitState } from './state-parts';
-import { FACT_TABLES, TABLES, derivedRowsOf, lineRow, partnerRow } from './tables';
+import { FACT_TABLES, TABLES, derivedRowsOf, lineRow, movementRow, partnerRow } from './tables';
 import type { ProjectedResults, Row, TableDefinition } from './tables';
 
 /**
  * The version of the tables' code: what the rows are made of and how. A projector whose CODE_VERSION differs
  * from the live generation's builds a new generation beside it and swaps when it has caught up.
  */
-export const CODE_VERSION = '3';
+export const CODE_VERSION = '4';
 
 /** The reader-facing schema when none is given. */
 export const DEFAULT_READ_SCHEMA = 'partner_ledger_read';
@@ -434,6 +434,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       lines: new Set(),
       lastPayouts: new Set(),
       payouts: new Set(),
+      movements: [],
     };
     const session = createSession(projectionsOf(tracker), sessionOptions, loaded.checkpoint);
     let lastRecordedAt = loaded.lastRecordedAt;
@@ -445,6 +446,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     const factsState = tracker.state;
     const partnersTable = TABLES.find((table) => table.name === 'partners')!;
     const linesTable = TABLES.find((table) => table.name === 'commission_lines')!;
+    const movementsTable = TABLES.find((table) => table.name === 'balance_movements')!;
     /** The facts' entries and rows of the partners and lines the batch changed (or removed). */
     const writeFactRows = async (client: PoolClient): Promise<void> => {
       const entries: Array<[string, string, string | null]> = [];
@@ -474,6 +476,9 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       if (partners.length > 0) await upsertRows(client, targetSchema, partnersTable, partners);
       if (goneLines.length > 0) await deleteRows(client, targetSchema, linesTable, goneLines);
       if (lines.length > 0) await upsertRows(client, targetSchema, linesTable, lines);
+      // Appended with the checkpoint that covers their events: a restart re-reads only events not committed.
+      if (tracker.movements.length > 0)
+        await upsertRows(client, targetSchema, movementsTable, tracker.movements.map(movementRow));
       await writeFacts(client, targetSchema, entries);
     };
     let lastWritten = -2;
@@ -580,6 +585,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       tracker.lines.clear();
       tracker.lastPayouts.clear();
       tracker.payouts.clear();
+      tracker.movements.length = 0;
       for (const id of deletes) stored.delete(id);
       for (const [id, , digest] of upserts) stored.set(id, digest);
       lastWritten = session.position;

@@ -4,7 +4,7 @@ import type {
   PartnerRevenueResult,
   PayoutStatementsResult,
 } from '@partner-ledger/projections';
-import type { FactsState, LineFact, PartnerFact } from './facts';
+import type { FactsState, LineFact, MovementFact, PartnerFact } from './facts';
 import { formatMinorUnits, outstandingOf, settledOf, statusOf } from './facts';
 
 /** A column of a read-model table: its SQL name and type. */
@@ -159,6 +159,22 @@ export const TABLES: readonly TableDefinition[] = [
     key: ['payout_id'],
   },
   {
+    name: 'balance_movements',
+    columns: [
+      c('position', 'bigint'),
+      c('movement', 'integer'),
+      c('event_id', 'text'),
+      c('kind', 'text'),
+      c('partner_id', 'text'),
+      c('currency', 'text'),
+      c('amount', 'numeric'),
+      c('item_id', 'text'),
+      c('effective_at', 'timestamptz'),
+      c('recorded_at', 'timestamptz'),
+    ],
+    key: ['position', 'movement'],
+  },
+  {
     name: 'payout_items',
     columns: [
       c('payout_id', 'text'),
@@ -229,7 +245,11 @@ const sorted = <T>(record: Readonly<Record<string, T>>): Array<[string, T]> =>
   Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /** The tables whose rows are the facts' entries, one each: the projector writes the entries that changed. */
-export const FACT_TABLES: ReadonlySet<string> = new Set(['partners', 'commission_lines']);
+export const FACT_TABLES: ReadonlySet<string> = new Set([
+  'partners',
+  'commission_lines',
+  'balance_movements',
+]);
 
 /** A partner's row of the partners table. */
 export const partnerRow = (id: string, p: PartnerFact): Row => [
@@ -274,12 +294,27 @@ export const lineRow = (lineId: string, l: LineFact): Row => [
   l.position,
 ];
 
+/** A movement's row of the balance_movements table. */
+export const movementRow = (m: MovementFact): Row => [
+  m.position,
+  m.movement,
+  m.eventId,
+  m.kind,
+  m.partnerId,
+  m.currency,
+  m.amount,
+  m.itemId,
+  m.effectiveAt,
+  m.recordedAt,
+];
+
 /** Every table's rows for the results: table name -> rows. */
 export const rowsOf = (results: ProjectedResults): Map<string, Row[]> => {
   const tables = derivedRowsOf(results);
   for (const [id, p] of sorted(results.facts.partners)) tables.get('partners')!.push(partnerRow(id, p));
   for (const [lineId, l] of sorted(results.facts.lines))
     tables.get('commission_lines')!.push(lineRow(lineId, l));
+  for (const m of results.facts.movements) tables.get('balance_movements')!.push(movementRow(m));
   return tables;
 };
 

@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commissionBalances, replay } from '@partner-ledger/projections';
+import {
+  createEventBuilder,
+  historyArbitrary,
+  partnerJoined,
+  programConfigured,
+  simulate,
+  storeWith,
+} from '@partner-ledger/projections/testing';
+import type { EventData } from '@partner-ledger/events';
+import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
+import Decimal from 'decimal.js';
+import fc from 'fast-check';
+import { Pool } from 'pg';
+import { startProjector } from './projector';
+
+// The "balances as of T as known at K" query of docs/read-models.md, on balance_movements, against the
+// balances report as of T as known at K (the replay `report balances --as-of T --known-at K` runs: occurredAt
+// at or before the end of day T, recordedAt at or before the end of day K).
+
+const DOC = join(__dirname, '..', '..', '..', 'docs', 'read-models.md');
+const query = /^```sql balances-as-of\n([\s\S]*?)^```$/m.exec(readFileSync(DOC, 'utf8'))?.[1];
+
+const url = testDatabaseUrl();
+const schema = uniqueSchema('rmasof');
+// The worked example's.
+const example = uniqueSchema('rmasofx');
+let pool: Pool;
+// Conversions and reversals recorded hours after they happened, held lines rejected, adjustments and failed
+// payouts (the simulator of the projections' tests).
+const store = storeWith(simulate(fc.sample(historyArbitrary(1_500), { seed: 8, numRuns: 1 })[0]!));
+
+beforeAll(async () => {
+  pool = new Pool({ connectionString: url, max: 2 });
+  await startProjector({ source: await store, pool, schema, exitWhenCaughtUp: true }).done;
+}, 120_000);
+afterAll(async () => {
+  await pool.end();
+  for (const name of [schema, `${schema}_g1`, example, `${example}_g1`]) await dropSchema(url, name);
+});
+
+const FIELDS = [
+  'accrued',
+  'reversed',
+  'rejected',
+  'paid',
+  'payoutsFailed',
+  'adjustments',
+  'balance',
+] as const;
+const dayAfter = (day: string): string =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().replace('.000Z', 'Z');
+const endOfDay = (day: string): string => `${day}T23:59:59.999Z`;
+
+/** The doc's query with its dates and schema replaced: rows of partner, currency and FIELDS. */
+const sqlBalances = async (sql: string, t: string, k: string, into = schema): Promise<string[]> => {
+  // The doc's two bounds, T's and K's, each once.
+  expect(sql.match(/'2026-04-0[16]T00:00:00Z'/g)).toEqual([
+    "'2026-04-01T00:00:00Z'",
+    "'2026-04-06T00:00:00Z'",
+  ]);
+  const text = sql
+    .replaceAll('partner_ledger_read.', `${into}.`)
+    // In one pass: a T of April 5 must not have its bound replaced by K's.
+    .replace(/'2026-04-0([16])T00:00:00Z'/g, (_m, day: string) => `'${dayAfter(day === '1' ? t : k)}'`);
+  const rows = (await pool.query({ text, rowMode: 'array' })).rows as Array<Array<string | null>>;
+  return rows
+    .map((row) => JSON.stringify(row.map((v, i) => (i < 2 ? v : new Decimal(v ?? '0').toFixed()))))
+    .sort();
+};
+
+const reportBalances = async (t: string, k: string, source = store): Promise<string[]> => {
+  const { results } = await replay(
+    await source,
+    { balances: commissionBalances() },
+    { effectiveAt: endOfDay(t), asKnownAt: { recordedAt: endOfDay(k) } },
+  );
+  return Object.entries(results.balances.partners)
+    .flatMap(([partner, byCurrency]) =>
+      Object.entries(byCurrency).map(([currency, b]) =>
+        JSON.stringify([partner, currency, ...FIELDS.map((f) => new Decimal(b[f]).toFixed())]),
+      ),
+    )
+    .sort();
+};
+
+/** The days of the movements (those `where` keeps) at the fractions of their effective times. */
+const daysAt = async (where: string, fractions = [0.3, 0.5, 0.7, 0.9]): Promise<string[]> =>
+  (
+    await pool.query(
+      `SELECT to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
+         FROM unnest((SELECT percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY effective_at)
+                        FROM ${schema}.balance_movements ${where})) AS d`,
+      [fractions],
+    )
+  ).rows.map((row) => row.day as string);
+
+/**
+ * Days T and K: K the day of T itself, on days with a movement recorded on a later day, and K a day to months
+ * before T.
+ */
+const datePairs = async (): Promise<Array<[string, string]>> => {
+  const lateDays = await daysAt(`WHERE date_trunc('day', recorded_at) > date_trunc('day', effective_at)`);
+  const days = await daysAt('');
+  const pairs: Array<[string, string]> = lateDays.map((day) => [day, day]);
+  for (let i = 1; i < days.length; i += 1) pairs.push([days[i]!, days[i - 1]!]);
+  return pairs;
+};
+
+it('has the query the docs promise', () => {
+  expect(query).toBeDefined();
+});
+
+it('gives the balances report as of T as known at K (the same day or earlier), on a ledger with late, reversed, adjusted and failed movements', async () => {
+  const pairs = await datePairs();
+  expect(pairs.length).toBe(7);
+  for (const [t, k] of pairs) {
+    // What the pair cuts and keeps: late-recorded movements dropped, and every kind of movement counted.
+    const cut = await pool.query(
+      `SELECT count(*) FILTER (WHERE recorded_at >= $2)::int AS late,
+              count(DISTINCT kind) FILTER (WHERE recorded_at < $2)::int AS kinds
+         FROM ${schema}.balance_movements WHERE effective_at < $1`,
+      [dayAfter(t), dayAfter(k)],
+    );
+    expect([t, k, cut.rows[0].late > 0]).toEqual([t, k, true]);
+    expect([t, k, cut.rows[0].kinds]).toEqual([t, k, 6]);
+    const expected = await reportBalances(t, k);
+    expect(expected.length).toBeGreaterThan(2);
+    expect([t, k, await sqlBalances(query!, t, k)]).toEqual([t, k, expected]);
+  }
+}, 60_000);
+
+it('gives the balances report at every pair of ten days spread over the ledger (T before, on or after K)', async () => {
+  const days = await daysAt('', [0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95]);
+  expect(new Set(days).size).toBe(10);
+  for (const t of days)
+    for (const k of days)
+      expect([t, k, await sqlBalances(query!, t, k)]).toEqual([t, k, await reportBalances(t, k)]);
+}, 120_000);
+
+it('counts a rejection as what the line had left, and a reversal of a rejected line as nothing, as the report does', async () => {
+  // Partner a: line L1 (held, 10.00) rejected, then its conversion reversed in full; line L2 (held, 30.00)
+  // reversed in part (12.00), then rejected (the 18.00 left).
+  /** A conversion crediting partner a, earning it one held line. */
+  const attributed = (conversionId: string, amount: string, lineId: string, line: string) =>
+    ({
+      conversionId,
+      customerId: `customer-of-${conversionId}`,
+      accountId: null,
+      visitorId: null,
+      kind: 'order',
+      amount,
+      currency: 'USD',
+      couponCode: null,
+      attribution: {
+        basis: 'clicks',
+        model: 'linear',
+        clickWindowDays: 30,
+        halfLifeDays: 7,
+        registrationId: null,
+      },
+      credits: [{ partnerId: 'a', weight: '1', revenueCredit: amount, role: 'sourced', touchIds: [] }],
+      influencers: [],
+      fx: [],
+      commissions: [
+        {
+          lineId,
+          partnerId: 'a',
+          planId: 'standard',
+          planVersion: 1,
+          rule: 'revenueShare',
+          tier: null,
+          base: amount,
+          rate: '0.1',
+          amount: line,
+          currency: 'USD',
+          uncappedAmount: null,
+          payableAt: '2026-03-01T00:00:00.000Z',
+          status: 'held',
+          holdReason: 'self-referral',
+          overrideOf: null,
+        },
+      ],
+    }) satisfies EventData<'ConversionAttributed'>;
+  const reversal = (id: string, conversionId: string, amount: string, lines: Array<[string, string]>) => ({
+    reversalId: id,
+    conversionId,
+    customerId: `customer-of-${conversionId}`,
+    kind: 'refund' as const,
+    amount,
+    currency: 'USD',
+    credits: [{ partnerId: 'a', revenueCredit: amount }],
+    lines: lines.map(([lineId, lineAmount]) => ({
+      lineId,
+      partnerId: 'a',
+      amount: lineAmount,
+      currency: 'USD',
+    })),
+    reason: null,
+  });
+  const rejected = (lineId: string, conversionId: string) => ({
+    lineId,
+    partnerId: 'a',
+    conversionId,
+    reason: 'fraud',
+  });
+  const events = createEventBuilder()
+    .at('2026-01-01T00:00:00.000Z')
+    .add('program', 'ProgramConfigured', programConfigured())
+    .add('partner-a', 'PartnerJoined', partnerJoined('a', 'affiliate'))
+    .at('2026-01-10T12:00:00.000Z')
+    .add('conversion-1', 'ConversionAttributed', attributed('1', '100.00', 'L1', '10.00'))
+    .add('conversion-2', 'ConversionAttributed', attributed('2', '300.00', 'L2', '30.00'))
+    .at('2026-01-20T12:00:00.000Z')
+    .add('conversion-1', 'CommissionRejected', rejected('L1', '1'))
+    .add('conversion-2', 'ConversionReversed', reversal('R2', '2', '120.00', [['L2', '12.00']]))
+    .at('2026-01-25T12:00:00.000Z')
+    .add('conversion-1', 'ConversionReversed', reversal('R1', '1', '100.00', [['L1', '10.00']]))
+    .add('conversion-2', 'CommissionRejected', rejected('L2', '2')).events;
+  const source = storeWith(events);
+  await startProjector({ source: await source, pool, schema: example, exitWhenCaughtUp: true }).done;
+  const kinds = await pool.query(
+    `SELECT item_id, kind, amount::text FROM ${example}.balance_movements WHERE kind <> 'accrual' ORDER BY position`,
+  );
+  expect(kinds.rows).toEqual([
+    { item_id: 'L1', kind: 'rejection', amount: '-10.00' },
+    { item_id: 'L2', kind: 'reversal', amount: '-12.00' },
+    { item_id: 'L2', kind: 'rejection', amount: '-18.00' },
+  ]);
+  for (const [t, k] of [
+    ['2026-01-15', '2026-01-15'],
+    ['2026-01-22', '2026-01-22'],
+    ['2026-01-31', '2026-01-31'],
+    ['2026-01-31', '2026-01-22'],
+  ] as const)
+    expect([t, k, await sqlBalances(query!, t, k, example)]).toEqual([
+      t,
+      k,
+      await reportBalances(t, k, source),
+    ]);
+  const { results } = await replay(await source, { balances: commissionBalances() });
+  expect(results.balances.partners['a']!['USD']).toMatchObject({
+    accrued: '40.00',
+    reversed: '40.00',
+    rejected: '28.00',
+    balance: '0.00',
+  });
+});
