@@ -49,6 +49,9 @@ const FIELDS = [
   'payoutsFailed',
   'adjustments',
   'balance',
+  'pending',
+  'held',
+  'payable',
 ] as const;
 const dayAfter = (day: string): string =>
   new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().replace('.000Z', 'Z');
@@ -109,6 +112,15 @@ const datePairs = async (): Promise<Array<[string, string]>> => {
   return pairs;
 };
 
+/** Counts in `waiting` a report (rows of reportBalances) with some pending, some held, a payable not its balance. */
+const countWaiting = (waiting: Record<'pending' | 'held' | 'payable', number>, report: string[]): void => {
+  const rows = report.map((row) => JSON.parse(row) as string[]);
+  const at = (field: (typeof FIELDS)[number]): number => 2 + FIELDS.indexOf(field);
+  if (rows.some((row) => row[at('pending')] !== '0')) waiting.pending += 1;
+  if (rows.some((row) => row[at('held')] !== '0')) waiting.held += 1;
+  if (rows.some((row) => row[at('payable')] !== row[at('balance')])) waiting.payable += 1;
+};
+
 it('has the query the docs promise', () => {
   expect(query).toBeDefined();
 });
@@ -116,6 +128,12 @@ it('has the query the docs promise', () => {
 it('gives the balances report as of T as known at K (the same day or earlier), on a ledger with late, reversed, adjusted and failed movements', async () => {
   const pairs = await datePairs();
   expect(pairs.length).toBe(7);
+  // Every kind of line change (accrual, reversal, hold, release, rejection, payout, payout_failed) occurs.
+  const lineKinds = await pool.query(
+    `SELECT count(DISTINCT kind)::int AS kinds FROM ${schema}.commission_line_changes`,
+  );
+  expect(lineKinds.rows[0].kinds).toBe(7);
+  const waiting = { pending: 0, held: 0, payable: 0 };
   for (const [t, k] of pairs) {
     // What the pair cuts and keeps: late-recorded movements dropped, and every kind of movement counted.
     const cut = await pool.query(
@@ -129,15 +147,26 @@ it('gives the balances report as of T as known at K (the same day or earlier), o
     const expected = await reportBalances(t, k);
     expect(expected.length).toBeGreaterThan(2);
     expect([t, k, await sqlBalances(query!, t, k)]).toEqual([t, k, expected]);
+    countWaiting(waiting, expected);
   }
+  // Days with a late movement fall between conversions' hold periods: held lines, but nothing pending.
+  expect(waiting).toEqual({ pending: 0, held: pairs.length, payable: pairs.length });
 }, 60_000);
 
 it('gives the balances report at every pair of ten days spread over the ledger (T before, on or after K)', async () => {
   const days = await daysAt('', [0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95]);
   expect(new Set(days).size).toBe(10);
+  const waiting = { pending: 0, held: 0, payable: 0 };
   for (const t of days)
-    for (const k of days)
-      expect([t, k, await sqlBalances(query!, t, k)]).toEqual([t, k, await reportBalances(t, k)]);
+    for (const k of days) {
+      const expected = await reportBalances(t, k);
+      expect([t, k, await sqlBalances(query!, t, k)]).toEqual([t, k, expected]);
+      countWaiting(waiting, expected);
+    }
+  // Pairs with pending, held and payable lines to compare (46, 81 and 91 of the 100 on this ledger).
+  expect(waiting.pending).toBeGreaterThan(33);
+  expect(waiting.held).toBeGreaterThan(33);
+  expect(waiting.payable).toBeGreaterThan(33);
 }, 120_000);
 
 it('counts a rejection as what the line had left, and a reversal of a rejected line as nothing, as the report does', async () => {

@@ -52,6 +52,54 @@ export interface LineFact {
   /** occurredAt and recordedAt of the last event that changed the line. */
   changedAt: string;
   changedRecordedAt: string;
+  /** The line as the balances projection keeps it; null while it keeps none (see OpenLineFact). */
+  open: OpenLineFact | null;
+}
+
+/**
+ * A commission line as the balances projection counts it in pending, held and payable: what it has
+ * outstanding (minor units; a payout's `reversal` item recovering a clawback included, unlike `settlements`),
+ * whether it is held, when it becomes payable, and in how many recent payouts (a failure of one gives back
+ * what it settled). The projection forgets a line with nothing outstanding in no recent payout; a reversal of
+ * it later makes a clawback line, payable at once and not held ("" payableAt). Kept alike here so that the
+ * commission_line_changes rows say what the report counts.
+ */
+export interface OpenLineFact {
+  remaining: string;
+  held: boolean;
+  inPayouts: number;
+  payableAt: string;
+}
+
+/** What changed a line's outstanding amount, hold or payable date. */
+export type LineChangeKind =
+  'accrual' | 'reversal' | 'hold' | 'release' | 'rejection' | 'payout' | 'payout_failed';
+
+/**
+ * One change of a commission line as the balances projection counts it: the signed change of what it has
+ * outstanding, and its hold and payable date after the change. What a line counts in pending, held or payable
+ * as of a moment is the sum of its changes by then, classed by the last of them. Append-only, like
+ * MovementFact.
+ */
+export interface LineChangeFact {
+  readonly position: number;
+  /** 1, 2, ...: its place among the line changes of its event. */
+  readonly change: number;
+  readonly kind: LineChangeKind;
+  readonly lineId: string;
+  readonly partnerId: string;
+  readonly currency: string;
+  /** The signed change of the line's outstanding amount, as the currency's decimal string. */
+  readonly amount: string;
+  /** After the change: held for review (counted in held, not pending or payable). */
+  readonly held: boolean;
+  /** After the change: the line's status as commission_lines shows it, and its hold reason. */
+  readonly status: LineStatus;
+  readonly holdReason: string | null;
+  /** After the change: when it becomes payable (null: at once, a clawback line). */
+  readonly payableAt: string | null;
+  readonly effectiveAt: string;
+  readonly recordedAt: string;
 }
 
 /**
@@ -95,9 +143,19 @@ export interface FactsState {
   readonly lines: Record<string, LineFact>;
   readonly payouts: Record<string, PayoutFact>;
   /** partnerId -> its last payout and the lines it settled (a PayoutFailed of it puts them back). */
-  readonly lastPayout: Record<string, { payoutId: string; lineIds: string[] }>;
+  readonly lastPayout: Record<string, LastPayoutFact>;
   /** Every balance movement, in order (empty with a tracker: the tracker hands them to the projector). */
   readonly movements: MovementFact[];
+  /** Every line change, in order (empty with a tracker, as movements). */
+  readonly lineChanges: LineChangeFact[];
+}
+
+/** A partner's last payout: the lines it settled, and what it took from each as the balances count it. */
+export interface LastPayoutFact {
+  payoutId: string;
+  lineIds: string[];
+  /** [lineId, minor units] of each item the balances projection took from an open line. */
+  openItems: Array<[string, string]>;
 }
 
 /** The statuses of a commission line in the commission_lines table. */
@@ -148,6 +206,8 @@ export interface FactsTracker {
   readonly payouts: Set<string>;
   /** The balance movements of the events since the last commit (appended rows, never kept in the state). */
   readonly movements: MovementFact[];
+  /** The line changes of the events since the last commit (appended rows, as movements). */
+  readonly lineChanges: LineChangeFact[];
 }
 
 /** An empty facts state. */
@@ -157,6 +217,7 @@ export const emptyFacts = (): FactsState => ({
   payouts: {},
   lastPayout: {},
   movements: [],
+  lineChanges: [],
 });
 
 /**
@@ -210,6 +271,40 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
           currency,
           amount: formatMinorUnits(units, currency),
           itemId,
+          effectiveAt: event.occurredAt,
+          recordedAt: event.recordedAt,
+        });
+      };
+      let changes = 0;
+      /**
+       * A change of a line's open part (a clawback line's if it has none): `units` signed minor units of its
+       * outstanding, then `update`; forgotten as the balances projection forgets it, and recorded.
+       */
+      const changeLine = (
+        kind: LineChangeKind,
+        lineId: string,
+        line: LineFact,
+        units: bigint,
+        update: (open: OpenLineFact) => void = () => {},
+      ): void => {
+        const open = line.open ?? { remaining: '0', held: false, inPayouts: 0, payableAt: '' };
+        open.remaining = (BigInt(open.remaining) + units).toString();
+        update(open);
+        line.open = open.remaining === '0' && open.inPayouts === 0 ? null : open;
+        lineTouched(lineId);
+        changes += 1;
+        (tracker?.lineChanges ?? state.lineChanges).push({
+          position: event.position,
+          change: changes,
+          kind,
+          lineId,
+          partnerId: line.partnerId,
+          currency: line.currency,
+          amount: formatMinorUnits(units, line.currency),
+          held: open.held,
+          status: statusOf(line),
+          holdReason: line.holdReason,
+          payableAt: open.payableAt === '' ? null : open.payableAt,
           effectiveAt: event.occurredAt,
           recordedAt: event.recordedAt,
         });
@@ -271,7 +366,15 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
               settlements: {},
               changedAt: event.occurredAt,
               changedRecordedAt: event.recordedAt,
+              open: null,
             };
+            // As the balances projection keeps it: a line of no amount is none of its open lines.
+            const units = minor(l.amount, l.currency);
+            if (units > 0n)
+              changeLine('accrual', l.lineId, state.lines[l.lineId]!, units, (open) => {
+                open.held = l.status === 'held';
+                open.payableAt = l.payableAt;
+              });
           }
           break;
         case 'ConversionReversed':
@@ -284,6 +387,7 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
             lineTouched(l.lineId);
             line.reversed = (BigInt(line.reversed) + minor(l.amount, l.currency)).toString();
             touch(line, event);
+            if (!line.rejected) changeLine('reversal', l.lineId, line, -minor(l.amount, l.currency));
           }
           break;
         case 'CommissionHeld':
@@ -303,6 +407,18 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
             line.rejected = true;
           }
           touch(line, event);
+          // The balances projection holds, releases and rejects only the lines it keeps open.
+          if (line.open !== null) {
+            const held = event.type === 'CommissionHeld';
+            if (event.type === 'CommissionRejected')
+              changeLine('rejection', event.data.lineId, line, -BigInt(line.open.remaining), (open) => {
+                open.held = false;
+              });
+            else
+              changeLine(held ? 'hold' : 'release', event.data.lineId, line, 0n, (open) => {
+                open.held = held;
+              });
+          }
           break;
         }
         case 'ManualAdjustmentRecorded': {
@@ -326,7 +442,27 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
             touch(line, event);
             lineIds.push(item.id);
           }
-          state.lastPayout[event.data.partnerId] = { payoutId: event.data.payoutId, lineIds };
+          // As the balances projection counts a payout: every item but adjustments (a `reversal` item
+          // recovers a clawback) taken from the line it keeps open; then the payout before it can no longer
+          // fail, and a line it settled in full is forgotten.
+          const openItems: Array<[string, string]> = [];
+          for (const item of event.data.settles) {
+            const line = item.kind === 'adjustment' ? undefined : state.lines[item.id];
+            if (line === undefined || line.open === null) continue;
+            const units = minor(item.amount, event.data.currency);
+            changeLine('payout', item.id, line, -units, (open) => {
+              open.inPayouts += 1;
+            });
+            openItems.push([item.id, units.toString()]);
+          }
+          for (const [lineId] of state.lastPayout[event.data.partnerId]?.openItems ?? []) {
+            const line = state.lines[lineId];
+            if (line === undefined || line.open === null) continue;
+            line.open.inPayouts -= 1;
+            if (line.open.remaining === '0' && line.open.inPayouts === 0) line.open = null;
+            lineTouched(lineId);
+          }
+          state.lastPayout[event.data.partnerId] = { payoutId: event.data.payoutId, lineIds, openItems };
           tracker?.lastPayouts.add(event.data.partnerId);
           state.payouts[event.data.payoutId] = {
             recordedAt: event.recordedAt,
@@ -354,6 +490,13 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
             lineTouched(lineId);
             delete line.settlements[event.data.payoutId];
             touch(line, event);
+          }
+          for (const [lineId, units] of last.openItems) {
+            const line = state.lines[lineId];
+            if (line === undefined || line.open === null) continue;
+            changeLine('payout_failed', lineId, line, BigInt(units), (open) => {
+              open.inPayouts -= 1;
+            });
           }
           delete state.lastPayout[event.data.partnerId];
           tracker?.lastPayouts.add(event.data.partnerId);

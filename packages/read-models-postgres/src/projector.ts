@@ -22,14 +22,22 @@ import {
   writeStateParts,
 } from './sql';
 import { diffParts, digestOf, joinState, splitState } from './state-parts';
-import { FACT_TABLES, TABLES, derivedRowsOf, lineRow, movementRow, partnerRow } from './tables';
+import {
+  FACT_TABLES,
+  TABLES,
+  derivedRowsOf,
+  lineChangeRow,
+  lineRow,
+  movementRow,
+  partnerRow,
+} from './tables';
 import type { ProjectedResults, Row, TableDefinition } from './tables';
 
 /**
  * The version of the tables' code: what the rows are made of and how. A projector whose CODE_VERSION differs
  * from the live generation's builds a new generation beside it and swaps when it has caught up.
  */
-export const CODE_VERSION = '4';
+export const CODE_VERSION = '5';
 
 /** The reader-facing schema when none is given. */
 export const DEFAULT_READ_SCHEMA = 'partner_ledger_read';
@@ -435,6 +443,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       lastPayouts: new Set(),
       payouts: new Set(),
       movements: [],
+      lineChanges: [],
     };
     const session = createSession(projectionsOf(tracker), sessionOptions, loaded.checkpoint);
     let lastRecordedAt = loaded.lastRecordedAt;
@@ -447,6 +456,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     const partnersTable = TABLES.find((table) => table.name === 'partners')!;
     const linesTable = TABLES.find((table) => table.name === 'commission_lines')!;
     const movementsTable = TABLES.find((table) => table.name === 'balance_movements')!;
+    const lineChangesTable = TABLES.find((table) => table.name === 'commission_line_changes')!;
     /** The facts' entries and rows of the partners and lines the batch changed (or removed). */
     const writeFactRows = async (client: PoolClient): Promise<void> => {
       const entries: Array<[string, string, string | null]> = [];
@@ -479,6 +489,8 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       // Appended with the checkpoint that covers their events: a restart re-reads only events not committed.
       if (tracker.movements.length > 0)
         await upsertRows(client, targetSchema, movementsTable, tracker.movements.map(movementRow));
+      if (tracker.lineChanges.length > 0)
+        await upsertRows(client, targetSchema, lineChangesTable, tracker.lineChanges.map(lineChangeRow));
       await writeFacts(client, targetSchema, entries);
     };
     let lastWritten = -2;
@@ -586,6 +598,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       tracker.lastPayouts.clear();
       tracker.payouts.clear();
       tracker.movements.length = 0;
+      tracker.lineChanges.length = 0;
       for (const id of deletes) stored.delete(id);
       for (const [id, , digest] of upserts) stored.set(id, digest);
       lastWritten = session.position;

@@ -4,7 +4,7 @@ import type {
   PartnerRevenueResult,
   PayoutStatementsResult,
 } from '@partner-ledger/projections';
-import type { FactsState, LineFact, MovementFact, PartnerFact } from './facts';
+import type { FactsState, LineChangeFact, LineFact, MovementFact, PartnerFact } from './facts';
 import { formatMinorUnits, outstandingOf, settledOf, statusOf } from './facts';
 
 /** A column of a read-model table: its SQL name and type. */
@@ -175,6 +175,25 @@ export const TABLES: readonly TableDefinition[] = [
     key: ['position', 'movement'],
   },
   {
+    name: 'commission_line_changes',
+    columns: [
+      c('position', 'bigint'),
+      c('change', 'integer'),
+      c('kind', 'text'),
+      c('line_id', 'text'),
+      c('partner_id', 'text'),
+      c('currency', 'text'),
+      c('amount', 'numeric'),
+      c('held', 'boolean'),
+      c('status', 'text'),
+      c('hold_reason', 'text'),
+      c('payable_at', 'timestamptz'),
+      c('effective_at', 'timestamptz'),
+      c('recorded_at', 'timestamptz'),
+    ],
+    key: ['position', 'change'],
+  },
+  {
     name: 'payout_items',
     columns: [
       c('payout_id', 'text'),
@@ -249,6 +268,7 @@ export const FACT_TABLES: ReadonlySet<string> = new Set([
   'partners',
   'commission_lines',
   'balance_movements',
+  'commission_line_changes',
 ]);
 
 /** A partner's row of the partners table. */
@@ -308,6 +328,23 @@ export const movementRow = (m: MovementFact): Row => [
   m.recordedAt,
 ];
 
+/** A line change's row of the commission_line_changes table. */
+export const lineChangeRow = (ch: LineChangeFact): Row => [
+  ch.position,
+  ch.change,
+  ch.kind,
+  ch.lineId,
+  ch.partnerId,
+  ch.currency,
+  ch.amount,
+  ch.held,
+  ch.status,
+  ch.holdReason,
+  ch.payableAt,
+  ch.effectiveAt,
+  ch.recordedAt,
+];
+
 /** Every table's rows for the results: table name -> rows. */
 export const rowsOf = (results: ProjectedResults): Map<string, Row[]> => {
   const tables = derivedRowsOf(results);
@@ -315,6 +352,7 @@ export const rowsOf = (results: ProjectedResults): Map<string, Row[]> => {
   for (const [lineId, l] of sorted(results.facts.lines))
     tables.get('commission_lines')!.push(lineRow(lineId, l));
   for (const m of results.facts.movements) tables.get('balance_movements')!.push(movementRow(m));
+  for (const ch of results.facts.lineChanges) tables.get('commission_line_changes')!.push(lineChangeRow(ch));
   return tables;
 };
 
