@@ -27,6 +27,8 @@ const url = testDatabaseUrl();
 const schema = uniqueSchema('rmasof');
 // The worked example's.
 const example = uniqueSchema('rmasofx');
+// The worked example of payouts, clawbacks and holds.
+const payouts = uniqueSchema('rmasofp');
 let pool: Pool;
 // Conversions and reversals recorded hours after they happened, held lines rejected, adjustments and failed
 // payouts (the simulator of the projections' tests).
@@ -38,7 +40,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await pool.end();
-  for (const name of [schema, `${schema}_g1`, example, `${example}_g1`]) await dropSchema(url, name);
+  for (const name of [schema, example, payouts]) for (const g of ['', '_g1']) await dropSchema(url, name + g);
 });
 
 const FIELDS = [
@@ -121,6 +123,74 @@ const countWaiting = (waiting: Record<'pending' | 'held' | 'payable', number>, r
   if (rows.some((row) => row[at('payable')] !== row[at('balance')])) waiting.payable += 1;
 };
 
+/**
+ * A conversion of `amount` sourced by `partnerId`, earning it one commission line: [lineId, amount, payableAt,
+ * status].
+ */
+const earned = (
+  partnerId: string,
+  conversionId: string,
+  amount: string,
+  [lineId, line, payableAt, status]: [string, string, string, 'held' | 'pending'],
+): EventData<'ConversionAttributed'> => ({
+  conversionId,
+  customerId: `customer-of-${conversionId}`,
+  accountId: null,
+  visitorId: null,
+  kind: 'order',
+  amount,
+  currency: 'USD',
+  couponCode: null,
+  attribution: {
+    basis: 'clicks',
+    model: 'linear',
+    clickWindowDays: 30,
+    halfLifeDays: 7,
+    registrationId: null,
+  },
+  credits: [{ partnerId, weight: '1', revenueCredit: amount, role: 'sourced', touchIds: [] }],
+  influencers: [],
+  fx: [],
+  commissions: [
+    {
+      lineId,
+      partnerId,
+      planId: 'standard',
+      planVersion: 1,
+      rule: 'revenueShare',
+      tier: null,
+      base: amount,
+      rate: '0.1',
+      amount: line,
+      currency: 'USD',
+      uncappedAmount: null,
+      payableAt,
+      status,
+      holdReason: status === 'held' ? 'self-referral' : null,
+      overrideOf: null,
+    },
+  ],
+});
+
+/** A refund of `amount` of a conversion crediting `partnerId`, taking back `lines` ([lineId, amount]). */
+const refund = (
+  partnerId: string,
+  reversalId: string,
+  conversionId: string,
+  amount: string,
+  lines: Array<[string, string]>,
+): EventData<'ConversionReversed'> => ({
+  reversalId,
+  conversionId,
+  customerId: `customer-of-${conversionId}`,
+  kind: 'refund',
+  amount,
+  currency: 'USD',
+  credits: [{ partnerId, revenueCredit: amount }],
+  lines: lines.map(([lineId, lineAmount]) => ({ lineId, partnerId, amount: lineAmount, currency: 'USD' })),
+  reason: null,
+});
+
 it('has the query the docs promise', () => {
   expect(query).toBeDefined();
 });
@@ -174,61 +244,9 @@ it('counts a rejection as what the line had left, and a reversal of a rejected l
   // reversed in part (12.00), then rejected (the 18.00 left).
   /** A conversion crediting partner a, earning it one held line. */
   const attributed = (conversionId: string, amount: string, lineId: string, line: string) =>
-    ({
-      conversionId,
-      customerId: `customer-of-${conversionId}`,
-      accountId: null,
-      visitorId: null,
-      kind: 'order',
-      amount,
-      currency: 'USD',
-      couponCode: null,
-      attribution: {
-        basis: 'clicks',
-        model: 'linear',
-        clickWindowDays: 30,
-        halfLifeDays: 7,
-        registrationId: null,
-      },
-      credits: [{ partnerId: 'a', weight: '1', revenueCredit: amount, role: 'sourced', touchIds: [] }],
-      influencers: [],
-      fx: [],
-      commissions: [
-        {
-          lineId,
-          partnerId: 'a',
-          planId: 'standard',
-          planVersion: 1,
-          rule: 'revenueShare',
-          tier: null,
-          base: amount,
-          rate: '0.1',
-          amount: line,
-          currency: 'USD',
-          uncappedAmount: null,
-          payableAt: '2026-03-01T00:00:00.000Z',
-          status: 'held',
-          holdReason: 'self-referral',
-          overrideOf: null,
-        },
-      ],
-    }) satisfies EventData<'ConversionAttributed'>;
-  const reversal = (id: string, conversionId: string, amount: string, lines: Array<[string, string]>) => ({
-    reversalId: id,
-    conversionId,
-    customerId: `customer-of-${conversionId}`,
-    kind: 'refund' as const,
-    amount,
-    currency: 'USD',
-    credits: [{ partnerId: 'a', revenueCredit: amount }],
-    lines: lines.map(([lineId, lineAmount]) => ({
-      lineId,
-      partnerId: 'a',
-      amount: lineAmount,
-      currency: 'USD',
-    })),
-    reason: null,
-  });
+    earned('a', conversionId, amount, [lineId, line, '2026-03-01T00:00:00.000Z', 'held']);
+  const reversal = (id: string, conversionId: string, amount: string, lines: Array<[string, string]>) =>
+    refund('a', id, conversionId, amount, lines);
   const rejected = (lineId: string, conversionId: string) => ({
     lineId,
     partnerId: 'a',
@@ -276,4 +294,144 @@ it('counts a rejection as what the line had left, and a reversal of a rejected l
     rejected: '28.00',
     balance: '0.00',
   });
+});
+
+it('counts pending, held and payable through payouts, a failed payout, a clawback recovered and holds of a paid line, as the report does', async () => {
+  // Partner b: M1 (10.00) paid by P1, forgotten by the balances once P2 pays M2, so that holding it changes
+  // nothing; its refund is a clawback (payable at once), recovered by P3, given back when P3 fails,
+  // recovered again by P4 and forgotten after P5; M4 held, then released, pending until February 10.
+  const line = (lineId: string, amount: string, payableAt: string) =>
+    [lineId, amount, payableAt, 'pending'] as [string, string, string, 'pending'];
+  const attributed = (conversionId: string, amount: string, l: ReturnType<typeof line>) =>
+    earned('b', conversionId, amount, l);
+  const payout = (payoutId: string, amount: string, settles: EventData<'PayoutIssued'>['settles']) => ({
+    payoutId,
+    partnerId: 'b',
+    amount,
+    currency: 'USD',
+    method: 'bankTransfer' as const,
+    externalReference: null,
+    settles,
+  });
+  const lineRef = (lineId: string, conversionId: string) => ({ lineId, partnerId: 'b', conversionId });
+  const events = createEventBuilder()
+    .at('2026-01-01T00:00:00.000Z')
+    .add('program', 'ProgramConfigured', programConfigured())
+    .add('partner-b', 'PartnerJoined', partnerJoined('b', 'affiliate'))
+    .at('2026-01-05T12:00:00.000Z')
+    .add(
+      'conversion-1',
+      'ConversionAttributed',
+      attributed('1', '100.00', line('M1', '10.00', '2026-01-12T00:00:00.000Z')),
+    )
+    .add(
+      'conversion-2',
+      'ConversionAttributed',
+      attributed('2', '200.00', line('M2', '20.00', '2026-01-20T00:00:00.000Z')),
+    )
+    .at('2026-01-13T12:00:00.000Z')
+    .add(
+      'balance-b',
+      'PayoutIssued',
+      payout('P1', '10.00', [{ kind: 'commission', id: 'M1', amount: '10.00' }]),
+    )
+    .at('2026-01-21T12:00:00.000Z')
+    .add(
+      'balance-b',
+      'PayoutIssued',
+      payout('P2', '20.00', [{ kind: 'commission', id: 'M2', amount: '20.00' }]),
+    )
+    .at('2026-01-22T12:00:00.000Z')
+    .add('conversion-1', 'CommissionHeld', { ...lineRef('M1', '1'), reason: 'review' })
+    .at('2026-01-23T12:00:00.000Z')
+    .add('conversion-1', 'ConversionReversed', refund('b', 'R1', '1', '100.00', [['M1', '10.00']]))
+    .at('2026-01-24T12:00:00.000Z')
+    .add(
+      'conversion-3',
+      'ConversionAttributed',
+      attributed('3', '500.00', line('M3', '50.00', '2026-01-25T00:00:00.000Z')),
+    )
+    .at('2026-01-26T12:00:00.000Z')
+    .add(
+      'balance-b',
+      'PayoutIssued',
+      payout('P3', '40.00', [
+        { kind: 'reversal', id: 'M1', amount: '-10.00' },
+        { kind: 'commission', id: 'M3', amount: '50.00' },
+      ]),
+    )
+    .at('2026-01-27T12:00:00.000Z')
+    .add('balance-b', 'PayoutFailed', {
+      payoutId: 'P3',
+      partnerId: 'b',
+      amount: '40.00',
+      currency: 'USD',
+      reason: 'bank rejected',
+    })
+    .at('2026-01-28T12:00:00.000Z')
+    .add(
+      'balance-b',
+      'PayoutIssued',
+      payout('P4', '40.00', [
+        { kind: 'reversal', id: 'M1', amount: '-10.00' },
+        { kind: 'commission', id: 'M3', amount: '50.00' },
+      ]),
+    )
+    .at('2026-01-29T12:00:00.000Z')
+    .add(
+      'conversion-4',
+      'ConversionAttributed',
+      attributed('4', '50.00', line('M4', '5.00', '2026-02-10T00:00:00.000Z')),
+    )
+    .add('balance-b', 'ManualAdjustmentRecorded', {
+      adjustmentId: 'A1',
+      partnerId: 'b',
+      amount: '7.00',
+      currency: 'USD',
+      reason: 'goodwill',
+    })
+    .at('2026-01-30T12:00:00.000Z')
+    .add(
+      'balance-b',
+      'PayoutIssued',
+      payout('P5', '7.00', [{ kind: 'adjustment', id: 'A1', amount: '7.00' }]),
+    )
+    .at('2026-01-31T12:00:00.000Z')
+    .add('conversion-1', 'CommissionHeld', { ...lineRef('M1', '1'), reason: 'review' })
+    .at('2026-02-01T12:00:00.000Z')
+    .add('conversion-4', 'CommissionHeld', { ...lineRef('M4', '4'), reason: 'review' })
+    .at('2026-02-03T12:00:00.000Z')
+    .add('conversion-4', 'CommissionReleased', { ...lineRef('M4', '4'), note: null }).events;
+  const source = storeWith(events);
+  await startProjector({ source: await source, pool, schema: payouts, exitWhenCaughtUp: true }).done;
+  const days = [
+    '01-10',
+    '01-15',
+    '01-22',
+    '01-23',
+    '01-26',
+    '01-27',
+    '01-28',
+    '01-31',
+    '02-02',
+    '02-05',
+    '02-15',
+  ];
+  for (const t of days.map((d) => `2026-${d}`))
+    for (const k of [t, '2026-01-27'].filter((day) => day <= t))
+      expect([t, k, await sqlBalances(query!, t, k, payouts)]).toEqual([
+        t,
+        k,
+        await reportBalances(t, k, source),
+      ]);
+  // What the report says at a few of them: [pending, held, payable].
+  const figures = async (t: string) => {
+    const [row] = (await reportBalances(t, t, source)).map((r) => JSON.parse(r) as string[]);
+    return ['pending', 'held', 'payable'].map((f) => row![2 + FIELDS.indexOf(f as (typeof FIELDS)[number])]);
+  };
+  expect(await figures('2026-01-15')).toEqual(['20', '0', '0']);
+  expect(await figures('2026-01-23')).toEqual(['0', '0', '-10']);
+  expect(await figures('2026-01-27')).toEqual(['0', '0', '40']);
+  expect(await figures('2026-02-02')).toEqual(['0', '5', '0']);
+  expect(await figures('2026-02-05')).toEqual(['5', '0', '0']);
 });
