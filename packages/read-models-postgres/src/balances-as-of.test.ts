@@ -313,6 +313,11 @@ it('counts pending, held and payable through payouts, a failed payout, a clawbac
     externalReference: null,
     settles,
   });
+  // What P3 settles, and P4 again after P3 failed: M1's clawback first, then M3.
+  const recoverM1AndPayM3: EventData<'PayoutIssued'>['settles'] = [
+    { kind: 'reversal', id: 'M1', amount: '-10.00' },
+    { kind: 'commission', id: 'M3', amount: '50.00' },
+  ];
   const lineRef = (lineId: string, conversionId: string) => ({ lineId, partnerId: 'b', conversionId });
   const events = createEventBuilder()
     .at('2026-01-01T00:00:00.000Z')
@@ -352,14 +357,7 @@ it('counts pending, held and payable through payouts, a failed payout, a clawbac
       attributed('3', '500.00', line('M3', '50.00', '2026-01-25T00:00:00.000Z')),
     )
     .at('2026-01-26T12:00:00.000Z')
-    .add(
-      'balance-b',
-      'PayoutIssued',
-      payout('P3', '40.00', [
-        { kind: 'reversal', id: 'M1', amount: '-10.00' },
-        { kind: 'commission', id: 'M3', amount: '50.00' },
-      ]),
-    )
+    .add('balance-b', 'PayoutIssued', payout('P3', '40.00', recoverM1AndPayM3))
     .at('2026-01-27T12:00:00.000Z')
     .add('balance-b', 'PayoutFailed', {
       payoutId: 'P3',
@@ -369,14 +367,7 @@ it('counts pending, held and payable through payouts, a failed payout, a clawbac
       reason: 'bank rejected',
     })
     .at('2026-01-28T12:00:00.000Z')
-    .add(
-      'balance-b',
-      'PayoutIssued',
-      payout('P4', '40.00', [
-        { kind: 'reversal', id: 'M1', amount: '-10.00' },
-        { kind: 'commission', id: 'M3', amount: '50.00' },
-      ]),
-    )
+    .add('balance-b', 'PayoutIssued', payout('P4', '40.00', recoverM1AndPayM3))
     .at('2026-01-29T12:00:00.000Z')
     .add(
       'conversion-4',
