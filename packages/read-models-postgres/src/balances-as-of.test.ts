@@ -392,7 +392,9 @@ it('counts pending, held and payable through payouts, a failed payout, a clawbac
     .at('2026-02-01T12:00:00.000Z')
     .add('conversion-4', 'CommissionHeld', { ...lineRef('M4', '4'), reason: 'review' })
     .at('2026-02-03T12:00:00.000Z')
-    .add('conversion-4', 'CommissionReleased', { ...lineRef('M4', '4'), note: null }).events;
+    .add('conversion-4', 'CommissionReleased', { ...lineRef('M4', '4'), note: null })
+    .at('2026-02-04T12:00:00.000Z')
+    .add('conversion-1', 'CommissionRejected', { ...lineRef('M1', '1'), reason: 'fraud' }).events;
   const source = storeWith(events);
   await startProjector({ source: await source, pool, schema: payouts, exitWhenCaughtUp: true }).done;
   const days = [

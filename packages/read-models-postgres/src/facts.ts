@@ -401,8 +401,17 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
             line.holdReason = event.data.reason;
           } else if (event.type === 'CommissionReleased') line.held = false;
           else {
-            // Whatever is outstanding goes (a clawback outstanding is cancelled: a movement up).
-            move('rejection', line.partnerId, line.currency, -outstandingOf(line), event.data.lineId);
+            // Whatever is outstanding goes (a clawback outstanding is cancelled: a movement up), as the
+            // balances projection counts it: a line it has forgotten (paid in full, a clawback recovered) moves
+            // nothing.
+            if (line.open !== null)
+              move(
+                'rejection',
+                line.partnerId,
+                line.currency,
+                -BigInt(line.open.remaining),
+                event.data.lineId,
+              );
             line.held = false;
             line.rejected = true;
           }
