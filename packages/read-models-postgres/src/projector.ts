@@ -220,6 +220,9 @@ export const openDatabase = (options: ProjectorDatabase): { pool: Pool; owned: b
 // A connection that dies while checked out emits 'error' on its client: unheard, it ends the process. The
 // query under way fails with it too, which is what the projector acts on.
 const ignoreClientError = (): void => undefined;
+const keepClientErrorsHeard = (client: PoolClient): void => {
+  client.on('error', ignoreClientError);
+};
 
 const inTransaction = async <T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> => {
   const client = await pool.connect();
@@ -275,6 +278,12 @@ export const startProjector = (options: ProjectorOptions): Projector => {
   // pool drops that connection; the next query opens another.
   const onPoolError = (): void => undefined;
   pool.on('error', onPoolError);
+  // And every connection the pool opens hears its own 'error' for as long as it lives, not only while a
+  // transaction holds it: a session ended by the server between two queries (pg_terminate_backend, a
+  // failover) emits 'error' on its client whoever holds it then, and one unheard ended the process (seen once
+  // under load in the reconnect test). The query that meets the dead session fails too, which is what the
+  // projector acts on.
+  pool.on('connect', keepClientErrorsHeard);
   // Consecutive reconnects since the last commit.
   let failures = 0;
   let stopping = false;
@@ -654,6 +663,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     } finally {
       if (owned) await pool.end();
       pool.off('error', onPoolError);
+      pool.off('connect', keepClientErrorsHeard);
     }
   })();
   done.catch(() => undefined);
