@@ -240,6 +240,55 @@ describe('schema and migrations', () => {
   });
 });
 
+describe('sessions the server ends (a failover, pg_terminate_backend)', () => {
+  it('ended while appending: each append is acknowledged or fails, the process carries on, and every acknowledged event is stored once', async () => {
+    // A pool of the test's own, so that only this store's sessions are ended (other test files share the
+    // server). An application that brings its own pool listens for the pool's 'error', as pg asks.
+    const applicationName = `pl-kill-${schema}`.slice(0, 60);
+    const pool = new Pool({ connectionString: url, max: 4, application_name: applicationName });
+    pool.on('error', () => undefined);
+    const store = await createPostgresStore({ pool, schema });
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    const acknowledged: string[] = [];
+    let failed = 0;
+    let stop = false;
+    const writers = [0, 1, 2, 3, 4, 5].map(async (w) => {
+      for (let i = 0; !stop; i += 1)
+        await store.append(`kill-${w}-${i}`, [event(`w${w}-${i}`, i)]).then(
+          () => acknowledged.push(`w${w}-${i}`),
+          () => (failed += 1),
+        );
+    });
+    let ended = 0;
+    try {
+      for (let round = 0; round < 40 && (ended < 8 || acknowledged.length < 20); round += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        const { rows } = await admin.query<{ n: number }>(
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+            WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+          [applicationName],
+        );
+        ended += rows[0]?.n ?? 0;
+      }
+    } finally {
+      stop = true;
+      await Promise.all(writers);
+      await admin.end();
+    }
+    expect(ended).toBeGreaterThan(0);
+    const stored = idsOf(await collect(store.readAll()));
+    expect(new Set(stored).size).toBe(stored.length);
+    expect(stored).toEqual(expect.arrayContaining(acknowledged));
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: stored.length });
+    process.stderr.write(
+      `sessions ended: ${ended}; appends acknowledged ${acknowledged.length}, failed ${failed}; stored ${stored.length}\n`,
+    );
+    await store.close();
+    await pool.end();
+  });
+});
+
 describe('the one-round-trip append (migration 3)', () => {
   it('two instances appending to one stream in turn: each finds its remembered head stale, chains on the real one, verify ok', async () => {
     const a = await open();

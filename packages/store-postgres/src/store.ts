@@ -155,6 +155,9 @@ class StartOver extends Error {
   }
 }
 
+/** Heard on a client the store holds: the failure reaches the caller through the query instead. */
+const ignoreSessionError = (): void => undefined;
+
 /**
  * Opens a store on a PostgreSQL database: creates or migrates its schema, then serves the EventStore port.
  *
@@ -190,6 +193,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   let migrationsApplied: number[];
   {
     const client = await pool.connect();
+    client.on('error', ignoreSessionError);
     try {
       if (options.mustExist === true) {
         const { rows } = await client.query<{ found: boolean }>(
@@ -200,10 +204,12 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       }
       migrationsApplied = await migrate(client, schema);
     } catch (error) {
+      client.off('error', ignoreSessionError);
       client.release();
       if (ownsPool) await pool.end();
       throw error;
     }
+    client.off('error', ignoreSessionError);
     client.release();
   }
 
@@ -236,6 +242,11 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
 
   const withClient = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
+    // A session the server ends while the store holds it (a failover, pg_terminate_backend) emits 'error'
+    // on its client, also between two queries: unheard, node ends the process. The query that meets the
+    // dead session fails as well, and that failure is what the caller sees; the pool hears the client again
+    // once it is released.
+    client.on('error', ignoreSessionError);
     let broken: Error | undefined;
     try {
       return await work(client);
@@ -251,6 +262,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       if (!decided) broken = error instanceof Error ? error : new Error(String(error));
       throw error;
     } finally {
+      client.off('error', ignoreSessionError);
       client.release(broken);
     }
   };
