@@ -18,10 +18,11 @@ import { startTestServer } from '../testing/server';
  *    (BEGIN; INSERT; COMMIT), with as many connections as writers. Store and bare alternate in half-second
  *    slices, so that a machine shared with other work favours neither.
  * 2. readAll of N events against a bare cursor (DECLARE ... FETCH in pages of the same size) reading the
- *    same rows and parsing the same JSON.
+ *    same rows and parsing the same JSON: one untimed read of each, then BENCH_RUNS rounds in alternating
+ *    order, each read's wall time, client CPU and server CPU per event, the ratio taken within each round.
  *
  * Environment: BENCH_APPEND_SECONDS (default 3), BENCH_READ_EVENTS (default 200000), BENCH_RUNS (default 3),
- * BENCH_WRITERS (default 1,8,64). BENCH_AB, an ALTER FUNCTION action (`RESET ALL`, `SET enable_seqscan = off`):
+ * BENCH_WRITERS (default 1,8,64; empty: no append benchmark). BENCH_AB, an ALTER FUNCTION action (`RESET ALL`, `SET enable_seqscan = off`):
  * adds a fourth loop, `storeB`, a store whose append function was altered so, in the same slices: an A/B of a
  * setting of the function in one run.
  */
@@ -29,7 +30,11 @@ const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 3);
 const READ_EVENTS = Number(process.env.BENCH_READ_EVENTS ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PAGE = 500;
-const WRITERS = (process.env.BENCH_WRITERS ?? '1,8,64').split(',').map(Number);
+// An empty BENCH_WRITERS skips the append benchmark (readAll only).
+const WRITERS = (process.env.BENCH_WRITERS ?? '1,8,64')
+  .split(',')
+  .filter((w) => w.trim() !== '')
+  .map(Number);
 const AB = process.env.BENCH_AB ?? '';
 
 const rate = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -296,17 +301,37 @@ const main = async (): Promise<void> => {
     // Both loops read rows already vacuumed (hint bits set, visibility map up to date): the first reader of
     // freshly written rows would otherwise pay for setting them, and the second would not.
     await admin.query(`VACUUM ANALYZE ${schema}.events`);
-    const storeRates: number[] = [];
-    const bareRates: number[] = [];
-    const storeRead = async (): Promise<void> => {
+    // Each read is timed for its wall time, the benchmark process's CPU time and the server's, so that a
+    // difference can be placed on one side or the other (a shared machine distorts rates, far less CPU).
+    interface Read {
+      readonly rate: number;
+      readonly clientMs: number;
+      readonly serverMs: number;
+    }
+    const processCpu = () => {
+      const used = process.cpuUsage();
+      return (used.user + used.system) / 1000;
+    };
+    const timed = async (read: () => Promise<number>): Promise<Read> => {
       const started = process.hrtime.bigint();
+      const client0 = processCpu();
+      const server0 = serverCpu();
+      const count = await read();
+      const wall = seconds(started);
+      if (count !== READ_EVENTS) throw new Error(`read ${count} events, expected ${READ_EVENTS}`);
+      return {
+        rate: count / wall,
+        clientMs: (processCpu() - client0) / count,
+        serverMs: (serverCpu() - server0) / count,
+      };
+    };
+    const storeRead = async (): Promise<number> => {
       let count = 0;
       for await (const event of store.readAll({ pageSize: PAGE })) if (event.position >= 0) count += 1;
-      storeRates.push(count / seconds(started));
+      return count;
     };
-    const bareRead = async (): Promise<void> => {
+    const bareRead = async (): Promise<number> => {
       const client = await admin.connect();
-      const started = process.hrtime.bigint();
       let count = 0;
       try {
         await client.query('BEGIN');
@@ -322,25 +347,40 @@ const main = async (): Promise<void> => {
       } finally {
         client.release();
       }
-      bareRates.push(count / seconds(started));
+      return count;
     };
-    // The order alternates between rounds, so that neither always reads a cache the other warmed.
+    // One untimed read of each first (the rows into the server's and the system's caches, both sides'
+    // code warmed), then rounds in which the order alternates, so that neither always reads a cache the
+    // other warmed; the ratio is taken within each round (the two reads ran back to back, under the same
+    // load) and the median of those is reported.
+    await storeRead();
+    await bareRead();
+    const rounds: { store: Read; bare: Read }[] = [];
     for (let run = 0; run < RUNS; run++) {
       if (run % 2 === 0) {
-        await storeRead();
-        await bareRead();
+        const storeSide = await timed(storeRead);
+        rounds.push({ store: storeSide, bare: await timed(bareRead) });
       } else {
-        await bareRead();
-        await storeRead();
+        const bareSide = await timed(bareRead);
+        rounds.push({ store: await timed(storeRead), bare: bareSide });
       }
     }
     await store.close();
-    const s = median(storeRates);
-    const b = median(bareRates);
-    console.log('loop | ev/s (median) | each run');
-    console.log(`bare cursor + JSON.parse | ${rate(b)} | ${bareRates.map(rate).join(', ')}`);
-    console.log(`store readAll | ${rate(s)} | ${storeRates.map(rate).join(', ')}`);
-    console.log(`ratio: ${((s / b) * 100).toFixed(0)}%`);
+    const ms = (x: number) => (x * 1000).toFixed(1);
+    console.log(
+      'round | bare cursor + JSON.parse ev/s | store readAll ev/s | ratio | client CPU us/event bare, store | server CPU us/event bare, store',
+    );
+    rounds.forEach(({ store: s, bare: b }, run) =>
+      console.log(
+        `${run + 1}${run % 2 === 0 ? ' (store first)' : ' (bare first)'} | ${rate(b.rate)} | ${rate(s.rate)} | ${((s.rate / b.rate) * 100).toFixed(0)}% | ${ms(b.clientMs)}, ${ms(s.clientMs)} | ${ms(b.serverMs)}, ${ms(s.serverMs)}`,
+      ),
+    );
+    const ratios = rounds.map((r) => r.store.rate / r.bare.rate);
+    const clientMedian = (side: 'store' | 'bare') => ms(median(rounds.map((r) => r[side].clientMs)));
+    const serverMedian = (side: 'store' | 'bare') => ms(median(rounds.map((r) => r[side].serverMs)));
+    console.log(
+      `ratio (median of the rounds): ${(median(ratios) * 100).toFixed(0)}%; median ev/s bare ${rate(median(rounds.map((r) => r.bare.rate)))}, store ${rate(median(rounds.map((r) => r.store.rate)))}; median client CPU us/event bare ${clientMedian('bare')}, store ${clientMedian('store')}; server ${serverMedian('bare')}, ${serverMedian('store')}`,
+    );
     console.log(
       `\nload average at end: ${loadavg()
         .map((l) => l.toFixed(1))
