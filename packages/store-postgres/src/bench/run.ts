@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { NewEvent } from '@partner-ledger/events';
+import type { EventStore } from '@partner-ledger/store';
 import { canonicalJson } from '@partner-ledger/events';
 import { chainEvents } from '@partner-ledger/store';
 import { Pool } from 'pg';
@@ -24,7 +25,8 @@ import { startTestServer } from '../testing/server';
  * Environment: BENCH_APPEND_SECONDS (default 3), BENCH_READ_EVENTS (default 200000), BENCH_RUNS (default 3),
  * BENCH_WRITERS (default 1,8,64; empty: no append benchmark). BENCH_AB, an ALTER FUNCTION action (`RESET ALL`, `SET enable_seqscan = off`):
  * adds a fourth loop, `storeB`, a store whose append function was altered so, in the same slices: an A/B of a
- * setting of the function in one run.
+ * setting of the function in one run. BENCH_OTHER_STORE, the path of another build's dist/store.js: a third
+ * readAll loop through that build's store on the same rows, in the same rounds (an A/B of readAll).
  */
 const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 3);
 const READ_EVENTS = Number(process.env.BENCH_READ_EVENTS ?? 200_000);
@@ -36,6 +38,7 @@ const WRITERS = (process.env.BENCH_WRITERS ?? '1,8,64')
   .filter((w) => w.trim() !== '')
   .map(Number);
 const AB = process.env.BENCH_AB ?? '';
+const OTHER_STORE = process.env.BENCH_OTHER_STORE ?? '';
 
 const rate = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (values: number[]) =>
@@ -102,8 +105,11 @@ const serverCpuReader = async (admin: Pool): Promise<() => number> => {
         if (!/^[0-9]+$/.test(pid)) continue;
         try {
           const f = fields(pid);
-          if (Number(pid) === postmaster || Number(f[1]) === postmaster)
-            ticks += Number(f[11]) + Number(f[12]);
+          // The postmaster's own time, plus that of the children it has reaped (cutime, cstime): a backend
+          // that exits during a measurement (a pool closing an idle connection) keeps counting.
+          if (Number(pid) === postmaster)
+            ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+          else if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
         } catch {
           // The process ended meanwhile.
         }
@@ -325,11 +331,6 @@ const main = async (): Promise<void> => {
         serverMs: (serverCpu() - server0) / count,
       };
     };
-    const storeRead = async (): Promise<number> => {
-      let count = 0;
-      for await (const event of store.readAll({ pageSize: PAGE })) if (event.position >= 0) count += 1;
-      return count;
-    };
     const bareRead = async (): Promise<number> => {
       const client = await admin.connect();
       let count = 0;
@@ -349,38 +350,76 @@ const main = async (): Promise<void> => {
       }
       return count;
     };
-    // One untimed read of each first (the rows into the server's and the system's caches, both sides'
-    // code warmed), then rounds in which the order alternates, so that neither always reads a cache the
-    // other warmed; the ratio is taken within each round (the two reads ran back to back, under the same
-    // load) and the median of those is reported.
-    await storeRead();
-    await bareRead();
-    const rounds: { store: Read; bare: Read }[] = [];
+    // BENCH_OTHER_STORE: another build of this package (the path of its store.js), reading the same rows
+    // in the same rounds as a third loop: an A/B of a change to readAll in one run.
+    const other =
+      OTHER_STORE === ''
+        ? undefined
+        : await (
+            (await import(OTHER_STORE)) as { createPostgresStore: typeof createPostgresStore }
+          ).createPostgresStore({ connectionString: url, schema });
+    const readWith = (from: EventStore) => async (): Promise<number> => {
+      let count = 0;
+      for await (const event of from.readAll({ pageSize: PAGE })) if (event.position >= 0) count += 1;
+      return count;
+    };
+    const storeRead = readWith(store);
+    type ReadLoop = 'bare' | 'store' | 'other';
+    const reads: Record<ReadLoop, () => Promise<number>> = {
+      bare: bareRead,
+      store: storeRead,
+      other: other === undefined ? storeRead : readWith(other),
+    };
+    const loops: ReadLoop[] = other === undefined ? ['store', 'bare'] : ['store', 'bare', 'other'];
+    // One untimed read of each first (the rows into the server's and the system's caches, every loop's
+    // code warmed), then rounds in which the order rotates, so that none always reads a cache another
+    // warmed; ratios are taken within each round (reads back to back, under the same load) and the median
+    // of those is reported.
+    for (const loop of loops) await reads[loop]();
+    const rounds: Partial<Record<ReadLoop, Read>>[] = [];
     for (let run = 0; run < RUNS; run++) {
-      if (run % 2 === 0) {
-        const storeSide = await timed(storeRead);
-        rounds.push({ store: storeSide, bare: await timed(bareRead) });
-      } else {
-        const bareSide = await timed(bareRead);
-        rounds.push({ store: await timed(storeRead), bare: bareSide });
+      const round: Partial<Record<ReadLoop, Read>> = {};
+      for (let k = 0; k < loops.length; k++) {
+        const loop = loops[(run + k) % loops.length] as ReadLoop;
+        round[loop] = await timed(reads[loop]);
       }
+      rounds.push(round);
     }
     await store.close();
+    await other?.close();
     const ms = (x: number) => (x * 1000).toFixed(1);
+    const percent = (x: number) => `${(x * 100).toFixed(0)}%`;
+    const of = (round: Partial<Record<ReadLoop, Read>>, loop: ReadLoop) => round[loop] as Read;
     console.log(
-      'round | bare cursor + JSON.parse ev/s | store readAll ev/s | ratio | client CPU us/event bare, store | server CPU us/event bare, store',
+      `round (first loop) | ev/s ${loops.join(', ')} | store/bare${other ? ' | other/bare | store/other' : ''} | client CPU us/event ${loops.join(', ')} | server CPU us/event ${loops.join(', ')}`,
     );
-    rounds.forEach(({ store: s, bare: b }, run) =>
+    rounds.forEach((round, run) => {
+      const ratios = [
+        of(round, 'store').rate / of(round, 'bare').rate,
+        ...(other
+          ? [
+              of(round, 'other').rate / of(round, 'bare').rate,
+              of(round, 'store').rate / of(round, 'other').rate,
+            ]
+          : []),
+      ];
       console.log(
-        `${run + 1}${run % 2 === 0 ? ' (store first)' : ' (bare first)'} | ${rate(b.rate)} | ${rate(s.rate)} | ${((s.rate / b.rate) * 100).toFixed(0)}% | ${ms(b.clientMs)}, ${ms(s.clientMs)} | ${ms(b.serverMs)}, ${ms(s.serverMs)}`,
-      ),
-    );
-    const ratios = rounds.map((r) => r.store.rate / r.bare.rate);
-    const clientMedian = (side: 'store' | 'bare') => ms(median(rounds.map((r) => r[side].clientMs)));
-    const serverMedian = (side: 'store' | 'bare') => ms(median(rounds.map((r) => r[side].serverMs)));
+        `${run + 1} (${loops[run % loops.length]}) | ${loops.map((l) => rate(of(round, l).rate)).join(', ')} | ${ratios.map(percent).join(' | ')} | ${loops.map((l) => ms(of(round, l).clientMs)).join(', ')} | ${loops.map((l) => ms(of(round, l).serverMs)).join(', ')}`,
+      );
+    });
+    const medianOf = (value: (round: Partial<Record<ReadLoop, Read>>) => number) => median(rounds.map(value));
     console.log(
-      `ratio (median of the rounds): ${(median(ratios) * 100).toFixed(0)}%; median ev/s bare ${rate(median(rounds.map((r) => r.bare.rate)))}, store ${rate(median(rounds.map((r) => r.store.rate)))}; median client CPU us/event bare ${clientMedian('bare')}, store ${clientMedian('store')}; server ${serverMedian('bare')}, ${serverMedian('store')}`,
+      `store/bare (median of the rounds): ${percent(medianOf((r) => of(r, 'store').rate / of(r, 'bare').rate))}${
+        other
+          ? `; other/bare ${percent(medianOf((r) => of(r, 'other').rate / of(r, 'bare').rate))}; store/other ${percent(medianOf((r) => of(r, 'store').rate / of(r, 'other').rate))}`
+          : ''
+      }`,
     );
+    for (const loop of loops) {
+      console.log(
+        `${loop}: median ${rate(medianOf((r) => of(r, loop).rate))} ev/s, client CPU ${ms(medianOf((r) => of(r, loop).clientMs))} us/event, server CPU ${ms(medianOf((r) => of(r, loop).serverMs))} us/event`,
+      );
+    }
     console.log(
       `\nload average at end: ${loadavg()
         .map((l) => l.toFixed(1))
