@@ -19,8 +19,9 @@ import { startTestServer } from '../testing/server';
  *    (BEGIN; INSERT; COMMIT), with as many connections as writers. Store and bare alternate in half-second
  *    slices, so that a machine shared with other work favours neither.
  * 2. readAll of N events against a bare cursor (DECLARE ... FETCH in pages of the same size) reading the
- *    same rows and parsing the same JSON: one untimed read of each, then BENCH_RUNS rounds in alternating
- *    order, each read's wall time, client CPU and server CPU per event, the ratio taken within each round.
+ *    same rows and parsing the same JSON: one read of each left out of the medians (printed), then
+ *    BENCH_RUNS rounds in rotating order, each read's wall time, client CPU and server CPU per event, the
+ *    ratio taken within each round.
  *
  * Environment: BENCH_APPEND_SECONDS (default 3), BENCH_READ_EVENTS (default 200000), BENCH_RUNS (default 3),
  * BENCH_WRITERS (default 1,8,64; empty: no append benchmark). BENCH_AB, an ALTER FUNCTION action (`RESET ALL`, `SET enable_seqscan = off`):
@@ -371,11 +372,12 @@ const main = async (): Promise<void> => {
       other: other === undefined ? storeRead : readWith(other),
     };
     const loops: ReadLoop[] = other === undefined ? ['store', 'bare'] : ['store', 'bare', 'other'];
-    // One untimed read of each first (the rows into the server's and the system's caches, every loop's
-    // code warmed), then rounds in which the order rotates, so that none always reads a cache another
+    // One read of each first, printed but left out of the medians (the rows into the server's and the
+    // system's caches, every loop's code warmed), then rounds in which the order rotates, so that none always reads a cache another
     // warmed; ratios are taken within each round (reads back to back, under the same load) and the median
     // of those is reported.
-    for (const loop of loops) await reads[loop]();
+    const warmUp: Partial<Record<ReadLoop, Read>> = {};
+    for (const loop of loops) warmUp[loop] = await timed(reads[loop]);
     const rounds: Partial<Record<ReadLoop, Read>>[] = [];
     for (let run = 0; run < RUNS; run++) {
       const round: Partial<Record<ReadLoop, Read>> = {};
@@ -392,6 +394,9 @@ const main = async (): Promise<void> => {
     const of = (round: Partial<Record<ReadLoop, Read>>, loop: ReadLoop) => round[loop] as Read;
     console.log(
       `round (first loop) | ev/s ${loops.join(', ')} | store/bare${other ? ' | other/bare | store/other' : ''} | client CPU us/event ${loops.join(', ')} | server CPU us/event ${loops.join(', ')}`,
+    );
+    console.log(
+      `warm-up, not in the medians (${loops.join(', ')}, in this order) | ${loops.map((l) => rate(of(warmUp, l).rate)).join(', ')} | ${percent(of(warmUp, 'store').rate / of(warmUp, 'bare').rate)} | ${loops.map((l) => ms(of(warmUp, l).clientMs)).join(', ')} | ${loops.map((l) => ms(of(warmUp, l).serverMs)).join(', ')}`,
     );
     rounds.forEach((round, run) => {
       const ratios = [
