@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { NewEvent } from '@partner-ledger/events';
+import type { EventStore } from '@partner-ledger/store';
 import { canonicalJson } from '@partner-ledger/events';
 import { chainEvents } from '@partner-ledger/store';
 import { Pool } from 'pg';
@@ -18,19 +19,27 @@ import { startTestServer } from '../testing/server';
  *    (BEGIN; INSERT; COMMIT), with as many connections as writers. Store and bare alternate in half-second
  *    slices, so that a machine shared with other work favours neither.
  * 2. readAll of N events against a bare cursor (DECLARE ... FETCH in pages of the same size) reading the
- *    same rows and parsing the same JSON.
+ *    same rows and parsing the same JSON: one read of each left out of the medians (printed), then
+ *    BENCH_RUNS rounds in rotating order, each read's wall time, client CPU and server CPU per event, the
+ *    ratio taken within each round.
  *
  * Environment: BENCH_APPEND_SECONDS (default 3), BENCH_READ_EVENTS (default 200000), BENCH_RUNS (default 3),
- * BENCH_WRITERS (default 1,8,64). BENCH_AB, an ALTER FUNCTION action (`RESET ALL`, `SET enable_seqscan = off`):
+ * BENCH_WRITERS (default 1,8,64; empty: no append benchmark). BENCH_AB, an ALTER FUNCTION action (`RESET ALL`, `SET enable_seqscan = off`):
  * adds a fourth loop, `storeB`, a store whose append function was altered so, in the same slices: an A/B of a
- * setting of the function in one run.
+ * setting of the function in one run. BENCH_OTHER_STORE, the path of another build's dist/store.js: a third
+ * readAll loop through that build's store on the same rows, in the same rounds (an A/B of readAll).
  */
 const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 3);
 const READ_EVENTS = Number(process.env.BENCH_READ_EVENTS ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PAGE = 500;
-const WRITERS = (process.env.BENCH_WRITERS ?? '1,8,64').split(',').map(Number);
+// An empty BENCH_WRITERS skips the append benchmark (readAll only).
+const WRITERS = (process.env.BENCH_WRITERS ?? '1,8,64')
+  .split(',')
+  .filter((w) => w.trim() !== '')
+  .map(Number);
 const AB = process.env.BENCH_AB ?? '';
+const OTHER_STORE = process.env.BENCH_OTHER_STORE ?? '';
 
 const rate = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (values: number[]) =>
@@ -97,8 +106,11 @@ const serverCpuReader = async (admin: Pool): Promise<() => number> => {
         if (!/^[0-9]+$/.test(pid)) continue;
         try {
           const f = fields(pid);
-          if (Number(pid) === postmaster || Number(f[1]) === postmaster)
-            ticks += Number(f[11]) + Number(f[12]);
+          // The postmaster's own time, plus that of the children it has reaped (cutime, cstime): a backend
+          // that exits during a measurement (a pool closing an idle connection) keeps counting.
+          if (Number(pid) === postmaster)
+            ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+          else if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
         } catch {
           // The process ended meanwhile.
         }
@@ -296,17 +308,32 @@ const main = async (): Promise<void> => {
     // Both loops read rows already vacuumed (hint bits set, visibility map up to date): the first reader of
     // freshly written rows would otherwise pay for setting them, and the second would not.
     await admin.query(`VACUUM ANALYZE ${schema}.events`);
-    const storeRates: number[] = [];
-    const bareRates: number[] = [];
-    const storeRead = async (): Promise<void> => {
-      const started = process.hrtime.bigint();
-      let count = 0;
-      for await (const event of store.readAll({ pageSize: PAGE })) if (event.position >= 0) count += 1;
-      storeRates.push(count / seconds(started));
+    // Each read is timed for its wall time, the benchmark process's CPU time and the server's, so that a
+    // difference can be placed on one side or the other (a shared machine distorts rates, far less CPU).
+    interface Read {
+      readonly rate: number;
+      readonly clientMs: number;
+      readonly serverMs: number;
+    }
+    const processCpu = () => {
+      const used = process.cpuUsage();
+      return (used.user + used.system) / 1000;
     };
-    const bareRead = async (): Promise<void> => {
-      const client = await admin.connect();
+    const timed = async (read: () => Promise<number>): Promise<Read> => {
       const started = process.hrtime.bigint();
+      const client0 = processCpu();
+      const server0 = serverCpu();
+      const count = await read();
+      const wall = seconds(started);
+      if (count !== READ_EVENTS) throw new Error(`read ${count} events, expected ${READ_EVENTS}`);
+      return {
+        rate: count / wall,
+        clientMs: (processCpu() - client0) / count,
+        serverMs: (serverCpu() - server0) / count,
+      };
+    };
+    const bareRead = async (): Promise<number> => {
+      const client = await admin.connect();
       let count = 0;
       try {
         await client.query('BEGIN');
@@ -322,25 +349,82 @@ const main = async (): Promise<void> => {
       } finally {
         client.release();
       }
-      bareRates.push(count / seconds(started));
+      return count;
     };
-    // The order alternates between rounds, so that neither always reads a cache the other warmed.
+    // BENCH_OTHER_STORE: another build of this package (the path of its store.js), reading the same rows
+    // in the same rounds as a third loop: an A/B of a change to readAll in one run.
+    const other =
+      OTHER_STORE === ''
+        ? undefined
+        : await (
+            (await import(OTHER_STORE)) as { createPostgresStore: typeof createPostgresStore }
+          ).createPostgresStore({ connectionString: url, schema });
+    const readWith = (from: EventStore) => async (): Promise<number> => {
+      let count = 0;
+      for await (const event of from.readAll({ pageSize: PAGE })) if (event.position >= 0) count += 1;
+      return count;
+    };
+    const storeRead = readWith(store);
+    type ReadLoop = 'bare' | 'store' | 'other';
+    const reads: Record<ReadLoop, () => Promise<number>> = {
+      bare: bareRead,
+      store: storeRead,
+      other: other === undefined ? storeRead : readWith(other),
+    };
+    const loops: ReadLoop[] = other === undefined ? ['store', 'bare'] : ['store', 'bare', 'other'];
+    // One read of each first, printed but left out of the medians (the rows into the server's and the
+    // system's caches, every loop's code warmed), then rounds in which the order rotates, so that none always reads a cache another
+    // warmed; ratios are taken within each round (reads back to back, under the same load) and the median
+    // of those is reported.
+    const warmUp: Partial<Record<ReadLoop, Read>> = {};
+    for (const loop of loops) warmUp[loop] = await timed(reads[loop]);
+    const rounds: Partial<Record<ReadLoop, Read>>[] = [];
     for (let run = 0; run < RUNS; run++) {
-      if (run % 2 === 0) {
-        await storeRead();
-        await bareRead();
-      } else {
-        await bareRead();
-        await storeRead();
+      const round: Partial<Record<ReadLoop, Read>> = {};
+      for (let k = 0; k < loops.length; k++) {
+        const loop = loops[(run + k) % loops.length] as ReadLoop;
+        round[loop] = await timed(reads[loop]);
       }
+      rounds.push(round);
     }
     await store.close();
-    const s = median(storeRates);
-    const b = median(bareRates);
-    console.log('loop | ev/s (median) | each run');
-    console.log(`bare cursor + JSON.parse | ${rate(b)} | ${bareRates.map(rate).join(', ')}`);
-    console.log(`store readAll | ${rate(s)} | ${storeRates.map(rate).join(', ')}`);
-    console.log(`ratio: ${((s / b) * 100).toFixed(0)}%`);
+    await other?.close();
+    const ms = (x: number) => (x * 1000).toFixed(1);
+    const percent = (x: number) => `${(x * 100).toFixed(0)}%`;
+    const of = (round: Partial<Record<ReadLoop, Read>>, loop: ReadLoop) => round[loop] as Read;
+    console.log(
+      `round (first loop) | ev/s ${loops.join(', ')} | store/bare${other ? ' | other/bare | store/other' : ''} | client CPU us/event ${loops.join(', ')} | server CPU us/event ${loops.join(', ')}`,
+    );
+    console.log(
+      `warm-up, not in the medians (${loops.join(', ')}, in this order) | ${loops.map((l) => rate(of(warmUp, l).rate)).join(', ')} | ${percent(of(warmUp, 'store').rate / of(warmUp, 'bare').rate)} | ${loops.map((l) => ms(of(warmUp, l).clientMs)).join(', ')} | ${loops.map((l) => ms(of(warmUp, l).serverMs)).join(', ')}`,
+    );
+    rounds.forEach((round, run) => {
+      const ratios = [
+        of(round, 'store').rate / of(round, 'bare').rate,
+        ...(other
+          ? [
+              of(round, 'other').rate / of(round, 'bare').rate,
+              of(round, 'store').rate / of(round, 'other').rate,
+            ]
+          : []),
+      ];
+      console.log(
+        `${run + 1} (${loops[run % loops.length]}) | ${loops.map((l) => rate(of(round, l).rate)).join(', ')} | ${ratios.map(percent).join(' | ')} | ${loops.map((l) => ms(of(round, l).clientMs)).join(', ')} | ${loops.map((l) => ms(of(round, l).serverMs)).join(', ')}`,
+      );
+    });
+    const medianOf = (value: (round: Partial<Record<ReadLoop, Read>>) => number) => median(rounds.map(value));
+    console.log(
+      `store/bare (median of the rounds): ${percent(medianOf((r) => of(r, 'store').rate / of(r, 'bare').rate))}${
+        other
+          ? `; other/bare ${percent(medianOf((r) => of(r, 'other').rate / of(r, 'bare').rate))}; store/other ${percent(medianOf((r) => of(r, 'store').rate / of(r, 'other').rate))}`
+          : ''
+      }`,
+    );
+    for (const loop of loops) {
+      console.log(
+        `${loop}: median ${rate(medianOf((r) => of(r, loop).rate))} ev/s, client CPU ${ms(medianOf((r) => of(r, loop).clientMs))} us/event, server CPU ${ms(medianOf((r) => of(r, loop).serverMs))} us/event`,
+      );
+    }
     console.log(
       `\nload average at end: ${loadavg()
         .map((l) => l.toFixed(1))
