@@ -8,6 +8,7 @@ import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { Pool } from 'pg';
 import { startProjector } from './projector';
+import { atDays, dayAfter, daysAt as daysOf, endOfDay } from './testing/as-of';
 
 // The "partner revenue by month as of T as known at K" query of docs/read-models.md, on revenue_movements,
 // against the revenue report as of T as known at K (the replay `report revenue --as-of T --known-at K` runs:
@@ -32,22 +33,11 @@ afterAll(async () => {
   for (const g of ['', '_g1']) await dropSchema(url, schema + g);
 });
 
-const dayAfter = (day: string): string =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().replace('.000Z', 'Z');
-const endOfDay = (day: string): string => `${day}T23:59:59.999Z`;
 const decimal = (v: unknown): string => new Decimal(String(v)).toFixed();
 
 /** The doc's query with its dates and schema replaced: rows of partner, month, basis, currency, figures. */
 const sqlRevenue = async (sql: string, t: string, k: string): Promise<string[]> => {
-  // The doc's two bounds, T's and K's, each once.
-  expect(sql.match(/'2026-04-0[16]T00:00:00Z'/g)).toEqual([
-    "'2026-04-01T00:00:00Z'",
-    "'2026-04-06T00:00:00Z'",
-  ]);
-  const text = sql
-    .replaceAll('partner_ledger_read.', `${schema}.`)
-    // In one pass: a T of April 5 must not have its bound replaced by K's.
-    .replace(/'2026-04-0([16])T00:00:00Z'/g, (_m, day: string) => `'${dayAfter(day === '1' ? t : k)}'`);
+  const text = atDays(sql, schema, t, k);
   const rows = (await pool.query({ text, rowMode: 'array' })).rows as unknown[][];
   return rows.map((row) => JSON.stringify(row.map((v, i) => (i < 4 ? v : decimal(v))))).sort();
 };
@@ -86,15 +76,8 @@ const reportRevenue = async (t: string, k: string): Promise<string[]> => {
 };
 
 /** The days of the revenue movements (those `where` keeps) at the fractions of their effective times. */
-const daysAt = async (where: string, fractions: number[]): Promise<string[]> =>
-  (
-    await pool.query(
-      `SELECT to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
-         FROM unnest((SELECT percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY effective_at)
-                        FROM ${schema}.revenue_movements ${where})) AS d`,
-      [fractions],
-    )
-  ).rows.map((row) => row.day as string);
+const daysAt = (where: string, fractions: number[]): Promise<string[]> =>
+  daysOf(pool, `${schema}.revenue_movements`, where, fractions);
 
 it('has the query the docs promise', () => {
   expect(query).toBeDefined();
