@@ -15,6 +15,7 @@ import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { Pool } from 'pg';
 import { startProjector } from './projector';
+import { atDays, dayAfter, daysAt as daysOf, endOfDay } from './testing/as-of';
 
 // The "balances as of T as known at K" query of docs/read-models.md, on balance_movements, against the
 // balances report as of T as known at K (the replay `report balances --as-of T --known-at K` runs: occurredAt
@@ -55,21 +56,9 @@ const FIELDS = [
   'held',
   'payable',
 ] as const;
-const dayAfter = (day: string): string =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().replace('.000Z', 'Z');
-const endOfDay = (day: string): string => `${day}T23:59:59.999Z`;
-
 /** The doc's query with its dates and schema replaced: rows of partner, currency and FIELDS. */
 const sqlBalances = async (sql: string, t: string, k: string, into = schema): Promise<string[]> => {
-  // The doc's two bounds, T's and K's, each once.
-  expect(sql.match(/'2026-04-0[16]T00:00:00Z'/g)).toEqual([
-    "'2026-04-01T00:00:00Z'",
-    "'2026-04-06T00:00:00Z'",
-  ]);
-  const text = sql
-    .replaceAll('partner_ledger_read.', `${into}.`)
-    // In one pass: a T of April 5 must not have its bound replaced by K's.
-    .replace(/'2026-04-0([16])T00:00:00Z'/g, (_m, day: string) => `'${dayAfter(day === '1' ? t : k)}'`);
+  const text = atDays(sql, into, t, k);
   const rows = (await pool.query({ text, rowMode: 'array' })).rows as Array<Array<string | null>>;
   return rows
     .map((row) => JSON.stringify(row.map((v, i) => (i < 2 ? v : new Decimal(v ?? '0').toFixed()))))
@@ -92,15 +81,8 @@ const reportBalances = async (t: string, k: string, source = store): Promise<str
 };
 
 /** The days of the movements (those `where` keeps) at the fractions of their effective times. */
-const daysAt = async (where: string, fractions = [0.3, 0.5, 0.7, 0.9]): Promise<string[]> =>
-  (
-    await pool.query(
-      `SELECT to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
-         FROM unnest((SELECT percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY effective_at)
-                        FROM ${schema}.balance_movements ${where})) AS d`,
-      [fractions],
-    )
-  ).rows.map((row) => row.day as string);
+const daysAt = (where: string, fractions = [0.3, 0.5, 0.7, 0.9]): Promise<string[]> =>
+  daysOf(pool, `${schema}.balance_movements`, where, fractions);
 
 /**
  * Days T and K: K the day of T itself, on days with a movement recorded on a later day, and K a day to months

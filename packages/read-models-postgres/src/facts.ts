@@ -2,6 +2,8 @@ import { fromMinorUnits, formatAmount, toMinorUnits } from '@partner-ledger/even
 import type { CurrencyCode, DecimalString, LedgerEvent } from '@partner-ledger/events';
 import { defineProjection } from '@partner-ledger/projections';
 import type { JsonValue, Projection } from '@partner-ledger/projections';
+import { revenueMovementsOf } from './revenue-facts';
+import type { RevenueMovementFact } from './revenue-facts';
 
 /**
  * The facts the built-in projections fold away but a BI table wants one row each of: every commission line
@@ -148,6 +150,8 @@ export interface FactsState {
   readonly movements: MovementFact[];
   /** Every line change, in order (empty with a tracker, as movements). */
   readonly lineChanges: LineChangeFact[];
+  /** Every revenue movement, in order (empty with a tracker, as movements). */
+  readonly revenueMovements: RevenueMovementFact[];
 }
 
 /** A partner's last payout: the lines it settled, and what it took from each as the balances count it. */
@@ -208,6 +212,8 @@ export interface FactsTracker {
   readonly movements: MovementFact[];
   /** The line changes of the events since the last commit (appended rows, as movements). */
   readonly lineChanges: LineChangeFact[];
+  /** The revenue movements of the events since the last commit (appended rows, as movements). */
+  readonly revenueMovements: RevenueMovementFact[];
 }
 
 /** An empty facts state. */
@@ -218,6 +224,7 @@ export const emptyFacts = (): FactsState => ({
   lastPayout: {},
   movements: [],
   lineChanges: [],
+  revenueMovements: [],
 });
 
 /**
@@ -245,7 +252,8 @@ export const readModelFacts = (tracker?: FactsTracker): Projection<FactsState, F
     ...(tracker === undefined
       ? {}
       : { save: (): JsonValue => 'facts-kept-as-rows', load: (): FactsState => tracker.state }),
-    apply: (state, event) => {
+    apply: (state, event, reference) => {
+      (tracker?.revenueMovements ?? state.revenueMovements).push(...revenueMovementsOf(event, reference));
       const partnerTouched = (id: string): void => {
         tracker?.partners.add(id);
       };

@@ -30,6 +30,7 @@ import {
   lineRow,
   movementRow,
   partnerRow,
+  revenueMovementRow,
 } from './tables';
 import type { ProjectedResults, Row, TableDefinition } from './tables';
 
@@ -37,7 +38,7 @@ import type { ProjectedResults, Row, TableDefinition } from './tables';
  * The version of the tables' code: what the rows are made of and how. A projector whose CODE_VERSION differs
  * from the live generation's builds a new generation beside it and swaps when it has caught up.
  */
-export const CODE_VERSION = '5';
+export const CODE_VERSION = '6';
 
 /** The reader-facing schema when none is given. */
 export const DEFAULT_READ_SCHEMA = 'partner_ledger_read';
@@ -453,6 +454,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       payouts: new Set(),
       movements: [],
       lineChanges: [],
+      revenueMovements: [],
     };
     const session = createSession(projectionsOf(tracker), sessionOptions, loaded.checkpoint);
     let lastRecordedAt = loaded.lastRecordedAt;
@@ -466,6 +468,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
     const linesTable = TABLES.find((table) => table.name === 'commission_lines')!;
     const movementsTable = TABLES.find((table) => table.name === 'balance_movements')!;
     const lineChangesTable = TABLES.find((table) => table.name === 'commission_line_changes')!;
+    const revenueMovementsTable = TABLES.find((table) => table.name === 'revenue_movements')!;
     /** The facts' entries and rows of the partners and lines the batch changed (or removed). */
     const writeFactRows = async (client: PoolClient): Promise<void> => {
       const entries: Array<[string, string, string | null]> = [];
@@ -500,6 +503,13 @@ export const startProjector = (options: ProjectorOptions): Projector => {
         await upsertRows(client, targetSchema, movementsTable, tracker.movements.map(movementRow));
       if (tracker.lineChanges.length > 0)
         await upsertRows(client, targetSchema, lineChangesTable, tracker.lineChanges.map(lineChangeRow));
+      if (tracker.revenueMovements.length > 0)
+        await upsertRows(
+          client,
+          targetSchema,
+          revenueMovementsTable,
+          tracker.revenueMovements.map(revenueMovementRow),
+        );
       await writeFacts(client, targetSchema, entries);
     };
     let lastWritten = -2;
@@ -608,6 +618,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       tracker.payouts.clear();
       tracker.movements.length = 0;
       tracker.lineChanges.length = 0;
+      tracker.revenueMovements.length = 0;
       for (const id of deletes) stored.delete(id);
       for (const [id, , digest] of upserts) stored.set(id, digest);
       lastWritten = session.position;

@@ -6,6 +6,7 @@ import type {
 } from '@partner-ledger/projections';
 import type { FactsState, LineChangeFact, LineFact, MovementFact, PartnerFact } from './facts';
 import { formatMinorUnits, outstandingOf, settledOf, statusOf } from './facts';
+import type { RevenueMovementFact } from './revenue-facts';
 
 /** A column of a read-model table: its SQL name and type. */
 export interface ColumnDefinition {
@@ -194,6 +195,27 @@ export const TABLES: readonly TableDefinition[] = [
     key: ['position', 'change'],
   },
   {
+    name: 'revenue_movements',
+    columns: [
+      c('position', 'bigint'),
+      c('entry', 'integer'),
+      c('event_id', 'text'),
+      c('kind', 'text'),
+      c('conversion_id', 'text'),
+      c('partner_id', 'text'),
+      c('partner_type', 'text'),
+      c('basis', 'text'),
+      c('currency', 'text'),
+      c('attributed', 'numeric'),
+      c('sourced', 'numeric'),
+      c('influenced', 'numeric'),
+      c('conversions', 'integer'),
+      c('effective_at', 'timestamptz'),
+      c('recorded_at', 'timestamptz'),
+    ],
+    key: ['position', 'entry'],
+  },
+  {
     name: 'payout_items',
     columns: [
       c('payout_id', 'text'),
@@ -269,6 +291,7 @@ export const FACT_TABLES: ReadonlySet<string> = new Set([
   'commission_lines',
   'balance_movements',
   'commission_line_changes',
+  'revenue_movements',
 ]);
 
 /** A partner's row of the partners table. */
@@ -345,6 +368,25 @@ export const lineChangeRow = (ch: LineChangeFact): Row => [
   ch.recordedAt,
 ];
 
+/** A revenue movement's row of the revenue_movements table. */
+export const revenueMovementRow = (r: RevenueMovementFact): Row => [
+  r.position,
+  r.entry,
+  r.eventId,
+  r.kind,
+  r.conversionId,
+  r.partnerId,
+  r.partnerType,
+  r.basis,
+  r.currency,
+  r.attributed,
+  r.sourced,
+  r.influenced,
+  r.conversions,
+  r.effectiveAt,
+  r.recordedAt,
+];
+
 /** Every table's rows for the results: table name -> rows. */
 export const rowsOf = (results: ProjectedResults): Map<string, Row[]> => {
   const tables = derivedRowsOf(results);
@@ -353,6 +395,8 @@ export const rowsOf = (results: ProjectedResults): Map<string, Row[]> => {
     tables.get('commission_lines')!.push(lineRow(lineId, l));
   for (const m of results.facts.movements) tables.get('balance_movements')!.push(movementRow(m));
   for (const ch of results.facts.lineChanges) tables.get('commission_line_changes')!.push(lineChangeRow(ch));
+  for (const r of results.facts.revenueMovements)
+    tables.get('revenue_movements')!.push(revenueMovementRow(r));
   return tables;
 };
 
