@@ -90,7 +90,7 @@ export const projectVerb: Verb = {
     'Follows the --from ledger (a directory or a connection string, as --store takes) and keeps tables in ' +
     'the --to PostgreSQL database current: partners, partner_revenue, partner_type_revenue and ' +
     'program_revenue by month, commission_balances, commission_lines, payouts, payout_items, ' +
-    'balance_movements and commission_line_changes (with effective and recorded times), ecosystem_health, partner_activity and ' +
+    'balance_movements, commission_line_changes and revenue_movements (with effective and recorded times), ecosystem_health, partner_activity and ' +
     'partner_health, one fact per row, money as numeric with its currency in its own column; totals are ' +
     'views. The figures are those of `report ... --format json` at the same position. Each batch of rows ' +
     'is written with its checkpoint in one transaction: killed at any moment, it resumes where it stopped. ' +
