@@ -1,28 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { commissionBalances, replay } from '@partner-ledger/projections';
 import {
   createEventBuilder,
-  historyArbitrary,
   partnerJoined,
   programConfigured,
-  simulate,
   storeWith,
 } from '@partner-ledger/projections/testing';
 import type { EventData } from '@partner-ledger/events';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
 import Decimal from 'decimal.js';
-import fc from 'fast-check';
 import { Pool } from 'pg';
 import { startProjector } from './projector';
-import { atDays, dayAfter, daysAt as daysOf, endOfDay } from './testing/as-of';
+import { atDays, dayAfter, daysAt as daysOf, docsQuery, endOfDay, simulatedLedger } from './testing/as-of';
 
 // The "balances as of T as known at K" query of docs/read-models.md, on balance_movements, against the
 // balances report as of T as known at K (the replay `report balances --as-of T --known-at K` runs: occurredAt
 // at or before the end of day T, recordedAt at or before the end of day K).
 
-const DOC = join(__dirname, '..', '..', '..', 'docs', 'read-models.md');
-const query = /^```sql balances-as-of\n([\s\S]*?)^```$/m.exec(readFileSync(DOC, 'utf8'))?.[1];
+const query = docsQuery('balances-as-of');
 
 const url = testDatabaseUrl();
 const schema = uniqueSchema('rmasof');
@@ -33,7 +27,7 @@ const payouts = uniqueSchema('rmasofp');
 let pool: Pool;
 // Conversions and reversals recorded hours after they happened, held lines rejected, adjustments and failed
 // payouts (the simulator of the projections' tests).
-const store = storeWith(simulate(fc.sample(historyArbitrary(1_500), { seed: 8, numRuns: 1 })[0]!));
+const store = simulatedLedger();
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: url, max: 2 });

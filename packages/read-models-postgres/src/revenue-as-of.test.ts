@@ -1,28 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { partnerRevenue, replay } from '@partner-ledger/projections';
 import type { RevenueFigures } from '@partner-ledger/projections';
-import { historyArbitrary, simulate, storeWith } from '@partner-ledger/projections/testing';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '@partner-ledger/store-postgres/testing';
 import Decimal from 'decimal.js';
-import fc from 'fast-check';
 import { Pool } from 'pg';
 import { startProjector } from './projector';
-import { atDays, dayAfter, daysAt as daysOf, endOfDay } from './testing/as-of';
+import { atDays, dayAfter, daysAt as daysOf, docsQuery, endOfDay, simulatedLedger } from './testing/as-of';
 
 // The "partner revenue by month as of T as known at K" query of docs/read-models.md, on revenue_movements,
 // against the revenue report as of T as known at K (the replay `report revenue --as-of T --known-at K` runs:
 // occurredAt at or before the end of day T, recordedAt at or before the end of day K).
 
-const DOC = join(__dirname, '..', '..', '..', 'docs', 'read-models.md');
-const query = /^```sql revenue-as-of\n([\s\S]*?)^```$/m.exec(readFileSync(DOC, 'utf8'))?.[1];
+const query = docsQuery('revenue-as-of');
 
 const url = testDatabaseUrl();
 const schema = uniqueSchema('rmrevasof');
 let pool: Pool;
 // Conversions and reversals recorded hours after they happened, in USD and EUR with rates into the
 // reporting currency (the simulator of the projections' tests).
-const store = storeWith(simulate(fc.sample(historyArbitrary(1_500), { seed: 8, numRuns: 1 })[0]!));
+const store = simulatedLedger();
 
 beforeAll(async () => {
   pool = new Pool({ connectionString: url, max: 2 });

@@ -1,7 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyArbitrary, simulate, storeWith } from '@partner-ledger/projections/testing';
+import fc from 'fast-check';
 import type { Pool } from 'pg';
 
 // What the "as of T as known at K" tests share: the doc's queries are written for T = March 31 and K = April 5
 // (their bounds the days after, each once), and the tests run them at other days.
+
+/** The SQL of the block tagged `sql NAME` in docs/read-models.md; undefined when the docs no longer have it. */
+export const docsQuery = (name: string): string | undefined =>
+  new RegExp(`^\`\`\`sql ${name}\n([\\s\\S]*?)^\`\`\`$`, 'm').exec(
+    readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'read-models.md'), 'utf8'),
+  )?.[1];
+
+/**
+ * The ledger both as-of tests project: the projections' simulator, seed 8, 1,500 actions (conversions and
+ * reversals recorded hours after they happened, in several currencies with rates into the reporting
+ * currency, held lines rejected, adjustments, failed payouts).
+ */
+export const simulatedLedger = () =>
+  storeWith(simulate(fc.sample(historyArbitrary(1_500), { seed: 8, numRuns: 1 })[0]!));
 
 /** The instant a day ends at, exclusive: the next day's midnight (UTC). */
 export const dayAfter = (day: string): string =>
