@@ -26,8 +26,13 @@ import { startTestServer } from '../testing/server';
  * Environment: BENCH_APPEND_SECONDS (default 3), BENCH_READ_EVENTS (default 200000), BENCH_RUNS (default 3),
  * BENCH_WRITERS (default 1,8,64; empty: no append benchmark). BENCH_AB, an ALTER FUNCTION action (`RESET ALL`, `SET enable_seqscan = off`):
  * adds a fourth loop, `storeB`, a store whose append function was altered so, in the same slices: an A/B of a
- * setting of the function in one run. BENCH_OTHER_STORE, the path of another build's dist/store.js: a third
- * readAll loop through that build's store on the same rows, in the same rounds (an A/B of readAll).
+ * setting of the function in one run. BENCH_OTHER_STORE, the path of another build's dist/store.js: the
+ * fourth append loop, `storeB`, appends through that build's store (its own schema, migrated by that build),
+ * and a third readAll loop reads through it on the same rows, in the same rounds (an A/B of two builds).
+ *
+ * Besides rates and CPU, each append loop's WAL bytes per event (pg_current_wal_insert_lsn before and after
+ * each of its slices; one loop runs at a time): what the server writes for an event, which the machine's
+ * other load does not change at all.
  */
 const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 3);
 const READ_EVENTS = Number(process.env.BENCH_READ_EVENTS ?? 200_000);
@@ -125,28 +130,52 @@ const serverCpuReader = async (admin: Pool): Promise<() => number> => {
 /** The three loops of the append benchmark: the store, and the bare INSERT in its two transaction forms. */
 type Loop = 'store' | 'bare3' | 'bare1' | 'storeB';
 const LOOPS: readonly Loop[] =
-  AB === '' ? ['store', 'bare3', 'bare1'] : ['store', 'bare3', 'bare1', 'storeB'];
+  AB === '' && OTHER_STORE === '' ? ['store', 'bare3', 'bare1'] : ['store', 'bare3', 'bare1', 'storeB'];
 
-const appendBenchmark = async (url: string, writers: number, run: number, serverCpu: () => number) => {
+/** The other build's createPostgresStore (BENCH_OTHER_STORE), or this build's. */
+const otherBuild = async (): Promise<typeof createPostgresStore> =>
+  OTHER_STORE === ''
+    ? createPostgresStore
+    : ((await import(OTHER_STORE)) as { createPostgresStore: typeof createPostgresStore })
+        .createPostgresStore;
+
+/** The server's WAL insert position, in bytes: its difference over a slice is the WAL that slice wrote. */
+const walReader = (admin: Pool) => async (): Promise<number> => {
+  const { rows } = await admin.query<{ lsn: string }>(
+    `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text AS lsn`,
+  );
+  return Number(rows[0]?.lsn);
+};
+
+const appendBenchmark = async (
+  url: string,
+  writers: number,
+  run: number,
+  serverCpu: () => number,
+  wal: () => Promise<number>,
+) => {
   const schema = `bench_append_${writers}_${run}`;
   const storePool = new Pool({ connectionString: url, max: writers + 1 });
   storePool.on('error', () => undefined);
   const store = await createPostgresStore({ pool: storePool, schema });
   const storeBPool = new Pool({ connectionString: url, max: writers + 1 });
   storeBPool.on('error', () => undefined);
-  const storeB = await createPostgresStore({ pool: storeBPool, schema: `${schema}_b` });
+  const storeB = await (await otherBuild())({ pool: storeBPool, schema: `${schema}_b` });
   if (AB !== '') await storeBPool.query(`ALTER FUNCTION ${schema}_b.append ${AB}`);
   const bare = new Pool({ connectionString: url, max: writers });
   bare.on('error', () => undefined);
   // Statistics and visibility up to date on both tables before timing (the bare table keeps the rows of
   // earlier runs), so that neither loop's plans are made on stale statistics.
-  await bare.query(`VACUUM ANALYZE ${schema}.events, ${schema}.streams, bench_bare.events`);
+  await bare.query(
+    `VACUUM ANALYZE ${schema}.events, ${schema}.streams, ${schema}_b.events, ${schema}_b.streams, bench_bare.events`,
+  );
   let n = 0;
   const events = { store: 0, bare3: 0, bare1: 0, storeB: 0 };
   const secs = { store: 0, bare3: 0, bare1: 0, storeB: 0 };
   // The benchmark process's own CPU time (every loop runs in it): what the client side costs per event.
   const cpuMs = { store: 0, bare3: 0, bare1: 0, storeB: 0 };
   const serverMs = { store: 0, bare3: 0, bare1: 0, storeB: 0 };
+  const walBytes = { store: 0, bare3: 0, bare1: 0, storeB: 0 };
   const cpu = () => {
     const used = process.cpuUsage();
     return (used.user + used.system) / 1000;
@@ -186,6 +215,7 @@ const appendBenchmark = async (url: string, writers: number, run: number, server
     // Each loop in turn for half a second; the order rotates so that none always follows another.
     for (let k = 0; k < LOOPS.length; k++) {
       const loop = LOOPS[(slice + k) % LOOPS.length] as Loop;
+      const walStart = await wal();
       const serverStart = serverCpu();
       const deadline = Date.now() + 500;
       const started = process.hrtime.bigint();
@@ -214,6 +244,7 @@ const appendBenchmark = async (url: string, writers: number, run: number, server
       secs[loop] += seconds(started);
       cpuMs[loop] += cpu() - cpuStart;
       serverMs[loop] += serverCpu() - serverStart;
+      walBytes[loop] += (await wal()) - walStart;
     }
   }
   await store.close();
@@ -224,6 +255,7 @@ const appendBenchmark = async (url: string, writers: number, run: number, server
   const rateOf = (loop: Loop) => events[loop] / secs[loop];
   const cpuOf = (loop: Loop) => cpuMs[loop] / events[loop];
   const serverOf = (loop: Loop) => serverMs[loop] / events[loop];
+  const walOf = (loop: Loop) => walBytes[loop] / events[loop];
   return {
     storeRate: rateOf('store'),
     bare3Rate: rateOf('bare3'),
@@ -235,6 +267,12 @@ const appendBenchmark = async (url: string, writers: number, run: number, server
     bare3Server: serverOf('bare3'),
     bare1Server: serverOf('bare1'),
     storeBRate: rateOf('storeB'),
+    storeBCpu: cpuOf('storeB'),
+    storeBServer: serverOf('storeB'),
+    storeWal: walOf('store'),
+    bare3Wal: walOf('bare3'),
+    bare1Wal: walOf('bare1'),
+    storeBWal: walOf('storeB'),
   };
 };
 
@@ -267,27 +305,36 @@ const main = async (): Promise<void> => {
     await admin.query(`CREATE SEQUENCE IF NOT EXISTS bench_bare.positions MINVALUE 0 START 0`);
 
     const serverCpu = await serverCpuReader(admin);
+    const wal = walReader(admin);
     console.log('## Durable appends (one event per append, every append awaited; synchronous commit)');
     console.log(
       'bare3: BEGIN; INSERT; COMMIT (3 round trips); bare1: the INSERT alone, its own transaction (1 round trip)',
     );
     console.log(
-      'writers | store ev/s | bare3 ev/s | bare1 ev/s | store/bare3 (median run) | each run | store/bare1 (median run) | each run | client CPU ms/event store, bare3, bare1 | server CPU ms/event store, bare3, bare1',
+      'writers | store ev/s | bare3 ev/s | bare1 ev/s | store/bare3 (median run) | each run | store/bare1 (median run) | each run | client CPU ms/event store, bare3, bare1 | server CPU ms/event store, bare3, bare1 | WAL bytes/event store, bare3, bare1',
     );
     for (const writers of WRITERS) {
-      const runs = [];
-      for (let run = 0; run < RUNS; run++) runs.push(await appendBenchmark(url, writers, run, serverCpu));
+      const runs: Awaited<ReturnType<typeof appendBenchmark>>[] = [];
+      for (let run = 0; run < RUNS; run++)
+        runs.push(await appendBenchmark(url, writers, run, serverCpu, wal));
       const percent = (x: number) => `${(x * 100).toFixed(0)}%`;
       const r3 = runs.map((r) => r.storeRate / r.bare3Rate);
       const r1 = runs.map((r) => r.storeRate / r.bare1Rate);
       const m = runs[r3.indexOf(median(r3))] as (typeof runs)[number];
       console.log(
-        `${writers} | ${rate(m.storeRate)} | ${rate(m.bare3Rate)} | ${rate(m.bare1Rate)} | ${percent(median(r3))} | ${r3.map(percent).join(', ')} | ${percent(median(r1))} | ${r1.map(percent).join(', ')} | ${m.storeCpu.toFixed(2)}, ${m.bare3Cpu.toFixed(2)}, ${m.bare1Cpu.toFixed(2)} | ${m.storeServer.toFixed(2)}, ${m.bare3Server.toFixed(2)}, ${m.bare1Server.toFixed(2)}`,
+        `${writers} | ${rate(m.storeRate)} | ${rate(m.bare3Rate)} | ${rate(m.bare1Rate)} | ${percent(median(r3))} | ${r3.map(percent).join(', ')} | ${percent(median(r1))} | ${r1.map(percent).join(', ')} | ${m.storeCpu.toFixed(2)}, ${m.bare3Cpu.toFixed(2)}, ${m.bare1Cpu.toFixed(2)} | ${m.storeServer.toFixed(2)}, ${m.bare3Server.toFixed(2)}, ${m.bare1Server.toFixed(2)} | ${rate(m.storeWal)}, ${rate(m.bare3Wal)}, ${rate(m.bare1Wal)}`,
       );
-      if (AB !== '') {
+      // Every run's CPU and WAL per event, not only the median run's: these scatter far less than rates.
+      const each = (value: (r: Awaited<ReturnType<typeof appendBenchmark>>) => number, digits: number) =>
+        runs.map((r) => value(r).toFixed(digits)).join(', ');
+      console.log(
+        `  each run: server CPU ms/event store ${each((r) => r.storeServer, 2)}; bare3 ${each((r) => r.bare3Server, 2)}; client CPU store ${each((r) => r.storeCpu, 2)}; bare3 ${each((r) => r.bare3Cpu, 2)}; WAL bytes/event store ${each((r) => r.storeWal, 0)}; bare3 ${each((r) => r.bare3Wal, 0)}`,
+      );
+      if (AB !== '' || OTHER_STORE !== '') {
         const rB = runs.map((r) => r.storeBRate / r.storeRate);
+        const what = OTHER_STORE !== '' ? `the build of ${OTHER_STORE}` : `append function altered: ${AB}`;
         console.log(
-          `  storeB (append function altered: ${AB}): ${rate(m.storeBRate)} ev/s; storeB/store ${percent(median(rB))} (each run ${rB.map(percent).join(', ')})`,
+          `  storeB (${what}): ${rate(m.storeBRate)} ev/s; storeB/store ${percent(median(rB))} (each run ${rB.map(percent).join(', ')}); server CPU ms/event ${each((r) => r.storeBServer, 2)}; client CPU ${each((r) => r.storeBCpu, 2)}; WAL bytes/event ${each((r) => r.storeBWal, 0)}`,
         );
       }
     }
