@@ -1,4 +1,5 @@
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
+import fc from 'fast-check';
 import {
   AppendConditionFailedError,
   DuplicateEventIdError,
@@ -10,7 +11,8 @@ import {
 } from '@partner-ledger/store';
 import type { AppendResult, EventStore, SubscriptionMessage } from '@partner-ledger/store';
 import { Client, Pool } from 'pg';
-import { MIGRATIONS } from './schema';
+import { textArrayLiteral } from './literal';
+import { LOCK_NAMESPACE, MIGRATIONS, lockKey } from './schema';
 import type { Migration } from './schema';
 import { SchemaNotFoundError, createPostgresStore } from './store';
 import type { PostgresEventStore } from './store';
@@ -80,12 +82,12 @@ const expectConditionFailed = async (promise: Promise<unknown>, tag: string, pos
 describe('schema and migrations', () => {
   it('several instances opening a new schema together: one migrates, all open, the migration is recorded once', async () => {
     const stores = await Promise.all([open(), open(), open(), open()]);
-    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3, 4, 5]);
+    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3, 4, 5, 6]);
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+      expect(rows).toEqual([1, 2, 3, 4, 5, 6].map((version) => ({ version })));
     } finally {
       await client.end();
     }
@@ -93,7 +95,7 @@ describe('schema and migrations', () => {
     expect(idsOf(await collect((stores[3] as EventStore).readAll()))).toEqual(['e-0']);
   });
 
-  it('a schema at migration 2 is brought to migrations 3, 4 and 5 (the append function) when this version opens it', async () => {
+  it('a schema at migration 2 is brought to migrations 3 to 6 (the append function) when this version opens it', async () => {
     await (await open()).close();
     const client = new Client({ connectionString: url });
     await client.connect();
@@ -104,12 +106,12 @@ describe('schema and migrations', () => {
       await client.end();
     }
     const store = await open();
-    expect(store.migrationsApplied).toEqual([3, 4, 5]);
+    expect(store.migrationsApplied).toEqual([3, 4, 5, 6]);
     await store.append('s', [event('m-0')]);
     expect(idsOf(await collect(store.readAll()))).toEqual(['m-0']);
   });
 
-  it('a schema at migration 3 holding events, one append committed but not numbered, is brought to migrations 4 and 5: positions stay dense, verify ok', async () => {
+  it('a schema at migration 3 holding events, one append committed but not numbered, is brought to migrations 4 to 6: positions stay dense, verify ok', async () => {
     const first = await open();
     await first.append('a', [event('u-0'), event('u-1')]);
     await first.close();
@@ -153,7 +155,7 @@ describe('schema and migrations', () => {
     }
     // Opening seals what was left, then writers of this version append on the upgraded schema.
     const store = await open();
-    expect(store.migrationsApplied).toEqual([4, 5]);
+    expect(store.migrationsApplied).toEqual([4, 5, 6]);
     const appended = await Promise.all(
       Array.from({ length: 6 }, (_, i) => store.append(`c-${i % 2}`, [event(`u-c-${i}`)])),
     );
@@ -325,6 +327,90 @@ describe('the one-round-trip append (migration 3)', () => {
     expect(read).toEqual(written.events[0]);
     expect(read?.data).toEqual({ tricky, [tricky]: 1 });
     expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 1 });
+  });
+
+  it('stores text that needs quoting in an array literal (quotes, braces, commas, backslashes, NULL) byte for byte, alone and in a group', async () => {
+    const store = await open();
+    const texts = ['"', '\\', '{a,b}', 'NULL', '', ' x ', "'", '\\"{,}\'', 'é 😀 \n'];
+    // Ten appends at once: most go in groups (one statement of literals), the first alone (parameters).
+    const written = await Promise.all(
+      texts.map((text, i) =>
+        store.append(`quoted-${i}`, [{ ...event(`aq-${i}`, i), data: { text, [text]: i } }]),
+      ),
+    );
+    const read = await collect(store.readAll());
+    expect(read).toEqual(written.flatMap((w) => w.events).sort((a, b) => a.position - b.position));
+    expect(read.map((e) => (e.data as { text: string }).text).sort()).toEqual([...texts].sort());
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: texts.length });
+  });
+
+  it('the server reads every text array literal the store writes as the strings it was given', async () => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const texts = fc.array(
+        fc.option(
+          fc.string({ unit: fc.constantFrom("'", '\\', '"', '{', '}', ',', 'a', 'é', ' ', 'N', 'U', 'L') }),
+          {
+            nil: null,
+          },
+        ),
+      );
+      await fc.assert(
+        fc.asyncProperty(texts, async (values) => {
+          const { rows } = await client.query<{ a: (string | null)[] }>(
+            `SELECT ${textArrayLiteral(values)} AS a`,
+          );
+          expect(rows[0]?.a).toEqual(values);
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('while another session holds the seal lock, appends (one event, several) commit without positions and are acknowledged once sealed', async () => {
+    // Two instances: one store sends one append at a time, and the first waits for the lock.
+    const store = await open();
+    const other = await open();
+    await store.append('before', [event('sl-0')]);
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query('BEGIN');
+      await admin.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [
+        LOCK_NAMESPACE,
+        lockKey(schema, 'seal'),
+      ]);
+      let settled = false;
+      const appends = Promise.all([
+        store.append('one', [event('sl-1', 1)]),
+        other.append('several', [event('sl-2', 2), event('sl-3', 3), event('sl-4', 4)]),
+      ]).finally(() => (settled = true));
+      // Committed (visible to another session) but not numbered while the lock is held; not acknowledged.
+      let unsealed = 0;
+      for (let i = 0; i < 100 && unsealed < 4; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const { rows } = await admin.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${schema}.events WHERE position IS NULL`,
+        );
+        unsealed = rows[0]?.n ?? 0;
+      }
+      expect(unsealed).toBe(4);
+      expect(settled).toBe(false);
+      await admin.query('COMMIT');
+      const [one, several] = await appends;
+      // Numbered by one seal, in the order of their batches, after the event before.
+      const positions = [...(one?.events ?? []), ...(several?.events ?? [])].map((e) => e.position);
+      expect([...positions].sort()).toEqual([1, 2, 3, 4]);
+      const [a, b, c] = several?.events.map((e) => e.position) ?? [];
+      expect([b, c]).toEqual([(a as number) + 1, (a as number) + 2]);
+    } finally {
+      await admin.end();
+    }
+    expect(idsOf(await collect(store.readAll()))).toHaveLength(5);
+    expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 5 });
   });
 });
 

@@ -24,7 +24,7 @@ import type {
 import { DatabaseError, Pool } from 'pg';
 import type { PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
 import { createListener } from './listener';
-import { quoteLiteral } from './literal';
+import { integerArrayLiteral, quoteLiteral, textArrayLiteral } from './literal';
 import type { Listener } from './listener';
 import { DEFAULT_SCHEMA, assertSchemaName, migrate, notifyChannel } from './schema';
 
@@ -86,6 +86,31 @@ const MAX_CACHED_HEADS = 10_000;
 const MAX_GROUP = 64;
 /** How many groups of appends one store sends at the same time (each on its own connection). */
 const MAX_GROUPS_IN_FLIGHT = 1;
+
+/**
+ * The events of an append as thirteen arrays, one per column, in the order both append paths pass them:
+ * id, revision, type, schema version, occurred at, recorded at, actor, correlation id, causation id, the
+ * canonical data text, the same text for the jsonb copy, previous hash, hash.
+ */
+const eventColumns = (
+  chained: readonly Omit<RecordedEvent, 'position'>[],
+  dataTexts: readonly string[],
+): (readonly (string | number | null)[])[] => [
+  chained.map((e) => e.id),
+  chained.map((e) => e.revision),
+  chained.map((e) => e.type),
+  chained.map((e) => e.schemaVersion),
+  chained.map((e) => e.occurredAt),
+  chained.map((e) => e.recordedAt),
+  chained.map((e) => e.actor),
+  chained.map((e) => e.correlationId),
+  chained.map((e) => e.causationId),
+  dataTexts,
+  // jsonb refuses a NUL character in a string; such data keeps its text only.
+  dataTexts.map((text) => (text.includes('\\u0000') ? null : text)),
+  chained.map((e) => e.prevHash),
+  chained.map((e) => e.hash),
+];
 
 /** The columns of a stored event, in the order the queries below select them. */
 const EVENT_COLUMNS =
@@ -402,26 +427,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
          head AS (UPDATE ${t('streams')} SET last_revision = $16, last_hash = $17 WHERE stream = $1),
          tagged AS (UPDATE ${t('tags')} SET last_batch = (SELECT batch FROM b) WHERE tag = ANY($2::text[]))
          SELECT batch::text AS batch FROM b`,
-      [
-        stream,
-        ownTags,
-        chained.map((e) => e.id),
-        chained.map((e) => e.revision),
-        chained.map((e) => e.type),
-        chained.map((e) => e.schemaVersion),
-        chained.map((e) => e.occurredAt),
-        chained.map((e) => e.recordedAt),
-        chained.map((e) => e.actor),
-        chained.map((e) => e.correlationId),
-        chained.map((e) => e.causationId),
-        dataTexts,
-        // jsonb refuses a NUL character in a string; such data keeps its text only.
-        dataTexts.map((text) => (text.includes('\\u0000') ? null : text)),
-        chained.map((e) => e.prevHash),
-        chained.map((e) => e.hash),
-        last.revision,
-        last.hash,
-      ],
+      [stream, ownTags, ...eventColumns(chained, dataTexts), last.revision, last.hash],
     );
     const batch = (inserted.rows[0] as { batch: string }).batch;
     return { kind: 'written', batch, chained };
@@ -478,24 +484,61 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     | { readonly kind: 'stale' }
     | { readonly kind: 'slow' };
 
-  /**
-   * One try of an append in a single round trip (migration 3): its transaction is one call of the schema's
-   * `append` function on events chained on the head this client expects, its commit is not flushed, and
-   * the seal that numbers it (a transaction of its own, synchronous) follows in the same message. The
-   * values are written into the statement as escaped literals: a message of several statements carries
-   * no parameters.
-   */
   /** One append, ready to send: the call of the schema's `append` function on events chained on a head. */
   interface FastCall {
     readonly stream: string;
     readonly chained: readonly Omit<RecordedEvent, 'position'>[];
     readonly expected: AppendOptions['expectedRevision'] & {};
     readonly condition: AppendOptions['condition'];
-    /** `SELECT ... FROM append(...)`, the values written in as escaped literals. */
-    readonly select: string;
+    /** The function's arguments, in order. */
+    readonly args: readonly AppendArgument[];
   }
+  type AppendArgument = string | number | null | readonly (string | number | null)[];
 
-  /** Chains the events on the head this client remembers and writes the call of `append` for them. */
+  /** The SQL types of the `append` function's arguments, in order. */
+  const APPEND_TYPES = [
+    'text',
+    'text',
+    'integer',
+    'text',
+    'text[]',
+    'text[]',
+    'bigint',
+    'text[]',
+    'integer[]',
+    'text[]',
+    'integer[]',
+    ...Array.from({ length: 9 }, () => 'text[]'),
+  ] as const;
+
+  /**
+   * `SELECT ... FROM append(...)`: the function returns one record (migration 5), read as a value, OFFSET 0
+   * keeping the subquery from being flattened into one call per column.
+   */
+  const appendSelect = (call: string): string =>
+    `SELECT (r).r_status AS status, (r).r_batch::text AS batch, (r).r_last_revision AS last_revision, (r).r_last_hash AS last_hash, (r).r_tag AS tag, (r).r_tag_position::text AS tag_position, (r).r_first_position::text AS first_position, (r).r_sealed::text AS sealed FROM (SELECT ${call} AS r OFFSET 0) AS a`;
+
+  /** The call with parameters ($1 ... $20), each cast to its type: one statement, sent alone. */
+  const APPEND_WITH_PARAMETERS = appendSelect(
+    `${t('append')}(${APPEND_TYPES.map((type, i) => `$${i + 1}::${type}`).join(', ')})`,
+  );
+
+  /** The call with its values written in as escaped literals: for a message of several statements. */
+  const appendWithLiterals = ({ args }: FastCall): string =>
+    appendSelect(
+      `${t('append')}(${args
+        .map((value, i) => {
+          if (value === null) return 'NULL';
+          if (typeof value === 'number') return String(value);
+          if (typeof value === 'string') return quoteLiteral(value);
+          return APPEND_TYPES[i] === 'integer[]'
+            ? integerArrayLiteral(value as readonly number[])
+            : textArrayLiteral(value as readonly (string | null)[]);
+        })
+        .join(',')})`,
+    );
+
+  /** Chains the events on the head this client remembers and gives the arguments of `append` for them. */
   const fastCall = (
     stream: string,
     events: readonly NewEvent[],
@@ -507,37 +550,17 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     const chained = chainEvents(stream, previous, events);
     const expected = appendOptions.expectedRevision ?? 'any';
     const condition = appendOptions.condition;
-    const text = (value: string | null): string => (value === null ? 'NULL' : quoteLiteral(value));
-    const texts = (values: readonly (string | null)[]): string =>
-      `ARRAY[${values.map(text).join(',')}]::text[]`;
-    const ints = (values: readonly number[]): string => `ARRAY[${values.join(',')}]::integer[]`;
-    const call = `${t('append')}(${[
-      text(stream),
-      text(String(expected)),
-      String(head.revision),
-      text(head.hash),
-      texts([...new Set(appendOptions.tags ?? [])]),
-      texts(condition?.failIfTagged ?? []),
-      String(condition?.after ?? -1),
-      texts(chained.map((e) => e.id)),
-      ints(chained.map((e) => e.revision)),
-      texts(chained.map((e) => e.type)),
-      ints(chained.map((e) => e.schemaVersion)),
-      texts(chained.map((e) => e.occurredAt)),
-      texts(chained.map((e) => e.recordedAt)),
-      texts(chained.map((e) => e.actor)),
-      texts(chained.map((e) => e.correlationId)),
-      texts(chained.map((e) => e.causationId)),
-      texts(dataTexts),
-      // jsonb refuses a NUL character in a string; such data keeps its text only.
-      texts(dataTexts.map((d) => (d.includes('\\u0000') ? null : d))),
-      texts(chained.map((e) => e.prevHash)),
-      texts(chained.map((e) => e.hash)),
-    ].join(',')})`;
-    // The function returns one record (migration 5), read as a value: OFFSET 0 keeps the subquery from being
-    // flattened into one call per column.
-    const select = `SELECT (r).r_status AS status, (r).r_batch::text AS batch, (r).r_last_revision AS last_revision, (r).r_last_hash AS last_hash, (r).r_tag AS tag, (r).r_tag_position::text AS tag_position FROM (SELECT ${call} AS r OFFSET 0) AS a`;
-    return { stream, chained, expected, condition, select };
+    const args: AppendArgument[] = [
+      stream,
+      String(expected),
+      head.revision,
+      head.hash,
+      [...new Set(appendOptions.tags ?? [])],
+      condition?.failIfTagged ?? [],
+      condition?.after ?? -1,
+      ...eventColumns(chained, dataTexts),
+    ];
+    return { stream, chained, expected, condition, args };
   };
 
   /** What the `append` function answered, and the positions its seal gave (when it wrote), as an outcome. */
@@ -580,11 +603,11 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   };
 
   /**
-   * One try of an append in a single round trip (migration 3): its transaction is one call of the schema's
-   * `append` function on events chained on the head this client expects, its commit is not flushed, and
-   * the seal that numbers it (a transaction of its own, synchronous) follows in the same message. The
-   * values are written into the statement as escaped literals: a message of several statements carries
-   * no parameters.
+   * One try of an append, alone (migration 6): one call of the schema's `append` function with parameters,
+   * on events chained on the head this client expects, a transaction of its own. When the seal lock was
+   * free the function numbered the append itself and its commit waited for the disk: one round trip, the
+   * positions in its answer. Otherwise its commit was not flushed, and the seal that numbers it (a
+   * transaction of its own, synchronous) follows, on the same connection.
    */
   const tryAppendFast = (
     stream: string,
@@ -594,18 +617,32 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   ): Promise<FastOutcome> =>
     withClient(async (client) => {
       const prepared = fastCall(stream, events, dataTexts, appendOptions);
-      let results: Array<QueryResult<QueryResultRow>>;
+      let answer: Parameters<typeof fastOutcome>[1] & {
+        first_position: string | null;
+        sealed: string | null;
+      };
       try {
-        results = (await client.query(
-          `BEGIN; SET LOCAL synchronous_commit = off; ${prepared.select}; COMMIT; ${SEAL_SELECT}_written()`,
-        )) as unknown as Array<QueryResult<QueryResultRow>>;
+        const { rows } = await client.query<typeof answer>(
+          APPEND_WITH_PARAMETERS,
+          prepared.args as unknown[],
+        );
+        answer = rows[0] as typeof answer;
       } catch (error) {
+        // The statement was its own transaction: nothing of it was committed.
         heads.delete(stream);
-        await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
-      const { sealed, positions } = sealResult(results[4]?.rows[0] as never);
-      return fastOutcome(prepared, results[2]?.rows[0] as never, sealed, positions);
+      if (answer.status === 'written' && answer.first_position !== null) {
+        const first = Number(answer.first_position);
+        const positions = prepared.chained.map((_, index) => first + index);
+        return fastOutcome(prepared, answer, Number(answer.sealed), positions);
+      }
+      if (answer.status !== 'written') return fastOutcome(prepared, answer, 0, null);
+      const { rows } = await client.query<{ sealed: string; own_positions: string[] | null }>(
+        `${SEAL_SELECT}_written()`,
+      );
+      const { sealed, positions } = sealResult(rows[0]);
+      return fastOutcome(prepared, answer, sealed, positions);
     });
 
   /** An append waiting to join the next group. */
@@ -693,7 +730,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       return;
     }
     const ids = calls.flatMap((c) => c.chained.map((e) => e.id));
-    const idArray = `ARRAY[${ids.map((id) => quoteLiteral(id)).join(',')}]::text[]`;
+    const idArray = textArrayLiteral(ids);
     let results: Array<QueryResult<QueryResultRow>>;
     try {
       results = await withClient(async (client) => {
@@ -701,7 +738,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
           // After the commit: the newest batch among the group's ids is one this group wrote, if any did;
           // the group's batches committed together, so the seal that numbers one numbers them all.
           return (await client.query(
-            `BEGIN; SET LOCAL synchronous_commit = off; ${calls.map((c) => `${c.select}; `).join('')}COMMIT; ` +
+            `BEGIN; SET LOCAL synchronous_commit = off; ${calls.map((c) => `${appendWithLiterals(c)}; `).join('')}COMMIT; ` +
               `SELECT sealed::text AS sealed FROM ${t('seal_wait')}((SELECT max(batch) FROM ${t('events')} WHERE id = ANY(${idArray}))); ` +
               `SELECT id, position::text AS position_text FROM ${t('events')} WHERE id = ANY(${idArray})`,
           )) as unknown as Array<QueryResult<QueryResultRow>>;
