@@ -24,7 +24,6 @@ import type {
 import { DatabaseError, Pool } from 'pg';
 import type { PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
 import { createListener } from './listener';
-import { integerArrayLiteral, quoteLiteral, textArrayLiteral } from './literal';
 import type { Listener } from './listener';
 import { DEFAULT_SCHEMA, assertSchemaName, migrate, notifyChannel } from './schema';
 
@@ -515,28 +514,32 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * `SELECT ... FROM append(...)`: the function returns one record (migration 5), read as a value, OFFSET 0
    * keeping the subquery from being flattened into one call per column.
    */
-  const appendSelect = (call: string): string =>
-    `SELECT (r).r_status AS status, (r).r_batch::text AS batch, (r).r_last_revision AS last_revision, (r).r_last_hash AS last_hash, (r).r_tag AS tag, (r).r_tag_position::text AS tag_position, (r).r_first_position::text AS first_position, (r).r_sealed::text AS sealed FROM (SELECT ${call} AS r OFFSET 0) AS a`;
+  const appendSelect = (records: string): string =>
+    `SELECT (r).r_status AS status, (r).r_batch::text AS batch, (r).r_last_revision AS last_revision, (r).r_last_hash AS last_hash, (r).r_tag AS tag, (r).r_tag_position::text AS tag_position, (r).r_first_position::text AS first_position, (r).r_sealed::text AS sealed FROM (${records} OFFSET 0) AS a`;
 
-  /** The call with parameters ($1 ... $20), each cast to its type: one statement, sent alone. */
-  const APPEND_WITH_PARAMETERS = appendSelect(
-    `${t('append')}(${APPEND_TYPES.map((type, i) => `$${i + 1}::${type}`).join(', ')})`,
-  );
+  /** A call of `append` on parameters $first ... $first+19, each cast to its type. */
+  const appendCall = (first: number): string =>
+    `${t('append')}(${APPEND_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
 
-  /** The call with its values written in as escaped literals: for a message of several statements. */
-  const appendWithLiterals = ({ args }: FastCall): string =>
-    appendSelect(
-      `${t('append')}(${args
-        .map((value, i) => {
-          if (value === null) return 'NULL';
-          if (typeof value === 'number') return String(value);
-          if (typeof value === 'string') return quoteLiteral(value);
-          return APPEND_TYPES[i] === 'integer[]'
-            ? integerArrayLiteral(value as readonly number[])
-            : textArrayLiteral(value as readonly (string | null)[]);
-        })
-        .join(',')})`,
-    );
+  /** One call with parameters: one statement, sent alone. */
+  const APPEND_WITH_PARAMETERS = appendSelect(`SELECT ${appendCall(1)} AS r`);
+
+  /**
+   * A group's calls in one statement with parameters, one branch of a UNION ALL each: the server runs the
+   * branches one after the other, in this order (a record returned in a VALUES row loses its type, so the
+   * calls cannot be rows of one VALUES). Written once per group size.
+   */
+  const groupStatements = new Map<number, string>();
+  const groupSelect = (count: number): string => {
+    let statement = groupStatements.get(count);
+    if (statement === undefined) {
+      statement = Array.from({ length: count }, (_, k) =>
+        appendSelect(`SELECT ${appendCall(k * APPEND_TYPES.length + 1)} AS r`),
+      ).join(' UNION ALL ');
+      groupStatements.set(count, statement);
+    }
+    return statement;
+  };
 
   /** Chains the events on the head this client remembers and gives the arguments of `append` for them. */
   const fastCall = (
@@ -661,7 +664,8 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   /**
    * Group commit of the appends made concurrently through this store: the appends that arrive while
    * {@link MAX_GROUPS_IN_FLIGHT} groups are on their way to the server wait, then go together, each its own
-   * call of `append` (its own checks, its own outcome) in one transaction with one seal and one flush. At
+   * call of `append` (its own checks, its own outcome) in one statement with parameters, its own
+   * transaction, with one seal and one flush (migration 6: no seal call when the group numbered itself). At
    * most one append per stream in a group, the calls in stream order (so that two groups never lock two
    * streams in opposite orders), and only appends without tags or condition (whose tag locks could be
    * taken in opposite orders). An append that arrives when fewer groups are under way goes at once, alone,
@@ -729,48 +733,55 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       group.forEach(alone);
       return;
     }
-    const ids = calls.flatMap((c) => c.chained.map((e) => e.id));
-    const idArray = textArrayLiteral(ids);
-    let results: Array<QueryResult<QueryResultRow>>;
+    type GroupAnswer = Parameters<typeof fastOutcome>[1] & { first_position: string | null };
+    let answers: GroupAnswer[];
+    let positionOf: Map<string, string | null> | undefined;
     try {
-      results = await withClient(async (client) => {
-        try {
-          // After the commit: the newest batch among the group's ids is one this group wrote, if any did;
-          // the group's batches committed together, so the seal that numbers one numbers them all.
-          return (await client.query(
-            `BEGIN; SET LOCAL synchronous_commit = off; ${calls.map((c) => `${appendWithLiterals(c)}; `).join('')}COMMIT; ` +
-              `SELECT sealed::text AS sealed FROM ${t('seal_wait')}((SELECT max(batch) FROM ${t('events')} WHERE id = ANY(${idArray}))); ` +
-              `SELECT id, position::text AS position_text FROM ${t('events')} WHERE id = ANY(${idArray})`,
-          )) as unknown as Array<QueryResult<QueryResultRow>>;
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        }
+      [answers, positionOf] = await withClient(async (client) => {
+        // One statement, its own transaction: the calls in stream order, each numbering its append when
+        // the group holds the seal lock (the first call that writes takes it, the others hold it too).
+        const { rows } = await client.query<GroupAnswer>(
+          groupSelect(calls.length),
+          calls.flatMap((c) => c.args),
+        );
+        const written = rows.filter((row) => row.status === 'written');
+        if (written.every((row) => row.first_position !== null)) return [rows, undefined] as const;
+        // The lock was taken when a call wrote: its commit was not flushed, and a seal numbers it. The newest
+        // of the group's batches is sealed last; the seal that numbers it numbered them all.
+        const batches = written.map((row) => row.batch as string);
+        await client.query(
+          `SELECT sealed FROM ${t('seal_wait')}((SELECT max(b) FROM unnest($1::bigint[]) AS b))`,
+          [batches],
+        );
+        const { rows: stored } = await client.query<{ id: string; position_text: string | null }>(
+          `SELECT id, position::text AS position_text FROM ${t('events')} WHERE batch = ANY($1::bigint[])`,
+          [batches],
+        );
+        return [rows, new Map(stored.map((row) => [row.id, row.position_text]))] as const;
       });
     } catch {
-      // Nothing of the group was committed: each append is tried again alone, and reports its own error.
+      // Nothing of the group was acknowledged (and, unless the connection failed after the commit, nothing
+      // committed): each append is tried again alone, and reports its own error (a retry of an append that
+      // was committed is recognised as one).
       calls.forEach((c) => heads.delete(c.stream));
       group.forEach(alone);
       return;
     }
-    const positionOf = new Map(
-      (results[results.length - 1]?.rows as { id: string; position_text: string | null }[]).map((row) => [
-        row.id,
-        row.position_text,
-      ]),
-    );
     let written = false;
     group.forEach((member, index) => {
       const call = calls[index] as FastCall;
-      const answer = results[2 + index]?.rows[0] as Parameters<typeof fastOutcome>[1];
+      const answer = answers[index] as GroupAnswer;
       try {
+        const first = answer.first_position === null ? Number.NaN : Number(answer.first_position);
         const positions =
-          answer.status === 'written'
-            ? call.chained.map((e) => {
-                const position = positionOf.get(e.id);
-                return position === null || position === undefined ? Number.NaN : Number(position);
-              })
-            : null;
+          answer.status !== 'written'
+            ? null
+            : positionOf === undefined
+              ? call.chained.map((_, k) => first + k)
+              : call.chained.map((e) => {
+                  const position = positionOf?.get(e.id);
+                  return position === null || position === undefined ? Number.NaN : Number(position);
+                });
         if (answer.status === 'written') written = true;
         member.resolve(fastOutcome(call, answer, 1, positions));
       } catch (error) {
