@@ -610,7 +610,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * on events chained on the head this client expects, a transaction of its own. When the seal lock was
    * free the function numbered the append itself and its commit waited for the disk: one round trip, the
    * positions in its answer. Otherwise its commit was not flushed, and the seal that numbers it (a
-   * transaction of its own, synchronous) follows, on the same connection.
+   * transaction of its own, synchronous) follows.
    */
   const tryAppendFast = (
     stream: string,
@@ -641,8 +641,11 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
         return fastOutcome(prepared, answer, Number(answer.sealed), positions);
       }
       if (answer.status !== 'written') return fastOutcome(prepared, answer, 0, null);
+      // Its batch named, not read from the session: under transaction pooling (PgBouncer) this second
+      // message may run on another server connection than the append did.
       const { rows } = await client.query<{ sealed: string; own_positions: string[] | null }>(
-        `${SEAL_SELECT}_written()`,
+        `SELECT sealed::text AS sealed, own_positions::text[] AS own_positions FROM ${t('seal_wait')}($1::bigint)`,
+        [answer.batch],
       );
       const { sealed, positions } = sealResult(rows[0]);
       return fastOutcome(prepared, answer, sealed, positions);
