@@ -177,15 +177,15 @@ const appendFunction = (
         v_unsealed boolean;
         v_locked text[];
 ${direct ? DIRECT_DECLARE : ''}${lean ? '        v_pending boolean;\n' : ''}      BEGIN
+        -- What the seal that follows in the same round trip numbers: nothing unless this call writes.
+        PERFORM set_config('partner_ledger.batch', '', false);
 ${
   lean
     ? `        -- Called alone, in a transaction of its own: its commit waits for the disk only when it numbers
         -- itself (below), as when the client set this before calling it.
         PERFORM set_config('synchronous_commit', 'off', true);
 `
-    : `        -- What the seal that follows in the same round trip numbers: nothing unless this call writes.
-        PERFORM set_config('partner_ledger.batch', '', false);
-`
+    : ''
 }        -- The stream's row, created if missing and locked: appends to one stream take turns from here.
 ${lean ? lockStreamLean(s) : lockStreamUpsert(s)}        -- An id already stored: a retry or a duplicate, which the client classifies on its longer path.
         IF EXISTS (SELECT 1 FROM ${s}.events e WHERE e.id = ANY(p_ids)) THEN
@@ -235,19 +235,17 @@ ${direct ? directNumbering(s, lean) : ''}${lean ? insertLean(s) : insertEvents(s
         IF cardinality(p_tags) > 0 THEN
           UPDATE ${s}.tags g SET last_batch = v_batch WHERE g.tag = ANY(p_tags);
         END IF;
-${
-  lean
-    ? `        -- The positions and the count a seal would report, when the append numbered itself (the client
-        -- names the batch to seal otherwise: nothing is left on the session).
-        IF v_first IS NOT NULL THEN
-          PERFORM pg_notify('${notifyChannel(s)}', (v_first + cardinality(p_ids) - 1)::text);
-        END IF;
+        PERFORM set_config('partner_ledger.batch', v_batch::text, false);
+${direct ? directNotify(s) : ''}${
+    lean
+      ? `        -- The positions and the count a seal would report, when the append numbered itself. (This
+        -- version's client names the batch it seals otherwise; the settings above are for seal_written,
+        -- which instances of the previous version call while a rolling upgrade is under way.)
         r_first_position := v_first;
         r_sealed := v_count + cardinality(p_ids);
 `
-    : `        PERFORM set_config('partner_ledger.batch', v_batch::text, false);
-${direct ? directNotify(s) : ''}`
-}        ${answer(`'written'::text, v_batch, v_last, v_hash, NULL::text, NULL::bigint`, true)}
+      : ''
+  }        ${answer(`'written'::text, v_batch, v_last, v_hash, NULL::text, NULL::bigint`, true)}
       END
       $append$;
 `;
@@ -460,14 +458,12 @@ ${appendFunction(s, true, 'record')}    `,
     // tags sorted and the waiting appends numbered only when there are some. And it can be called alone, as
     // one statement with parameters in a transaction of its own: it turns the synchronous commit off
     // itself (on again when it numbers itself, as before), and returns its first position and the count a
-    // seal would report, so that the client needs no seal call when the append numbered itself, and
-    // leaves nothing on the session (seal_written, which read it, is dropped).
+    // seal would report, so that the client needs no seal call when the append numbered itself. Called as
+    // migration 5's was (inside BEGIN ... COMMIT, then seal_written), it behaves as migration 5's did: the
+    // instances of the previous version keep working while the others are upgraded.
     sql: (s) => `
       DROP FUNCTION ${s}.append(text, text, integer, text, text[], text[], bigint, text[], integer[], text[],
         integer[], text[], text[], text[], text[], text[], text[], text[], text[], text[]);
-      -- Read what the append left on the session, which no client of this version sends (it names the
-      -- batch to seal_wait), and which transaction pooling cannot keep between two messages.
-      DROP FUNCTION ${s}.seal_written();
 ${appendFunction(s, true, 'record', true)}    `,
   },
 ];

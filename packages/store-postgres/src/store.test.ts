@@ -98,9 +98,8 @@ describe('schema and migrations', () => {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      // (seal_written, created by migration 3, was dropped by migration 6.)
-      await client.query(`DROP FUNCTION ${schema}.append; DROP FUNCTION ${schema}.seal_wait;
-        DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
+      await client.query(`DROP FUNCTION ${schema}.append; DROP FUNCTION ${schema}.seal_written;
+        DROP FUNCTION ${schema}.seal_wait; DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
     } finally {
       await client.end();
     }
