@@ -126,8 +126,8 @@ const insertEvents = (
 /**
  * Migration 6: one event (the common append) is inserted from the arrays' first elements, without the
  * unnest of thirteen arrays, which the server runs as thirteen function scans, each gathering its one row
- * in a tuplestore of its own: 16% of the server process's CPU time in a profile of single-event appends
- * (perf, docs/benchmarks.md), mostly allocating and faulting in those tuplestores' memory.
+ * in a tuplestore of its own: creating them took 10% of the server process's CPU samples in a profile of
+ * single-event appends (perf, docs/benchmarks.md), mostly allocating and faulting in their memory.
  */
 const insertLean = (s: string): string => `        IF cardinality(p_ids) = 1 THEN
           INSERT INTO ${s}.events (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
@@ -459,8 +459,8 @@ ${appendFunction(s, true, 'record')}    `,
     // one statement with parameters in a transaction of its own: it turns the synchronous commit off
     // itself (on again when it numbers itself, as before), and returns its first position and the count a
     // seal would report, so that the client needs no seal call when the append numbered itself. Called as
-    // migration 5's was (inside BEGIN ... COMMIT, then seal_written), it behaves as migration 5's did: the
-    // instances of the previous version keep working while the others are upgraded.
+    // migration 5's was (inside BEGIN ... COMMIT, then seal_written), it does what migration 5's did, for
+    // instances of the previous version still running during an upgrade (not tested with one).
     sql: (s) => `
       DROP FUNCTION ${s}.append(text, text, integer, text, text[], text[], bigint, text[], integer[], text[],
         integer[], text[], text[], text[], text[], text[], text[], text[], text[], text[]);

@@ -631,7 +631,8 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
         );
         answer = rows[0] as typeof answer;
       } catch (error) {
-        // The statement was its own transaction: nothing of it was committed.
+        // The statement was its own transaction: nothing of it was committed (unless the connection failed
+        // during the commit; a retry of the same events is then recognised as one).
         heads.delete(stream);
         throw error;
       }
@@ -749,8 +750,9 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
         );
         const written = rows.filter((row) => row.status === 'written');
         if (written.every((row) => row.first_position !== null)) return [rows, undefined] as const;
-        // The lock was taken when a call wrote: its commit was not flushed, and a seal numbers it. The newest
-        // of the group's batches is sealed last; the seal that numbers it numbered them all.
+        // The seal lock was busy when a call wrote: the commit was not flushed, and a seal numbers those
+        // appends. The group's batches committed together, so the seal that numbers the newest numbered them
+        // all (a later call of the group that took the lock numbered the earlier ones already).
         const batches = written.map((row) => row.batch as string);
         await client.query(
           `SELECT sealed FROM ${t('seal_wait')}((SELECT max(b) FROM unnest($1::bigint[]) AS b))`,
