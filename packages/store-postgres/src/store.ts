@@ -183,6 +183,17 @@ class StartOver extends Error {
 const ignoreSessionError = (): void => undefined;
 
 /**
+ * Heard on every connection the pool opens while the store is open, from the moment it connects: a session
+ * ended right after it was established can deliver its FATAL error in the same read as the end of the
+ * handshake, so pg emits 'error' after the pool has handed the client over (the pool's own listener
+ * removed) and before the code that asked for it has run to add its own. Unheard, node ends the process.
+ */
+const quietNewSession = (client: { on: (event: 'error', listener: () => void) => unknown }): void => {
+  client.on('error', ignoreNewSessionError);
+};
+const ignoreNewSessionError = (): void => undefined;
+
+/**
  * Opens a store on a PostgreSQL database: creates or migrates its schema, then serves the EventStore port.
  *
  * How the global order is kept (see docs/stores.md): an append commits its events without positions, then
@@ -207,6 +218,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   // An idle connection that breaks (a server restart) is reported on the pool; the next query reconnects.
   // Without a listener node would exit on it, so the store listens on a pool it made.
   if (ownsPool) pool.on('error', () => undefined);
+  pool.on('connect', quietNewSession);
   const poolConfig: PoolConfig = ownsPool
     ? { connectionString: options.connectionString }
     : (pool as unknown as { options: PoolConfig }).options;
@@ -230,6 +242,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     } catch (error) {
       client.off('error', ignoreSessionError);
       client.release();
+      pool.off('connect', quietNewSession);
       if (ownsPool) await pool.end();
       throw error;
     }
@@ -1064,6 +1077,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     rejectOnClose(new StoreClosedError());
     wakeAll();
     await listener?.stop();
+    pool.off('connect', quietNewSession);
     if (ownsPool) await pool.end();
   };
 
