@@ -173,6 +173,7 @@ export const verifyInOnePass = async (
         if (count === 0) {
           // A frame larger than the slot, or a torn one at the segment's end.
           if (read < wanted || offset + needed > size) return undefined;
+          // New memory, shared with no worker yet: each is sent it with its next chunk from this slot.
           Object.assign(slot, createSlot(needed));
           continue;
         }

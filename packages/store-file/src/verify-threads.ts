@@ -5,6 +5,8 @@ import type { ChunkRequest } from './verify-worker';
 
 /** A chunk of a segment in shared memory, with the results of checking it. */
 export interface Slot {
+  /** Which workers hold this slot's current memory (sent once, not with every chunk: that costs). */
+  readonly sharedWith: Set<number>;
   chunk: Buffer;
   results: Int32Array;
   /** Bytes of whole frames in `chunk`, and how many frames. */
@@ -22,6 +24,7 @@ export const createSlot = (bytes: number): Slot => {
   const capacity = Math.max(bytes, MIN_FRAME_BYTES);
   const results = new SharedArrayBuffer(Math.floor(capacity / MIN_FRAME_BYTES) * RESULT_SLOTS * 4);
   return {
+    sharedWith: new Set(),
     chunk: Buffer.from(new SharedArrayBuffer(capacity)),
     results: new Int32Array(results),
     length: 0,
@@ -75,21 +78,32 @@ export const createChunkCheckers = (threads: number): ChunkCheckers => {
     return { worker, waiting };
   });
   let next = 0;
+  let slots = 0;
+  const slotIds = new WeakMap<Slot, number>();
   return {
     check: (slot, last) => {
-      const { worker, waiting } = workers[next]!;
+      const which = next;
+      const { worker, waiting } = workers[which]!;
       next = (next + 1) % workers.length;
       const done = new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
       // A chunk nobody waits for any more (the verify gave way, the workers were stopped) fails quietly.
       done.catch(() => undefined);
       slot.done = done;
+      let id = slotIds.get(slot);
+      if (id === undefined) slotIds.set(slot, (id = slots++));
       const request: ChunkRequest = {
-        chunk: slot.chunk.buffer as SharedArrayBuffer,
-        results: slot.results.buffer as SharedArrayBuffer,
+        slot: id,
+        ...(slot.sharedWith.has(which)
+          ? {}
+          : {
+              chunk: slot.chunk.buffer as SharedArrayBuffer,
+              results: slot.results.buffer as SharedArrayBuffer,
+            }),
         length: slot.length,
         count: slot.count,
         last,
       };
+      slot.sharedWith.add(which);
       worker.postMessage(request);
     },
     close: async () => {
