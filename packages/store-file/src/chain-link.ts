@@ -1,6 +1,24 @@
-import * as crypto from 'node:crypto';
 import { STORED_TEXT_HASH } from '@partner-ledger/store';
 import type { ChainLink } from '@partner-ledger/store';
+import {
+  KEY_BYTES,
+  SCAN_END,
+  SCAN_HASH,
+  SCAN_ID,
+  SCAN_OCCURRED,
+  SCAN_POSITION,
+  SCAN_PREV_HASH,
+  SCAN_RECORDED,
+  SCAN_REVISION,
+  SCAN_SCHEMA,
+  SCAN_SLOTS,
+  SCAN_STREAM,
+  SCAN_TYPE,
+  digitsValue,
+  scanChainLink,
+} from './chain-scan';
+
+export { isCompactJsonValue } from './chain-scan';
 
 /*
  * What verifyStore reads of an event (ChainLink: its position, id, stream, revision and the two hashes),
@@ -23,236 +41,44 @@ import type { ChainLink } from '@partner-ledger/store';
  * and message as before.
  */
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-
-const bytesOf = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, 'latin1'));
-const ACTOR = bytesOf('{"actor":"');
-const CAUSATION = bytesOf(',"causationId":');
-const CORRELATION = bytesOf(',"correlationId":"');
-const DATA = bytesOf(',"data":');
-const ID = bytesOf(',"id":');
-const OCCURRED = bytesOf(',"occurredAt":');
-const PREV_HASH = bytesOf(',"prevHash":');
-const RECORDED = bytesOf(',"recordedAt":');
-const REVISION = bytesOf(',"revision":');
-const SCHEMA = bytesOf(',"schemaVersion":');
-const STREAM = bytesOf(',"stream":');
-const TYPE = bytesOf(',"type":');
-const HASH = bytesOf(',"hash":');
-const POSITION = bytesOf(',"position":');
-const NULL = bytesOf('null');
-
-/** Whether `literal` is at `at` of `buffer`. */
-const hasAt = (buffer: Uint8Array, at: number, literal: Uint8Array): boolean => {
-  if (at < 0 || at + literal.length > buffer.length) return false;
-  for (let i = 0; i < literal.length; i++) if (buffer[at + i] !== literal[i]) return false;
-  return true;
-};
-
-/** Bytes that end or interrupt the plain run of a JSON string: the quote, the backslash, control characters. */
-const SPECIAL = new Uint8Array(256);
-for (let c = 0; c < 0x20; c++) SPECIAL[c] = 1;
-SPECIAL[QUOTE] = 1;
-SPECIAL[BACKSLASH] = 1;
-
-/** The end (after the closing quote) of a string with nothing escaped starting at its opening quote; -1 if none. */
-const plainStringEnd = (buffer: Uint8Array, at: number, end: number): number => {
-  if (at >= end || buffer[at] !== QUOTE) return -1;
-  let i = at + 1;
-  while (i < end && SPECIAL[buffer[i]!] === 0) i++;
-  return i < end && buffer[i] === QUOTE ? i + 1 : -1;
-};
-
-/** The start (the opening quote) of a string with nothing escaped whose closing quote is at `close`; -1 if none. */
-const plainStringStart = (buffer: Uint8Array, close: number, start: number): number => {
-  if (close < start || buffer[close] !== QUOTE) return -1;
-  let i = close - 1;
-  while (i >= start && SPECIAL[buffer[i]!] === 0) i--;
-  return i >= start && buffer[i] === QUOTE ? i : -1;
-};
-
-/** The start of the digits ending just before `end` (a non-negative integer, at most 15 digits, no leading zero); -1 if none. */
-const digitsStart = (buffer: Uint8Array, end: number, start: number): number => {
-  let i = end - 1;
-  while (i >= start && i >= end - 16 && buffer[i]! >= 0x30 && buffer[i]! <= 0x39) i--;
-  const first = i + 1;
-  const count = end - first;
-  if (count === 0 || count > 15) return -1;
-  if (count > 1 && buffer[first] === 0x30) return -1;
-  return first;
-};
-
-const digitsValue = (buffer: Uint8Array, from: number, to: number): number => {
-  let value = 0;
-  for (let i = from; i < to; i++) value = value * 10 + (buffer[i]! - 0x30);
-  return value;
-};
-
-/** Back over `,"key":"value"` ending just before `end`; the offset of its comma, or -1. */
-const backOverString = (buffer: Uint8Array, end: number, key: Uint8Array, start: number): number => {
-  const open = plainStringStart(buffer, end - 1, start);
-  if (open < 0 || !hasAt(buffer, open - key.length, key)) return -1;
-  return open - key.length;
-};
-
-/** Back over `,"key":N` ending just before `end`; the offset of its comma, or -1. */
-const backOverInteger = (buffer: Uint8Array, end: number, key: Uint8Array, start: number): number => {
-  const first = digitsStart(buffer, end, start);
-  if (first < 0 || !hasAt(buffer, first - key.length, key)) return -1;
-  return first - key.length;
-};
-
-/** 0-9, a-f, A-F (JSON accepts either case in \u escapes). */
-const isHexDigit = (c: number): boolean =>
-  (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
-
-/** The end of a string (any JSON string: escapes checked) starting at its opening quote; -1 if it is not one. */
-const jsonStringEnd = (buffer: Uint8Array, at: number, end: number): number => {
-  for (let i = at + 1; i < end; i++) {
-    while (i < end && SPECIAL[buffer[i]!] === 0) i++; // the plain run, one table look-up per byte
-    if (i >= end) return -1;
-    const c = buffer[i]!;
-    if (c === QUOTE) return i + 1;
-    if (c < 0x20) return -1;
-    if (c === BACKSLASH) {
-      i++;
-      if (i >= end) return -1;
-      const e = buffer[i]!;
-      if (e === 0x75 /* u */) {
-        if (i + 4 >= end) return -1;
-        for (let k = 1; k <= 4; k++) if (!isHexDigit(buffer[i + k]!)) return -1;
-        i += 4;
-      } else if (
-        e !== QUOTE &&
-        e !== BACKSLASH &&
-        e !== 0x2f && // /
-        e !== 0x62 && // b
-        e !== 0x66 && // f
-        e !== 0x6e && // n
-        e !== 0x72 && // r
-        e !== 0x74 // t
-      ) {
-        return -1;
-      }
-    }
-  }
-  return -1;
-};
-
-const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
-
-/** The end of a JSON number starting at `at`; -1 if it is not one. */
-const jsonNumberEnd = (buffer: Uint8Array, at: number, end: number): number => {
-  let i = at;
-  if (buffer[i] === 0x2d) i++;
-  if (i >= end) return -1;
-  if (buffer[i] === 0x30) i++;
-  else if (isDigit(buffer[i])) while (i < end && isDigit(buffer[i])) i++;
-  else return -1;
-  if (i < end && buffer[i] === 0x2e) {
-    i++;
-    if (i >= end || !isDigit(buffer[i])) return -1;
-    while (i < end && isDigit(buffer[i])) i++;
-  }
-  if (i < end && (buffer[i] === 0x65 || buffer[i] === 0x45)) {
-    i++;
-    if (i < end && (buffer[i] === 0x2b || buffer[i] === 0x2d)) i++;
-    if (i >= end || !isDigit(buffer[i])) return -1;
-    while (i < end && isDigit(buffer[i])) i++;
-  }
-  return i;
-};
-
-const TRUE = bytesOf('true');
-const FALSE = bytesOf('false');
-const MAX_DEPTH = 512;
-const containers = new Uint8Array(MAX_DEPTH);
-const OBJECT = 1;
-const ARRAY = 2;
-
 /**
- * Whether bytes start..end are exactly one JSON value with no white space (white space is valid JSON but
- * never in canonical text: such a record takes the parsing path). Never true for anything JSON.parse
- * would refuse.
+ * The chain link of a record that scanChainLink (chain-scan.ts) accepted, from the offsets it left at
+ * scanned[at...] and the record's bytes in `buffer`. The hash is the stored one: the scan found it equal,
+ * byte for byte, to the lower-case hex SHA-256 of the canonical text.
  */
-export const isCompactJsonValue = (buffer: Uint8Array, start: number, end: number): boolean => {
-  let i = start;
-  let depth = 0;
-  for (;;) {
-    // A value at i.
-    if (i >= end) return false;
-    const c = buffer[i]!;
-    if (c === QUOTE) {
-      i = jsonStringEnd(buffer, i, end);
-    } else if (c === 0x7b /* { */) {
-      if (buffer[i + 1] === 0x7d && i + 1 < end) {
-        i += 2;
-      } else {
-        if (depth === MAX_DEPTH) return false;
-        containers[depth++] = OBJECT;
-        if (i + 1 >= end || buffer[i + 1] !== QUOTE) return false;
-        i = jsonStringEnd(buffer, i + 1, end);
-        if (i < 0 || i >= end || buffer[i] !== COLON) return false;
-        i++;
-        continue;
-      }
-    } else if (c === 0x5b /* [ */) {
-      if (buffer[i + 1] === 0x5d && i + 1 < end) {
-        i += 2;
-      } else {
-        if (depth === MAX_DEPTH) return false;
-        containers[depth++] = ARRAY;
-        i++;
-        continue;
-      }
-    } else if (c === 0x2d || isDigit(c)) {
-      i = jsonNumberEnd(buffer, i, end);
-    } else if (c === 0x74 && i + 4 <= end && hasAt(buffer, i, TRUE)) {
-      i += 4;
-    } else if (c === 0x66 && i + 5 <= end && hasAt(buffer, i, FALSE)) {
-      i += 5;
-    } else if (c === 0x6e && i + 4 <= end && hasAt(buffer, i, NULL)) {
-      i += 4;
-    } else {
-      return false;
-    }
-    if (i < 0) return false;
-    // After a value: close containers, or go on to the next member or element.
-    for (;;) {
-      if (depth === 0) return i === end;
-      if (i >= end) return false;
-      const next = buffer[i]!;
-      const kind = containers[depth - 1]!;
-      if (next === COMMA) {
-        i++;
-        if (kind === OBJECT) {
-          if (i >= end || buffer[i] !== QUOTE) return false;
-          i = jsonStringEnd(buffer, i, end);
-          if (i < 0 || i >= end || buffer[i] !== COLON) return false;
-          i++;
-        }
-        break;
-      }
-      if (next === (kind === OBJECT ? 0x7d : 0x5d)) {
-        i++;
-        depth--;
-        continue;
-      }
-      return false;
-    }
-  }
+export const linkFromScan = (
+  buffer: Buffer,
+  scanned: Int32Array,
+  at: number,
+  /** False: the link's id is left empty (a caller that never reports the event spares the string). */
+  withId: boolean,
+): ChainLink => {
+  const hashOpen = scanned[at + SCAN_HASH]!;
+  const prevHashAt = scanned[at + SCAN_PREV_HASH]!;
+  const typeAt = scanned[at + SCAN_TYPE]!;
+  // Latin-1 is exact here: the scan found these 64 bytes to be hex digits.
+  const hash = buffer.toString('latin1', hashOpen + 1, hashOpen + 65);
+  return {
+    position: digitsValue(buffer, scanned[at + SCAN_POSITION]!, scanned[at + SCAN_END]! - 1),
+    id: withId
+      ? buffer.toString('utf8', scanned[at + SCAN_ID]! + KEY_BYTES.id, scanned[at + SCAN_OCCURRED]! - 1)
+      : '',
+    stream: buffer.toString('utf8', scanned[at + SCAN_STREAM]! + KEY_BYTES.stream, typeAt - 1),
+    revision: digitsValue(
+      buffer,
+      scanned[at + SCAN_REVISION]! + KEY_BYTES.revision,
+      scanned[at + SCAN_SCHEMA]!,
+    ),
+    prevHash:
+      prevHashAt < 0
+        ? null
+        : buffer.toString('utf8', prevHashAt + KEY_BYTES.prevHash, scanned[at + SCAN_RECORDED]! - 1),
+    hash,
+    [STORED_TEXT_HASH]: hash,
+  };
 };
 
-// One-shot hashing (Node >= 20.12), as the events package hashes; createHash on older versions.
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string })
-  .hash;
-const sha256Hex = (bytes: Uint8Array): string =>
-  oneShotHash === undefined
-    ? crypto.createHash('sha256').update(bytes).digest('hex')
-    : oneShotHash('sha256', bytes, 'hex');
+const scratch = new Int32Array(SCAN_SLOTS);
 
 /**
  * The chain link of the record whose JSON is bytes start..end of `buffer`, marked with its hash under
@@ -266,69 +92,5 @@ export const readChainLink = (
   end: number,
   /** False: the link's id is left empty (a caller that never reports the event spares the string). */
   withId = true,
-): ChainLink | undefined => {
-  // From the end: ,"hash":"<64>","position":N}
-  if (end - start < 64 || buffer[end - 1] !== 0x7d) return undefined;
-  const positionAt = digitsStart(buffer, end - 1, start);
-  if (positionAt < 0 || !hasAt(buffer, positionAt - POSITION.length, POSITION)) return undefined;
-  const hashClose = positionAt - POSITION.length - 1;
-  const hashOpen = hashClose - 65;
-  if (buffer[hashClose] !== QUOTE || buffer[hashOpen] !== QUOTE) return undefined;
-  const brace = hashOpen - HASH.length;
-  if (!hasAt(buffer, brace, HASH)) return undefined;
-  // ,"type":S ,"stream":S ,"schemaVersion":N ,"revision":N ,"recordedAt":S ,"prevHash":null|S ,"occurredAt":S ,"id":S
-  const typeAt = backOverString(buffer, brace, TYPE, start);
-  if (typeAt < 0) return undefined;
-  const streamAt = backOverString(buffer, typeAt, STREAM, start);
-  if (streamAt < 0) return undefined;
-  const schemaAt = backOverInteger(buffer, streamAt, SCHEMA, start);
-  if (schemaAt < 0) return undefined;
-  const revisionAt = backOverInteger(buffer, schemaAt, REVISION, start);
-  if (revisionAt < 0) return undefined;
-  const recordedAt = backOverString(buffer, revisionAt, RECORDED, start);
-  if (recordedAt < 0) return undefined;
-  let prevHashAt: number;
-  let prevHash: string | null;
-  if (hasAt(buffer, recordedAt - NULL.length, NULL)) {
-    prevHashAt = recordedAt - NULL.length - PREV_HASH.length;
-    if (!hasAt(buffer, prevHashAt, PREV_HASH)) return undefined;
-    prevHash = null;
-  } else {
-    prevHashAt = backOverString(buffer, recordedAt, PREV_HASH, start);
-    if (prevHashAt < 0) return undefined;
-    prevHash = buffer.toString('utf8', prevHashAt + PREV_HASH.length + 1, recordedAt - 1);
-  }
-  const occurredAt = backOverString(buffer, prevHashAt, OCCURRED, start);
-  if (occurredAt < 0) return undefined;
-  const idAt = backOverString(buffer, occurredAt, ID, start);
-  if (idAt < 0) return undefined;
-  // From the start: {"actor":S,"causationId":null|S,"correlationId":S,"data":
-  if (!hasAt(buffer, start, ACTOR)) return undefined;
-  let at = plainStringEnd(buffer, start + ACTOR.length - 1, idAt);
-  if (at < 0 || !hasAt(buffer, at, CAUSATION)) return undefined;
-  at += CAUSATION.length;
-  if (hasAt(buffer, at, NULL)) at += NULL.length;
-  else if ((at = plainStringEnd(buffer, at, idAt)) < 0) return undefined;
-  if (!hasAt(buffer, at, CORRELATION)) return undefined;
-  at = plainStringEnd(buffer, at + CORRELATION.length - 1, idAt);
-  if (at < 0 || !hasAt(buffer, at, DATA)) return undefined;
-  if (!isCompactJsonValue(buffer, at + DATA.length, idAt)) return undefined;
-  // The canonical text is the bytes before the suffix's comma, with a closing brace.
-  buffer[brace] = 0x7d;
-  let hash: string;
-  try {
-    hash = sha256Hex(buffer.subarray(start, brace + 1));
-  } finally {
-    buffer[brace] = COMMA;
-  }
-  for (let i = 0; i < 64; i++) if (buffer[hashOpen + 1 + i] !== hash.charCodeAt(i)) return undefined;
-  return {
-    position: digitsValue(buffer, positionAt, end - 1),
-    id: withId ? buffer.toString('utf8', idAt + ID.length + 1, occurredAt - 1) : '',
-    stream: buffer.toString('utf8', streamAt + STREAM.length + 1, typeAt - 1),
-    revision: digitsValue(buffer, revisionAt + REVISION.length, schemaAt),
-    prevHash,
-    hash,
-    [STORED_TEXT_HASH]: hash,
-  };
-};
+): ChainLink | undefined =>
+  scanChainLink(buffer, start, end, scratch, 0) ? linkFromScan(buffer, scratch, 0, withId) : undefined;

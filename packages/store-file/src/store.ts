@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto';
 import { constants as fsConstants, promises as fs, write } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -32,6 +31,7 @@ import type {
 } from '@partner-ledger/store';
 import { ReadOnlyStoreError, StoreFailedError } from './errors';
 import { readChainLink } from './chain-link';
+import { sha256Hex } from './chain-scan';
 import { crc32 } from './crc';
 import { createRecentRecords } from './recent-records';
 import {
@@ -396,14 +396,6 @@ interface StoreParts {
   readonly openReport: OpenReport;
   readonly onCommit: ((commit: CommitInfo) => void) | undefined;
 }
-
-// One-shot hashing (Node >= 20.12), as the events package hashes; createHash on older versions.
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string })
-  .hash;
-const sha256Hex = (bytes: Uint8Array): string =>
-  oneShotHash === undefined
-    ? crypto.createHash('sha256').update(bytes).digest('hex')
-    : oneShotHash('sha256', bytes, 'hex');
 
 /**
  * For verifyStore: when the record's JSON (`text`, the bytes jsonStart..end of `buffer`) is exactly

@@ -51,7 +51,8 @@ const twoPass = async (options: VerifyOptions = {}) => {
 
 const segmentFile = (n: number) => join(directory, SEGMENTS_DIR, segmentName(n));
 
-describe('verifyInOnePass', () => {
+// Inline, and with worker threads checking the chunks (each record a chunk of its own at most 4 KiB).
+describe.each([0, 2])('verifyInOnePass with %i worker threads', (threads) => {
   it('gives the report of the open and verifyStore on a clean ledger, checkpoints, digests and progress included', async () => {
     await written();
     expect((await fs.readdir(join(directory, SEGMENTS_DIR))).length).toBeGreaterThan(2);
@@ -67,6 +68,7 @@ describe('verifyInOnePass', () => {
       const progressOne: VerifyProgress[] = [];
       const progressTwo: VerifyProgress[] = [];
       const one = await verifyInOnePass(directory, {
+        threads,
         ...options,
         progressEvery: 9,
         onProgress: (p) => progressOne.push(p),
@@ -75,7 +77,7 @@ describe('verifyInOnePass', () => {
       expect(one).toEqual(two);
       expect(progressOne).toEqual(progressTwo);
     }
-    expect((await verifyInOnePass(directory))?.eventsChecked).toBe(60);
+    expect((await verifyInOnePass(directory, { threads }))?.eventsChecked).toBe(60);
   });
 
   it('reads records larger than its read chunk', async () => {
@@ -83,7 +85,7 @@ describe('verifyInOnePass', () => {
     const big = { ...adjustment(1), data: { ...(adjustment(1).data as object), reason: 'x'.repeat(10_000) } };
     await writer.append('s', [adjustment(0), big, adjustment(2)]);
     await writer.close();
-    const one = await verifyInOnePass(directory, { chunkBytes: 4096 });
+    const one = await verifyInOnePass(directory, { threads, chunkBytes: 4096 });
     expect(one).toEqual(await twoPass());
     expect(one?.eventsChecked).toBe(3);
   });
@@ -94,7 +96,7 @@ describe('verifyInOnePass', () => {
     const amountAt = bytes.indexOf('"amount":"') + 10;
     bytes[amountAt]! ^= 0x08;
     await fs.writeFile(segmentFile(1), bytes);
-    expect(await verifyInOnePass(directory)).toBeUndefined();
+    expect(await verifyInOnePass(directory, { threads })).toBeUndefined();
     const report = await verifyFileStore({ directory });
     expect(report.ok).toBe(false);
     expect(report.damage.length).toBe(1);
@@ -110,7 +112,7 @@ describe('verifyInOnePass', () => {
     await fs.truncate(last, size - 5);
     // The index must not claim the cut record: drop it, as a crash before the index write would.
     await fs.rm(positionsIndexFile(directory));
-    expect(await verifyInOnePass(directory)).toBeUndefined();
+    expect(await verifyInOnePass(directory, { threads })).toBeUndefined();
     const report = await verifyFileStore({ directory });
     expect(report.ok).toBe(true);
     expect(report.chains).toEqual(await twoPass());
@@ -122,16 +124,16 @@ describe('verifyInOnePass', () => {
     const wrong = Buffer.from(index);
     wrong.writeUInt32LE(wrong.readUInt32LE(7 * 8 + 4) + 1, 7 * 8 + 4);
     await fs.writeFile(positionsIndexFile(directory), wrong);
-    expect(await verifyInOnePass(directory)).toBeUndefined();
+    expect(await verifyInOnePass(directory, { threads })).toBeUndefined();
     expect((await verifyFileStore({ directory })).firstProblem?.position).toBe(7);
 
     const longer = Buffer.concat([index, index.subarray(index.length - 8)]);
     await fs.writeFile(positionsIndexFile(directory), longer);
-    expect(await verifyInOnePass(directory)).toBeUndefined();
+    expect(await verifyInOnePass(directory, { threads })).toBeUndefined();
     expect((await verifyFileStore({ directory })).firstProblem?.position).toBe(60);
 
     await fs.writeFile(positionsIndexFile(directory), index);
-    expect(await verifyInOnePass(directory)).toEqual(await twoPass());
+    expect(await verifyInOnePass(directory, { threads })).toEqual(await twoPass());
   });
 
   it('gives way on a tampered event with every checksum right, and verifyFileStore names it', async () => {
@@ -144,7 +146,7 @@ describe('verifyInOnePass', () => {
       (all) => all.map((e, i) => (i === 33 ? { ...e, data: { ...(e.data as object), amount: '9.00' } } : e)),
       record,
     );
-    expect(await verifyInOnePass(directory)).toBeUndefined();
+    expect(await verifyInOnePass(directory, { threads })).toBeUndefined();
     const report = await verifyFileStore({ directory });
     expect(report.damage).toEqual([]);
     expect(report.firstProblem).toMatchObject({ position: 33, eventId: events[33]!.id });
@@ -158,7 +160,7 @@ describe('verifyInOnePass', () => {
       (all) => all,
       (event) => JSON.stringify(Object.fromEntries(Object.entries(event).reverse())),
     );
-    expect(await verifyInOnePass(directory)).toBeUndefined();
+    expect(await verifyInOnePass(directory, { threads })).toBeUndefined();
     const report = await verifyFileStore({ directory });
     expect(report).toMatchObject({ ok: true, damage: [] });
     expect(report.chains).toEqual(await twoPass());
@@ -167,8 +169,8 @@ describe('verifyInOnePass', () => {
   it('gives way on a missing segment, or a directory that is no ledger', async () => {
     await written();
     await fs.rm(segmentFile(1));
-    expect(await verifyInOnePass(directory)).toBeUndefined();
+    expect(await verifyInOnePass(directory, { threads })).toBeUndefined();
     expect((await verifyFileStore({ directory })).ok).toBe(false);
-    expect(await verifyInOnePass(join(directory, 'nothing'))).toBeUndefined();
+    expect(await verifyInOnePass(join(directory, 'nothing'), { threads })).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyStore } from '@partner-ledger/store';
 import { openFileStore } from '../store';
@@ -17,14 +17,19 @@ import { benchEvent } from './events';
  *   npm run bench:verify -w @partner-ledger/store-file                 # 1M and 3M events
  *   npm run bench:verify -w @partner-ledger/store-file -- 300000,900000
  *
- * Each measurement runs in a child process of its own (bare, verify, onepass, alternating, three rounds):
- * `verify` is the two-pass path (a read-only open, then verifyStore), `onepass` what verifyFileStore does on
- * a clean ledger (verifyInOnePass: one read of the bytes). A last child per size verifies once in one pass
+ * Each measurement runs in a child process of its own (bare, verify, onepass, threads, alternating, three
+ * rounds): `verify` is the two-pass path (a read-only open, then verifyStore), `onepass` what verifyFileStore
+ * does on a clean ledger (verifyInOnePass: one read of the bytes) on this thread alone, `threads` the same
+ * with worker threads (as many as the cores, at most 2), which check the records' bytes while the main
+ * thread follows the chains. Both wall and CPU seconds (all threads) are
+ * reported: the wall time is what a user waits. A last child per size verifies once in one pass (with threads)
  * and reports its peak RSS and peak heap (sampled every 10,000 events), so that memory can be compared
  * between sizes. Environment: BENCH_DIR (default: the OS temp directory; the
  * ledgers are kept there, `pl-verify-<events>`, and reused), BENCH_RUNS (default 3).
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Worker threads of the `threads` mode: as many as the cores, at most 2. */
+const THREADS = Math.min(2, availableParallelism());
 const root = process.env.BENCH_DIR ?? tmpdir();
 
 interface Measured {
@@ -95,8 +100,12 @@ const viaVerify = async (directory: string, count: number): Promise<{ events: nu
   }
 };
 
-const viaOnePass = async (directory: string, count: number): Promise<{ events: number; digest: string }> => {
-  const report = await verifyInOnePass(directory, { upToPosition: count - 1, onProgress: sample });
+const viaOnePass = async (
+  directory: string,
+  count: number,
+  threads: number,
+): Promise<{ events: number; digest: string }> => {
+  const report = await verifyInOnePass(directory, { upToPosition: count - 1, onProgress: sample, threads });
   if (report === undefined) throw new Error('the one-pass verify gave way: the ledger is not clean');
   if (!report.ok) throw new Error(`verify found a problem: ${report.firstProblem.message}`);
   return { events: report.eventsChecked, digest: report.digest };
@@ -111,8 +120,10 @@ const measure = async (mode: string, directory: string, count: number): Promise<
     mode === 'bare'
       ? bare(directory, count)
       : mode === 'onepass'
-        ? await viaOnePass(directory, count)
-        : await viaVerify(directory, count);
+        ? await viaOnePass(directory, count, 0)
+        : mode === 'threads'
+          ? await viaOnePass(directory, count, THREADS)
+          : await viaVerify(directory, count);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
   sample();
@@ -158,7 +169,7 @@ const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 const main = async (): Promise<void> => {
   const [mode, directory, countText] = process.argv.slice(2);
-  if (mode === 'bare' || mode === 'verify' || mode === 'onepass')
+  if (mode === 'bare' || mode === 'verify' || mode === 'onepass' || mode === 'threads')
     return measure(mode, directory!, Number(countText));
   const sizes = (mode ?? '1000000,3000000').split(',').map(Number);
   console.log(
@@ -177,31 +188,33 @@ const main = async (): Promise<void> => {
         `wrote ${size} events in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`,
       );
     }
-    type Mode = 'bare' | 'verify' | 'onepass';
-    const runs: Record<Mode, Measured[]> = { bare: [], verify: [], onepass: [] };
+    type Mode = 'bare' | 'verify' | 'onepass' | 'threads';
+    const modes = ['bare', 'verify', 'onepass', 'threads'] as const;
+    const runs: Record<Mode, Measured[]> = { bare: [], verify: [], onepass: [], threads: [] };
     for (let round = 0; round < RUNS; round += 1)
-      for (const m of ['bare', 'verify', 'onepass'] as const) runs[m].push(child(m, directory, size));
+      for (const m of modes) runs[m].push(child(m, directory, size));
     const wall = (m: Mode) => median(runs[m].map((r) => r.seconds));
     const cpu = (m: Mode) => median(runs[m].map((r) => r.cpuSeconds));
     const ratios = (m: Mode) =>
       runs[m].map((v, i) => (v.seconds / runs.bare[i]!.seconds).toFixed(2)).join(', ');
     const cpuRatios = (m: Mode) =>
       runs[m].map((v, i) => (v.cpuSeconds / runs.bare[i]!.cpuSeconds).toFixed(2)).join(', ');
-    const digests = new Set([...runs.verify, ...runs.onepass].map((r) => r.digest));
+    const digests = new Set([...runs.verify, ...runs.onepass, ...runs.threads].map((r) => r.digest));
     if (digests.size !== 1) throw new Error(`the two paths disagree: digests ${[...digests].join(', ')}`);
-    const memoryRun = child('onepass', directory, size);
+    const memoryRun = child('threads', directory, size);
     memory.push({ size, peakRss: memoryRun.peakRss, peakHeap: memoryRun.peakHeap });
     console.log(
       [
         `${size} events:`,
         `  bare read + SHA-256 per record: ${rate(size, wall('bare'))} events/s (median ${wall('bare').toFixed(2)} s; runs ${runs.bare.map((r) => r.seconds.toFixed(2)).join(', ')})`,
         `  open + verifyStore (two passes): ${rate(size, wall('verify'))} events/s (median ${wall('verify').toFixed(2)} s; runs ${runs.verify.map((r) => r.seconds.toFixed(2)).join(', ')})`,
-        `  verifyInOnePass:                ${rate(size, wall('onepass'))} events/s (median ${wall('onepass').toFixed(2)} s; runs ${runs.onepass.map((r) => r.seconds.toFixed(2)).join(', ')})`,
-        ...(['verify', 'onepass'] as const).map(
+        `  verifyInOnePass, no thread:     ${rate(size, wall('onepass'))} events/s (median ${wall('onepass').toFixed(2)} s; runs ${runs.onepass.map((r) => r.seconds.toFixed(2)).join(', ')})`,
+        `  verifyInOnePass, ${THREADS} thread(s):  ${rate(size, wall('threads'))} events/s (median ${wall('threads').toFixed(2)} s; runs ${runs.threads.map((r) => r.seconds.toFixed(2)).join(', ')})`,
+        ...(['verify', 'onepass', 'threads'] as const).map(
           (m) =>
             `  ${m} / bare: ${(wall(m) / wall('bare')).toFixed(2)}x the time (median; each round ${ratios(m)}); CPU ${(cpu(m) / cpu('bare')).toFixed(2)}x (median; each round ${cpuRatios(m)})`,
         ),
-        `  memory of a one-pass verify alone: peak RSS ${mib(memoryRun.peakRss)}, peak heap ${mib(memoryRun.peakHeap)}; digest ${memoryRun.digest.slice(0, 16)}...`,
+        `  memory of a one-pass verify alone (with threads): peak RSS ${mib(memoryRun.peakRss)}, peak heap ${mib(memoryRun.peakHeap)}; digest ${memoryRun.digest.slice(0, 16)}...`,
       ].join('\n'),
     );
   }
