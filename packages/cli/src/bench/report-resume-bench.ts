@@ -14,8 +14,9 @@ import { runReport } from '../report/run-report';
 // Benchmark: `report balances` re-run on a ledger that grew by a few events since the last report, resuming
 // from the checkpoint that report wrote, against the bare cost of what it cannot avoid: reading and parsing
 // the checkpoint file, and reading the new events. Both in the same open store (opening costs the same with
-// or without checkpoints), in one process, alternating, best of ROUNDS each, so that the ratio holds on a
-// shared machine. Also prints the first report's cost with checkpoint writes against without.
+// or without checkpoints), in one process, alternating, best of ROUNDS each (wall and CPU time apart), so
+// that the ratio holds on a shared machine. Also prints the first report's cost with checkpoint writes
+// against without.
 //
 //   node packages/cli/dist/bench/report-resume-bench.js [EVENTS] [ADDED] [ROUNDS]
 //
@@ -53,6 +54,12 @@ const io = (): CliIo & { out: () => string; err: () => string } => {
 
 const seconds = (start: number): number => (performance.now() - start) / 1000;
 
+/** The process's CPU time (user + system) since `start`, in seconds. */
+const cpuSeconds = (start: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+};
+
 const report = async (...extra: string[]): Promise<{ seconds: number; stdout: string; stderr: string }> => {
   const streams = io();
   const start = performance.now();
@@ -72,7 +79,8 @@ const latestCheckpoint = (): string => {
 };
 
 /** The floor, in the open store: read and parse the checkpoint, read the events after it. */
-const bare = async (store: EventStore): Promise<number> => {
+const bare = async (store: EventStore): Promise<{ seconds: number; cpu: number }> => {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const text = readFileSync(latestCheckpoint(), 'utf8');
   const end = text.indexOf('\n');
@@ -81,20 +89,24 @@ const bare = async (store: EventStore): Promise<number> => {
   let read = 0;
   for await (const event of store.readAll({ fromPosition: header.position + 1 })) read += event.position & 1;
   void read;
-  return seconds(start);
+  return { seconds: seconds(start), cpu: cpuSeconds(cpu) };
 };
 
 /** What `report balances --format json` does once the store is open: resume, read on, print. */
-const resumedReport = async (store: EventStore): Promise<{ seconds: number; stdout: string }> => {
+const resumedReport = async (
+  store: EventStore,
+): Promise<{ seconds: number; cpu: number; stdout: string }> => {
   const notices: string[] = [];
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const report = await runReport(store, 'balances', {
     checkpoints: { shelf: createDirectoryShelf(checkpoints), onNotice: (message) => notices.push(message) },
   });
   const stdout = `${JSON.stringify(report.json, null, 2)}\n`;
   const took = seconds(start);
+  const cpuTook = cpuSeconds(cpu);
   if (notices.length > 0) throw new Error(`the report ignored a checkpoint: ${notices.join('; ')}`);
-  return { seconds: took, stdout };
+  return { seconds: took, cpu: cpuTook, stdout };
 };
 
 const best = (values: readonly number[]): number => Math.min(...values);
@@ -148,17 +160,23 @@ const main = async (): Promise<void> => {
   const openSeconds = seconds(openStart);
   const resumed: number[] = [];
   const floor: number[] = [];
+  const resumedCpu: number[] = [];
+  const floorCpu: number[] = [];
   let output = '';
   for (let round = 0; round < rounds; round += 1) {
-    floor.push(await bare(store));
+    const base = await bare(store);
+    floor.push(base.seconds);
+    floorCpu.push(base.cpu);
     const again = await resumedReport(store);
     resumed.push(again.seconds);
+    resumedCpu.push(again.cpu);
     output = again.stdout;
   }
   await store.close();
   const full = await report('--no-checkpoint');
   if (full.stdout !== output) throw new Error('the resumed report differs from the full replay');
   const [r, f] = [best(resumed), best(floor)];
+  const [rc, fc] = [best(resumedCpu), best(floorCpu)];
   console.log(
     JSON.stringify({
       events,
@@ -166,14 +184,18 @@ const main = async (): Promise<void> => {
       rounds,
       resumed,
       floor,
+      resumedCpu,
+      floorCpu,
       openSeconds,
       fullCommandSeconds: full.seconds,
       ratio: r / f,
+      cpuRatio: rc / fc,
     }),
   );
   console.log(
     `report balances after ${added} new events, store open: ${r.toFixed(3)} s resumed; floor (read and parse ` +
-      `the checkpoint, read the ${added} events) ${f.toFixed(3)} s: ${(r / f).toFixed(2)}x. Opening the ledger: ` +
+      `the checkpoint, read the ${added} events) ${f.toFixed(3)} s: ${(r / f).toFixed(2)}x; CPU time ${rc.toFixed(3)} s ` +
+      `against ${fc.toFixed(3)} s: ${(rc / fc).toFixed(2)}x. Opening the ledger: ` +
       `${openSeconds.toFixed(2)} s; the whole command with --no-checkpoint: ${full.seconds.toFixed(2)} s`,
   );
 };

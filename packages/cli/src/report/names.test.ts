@@ -84,17 +84,56 @@ describe('partner names read where partnerNameEvents says they are', () => {
     });
   });
 
+  it('reads names close together in one run, and by revision any not found where recorded', async () => {
+    const whole = await replay(store, { names: partnerNameEvents() });
+    const recorded = whole.results.names;
+    const expected = { a: 'Alpha (old name)', b: 'Beta Ltd', c: 'c' };
+    const counted = (): EventStore & { streamReads: number; allReads: number } => {
+      const wrapper = {
+        ...store,
+        streamReads: 0,
+        allReads: 0,
+        readStream: (...args: Parameters<EventStore['readStream']>) => {
+          wrapper.streamReads += 1;
+          return store.readStream(...args);
+        },
+        readAll: (...args: Parameters<EventStore['readAll']>) => {
+          wrapper.allReads += 1;
+          return store.readAll(...args);
+        },
+      };
+      return wrapper;
+    };
+    // Positions 5, 6 and 7 (a, c, b): one run, read at once.
+    const together = counted();
+    expect(await namesAtRevisions(together, ['a', 'b', 'c'], recorded)).toEqual(expected);
+    expect([together.allReads, together.streamReads]).toEqual([1, 0]);
+    // A position that holds another event (b's recorded at c's): b is read by its revision, with the same name.
+    const moved = counted();
+    const wrong = { ...recorded, b: [recorded['b']![0], recorded['c']![1]] as const };
+    expect(await namesAtRevisions(moved, ['a', 'b', 'c'], wrong)).toEqual(expected);
+    expect(moved.streamReads).toBe(1);
+    // A wrong revision is never taken for the right one: b then reads as the name at that revision.
+    const stale = { ...recorded, b: [0, recorded['b']![1]] as const };
+    expect((await namesAtRevisions(store, ['a', 'b', 'c'], stale))['b']).toBe('b');
+  });
+
   it('saves and loads its state, and refuses a state of another format', () => {
     const projection = partnerNameEvents();
-    const state = new Map([
-      ['b', 3],
-      ['a', 0],
+    const state = new Map<string, readonly [number, number]>([
+      ['b', [3, 40]],
+      ['a', [0, 7]],
     ]);
-    expect(projection.save(state)).toEqual({ format: 'partnerNameEvents@1', revisions: { a: 0, b: 3 } });
+    expect(projection.save(state)).toEqual({
+      format: 'partnerNameEvents@2',
+      events: { a: [0, 7], b: [3, 40] },
+    });
     expect([...projection.load(projection.save(state))].sort()).toEqual([...state].sort());
-    expect(() => projection.load({ format: 'partnerNameEvents@1', revisions: { a: -1 } })).toThrow(
-      /not of the format partnerNameEvents@1/,
+    expect(() => projection.load({ format: 'partnerNameEvents@2', events: { a: [-1, 3] } })).toThrow(
+      /not of the format partnerNameEvents@2/,
     );
-    expect(() => projection.load({ revisions: {} })).toThrow(/not of the format/);
+    expect(() => projection.load({ format: 'partnerNameEvents@1', revisions: { a: 0 } })).toThrow(
+      /not of the format/,
+    );
   });
 });

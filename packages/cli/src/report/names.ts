@@ -60,74 +60,123 @@ const nameGiven = (event: RecordedEvent): string | undefined => {
   return isSealedValue(given) ? SEALED_MARKER : given;
 };
 
-const NAME_EVENTS_FORMAT = 'partnerNameEvents@1';
+const NAME_EVENTS_FORMAT = 'partnerNameEvents@2';
+
+/** Where a partner's name is: the event's revision in the partner's stream, and its global position. */
+export type NameEvent = readonly [revision: number, position: number];
+
+const byKey = <V>(entries: Iterable<[string, V]>): Array<[string, V]> =>
+  [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+const isPosition = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
 
 /**
- * Where each partner's name is, as of a replay: the revision, in the partner's stream, of the last event
- * that gave it a name (its joining, or a change of contact details with a name), by partner id. It holds no
- * name, only where to read it, so its state may be checkpointed (an erased name stays unreadable); a report
- * resumed from a checkpoint then reads one event per partner (namesAtRevisions) instead of every partner's
- * stream. The replay's bounds (effectiveAt, known-at, its position) are those partnerNamesOf reads within.
+ * Where each partner's name is, as of a replay: the revision, in the partner's stream, and the global position
+ * of the last event that gave it a name (its joining, or a change of contact details with a name), by partner
+ * id. It holds no name, only where to read it, so its state may be checkpointed (an erased name stays
+ * unreadable); a report resumed from a checkpoint then reads one event per partner (namesAtRevisions) instead
+ * of every partner's stream. The replay's bounds (effectiveAt, known-at, its position) are those
+ * partnerNamesOf reads within.
  */
-export const partnerNameEvents = (): Projection<Map<string, number>, Record<string, number>> => ({
+export const partnerNameEvents = (): Projection<Map<string, NameEvent>, Record<string, NameEvent>> => ({
   name: 'partnerNameEvents',
   eventTypes: ['PartnerJoined', 'PartnerContactDetailsChanged'],
   initialState: () => new Map(),
-  apply: (state: Map<string, number>, event: LedgerEvent) => {
+  apply: (state: Map<string, NameEvent>, event: LedgerEvent) => {
     if (nameGiven(event) !== undefined)
-      state.set((event.data as { partnerId: string }).partnerId, event.revision);
+      state.set((event.data as { partnerId: string }).partnerId, [event.revision, event.position]);
     return state;
   },
-  result: (state) => Object.fromEntries([...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  result: (state) => Object.fromEntries(byKey(state)),
   save: (state) => ({
     format: NAME_EVENTS_FORMAT,
-    revisions: Object.fromEntries([...state].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    events: Object.fromEntries(byKey(state).map(([id, [revision, position]]) => [id, [revision, position]])),
   }),
   load: (json: JsonValue) => {
-    const saved = json as { format?: unknown; revisions?: unknown };
+    const saved = json as { format?: unknown; events?: unknown };
     if (
       saved === null ||
       typeof saved !== 'object' ||
       saved.format !== NAME_EVENTS_FORMAT ||
-      saved.revisions === null ||
-      typeof saved.revisions !== 'object' ||
-      Array.isArray(saved.revisions) ||
-      !Object.values(saved.revisions).every((r) => Number.isSafeInteger(r) && (r as number) >= 0)
+      saved.events === null ||
+      typeof saved.events !== 'object' ||
+      Array.isArray(saved.events) ||
+      !Object.values(saved.events).every(
+        (e) => Array.isArray(e) && e.length === 2 && isPosition(e[0]) && isPosition(e[1]),
+      )
     )
       throw new Error(
         `The saved partner name events are not of the format ${NAME_EVENTS_FORMAT}: replay from the start`,
       );
-    return new Map(Object.entries(saved.revisions as Record<string, number>));
+    return new Map(Object.entries(saved.events as Record<string, NameEvent>));
   },
 });
 
-/** How many partners' name events are read at once: the store may serve them in parallel. */
+/** How many partners' name events are read at once, one by one: the store may serve them in parallel. */
 const NAMES_IN_FLIGHT = 32;
 
 /**
+ * Name events at most this many positions apart are read together, in one readAll over the range (the
+ * events between them read and dropped): partners who joined together (an import, a simulated ledger: 2,000
+ * partners in a row) cost one sequential read, not one read each. On a store with sparse positions
+ * (EventStoreDB's commit positions are bytes apart), events are never that close, and are read one by one.
+ */
+const NAMES_GAP = 16;
+
+/**
  * The names of the partners (partnerNamesOf's result) from where partnerNameEvents says they are: one event
- * read per partner, by its revision, through `store` (a sealing store opens them as partnerNamesOf does).
+ * read per partner, through `store` (a sealing store opens them as partnerNamesOf does). Events close
+ * together in the log are read in runs (see NAMES_GAP); an event read in a run is taken only if it is the
+ * partner's, at the revision recorded, else it is read by its revision like the others.
  */
 export const namesAtRevisions = async (
   store: EventStore,
   partnerIds: Iterable<string>,
-  revisions: Readonly<Record<string, number>>,
+  events: Readonly<Record<string, NameEvent>>,
 ): Promise<Record<string, string>> => {
-  const wanted = [...new Set(partnerIds)].filter((id) => Object.hasOwn(revisions, id)).sort();
+  const wanted = [...new Set(partnerIds)].filter((id) => Object.hasOwn(events, id)).sort();
   const found: (string | undefined)[] = new Array(wanted.length);
+  const order = wanted.map((_, i) => i).sort((a, b) => events[wanted[a]!]![1] - events[wanted[b]!]![1]);
+  const positionOf = (i: number): number => events[wanted[i]!]![1];
+  const single: number[] = [];
+  const matched = new Set<number>();
+  for (let start = 0; start < order.length;) {
+    let end = start + 1;
+    while (end < order.length && positionOf(order[end]!) - positionOf(order[end - 1]!) <= NAMES_GAP) end += 1;
+    const run = order.slice(start, end);
+    start = end;
+    if (run.length === 1) {
+      single.push(run[0]!);
+      continue;
+    }
+    // Each position's partners (one, unless a recorded position is wrong).
+    const at = new Map<number, number[]>();
+    for (const i of run) at.set(positionOf(i), [...(at.get(positionOf(i)) ?? []), i]);
+    // readAll, not eachEvent: a sealing store opens names in readAll, while the pages eachEvent would take
+    // are those of the store beneath it (its readAllPages), sealed.
+    for await (const event of store.readAll({
+      fromPosition: positionOf(run[0]!),
+      asKnownAt: { position: positionOf(run[run.length - 1]!) },
+    }))
+      for (const i of at.get(event.position) ?? []) {
+        const partnerId = wanted[i]!;
+        if (event.stream !== streams.partner(partnerId) || event.revision !== events[partnerId]![0]) continue;
+        found[i] = nameGiven(event);
+        matched.add(i);
+      }
+    // Not found where recorded (a wrong position): read by revision.
+    for (const i of run) if (!matched.has(i)) single.push(i);
+  }
   const readOne = async (i: number): Promise<void> => {
     const partnerId = wanted[i]!;
     for await (const event of store.readStream(streams.partner(partnerId), {
-      fromRevision: revisions[partnerId]!,
+      fromRevision: events[partnerId]![0],
       maxCount: 1,
     }))
       found[i] = nameGiven(event);
   };
-  for (let start = 0; start < wanted.length; start += NAMES_IN_FLIGHT) {
-    const batch: Promise<void>[] = [];
-    for (let i = start; i < Math.min(wanted.length, start + NAMES_IN_FLIGHT); i += 1) batch.push(readOne(i));
-    await Promise.all(batch);
-  }
+  for (let start = 0; start < single.length; start += NAMES_IN_FLIGHT)
+    await Promise.all(single.slice(start, start + NAMES_IN_FLIGHT).map(readOne));
   const names: Record<string, string> = {};
   wanted.forEach((partnerId, i) => {
     const name = found[i];

@@ -19,6 +19,7 @@ import { partnerTypes } from './partner-types';
 import { balanceRows, healthRows, healthSummary, revenueRows, statementRows } from './rows';
 import type { RevenueBy } from './rows';
 import { namesAtRevisions, partnerNameEvents, withPartnerNames } from './names';
+import type { NameEvent } from './names';
 import type { Rows } from './table';
 
 /** The reports of `partner-ledger report`. */
@@ -142,7 +143,7 @@ export const runReport = async (
   };
   /** The names of the partners a result lists, as of the report (see partnerNameEvents). */
   const namesOf = (
-    outcome: { results: { partnerNames: Record<string, number> } },
+    outcome: { results: { partnerNames: Record<string, NameEvent> } },
     partnerIds: Iterable<string>,
   ) => namesAtRevisions(store, partnerIds, outcome.results.partnerNames);
   // `result` is the last key in sorted order, and a built-in projection's result has its keys sorted already

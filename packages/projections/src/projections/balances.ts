@@ -4,6 +4,17 @@ import { instantOf, periodOf } from '../period';
 import type { JsonValue } from '../runtime/json';
 import { sortedEntries, sortedResult } from '../runtime/json';
 import type { Projection, ResultContext } from '../runtime/projection';
+import {
+  emptyLines,
+  linesForFigures,
+  loadLines,
+  packLine,
+  packedLine,
+  saveLines,
+  storeLine,
+  unpackLine,
+} from './balance-lines';
+import type { Lines, OpenLine } from './balance-lines';
 
 /** One partner's commission account in one currency (minor units). */
 interface Account {
@@ -18,23 +29,6 @@ interface Account {
   /** The partner-payable sub-account, from the postings: credits - debits is the balance owed. */
   payableDebit: bigint;
   payableCredit: bigint;
-}
-
-/**
- * A commission line with something outstanding: amount - reversed - settled, as the ledger counts it. It is
- * negative after a reversal of a paid line (a clawback, until a payout recovers it). Lines with nothing
- * outstanding are dropped, so that memory follows the open lines, not the history.
- */
-interface OpenLine {
-  readonly partnerId: string;
-  readonly currency: string;
-  remaining: bigint;
-  readonly payableAt: string;
-  held: boolean;
-  /** How many of the partner's recent payouts settled part of it (a failure of one of them restores it). */
-  inPayouts: number;
-  /** occurredAt of the conversion that earned it; "" for a clawback of a line already paid in full. */
-  readonly earnedAt: string;
 }
 
 /** What a recent payout settled, line by line, so that a PayoutFailed can put it back. */
@@ -60,17 +54,8 @@ interface Postings {
 export interface BalancesState {
   /** `${partnerId}\u0001${currency}`. */
   readonly accounts: Map<string, Account>;
-  /**
-   * lineId -> the line, packed into one string (see packLine): lines are many, and touched rarely. Those
-   * loaded from a checkpoint stay as saved (id, packed line, id, packed line..., sorted by id, never changed),
-   * under the lines stored since (the packed line, or null for a saved line dropped since): loading a
-   * checkpoint costs nothing per line, and a saved line is found by binary search. A replay from the start
-   * keeps every line in `changed`.
-   */
-  readonly lines: {
-    readonly saved: readonly string[];
-    readonly changed: Map<string, string | null>;
-  };
+  /** The open lines (see Lines). */
+  readonly lines: Lines;
   readonly postings: Map<string, Postings>;
   /** partnerId -> its last RECENT_PAYOUTS payouts, oldest first. */
   readonly recentPayouts: Map<string, RecentPayout[]>;
@@ -78,6 +63,8 @@ export interface BalancesState {
   readonly rejectedLines: Set<string>;
   /** `${month}\u0001${kind}\u0001${currency}` -> what the reversals of that month and kind took back. */
   readonly reversalsByMonth: Map<string, ReversalSums>;
+  /** The latest occurredAt among the events applied (where a checkpoint splits the lines: see Lines). */
+  latestOccurredAt: string | null;
 }
 
 /** Reversals of one month, kind and currency (minor units). */
@@ -262,88 +249,14 @@ const postPayout = (state: BalancesState, account: Account, currency: string, am
   }
 };
 
-// A line packed into one flat string takes a fraction of the memory of an object holding a bigint and
-// four strings of its own; tabs cannot occur in identifiers or timestamps.
-const packLine = (l: OpenLine): string =>
-  `${l.remaining}\t${l.held ? 1 : 0}\t${l.inPayouts}\t${l.payableAt}\t${l.partnerId}\t${l.currency}\t${l.earnedAt}`;
-
-const unpackLine = (packed: string): OpenLine => {
-  const [remaining, held, inPayouts, payableAt, partnerId, currency, earnedAt] = packed.split('\t') as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  return {
-    remaining: BigInt(remaining),
-    held: held === '1',
-    inPayouts: Number(inPayouts),
-    payableAt,
-    partnerId,
-    currency,
-    earnedAt,
-  };
-};
-
-/** The open lines (see BalancesState.lines). */
-type Lines = BalancesState['lines'];
-
-/** The index in `saved` of the line's id, or -1. */
-const savedIndexOf = (saved: readonly string[], lineId: string): number => {
-  let low = 0;
-  let high = saved.length / 2 - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const id = saved[middle * 2]!;
-    if (id === lineId) return middle * 2;
-    if (id < lineId) low = middle + 1;
-    else high = middle - 1;
-  }
-  return -1;
-};
-
-const packedLine = (lines: Lines, lineId: string): string | undefined => {
-  const changed = lines.changed.get(lineId);
-  if (changed !== undefined) return changed ?? undefined;
-  if (lines.saved.length === 0) return undefined;
-  const index = savedIndexOf(lines.saved, lineId);
-  return index < 0 ? undefined : lines.saved[index + 1];
-};
-
-/** Every line stored, packed, in no particular order. */
-const eachPackedLine = function* (lines: Lines): Generator<string> {
-  const { saved, changed } = lines;
-  if (changed.size === 0) for (let i = 1; i < saved.length; i += 2) yield saved[i]!;
-  else for (let i = 0; i < saved.length; i += 2) if (!changed.has(saved[i]!)) yield saved[i + 1]!;
-  for (const packed of changed.values()) if (packed !== null) yield packed;
-};
-
-/** Every line stored, as [id, packed] pairs sorted by id. */
-const sortedLines = (lines: Lines): Array<[string, string]> => {
-  const entries: Array<[string, string]> = [];
-  for (let i = 0; i < lines.saved.length; i += 2)
-    if (!lines.changed.has(lines.saved[i]!)) entries.push([lines.saved[i]!, lines.saved[i + 1]!]);
-  for (const [id, packed] of lines.changed) if (packed !== null) entries.push([id, packed]);
-  return entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-};
-
 const getLine = (state: BalancesState, lineId: string): OpenLine | undefined => {
   const packed = packedLine(state.lines, lineId);
   return packed === undefined ? undefined : unpackLine(packed);
 };
 
 /** Stores a changed line, or drops it: nothing outstanding, and no recent payout can give anything back. */
-const putLine = (state: BalancesState, lineId: string, line: OpenLine): void => {
-  const { saved, changed } = state.lines;
-  if (line.remaining === 0n && line.inPayouts === 0) {
-    // A saved line is hidden; any other is forgotten, so that memory follows the open lines.
-    if (saved.length > 0 && savedIndexOf(saved, lineId) >= 0) changed.set(lineId, null);
-    else changed.delete(lineId);
-  } else changed.set(lineId, packLine(line));
-};
+const putLine = (state: BalancesState, lineId: string, line: OpenLine): void =>
+  storeLine(state.lines, lineId, line.remaining === 0n && line.inPayouts === 0 ? null : packLine(line));
 
 /** A reversal: a line already dropped (paid in full) comes back with the clawback outstanding. */
 const reverseLine = (
@@ -427,6 +340,9 @@ const reversalSumsOf = (
 };
 
 const apply = (state: BalancesState, event: LedgerEvent): BalancesState => {
+  // Compared as text, as the runner finds the latest occurredAt (a result's asOf).
+  if (state.latestOccurredAt === null || event.occurredAt > state.latestOccurredAt)
+    state.latestOccurredAt = event.occurredAt;
   switch (event.type) {
     case 'ConversionAttributed':
       for (const line of event.data.commissions) {
@@ -621,9 +537,10 @@ interface LineFigures {
 const lineFigures = (state: BalancesState, asOf: string | null): LineFigures => {
   const buckets = new Map<string, { pending: bigint; held: bigint }>();
   const aging = new Map<string, AgingSums[]>();
-  let openLines = 0;
+  const { read, openUnread } = linesForFigures(state.lines, asOf);
+  let openLines = openUnread;
   const asOfMs = asOf === null ? 0 : instantOf(asOf);
-  for (const packed of eachPackedLine(state.lines)) {
+  for (const packed of read) {
     // remaining \t held \t inPayouts \t payableAt \t partnerId \t currency \t earnedAt
     const t1 = packed.indexOf('\t');
     // BigInt's text of zero is "0": nothing outstanding, whatever else the line says.
@@ -779,9 +696,10 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
 
 /**
  * The form of the saved state: a checkpoint saved in any other is refused by load (and the replay then starts
- * from the beginning). 2: lines saved packed, as they are kept.
+ * from the beginning). 2: lines saved packed, as they are kept; 3: and split, those that can still count as
+ * pending or held apart (see Lines).
  */
-const BALANCES_STATE_FORMAT = 'commissionBalances@2';
+const BALANCES_STATE_FORMAT = 'commissionBalances@3';
 
 const ACCOUNT_FIELDS = [
   'accrued',
@@ -820,11 +738,12 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
   ],
   initialState: () => ({
     accounts: new Map(),
-    lines: { saved: [], changed: new Map() },
+    lines: emptyLines(),
     postings: new Map(),
     recentPayouts: new Map(),
     rejectedLines: new Set(),
     reversalsByMonth: new Map(),
+    latestOccurredAt: null,
   }),
   apply,
   result,
@@ -835,8 +754,10 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         k,
         ACCOUNT_FIELDS.map((f) => a[f].toString()),
       ]),
-      // Each line as it is kept, packed: id, packed line, id, packed line... (loaded as they are).
-      lines: sortedLines(state.lines).flat(),
+      // Each line as it is kept, packed: id, packed line, id, packed line... (loaded as they are), in two
+      // parts: see Lines.
+      ...saveLines(state.lines, state.latestOccurredAt),
+      latestOccurredAt: state.latestOccurredAt,
       rejectedLines: [...state.rejectedLines].sort(),
       recentPayouts: sortedEntries(state.recentPayouts).map(([partnerId, payouts]) => [
         partnerId,
@@ -858,6 +779,9 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       format?: unknown;
       accounts: Array<[string, string[]]>;
       lines: string[];
+      coldLines: string[];
+      coldOpen: number;
+      latestOccurredAt: string | null;
       postings: Array<[string, string[]]>;
       recentPayouts: Array<[string, Array<[string, Array<[string, string]>]>]>;
       rejectedLines: string[];
@@ -871,7 +795,11 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       typeof s !== 'object' ||
       s.format !== BALANCES_STATE_FORMAT ||
       !Array.isArray(s.lines) ||
-      s.lines.length % 2 !== 0
+      s.lines.length % 2 !== 0 ||
+      !Array.isArray(s.coldLines) ||
+      s.coldLines.length % 2 !== 0 ||
+      !Number.isSafeInteger(s.coldOpen) ||
+      !(s.latestOccurredAt === null || typeof s.latestOccurredAt === 'string')
     )
       throw new Error(
         `The saved balances state is not of the format ${BALANCES_STATE_FORMAT}: replay from the start`,
@@ -890,8 +818,8 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       });
     return {
       accounts,
-      // As saved, sorted by id (save sorts them; the checkpoint's checksum vouches that they are as saved).
-      lines: { saved: s.lines, changed: new Map() },
+      lines: loadLines(s.lines, s.coldLines, s.coldOpen, s.latestOccurredAt),
+      latestOccurredAt: s.latestOccurredAt,
       postings: new Map(
         s.postings.map(([c, values]) => [
           c,
