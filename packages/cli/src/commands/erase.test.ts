@@ -7,35 +7,12 @@ import { runInProcess } from '../testing/in-process';
 // (as a person does, hours or days after the first run), even with another --reason, it recognises the
 // record, appends nothing and exits 0.
 
-const commands = [
-  {
-    command: 'publishPlan',
-    planId: 'std',
-    version: 1,
-    name: 'Standard',
-    currency: 'USD',
-    holdDays: 0,
-    effectiveFrom: '2025-01-01T00:00:00Z',
-    rules: [{ kind: 'revenueShare', rate: '0.2' }],
-    occurredAt: '2025-01-01T00:00:00Z',
-  },
-  {
-    command: 'joinPartner',
-    partnerId: 'blog-1',
-    name: 'Blog One',
-    partnerType: 'affiliate',
-    planId: 'std',
-    payoutCurrency: 'USD',
-    occurredAt: '2025-01-02T00:00:00Z',
-  },
-  {
-    command: 'trackClick',
-    clickId: 'c-1',
-    partnerId: 'blog-1',
-    visitorId: 'v-9',
-    occurredAt: '2025-01-03T00:00:00Z',
-  },
-];
+// A plan, a partner with a name (sealed) and a visitor's click (pseudonymized), as the import takes them.
+const COMMANDS = [
+  '{"command":"publishPlan","planId":"p","version":1,"name":"P","currency":"USD","holdDays":0,"effectiveFrom":"2025-01-01T00:00:00Z","rules":[{"kind":"flat","amount":"1.00"}],"occurredAt":"2025-01-01T00:00:00Z"}',
+  '{"command":"joinPartner","partnerId":"blog-1","name":"Blog One","partnerType":"affiliate","planId":"p","payoutCurrency":"USD","occurredAt":"2025-01-02T00:00:00Z"}',
+  '{"command":"trackClick","clickId":"c-1","partnerId":"blog-1","visitorId":"v-9","occurredAt":"2025-01-03T00:00:00Z"}',
+].join('\n');
 
 describe('partner-ledger erase, run again later', () => {
   let root: string;
@@ -65,7 +42,7 @@ describe('partner-ledger erase, run again later', () => {
   ])('%s: recognises the record, appends nothing, exits 0', async (_, subject, said) => {
     expect((await at('2026-12-01T00:00:00.000Z', 'init', '--effective-from', '2025-01-01')).code).toBe(0);
     const file = join(root, 'commands.ndjson');
-    writeFileSync(file, commands.map((c) => JSON.stringify(c)).join('\n') + '\n');
+    writeFileSync(file, `${COMMANDS}\n`);
     expect((await at('2026-12-01T00:00:00.000Z', 'import', file)).code).toBe(0);
 
     const first = await at('2026-12-04T10:00:00.000Z', 'erase', ...subject, '--requested-by', 'ticket:DPO-1');
