@@ -300,5 +300,11 @@ describe('partner-ledger payouts', () => {
     ]);
     expect(method.stderr).toContain('--method: expected one of paypal, wise, csv');
     expect((await cli(['payouts', 'pay'])).stderr).toContain('unknown action "pay"');
+    const minimum = (given: string) =>
+      cli([...prepareArgs('2026-03-31', 'paypal', root, ['--store', join(root, 'x')]), '--minimum', given]);
+    expect((await minimum('5.001:USD')).stderr).toContain('--minimum: USD has 2 decimals, got 5.001');
+    expect((await minimum('100.5:JPY')).stderr).toContain('--minimum: JPY has 0 decimals, got 100.5');
+    expect((await minimum('5:XYZ')).stderr).toContain('--minimum: XYZ is not an ISO 4217 currency code');
+    for (const given of ['5.001:USD', '100.5:JPY', '5:XYZ']) expect((await minimum(given)).code).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/Either';
+import { isCurrencyCode, minorUnitsOf, parseAmount } from '@partner-ledger/events';
 import { createLedger } from '@partner-ledger/ledger';
 import { PAYOUT_BATCH_METHODS, preparePayouts, reconcilePayouts } from '@partner-ledger/payouts';
 import { parseChoice, parseMoment, parseVerbArgs } from '../args';
@@ -52,7 +53,19 @@ const parseMinimums = (given: readonly string[] | undefined): Record<string, str
       throw new UsageError(
         `--minimum: expected AMOUNT:CURRENCY such as 5000:HUF, got ${JSON.stringify(text)}`,
       );
-    minimums[match[2]!] = match[1]!;
+    // An amount the currency cannot hold (5.001:USD) or a code that is no currency (5:XYZ) is a typo to name,
+    // not a minimum to compare balances with.
+    const currency = match[2]!;
+    if (!isCurrencyCode(currency))
+      throw new UsageError(
+        `--minimum: ${currency} is not an ISO 4217 currency code (in ${JSON.stringify(text)})`,
+      );
+    const amount = parseAmount(match[1], currency);
+    if (E.isLeft(amount))
+      throw new UsageError(
+        `--minimum: ${currency} has ${minorUnitsOf(currency)} decimals, got ${match[1]!} (in ${JSON.stringify(text)})`,
+      );
+    minimums[currency] = amount.right;
   }
   return minimums;
 };
