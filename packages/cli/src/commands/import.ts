@@ -198,7 +198,7 @@ export const importVerb: Verb = {
     'Reads ledger commands as NDJSON: one JSON object per line, with a "command" field naming it ' +
     '(configureProgram, publishPlan, joinPartner, trackClick, recordConversion, reverseConversion, ' +
     'issuePayout, ...) and the same fields as the ledger API (docs/cli.md lists them). Blank lines are skipped.\n\n' +
-    'Two kinds of bad line. An INVALID line (not UTF-8, not JSON, a key repeated in one object, nesting ' +
+    'Two kinds of bad line. An INVALID line (not UTF-8, not JSON, JSON but not an object, a key repeated in one object, nesting ' +
     'deeper than 64 levels, an unknown command, a missing or malformed field) is found before anything is ' +
     'applied: every invalid line is reported on stderr with its line number and field, NOTHING is applied, ' +
     'and the exit code is 2. A valid command that a business rule REFUSES (a payout above the payable ' +
