@@ -226,9 +226,10 @@ describe('partner-ledger payouts', () => {
   it('after a crash between recording the payouts and writing their files, the same run writes them', async () => {
     const store = await books();
     const prepare = (out: string) => cli(prepareArgs('2026-03-31', 'paypal', out, store));
-    // --out is a file: the payouts are recorded, then the directory cannot be made (the crash window).
+    // The payouts are recorded, then a file cannot be written (the crash window): its .partial name is
+    // taken by a directory.
     const blocked = join(root, 'blocked');
-    writeFileSync(blocked, '');
+    mkdirSync(join(blocked, 'paypal-20260331-HUF-1.csv.partial'), { recursive: true });
     const crashed = await prepare(blocked);
     expect(crashed.code).not.toBe(0);
     expect(crashed.stdout).toBe('');
@@ -273,6 +274,21 @@ describe('partner-ledger payouts', () => {
     expect(readFileSync(join(root, 'fresh', 'paypal-20260331-USD-2.csv'), 'utf8')).toMatch(
       /^ana\.payouts@example\.net,60\.00,USD,/,
     );
+  });
+
+  it('refuses an --out that cannot take the files before it records anything', async () => {
+    const store = await books();
+    const eventsChecked = async () => /events checked: (\d+)/.exec(await ok(['verify', ...store]))?.[1];
+    const before = await eventsChecked();
+    const file = join(root, 'not-a-directory');
+    writeFileSync(file, 'x');
+    for (const out of [file, join(file, 'below')]) {
+      const refused = await cli(prepareArgs('2026-03-31', 'paypal', out, store));
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`--out ${out} cannot take the batch files`);
+      expect(refused.stderr).toContain('nothing was recorded');
+    }
+    expect(await eventsChecked()).toBe(before);
   });
 
   it('refuses a call without its required flags, naming them', async () => {
