@@ -1,6 +1,7 @@
 import { parseAsOf } from './as-of';
-import { parseInteger, parseMoment, parseVerbArgs } from './args';
+import { parseCurrency, parseInteger, parseMoment, parseVerbArgs } from './args';
 import { UsageError } from './exit';
+import { runInProcess } from './testing/in-process';
 import { resolveStoreSpec, describeStoreSpec } from './store-spec';
 
 describe('arguments', () => {
@@ -33,6 +34,25 @@ describe('arguments', () => {
       expect(() => parseInteger('events', bad, { min: 1, max: 10 })).toThrow(UsageError);
     }
     expect(() => parseInteger('events', '11', { min: 1, max: 10 })).toThrow('from 1 to 10');
+  });
+
+  it('accepts ISO 4217 codes only as a currency: three capital letters are not enough', () => {
+    expect(parseCurrency('currency', 'EUR')).toBe('EUR');
+    for (const bad of ['XYZ', 'usd', 'US', ''])
+      expect(() => parseCurrency('currency', bad)).toThrow(
+        `--currency: expected an ISO 4217 code such as USD, got ${JSON.stringify(bad)}`,
+      );
+  });
+
+  it.each([
+    ['report revenue', ['report', 'revenue', '--store', '/nonexistent/ledger']],
+    ['report book', ['report', 'book', '--out', 'book.html', '--store', '/nonexistent/ledger']],
+    ['project', ['project', '--from', '/nonexistent/ledger', '--to', 'postgres://localhost/x', '--once']],
+    ['init', ['init', '--store', '/nonexistent/ledger']],
+  ])('%s refuses --currency XYZ before opening any store', async (_, args) => {
+    const result = await runInProcess([...args, '--currency', 'XYZ']);
+    expect(result.stderr).toContain('--currency: expected an ISO 4217 code such as USD, got "XYZ"');
+    expect(result.code).toBe(2);
   });
 
   it('reads a date as the end of the day for as-of flags and the start for --start', () => {

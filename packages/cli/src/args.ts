@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either';
-import { parseTimestamp } from '@partner-ledger/events';
+import { isCurrencyCode, parseTimestamp } from '@partner-ledger/events';
+import type { CurrencyCode } from '@partner-ledger/events';
 import { parseArgs } from 'node:util';
 import { UsageError } from './exit';
 
@@ -126,6 +127,16 @@ export const parseMoment = (flag: string, value: string, dateMeans: 'startOfDay'
 };
 
 /** One of a fixed set of words. */
+/**
+ * A currency flag's value: an ISO 4217 code the ledger knows. Three capital letters are not enough (XYZ would
+ * give a report "in XYZ" with every conversion left out, and exit 0).
+ */
+export const parseCurrency = (flag: string, value: string): CurrencyCode => {
+  if (!isCurrencyCode(value))
+    throw new UsageError(`--${flag}: expected an ISO 4217 code such as USD, got ${JSON.stringify(value)}`);
+  return value;
+};
+
 export const parseChoice = <const C extends readonly string[]>(
   flag: string,
   value: string,

@@ -1,3 +1,4 @@
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { KeyStore } from '@partner-ledger/events';
 import { createSealingStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
@@ -42,6 +43,15 @@ export const openStore = async (spec: StoreSpec, options: OpenStoreOptions = {})
   }
 };
 
+/** Whether a file-system error is about a path that is not in the ledger's directory. */
+const isOutsideTheLedger = (error: Error, spec: StoreSpec): boolean => {
+  const path = (error as NodeJS.ErrnoException).path;
+  if (typeof path !== 'string') return false;
+  if (spec.kind !== 'file') return true;
+  const inside = relative(spec.directory, resolve(spec.directory, path));
+  return inside.startsWith('..') || isAbsolute(inside);
+};
+
 /**
  * Opens the store that `--store` (or $PARTNER_LEDGER_STORE, or the default) names for one verb, runs
  * `use`, and closes it whatever happens. A store that cannot be opened (unreadable, damaged, locked) is
@@ -72,6 +82,9 @@ export const withStore = async <R>(
     await store.close().catch(() => undefined);
     // A store that fails mid-way (a server that cannot be reached, a file that cannot be read): name it.
     if (error instanceof UsageError || !(error instanceof Error)) throw error;
+    // A file the verb writes or reads outside the ledger (an --out path) is not the ledger's fault: its error
+    // names its own path, and "the ledger at ..." in front of it would send the reader to the wrong place.
+    if (isOutsideTheLedger(error, spec)) throw error;
     const named = new Error(`the ledger at ${describeStoreSpec(spec)}: ${error.message}`);
     named.stack = error.stack;
     throw named;

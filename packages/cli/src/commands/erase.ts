@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { ALL_VISITORS, createPersonalDataOperations } from '@partner-ledger/ledger';
 import type { PersonalDataSubject } from '@partner-ledger/ledger';
+import type { EventStore } from '@partner-ledger/store';
 import { parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
 import { write } from '../io';
@@ -49,6 +50,24 @@ const options = {
   },
   ...KEYS_OPTION,
 } as const;
+
+/**
+ * The erasure record already stored under the id an append was refused for (a DuplicateEventIdError), as
+ * the request that recorded it; undefined for any other error.
+ */
+const recordedErasure = async (
+  store: EventStore,
+  error: unknown,
+): Promise<{ occurredAt: string; requestedBy: string; reason: string } | undefined> => {
+  const refused = error as { code?: unknown; eventId?: unknown; stream?: unknown };
+  if (refused.code !== 'DUPLICATE_EVENT_ID' || typeof refused.stream !== 'string') return undefined;
+  for await (const event of store.readStream(refused.stream))
+    if (event.id === refused.eventId && event.type === 'PersonalDataErased') {
+      const data = event.data as { requestedBy: string; reason: string };
+      return { occurredAt: event.occurredAt, requestedBy: data.requestedBy, reason: data.reason };
+    }
+  return undefined;
+};
 
 export const eraseVerb: Verb = {
   name: 'erase',
@@ -113,11 +132,17 @@ export const eraseVerb: Verb = {
           clock: io.now,
           actor: parsed.options.actor ?? 'service:partner-ledger-erase',
         });
-        const outcome = await operations.erasePersonalData({
-          subject,
-          requestedBy,
-          reason: parsed.options.reason ?? 'erasure request',
-        })();
+        const request = { subject, requestedBy, reason: parsed.options.reason ?? 'erasure request' };
+        const outcome = await operations
+          .erasePersonalData(request)()
+          .catch(async (error: unknown) => {
+            // The record's id is the subject's, but its time is now: run again later, the same id comes with
+            // another body and the store refuses it. Running erase again must be safe (and destroy the key if
+            // a first run stopped before it did), so repeat the first record's time and request instead.
+            const first = await recordedErasure(store, error);
+            if (first === undefined) throw error;
+            return operations.erasePersonalData({ ...request, ...first })();
+          });
         if (E.isLeft(outcome)) throw new UsageError(`erase: ${outcome.left.message}`);
         const event = outcome.right.events[0];
         const data = event?.type === 'PersonalDataErased' ? event.data : undefined;

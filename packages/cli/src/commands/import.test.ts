@@ -129,6 +129,25 @@ describe('partner-ledger import', () => {
     expect((await eventsOf(store)).length).toBe(before);
   });
 
+  it('refuses a line that is JSON but not an object, naming the line and what it is', async () => {
+    await initialised();
+    const before = (await eventsOf(store)).length;
+    const result = await run([
+      'import',
+      file('scalars.ndjson', '[1,2]\n"trackClick"\nnull\n42\n'),
+      '--store',
+      store,
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('line 1: (line): expected a JSON object (one command), got an array');
+    expect(result.stderr).toContain('line 2: (line): expected a JSON object (one command), got a string');
+    expect(result.stderr).toContain('line 3: (line): expected a JSON object (one command), got null');
+    expect(result.stderr).toContain('line 4: (line): expected a JSON object (one command), got a number');
+    expect(result.stderr).not.toContain('NaN');
+    expect(result.stderr).toContain('4 of 4 lines are invalid; nothing was applied');
+    expect((await eventsOf(store)).length).toBe(before);
+  });
+
   it('without init, applies the commands no rule refuses and says so; --atomic applies none', async () => {
     const path = file('no-init.ndjson', ndjson(...setup));
     const atomic = await run(['import', '--atomic', path, '--store', store]);

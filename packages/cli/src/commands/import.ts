@@ -78,12 +78,21 @@ async function* lines(source: Readable): AsyncGenerator<Line> {
   if (pending.length > 0) yield decodeLine(Buffer.concat(pending), number + 1);
 }
 
+const jsonKind = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+
 /** Reads one NDJSON line: a JSON object that decodes as a command, or every problem with it. */
 const readLine = (text: string | null): E.Either<Array<Omit<LineProblem, 'line'>>, unknown> => {
   if (text === null) return E.left([{ field: '(line)', message: 'not valid UTF-8 text' }]);
   const parsed = parseJsonLine(text);
   if (E.isLeft(parsed)) return E.left([parsed.left]);
   const value = parsed.right;
+  // A line that is JSON but not an object (an array, a string, null) has no command field to name: the codec
+  // would report the array's indexes as fields ("[NaN]") or a missing "command", which misleads.
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return E.left([
+      { field: '(line)', message: `expected a JSON object (one command), got ${jsonKind(value)}` },
+    ]);
   const decoded = decodeCommand(value);
   if (E.isRight(decoded)) return E.right(value);
   const rejection: LedgerRejection = decoded.left;
@@ -189,7 +198,7 @@ export const importVerb: Verb = {
     'Reads ledger commands as NDJSON: one JSON object per line, with a "command" field naming it ' +
     '(configureProgram, publishPlan, joinPartner, trackClick, recordConversion, reverseConversion, ' +
     'issuePayout, ...) and the same fields as the ledger API (docs/cli.md lists them). Blank lines are skipped.\n\n' +
-    'Two kinds of bad line. An INVALID line (not UTF-8, not JSON, a key repeated in one object, nesting ' +
+    'Two kinds of bad line. An INVALID line (not UTF-8, not JSON, JSON but not an object, a key repeated in one object, nesting ' +
     'deeper than 64 levels, an unknown command, a missing or malformed field) is found before anything is ' +
     'applied: every invalid line is reported on stderr with its line number and field, NOTHING is applied, ' +
     'and the exit code is 2. A valid command that a business rule REFUSES (a payout above the payable ' +

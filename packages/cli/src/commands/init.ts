@@ -1,15 +1,9 @@
 import * as E from 'fp-ts/Either';
-import {
-  ATTRIBUTION_MODELS,
-  ATTRIBUTION_SOURCES,
-  isCurrencyCode,
-  parseAmount,
-  canonicalJson,
-} from '@partner-ledger/events';
+import { ATTRIBUTION_MODELS, ATTRIBUTION_SOURCES, parseAmount, canonicalJson } from '@partner-ledger/events';
 import type { AttributionModel, AttributionSource, EventData } from '@partner-ledger/events';
 import { createLedger, streams } from '@partner-ledger/ledger';
 import { KEYS_ENV, createKeyFile, keyFilePathOf } from '@partner-ledger/open-ledger';
-import { parseChoice, parseInteger, parseMoment, parseVerbArgs } from '../args';
+import { parseChoice, parseCurrency, parseInteger, parseMoment, parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
 import { cliIds } from '../ledger-setup';
 import { describeStoreSpec } from '../store-spec';
@@ -98,9 +92,7 @@ export const initVerb: Verb = {
     if (parsed.positionals.length > 0)
       throw new UsageError(`init: unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
     const o = parsed.options;
-    const currency = o.currency ?? 'USD';
-    if (!isCurrencyCode(currency))
-      throw new UsageError(`--currency: expected an ISO 4217 code, got ${JSON.stringify(currency)}`);
+    const currency = parseCurrency('currency', o.currency ?? 'USD');
     const model: AttributionModel = parseChoice('model', o.model ?? 'lastTouch', ATTRIBUTION_MODELS);
     const precedence = (o.precedence ?? 'dealRegistration,coupon,clicks')
       .split(',')

@@ -226,9 +226,10 @@ describe('partner-ledger payouts', () => {
   it('after a crash between recording the payouts and writing their files, the same run writes them', async () => {
     const store = await books();
     const prepare = (out: string) => cli(prepareArgs('2026-03-31', 'paypal', out, store));
-    // --out is a file: the payouts are recorded, then the directory cannot be made (the crash window).
+    // The payouts are recorded, then a file cannot be written (the crash window): its .partial name is
+    // taken by a directory.
     const blocked = join(root, 'blocked');
-    writeFileSync(blocked, '');
+    mkdirSync(join(blocked, 'paypal-20260331-HUF-1.csv.partial'), { recursive: true });
     const crashed = await prepare(blocked);
     expect(crashed.code).not.toBe(0);
     expect(crashed.stdout).toBe('');
@@ -275,6 +276,21 @@ describe('partner-ledger payouts', () => {
     );
   });
 
+  it('refuses an --out that cannot take the files before it records anything', async () => {
+    const store = await books();
+    const eventsChecked = async () => /events checked: (\d+)/.exec(await ok(['verify', ...store]))?.[1];
+    const before = await eventsChecked();
+    const file = join(root, 'not-a-directory');
+    writeFileSync(file, 'x');
+    for (const out of [file, join(file, 'below')]) {
+      const refused = await cli(prepareArgs('2026-03-31', 'paypal', out, store));
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`--out ${out} cannot take the batch files`);
+      expect(refused.stderr).toContain('nothing was recorded');
+    }
+    expect(await eventsChecked()).toBe(before);
+  });
+
   it('refuses a call without its required flags, naming them', async () => {
     const missing = await cli([
       'payouts',
@@ -300,5 +316,11 @@ describe('partner-ledger payouts', () => {
     ]);
     expect(method.stderr).toContain('--method: expected one of paypal, wise, csv');
     expect((await cli(['payouts', 'pay'])).stderr).toContain('unknown action "pay"');
+    const minimum = (given: string) =>
+      cli([...prepareArgs('2026-03-31', 'paypal', root, ['--store', join(root, 'x')]), '--minimum', given]);
+    expect((await minimum('5.001:USD')).stderr).toContain('--minimum: USD has 2 decimals, got 5.001');
+    expect((await minimum('100.5:JPY')).stderr).toContain('--minimum: JPY has 0 decimals, got 100.5');
+    expect((await minimum('5:XYZ')).stderr).toContain('--minimum: XYZ is not an ISO 4217 currency code');
+    for (const given of ['5.001:USD', '100.5:JPY', '5:XYZ']) expect((await minimum(given)).code).toBe(2);
   });
 });

@@ -1,6 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/Either';
+import { isCurrencyCode, minorUnitsOf, parseAmount } from '@partner-ledger/events';
 import { createLedger } from '@partner-ledger/ledger';
 import { PAYOUT_BATCH_METHODS, preparePayouts, reconcilePayouts } from '@partner-ledger/payouts';
 import { parseChoice, parseMoment, parseVerbArgs } from '../args';
@@ -52,7 +54,19 @@ const parseMinimums = (given: readonly string[] | undefined): Record<string, str
       throw new UsageError(
         `--minimum: expected AMOUNT:CURRENCY such as 5000:HUF, got ${JSON.stringify(text)}`,
       );
-    minimums[match[2]!] = match[1]!;
+    // An amount the currency cannot hold (5.001:USD) or a code that is no currency (5:XYZ) is a typo to name,
+    // not a minimum to compare balances with.
+    const currency = match[2]!;
+    if (!isCurrencyCode(currency))
+      throw new UsageError(
+        `--minimum: ${currency} is not an ISO 4217 currency code (in ${JSON.stringify(text)})`,
+      );
+    const amount = parseAmount(match[1], currency);
+    if (E.isLeft(amount))
+      throw new UsageError(
+        `--minimum: ${currency} has ${minorUnitsOf(currency)} decimals, got ${match[1]!} (in ${JSON.stringify(text)})`,
+      );
+    minimums[currency] = amount.right;
   }
   return minimums;
 };
@@ -135,6 +149,15 @@ export const payoutsVerb: Verb = {
           // again with the same --as-of: it writes the files of the payouts it recorded, byte for byte. A
           // file in --out that differs from the one the run writes is refused before anything is recorded.
           const directory = resolve(io.cwd, out);
+          // An --out that cannot hold the files (a file of that name, no permission) is refused now, before
+          // anything is recorded: recording the payouts and then failing to write them would need a rerun.
+          await mkdir(directory, { recursive: true })
+            .then(() => access(directory, constants.W_OK))
+            .catch((error: NodeJS.ErrnoException) => {
+              throw new UsageError(
+                `payouts prepare: --out ${directory} cannot take the batch files (${error.code ?? error.message}: ${error.code === 'EEXIST' || error.code === 'ENOTDIR' ? 'a file, not a directory' : error.message}); nothing was recorded`,
+              );
+            });
           const existing = async (name: string): Promise<string | undefined> =>
             readFile(join(directory, name), 'utf8').catch(() => undefined);
           const ledger = createLedger({ store, clock: io.now, ids: cliIds(), actor });

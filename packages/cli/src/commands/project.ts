@@ -1,6 +1,6 @@
 import type * as ReadModelsPackage from '@partner-ledger/read-models-postgres';
 import type { ProjectorStatus } from '@partner-ledger/read-models-postgres';
-import { parseChoice, parseInteger, parseVerbArgs } from '../args';
+import { parseChoice, parseCurrency, parseInteger, parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
 import { write } from '../io';
 import type { CliIo } from '../io';
@@ -142,11 +142,8 @@ export const projectVerb: Verb = {
     }
     if (parsed.options.format !== undefined) throw new UsageError('--format: only with --status');
     if (from === undefined) throw new UsageError('project: give the ledger to follow with --from STORE');
-    const currency = parsed.options.currency;
-    if (currency !== undefined && !/^[A-Z]{3}$/.test(currency))
-      throw new UsageError(
-        `--currency: expected an ISO 4217 code such as USD, got ${JSON.stringify(currency)}`,
-      );
+    const currency =
+      parsed.options.currency === undefined ? undefined : parseCurrency('currency', parsed.options.currency);
     const batchSize =
       parsed.options.batch === undefined
         ? undefined

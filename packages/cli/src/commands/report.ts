@@ -1,5 +1,5 @@
 import { EventDecodeError } from '@partner-ledger/events';
-import { parseChoice, parseInteger, parseMoment, parseVerbArgs } from '../args';
+import { parseChoice, parseCurrency, parseInteger, parseMoment, parseVerbArgs } from '../args';
 import type { ParsedOptions, COMMON_OPTIONS } from '../args';
 import { AS_OF_OPTIONS, parseAsOf } from '../as-of';
 import { EXIT, UsageError } from '../exit';
@@ -186,11 +186,8 @@ export const reportVerb: Verb = {
       throw new UsageError('--out: only `report book` and `report statements --format html` write files');
     if (format === 'html' && parsed.options.by !== undefined && parsed.options.by !== 'month')
       throw new UsageError('--by: the HTML statements are by month');
-    const currency = parsed.options.currency;
-    if (currency !== undefined && !/^[A-Z]{3}$/.test(currency))
-      throw new UsageError(
-        `--currency: expected an ISO 4217 code such as USD, got ${JSON.stringify(currency)}`,
-      );
+    const currency =
+      parsed.options.currency === undefined ? undefined : parseCurrency('currency', parsed.options.currency);
     const partnerIds = parsed.options.partner;
     if (partnerIds !== undefined && name !== 'statements')
       throw new UsageError('--partner: only the statements report takes it');
@@ -345,11 +342,7 @@ const runBook = async (
     );
   const out = flags.out;
   if (typeof out !== 'string') throw new UsageError('--out: report book writes one HTML file: give its path');
-  const currency = flags.currency;
-  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency))
-    throw new UsageError(
-      `--currency: expected an ISO 4217 code such as USD, got ${JSON.stringify(currency)}`,
-    );
+  const currency = flags.currency === undefined ? undefined : parseCurrency('currency', flags.currency);
   const asOf = parseAsOf(flags);
   const path = resolve(io.cwd, out);
   return withStore(io, flags.store, { mustExist: true, readOnly: true }, async (store) => {

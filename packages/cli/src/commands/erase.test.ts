@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runInProcess } from '../testing/in-process';
+
+// "Running erase again is safe" (erase --help, docs/privacy.md): run again later, with the clock moved on
+// (as a person does, hours or days after the first run), even with another --reason, it recognises the
+// record, appends nothing and exits 0.
+
+// A plan, a partner with a name (sealed) and a visitor's click (pseudonymized), as the import takes them.
+const COMMANDS = [
+  '{"command":"publishPlan","planId":"p","version":1,"name":"P","currency":"USD","holdDays":0,"effectiveFrom":"2025-01-01T00:00:00Z","rules":[{"kind":"flat","amount":"1.00"}],"occurredAt":"2025-01-01T00:00:00Z"}',
+  '{"command":"joinPartner","partnerId":"blog-1","name":"Blog One","partnerType":"affiliate","planId":"p","payoutCurrency":"USD","occurredAt":"2025-01-02T00:00:00Z"}',
+  '{"command":"trackClick","clickId":"c-1","partnerId":"blog-1","visitorId":"v-9","occurredAt":"2025-01-03T00:00:00Z"}',
+].join('\n');
+
+describe('partner-ledger erase, run again later', () => {
+  let root: string;
+  let store: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'pl-erase-'));
+    store = join(root, 'ledger');
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const at = async (now: string, ...args: string[]) => runInProcess([...args, '--store', store], { now });
+  const eventsChecked = async (): Promise<string> =>
+    /events checked: (\d+)/.exec((await at('2026-12-10T00:00:00.000Z', 'verify')).stdout)?.[1] ?? '';
+
+  it.each([
+    [
+      'a partner',
+      ['--partner', 'blog-1'],
+      'partner blog-1: already recorded in erasure-partner-blog-1; key partner:blog-1 destroyed',
+    ],
+    ['a visitor', ['--visitor', 'v-9'], 'already recorded in erasure-visitor-vp-'],
+    [
+      'every visitor',
+      ['--all-visitors'],
+      'every visitor: already recorded in erasure-visitors; key visitors destroyed',
+    ],
+  ])('%s: recognises the record, appends nothing, exits 0', async (_, subject, said) => {
+    expect((await at('2026-12-01T00:00:00.000Z', 'init', '--effective-from', '2025-01-01')).code).toBe(0);
+    const file = join(root, 'commands.ndjson');
+    writeFileSync(file, `${COMMANDS}\n`);
+    expect((await at('2026-12-01T00:00:00.000Z', 'import', file)).code).toBe(0);
+
+    const first = await at('2026-12-04T10:00:00.000Z', 'erase', ...subject, '--requested-by', 'ticket:DPO-1');
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const before = await eventsChecked();
+
+    const again = await at('2026-12-05T16:30:00.000Z', 'erase', ...subject, '--requested-by', 'ticket:DPO-1');
+    expect(again.stderr).toBe('');
+    expect(again.stdout).toContain(said);
+    expect(again.code).toBe(0);
+    const otherReason = await at(
+      '2026-12-06T09:00:00.000Z',
+      'erase',
+      ...subject,
+      '--requested-by',
+      'ticket:DPO-9',
+      '--reason',
+      'again',
+    );
+    expect(otherReason.stdout).toContain(said);
+    expect(otherReason.code).toBe(0);
+    expect(await eventsChecked()).toBe(before);
+    expect((await at('2026-12-10T00:00:00.000Z', 'verify')).code).toBe(0);
+  });
+});
