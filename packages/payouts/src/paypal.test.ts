@@ -185,5 +185,16 @@ describe('a PayPal payout run', () => {
     );
     expect(await program.raw.headPosition()).toBe(head);
     expect(E.isLeft(parseResultFile('status\nSUCCESS'))).toBe(true);
+    expect(
+      parseResultFile(['payoutId,status,reason', `${ana},FAILED,closed, account,SUCCESS`].join('\n')),
+    ).toEqual(
+      E.left([
+        {
+          where: 'line 2',
+          field: '(line)',
+          message: '5 fields, but the header names 3 columns (is a comma in a value not quoted?)',
+        },
+      ]),
+    );
   });
 });

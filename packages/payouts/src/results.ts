@@ -146,6 +146,16 @@ export const parseResultFile = (text: string): E.Either<ResultFileProblem[], Pay
       problems.push({ where: line, field: '(line)', message: 'not a CSV record (a quote is not closed)' });
       return;
     }
+    // More cells than the header names means a comma out of place (an unquoted name or reason): the cells
+    // after it no longer sit under their columns, so the status read might be another column's.
+    if (fields.length > header.length) {
+      problems.push({
+        where: line,
+        field: '(line)',
+        message: `${fields.length} fields, but the header names ${header.length} columns (is a comma in a value not quoted?)`,
+      });
+      return;
+    }
     const cell = (column: string): string | undefined => {
       const at = index[column];
       const value = at === undefined ? undefined : fields[at]?.trim();
