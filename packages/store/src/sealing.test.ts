@@ -7,6 +7,8 @@ import {
 } from '@partner-ledger/events';
 import type { KeyStore, RecordedEvent } from '@partner-ledger/events';
 import { createInMemoryStore } from './in-memory';
+import { eachEvent } from './paged';
+import type { PagedReads } from './paged';
 import type { EventStore } from './port';
 import { createSealingStore } from './sealing';
 
@@ -109,5 +111,31 @@ describe('createSealingStore: subscribe opens sealed fields as read does', () =>
     const sealed = await subscribed(auditor, 1);
     expect(sealed[0]!.data).toMatchObject({ name: SEALED_MARKER, payee: { email: SEALED_MARKER } });
     expect(sealed).toEqual(await readAll(auditor));
+  });
+});
+
+describe('createSealingStore: pages of the store beneath are opened too', () => {
+  it('eachEvent over a sealing store on a paged store gives the events readAll gives, opened', async () => {
+    const inMemory = createInMemoryStore();
+    // A store beneath that offers pages besides the port, as the file store does.
+    const beneath: EventStore & PagedReads = {
+      ...inMemory,
+      readAllPages: async function* (options) {
+        const page: RecordedEvent[] = [];
+        for await (const event of inMemory.readAll(options)) page.push(event);
+        if (page.length > 0) yield page;
+      },
+    };
+    const sealing = createSealingStore(beneath, createInMemoryKeyStore());
+    await sealing.append('partner-ana', [joined('ana', 'Ana Example', ids[0]!)]);
+    await sealing.append('partner-bo', [joined('bo', 'Bo Example', ids[1]!)]);
+    const visited: RecordedEvent[] = [];
+    await eachEvent(sealing, {}, (event) => {
+      visited.push(event);
+      return true;
+    });
+    expect(visited.map((e) => (e.data as { name: string }).name)).toEqual(['Ana Example', 'Bo Example']);
+    expect(visited).toEqual(await readAll(sealing));
+    inMemory.close();
   });
 });

@@ -6,7 +6,8 @@ import {
   sealingKeyIdOf,
 } from '@partner-ledger/events';
 import type { KeyLookup, KeyStore, NewEvent, RecordedEvent } from '@partner-ledger/events';
-import type { EventStore, SubscriptionMessage } from './port';
+import type { PagedReads } from './paged';
+import type { EventStore, ReadAllOptions, SubscriptionMessage } from './port';
 
 /**
  * An EventStore that seals personal data on its way in and opens it on its way out (crypto-shredding).
@@ -48,8 +49,25 @@ export const createSealingStore = (store: EventStore, keys: KeyStore): EventStor
     for await (const message of messages)
       yield message.kind === 'event' ? { ...message, event: await open(message.event) } : message;
   }
+  async function* openPages(
+    pages: AsyncIterable<readonly RecordedEvent[]>,
+  ): AsyncIterable<readonly RecordedEvent[]> {
+    for await (const page of pages) {
+      const opened: RecordedEvent[] = [];
+      for (const event of page) opened.push(await open(event));
+      yield opened;
+    }
+  }
+  // The store beneath may offer pages besides the port (PagedReads, which eachEvent takes when offered):
+  // they are opened too, or a reader through eachEvent would get the sealed events the spread below passed on.
+  const pagesBeneath = (store as Partial<PagedReads>).readAllPages;
+  const paged: Partial<PagedReads> =
+    typeof pagesBeneath === 'function'
+      ? { readAllPages: (options?: ReadAllOptions) => openPages(pagesBeneath.call(store, options)) }
+      : {};
   return {
     ...store,
+    ...paged,
     append: async (stream, events, options) => {
       const sealed: NewEvent[] = [];
       for (const event of events) sealed.push(await seal(event));
