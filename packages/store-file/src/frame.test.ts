@@ -1,6 +1,16 @@
 import * as fc from 'fast-check';
-import { crc32, crc32InJavaScript } from './crc';
-import { checkFrame, frameEndsAppend, frameHead, frameJson, frameSize, writeFrame } from './frame';
+import { crc32, crc32InJavaScript, crc32OfText } from './crc';
+import {
+  checkFrame,
+  frameEndsAppend,
+  frameHead,
+  frameJson,
+  frameSize,
+  frameSizeBound,
+  idFingerprint,
+  writeFrame,
+  writeRecordFrame,
+} from './frame';
 import type { FrameFields } from './frame';
 
 const fields = fc.record({
@@ -59,7 +69,51 @@ describe('frames', () => {
   });
 });
 
+describe('the frame of an appended event', () => {
+  it('is byte for byte the frame of its text with the last brace replaced by the suffix, within the bound', () => {
+    fc.assert(
+      fc.property(
+        fields,
+        fc.dictionary(fc.string({ unit: 'grapheme' }), fc.json(), { minKeys: 1 }),
+        fc.string({ unit: 'grapheme' }),
+        (f, object, hash) => {
+          const text = JSON.stringify(object);
+          const suffix = `,"hash":${JSON.stringify(hash)},"position":${f.position}}`;
+          const expected = framed({ ...f, json: text.slice(0, -1), jsonSuffix: suffix });
+          const bound = frameSizeBound(f.stream, f.id, text.length + suffix.length);
+          expect(bound).toBeGreaterThanOrEqual(expected.length);
+          const target = Buffer.alloc(bound + 10, 0xee);
+          const end = writeRecordFrame(
+            target,
+            10,
+            f.position,
+            f.revision,
+            f.stream,
+            f.id,
+            text,
+            suffix,
+            f.endsAppend,
+          );
+          expect(end - 10).toBe(expected.length);
+          expect(target.subarray(10, end).equals(expected)).toBe(true);
+          expect(JSON.parse(frameJson(target, 10, end))).toEqual({ ...object, hash, position: f.position });
+        },
+      ),
+    );
+  });
+});
+
 describe('crc32', () => {
+  it('of a text (the id fingerprint) is the CRC-32 of its UTF-8 bytes, lone surrogates included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 64 }), (text) => {
+        expect(crc32OfText(text)).toBe(crc32(Buffer.from(text)));
+        expect(idFingerprint(text)).toBe(idFingerprint(Buffer.from(text)));
+        expect(crc32OfText(text)).toBe(crc32InJavaScript(Buffer.from(text)));
+      }),
+    );
+  });
+
   it('the JavaScript fallback agrees with the native one, also when chained', () => {
     expect(crc32InJavaScript(Buffer.from('123456789'))).toBe(0xcbf43926); // the standard check value
     fc.assert(

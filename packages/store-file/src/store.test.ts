@@ -119,6 +119,35 @@ describe('the ledger directory', () => {
     expect(await collect(store.readAll())).toEqual([...first, ...middle.events, ...last]);
     expect(await collect(store.readStream('c'))).toEqual(middle.events);
   });
+  it('a chunk read serves several pages: every event in order, and damage deep in a chunk is reported at its record', async () => {
+    const store = await open();
+    const written: RecordedEvent[] = [];
+    for (let first = 0; first < 700; first += 100) {
+      const events = Array.from({ length: 100 }, (_, i) => adjustment(`e-${first + i}`, first + i));
+      written.push(...(await store.append(`s-${first}`, events)).events);
+    }
+    await store.close();
+    const reader = await track(open({ readOnly: true }));
+    expect(await collect(reader.readAll())).toEqual(written);
+    expect((await collect(reader.readAllPages())).flat()).toEqual(written);
+    expect(await collect(reader.readAll({ fromPosition: 300, asKnownAt: { position: 650 } }))).toEqual(
+      written.slice(300, 651),
+    );
+    // Damage after the open (which checked every record): the read stops at the damaged record, naming it,
+    // after delivering exactly the events before it.
+    const record = (await recordOffsets())[600]!.offset;
+    const bytes = await fs.readFile(segmentFile(0));
+    bytes[record + 60]! ^= 0x01;
+    await fs.writeFile(segmentFile(0), bytes);
+    const seen: number[] = [];
+    const error = await expectCorruption(
+      (async () => {
+        for await (const event of reader.readAll()) seen.push(event.position);
+      })(),
+    );
+    expect(error).toMatchObject({ file: segmentFile(0), offset: record });
+    expect(seen).toEqual(written.slice(0, 600).map((event) => event.position));
+  });
 });
 
 describe('one writer process, many readers', () => {
@@ -463,6 +492,34 @@ describe('concurrency and group commit', () => {
     expect(read).toMatchObject({ id: 'sealed', data: { amount: '101.00' } });
     expect((await verifyStore(store)).ok).toBe(true);
   });
+
+  it.each([
+    ['in UTF-16 units', 'x'.repeat(17 * 1024 * 1024)],
+    ['only in UTF-8 bytes (framed, then dropped)', '\u20ac'.repeat(6 * 1024 * 1024)],
+  ])(
+    'an event too large to store (%s) is refused, naming it; nothing of its append is stored, and the appends around it in the same commit are',
+    async (_, huge) => {
+      const store = await track(open());
+      const before = store.append('a', [adjustment('before', 1)]);
+      const large = { ...adjustment('large', 3), data: { note: huge } };
+      const refused = store.append('b', [adjustment('first-of-two', 2), large]);
+      const after = store.append('c', [adjustment('after', 4)]);
+      await expect(refused).rejects.toThrow(
+        /event large is \d+ bytes stored; the file store takes at most 16777216/,
+      );
+      expect((await before).events[0]).toMatchObject({ id: 'before', position: 0 });
+      expect((await after).events[0]).toMatchObject({ id: 'after', position: 1 });
+      expect((await collect(store.readAll())).map((e) => e.id)).toEqual(['before', 'after']);
+      await store.close();
+      opened.splice(0);
+      const reopened = await track(open());
+      expect((await collect(reopened.readAll())).map((e) => [e.id, e.position])).toEqual([
+        ['before', 0],
+        ['after', 1],
+      ]);
+      expect((await verifyStore(reopened)).ok).toBe(true);
+    },
+  );
 
   it('concurrent appends across segment boundaries: all stored in order, verified, and reopened', async () => {
     const commits: CommitInfo[] = [];

@@ -43,11 +43,10 @@ import {
   frameHead,
   frameJson,
   framePosition,
-  frameSize,
+  frameSizeBound,
   idFingerprint,
-  writeFrame,
+  writeRecordFrame,
 } from './frame';
-import type { FrameFields } from './frame';
 import {
   INDEX_DIR,
   INDEX_ENTRY_BYTES,
@@ -79,6 +78,11 @@ const HEADS_KEPT = 65_536;
  */
 const RECENT_RECORDS = 4096;
 const RECENT_BYTES = 4 * MIB;
+/**
+ * Events per page of readAll and readAllPages (fewer at a segment's end). Small enough that the events
+ * parsed ahead of the reader die young; large enough that the promise per page is nothing beside them.
+ */
+const PAGE_EVENTS: number = 256;
 
 /** The options of the file store: directory, read-only, damage tolerance and its tuning (segment size, read chunks), its clock and a commit hook. */
 export interface FileStoreOptions {
@@ -168,20 +172,11 @@ const asSealed = (input: SealedInput): NewEvent => ({
   data: JSON.parse(input.dataJson) as unknown,
 });
 
-/**
- * The record's JSON is the canonical text the event's hash covers (sorted keys, data included) with the hash
- * and the position added at its end: the text is already there, hashed, and serialising the event again
- * would cost as much as hashing it. Readers get the same fields as from any store; only the key order
- * differs. The two parts are written one after the other into the frame, never joined into one string.
- */
-const recordParts = (
-  canonicalText: string,
-  hash: string,
-  position: number,
-): { readonly json: string; readonly jsonSuffix: string } => ({
-  json: canonicalText.slice(0, -1),
-  jsonSuffix: `,"hash":"${hash}","position":${position}}`,
-});
+const tooLarge = (id: string, bytes: number): never => {
+  throw new RangeError(
+    `event ${id} is ${bytes} bytes stored; the file store takes at most ${MAX_BODY_BYTES}`,
+  );
+};
 
 interface PendingAppend {
   readonly stream: string;
@@ -399,7 +394,7 @@ interface StoreParts {
 
 /**
  * For verifyStore: when the record's JSON (`text`, the bytes jsonStart..end of `buffer`) is exactly
- * `recordParts` of the event (the canonical text its hash covers, less its closing brace, then
+ * what `append` writes (the canonical text the event's hash covers, less its closing brace, then
  * `,"hash":"<hash>","position":<position>}` with the hash and position the JSON itself holds) and that
  * canonical text hashes to the event's hash, marks the event with it (STORED_TEXT_HASH): by the hash's
  * collision resistance the bytes are the text that was hashed when the event was recorded, and serialising
@@ -636,60 +631,79 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     // records at the end of the log allocates a few kilobytes, not a whole chunk.
     let buffer: Buffer | undefined;
     let position = from;
+    // The chunk last read (valid while `chunk` is defined): its segment offset, where the next record
+    // starts in it, and where its bytes end. A chunk serves several pages: a page holds at most PAGE_EVENTS
+    // events, so that the events parsed ahead of the reader stay few (a page of a whole 1 MiB chunk kept
+    // about 1,400 parsed events alive at once, which the garbage collector then copied and promoted).
+    let chunk: { readonly segment: Segment; readonly offset: number } | undefined;
+    let at = 0;
+    let end = 0;
     return async () => {
       const page: RecordedEvent[] = [];
       while (page.length === 0 && position <= to) {
         assertOpen();
-        for (let recent = recentRecord(position); recent !== undefined && page.length < 4096;) {
-          page.push(recent);
-          if (++position > to) break;
-          recent = recentRecord(position);
+        if (chunk === undefined) {
+          for (let recent = recentRecord(position); recent !== undefined && page.length < PAGE_EVENTS;) {
+            page.push(recent);
+            if (++position > to) break;
+            recent = recentRecord(position);
+          }
+          if (page.length > 0) break;
+          const offset = index.offsets.get(position);
+          const segment = segmentOf(index.segments, position);
+          if (offset === LOST) {
+            if (!tolerateDamage) throw damaged(`position ${position} was lost to damage`, segment, 0);
+            position++;
+            continue;
+          }
+          const wanted = Math.max(FRAME_HEADER_BYTES, Math.min(readChunkBytes, segment.size - offset));
+          if (buffer === undefined || buffer.length < wanted) buffer = Buffer.allocUnsafe(wanted);
+          end = await readAt(segment, buffer, Math.min(buffer.length, segment.size - offset), offset);
+          chunk = { segment, offset };
+          at = 0;
         }
-        if (page.length > 0) break;
-        const offset = index.offsets.get(position);
-        const segment = segmentOf(index.segments, position);
-        if (offset === LOST) {
-          if (!tolerateDamage) throw damaged(`position ${position} was lost to damage`, segment, 0);
-          position++;
-          continue;
-        }
-        const wanted = Math.max(FRAME_HEADER_BYTES, Math.min(readChunkBytes, segment.size - offset));
-        if (buffer === undefined || buffer.length < wanted) buffer = Buffer.allocUnsafe(wanted);
-        const end = await readAt(segment, buffer, Math.min(buffer.length, segment.size - offset), offset);
-        let at = 0;
-        while (position <= to && end - at >= FRAME_HEADER_BYTES) {
-          const frameEnd = at + FRAME_HEADER_BYTES + buffer.readUInt32LE(at + 4);
+        const { segment, offset } = chunk;
+        const chunkBuffer = buffer!;
+        const first = at;
+        while (position <= to && end - at >= FRAME_HEADER_BYTES && page.length < PAGE_EVENTS) {
+          const frameEnd = at + FRAME_HEADER_BYTES + chunkBuffer.readUInt32LE(at + 4);
           if (frameEnd > end) break; // continued in the next read (or damage, handled below)
           if (tolerateDamage && index.offsets.get(position) !== offset + at) break; // re-seek past damage
           // The common case inline (checksum, position, JSON); anything else through decodeRecord.
           if (
-            crc32(buffer.subarray(at + 4, frameEnd)) === buffer.readUInt32LE(at) &&
-            buffer.readDoubleLE(at + FRAME_HEADER_BYTES) === position
+            crc32(chunkBuffer.subarray(at + 4, frameEnd)) === chunkBuffer.readUInt32LE(at) &&
+            chunkBuffer.readDoubleLE(at + FRAME_HEADER_BYTES) === position
           ) {
             const names = at + FRAME_HEADER_BYTES + BODY_HEAD_BYTES;
             const jsonStart =
               names +
-              buffer.readUInt16LE(at + FRAME_HEADER_BYTES + 12) +
-              buffer.readUInt16LE(at + FRAME_HEADER_BYTES + 14);
+              chunkBuffer.readUInt16LE(at + FRAME_HEADER_BYTES + 12) +
+              chunkBuffer.readUInt16LE(at + FRAME_HEADER_BYTES + 14);
             // For verify, the link's fields straight from the bytes when they are the hashed text (chain-link.ts).
-            const link = markStoredText ? readChainLink(buffer, jsonStart, frameEnd) : undefined;
+            const link = markStoredText ? readChainLink(chunkBuffer, jsonStart, frameEnd) : undefined;
             if (link !== undefined) {
               page.push(link as unknown as RecordedEvent); // only readAllForVerify's pages hold links
             } else {
-              const text = buffer.toString('utf8', jsonStart, frameEnd);
+              const text = chunkBuffer.toString('utf8', jsonStart, frameEnd);
               const event = JSON.parse(text) as RecordedEvent;
-              if (markStoredText) markStoredTextHash(event, text, buffer, jsonStart, frameEnd);
+              if (markStoredText) markStoredTextHash(event, text, chunkBuffer, jsonStart, frameEnd);
               page.push(event);
             }
           } else {
-            page.push(decodeRecord(buffer, at, frameEnd, segment, offset + at, position));
+            // The events before a damaged record are delivered first; the next call reports the damage.
+            if (page.length > 0) return page;
+            page.push(decodeRecord(chunkBuffer, at, frameEnd, segment, offset + at, position));
           }
           position++;
           at = frameEnd;
         }
-        if (at === 0 && position <= to) {
+        if (page.length === PAGE_EVENTS) break; // the rest of the chunk serves the next page
+        // The chunk is used up (or ends in a record cut by its end, or damage needs a re-seek): read on from
+        // the next position's offset.
+        chunk = undefined;
+        if (first === 0 && at === 0 && position <= to) {
           // Not one whole record in the buffer: a record larger than the buffer, or damage.
-          const bodyLength = frameBodyLength(buffer, 0);
+          const bodyLength = frameBodyLength(chunkBuffer, 0);
           if (
             end >= FRAME_HEADER_BYTES &&
             bodyLength <= MAX_BODY_BYTES &&
@@ -697,7 +711,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           ) {
             buffer = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength);
           } else {
-            page.push(decodeRecord(buffer, 0, end, segment, offset, position));
+            page.push(decodeRecord(chunkBuffer, 0, end, segment, offset, position));
             position++;
           }
         }
@@ -843,24 +857,33 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     const firstPosition = nextPosition;
     const outcomes: (() => void)[] = [];
     const accepted: { request: PendingAppend; events: RecordedEvent[] }[] = [];
-    const fields: FrameFields[] = [];
+    const frameOffsets: number[] = [];
     const fingerprints: number[] = [];
-    let bytes = 0;
+    // The frames are written as the events are chained, into this batch's buffer (grown when needed): the
+    // other buffer may be on its way to the disk. A refused append's frames are dropped by moving back.
+    const slot = number % 2;
+    let buffer = frameBuffers[slot]!;
+    let cursor = 0;
     for (const request of batch) {
+      const requestStart = cursor;
       try {
         const { stream, events, expectedRevision, condition } = request;
-        const ownFingerprints = events.map((event) => idFingerprint(event.id));
+        const ownFingerprints: number[] = [];
+        let anyStored = false;
         const stored: (RecordedEvent | undefined)[] = [];
         for (let i = 0; i < events.length; i++) {
           // A new id (the usual case) is settled without a read, so without an await.
           const id = events[i]!.id;
+          const fingerprint = idFingerprint(id);
+          ownFingerprints.push(fingerprint);
           const maybeStored =
-            tentativeIds.has(id) || index.ids.hasCandidate(ownFingerprints[i]!)
-              ? await findStored(id, ownFingerprints[i]!)
+            tentativeIds.has(id) || index.ids.hasCandidate(fingerprint)
+              ? await findStored(id, fingerprint)
               : undefined;
+          if (maybeStored !== undefined) anyStored = true;
           stored.push(maybeStored);
         }
-        if (stored.some((event) => event !== undefined)) {
+        if (anyStored) {
           const decision = classifyAppend(stream, events.map(asSealed), stored);
           if (decision.kind === 'retry') {
             const last = decision.stored.reduce((a, b) => (b.position > a.position ? b : a));
@@ -884,8 +907,6 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
         let revision = head?.revision ?? -1;
         let prevHash = head?.hash ?? null;
         const recorded: RecordedEvent[] = [];
-        const own: FrameFields[] = [];
-        let ownBytes = 0;
         for (let i = 0; i < events.length; i++) {
           const input = events[i]!;
           revision += 1;
@@ -910,48 +931,60 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           const { hash, canonicalText } = hashEvent(event, input.dataJson);
           event.hash = hash;
           prevHash = hash;
-          const { json, jsonSuffix } = recordParts(canonicalText, hash, position);
-          const field: FrameFields = {
+          // The record's JSON is the canonical text the hash covers (sorted keys, data included) with the
+          // hash and the position added at its end: the text is already there, hashed, and serialising the
+          // event again would cost as much as hashing it. Readers get the same fields as from any store;
+          // only the key order differs.
+          const suffix = `,"hash":"${hash}","position":${position}}`;
+          // (Too large already in UTF-16 code units, hence in bytes: refused before anything is written.)
+          if (canonicalText.length + suffix.length > MAX_BODY_BYTES)
+            tooLarge(
+              input.id,
+              FRAME_HEADER_BYTES +
+                BODY_HEAD_BYTES +
+                Buffer.byteLength(stream) +
+                Buffer.byteLength(input.id) +
+                Buffer.byteLength(canonicalText) -
+                1 +
+                suffix.length,
+            );
+          const room = frameSizeBound(stream, input.id, canonicalText.length + suffix.length);
+          if (cursor + room > buffer.length) {
+            const larger = Buffer.allocUnsafe(Math.max(cursor + room, 2 * buffer.length));
+            buffer.copy(larger, 0, 0, cursor);
+            buffer = larger;
+            frameBuffers[slot] = larger;
+          }
+          const end = writeRecordFrame(
+            buffer,
+            cursor,
             position,
             revision,
             stream,
-            id: input.id,
-            json,
-            jsonSuffix,
-            endsAppend: i === events.length - 1,
-          };
-          const size = frameSize(field);
-          if (size - FRAME_HEADER_BYTES > MAX_BODY_BYTES)
-            throw new RangeError(
-              `event ${input.id} is ${size} bytes stored; the file store takes at most ${MAX_BODY_BYTES}`,
-            );
-          ownBytes += size;
+            input.id,
+            canonicalText,
+            suffix,
+            i === events.length - 1,
+          );
+          if (end - cursor - FRAME_HEADER_BYTES > MAX_BODY_BYTES) tooLarge(input.id, end - cursor);
+          frameOffsets.push(cursor);
+          cursor = end;
           recorded.push(event);
-          own.push(field);
         }
-        bytes += ownBytes;
         nextPosition += recorded.length;
         if (request.tags !== undefined && request.tags.length > 0)
           tagPositions.record(request.tags, nextPosition - 1);
         tentativeHeads.set(stream, { revision, hash: prevHash!, batch: number });
         for (let i = 0; i < recorded.length; i++)
           tentativeIds.set(recorded[i]!.id, { event: recorded[i]!, dataJson: events[i]!.dataJson });
-        for (const field of own) fields.push(field);
         for (const fingerprint of ownFingerprints) fingerprints.push(fingerprint);
         accepted.push({ request, events: recorded });
       } catch (error) {
+        // Nothing of a refused append stays: its frames (if any were written) are dropped.
+        cursor = requestStart;
+        frameOffsets.length = fingerprints.length;
         outcomes.push(() => request.reject(error));
       }
-    }
-    const slot = number % 2;
-    if (frameBuffers[slot]!.length < bytes)
-      frameBuffers[slot] = Buffer.allocUnsafe(Math.max(bytes, 2 * frameBuffers[slot]!.length));
-    const buffer = frameBuffers[slot]!;
-    const frameOffsets: number[] = [];
-    let cursor = 0;
-    for (const field of fields) {
-      frameOffsets.push(cursor);
-      cursor = writeFrame(buffer, cursor, field);
     }
     return {
       number,
@@ -959,7 +992,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
       accepted,
       outcomes,
       buffer,
-      bytes,
+      bytes: cursor,
       frameOffsets,
       fingerprints,
       firstPosition,
