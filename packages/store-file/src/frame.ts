@@ -71,9 +71,9 @@ export const frameSizeBound = (stream: string, id: string, textLength: number): 
 
 /**
  * Writes the frame of an appended event at `offset` of `target` (which must have frameSizeBound bytes
- * free); returns its end. Its JSON is `text` (a JSON object with members: the canonical text the event's hash covers)
- * with its closing brace replaced by `suffix` (the members added after hashing, and the brace), written in
- * place: no joined string, no slice, no separate measuring of each string.
+ * free); returns its end. Its JSON is `text` (a JSON object with members: the canonical text the event's
+ * hash covers) with its closing brace replaced by `suffix` (the members added after hashing, and the
+ * brace), written in place: no joined string, no slice, no separate measuring of each string.
  */
 export const writeRecordFrame = (
   target: Buffer,

@@ -172,6 +172,7 @@ const asSealed = (input: SealedInput): NewEvent => ({
   data: JSON.parse(input.dataJson) as unknown,
 });
 
+/** Refuses an event whose frame would pass MAX_BODY_BYTES, naming it (the append is refused, nothing of it stored). */
 const tooLarge = (id: string, bytes: number): never => {
   throw new RangeError(
     `event ${id} is ${bytes} bytes stored; the file store takes at most ${MAX_BODY_BYTES}`,
