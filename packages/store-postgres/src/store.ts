@@ -1025,6 +1025,10 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       channel,
       pollIntervalMs,
       onWake: wakeAll,
+      // From the pool, not the listener's connection: whether notifications reach the listener from others.
+      probe: async (probeChannel, payload) => {
+        await query('SELECT pg_notify($1, $2)', [probeChannel, payload]);
+      },
       // The poll also seals appends that a writer committed but could not seal (it crashed in between).
       onPoll: async () => {
         if (waiting.size === 0) return;
