@@ -113,8 +113,16 @@ export const createListener = (options: ListenerOptions): Listener => {
     next.on('end', lost);
     try {
       await next.connect();
-      if (!(await notificationsReach(next)) && !stopped) {
-        // Not a fault that a reconnect mends: this connection string leads to a pooler in transaction mode.
+      const reached = await notificationsReach(next);
+      // Stopped meanwhile, or the connection was lost during the probe (a reconnect is scheduled, and probes
+      // again): the probe proved nothing.
+      if (stopped || client !== next) {
+        await next.end().catch(() => undefined);
+        return;
+      }
+      if (!reached) {
+        // The connection is up and the notification did not come: not a fault that a reconnect mends, but
+        // a pooler that does not keep the session (transaction mode).
         arrive = false;
         client = undefined;
         await next.end().catch(() => undefined);
