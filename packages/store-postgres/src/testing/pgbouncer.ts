@@ -74,7 +74,6 @@ export const startPgBouncer = async (
     pool_mode: mode,
     default_pool_size: '20',
     max_client_conn: '500',
-    ignore_startup_parameters: 'extra_float_digits,options',
     logfile: '',
     pidfile: '',
     ...settings,
