@@ -2,19 +2,12 @@ import { Client } from 'pg';
 import { createListener } from './listener';
 import type { Listener } from './listener';
 import { testDatabaseUrl, uniqueSchema } from './testing/database';
+import { until } from './testing/wait';
 
 // The listener's probe (does a notification sent from another connection reach it?) on a direct
 // connection; pgbouncer.test.ts covers the poolers.
 
 const url = testDatabaseUrl();
-
-const until = async (done: () => boolean, what: () => string, ms: number): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(what());
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 it('a connection lost during its probe proves nothing: the listener reconnects, probes again and listens', async () => {
   const admin = new Client({ connectionString: url });

@@ -12,6 +12,7 @@ import type { Listener } from './listener';
 import { createPostgresStore } from './store';
 import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
+import { until } from './testing/wait';
 import { findPgBouncer, startPgBouncer } from './testing/pgbouncer';
 import type { PgBouncer, PoolMode } from './testing/pgbouncer';
 
@@ -43,14 +44,6 @@ const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
   const items: T[] = [];
   for await (const item of iterable) items.push(item);
   return items;
-};
-
-const until = async (done: () => boolean, what: () => string, ms: number): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(what());
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 };
 
 const serverUrl = testDatabaseUrl();
