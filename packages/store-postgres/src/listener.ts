@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { PoolConfig } from 'pg';
 
@@ -6,6 +7,15 @@ import type { PoolConfig } from 'pg';
 // not come (the connection is down, or a pooler in transaction mode dropped the LISTEN). A lost connection
 // is reopened with exponential backoff; every reconnect wakes the subscriptions, since notifications sent
 // meanwhile are lost.
+//
+// Before it LISTENs on the store's channel, a new connection checks that notifications reach it: it listens
+// on a channel of its own and has the store send one there from another connection. Behind a pooler in
+// transaction mode (PgBouncer `pool_mode = transaction`) they do not: LISTEN lands on whichever server
+// connection ran that statement, which the pooler then lends to other clients, and a notification arriving
+// there goes to the client using it at that moment, or is dropped. Then the listener closes its connection,
+// never LISTENs on the store's channel (whose notifications would be misdelivered so at every seal) and
+// leaves the subscriptions to the poll. The probe's channel is named at random and notified once, so the
+// LISTEN it leaves on a pooled server connection receives nothing more.
 
 export interface ListenerOptions {
   readonly poolConfig: PoolConfig;
@@ -15,6 +25,10 @@ export interface ListenerOptions {
   readonly onWake: () => void;
   /** Called every pollIntervalMs; errors are swallowed (the next poll tries again). */
   readonly onPoll: () => Promise<void>;
+  /** Sends `payload` on `channel` from a connection other than the listener's (the store's pool). */
+  readonly probe: (channel: string, payload: string) => Promise<void>;
+  /** How long a connection waits for its probe before it concludes that notifications do not reach it. Default 5,000 ms. */
+  readonly probeTimeoutMs?: number;
   /** First and largest delay between reconnection attempts. Defaults 100 ms and 5,000 ms. */
   readonly backoffMs?: { readonly first: number; readonly max: number };
 }
@@ -22,6 +36,11 @@ export interface ListenerOptions {
 export interface Listener {
   /** Whether the LISTEN connection is up (for tests and diagnostics). */
   readonly connected: () => boolean;
+  /**
+   * False once a probe found that notifications do not reach a connection of this listener (a pooler in
+   * transaction mode): it no longer listens, and the subscriptions wake on the poll only.
+   */
+  readonly notificationsArrive: () => boolean;
   /** How many times the connection was (re)established. */
   readonly connections: () => number;
   /** Drops the current connection, as a network fault would (for tests). */
@@ -33,9 +52,11 @@ export interface Listener {
 const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 export const createListener = (options: ListenerOptions): Listener => {
-  const { poolConfig, channel, pollIntervalMs, onWake, onPoll } = options;
+  const { poolConfig, channel, pollIntervalMs, onWake, onPoll, probe } = options;
   const backoff = options.backoffMs ?? { first: 100, max: 5_000 };
+  const probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
   let stopped = false;
+  let arrive = true;
   let client: Client | undefined;
   let up = false;
   let connections = 0;
@@ -51,8 +72,33 @@ export const createListener = (options: ListenerOptions): Listener => {
     delay = Math.min(delay * 2, backoff.max);
   };
 
+  /** Whether a notification sent from another connection reaches `next` (see the top of this file). */
+  const notificationsReach = async (next: Client): Promise<boolean> => {
+    const probeChannel = `partner_ledger_probe_${randomBytes(8).toString('hex')}`;
+    const payload = randomBytes(8).toString('hex');
+    let timer: NodeJS.Timeout | undefined;
+    let heard: () => void = () => undefined;
+    const arrived = new Promise<boolean>((resolve) => {
+      heard = () => resolve(true);
+      timer = setTimeout(() => resolve(false), probeTimeoutMs);
+      timer.unref();
+    });
+    const onNotification = (message: { channel: string; payload?: string }): void => {
+      if (message.channel === probeChannel && message.payload === payload) heard();
+    };
+    next.on('notification', onNotification);
+    try {
+      await next.query(`LISTEN ${quoteIdentifier(probeChannel)}`);
+      await probe(probeChannel, payload);
+      return await arrived;
+    } finally {
+      clearTimeout(timer);
+      next.off('notification', onNotification);
+    }
+  };
+
   const connect = async (): Promise<void> => {
-    if (stopped) return;
+    if (stopped || !arrive) return;
     const next = new Client({ ...poolConfig, application_name: 'partner-ledger-listen' });
     client = next;
     const lost = (): void => {
@@ -65,10 +111,27 @@ export const createListener = (options: ListenerOptions): Listener => {
     };
     next.on('error', lost);
     next.on('end', lost);
-    next.on('notification', () => onWake());
     try {
       await next.connect();
-      await next.query(`LISTEN ${quoteIdentifier(channel)}`);
+      const reached = await notificationsReach(next);
+      // Stopped meanwhile, or the connection was lost during the probe (a reconnect is scheduled, and probes
+      // again): the probe proved nothing.
+      if (stopped || client !== next) {
+        await next.end().catch(() => undefined);
+        return;
+      }
+      if (!reached) {
+        // The connection is up and the notification did not come: not a fault that a reconnect mends, but
+        // a pooler that does not keep the session (transaction mode).
+        arrive = false;
+        client = undefined;
+        await next.end().catch(() => undefined);
+        return;
+      }
+      next.on('notification', (message: { channel: string }) => {
+        if (message.channel === channel) onWake();
+      });
+      await next.query(`UNLISTEN *; LISTEN ${quoteIdentifier(channel)}`);
       if (stopped || client !== next) {
         await next.end().catch(() => undefined);
         return;
@@ -99,6 +162,7 @@ export const createListener = (options: ListenerOptions): Listener => {
 
   return {
     connected: () => up,
+    notificationsArrive: () => arrive,
     connections: () => connections,
     dropConnection: () => {
       const current = client;

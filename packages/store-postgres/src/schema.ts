@@ -28,6 +28,9 @@ export interface Migration {
   readonly sql: (schema: string) => string;
 }
 
+/** The name of the append function this version calls (migration 6). */
+export const APPEND_V6 = 'append_v6';
+
 /** Migration 4's additions to the append function: its variables. */
 const DIRECT_DECLARE = `        v_head bigint;
         v_count bigint;
@@ -79,7 +82,13 @@ const numberPending = (s: string): string => `          WITH pending AS (
 `;
 
 /** Migration 4's additions to the append function: the notification and the count its seal reports. */
-const directNotify = (s: string): string => `        IF v_first IS NOT NULL THEN
+const directNotify = (s: string, lean = false): string =>
+  lean
+    ? `        IF v_first IS NOT NULL THEN
+          PERFORM pg_notify('${notifyChannel(s)}', (v_first + cardinality(p_ids) - 1)::text);
+        END IF;
+`
+    : `        IF v_first IS NOT NULL THEN
           PERFORM pg_notify('${notifyChannel(s)}', (v_first + cardinality(p_ids) - 1)::text);
           PERFORM set_config('partner_ledger.sealed', (v_count + cardinality(p_ids))::text, false);
         ELSE
@@ -153,7 +162,7 @@ const appendFunction = (
     form === 'table'
       ? `RETURN QUERY SELECT ${values};${last ? '' : '\n          RETURN;'}`
       : `SELECT ${values} INTO r_status, r_batch, r_last_revision, r_last_hash, r_tag, r_tag_position;\n          RETURN;`;
-  return `      CREATE ${direct && form === 'table' ? 'OR REPLACE ' : ''}FUNCTION ${s}.append(
+  return `      CREATE ${direct && form === 'table' ? 'OR REPLACE ' : ''}FUNCTION ${s}.${lean ? APPEND_V6 : 'append'}(
         p_stream text, p_expected text, p_head_revision integer, p_head_hash text,
         p_tags text[], p_fail_if_tagged text[], p_after bigint,
         p_ids text[], p_revisions integer[], p_types text[], p_schema_versions integer[],
@@ -177,16 +186,20 @@ const appendFunction = (
         v_unsealed boolean;
         v_locked text[];
 ${direct ? DIRECT_DECLARE : ''}${lean ? '        v_pending boolean;\n' : ''}      BEGIN
-        -- What the seal that follows in the same round trip numbers: nothing unless this call writes.
-        PERFORM set_config('partner_ledger.batch', '', false);
 ${
   lean
-    ? `        -- Called alone, in a transaction of its own: its commit waits for the disk only when it numbers
+    ? ''
+    : `        -- What the seal that follows in the same round trip numbers: nothing unless this call writes.
+        PERFORM set_config('partner_ledger.batch', '', false);
+`
+}${
+    lean
+      ? `        -- Called alone, in a transaction of its own: its commit waits for the disk only when it numbers
         -- itself (below), as when the client set this before calling it.
         PERFORM set_config('synchronous_commit', 'off', true);
 `
-    : ''
-}        -- The stream's row, created if missing and locked: appends to one stream take turns from here.
+      : ''
+  }        -- The stream's row, created if missing and locked: appends to one stream take turns from here.
 ${lean ? lockStreamLean(s) : lockStreamUpsert(s)}        -- An id already stored: a retry or a duplicate, which the client classifies on its longer path.
         IF EXISTS (SELECT 1 FROM ${s}.events e WHERE e.id = ANY(p_ids)) THEN
           ${answer(`'ids'::text, NULL::bigint, v_last, v_hash, NULL::text, NULL::bigint`)}
@@ -235,12 +248,10 @@ ${direct ? directNumbering(s, lean) : ''}${lean ? insertLean(s) : insertEvents(s
         IF cardinality(p_tags) > 0 THEN
           UPDATE ${s}.tags g SET last_batch = v_batch WHERE g.tag = ANY(p_tags);
         END IF;
-        PERFORM set_config('partner_ledger.batch', v_batch::text, false);
-${direct ? directNotify(s) : ''}${
+${lean ? '' : `        PERFORM set_config('partner_ledger.batch', v_batch::text, false);\n`}${direct ? directNotify(s, lean) : ''}${
     lean
-      ? `        -- The positions and the count a seal would report, when the append numbered itself. (This
-        -- version's client names the batch it seals otherwise; the settings above are for seal_written,
-        -- which instances of the previous version call while a rolling upgrade is under way.)
+      ? `        -- The positions and the count a seal would report, when the append numbered itself (the client
+        -- names the batch it seals otherwise: nothing is left on the session).
         r_first_position := v_first;
         r_sealed := v_count + cardinality(p_ids);
 `
@@ -450,20 +461,20 @@ ${appendFunction(s, true, 'record')}    `,
   },
   {
     version: 6,
-    name: 'append with less work per event',
-    // Migration 5's function, same arguments, checks and writes, with less work per append, each change
-    // measured (docs/benchmarks.md): the stream's row locked with SELECT ... FOR UPDATE and updated once
-    // (before: an upsert that updated it, then the UPDATE at the end: two new tuple versions per append); a
-    // single event inserted from the arrays' first elements instead of an unnest of thirteen arrays; the
-    // tags sorted and the waiting appends numbered only when there are some. And it can be called alone, as
-    // one statement with parameters in a transaction of its own: it turns the synchronous commit off
-    // itself (on again when it numbers itself, as before), and returns its first position and the count a
-    // seal would report, so that the client needs no seal call when the append numbered itself. Called as
-    // migration 5's was (inside BEGIN ... COMMIT, then seal_written), it does what migration 5's did, for
-    // instances of the previous version still running during an upgrade (not tested with one).
+    name: 'append_v6, the append with less work per event',
+    // A new function beside migration 5's, same arguments, checks and writes, with less work per append,
+    // each change measured (docs/benchmarks.md): the stream's row locked with SELECT ... FOR UPDATE and
+    // updated once (before: an upsert that updated it, then the UPDATE at the end: two new tuple versions
+    // per append); a single event inserted from the arrays' first elements instead of an unnest of thirteen
+    // arrays; the tags sorted and the waiting appends numbered only when there are some. It is called alone,
+    // one statement with parameters in a transaction of its own: it turns the synchronous commit off itself
+    // (on again when it numbers itself, as before), returns its first position and the count a seal would
+    // report (no seal call when the append numbered itself), and leaves nothing on the session.
+    // Migration 5's `append` (and `seal_written`, which reads what it leaves on the session) stay as they
+    // were, for instances of the previous version still running during a rolling upgrade: replacing the
+    // function in place made their calls that raced the migration's commit fail with "cache lookup failed
+    // for function" (upgrade.test.ts, which drives the previous version's messages beside this version).
     sql: (s) => `
-      DROP FUNCTION ${s}.append(text, text, integer, text, text[], text[], bigint, text[], integer[], text[],
-        integer[], text[], text[], text[], text[], text[], text[], text[], text[], text[]);
 ${appendFunction(s, true, 'record', true)}    `,
   },
 ];

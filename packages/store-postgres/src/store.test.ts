@@ -99,7 +99,8 @@ describe('schema and migrations', () => {
     await client.connect();
     try {
       await client.query(`DROP FUNCTION ${schema}.append; DROP FUNCTION ${schema}.seal_written;
-        DROP FUNCTION ${schema}.seal_wait; DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
+        DROP FUNCTION ${schema}.seal_wait; DROP FUNCTION ${schema}.append_v6;
+        DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
     } finally {
       await client.end();
     }
@@ -118,7 +119,7 @@ describe('schema and migrations', () => {
     try {
       // Back to migration 3's functions, as a schema that an earlier version of the store created.
       await client.query(`DROP FUNCTION ${schema}.seal_wait; DROP FUNCTION ${schema}.append;
-        DELETE FROM ${schema}.schema_migrations WHERE version >= 4`);
+        DROP FUNCTION ${schema}.append_v6; DELETE FROM ${schema}.schema_migrations WHERE version >= 4`);
       await client.query(
         (MIGRATIONS.find((m) => m.version === 3) as Migration)
           .sql(schema)
@@ -462,7 +463,7 @@ describe('group commit of the appends made concurrently through one store', () =
         await blocker.query('SELECT pg_stat_clear_snapshot()');
         const { rows } = await blocker.query(
           `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
-          [`%${schema}.append(%`],
+          [`%${schema}.append_v6(%`],
         );
         if (rows.length > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 20));

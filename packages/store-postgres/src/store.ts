@@ -25,7 +25,7 @@ import { DatabaseError, Pool } from 'pg';
 import type { PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
 import { createListener } from './listener';
 import type { Listener } from './listener';
-import { DEFAULT_SCHEMA, assertSchemaName, migrate, notifyChannel } from './schema';
+import { APPEND_V6, DEFAULT_SCHEMA, assertSchemaName, migrate, notifyChannel } from './schema';
 
 /** What `createPostgresStore` takes: a connection string or a pool, and the schema. */
 export interface PostgresStoreOptions {
@@ -496,7 +496,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     | { readonly kind: 'stale' }
     | { readonly kind: 'slow' };
 
-  /** One append, ready to send: the call of the schema's `append` function on events chained on a head. */
+  /** One append, ready to send: the call of the schema's `append_v6` function on events chained on a head. */
   interface FastCall {
     readonly stream: string;
     readonly chained: readonly Omit<RecordedEvent, 'position'>[];
@@ -532,7 +532,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
 
   /** A call of `append` on parameters $first ... $first+19, each cast to its type. */
   const appendCall = (first: number): string =>
-    `${t('append')}(${APPEND_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
+    `${t(APPEND_V6)}(${APPEND_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
 
   /** One call with parameters: one statement, sent alone. */
   const APPEND_WITH_PARAMETERS = appendSelect(`SELECT ${appendCall(1)} AS r`);
@@ -619,7 +619,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   };
 
   /**
-   * One try of an append, alone (migration 6): one call of the schema's `append` function with parameters,
+   * One try of an append, alone (migration 6): one call of the schema's `append_v6` function with parameters,
    * on events chained on the head this client expects, a transaction of its own. When the seal lock was
    * free the function numbered the append itself and its commit waited for the disk: one round trip, the
    * positions in its answer. Otherwise its commit was not flushed, and the seal that numbers it (a
@@ -1025,6 +1025,10 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       channel,
       pollIntervalMs,
       onWake: wakeAll,
+      // From the pool, not the listener's connection: whether notifications reach the listener from others.
+      probe: async (probeChannel, payload) => {
+        await query('SELECT pg_notify($1, $2)', [probeChannel, payload]);
+      },
       // The poll also seals appends that a writer committed but could not seal (it crashed in between).
       onPoll: async () => {
         if (waiting.size === 0) return;

@@ -1,0 +1,239 @@
+import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
+import {
+  AppendConditionFailedError,
+  DuplicateEventIdError,
+  WrongExpectedRevisionError,
+  verifyStore,
+} from '@partner-ledger/store';
+import type { AppendResult } from '@partner-ledger/store';
+import { Client } from 'pg';
+import { createListener } from './listener';
+import type { Listener } from './listener';
+import { createPostgresStore } from './store';
+import type { PostgresEventStore } from './store';
+import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
+import { until } from './testing/wait';
+import { findPgBouncer, startPgBouncer } from './testing/pgbouncer';
+import type { PgBouncer, PoolMode } from './testing/pgbouncer';
+
+// What docs/stores.md promises through PgBouncer (1.18, Debian's package), live: the store pointed at a
+// PgBouncer in session mode and in transaction mode, in front of the test server. Under CI=true a missing
+// pgbouncer fails these tests; elsewhere they are skipped, with a message saying how to install it.
+
+const installed = findPgBouncer() !== undefined;
+const skip = !installed && process.env.CI !== 'true';
+if (skip) {
+  console.warn(
+    'pgbouncer.test.ts skipped: pgbouncer is not installed (Debian: apt-get install -y pgbouncer; CI=true fails instead)',
+  );
+}
+
+const event = (id: string, n = 0): NewEvent => ({
+  id,
+  type: 'PgBouncerChecked',
+  schemaVersion: 1,
+  data: { n, amount: `${n}.25` },
+  occurredAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+  recordedAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+  actor: 'test:pgbouncer',
+  correlationId: 'corr-pgbouncer',
+  causationId: null,
+});
+
+const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+};
+
+const serverUrl = testDatabaseUrl();
+
+(skip ? describe.skip : describe).each<PoolMode>(['session', 'transaction'])(
+  'through PgBouncer, pool_mode = %s',
+  (mode) => {
+    let bouncer: PgBouncer;
+    let schema: string;
+    const opened: PostgresEventStore[] = [];
+    const open = async (options: { pollIntervalMs?: number } = {}): Promise<PostgresEventStore> => {
+      const store = await createPostgresStore({ connectionString: bouncer.url, schema, ...options });
+      opened.push(store);
+      return store;
+    };
+
+    beforeAll(async () => {
+      // Enough server connections for every store's pool in session mode (each client keeps its own).
+      bouncer = await startPgBouncer(serverUrl, mode, { default_pool_size: '60' });
+    });
+    afterAll(async () => {
+      await bouncer?.stop();
+    });
+    beforeEach(() => {
+      schema = uniqueSchema(`bouncer_${mode.slice(0, 5)}`);
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await dropSchema(serverUrl, schema);
+    });
+
+    it('migrates a new schema once when two stores open it at the same time', async () => {
+      const [a, b] = await Promise.all([open(), open()]);
+      const applied = [a.migrationsApplied, b.migrationsApplied].sort((x, y) => y.length - x.length);
+      expect(applied).toEqual([[1, 2, 3, 4, 5, 6], []]);
+      await a.append('s', [event('m-0')]);
+      expect((await collect(b.readAll())).map((e) => e.id)).toEqual(['m-0']);
+    });
+
+    it('decides concurrent appends: expected revisions, groups, conditions, retries; readAll and verify agree', async () => {
+      const [a, b, reader] = [await open(), await open(), await open()];
+      const acknowledged: AppendResult[] = [];
+      // Two stores race for each revision of one stream: exactly one append wins each round.
+      for (let round = 0; round < 10; round += 1) {
+        const expectedRevision = round === 0 ? ('noStream' as const) : round - 1;
+        const outcomes = await Promise.allSettled(
+          [a, b].map((store, k) =>
+            store.append('shared', [event(`shared-${round}-${k}`, round)], { expectedRevision }),
+          ),
+        );
+        const won = outcomes.filter(
+          (o): o is PromiseFulfilledResult<AppendResult> => o.status === 'fulfilled',
+        );
+        const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost[0]?.reason).toBeInstanceOf(WrongExpectedRevisionError);
+        acknowledged.push(...won.map((o) => o.value));
+      }
+      // Many appends at once through each store: grouped into one statement per group.
+      const many = await Promise.all(
+        [a, b].flatMap((store, k) =>
+          Array.from({ length: 30 }, (_, i) =>
+            store.append(`own-${k}-${i % 10}`, [event(`own-${k}-${i}`, i)]),
+          ),
+        ),
+      );
+      acknowledged.push(...many);
+      // Conditional appends on one tag: exactly one wins.
+      const conditional = await Promise.allSettled(
+        [a, b, a, b].map((store, k) =>
+          store.append(`cond-${k}`, [event(`cond-${k}`, k)], {
+            tags: ['partner:p1'],
+            condition: { failIfTagged: ['partner:p1'], after: -1 },
+          }),
+        ),
+      );
+      const condWon = conditional.filter(
+        (o): o is PromiseFulfilledResult<AppendResult> => o.status === 'fulfilled',
+      );
+      expect(condWon).toHaveLength(1);
+      for (const o of conditional) {
+        if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(AppendConditionFailedError);
+      }
+      acknowledged.push(...condWon.map((o) => o.value));
+      // A retry of an acknowledged append (the same id and body) is recognised; another body is refused.
+      const first = acknowledged[0] as AppendResult;
+      const retried = await b.append('shared', [event(first.events[0]?.id as string, 0)]);
+      expect(retried).toMatchObject({ alreadyStored: true, lastPosition: first.lastPosition });
+      await expect(b.append('shared', [event(first.events[0]?.id as string, 99)])).rejects.toBeInstanceOf(
+        DuplicateEventIdError,
+      );
+
+      const all = await collect(reader.readAll());
+      const ids = acknowledged.flatMap((r) => r.events.map((e) => e.id));
+      expect(all.map((e) => e.position)).toEqual(Array.from({ length: ids.length }, (_, i) => i));
+      expect(new Set(all.map((e) => e.id))).toEqual(new Set(ids));
+      for (const r of acknowledged) {
+        for (const e of r.events) expect(all[e.position]?.id).toBe(e.id);
+      }
+      expect((await verifyStore(reader)).ok).toBe(true);
+    });
+
+    it(
+      mode === 'session'
+        ? 'wakes a subscription by LISTEN/NOTIFY (the poll an hour away) with every event once, in order'
+        : 'delivers every event once, in order, to a subscription woken by its poll (LISTEN is not used)',
+      async () => {
+        const subscriber = await open({ pollIntervalMs: mode === 'session' ? 3_600_000 : 200 });
+        const appender = await open();
+        const controller = new AbortController();
+        const seen: RecordedEvent[] = [];
+        let caughtUp = false;
+        const subscription = (async () => {
+          for await (const message of subscriber.subscribe({ signal: controller.signal })) {
+            if (message.kind === 'caughtUp') caughtUp = true;
+            else seen.push(message.event);
+          }
+        })();
+        await until(
+          () => caughtUp,
+          () => 'never caught up',
+          10_000,
+        );
+        // Let the listener connect and probe (or give up) before the appends.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const total = 40;
+        await Promise.all(
+          Array.from({ length: total }, (_, i) => appender.append(`live-${i % 7}`, [event(`live-${i}`, i)])),
+        );
+        await until(
+          () => seen.length >= total,
+          () => `saw ${seen.length} of ${total} events`,
+          10_000,
+        );
+        controller.abort();
+        await subscription;
+        expect(seen.map((e) => e.position)).toEqual(Array.from({ length: total }, (_, i) => i));
+        expect(seen).toEqual(await collect(appender.readAll()));
+      },
+    );
+
+    it(
+      mode === 'session'
+        ? 'the listener finds that notifications reach it, and listens'
+        : 'the listener finds that notifications do not reach it, and never listens on the store channel',
+      async () => {
+        const admin = new Client({ connectionString: bouncer.url });
+        await admin.connect();
+        let woken = 0;
+        let listener: Listener | undefined;
+        try {
+          const channel = `partner_ledger_${schema}`;
+          listener = createListener({
+            poolConfig: { connectionString: bouncer.url },
+            channel,
+            pollIntervalMs: 3_600_000,
+            probeTimeoutMs: 2_000,
+            onWake: () => {
+              woken += 1;
+            },
+            onPoll: async () => undefined,
+            probe: async (probeChannel, payload) => {
+              await admin.query('SELECT pg_notify($1, $2)', [probeChannel, payload]);
+            },
+          });
+          const current = listener;
+          await until(
+            () => current.connected() || !current.notificationsArrive(),
+            () => 'the listener neither listened nor gave up',
+            10_000,
+          );
+          if (mode === 'session') {
+            expect(listener.connected()).toBe(true);
+            const before = woken;
+            await admin.query('SELECT pg_notify($1, $2)', [channel, '7']);
+            await until(
+              () => woken > before,
+              () => 'no wake-up from a NOTIFY',
+              5_000,
+            );
+          } else {
+            expect(listener.notificationsArrive()).toBe(false);
+            expect(listener.connected()).toBe(false);
+            expect(listener.connections()).toBe(0);
+          }
+        } finally {
+          await listener?.stop();
+          await admin.end();
+        }
+      },
+    );
+  },
+);
