@@ -5,7 +5,8 @@
  * run in order, in one working directory: a later block may use what an earlier one made (the ledger that
  * section 2 of getting-started.md creates is the one section 3 opens). A TypeScript block is type-checked
  * against the shipped typings, then run as an ES module and, where it says `cjs`, as CommonJS too (on a
- * copy of the working directory, so that both see the same state).
+ * copy of the working directory, so that both see the same state). A block marked `typechecked` (a server
+ * that would listen for ever) is type-checked the same way, and not run.
  *
  * It lives beside the packaging test, which checks the same tarballs.
  */
@@ -31,7 +32,7 @@ describe('the snippets of the docs', () => {
     const all = [...snippets.values()].flat();
     expect(all.filter((s) => s.mode === 'unmarked').map(where)).toEqual([]);
     expect(
-      all.filter((s) => s.language === 'ts' && s.mode === 'runnable' && !s.esm && !s.cjs).map(where),
+      all.filter((s) => s.language === 'ts' && s.mode !== 'illustrative' && !s.esm && !s.cjs).map(where),
     ).toEqual([]);
     expect(runnable.map((file) => relative(REPOSITORY, file))).toContain('docs/getting-started.md');
   });
@@ -47,7 +48,9 @@ describe('the runnable snippets of the docs, against the packed packages', () =>
       without: ['@partner-ledger/store-eventstoredb'],
     });
     sandbox = mkdtempSync(join(consumer, 'tmp-'));
-    const sources = [...snippets.values()].flat().filter((s) => s.language === 'ts' && s.mode === 'runnable');
+    const sources = [...snippets.values()]
+      .flat()
+      .filter((s) => s.language === 'ts' && (s.mode === 'runnable' || s.mode === 'typechecked'));
     const files = sources.flatMap((s) => [
       ...(s.esm ? [`${slug(s)}.mts`] : []),
       ...(s.cjs ? [`${slug(s)}.cts`] : []),

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type * as TE from 'fp-ts/TaskEither';
 import {
+  PSEUDONYM_PREFIX,
   VISITOR_PSEUDONYM_KEY_ID,
   decodeStoredEvent,
   newEvent,
@@ -79,10 +80,17 @@ export interface ErasureRequest {
 /** Everything the ledger holds about a subject, its personal fields opened (the right of access). */
 export interface SubjectExport {
   readonly subject: PersonalDataSubject;
-  /** The visitor's pseudonym, for a visitor. */
+  /**
+   * The visitor's pseudonym, for a visitor. Absent when the current visitors' key was never made (no
+   * visitor recorded since every visitor was erased, or ever): then nothing held names the visitor, and
+   * `events` is empty.
+   */
   readonly pseudonym?: string;
-  /** The key that seals its fields, and whether the key store holds it, erased it or lacks it. */
-  readonly key: { readonly keyId: string; readonly state: 'present' | 'erased' | 'missing' } | null;
+  /**
+   * A partner's key (that seals its fields) or, for a visitor, the current key of the visitors' pseudonyms;
+   * and whether the key store holds it, erased it or lacks it. Exporting never makes a key.
+   */
+  readonly key: { readonly keyId: string; readonly state: 'present' | 'erased' | 'missing' };
   /** Every event of its streams, and every conversion naming the visitor, as read (opened). */
   readonly events: readonly LedgerEvent[];
 }
@@ -127,10 +135,22 @@ const collect = async (events: AsyncIterable<{ type: string }>): Promise<LedgerE
 export const createPersonalDataOperations = (options: PersonalDataOptions): PersonalDataOperations => {
   const { store, keys } = options;
   const clock = options.clock ?? ((): Date => new Date());
-  const pseudonymFor = async (visitorId: string): Promise<string> =>
-    pseudonymOf(await visitorKey(keys), visitorId);
-  const subjectIdOf = async (subject: PersonalDataSubject): Promise<string> =>
-    subject.kind === 'partner' ? subject.id : pseudonymFor(subject.id);
+  /**
+   * A visitor's pseudonym under the current key, and that key's id and state. Reading never makes a key:
+   * when none was made (no visitor recorded since the last erasure of every visitor, or ever), no event
+   * can name the visitor, and making one here would give a repeated `--all-visitors` a key to destroy.
+   */
+  const pseudonymFor = async (
+    visitorId: string,
+  ): Promise<{ pseudonym: string | null; keyId: string; state: 'present' | 'missing' }> => {
+    const { current } = await visitorKeyIds(keys);
+    const found = await keys.get(current);
+    // visitorKeyIds returns the first generation not erased: `erased` cannot happen but for a race.
+    const key = found.state === 'present' ? found.key : null;
+    const state = key === null ? 'missing' : 'present';
+    if (visitorId.startsWith(PSEUDONYM_PREFIX)) return { pseudonym: visitorId, keyId: current, state };
+    return { pseudonym: key === null ? null : pseudonymOf(key, visitorId), keyId: current, state };
+  };
 
   const erasePersonalData =
     (request: ErasureRequest): TE.TaskEither<LedgerRejection, Outcome> =>
@@ -150,7 +170,17 @@ export const createPersonalDataOperations = (options: PersonalDataOptions): Pers
       // Every visitor: the current generation's key, or (repeated after it was destroyed, no visitor since)
       // the one destroyed last, so that the repeat is recognised by its event id.
       const visitorKeys = all ? await visitorKeyIds(keys) : undefined;
-      const id = all ? ALL_VISITORS : await subjectIdOf(subject);
+      const pseudonym =
+        subject.kind === 'visitor' && !all ? (await pseudonymFor(subject.id)).pseudonym : null;
+      if (subject.kind === 'visitor' && !all && pseudonym === null)
+        return E.left(
+          reject(
+            'VISITOR_NOT_FOUND',
+            `no visitor has been recorded under the current visitors' key (none since every visitor was erased, or none ever): nothing held can be linked to visitor ${JSON.stringify(subject.id)}, and nothing was recorded`,
+            { field: 'subject.id' },
+          ),
+        );
+      const id = all ? ALL_VISITORS : subject.kind === 'partner' ? subject.id : pseudonym!;
       const keyId =
         subject.kind === 'partner'
           ? partnerKeyId(id)
@@ -188,21 +218,35 @@ export const createPersonalDataOperations = (options: PersonalDataOptions): Pers
       });
     };
 
+  const erasuresOf = (kind: PersonalDataSubject['kind'], id: string): Promise<LedgerEvent[]> =>
+    collect(store.readStream(`erasure-${kind}-${id}`.slice(0, 200)));
+
   const exportSubject = async (subject: PersonalDataSubject): Promise<SubjectExport> => {
-    const id = await subjectIdOf(subject);
-    const erasures = await collect(store.readStream(`erasure-${subject.kind}-${id}`.slice(0, 200)));
     if (subject.kind === 'partner') {
+      const id = subject.id;
       const keyId = partnerKeyId(id);
       const found = await keys.get(keyId);
       const events = await collect(store.readStream(streams.partner(id)));
-      return { subject, key: { keyId, state: found.state }, events: [...events, ...erasures] };
+      return {
+        subject,
+        key: { keyId, state: found.state },
+        events: [...events, ...(await erasuresOf('partner', id))],
+      };
     }
+    const { pseudonym: id, keyId, state } = await pseudonymFor(subject.id);
+    if (id === null) return { subject, key: { keyId, state }, events: [] };
+    const erasures = await erasuresOf('visitor', id);
     const clicks = await collect(store.readStream(streams.visitor(id)));
     const conversions: LedgerEvent[] = [];
     for await (const event of store.readAll())
       if (event.type === 'ConversionAttributed' && (event.data as { visitorId?: unknown }).visitorId === id)
         conversions.push(decodeStoredEvent(event));
-    return { subject, pseudonym: id, key: null, events: [...clicks, ...conversions, ...erasures] };
+    return {
+      subject,
+      pseudonym: id,
+      key: { keyId, state },
+      events: [...clicks, ...conversions, ...erasures],
+    };
   };
 
   return { erasePersonalData, exportSubject };

@@ -12,6 +12,8 @@ export const REJECTION_CODES = [
   'PROGRAM_NOT_CONFIGURED',
   'OCCURRED_IN_FUTURE',
   'PARTNER_NOT_FOUND',
+  /** An erasure names a visitor no event can name: no visitors' key was made since the last erasure of all. */
+  'VISITOR_NOT_FOUND',
   'PARTNER_NOT_ACTIVE',
   'PARTNER_TERMINATED',
   'PARENT_PARTNER_NOT_FOUND',

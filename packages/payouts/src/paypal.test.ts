@@ -184,6 +184,26 @@ describe('a PayPal payout run', () => {
       E.left([{ where: 'line 3', field: 'payoutId', message: 'no payout "po-unknown" was prepared' }]),
     );
     expect(await program.raw.headPosition()).toBe(head);
+    // A date that does not exist is refused, not rolled over into the next month by Date (30 February was
+    // recorded as 2 March), as is one out of the ledger's range; real ones are read as the instant they name.
+    for (const date of ['2025-02-30', '2025-04-31T10:00:00Z', '2025-01-01T24:00:00Z', '1969-12-31'])
+      expect(parseResultFile(['payoutId,status,date', `${ana},SUCCESS,${date}`].join('\n'))).toEqual(
+        E.left([
+          {
+            where: 'line 2',
+            field: 'date',
+            message: `expected a date (2026-03-31) or an RFC 3339 time, got ${JSON.stringify(date)}`,
+          },
+        ]),
+      );
+    for (const [date, at] of [
+      ['2024-02-29', '2024-02-29T00:00:00.000Z'],
+      ['2025-03-01T01:30+02:00', '2025-02-28T23:30:00.000Z'],
+      ['2025-03-01T10:00:00.123456789Z', '2025-03-01T10:00:00.123Z'],
+    ])
+      expect(parseResultFile(['payoutId,status,date', `${ana},SUCCESS,${date}`].join('\n'))).toMatchObject(
+        E.right([{ at }]),
+      );
     expect(E.isLeft(parseResultFile('status\nSUCCESS'))).toBe(true);
     expect(
       parseResultFile(['payoutId,status,reason', `${ana},FAILED,closed, account,SUCCESS`].join('\n')),

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import { parseTimestamp } from '@partner-ledger/events';
 import { parseCsvRecord } from './formats';
 
 // What a provider says became of each payout, read from a result file (CSV, this file) or from the
@@ -100,13 +101,23 @@ const COLUMNS: Readonly<Record<string, 'payoutId' | 'status' | 'reason' | 'provi
 
 const normalise = (header: string): string => header.toLowerCase().replace(/[^a-z0-9]/g, '');
 
+/**
+ * A provider's date (a day, UTC) or time with its zone (seconds optional, up to 9 decimals, cut to the
+ * millisecond), as the stored timestamp; undefined when it is not one. Read by the ledger's own parser, so
+ * that a date that does not exist (30 February, 24:00) is refused instead of rolled over by Date, as is one
+ * outside the ledger's range.
+ */
 export const toTimestamp = (text: string): string | undefined => {
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(text)
-    ? new Date(`${text}T00:00:00.000Z`)
-    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
-      ? new Date(text)
-      : undefined;
-  return date === undefined || Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : undefined;
+  const time = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2})?(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  const normal =
+    day ??
+    (time === null
+      ? undefined
+      : `${time[1]}${time[2] ?? ':00'}${time[3] === undefined ? '' : `.${time[3].slice(0, 3)}`}${time[4]}`);
+  if (normal === undefined) return undefined;
+  const parsed = parseTimestamp(normal);
+  return E.isRight(parsed) ? parsed.right : undefined;
 };
 
 /**

@@ -10,6 +10,6 @@ export type { LedgerMoney, StripeAmountProblem } from './amounts';
 export { DEFAULT_ATTRIBUTION_KEYS, conversionIdOf, createStripeIntake } from './intake';
 export type { AttributionKeys, IntakeOutcome, StripeIntake, StripeIntakeOptions } from './intake';
 export { cachedLookups, stripeLookups } from './lookups';
-export type { StripeLookups } from './lookups';
+export type { StripeLookups, StripeLookupsClient } from './lookups';
 export { STATUS_OF, createStripeWebhookHandler } from './webhook';
-export type { StripeWebhookOptions, WebhookRequest } from './webhook';
+export type { StripeWebhookOptions, StripeWebhookVerifier, WebhookRequest } from './webhook';

@@ -24,11 +24,45 @@ export interface StripeLookups {
 const idOf = (value: string | { readonly id: string } | null | undefined): string | null =>
   value === null || value === undefined ? null : typeof value === 'string' ? value : value.id;
 
+type IdOrObject = string | { readonly id: string } | null | undefined;
+
+/**
+ * The part of a Stripe client {@link stripeLookups} uses: a `new Stripe(...)` of the official package. It is
+ * described by its shape, not as the `Stripe` class, because an ES-module project gets the package's
+ * ES-module typings, which TypeScript holds distinct from the CommonJS ones this package is compiled
+ * against: a parameter typed `Stripe` refused the client such a project makes.
+ */
+export interface StripeLookupsClient {
+  readonly promotionCodes: {
+    readonly retrieve: (id: string) => Promise<{ readonly code: string }>;
+  };
+  readonly invoices: {
+    readonly retrieve: (
+      id: string,
+      params: { expand: string[] },
+    ) => Promise<{
+      readonly discounts: ReadonlyArray<
+        string | { readonly deleted?: unknown; readonly promotion_code?: IdOrObject }
+      >;
+    }>;
+  };
+  readonly invoicePayments: {
+    readonly list: (params: {
+      payment: { type: 'payment_intent'; payment_intent: string };
+      limit: number;
+    }) => Promise<{ readonly data: ReadonlyArray<{ readonly invoice?: IdOrObject }> }>;
+  };
+}
+
+// Every field read above is checked against the package's own typings: the client must fit the shape.
+const clientFits = (stripe: Stripe): StripeLookupsClient => stripe;
+void clientFits;
+
 /**
  * The lookups, answered by Stripe's API through the official client: `promotionCodes.retrieve`,
  * `invoices.retrieve` with `discounts` expanded, and `invoicePayments.list` by PaymentIntent.
  */
-export const stripeLookups = (stripe: Stripe): StripeLookups => ({
+export const stripeLookups = (stripe: StripeLookupsClient): StripeLookups => ({
   promotionCodeText: async (promotionCodeId) => (await stripe.promotionCodes.retrieve(promotionCodeId)).code,
   invoicePromotionCodes: async (invoiceId) => {
     const invoice = await stripe.invoices.retrieve(invoiceId, { expand: ['discounts'] });

@@ -2,12 +2,33 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Stripe from 'stripe';
 import type { IntakeOutcome, StripeIntake } from './intake';
 
+/**
+ * The part of the `stripe` package's `webhooks` the handler uses, by its shape: an ES-module project's
+ * `stripe.webhooks` has the package's ES-module typings, which TypeScript holds distinct from the CommonJS
+ * ones this package is compiled against (its `Stripe.Event` included), so it could not be typed with them.
+ * The event it returns is the package's own, read as a `Stripe.Event`.
+ */
+export interface StripeWebhookVerifier {
+  readonly constructEvent: (
+    payload: string | Uint8Array,
+    header: string | string[] | Uint8Array,
+    secret: string,
+    tolerance?: number,
+    cryptoProvider?: undefined,
+    receivedAt?: number,
+  ) => { readonly id: string; readonly type: string };
+}
+
+// The package's own webhooks must fit the shape (its Stripe.Event has an id and a type).
+const verifierFits = (webhooks: Stripe['webhooks']): StripeWebhookVerifier => webhooks;
+void verifierFits;
+
 /** What {@link createStripeWebhookHandler} takes. */
 export interface StripeWebhookOptions {
   /** The intake that records the verified events. */
   readonly intake: StripeIntake;
   /** Verifies signatures: a Stripe client's `webhooks` (or the `Stripe.webhooks` of the package). */
-  readonly webhooks: Pick<Stripe['webhooks'], 'constructEvent'>;
+  readonly webhooks: StripeWebhookVerifier;
   /** The endpoint's signing secret, `whsec_...` (Dashboard -> Developers -> Webhooks, or `stripe listen`). */
   readonly endpointSecret: string;
   /** How old a signature may be, in seconds. Default 300 (Stripe's default). */
@@ -110,7 +131,7 @@ export const createStripeWebhookHandler = (
         tolerance,
         undefined,
         now,
-      );
+      ) as Stripe.Event;
     } catch (error) {
       // A bad or stale signature (StripeSignatureVerificationError) or a signed body that is not JSON.
       const message = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInProcess } from '../testing/in-process';
@@ -23,6 +23,12 @@ describe('partner-ledger erase, run again later', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+  const FIRST = '2026-12-04T10:00:00.000Z';
+  const keyFile = () =>
+    JSON.parse(readFileSync(`${store}.keys`, 'utf8')) as {
+      keys: Record<string, string>;
+      erased: Record<string, string>;
+    };
   const at = async (now: string, ...args: string[]) => runInProcess([...args, '--store', store], { now });
   const eventsChecked = async (): Promise<string> =>
     /events checked: (\d+)/.exec((await at('2026-12-10T00:00:00.000Z', 'verify')).stdout)?.[1] ?? '';
@@ -45,7 +51,7 @@ describe('partner-ledger erase, run again later', () => {
     writeFileSync(file, `${COMMANDS}\n`);
     expect((await at('2026-12-01T00:00:00.000Z', 'import', file)).code).toBe(0);
 
-    const first = await at('2026-12-04T10:00:00.000Z', 'erase', ...subject, '--requested-by', 'ticket:DPO-1');
+    const first = await at(FIRST, 'erase', ...subject, '--requested-by', 'ticket:DPO-1');
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const before = await eventsChecked();
@@ -67,5 +73,35 @@ describe('partner-ledger erase, run again later', () => {
     expect(otherReason.code).toBe(0);
     expect(await eventsChecked()).toBe(before);
     expect((await at('2026-12-10T00:00:00.000Z', 'verify')).code).toBe(0);
+    // The key file keeps the time of the first erasure, not the time of a repeat.
+    expect(Object.values(keyFile().erased)).toEqual(subject[0] === '--visitor' ? [] : [FIRST]);
+  });
+
+  it('after --all-visitors, export-subject and erase --visitor make no new key, and a repeat destroys nothing more', async () => {
+    expect((await at('2026-12-01T00:00:00.000Z', 'init', '--effective-from', '2025-01-01')).code).toBe(0);
+    const file = join(root, 'commands.ndjson');
+    writeFileSync(file, `${COMMANDS}\n`);
+    expect((await at('2026-12-01T00:00:00.000Z', 'import', file)).code).toBe(0);
+    const all = ['erase', '--all-visitors', '--requested-by', 'retention:2025'];
+    expect((await at(FIRST, ...all)).code).toBe(0);
+
+    const exported = await at('2026-12-05T00:00:00.000Z', 'export-subject', '--visitor', 'v-9');
+    expect([exported.code, exported.stderr]).toEqual([0, '']);
+    expect(JSON.parse(exported.stdout)).toEqual({
+      subject: { kind: 'visitor', id: 'v-9' },
+      key: { keyId: 'visitors.2', state: 'missing' },
+      events: [],
+    });
+    const erased = await at('2026-12-05T00:00:00.000Z', 'erase', '--visitor', 'v-9', '--requested-by', 't:2');
+    expect(erased.code).toBe(2);
+    expect(erased.stderr).toContain('no visitor has been recorded');
+    expect(Object.keys(keyFile().keys)).toEqual(['partner:blog-1']);
+    expect(keyFile().erased).toEqual({ visitors: FIRST });
+
+    const again = await at('2026-12-06T00:00:00.000Z', ...all);
+    expect(again.stdout).toBe(
+      'erase: every visitor: already recorded in erasure-visitors; key visitors destroyed\n',
+    );
+    expect(keyFile().erased).toEqual({ visitors: FIRST });
   });
 });

@@ -84,7 +84,8 @@ export const eraseVerb: Verb = {
     "of the visitors' pseudonyms: from then on no visitor id can be linked to its pseudonym, by anyone. Clicks " +
     'and conversions keep counting under their pseudonyms; new visitors get pseudonyms under a new key, so ' +
     'conversions recorded afterwards no longer match clicks made before (run it at the end of a retention ' +
-    'window).\n\n' +
+    'window). Until a new visitor is recorded, --visitor with an id (not a vp- pseudonym) is refused (exit 2): ' +
+    'nothing held can be linked to it, and no key is made to record it.\n\n' +
     'A partner whose events were written before the ledger had a key file has plaintext in them: it then ' +
     'reads as [erased], but its bytes remain in the store (docs/privacy.md). Running erase again is safe.',
   options,

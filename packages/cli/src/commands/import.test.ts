@@ -129,6 +129,15 @@ describe('partner-ledger import', () => {
     expect((await eventsOf(store)).length).toBe(before);
   });
 
+  it('refuses a directory given as the file, naming it, and records nothing', async () => {
+    await initialised();
+    const before = (await eventsOf(store)).length;
+    const result = await run(['import', root, '--store', store]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`import: cannot read ${root}: it is a directory, not a file of commands`);
+    expect((await eventsOf(store)).length).toBe(before);
+  });
+
   it('refuses a line that is JSON but not an object, naming the line and what it is', async () => {
     await initialised();
     const before = (await eventsOf(store)).length;

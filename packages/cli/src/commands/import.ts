@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import * as E from 'fp-ts/Either';
@@ -138,6 +138,9 @@ const commandSource = async (io: CliIo, file: string): Promise<{ name: string; o
       `import: cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
     );
   });
+  // A directory passes access() and fails only on the first read, with a bare EISDIR.
+  if ((await stat(path)).isDirectory())
+    throw new UsageError(`import: cannot read ${path}: it is a directory, not a file of commands`);
   return { name: path, open: () => createReadStream(path) };
 };
 

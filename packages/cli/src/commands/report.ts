@@ -4,7 +4,8 @@ import type { ParsedOptions, COMMON_OPTIONS } from '../args';
 import { AS_OF_OPTIONS, parseAsOf } from '../as-of';
 import { EXIT, UsageError } from '../exit';
 import type { ExitCode } from '../exit';
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { write } from '../io';
 import { createProgress } from '../progress';
 import { GROUPINGS, GROUPINGS_OF, REPORTS, runReport } from '../report/run-report';
@@ -221,6 +222,10 @@ export const reportVerb: Verb = {
         { mustExist: true, readOnly: true },
         async (store, _spec, _keys, sealedStore) => {
           const directory = resolve(io.cwd, parsed.options.out!);
+          if ((await kindOf(directory)) === 'file')
+            throw new UsageError(
+              `--out: ${directory} is a file: the statements are one page per partner, in a directory`,
+            );
           const written = await withReplayProgress(io, 'report statements', (onProgress) =>
             writeStatements(store, directory, {
               sealedStore,
@@ -328,6 +333,13 @@ const withReplayProgress = async <T>(
   }
 };
 
+/** What is at `path`: refused before a replay when --out names the other kind (not a bare EISDIR after it). */
+const kindOf = async (path: string): Promise<'file' | 'directory' | 'none'> =>
+  stat(path).then(
+    (info) => (info.isDirectory() ? 'directory' : 'file'),
+    () => 'none',
+  );
+
 /** `report book --out FILE`: the month-end book as one HTML page. */
 const runBook = async (
   io: CliIo,
@@ -345,6 +357,10 @@ const runBook = async (
   const currency = flags.currency === undefined ? undefined : parseCurrency('currency', flags.currency);
   const asOf = parseAsOf(flags);
   const path = resolve(io.cwd, out);
+  if ((await kindOf(path)) === 'directory')
+    throw new UsageError(
+      `--out: ${path} is a directory: report book writes one HTML file (give its path, such as ${join(path, 'book.html')})`,
+    );
   return withStore(io, flags.store, { mustExist: true, readOnly: true }, async (store) => {
     const written = await withReplayProgress(io, 'report book', (onProgress) =>
       writeBook(store, path, {

@@ -37,17 +37,26 @@ export type RevenueBy = 'partner' | 'type' | 'day' | 'month' | 'quarter';
  */
 export type RowsMode = 'table' | 'csv';
 
+/** Whether two figure sets say the same: every field equal (figures are decimal strings and counts). */
+const sameFigures = (a: object | undefined, b: object): boolean =>
+  a !== undefined &&
+  Object.keys(a).length === Object.keys(b).length &&
+  Object.entries(b).every(([field, value]) => (a as Record<string, unknown>)[field] === value);
+
 /**
- * A row in the reporting currency is shown when it adds something: some revenue of the block was in
- * another currency and was converted (a block all in the reporting currency would print the same row twice).
+ * A row in the reporting currency is shown unless it would repeat the block's row in that currency, figure
+ * for figure. Some revenue in another currency makes it differ; so can a share: a block all in USD has the
+ * same amounts in both rows, but its sourcedShare in USD* is of the program's revenue converted into USD,
+ * not of its USD revenue as recorded.
  */
 const showsReporting = (
-  block: { readonly byCurrency: Readonly<Record<string, unknown>>; readonly reporting: unknown },
+  block: { readonly byCurrency: Readonly<Record<string, object>>; readonly reporting: object | null },
   reporting: string | null,
 ): boolean =>
   reporting !== null &&
   block.reporting !== null &&
-  Object.keys(block.byCurrency).some((c) => c !== reporting);
+  (Object.keys(block.byCurrency).some((c) => c !== reporting) ||
+    !sameFigures(block.byCurrency[reporting], block.reporting));
 
 /**
  * Revenue per partner, per partner type, or for the program per period; one row per currency (and a row

@@ -20,7 +20,10 @@ export interface KeyStore {
    * erased: a subject's data is never sealed again with a new key after its erasure was recorded.
    */
   readonly getOrCreate: (keyId: string) => Promise<Uint8Array>;
-  /** Destroys the key of `keyId` for good, keeping only the time of its erasure. */
+  /**
+   * Destroys the key of `keyId` for good, keeping only the time of its erasure. A key erased before keeps
+   * the time of its first erasure: destroying it again changes nothing.
+   */
   readonly destroy: (keyId: string, erasedAt: string) => Promise<void>;
 }
 
@@ -77,7 +80,8 @@ export const createInMemoryKeyStore = (options: InMemoryKeyStoreOptions = {}): K
     },
     destroy: async (keyId, erasedAt) => {
       keys.delete(keyId);
-      erased.set(keyId, erasedAt);
+      // A repeated erasure (a retry, a second request) must not move the date the key was destroyed.
+      if (!erased.has(keyId)) erased.set(keyId, erasedAt);
       await changed();
     },
   };
@@ -111,7 +115,7 @@ export const cachingKeyStore = (store: KeyStore): KeyStore => {
     destroy: async (keyId, erasedAt) => {
       cache.delete(keyId);
       await store.destroy(keyId, erasedAt);
-      cache.set(keyId, Promise.resolve({ state: 'erased', erasedAt }));
+      // Read back rather than assume `erasedAt`: a key erased before keeps the time of its first erasure.
     },
   };
 };

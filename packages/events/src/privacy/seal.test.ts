@@ -107,4 +107,22 @@ describe('key stores', () => {
     expect(await store.get('partner:b')).toEqual({ state: 'missing' });
     expect(JSON.stringify(changes.at(-1))).not.toContain(Buffer.from(first).toString('base64'));
   });
+
+  it('keep the time of the first erasure when a key is destroyed again (in memory, cached, and as written)', async () => {
+    const first = '2026-01-01T00:00:00.000Z';
+    const later = '2026-03-01T00:00:00.000Z';
+    const written: Array<Record<string, string>> = [];
+    const inner = createInMemoryKeyStore({ onChange: async (c) => void written.push(c.erased) });
+    const cached = cachingKeyStore(inner);
+    await cached.getOrCreate('partner:a');
+    await cached.destroy('partner:a', first);
+    await cached.destroy('partner:a', later);
+    expect(await cached.get('partner:a')).toEqual({ state: 'erased', erasedAt: first });
+    expect(await inner.get('partner:a')).toEqual({ state: 'erased', erasedAt: first });
+    expect(written.at(-1)).toEqual({ 'partner:a': first });
+    // A key never made can be recorded as erased too, and keeps its first time as well.
+    await inner.destroy('partner:b', later);
+    await inner.destroy('partner:b', first);
+    expect(await inner.get('partner:b')).toEqual({ state: 'erased', erasedAt: later });
+  });
 });

@@ -8,6 +8,8 @@ import { REPOSITORY, run } from './packed';
 //   ```ts runnable esm cjs    runs as written: as an ES module and (a copy) as CommonJS
 //   ```ts runnable esm        runs as an ES module only (top-level await)
 //   ```sh runnable            runs in bash, in the doc's working directory, after the snippets before it
+//   ```ts typechecked esm     type-checked as an ES module against the packed packages, not run (a server
+//                              that would listen for ever, a call to a third party)
 //   ```ts illustrative        a sketch: not run (names in it may be the reader's own)
 //
 // Every TypeScript or shell block must say one or the other: nothing is left unchecked by accident.
@@ -19,7 +21,7 @@ export interface Snippet {
   /** 1-based line of the opening fence. */
   readonly line: number;
   readonly language: SnippetLanguage;
-  readonly mode: 'runnable' | 'illustrative' | 'unmarked';
+  readonly mode: 'runnable' | 'typechecked' | 'illustrative' | 'unmarked';
   /** For TypeScript: the module systems it is claimed to run under. */
   readonly esm: boolean;
   readonly cjs: boolean;
@@ -48,9 +50,11 @@ export const snippetsOf = (file: string, text: string = readFileSync(file, 'utf8
     if (language !== undefined) {
       const mode = words.includes('runnable')
         ? 'runnable'
-        : words.includes('illustrative')
-          ? 'illustrative'
-          : 'unmarked';
+        : words.includes('typechecked')
+          ? 'typechecked'
+          : words.includes('illustrative')
+            ? 'illustrative'
+            : 'unmarked';
       found.push({
         file,
         line: i + 1,
