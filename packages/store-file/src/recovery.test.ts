@@ -106,4 +106,21 @@ describe('damage in the last record of a segment that is not the last', () => {
     // Only the damage of that record: the next segment follows on.
     expect(report.damage.map((d) => d.position)).toEqual([position]);
   });
+
+  it('a record cut inside its id is not given an id read from the bytes past the cut', async () => {
+    const store = await openFileStore({ directory, segmentBytes: 4096 });
+    const events = await fill(store, 60);
+    await store.close();
+    const offsets = await recordOffsets();
+    const position = offsets.findIndex((entry, i) => entry.segment === 0 && offsets[i + 1]?.segment === 1);
+    const bytes = await fs.readFile(segmentFile(0));
+    const idAt = bytes.indexOf(events[position]!.id, offsets[position]!.offset);
+    expect(idAt).toBeGreaterThan(offsets[position]!.offset);
+    await fs.truncate(segmentFile(0), idAt + 1);
+
+    const report = await verifyFileStore({ directory });
+    expect(report.ok).toBe(false);
+    expect(report.firstProblem).toMatchObject({ position, eventId: null, file: segmentFile(0) });
+    expect(report.firstProblem?.message).not.toContain('(event ');
+  });
 });

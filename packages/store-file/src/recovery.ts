@@ -185,8 +185,12 @@ const guessHead = (buffer: Buffer, at: number, end: number) => {
   try {
     if (end - at < FRAME_HEADER_BYTES + BODY_HEAD_BYTES) return { eventId: null, stream: null };
     const head = frameHead(buffer, at);
-    const printable = (text: string) => (/^[\x20-\x7e]{1,200}$/.test(text) ? text : null);
-    return { eventId: printable(head.id), stream: printable(head.stream) };
+    // A record cut short may end inside its names: bytes past `end` are not the record's, whatever they
+    // spell, so a name that runs past it is not guessed at all.
+    const printable = (text: string, until: number) =>
+      until <= end && /^[\x20-\x7e]{1,200}$/.test(text) ? text : null;
+    const idStart = head.jsonStart - buffer.readUInt16LE(at + FRAME_HEADER_BYTES + 14);
+    return { eventId: printable(head.id, head.jsonStart), stream: printable(head.stream, idStart) };
   } catch {
     return { eventId: null, stream: null };
   }
