@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openFileStore } from '@partner-ledger/store-file';
 import { buildCli, runBin } from './testing/fixtures';
 
 // withStore names the ledger in front of a failure that comes from it ("the ledger at ...: ..."), but not in
@@ -20,6 +21,41 @@ it('an --out that cannot be written is named as itself, not as the ledger', asyn
     expect(book.code).toBe(2);
     expect(book.stderr).toContain(`EEXIST: file already exists, mkdir '${file}'`);
     expect(book.stderr).not.toContain('the ledger at');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+it('a ledger another process is writing to is refused in words a command user can act on; reads still run', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'pl-store-'));
+  try {
+    const store = join(root, 'ledger');
+    expect((await runBin(['init', '--store', store])).code).toBe(0);
+    const writer = await openFileStore({ directory: store });
+    try {
+      const out = join(root, 'payouts.csv');
+      const prepare = await runBin([
+        'payouts',
+        'prepare',
+        '--as-of',
+        '2026-06-01',
+        '--method',
+        'csv',
+        '--out',
+        out,
+        '--store',
+        store,
+      ]);
+      expect(prepare.code).toBe(2);
+      expect(prepare.stderr).toContain(`process ${process.pid} on `);
+      expect(prepare.stderr).toContain('Wait for that process to finish or stop it');
+      expect(prepare.stderr).not.toContain('readOnly');
+      const verify = await runBin(['verify', '--store', store]);
+      expect(verify.stdout).toContain('status:         ok');
+      expect(verify.code).toBe(0);
+    } finally {
+      await writer.close();
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

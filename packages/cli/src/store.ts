@@ -57,6 +57,22 @@ const isOutsideTheLedger = (error: Error, spec: StoreSpec): boolean => {
  * `use`, and closes it whatever happens. A store that cannot be opened (unreadable, damaged, locked) is
  * reported as bad input: exit 2, with the store named.
  */
+/**
+ * Who holds the file store's writer lock, in a command user's words: the store's own message speaks to a
+ * library user (`{ readOnly: true }`), which a user of the command cannot act on.
+ */
+const lockedBy = (error: unknown): string | undefined => {
+  if (typeof error !== 'object' || error === null || (error as { code?: unknown }).code !== 'STORE_LOCKED')
+    return undefined;
+  const { holder, lockFile } = error as {
+    holder: { pid: number; hostname: string; since: string } | null;
+    lockFile: string;
+  };
+  return holder === null
+    ? `another process holds its lock (${lockFile}, which cannot be read)`
+    : `process ${holder.pid} on ${holder.hostname} has been writing to it since ${holder.since} (lock file ${lockFile})`;
+};
+
 export const withStore = async <R>(
   io: CliIo,
   given: string | undefined,
@@ -69,6 +85,12 @@ export const withStore = async <R>(
     store = await openStore(spec, options);
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    const locked = lockedBy(error);
+    if (locked !== undefined)
+      throw new UsageError(
+        `cannot write to the ledger at ${describeStoreSpec(spec)}: ${locked}. Wait for that process to finish or ` +
+          'stop it; the verbs that only read (report, verify, export, project) can run meanwhile.',
+      );
     throw new UsageError(
       `cannot open the ledger at ${describeStoreSpec(spec)}: ${error instanceof Error ? error.message : String(error)}`,
     );
