@@ -18,6 +18,17 @@ describe('arguments', () => {
     );
   });
 
+  it('refuses a one-value flag given twice instead of silently taking the last', () => {
+    expect(() => parseVerbArgs('report', ['--partners', '5', '--partners=6'], options)).toThrow(
+      'report: --partners was given more than once; give it once',
+    );
+    const many = { partner: { type: 'string', multiple: true, description: 'p' } } as const;
+    expect(parseVerbArgs('report', ['--partner', 'a', '--partner', 'b'], many).options).toEqual({
+      partner: ['a', 'b'],
+    });
+    expect(parseVerbArgs('report', ['--help', '--help'], options).options).toEqual({ help: true });
+  });
+
   it('takes a negative number as the value of a flag, so that the flag names the problem', () => {
     expect(parseVerbArgs('simulate', ['--partners', '-5'], options).options).toEqual({ partners: '-5' });
     expect(() =>

@@ -73,7 +73,27 @@ export const parseVerbArgs = <O extends OptionSpecs>(
     } else joined.push(arg);
   }
   try {
-    const parsed = parseArgs({ args: joined, options: config, allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: joined,
+      options: config,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+    // A flag that takes one value, given twice (`--as-of A ... --as-of B`), would silently mean the last:
+    // say so instead, as a script that builds its arguments from two sources would not notice otherwise.
+    const seen = new Set<string>();
+    for (const token of parsed.tokens) {
+      if (token.kind !== 'option') continue;
+      const spec = (all as OptionSpecs)[token.name];
+      if (spec === undefined || spec.type !== 'string' || spec.multiple) continue;
+      if (seen.has(token.name))
+        throw new UsageError(
+          `${verb}: --${token.name} was given more than once; give it once`,
+          `Run \`partner-ledger ${verb} --help\` for the options.`,
+        );
+      seen.add(token.name);
+    }
     return {
       options: parsed.values as ParsedOptions<Omit<typeof COMMON_OPTIONS, keyof O> & O>,
       positionals: parsed.positionals,
