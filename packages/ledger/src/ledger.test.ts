@@ -228,3 +228,74 @@ describe('reads through the port only', () => {
     });
   });
 });
+
+describe('the view`s catch-up', () => {
+  const conversion = (conversionId: string) => ({
+    command: 'recordConversion',
+    conversionId,
+    customerId: `customer-${conversionId}`,
+    kind: 'order',
+    amount: '500.00',
+    currency: 'USD',
+    visitorId: 'v1',
+    occurredAt: '2026-01-10T00:00:00.000Z',
+  });
+  const payout = (payoutId: string, amount: string) => ({
+    command: 'issuePayout',
+    payoutId,
+    partnerId: 'p1',
+    amount,
+    currency: 'USD',
+    method: 'bankTransfer',
+  });
+
+  it('applies the ledger`s own appends without reading them back, and reads another writer`s between them', async () => {
+    const inner = createInMemoryStore();
+    await appendGiven(inner, [
+      ...basicProgram('p1'),
+      clickTracked('k1', 'p1', 'v1', '2026-01-09T00:00:00.000Z'),
+    ]);
+    let readBack = 0;
+    const counting: EventStore = {
+      ...inner,
+      readAll: (options) =>
+        (async function* () {
+          for await (const event of inner.readAll(options)) {
+            readBack += 1;
+            yield event;
+          }
+        })(),
+    };
+    const options = { clock: () => new Date(SPEC_NOW), ids: () => 'x' };
+    const first = createLedger({ ...options, store: counting });
+    const second = createLedger({ ...options, store: inner });
+    // 100.00 of commission each (20% of 500.00), payable since 2026-02-09: the second ledger's lies between
+    // two of the first's, which must not skip it.
+    for (const [ledger, id] of [
+      [first, 'o1'],
+      [second, 'o2'],
+      [first, 'o3'],
+    ] as const)
+      expect(await ledger.execute(conversion(id))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await first.execute(payout('pay1', '300.00'))()).toMatchObject({
+      right: { alreadyRecorded: false },
+    });
+    expect(await first.execute(payout('pay2', '0.01'))()).toMatchObject({
+      left: { code: 'PAYOUT_BELOW_MINIMUM' },
+    });
+    // Only the first ledger's own appends since: its catch-ups read nothing back from the store.
+    readBack = 0;
+    expect(await first.execute(conversion('o4'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await first.execute(payout('pay3', '100.00'))()).toMatchObject({
+      right: { alreadyRecorded: false },
+    });
+    expect(await first.execute(payout('pay4', '50.00'))()).toMatchObject({
+      left: { code: 'PAYOUT_EXCEEDS_PAYABLE' },
+    });
+    expect(readBack).toBe(0);
+    // And the second ledger, which read them all, agrees.
+    expect(await second.execute(payout('pay5', '50.00'))()).toMatchObject({
+      left: { code: 'PAYOUT_EXCEEDS_PAYABLE' },
+    });
+  });
+});

@@ -840,6 +840,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         // The events this decision made, as stored: typed by the decider already, so not decoded again; kept
         // by hash so that reading them back (the view's catch-up, a later load) does not decode them either.
         const recorded = result.alreadyStored ? result.events.map(decode) : result.events.map(ownEvent);
+        if (!result.alreadyStored) view.appended(recorded);
         if (
           !result.alreadyStored &&
           (typeof expectedRevision === 'number' || expectedRevision === 'noStream')
