@@ -229,7 +229,7 @@ describe('reads through the port only', () => {
   });
 });
 
-describe('the view`s catch-up', () => {
+describe('money decisions: the view`s catch-up, the keys they wait on', () => {
   const conversion = (conversionId: string) => ({
     command: 'recordConversion',
     conversionId,
@@ -295,6 +295,38 @@ describe('the view`s catch-up', () => {
     expect(readBack).toBe(0);
     // And the second ledger, which read them all, agrees.
     expect(await second.execute(payout('pay5', '50.00'))()).toMatchObject({
+      left: { code: 'PAYOUT_EXCEEDS_PAYABLE' },
+    });
+  });
+
+  it('plans a payout once when it waits for another payout of the partner: on the keys it locks first', async () => {
+    const inner = createInMemoryStore();
+    await appendGiven(inner, [
+      ...basicProgram('p1'),
+      clickTracked('k1', 'p1', 'v1', '2026-01-09T00:00:00.000Z'),
+    ]);
+    let partnerReads = 0;
+    const store: EventStore = {
+      ...inner,
+      readStream: (stream, options) => {
+        if (stream === streams.partner('p1')) partnerReads += 1;
+        return inner.readStream(stream, options);
+      },
+    };
+    const ledger = createLedger({ store, clock: () => new Date(SPEC_NOW), ids: () => 'x' });
+    expect(await ledger.execute(conversion('o1'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    partnerReads = 0;
+    const both = await Promise.all([
+      ledger.execute(payout('pay1', '50.00'))(),
+      ledger.execute(payout('pay2', '50.00'))(),
+    ]);
+    expect(both).toMatchObject([
+      { right: { alreadyRecorded: false } },
+      { right: { alreadyRecorded: false } },
+    ]);
+    // One plan each (the partner read once each): the second waited for the first before planning.
+    expect(partnerReads).toBe(2);
+    expect(await ledger.execute(payout('pay3', '50.00'))()).toMatchObject({
       left: { code: 'PAYOUT_EXCEEDS_PAYABLE' },
     });
   });

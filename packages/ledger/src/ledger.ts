@@ -21,6 +21,7 @@ import type { PlanState } from './deciders/plan';
 import { programDecider } from './deciders/program';
 import type { ProgramSettings } from './deciders/program';
 import { visitorDecider } from './deciders/visitor';
+import type { VisitorState } from './deciders/visitor';
 import { streams } from './naming';
 import { reject } from './rejection';
 import type { LedgerRejection } from './rejection';
@@ -758,6 +759,67 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     ...(planned.decision.kind === 'alreadyRecorded' ? [] : tagsOf(planned.decision.events)),
   ];
 
+  /**
+   * The keys a money decision will most likely wait on, known before it is planned: a balance command's
+   * from its partner, a reversal's from the remembered conversion's lines, a conversion's from the
+   * remembered visitor's clicks. Locked first, they save planning twice a decision that would have found
+   * them held after planning (under the locks it waits for, it plans once, on what the others appended).
+   * Only a guess: the keys of the plan decide (see runLocked), and the store judges.
+   */
+  const likelyKeys = (command: Resolved<CommandName>): string[] | undefined => {
+    switch (command.command) {
+      case 'issuePayout':
+      case 'recordManualAdjustment':
+      case 'confirmPayout':
+      case 'recordPayoutFailure':
+        return [streams.balance(command.partnerId), partnerTag(command.partnerId)];
+      case 'reverseConversion': {
+        const partners = rememberedLinePartners(command.conversionId);
+        return partners === undefined
+          ? undefined
+          : [streams.conversion(command.conversionId), ...partners.map(partnerTag)];
+      }
+      case 'recordConversion': {
+        if (!command.visitorId || command.accountId) return undefined;
+        const partners = rememberedClickPartners(command.visitorId);
+        return partners === undefined
+          ? undefined
+          : [
+              streams.conversion(command.conversionId),
+              customerTag(command.customerId),
+              ...(command.couponCode ? [couponTag(command.couponCode)] : []),
+              ...partners.map(partnerTag),
+            ];
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  /** The partners of a remembered conversion's lines (its attribution may be among the unfolded events). */
+  const rememberedLinePartners = (conversionId: string): string[] | undefined => {
+    const cached = states.get(streams.conversion(conversionId));
+    if (cached === undefined || cached.decider !== conversionDecider) return undefined;
+    const attributed =
+      (cached.state as ConversionState).attributed?.data ??
+      cached.pending?.find((event) => event.type === 'ConversionAttributed')?.data;
+    return attributed === undefined || !('commissions' in attributed)
+      ? undefined
+      : attributed.commissions.map((line) => line.partnerId);
+  };
+
+  /** The partners of a remembered visitor's clicks (unfolded ones included). */
+  const rememberedClickPartners = (visitorId: string): string[] | undefined => {
+    const cached = states.get(streams.visitor(visitorId));
+    if (cached === undefined || cached.decider !== visitorDecider) return undefined;
+    const partners = Object.values((cached.state as VisitorState).clicks).map(
+      (click) => click.data.partnerId,
+    );
+    for (const event of cached.pending ?? [])
+      if (event.type === 'ClickTracked') partners.push(event.data.partnerId);
+    return partners;
+  };
+
   const run = async (
     command: LedgerCommand,
     locking: boolean,
@@ -807,6 +869,10 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const planner = planners[command.command] as Planner<CommandName>;
     let duplicateSeen: string | undefined;
     for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
+      if (locking && held() === undefined) {
+        const likely = likelyKeys(resolved);
+        if (likely !== undefined) hold(await lockKeys(likely));
+      }
       let planned = await planner(resolved);
       if (E.isLeft(planned)) return planned;
       // Money: lock the decision's keys; if another decision held one of them, decide again under the locks
