@@ -197,6 +197,48 @@ describe('remembered stream states', () => {
   });
 });
 
+describe('a partner that has joined', () => {
+  const click = (clickId: string, partnerId: string) => ({
+    command: 'trackClick',
+    clickId,
+    partnerId,
+    visitorId: `visitor-${clickId}`,
+    occurredAt: '2026-03-10T00:00:00.000Z',
+  });
+
+  it('is read once for clicks (a join is never undone); one that has not is read again until it joins', async () => {
+    const inner = createInMemoryStore();
+    await appendGiven(inner, basicProgram('p1'));
+    const reads = new Map<string, number>();
+    const store: EventStore = {
+      ...inner,
+      readStream: (stream, options) => {
+        reads.set(stream, (reads.get(stream) ?? 0) + 1);
+        return inner.readStream(stream, options);
+      },
+    };
+    const options = { clock: () => new Date(SPEC_NOW), ids: () => 'x' };
+    const ledger = createLedger({ ...options, store });
+    for (const id of ['c1', 'c2', 'c3'])
+      expect(await ledger.execute(click(id, 'p1'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(reads.get(streams.partner('p1'))).toBe(1);
+    expect(await ledger.execute(click('c4', 'p2'))()).toMatchObject({ left: { code: 'PARTNER_NOT_FOUND' } });
+    // Another ledger joins p2: the first one reads p2 again and takes the click.
+    expect(
+      await createLedger({ ...options, store: inner }).execute({
+        command: 'joinPartner',
+        partnerId: 'p2',
+        name: 'Partner p2',
+        partnerType: 'affiliate',
+        planId: 'standard',
+        payoutCurrency: 'USD',
+      })(),
+    ).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await ledger.execute(click('c5', 'p2'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(reads.get(streams.partner('p2'))).toBe(2);
+  });
+});
+
 describe('reads through the port only', () => {
   it('reads the log through readAll, never a store`s extra reads, which a wrapping store may not wrap', async () => {
     // A wrapper (like the one opening sealed personal data) wraps the port's methods; a store's extra
@@ -305,17 +347,17 @@ describe('money decisions: the view`s catch-up, the keys they wait on', () => {
       ...basicProgram('p1'),
       clickTracked('k1', 'p1', 'v1', '2026-01-09T00:00:00.000Z'),
     ]);
-    let partnerReads = 0;
+    let programReads = 0;
     const store: EventStore = {
       ...inner,
       readStream: (stream, options) => {
-        if (stream === streams.partner('p1')) partnerReads += 1;
+        if (stream === streams.program()) programReads += 1;
         return inner.readStream(stream, options);
       },
     };
     const ledger = createLedger({ store, clock: () => new Date(SPEC_NOW), ids: () => 'x' });
     expect(await ledger.execute(conversion('o1'))()).toMatchObject({ right: { alreadyRecorded: false } });
-    partnerReads = 0;
+    programReads = 0;
     const both = await Promise.all([
       ledger.execute(payout('pay1', '50.00'))(),
       ledger.execute(payout('pay2', '50.00'))(),
@@ -324,8 +366,8 @@ describe('money decisions: the view`s catch-up, the keys they wait on', () => {
       { right: { alreadyRecorded: false } },
       { right: { alreadyRecorded: false } },
     ]);
-    // One plan each (the partner read once each): the second waited for the first before planning.
-    expect(partnerReads).toBe(2);
+    // One plan each (the program's settings read once each): the second waited for the first, then planned.
+    expect(programReads).toBe(2);
     expect(await ledger.execute(payout('pay3', '50.00'))()).toMatchObject({
       left: { code: 'PAYOUT_EXCEEDS_PAYABLE' },
     });

@@ -335,6 +335,18 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   const programSettings = async (): Promise<ProgramSettings | undefined> =>
     (await load(programDecider, streams.program())).state.settings ?? options.program;
 
+  /**
+   * Whether a partner has joined. Once it has, it always has (no event undoes a join): a remembered state
+   * that says so answers without reading what the partner's stream gained since (a click reads nothing
+   * else of the partner). One that has not joined is read as any stream is.
+   */
+  const partnerJoined = async (partnerId: string): Promise<boolean> => {
+    const stream = streams.partner(partnerId);
+    const cached = states.get(stream);
+    if (cached?.decider === partnerDecider && (cached.state as PartnerState).joined !== null) return true;
+    return (await load(partnerDecider, stream)).state.joined !== null;
+  };
+
   /** Partner states by id, read once per decision. */
   const partnerReader = () => {
     const cache = new Map<string, Promise<PartnerState>>();
@@ -427,26 +439,20 @@ export const createLedger = (options: LedgerOptions): Ledger => {
 
     trackClick: async (command) => {
       const stream = streams.visitor(command.visitorId);
-      const [visitor, partner] = await Promise.all([
+      const [visitor, joined] = await Promise.all([
         load(visitorDecider, stream),
-        load(partnerDecider, streams.partner(command.partnerId)),
+        partnerJoined(command.partnerId),
       ]);
-      return plannedOn(visitorDecider, stream, visitor, {
-        ...command,
-        facts: { partnerJoined: partner.state.joined !== null },
-      });
+      return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: joined } });
     },
 
     recordInfluenceTouch: async (command) => {
       const stream = streams.account(command.accountId);
-      const [account, partner] = await Promise.all([
+      const [account, joined] = await Promise.all([
         load(accountDecider, stream),
-        load(partnerDecider, streams.partner(command.partnerId)),
+        partnerJoined(command.partnerId),
       ]);
-      return plannedOn(accountDecider, stream, account, {
-        ...command,
-        facts: { partnerJoined: partner.state.joined !== null },
-      });
+      return plannedOn(accountDecider, stream, account, { ...command, facts: { partnerJoined: joined } });
     },
 
     registerDeal: async (command) => {
@@ -529,31 +535,18 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     },
 
     recordManualAdjustment: async (command) => {
-      const [partner] = await Promise.all([
-        load(partnerDecider, streams.partner(command.partnerId)),
-        view.catchUp(),
-      ]);
+      const [joined] = await Promise.all([partnerJoined(command.partnerId), view.catchUp()]);
       // The balance stream's revision is all an adjustment depends on (its id): no condition.
-      return onBalance(
-        command.partnerId,
-        {
-          ...command,
-          facts: { partnerJoined: partner.state.joined !== null },
-        },
-        false,
-      );
+      return onBalance(command.partnerId, { ...command, facts: { partnerJoined: joined } }, false);
     },
     issuePayout: async (command) => {
       const settings = await programSettings();
       if (settings === undefined) return E.left(programNotConfigured());
-      const [partner] = await Promise.all([
-        load(partnerDecider, streams.partner(command.partnerId)),
-        view.catchUp(),
-      ]);
+      const [joined] = await Promise.all([partnerJoined(command.partnerId), view.catchUp()]);
       return onBalance(command.partnerId, {
         ...command,
         facts: {
-          partnerJoined: partner.state.joined !== null,
+          partnerJoined: joined,
           minimumPayout: { amount: settings.minimumPayout, currency: settings.currency },
         },
       });
