@@ -282,6 +282,15 @@ describe('money decisions: the view`s catch-up, the keys they wait on', () => {
     visitorId: 'v1',
     occurredAt: '2026-01-10T00:00:00.000Z',
   });
+  /** A program with partner p1 and a click of p1 on visitor v1: conversions credit p1 100.00 each. */
+  const programWithVisitor = async (): Promise<EventStore> => {
+    const store = createInMemoryStore();
+    await appendGiven(store, [
+      ...basicProgram('p1'),
+      clickTracked('k1', 'p1', 'v1', '2026-01-09T00:00:00.000Z'),
+    ]);
+    return store;
+  };
   const payout = (payoutId: string, amount: string) => ({
     command: 'issuePayout',
     payoutId,
@@ -292,11 +301,7 @@ describe('money decisions: the view`s catch-up, the keys they wait on', () => {
   });
 
   it('applies the ledger`s own appends without reading them back, and reads another writer`s between them', async () => {
-    const inner = createInMemoryStore();
-    await appendGiven(inner, [
-      ...basicProgram('p1'),
-      clickTracked('k1', 'p1', 'v1', '2026-01-09T00:00:00.000Z'),
-    ]);
+    const inner = await programWithVisitor();
     let readBack = 0;
     const counting: EventStore = {
       ...inner,
@@ -342,11 +347,7 @@ describe('money decisions: the view`s catch-up, the keys they wait on', () => {
   });
 
   it('plans a payout once when it waits for another payout of the partner: on the keys it locks first', async () => {
-    const inner = createInMemoryStore();
-    await appendGiven(inner, [
-      ...basicProgram('p1'),
-      clickTracked('k1', 'p1', 'v1', '2026-01-09T00:00:00.000Z'),
-    ]);
+    const inner = await programWithVisitor();
     let programReads = 0;
     const store: EventStore = {
       ...inner,

@@ -1,26 +1,13 @@
 import * as fc from 'fast-check';
 import type { LedgerEvent } from '@partner-ledger/events';
 import { fold } from '../decider';
+import { expectSameFoldsWithoutDraft, storedEnvelope } from '../testing/decider-spec';
 import { conversionDecider } from './conversion';
-import type { ConversionState } from './conversion';
 
 // The conversion's stream is folded without a draft (`evolve`); it must give exactly what the draft does.
 // Only the fields the fold reads are spelled out.
 
-const envelope = (revision: number) => ({
-  id: `event-${revision % 3}`,
-  schemaVersion: 1,
-  stream: 'conversion-o1',
-  revision,
-  position: revision,
-  occurredAt: `2026-01-01T00:00:${String(revision % 60).padStart(2, '0')}.000Z`,
-  recordedAt: '2026-01-01T00:01:00.000Z',
-  actor: 'test',
-  correlationId: 'c',
-  causationId: null,
-  prevHash: null,
-  hash: '0'.repeat(64),
-});
+const envelope = (revision: number) => storedEnvelope('conversion-o1', revision, `event-${revision % 3}`);
 
 type Step =
   | { kind: 'attributed'; lines: string[] }
@@ -65,8 +52,6 @@ const eventOf = (step: Step, revision: number): LedgerEvent => {
   }
 };
 
-const withDraft = { evolveDraft: conversionDecider.evolveDraft };
-
 describe('the conversion decider folded without a draft', () => {
   it('gives the state the draft gives, for any attributions, reversals and reviews (repeated ids too), in any batches', () => {
     const lineId = fc.constantFrom('l1', 'l2', 'l3');
@@ -91,14 +76,7 @@ describe('the conversion decider folded without a draft', () => {
     );
     fc.assert(
       fc.property(fc.array(step, { maxLength: 30 }), fc.integer({ min: 1, max: 30 }), (steps, batch) => {
-        const events = steps.map(eventOf);
-        let plain: ConversionState = conversionDecider.initialState;
-        let drafted: ConversionState = conversionDecider.initialState;
-        for (let i = 0; i < events.length; i += batch) {
-          plain = fold(conversionDecider, plain, events.slice(i, i + batch));
-          drafted = fold(withDraft, drafted, events.slice(i, i + batch));
-          expect(plain).toEqual(drafted);
-        }
+        expectSameFoldsWithoutDraft(conversionDecider, steps.map(eventOf), batch);
       }),
     );
   });
