@@ -66,3 +66,33 @@ describe('command shape', () => {
     if (E.isLeft(result)) expect(result.left.field).toMatch(/^campaign(\[0\])+$/);
   });
 });
+
+describe('flat commands', () => {
+  const click = {
+    command: 'trackClick',
+    clickId: 'c1',
+    partnerId: 'p1',
+    visitorId: 'v1',
+    campaign: 'newsletter',
+    occurredAt: '2026-03-10T00:00:00.000Z',
+  };
+
+  it('decode to a copy: a caller changing its object afterwards changes nothing recorded', () => {
+    const input = { ...click };
+    const decoded = decodeCommand(input);
+    input.clickId = 'changed';
+    expect(decoded).toEqual(E.right({ ...click }));
+  });
+
+  it('decode as the full decode does: canonical times, undefined fields dropped, unknown fields named', () => {
+    expect(decodeCommand({ ...click, occurredAt: '2026-03-10T01:00:00+01:00' })).toEqual(
+      E.right({ ...click, occurredAt: '2026-03-10T00:00:00.000Z' }),
+    );
+    const withUndefined = decodeCommand({ ...click, causationId: undefined });
+    expect(withUndefined).toEqual(E.right(click));
+    if (E.isRight(withUndefined)) expect(Object.keys(withUndefined.right)).not.toContain('causationId');
+    expect(decodeCommand({ ...click, colour: 'red' })).toMatchObject({
+      left: { code: 'INVALID_COMMAND', field: 'colour' },
+    });
+  });
+});

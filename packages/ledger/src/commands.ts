@@ -430,6 +430,31 @@ const invalid = (problems: readonly DecodeProblem[]): LedgerRejection => ({
  * amount with more decimals than its currency has is refused, never rounded). Errors name the field.
  */
 export const decodeCommand = (input: unknown): E.Either<LedgerRejection, LedgerCommand> => {
+  const shaped = isFlatCommand(input) ? E.right({ ...input }) : decodeShape(input);
+  return E.isLeft(shaped) ? shaped : moneyChecked(shaped.right);
+};
+
+/**
+ * Whether a command is flat (every field a string, number, boolean or null: a click, a conversion without
+ * rates, a refund, a payout, the usual commands of a service) and valid as it is. The codec's type guard
+ * accepts exactly what it decodes (a struct refuses unknown fields, and with them every forbidden key; the
+ * field codecs decode a valid value to itself), so such a command decodes to a copy of itself; the guard
+ * builds no error contexts and no copies, which the full decode does field by field. A field set to
+ * undefined is left to the full decode, which drops it.
+ */
+const isFlatCommand = (input: unknown): input is LedgerCommand => {
+  // A plain object (what JSON.parse and literals make): a spread copies all its fields.
+  if (input === null || typeof input !== 'object' || Object.getPrototypeOf(input) !== Object.prototype)
+    return false;
+  for (const key in input) {
+    const value = (input as Record<string, unknown>)[key];
+    if (value === undefined || (value !== null && typeof value === 'object')) return false;
+  }
+  return LedgerCommandCodec.is(input);
+};
+
+/** The full decode: any command, and the field-naming errors of one that is not valid. */
+const decodeShape = (input: unknown): E.Either<LedgerRejection, LedgerCommand> => {
   // Before anything walks it recursively: a value nested 200,000 deep would overflow the stack.
   const deep = deeperThan(input, MAX_COMMAND_DEPTH);
   if (deep !== undefined)
@@ -445,7 +470,11 @@ export const decodeCommand = (input: unknown): E.Either<LedgerRejection, LedgerC
     );
   const decoded = LedgerCommandCodec.decode(input);
   if (E.isLeft(decoded)) return E.left(invalid(toDecodeProblems('', decoded.left)));
-  const command = decoded.right as LedgerCommand;
+  return E.right(decoded.right as LedgerCommand);
+};
+
+/** Every amount against its currency's minor units. */
+const moneyChecked = (command: LedgerCommand): E.Either<LedgerRejection, LedgerCommand> => {
   const problems = moneyOf(command).flatMap((field) => {
     const parsed = parseAmount(field.amount, field.currency, { signed: field.signed === true });
     return E.isLeft(parsed) ? [{ path: field.path, message: describeAmountProblem(parsed.left) }] : [];

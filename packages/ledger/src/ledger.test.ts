@@ -197,6 +197,48 @@ describe('remembered stream states', () => {
   });
 });
 
+describe('a partner that has joined', () => {
+  const click = (clickId: string, partnerId: string) => ({
+    command: 'trackClick',
+    clickId,
+    partnerId,
+    visitorId: `visitor-${clickId}`,
+    occurredAt: '2026-03-10T00:00:00.000Z',
+  });
+
+  it('is read once for clicks (a join is never undone); one that has not is read again until it joins', async () => {
+    const inner = createInMemoryStore();
+    await appendGiven(inner, basicProgram('p1'));
+    const reads = new Map<string, number>();
+    const store: EventStore = {
+      ...inner,
+      readStream: (stream, options) => {
+        reads.set(stream, (reads.get(stream) ?? 0) + 1);
+        return inner.readStream(stream, options);
+      },
+    };
+    const options = { clock: () => new Date(SPEC_NOW), ids: () => 'x' };
+    const ledger = createLedger({ ...options, store });
+    for (const id of ['c1', 'c2', 'c3'])
+      expect(await ledger.execute(click(id, 'p1'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(reads.get(streams.partner('p1'))).toBe(1);
+    expect(await ledger.execute(click('c4', 'p2'))()).toMatchObject({ left: { code: 'PARTNER_NOT_FOUND' } });
+    // Another ledger joins p2: the first one reads p2 again and takes the click.
+    expect(
+      await createLedger({ ...options, store: inner }).execute({
+        command: 'joinPartner',
+        partnerId: 'p2',
+        name: 'Partner p2',
+        partnerType: 'affiliate',
+        planId: 'standard',
+        payoutCurrency: 'USD',
+      })(),
+    ).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await ledger.execute(click('c5', 'p2'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(reads.get(streams.partner('p2'))).toBe(2);
+  });
+});
+
 describe('reads through the port only', () => {
   it('reads the log through readAll, never a store`s extra reads, which a wrapping store may not wrap', async () => {
     // A wrapper (like the one opening sealed personal data) wraps the port's methods; a store's extra
@@ -225,6 +267,110 @@ describe('reads through the port only', () => {
     expect(await ledger.execute(conversion)()).toMatchObject({ right: { alreadyRecorded: false } });
     expect(await ledger.execute({ ...conversion, conversionId: 'o2', customerId: 'k2' })()).toMatchObject({
       right: { alreadyRecorded: false },
+    });
+  });
+});
+
+describe('money decisions: the view`s catch-up, the keys they wait on', () => {
+  const conversion = (conversionId: string) => ({
+    command: 'recordConversion',
+    conversionId,
+    customerId: `customer-${conversionId}`,
+    kind: 'order',
+    amount: '500.00',
+    currency: 'USD',
+    visitorId: 'v1',
+    occurredAt: '2026-01-10T00:00:00.000Z',
+  });
+  /** A program with partner p1 and a click of p1 on visitor v1: conversions credit p1 100.00 each. */
+  const programWithVisitor = async (): Promise<EventStore> => {
+    const store = createInMemoryStore();
+    await appendGiven(store, [
+      ...basicProgram('p1'),
+      clickTracked('k1', 'p1', 'v1', '2026-01-09T00:00:00.000Z'),
+    ]);
+    return store;
+  };
+  const payout = (payoutId: string, amount: string) => ({
+    command: 'issuePayout',
+    payoutId,
+    partnerId: 'p1',
+    amount,
+    currency: 'USD',
+    method: 'bankTransfer',
+  });
+
+  it('applies the ledger`s own appends without reading them back, and reads another writer`s between them', async () => {
+    const inner = await programWithVisitor();
+    let readBack = 0;
+    const counting: EventStore = {
+      ...inner,
+      readAll: (options) =>
+        (async function* () {
+          for await (const event of inner.readAll(options)) {
+            readBack += 1;
+            yield event;
+          }
+        })(),
+    };
+    const options = { clock: () => new Date(SPEC_NOW), ids: () => 'x' };
+    const first = createLedger({ ...options, store: counting });
+    const second = createLedger({ ...options, store: inner });
+    // 100.00 of commission each (20% of 500.00), payable since 2026-02-09: the second ledger's lies between
+    // two of the first's, which must not skip it.
+    for (const [ledger, id] of [
+      [first, 'o1'],
+      [second, 'o2'],
+      [first, 'o3'],
+    ] as const)
+      expect(await ledger.execute(conversion(id))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await first.execute(payout('pay1', '300.00'))()).toMatchObject({
+      right: { alreadyRecorded: false },
+    });
+    expect(await first.execute(payout('pay2', '0.01'))()).toMatchObject({
+      left: { code: 'PAYOUT_BELOW_MINIMUM' },
+    });
+    // Only the first ledger's own appends since: its catch-ups read nothing back from the store.
+    readBack = 0;
+    expect(await first.execute(conversion('o4'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await first.execute(payout('pay3', '100.00'))()).toMatchObject({
+      right: { alreadyRecorded: false },
+    });
+    expect(await first.execute(payout('pay4', '50.00'))()).toMatchObject({
+      left: { code: 'PAYOUT_EXCEEDS_PAYABLE' },
+    });
+    expect(readBack).toBe(0);
+    // And the second ledger, which read them all, agrees.
+    expect(await second.execute(payout('pay5', '50.00'))()).toMatchObject({
+      left: { code: 'PAYOUT_EXCEEDS_PAYABLE' },
+    });
+  });
+
+  it('plans a payout once when it waits for another payout of the partner: on the keys it locks first', async () => {
+    const inner = await programWithVisitor();
+    let programReads = 0;
+    const store: EventStore = {
+      ...inner,
+      readStream: (stream, options) => {
+        if (stream === streams.program()) programReads += 1;
+        return inner.readStream(stream, options);
+      },
+    };
+    const ledger = createLedger({ store, clock: () => new Date(SPEC_NOW), ids: () => 'x' });
+    expect(await ledger.execute(conversion('o1'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    programReads = 0;
+    const both = await Promise.all([
+      ledger.execute(payout('pay1', '50.00'))(),
+      ledger.execute(payout('pay2', '50.00'))(),
+    ]);
+    expect(both).toMatchObject([
+      { right: { alreadyRecorded: false } },
+      { right: { alreadyRecorded: false } },
+    ]);
+    // One plan each (the program's settings read once each): the second waited for the first, then planned.
+    expect(programReads).toBe(2);
+    expect(await ledger.execute(payout('pay3', '50.00'))()).toMatchObject({
+      left: { code: 'PAYOUT_EXCEEDS_PAYABLE' },
     });
   });
 });

@@ -69,7 +69,20 @@ export interface CrossStreamView {
     customerId: string,
   ) => { readonly firstConversionAt: string; readonly boundPartnerId: string | null } | undefined;
   readonly couponOwners: () => Readonly<Record<string, string>>;
+  /**
+   * The events the ledger itself just appended, as the store returned them (with their positions): a
+   * catch-up applies them without reading them back (see `catchUpOnce`).
+   */
+  readonly appended: (events: readonly LedgerEvent[]) => void;
 }
+
+/**
+ * How many of the ledger's own latest positions the view remembers: at 64 callers a catch-up finds a few
+ * hundred new positions; an older one is read back from the store as any other.
+ */
+const OWN_POSITIONS = 8192;
+/** An own position whose event the view does not read (a click, a visit): only its position is kept. */
+const SKIPPED = null;
 
 interface MutableStats {
   revenue: LedgerDecimal;
@@ -88,6 +101,15 @@ export const createCrossStreamView = (
   const stats = new Map<string, MutableStats>();
   const customers = new Map<string, { firstConversionAt: string; boundPartnerId: string | null }>();
   const coupons: Record<string, string> = {};
+  // The ledger's own appends by position, in a ring: a slot counts only while it holds that very position.
+  const ownPositions = new Float64Array(OWN_POSITIONS).fill(-1);
+  const ownEvents: (LedgerEvent | typeof SKIPPED)[] = new Array<LedgerEvent | null>(OWN_POSITIONS).fill(
+    SKIPPED,
+  );
+  const ownAt = (at: number): LedgerEvent | typeof SKIPPED | undefined => {
+    const slot = at % OWN_POSITIONS;
+    return ownPositions[slot] === at ? ownEvents[slot] : undefined;
+  };
   let running: Promise<void> | null = null;
   let next: Promise<void> | null = null;
   const start = (): Promise<void> => {
@@ -186,10 +208,20 @@ export const createCrossStreamView = (
   const catchUpOnce = async (): Promise<void> => {
     const batch: LedgerEvent[] = [];
     let last = position;
+    // First the positions right after the view's that this ledger appended itself: their events are known
+    // as the store returned them (the same objects a read-back would be decoded to, by hash), so they are
+    // applied without reading and parsing them again. A position this ledger did not append (another
+    // writer's) or no longer remembers ends the walk; from there the store is read as before. An integer
+    // position is never skipped: the walk moves one at a time, so it holds for stores whose positions are
+    // not dense too (it then stops at once).
+    for (let own = ownAt(last + 1); own !== undefined; own = ownAt(last + 1)) {
+      last += 1;
+      if (own !== SKIPPED) batch.push(own);
+    }
     // Through readAll, the port's own read, never a store's extra ones (readAllPages): a store that wraps
     // another (opening sealed personal data, say) wraps the port's methods, and events read past it would
     // be cached by hash as the inner store has them.
-    for await (const event of store.readAll({ fromPosition: position + 1 })) {
+    for await (const event of store.readAll({ fromPosition: last + 1 })) {
       last = event.position;
       if (RELEVANT.has(event.type)) batch.push(decode(event));
     }
@@ -220,5 +252,12 @@ export const createCrossStreamView = (
     },
     customer: (customerId) => customers.get(customerId),
     couponOwners: () => coupons,
+    appended: (events) => {
+      for (const event of events) {
+        const slot = event.position % OWN_POSITIONS;
+        ownPositions[slot] = event.position;
+        ownEvents[slot] = RELEVANT.has(event.type) ? event : SKIPPED;
+      }
+    },
   };
 };

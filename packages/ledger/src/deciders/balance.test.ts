@@ -1,8 +1,17 @@
 import { conversionAttributed, partnerJoined } from '../testing/fixtures';
 import { deciderSpec } from '../testing/decider-spec';
 import type { AnyGivenEvent } from '../testing/spec';
-import { balanceDecider, initialBalanceState, payableBalance, totalBalance } from './balance';
-import type { BalanceCommand } from './balance';
+import * as fc from 'fast-check';
+import { LedgerDecimal } from '@partner-ledger/events';
+import {
+  balanceDecider,
+  initialBalanceState,
+  lineOutstanding,
+  payableBalance,
+  payableItems,
+  totalBalance,
+} from './balance';
+import type { BalanceCommand, BalanceLine, BalanceState } from './balance';
 
 // The balance decider alone, pure: what is payable when, and what a payout settles.
 
@@ -237,5 +246,82 @@ describe('the balance decider', () => {
         .when(fail('returned: account closed'))
         .thenAlreadyRecorded();
     });
+  });
+});
+
+describe('payable items', () => {
+  // What payableItems gave before it was one pass: filter, map, filter out the settled, sort oldest first.
+  const reference = (state: BalanceState, currency: string, at: string) =>
+    [
+      ...Object.values(state.lines)
+        .filter((l) => l.currency === currency && l.status === 'pending' && l.payableAt <= at)
+        .map((l) => ({
+          kind: 'commission',
+          id: l.lineId,
+          outstanding: lineOutstanding(l),
+          since: l.payableAt,
+          seq: l.seq,
+        })),
+      ...Object.values(state.adjustments)
+        .filter((a) => a.data.currency === currency && a.at <= at)
+        .map((a) => ({
+          kind: 'adjustment',
+          id: a.data.adjustmentId,
+          outstanding: new LedgerDecimal(a.data.amount).minus(a.settled),
+          since: a.at,
+          seq: a.seq,
+        })),
+    ]
+      .filter((item) => !item.outstanding.isZero())
+      .sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : a.seq - b.seq));
+  const spell = (items: readonly { kind: string; id: string; outstanding: LedgerDecimal }[]) =>
+    items.map((item) => `${item.kind} ${item.id} ${item.outstanding.toFixed()}`);
+
+  it('are every payable line and adjustment with something outstanding, oldest first, in any recording order', () => {
+    const day = fc.integer({ min: 1, max: 4 }).map((d) => `2026-03-0${d}T00:00:00.000Z`);
+    const item = fc.record({
+      adjustment: fc.boolean(),
+      currency: fc.constantFrom('USD', 'EUR'),
+      amount: fc.constantFrom('10.00', '0.00', '-5.00'),
+      settled: fc.constantFrom('0', '10.00', '2.50'),
+      status: fc.constantFrom('pending', 'held', 'rejected'),
+      day,
+    });
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 25 }), day, (items, at) => {
+        const lines: Record<string, BalanceLine> = {};
+        const adjustments: BalanceState['adjustments'] = {};
+        items.forEach((it, seq) => {
+          if (it.adjustment)
+            (adjustments as Record<string, BalanceState['adjustments'][string]>)[`a${seq}`] = {
+              data: {
+                adjustmentId: `a${seq}`,
+                partnerId: 'p1',
+                amount: it.amount === '0.00' ? '1.00' : it.amount,
+                currency: it.currency as 'USD',
+                reason: 'r',
+              },
+              at: it.day,
+              eventId: `e${seq}`,
+              settled: it.settled,
+              seq,
+            };
+          else
+            lines[`l${seq}`] = {
+              lineId: `l${seq}`,
+              conversionId: `o${seq}`,
+              currency: it.currency as 'USD',
+              amount: it.amount === '-5.00' ? '10.00' : it.amount,
+              reversed: '0',
+              settled: it.settled,
+              payableAt: it.day,
+              status: it.status as 'pending',
+              seq,
+            };
+        });
+        const state: BalanceState = { ...initialBalanceState('p1'), lines, adjustments };
+        expect(spell(payableItems(state, 'USD', at))).toEqual(spell(reference(state, 'USD', at)));
+      }),
+    );
   });
 });

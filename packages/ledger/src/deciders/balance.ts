@@ -122,30 +122,48 @@ export interface SettleableItem {
   readonly seq: number;
 }
 
-/** Everything payable in `currency` at `at`, oldest first. */
-export const payableItems = (state: BalanceState, currency: string, at: string): SettleableItem[] =>
-  [
-    ...Object.values(state.lines)
-      .filter((line) => line.currency === currency && lineIsPayable(line, at))
-      .map((line) => ({
-        kind: 'commission' as const,
+/** Oldest first: by when the item became payable, then in recording order. */
+const olderFirst = (a: SettleableItem, b: SettleableItem): number =>
+  a.since < b.since ? -1 : a.since > b.since ? 1 : a.seq - b.seq;
+
+/**
+ * Everything payable in `currency` at `at`, oldest first. In one pass over the partner's lines and
+ * adjustments (every payout reads them all, and a partner's history only grows): the items usually come
+ * oldest first already (lines in recording order, payable after the same hold), and are sorted only when
+ * one does not.
+ */
+export const payableItems = (state: BalanceState, currency: string, at: string): SettleableItem[] => {
+  const items: SettleableItem[] = [];
+  let ordered = true;
+  const add = (item: SettleableItem): void => {
+    if (item.outstanding.isZero()) return;
+    if (ordered && items.length > 0 && olderFirst(items[items.length - 1]!, item) > 0) ordered = false;
+    items.push(item);
+  };
+  for (const lineId in state.lines) {
+    const line = state.lines[lineId]!;
+    if (line.currency === currency && lineIsPayable(line, at))
+      add({
+        kind: 'commission',
         id: line.lineId,
         outstanding: lineOutstanding(line),
         since: line.payableAt,
         seq: line.seq,
-      })),
-    ...Object.values(state.adjustments)
-      .filter((a) => a.data.currency === currency && a.at <= at)
-      .map((a) => ({
-        kind: 'adjustment' as const,
+      });
+  }
+  for (const adjustmentId in state.adjustments) {
+    const a = state.adjustments[adjustmentId]!;
+    if (a.data.currency === currency && a.at <= at)
+      add({
+        kind: 'adjustment',
         id: a.data.adjustmentId,
         outstanding: dec(a.data.amount).minus(a.settled),
         since: a.at,
         seq: a.seq,
-      })),
-  ]
-    .filter((item) => !item.outstanding.isZero())
-    .sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : a.seq - b.seq));
+      });
+  }
+  return ordered ? items : items.sort(olderFirst);
+};
 
 /** The balance payable in `currency` at `at`: payable lines and adjustments, less what was paid (can be < 0). */
 export const payableBalance = (state: BalanceState, currency: string, at: string): LedgerDecimal =>

@@ -383,6 +383,13 @@ const review = (type: Review['type'], lineId: string, text: string | null, at: s
   at,
 });
 
+/** The status a review gives its line. */
+const REVIEWED_STATUS = {
+  CommissionHeld: 'held',
+  CommissionReleased: 'pending',
+  CommissionRejected: 'rejected',
+} as const satisfies Record<Review['type'], LineStatus>;
+
 const plusString = (a: string | undefined, b: string): string =>
   new LedgerDecimal(a ?? '0').plus(b).toFixed();
 
@@ -434,6 +441,62 @@ export const conversionDecider: Decider<ConversionCommand, ConversionState> = {
         return;
     }
     draft.revision = event.revision;
+  },
+  // Without a draft (see Decider.evolve): a conversion's stream is folded again for each reversal and review
+  // of it, a few events at a time, where immer's finishing walk over the event data costs more than copying
+  // the few small records an event changes.
+  evolve: (state, event) => {
+    switch (event.type) {
+      case 'ConversionAttributed': {
+        const lineStatus = { ...state.lineStatus };
+        for (const line of event.data.commissions) lineStatus[line.lineId] = line.status;
+        return {
+          ...state,
+          attributed: { data: event.data, at: event.occurredAt, eventId: event.id },
+          lineStatus,
+          revision: event.revision,
+        };
+      }
+      case 'ConversionReversed': {
+        const reversedLines = { ...state.reversedLines };
+        for (const line of event.data.lines)
+          reversedLines[line.lineId] = plusString(reversedLines[line.lineId], line.amount);
+        const reversedCredits = { ...state.reversedCredits };
+        for (const credit of event.data.credits)
+          reversedCredits[credit.partnerId] = plusString(
+            reversedCredits[credit.partnerId],
+            credit.revenueCredit,
+          );
+        return {
+          ...state,
+          reversals: {
+            ...state.reversals,
+            [event.data.reversalId]: { data: event.data, at: event.occurredAt, eventId: event.id },
+          },
+          reversedAmount: plusString(state.reversedAmount, event.data.amount),
+          reversedLines,
+          reversedCredits,
+          revision: event.revision,
+        };
+      }
+      case 'CommissionHeld':
+      case 'CommissionReleased':
+      case 'CommissionRejected': {
+        const status = REVIEWED_STATUS[event.type];
+        const text = event.type === 'CommissionReleased' ? event.data.note : event.data.reason;
+        return {
+          ...state,
+          lineStatus: { ...state.lineStatus, [event.data.lineId]: status },
+          reviews: {
+            ...state.reviews,
+            [event.id]: review(event.type, event.data.lineId, text, event.occurredAt),
+          },
+          revision: event.revision,
+        };
+      }
+      default:
+        return state;
+    }
   },
   decide: (command, state) => {
     if (command.command === 'recordConversion') return decideRecord(command, state);

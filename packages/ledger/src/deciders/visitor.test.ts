@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
 import type { LedgerEvent } from '@partner-ledger/events';
 import { fold } from '../decider';
+import { expectSameFoldsWithoutDraft, storedEnvelope } from '../testing/decider-spec';
 import { visitorDecider } from './visitor';
-import type { VisitorState } from './visitor';
 
 // The visitor's stream is folded without a draft (`evolve`); it must give exactly what the draft does.
 
@@ -13,19 +13,8 @@ const event = (
   revision: number,
 ): LedgerEvent =>
   ({
-    id: `event-${revision}`,
+    ...storedEnvelope('visitor-v1', revision),
     type,
-    schemaVersion: 1,
-    stream: 'visitor-v1',
-    revision,
-    position: revision,
-    occurredAt: `2026-01-01T00:00:${String(revision % 60).padStart(2, '0')}.000Z`,
-    recordedAt: '2026-01-01T00:01:00.000Z',
-    actor: 'test',
-    correlationId: 'c',
-    causationId: null,
-    prevHash: null,
-    hash: '0'.repeat(64),
     data: {
       clickId,
       partnerId,
@@ -36,8 +25,6 @@ const event = (
       fraudReason: null,
     },
   }) as LedgerEvent;
-
-const withDraft = { evolveDraft: visitorDecider.evolveDraft };
 
 describe('the visitor decider folded without a draft', () => {
   it('gives the state the draft gives, for any clicks (repeated ids and other events included), in any batches', () => {
@@ -51,13 +38,7 @@ describe('the visitor decider folded without a draft', () => {
         const events = steps.map((s, i) =>
           event(s.other ? 'PartnerJoined' : 'ClickTracked', s.clickId, s.partnerId, i),
         );
-        let plain: VisitorState = visitorDecider.initialState;
-        let drafted: VisitorState = visitorDecider.initialState;
-        for (let i = 0; i < events.length; i += batch) {
-          plain = fold(visitorDecider, plain, events.slice(i, i + batch));
-          drafted = fold(withDraft, drafted, events.slice(i, i + batch));
-          expect(plain).toEqual(drafted);
-        }
+        expectSameFoldsWithoutDraft(visitorDecider, events, batch);
       }),
     );
   });

@@ -79,3 +79,38 @@ export const deciderSpec = <Command, State>(
     };
   },
 });
+
+/**
+ * For a decider with a plain `evolve`: folds `events` in batches of `batch` with it and with its
+ * `evolveDraft` alone, and expects the same state after every batch (what Decider.evolve promises).
+ */
+export const expectSameFoldsWithoutDraft = <State>(
+  decider: Pick<Decider<never, State>, 'initialState' | 'evolveDraft' | 'evolve'>,
+  events: readonly LedgerEvent[],
+  batch: number,
+): void => {
+  const withDraft = { evolveDraft: decider.evolveDraft };
+  let plain = decider.initialState;
+  let drafted = decider.initialState;
+  for (let i = 0; i < events.length; i += batch) {
+    plain = fold(decider, plain, events.slice(i, i + batch));
+    drafted = fold(withDraft, drafted, events.slice(i, i + batch));
+    expect(plain).toEqual(drafted);
+  }
+};
+
+/** The envelope of a stored event at `revision` of `stream` (position = revision), for fold tests. */
+export const storedEnvelope = (stream: string, revision: number, id = `event-${revision}`) => ({
+  id,
+  schemaVersion: 1,
+  stream,
+  revision,
+  position: revision,
+  occurredAt: `2026-01-01T00:00:${String(revision % 60).padStart(2, '0')}.000Z`,
+  recordedAt: '2026-01-01T00:01:00.000Z',
+  actor: 'test',
+  correlationId: 'c',
+  causationId: null,
+  prevHash: null,
+  hash: '0'.repeat(64),
+});
