@@ -66,6 +66,12 @@ export interface BalanceState {
   readonly revision: number;
   readonly seq: number;
   readonly lines: Readonly<Record<string, BalanceLine>>;
+  /**
+   * The ids of the lines that still owe something (or are owed back): not rejected, outstanding not zero.
+   * A payout reads only these: settled lines stay in `lines` for good, and a long-running partner's payouts
+   * would otherwise walk its whole history.
+   */
+  readonly owed: Readonly<Record<string, true>>;
   readonly adjustments: Readonly<Record<string, BalanceAdjustment>>;
   readonly payouts: Readonly<Record<string, BalancePayout>>;
 }
@@ -75,6 +81,7 @@ export const initialBalanceState = (partnerId: string): BalanceState => ({
   revision: -1,
   seq: 0,
   lines: {},
+  owed: {},
   adjustments: {},
   payouts: {},
 });
@@ -140,7 +147,9 @@ export const payableItems = (state: BalanceState, currency: string, at: string):
     if (ordered && items.length > 0 && olderFirst(items[items.length - 1]!, item) > 0) ordered = false;
     items.push(item);
   };
-  for (const lineId in state.lines) {
+  // Only the owed lines: any other line's outstanding is zero, and `add` would skip it. Their order may
+  // differ from recording order (a line owed again after a failed payout comes last): the sort puts it right.
+  for (const lineId in state.owed) {
     const line = state.lines[lineId]!;
     if (line.currency === currency && lineIsPayable(line, at))
       add({
@@ -221,14 +230,39 @@ export type BalanceCommand =
   | Resolved<'confirmPayout'>
   | Resolved<'recordPayoutFailure'>;
 
+/** Keeps `owed` in step with a line that just changed (computed afresh: drafts are not cached). */
+const track = (draft: { owed: Record<string, true> }, line: BalanceLine): void => {
+  const owes =
+    line.status !== 'rejected' &&
+    !(
+      line.reversed === '0' && line.settled === '0'
+        ? dec(line.amount)
+        : dec(line.amount).minus(line.reversed).minus(line.settled)
+    ).isZero();
+  if (owes) draft.owed[line.lineId] = true;
+  else if (line.lineId in draft.owed) delete draft.owed[line.lineId];
+};
+
 const applySettles = (
-  draft: { lines: Record<string, { settled: string }>; adjustments: Record<string, { settled: string }> },
+  draft: {
+    lines: Record<string, BalanceLine & { settled: string }>;
+    owed: Record<string, true>;
+    adjustments: Record<string, { settled: string }>;
+  },
   settles: EventData<'PayoutIssued'>['settles'],
   sign: 1 | -1,
 ): void => {
   for (const item of settles) {
-    const target = item.kind === 'adjustment' ? draft.adjustments[item.id] : draft.lines[item.id];
-    if (target) target.settled = plus(target.settled, dec(item.amount).mul(sign));
+    if (item.kind === 'adjustment') {
+      const target = draft.adjustments[item.id];
+      if (target) target.settled = plus(target.settled, dec(item.amount).mul(sign));
+    } else {
+      const target = draft.lines[item.id];
+      if (target) {
+        target.settled = plus(target.settled, dec(item.amount).mul(sign));
+        track(draft, target);
+      }
+    }
   }
 };
 
@@ -253,25 +287,31 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
             status: line.status,
             seq: draft.seq,
           };
+          track(draft, draft.lines[line.lineId]!);
         }
         break;
       case 'ConversionReversed':
         for (const line of event.data.lines) {
           const target = line.partnerId === partnerId ? draft.lines[line.lineId] : undefined;
-          if (target) target.reversed = plus(target.reversed, line.amount);
+          if (target) {
+            target.reversed = plus(target.reversed, line.amount);
+            track(draft, target);
+          }
         }
         break;
       case 'CommissionHeld':
       case 'CommissionReleased':
       case 'CommissionRejected': {
         const target = event.data.partnerId === partnerId ? draft.lines[event.data.lineId] : undefined;
-        if (target)
+        if (target) {
           target.status =
             event.type === 'CommissionHeld'
               ? 'held'
               : event.type === 'CommissionReleased'
                 ? 'pending'
                 : 'rejected';
+          track(draft, target);
+        }
         break;
       }
       case 'ManualAdjustmentRecorded':
