@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/Either';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import { createLedger } from '@partner-ledger/ledger';
+import { createInMemoryStore } from '@partner-ledger/store';
 import type { Ledger, Outcome } from '@partner-ledger/ledger';
 import { openFileStore } from '@partner-ledger/store-file';
 
@@ -19,7 +20,14 @@ import { openFileStore } from '@partner-ledger/store-file';
 //
 // Environment: BENCH_SECONDS (per concurrency, default 3), BENCH_RUNS (default 3; the median run is shown),
 // BENCH_PARTNERS (default 50), BENCH_CALLERS (default "1,8,64"), BENCH_DIR (default the OS temp directory),
-// BENCH_STORE (default 1; 0 leaves the store loop out, to profile the ledger's callers alone: no ratio then).
+// BENCH_STORE (default 1; 0 leaves the store loop out, to profile the ledger's callers alone: no ratio then),
+// BENCH_PAYOUT_HISTORY (default 3000; 0 skips the payout check below).
+//
+// Then a check that payouts do not slow down with history: one partner with BENCH_PAYOUT_HISTORY conversions
+// all paid already, one with 10, each then owed the same 20 new lines; payouts of 1.00 alternate between the
+// two (blocks of 25, CPU time of each block), on the in-memory store (no fsync, so the decision is most of
+// the cost; the file store would take minutes to build the history). The ratio long / short is about 1 when
+// a payout reads only what is still owed, and grows with the history when it reads every line.
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -278,6 +286,94 @@ const runLevel = async (callers: number, run: number) => {
   };
 };
 
+const PAYOUT_HISTORY = Number(process.env.BENCH_PAYOUT_HISTORY ?? 3000);
+
+/** CPU microseconds per payout for a partner with a long paid history over one with a short one. */
+const payoutHistoryCheck = async (): Promise<{
+  long: number;
+  short: number;
+  wallLong: number;
+  wallShort: number;
+}> => {
+  const ledger = createLedger({ store: createInMemoryStore() });
+  await setUp(ledger);
+  const must = async (run: () => Promise<E.Either<unknown, Outcome>>): Promise<void> => {
+    const r = await run();
+    if (E.isLeft(r)) throw new Error(`payout check failed: ${JSON.stringify(r.left)}`);
+  };
+  let n = 0;
+  const convert = async (partnerId: string): Promise<void> => {
+    n += 1;
+    const visitorId = `history-visitor-${n}`;
+    await must(
+      ledger.trackClick({
+        clickId: `history-click-${n}`,
+        partnerId,
+        visitorId,
+        campaign: 'newsletter',
+        url: 'https://vendor.example/landing/pricing',
+        ipFingerprint: null,
+        userAgentFingerprint: null,
+        fraudReason: null,
+      }),
+    );
+    await must(
+      ledger.recordConversion({
+        conversionId: `history-order-${n}`,
+        customerId: `history-customer-${n}`,
+        kind: 'order',
+        amount: '100.00',
+        currency: 'USD',
+        visitorId,
+      }),
+    );
+  };
+  const pay = (partnerId: string, amount: string) => {
+    n += 1;
+    return ledger.issuePayout({
+      payoutId: `history-payout-${n}`,
+      partnerId,
+      amount,
+      currency: 'USD',
+      method: 'bankTransfer',
+      externalReference: null,
+    });
+  };
+  const LONG = 'partner-0';
+  const SHORT = 'partner-1';
+  // The paid history: every commission (20% of 100.00) settled by one payout.
+  for (const [partnerId, lines] of [
+    [LONG, PAYOUT_HISTORY],
+    [SHORT, 10],
+  ] as const) {
+    for (let i = 0; i < lines; i++) await convert(partnerId);
+    await must(pay(partnerId, (lines * 20).toFixed(2)));
+  }
+  // What both are owed now: 20 lines of 20.00, enough for 400 payouts of 1.00.
+  for (let i = 0; i < 20; i++) {
+    await convert(LONG);
+    await convert(SHORT);
+  }
+  const spent = { [LONG]: [0, 0], [SHORT]: [0, 0] } as Record<string, [number, number]>;
+  const count = { [LONG]: 0, [SHORT]: 0 } as Record<string, number>;
+  for (let block = 0; block < 16; block++)
+    for (const partnerId of [LONG, SHORT]) {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < 25; i++) await must(pay(partnerId, '1.00'));
+      const cpu1 = process.cpuUsage(cpu0);
+      spent[partnerId]![0] += cpu1.user + cpu1.system;
+      spent[partnerId]![1] += (performance.now() - t0) * 1000;
+      count[partnerId]! += 25;
+    }
+  return {
+    long: spent[LONG]![0] / count[LONG]!,
+    short: spent[SHORT]![0] / count[SHORT]!,
+    wallLong: spent[LONG]![1] / count[LONG]!,
+    wallShort: spent[SHORT]![1] / count[SHORT]!,
+  };
+};
+
 const main = async (): Promise<void> => {
   console.log(
     `# commands from a service: ledger vs file store (node ${process.version}, ${new Date().toISOString()}, load average ${loadavg()
@@ -310,6 +406,12 @@ const main = async (): Promise<void> => {
       return `${k} ${ms(percentile(sorted, 50))} / ${ms(percentile(sorted, 99))}`;
     });
     console.log(`${r.callers}: ${byKind.join('; ')}`);
+  }
+  if (PAYOUT_HISTORY > 0) {
+    const p = await payoutHistoryCheck();
+    console.log(
+      `\npayouts and history (in-memory store; 400 payouts per partner, alternating): ${fmt(PAYOUT_HISTORY)} paid lines before: ${p.long.toFixed(1)} us CPU (${p.wallLong.toFixed(1)} us wall) per payout; 10 paid lines before: ${p.short.toFixed(1)} us CPU (${p.wallShort.toFixed(1)} us wall); long / short ${(p.long / p.short).toFixed(2)} CPU, ${(p.wallLong / p.wallShort).toFixed(2)} wall`,
+    );
   }
   console.log(
     `load average at end: ${loadavg()
