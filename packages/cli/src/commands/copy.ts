@@ -22,6 +22,10 @@ const options = {
 /** The most events appended in one call: a run of consecutive events of one stream, up to this many. */
 const MAX_RUN = 500;
 
+/** "1 event", "2 events", "1,000 events": the summary is read by a person resuming a copy. */
+const count = (n: number, one: string, many: string): string =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
 /** The part of a stored event that an append takes: what its hash covers, besides the chain. */
 const bodyOf = (event: RecordedEvent): NewEvent => ({
   id: event.id,
@@ -162,8 +166,8 @@ export const copyVerb: Verb = {
       const targetDigest = await computeDigest(target);
       io.stdout.write(
         [
-          `copied:         ${(targetDigest.eventCount - already).toLocaleString('en-US')} events` +
-            (already > 0 ? ` (${already.toLocaleString('en-US')} were already there)` : ''),
+          `copied:         ${count(targetDigest.eventCount - already, 'event', 'events')}` +
+            (already > 0 ? ` (${count(already, 'was', 'were')} already there)` : ''),
           `from:           ${describeStoreSpec(fromSpec)}`,
           `to:             ${describeStoreSpec(toSpec)}`,
           `events:         ${targetDigest.eventCount.toLocaleString('en-US')}`,
