@@ -2,6 +2,7 @@ import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import { computeDigest } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
 import { parseVerbArgs } from '../args';
+import { count } from '../count';
 import { EXIT, UsageError } from '../exit';
 import type { CliIo } from '../io';
 import { createProgress } from '../progress';
@@ -21,10 +22,6 @@ const options = {
 
 /** The most events appended in one call: a run of consecutive events of one stream, up to this many. */
 const MAX_RUN = 500;
-
-/** "1 event", "2 events", "1,000 events": the summary is read by a person resuming a copy. */
-const count = (n: number, one: string, many: string): string =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /** The part of a stored event that an append takes: what its hash covers, besides the chain. */
 const bodyOf = (event: RecordedEvent): NewEvent => ({
