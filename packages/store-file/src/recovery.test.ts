@@ -107,6 +107,23 @@ describe('damage in the last record of a segment that is not the last', () => {
     expect(report.damage.map((d) => d.position)).toEqual([position]);
   });
 
+  it('a damaged record in mid-segment is named at its own offset, apart from the next good one', async () => {
+    const store = await openFileStore({ directory });
+    await fill(store, 5);
+    await store.close();
+    const offsets = await recordOffsets();
+    const bytes = await fs.readFile(segmentFile(0));
+    bytes[bytes.indexOf('"amount":"102.00"', offsets[2]!.offset) + 10]! ^= 0x08;
+    await fs.writeFile(segmentFile(0), bytes);
+
+    const report = await verifyFileStore({ directory });
+    // The message used to end "...the next good record is at offset B (FILE at offset A)", which reads as if
+    // the next good record were at A: the damaged record's own offset comes first, by its position.
+    expect(report.firstProblem?.message).toContain(
+      `in the record of position 2 at offset ${offsets[2]!.offset} (event e-2?); the next good record is at offset ${offsets[3]!.offset}`,
+    );
+  });
+
   it('a record cut inside its id is not given an id read from the bytes past the cut', async () => {
     const store = await openFileStore({ directory, segmentBytes: 4096 });
     const events = await fill(store, 60);

@@ -422,7 +422,7 @@ export const recoverLedger = async (options: RecoveryOptions): Promise<Recovered
           const guess = guessHead(buffer, at, windowEnd - windowStart);
           report(
             corruption(
-              `${reason} in the record of position ${next}${guess.eventId === null ? '' : ` (event ${guess.eventId}?)`}` +
+              `${reason} in the record of position ${next} at offset ${offset}${guess.eventId === null ? '' : ` (event ${guess.eventId}?)`}` +
                 (after === null ? '' : `; the next good record is at offset ${after.offset}`) +
                 (isLast && after === null ? '; the position index says this record was committed' : ''),
               file,

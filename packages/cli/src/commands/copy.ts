@@ -2,6 +2,7 @@ import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import { computeDigest } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
 import { parseVerbArgs } from '../args';
+import { count } from '../count';
 import { EXIT, UsageError } from '../exit';
 import type { CliIo } from '../io';
 import { createProgress } from '../progress';
@@ -162,8 +163,8 @@ export const copyVerb: Verb = {
       const targetDigest = await computeDigest(target);
       io.stdout.write(
         [
-          `copied:         ${(targetDigest.eventCount - already).toLocaleString('en-US')} events` +
-            (already > 0 ? ` (${already.toLocaleString('en-US')} were already there)` : ''),
+          `copied:         ${count(targetDigest.eventCount - already, 'event', 'events')}` +
+            (already > 0 ? ` (${count(already, 'was', 'were')} already there)` : ''),
           `from:           ${describeStoreSpec(fromSpec)}`,
           `to:             ${describeStoreSpec(toSpec)}`,
           `events:         ${targetDigest.eventCount.toLocaleString('en-US')}`,

@@ -90,7 +90,10 @@ describe('partner-ledger import', () => {
       'release.ndjson',
       ndjson({ command: 'releaseCommission', conversionId: 'o1', lineId }),
     );
-    expect((await run(['import', hold, '--store', store])).code).toBe(0);
+    const held = await run(['import', hold, '--store', store]);
+    expect(held.code).toBe(0);
+    // One command, one event: counted in the singular.
+    expect(held.stderr).toContain(`import: 1 command from ${hold}: 1 applied (1 event), 0 already recorded`);
     expect((await run(['import', release, '--store', store])).code).toBe(0);
     const before = (await eventsOf(store)).length;
     const again = await run(['import', hold, '--store', store]);

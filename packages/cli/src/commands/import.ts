@@ -10,6 +10,7 @@ import type { Ledger, LedgerRejection } from '@partner-ledger/ledger';
 import { createInMemoryStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
 import { parseVerbArgs } from '../args';
+import { count } from '../count';
 import { EXIT, UsageError } from '../exit';
 import type { CliIo } from '../io';
 import { parseJsonLine } from '../json-line';
@@ -290,7 +291,7 @@ export const importVerb: Verb = {
         progress.finish();
       }
       io.stderr.write(
-        `import: ${commands} commands from ${source.name}: ${tally.applied} applied (${tally.events} events), ` +
+        `import: ${count(commands, 'command', 'commands')} from ${source.name}: ${tally.applied} applied (${count(tally.events, 'event', 'events')}), ` +
           `${tally.repeated} already recorded, ${tally.rejected} rejected\n`,
       );
       if (tally.rejected > 0)

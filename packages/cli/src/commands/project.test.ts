@@ -411,5 +411,12 @@ describe('project --once, against report --format json at the same position', ()
     expect(badUrl.stderr).toContain('postgres://');
     const badSchema = await runInProcess(['project', '--to', url, '--status', '--schema', 'Bad-Name']);
     expect(badSchema.code).toBe(2);
+    // ?schema= picks a ledger's schema in --store and --from; in --to it used to be ignored, and the tables
+    // went silently to partner_ledger_read. The read models' schema is --schema.
+    const urlSchema = await runInProcess(['project', '--from', 'x', '--to', `${url}?schema=bi`, '--once']);
+    expect(urlSchema.code).toBe(2);
+    expect(urlSchema.stderr).toContain(
+      "--to: ?schema= does not choose the read models' schema: give --schema bi",
+    );
   });
 });

@@ -120,6 +120,13 @@ export const projectVerb: Verb = {
     if (to === undefined) throw new UsageError('project: give the database with --to postgres://...');
     if (!/^postgres(ql)?:\/\//.test(to))
       throw new UsageError(`--to: expected a postgres:// or postgresql:// URL, got ${JSON.stringify(to)}`);
+    // In --store and --from, ?schema= picks the ledger's schema; the read models' schema is --schema. Taken
+    // silently, the tables would land in the default schema while the user looks for them in theirs.
+    const urlSchema = URL.canParse(to) ? new URL(to).searchParams.get('schema') : null;
+    if (urlSchema !== null)
+      throw new UsageError(
+        `--to: ?schema= does not choose the read models' schema: give --schema ${urlSchema} (and --to without it)`,
+      );
     if (parsed.options.store !== undefined)
       throw new UsageError('project: name the ledger with --from, not --store');
     const schema = parsed.options.schema;
