@@ -82,7 +82,7 @@ export const checkInvariants = async (
     if (E.isLeft(decoded))
       return problemAt(raw, 'decodes', formatProblems(decoded.left).replace(/\n/g, '; '));
     const event: LedgerEvent = decoded.right;
-    postings.handle(raw);
+    postings.handle(raw, event);
     last = raw;
     switch (event.type) {
       case 'ConversionAttributed': {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { decodeStoredEvent } from '@partner-ledger/events';
 import type { EventStore } from '@partner-ledger/store';
 import { builtInProjections } from '../builtins';
 import { commissionBalances } from '../projections/balances';
@@ -62,6 +63,18 @@ describe('replay', () => {
     }
     expect(text(session.results())).toBe(text(once.results));
     expect(session.eventsRead).toBe(once.eventsRead);
+  });
+
+  it('applies an event its caller decoded already exactly as one it decodes itself', async () => {
+    const store = await storeWith(history(3));
+    const once = await replay(store, builtInProjections());
+    const session = createSession(builtInProjections(), { store });
+    for await (const event of store.readAll()) {
+      await session.prepare(event);
+      session.handle(event, decodeStoredEvent(event));
+    }
+    expect(text(session.results())).toBe(text(once.results));
+    expect(session.eventsApplied).toBe(once.eventsApplied);
   });
 
   it('reads the conversion a reversal reverses from the store, and says so when it has none to read', async () => {
