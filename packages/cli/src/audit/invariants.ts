@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/Either';
 import { decodeEvent, formatProblems, toMinorUnits } from '@partner-ledger/events';
-import type { CurrencyCode, LedgerEvent } from '@partner-ledger/events';
+import type { CurrencyCode, LedgerEvent, RecordedEvent } from '@partner-ledger/events';
 import { commissionBalances, createSession } from '@partner-ledger/projections';
+import { eachEvent } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
 
 /** The invariants verify checks, by the names its messages use (docs/auditing.md explains each). */
@@ -39,6 +40,15 @@ interface ConversionState {
   reversed: bigint;
 }
 
+/** The problem of a rule at an event (built only when there is one). */
+const problemAt = (raw: RecordedEvent, rule: InvariantRule, message: string): InvariantProblem => ({
+  rule,
+  position: raw.position,
+  eventId: raw.id,
+  stream: raw.stream,
+  message: `${rule}: ${message}`,
+});
+
 const minor = (amount: string, currency: CurrencyCode): bigint => toMinorUnits(amount, currency);
 
 /**
@@ -64,26 +74,16 @@ export const checkInvariants = async (
   const lines = new Map<string, LineState>();
   const payouts = new Map<string, Array<{ lineId: string; amount: bigint }>>();
   const postings = createSession({ balances: commissionBalances() });
-  let last: { position: number; id: string; stream: string } | undefined;
+  let last: RecordedEvent | undefined;
   let done = 0;
-  const reads = store.readAll(
-    options.upToPosition === undefined ? {} : { asKnownAt: { position: options.upToPosition } },
-  );
-  for await (const raw of reads) {
-    done += 1;
-    if (done % 5_000 === 0) options.onProgress?.(done);
-    const problem = (rule: InvariantRule, message: string): InvariantProblem => ({
-      rule,
-      position: raw.position,
-      eventId: raw.id,
-      stream: raw.stream,
-      message: `${rule}: ${message}`,
-    });
+  /** The first invariant the event breaks, or null; `last` is the event when it decodes. */
+  const check = (raw: RecordedEvent): InvariantProblem | null => {
     const decoded = decodeEvent(raw);
-    if (E.isLeft(decoded)) return problem('decodes', formatProblems(decoded.left).replace(/\n/g, '; '));
+    if (E.isLeft(decoded))
+      return problemAt(raw, 'decodes', formatProblems(decoded.left).replace(/\n/g, '; '));
     const event: LedgerEvent = decoded.right;
-    postings.handle(raw);
-    last = { position: raw.position, id: raw.id, stream: raw.stream };
+    postings.handle(raw, event);
+    last = raw;
     switch (event.type) {
       case 'ConversionAttributed': {
         const d = event.data;
@@ -91,7 +91,8 @@ export const checkInvariants = async (
         if (d.credits.length > 0) {
           const credited = d.credits.reduce((sum, c) => sum + minor(c.revenueCredit, d.currency), 0n);
           if (credited !== amount)
-            return problem(
+            return problemAt(
+              raw,
               'creditsSumToAmount',
               `the credits of conversion ${JSON.stringify(d.conversionId)} sum to ${credited} minor units of ${d.currency}, not to its amount ${amount}`,
             );
@@ -116,21 +117,24 @@ export const checkInvariants = async (
         const d = event.data;
         const conversion = conversions.get(d.conversionId);
         if (conversion === undefined)
-          return problem(
+          return problemAt(
+            raw,
             'reversalWithinConversion',
             `reverses conversion ${JSON.stringify(d.conversionId)}, which is not in the ledger before it`,
           );
         const amount = minor(d.amount, d.currency);
         conversion.reversed += amount;
         if (conversion.reversed > conversion.amount)
-          return problem(
+          return problemAt(
+            raw,
             'reversalWithinConversion',
             `conversion ${JSON.stringify(d.conversionId)} is reversed by ${conversion.reversed} minor units in all, more than its amount ${conversion.amount}`,
           );
         if (d.credits.length > 0) {
           const credited = d.credits.reduce((sum, c) => sum + minor(c.revenueCredit, d.currency), 0n);
           if (credited !== amount)
-            return problem(
+            return problemAt(
+              raw,
               'creditsSumToAmount',
               `the reversed credits of ${JSON.stringify(d.reversalId)} sum to ${credited} minor units of ${d.currency}, not to its amount ${amount}`,
             );
@@ -142,13 +146,15 @@ export const checkInvariants = async (
             line.partnerId !== reversed.partnerId ||
             line.currency !== reversed.currency
           )
-            return problem(
+            return problemAt(
+              raw,
               'linesSumToAccruedMinusReversed',
               `reverses commission line ${JSON.stringify(reversed.lineId)} of partner ${JSON.stringify(reversed.partnerId)} in ${reversed.currency}, which no conversion accrued`,
             );
           line.reversed += minor(reversed.amount, line.currency);
           if (line.reversed > line.amount)
-            return problem(
+            return problemAt(
+              raw,
               'linesSumToAccruedMinusReversed',
               `commission line ${JSON.stringify(reversed.lineId)} is reversed by ${line.reversed} minor units in all, more than the ${line.amount} it accrued`,
             );
@@ -169,7 +175,8 @@ export const checkInvariants = async (
         const d = event.data;
         const total = d.settles.reduce((sum, s) => sum + minor(s.amount, d.currency), 0n);
         if (total !== minor(d.amount, d.currency))
-          return problem(
+          return problemAt(
+            raw,
             'payoutWithinPayable',
             `payout ${JSON.stringify(d.payoutId)} of ${d.amount} ${d.currency} settles items that sum to ${total} minor units, not to its amount`,
           );
@@ -195,7 +202,8 @@ export const checkInvariants = async (
                           ? `of which only ${line.amount - line.reversed - line.settled} minor units were left to pay`
                           : null;
           if (why !== null)
-            return problem(
+            return problemAt(
+              raw,
               'payoutWithinPayable',
               `payout ${JSON.stringify(d.payoutId)} settles ${item.amount} ${d.currency} of commission line ${JSON.stringify(item.id)}, ${why}`,
             );
@@ -216,7 +224,23 @@ export const checkInvariants = async (
       default:
         break;
     }
-  }
+    return null;
+  };
+  // Typed wide: TypeScript cannot see the callback below assign it.
+  let found = null as InvariantProblem | null;
+  // A page at a time when the store offers pages (the file store does): a promise per event cost about as
+  // much as the checks themselves on a log of small clicks.
+  await eachEvent(
+    store,
+    options.upToPosition === undefined ? {} : { asKnownAt: { position: options.upToPosition } },
+    (raw) => {
+      done += 1;
+      if (done % 5_000 === 0) options.onProgress?.(done);
+      found = check(raw);
+      return found === null;
+    },
+  );
+  if (found !== null) return found;
   options.onProgress?.(done);
   for (const [currency, trial] of Object.entries(postings.results().balances.trialBalance).sort(([a], [b]) =>
     a < b ? -1 : 1,

@@ -151,6 +151,38 @@ describe('money arithmetic (properties)', () => {
     );
   });
 
+  it('a decimal string gives the minor units of the Decimal product, or its error, however it is spelled', () => {
+    // What toMinorUnits computed before its string path, for every string (the reference).
+    const byProduct = (amount: string, currency: CurrencyCode): bigint | string => {
+      const scaled = new LedgerDecimal(amount).mul(new LedgerDecimal(10).pow(minorUnitsOf(currency)));
+      return scaled.isInteger() ? BigInt(scaled.toFixed(0)) : 'more decimals';
+    };
+    const digits = (max: number) => fc.stringMatching(new RegExp(`^[0-9]{1,${max}}$`));
+    const decimalString = fc
+      .tuple(fc.boolean(), digits(45), fc.option(digits(8), { nil: undefined }))
+      .map(([negative, whole, fraction]) => {
+        const integer = whole.replace(/^0+(?=[0-9])/, '');
+        return `${negative ? '-' : ''}${integer}${fraction === undefined ? '' : `.${fraction}`}`;
+      });
+    const check = (amount: string, currency: CurrencyCode): void => {
+      const expected = byProduct(amount, currency);
+      if (expected === 'more decimals')
+        expect(() => toMinorUnits(amount, currency)).toThrow(`more decimals than ${currency} allows`);
+      else expect(toMinorUnits(amount, currency)).toBe(expected);
+    };
+    for (const [amount, currency] of [
+      ['1.500', USD],
+      ['1.501', USD],
+      ['-0', USD],
+      ['-0.00', JPY],
+      ['0.0010', BHD],
+      ['12', BHD],
+      ['-7.1', JPY],
+    ] as const)
+      check(amount, currency);
+    fc.assert(fc.property(decimalString, currencyArb, check), { numRuns: 2000 });
+  });
+
   it('adding in LedgerDecimal equals adding in minor units (no float drift)', () => {
     fc.assert(
       fc.property(fc.array(minorArb, { maxLength: 50 }), currencyArb, (items, currency) => {

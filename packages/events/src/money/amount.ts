@@ -95,6 +95,25 @@ export const parseAmount = (
 
 /** An amount in integer minor units (cents for USD, yen for JPY, fils for BHD). */
 export const toMinorUnits = (amount: LedgerDecimal | DecimalString, currency: CurrencyCode): bigint => {
+  // A stored amount (a plain decimal string, far within the 60 digits of LedgerDecimal) is scaled by moving
+  // its point: the same value as the Decimal product below, about ten times cheaper, and what a replay or a
+  // verify does for every amount of every conversion.
+  if (typeof amount === 'string' && amount.length <= 40 && DECIMAL_STRING.test(amount)) {
+    const units = minorUnitsOf(currency);
+    const dot = amount.indexOf('.');
+    if (dot < 0) return BigInt(amount + '0'.repeat(units));
+    const fraction = amount.length - dot - 1;
+    // Decimals past the currency's are allowed only as trailing zeros ("1.500" USD), as the product's
+    // isInteger check allows them.
+    for (let i = dot + 1 + units; i < amount.length; i += 1)
+      if (amount.charCodeAt(i) !== 48)
+        throw new Error(`${amount} has more decimals than ${currency} allows; round it first`);
+    return BigInt(
+      amount.slice(0, dot) +
+        amount.slice(dot + 1, dot + 1 + Math.min(fraction, units)) +
+        '0'.repeat(Math.max(0, units - fraction)),
+    );
+  }
   const scaled = new LedgerDecimal(amount).mul(new LedgerDecimal(10).pow(minorUnitsOf(currency)));
   if (!scaled.isInteger()) {
     throw new Error(`${amount.toString()} has more decimals than ${currency} allows; round it first`);

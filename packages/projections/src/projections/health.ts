@@ -160,6 +160,13 @@ const touch = (partner: PartnerHealth, at: string, windowDays: number): void => 
 
 const DAY_MS = 86_400_000;
 
+/** Whether two stored timestamps (`2026-03-01T12:00:00.000Z`, what the decoder accepts) share their date. */
+const sameDay = (a: string, b: string): boolean => {
+  if (a.length !== 24 || b.length !== 24) return false;
+  for (let i = 0; i < 10; i += 1) if (a.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  return true;
+};
+
 /**
  * Adds an activity to sorted spells (events may arrive out of occurredAt order): it joins every spell it lies
  * within the window of, bridging two when it closes the gap between them.
@@ -169,7 +176,13 @@ export const addActivity = (spells: Array<[string, string]>, at: string, windowD
   const latestSpell = spells[spells.length - 1];
   if (latestSpell !== undefined && at >= latestSpell[0]) {
     if (at <= latestSpell[1]) return;
-    if (instantOf(at) - instantOf(latestSpell[1]) <= windowDays * DAY_MS) latestSpell[1] = at;
+    // Two stored timestamps of the same UTC day are less than a day apart: no instant to work out for most
+    // clicks of an active partner.
+    if (
+      (windowDays >= 1 && sameDay(at, latestSpell[1])) ||
+      instantOf(at) - instantOf(latestSpell[1]) <= windowDays * DAY_MS
+    )
+      latestSpell[1] = at;
     else spells.push([at, at]);
     return;
   }

@@ -69,9 +69,11 @@ export interface ProjectionSession<P extends ProjectionSet> {
   prepare(event: RecordedEvent): Promise<void>;
   /**
    * Decodes the event once and applies it to every projection, unless it is at or before the position
-   * already reached (a redelivery: ignored, so nothing is counted twice) or after `effectiveAt`.
+   * already reached (a redelivery: ignored, so nothing is counted twice) or after `effectiveAt`. A caller
+   * that has decoded this very event already (`decodeEvent` or `decodeStoredEvent`, as verify's invariants
+   * replay does) passes it as `decoded`, and it is not decoded again.
    */
-  handle(event: RecordedEvent): void;
+  handle(event: RecordedEvent, decoded?: LedgerEvent): void;
   /** The result of every projection at the position reached. */
   results(): ResultsOf<P>;
   /** A checkpoint at the position reached, to resume from later. */
@@ -155,7 +157,7 @@ export const createSession = <P extends ProjectionSet>(
     prepared = { position: raw.position, event, conversionId, info };
   };
 
-  const handle = (raw: RecordedEvent): void => {
+  const handle = (raw: RecordedEvent, decoded?: LedgerEvent): void => {
     if (raw.position <= position) return;
     position = raw.position;
     eventsRead += 1;
@@ -163,7 +165,7 @@ export const createSession = <P extends ProjectionSet>(
       // The program's settings are not a fact of the effective past: a report as of a date before `init`
       // (or before the settings' effective date) still finds its reporting currency. Only the reference data
       // sees them; no projection counts them as applied.
-      if (raw.type === 'ProgramConfigured') reference.apply(decodeStoredEvent(raw), raw.position);
+      if (raw.type === 'ProgramConfigured') reference.apply(decoded ?? decodeStoredEvent(raw), raw.position);
       return;
     }
     eventsApplied += 1;
@@ -177,7 +179,7 @@ export const createSession = <P extends ProjectionSet>(
       reference.reversing({ conversionId: prepared.conversionId, info: prepared.info });
       prepared = null;
     } else {
-      event = decodeStoredEvent(raw);
+      event = decoded ?? decodeStoredEvent(raw);
       if (event.type === 'ConversionReversed')
         reference.reversing({ conversionId: event.data.conversionId, info: null });
     }

@@ -2,6 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { decodeStoredEvent } from '@partner-ledger/events';
+import type { RecordedEvent } from '@partner-ledger/events';
 import type { EventStore } from '@partner-ledger/store';
 import { builtInProjections } from '../builtins';
 import { commissionBalances } from '../projections/balances';
@@ -50,18 +52,35 @@ describe('replay', () => {
     expect(seen.length).toBe(2 + Math.floor(events.length / 10));
   });
 
-  it('ignores an event at or before the position reached, so a redelivery is not counted twice', async () => {
-    const store = await storeWith(history(2));
+  /** A session of the built-ins fed every event of the store by `feed`, beside a replay of the same store. */
+  const sessionBesideReplay = async (
+    seed: number,
+    feed: (session: ReturnType<typeof createSession>, event: RecordedEvent) => Promise<void>,
+  ) => {
+    const store = await storeWith(history(seed));
     const once = await replay(store, builtInProjections());
     const session = createSession(builtInProjections(), { store });
-    for await (const event of store.readAll()) {
-      await session.prepare(event);
-      session.handle(event);
-      await session.prepare(event);
-      session.handle(event);
-    }
+    for await (const event of store.readAll()) await feed(session, event);
     expect(text(session.results())).toBe(text(once.results));
+    return { session, once };
+  };
+
+  it('ignores an event at or before the position reached, so a redelivery is not counted twice', async () => {
+    const { session, once } = await sessionBesideReplay(2, async (s, event) => {
+      await s.prepare(event);
+      s.handle(event);
+      await s.prepare(event);
+      s.handle(event);
+    });
     expect(session.eventsRead).toBe(once.eventsRead);
+  });
+
+  it('applies an event its caller decoded already exactly as one it decodes itself', async () => {
+    const { session, once } = await sessionBesideReplay(3, async (s, event) => {
+      await s.prepare(event);
+      s.handle(event, decodeStoredEvent(event));
+    });
+    expect(session.eventsApplied).toBe(once.eventsApplied);
   });
 
   it('reads the conversion a reversal reverses from the store, and says so when it has none to read', async () => {
