@@ -152,8 +152,8 @@ export const namesAtRevisions = async (
     // Each position's partners (one, unless a recorded position is wrong).
     const at = new Map<number, number[]>();
     for (const i of run) at.set(positionOf(i), [...(at.get(positionOf(i)) ?? []), i]);
-    // readAll, not eachEvent: a sealing store opens names in readAll, while the pages eachEvent would take
-    // are those of the store beneath it (its readAllPages), sealed.
+    // The run's range through readAll (a sealing store opens the names in it): a run is a few
+    // positions, so pages would save nothing here.
     for await (const event of store.readAll({
       fromPosition: positionOf(run[0]!),
       asKnownAt: { position: positionOf(run[run.length - 1]!) },
