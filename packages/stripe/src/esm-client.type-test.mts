@@ -1,7 +1,8 @@
 // A type test, checked by the build (tsc -b) and never run: an ES-module project ("type": "module",
 // moduleResolution node16/nodenext) gets the `stripe` package's ES-module typings, which TypeScript holds
 // distinct from the CommonJS ones this package is compiled against. The client such a project makes must
-// still be accepted where docs/payments.md passes it: `stripeLookups(stripe)` and `webhooks: stripe.webhooks`.
+// still be accepted where docs/payments.md passes it: `stripeLookups(stripe)` and `webhooks: stripe.webhooks`,
+// and the events it makes where an intake handles them: `intake.handle(event)`.
 import Stripe from 'stripe';
 import type { StripeIntake } from './intake.js';
 import { stripeLookups } from './lookups.js';
@@ -15,3 +16,6 @@ export const handler = createStripeWebhookHandler({
   webhooks: stripe.webhooks,
   endpointSecret: 'whsec_type_test',
 });
+
+declare const event: Stripe.Event;
+export const handled: Promise<unknown> = intake.handle(event);

@@ -8,7 +8,13 @@
 export { STRIPE_THREE_DECIMAL, STRIPE_ZERO_DECIMAL, fromStripeAmount, stripeExponentOf } from './amounts';
 export type { LedgerMoney, StripeAmountProblem } from './amounts';
 export { DEFAULT_ATTRIBUTION_KEYS, conversionIdOf, createStripeIntake } from './intake';
-export type { AttributionKeys, IntakeOutcome, StripeIntake, StripeIntakeOptions } from './intake';
+export type {
+  AttributionKeys,
+  IntakeOutcome,
+  StripeEventLike,
+  StripeIntake,
+  StripeIntakeOptions,
+} from './intake';
 export { cachedLookups, stripeLookups } from './lookups';
 export type { StripeLookups, StripeLookupsClient } from './lookups';
 export { STATUS_OF, createStripeWebhookHandler } from './webhook';

@@ -76,6 +76,20 @@ export interface StripeIntakeOptions {
   readonly actor?: string;
 }
 
+/**
+ * What `handle` takes: the fields every `Stripe.Event` has. Typed by its shape rather than as `Stripe.Event`
+ * because an ES-module project gets the `stripe` package's ES-module typings, which TypeScript holds
+ * distinct from (and not assignable to) the CommonJS ones this package is compiled against. The fields
+ * are checked when the event is handled (a malformed event is answered `malformed`, naming the field), and
+ * `data.object` is read as the Stripe object its `type` says.
+ */
+export interface StripeEventLike {
+  readonly id: string;
+  readonly type: string;
+  readonly created: number;
+  readonly data: { readonly object: object };
+}
+
 /** The intake of Stripe events: verified events in, ledger facts out. Made by {@link createStripeIntake}. */
 export interface StripeIntake {
   /**
@@ -83,7 +97,7 @@ export interface StripeIntake {
    * to; rejects only on an I/O fault (the store or a lookup failed): then nothing may be assumed recorded,
    * and Stripe should deliver the event again.
    */
-  readonly handle: (event: Stripe.Event) => Promise<IntakeOutcome>;
+  readonly handle: (event: StripeEventLike) => Promise<IntakeOutcome>;
 }
 
 /** The prefix of every id the intake derives: `stripe:in_...`, `stripe:refund:ch_...:500`. */
@@ -558,7 +572,8 @@ export const createStripeIntake = (options: StripeIntakeOptions): StripeIntake =
         return malformed('data.object', 'expected the object the event is about');
       const seen = handled.get(event.id);
       if (seen !== undefined) return seen.kind === 'recorded' ? { ...seen, kind: 'alreadyRecorded' } : seen;
-      return remember(event.id, await dispatch(event));
+      // The shape is checked above; its object is the one its type names (Stripe's own contract).
+      return remember(event.id, await dispatch(event as unknown as Stripe.Event));
     },
   };
 };
