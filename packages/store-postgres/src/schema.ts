@@ -489,8 +489,44 @@ export const notifyChannel = (schema: string): string => `partner_ledger_${schem
 export const LOCK_NAMESPACE = 0x504c; // "PL"
 export const lockKey = (schema: string, purpose: 'migrate' | 'seal'): string => `${purpose}:${schema}`;
 
-/** Creates the schema and applies the migrations it lacks; returns the versions applied now. */
+/** Refuses a schema that a newer version of the package migrated; says whether `done` lacks a migration. */
+const lacksMigrations = (schema: string, done: ReadonlySet<number>): boolean => {
+  const known = Math.max(...MIGRATIONS.map((m) => m.version));
+  const newer = [...done].filter((version) => version > known);
+  if (newer.length > 0) {
+    throw new Error(
+      `schema ${schema} has migration ${Math.max(...newer)}, newer than this version of @partner-ledger/store-postgres knows (${known}): upgrade the package`,
+    );
+  }
+  return MIGRATIONS.some((migration) => !done.has(migration.version));
+};
+
+/**
+ * The migrations recorded in the schema, read without a lock, a transaction or any write (undefined when
+ * it has no `schema_migrations` table). Each migration commits with its record, so a recorded version is
+ * a complete one.
+ */
+const recordedMigrations = async (client: PoolClient, schema: string): Promise<Set<number> | undefined> => {
+  const { rows: found } = await client.query<{ found: boolean }>(
+    'SELECT to_regclass($1) IS NOT NULL AS found',
+    [`${schema}.schema_migrations`],
+  );
+  if (found[0]?.found !== true) return undefined;
+  const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
+  return new Set(rows.map((row) => row.version));
+};
+
+/**
+ * Creates the schema and applies the migrations it lacks; returns the versions applied now.
+ *
+ * A schema that has every migration is opened with reads only: `CREATE SCHEMA IF NOT EXISTS` is checked
+ * against the CREATE privilege on the database even when the schema exists, and any DDL fails in a
+ * read-only session (a hot-standby replica, default_transaction_read_only=on). So a runtime role without
+ * CREATE, or a session on a replica, opens a store that an admin role migrated (privileges.test.ts).
+ */
 export const migrate = async (client: PoolClient, schema: string): Promise<number[]> => {
+  const recorded = await recordedMigrations(client, schema);
+  if (recorded !== undefined && !lacksMigrations(schema, recorded)) return [];
   const applied: number[] = [];
   await client.query('BEGIN');
   try {
@@ -510,13 +546,7 @@ export const migrate = async (client: PoolClient, schema: string): Promise<numbe
       `SELECT version FROM ${schema}.schema_migrations`,
     );
     const done = new Set(rows.map((row) => row.version));
-    const known = Math.max(...MIGRATIONS.map((m) => m.version));
-    const newer = [...done].filter((version) => version > known);
-    if (newer.length > 0) {
-      throw new Error(
-        `schema ${schema} has migration ${Math.max(...newer)}, newer than this version of @partner-ledger/store-postgres knows (${known}): upgrade the package`,
-      );
-    }
+    lacksMigrations(schema, done);
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue;
       await client.query(migration.sql(schema));

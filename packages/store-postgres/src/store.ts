@@ -1085,8 +1085,17 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     if (ownsPool) await pool.end();
   };
 
-  // Appends that a crashed writer committed but did not number become visible now.
-  await seal();
+  // Appends that a crashed writer committed but did not number become visible now. A read-only session (a
+  // hot-standby replica, default_transaction_read_only=on) may not seal: the server refuses the update
+  // (read_only_sql_transaction), and the writers on the primary seal what they committed.
+  try {
+    await seal();
+  } catch (error) {
+    if (!(error instanceof DatabaseError && error.code === '25006')) {
+      await close();
+      throw error;
+    }
+  }
 
   const guarded =
     <A extends unknown[], R>(run: (...args: A) => Promise<R>) =>
