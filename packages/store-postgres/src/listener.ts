@@ -13,9 +13,14 @@ import type { PoolConfig } from 'pg';
 // transaction mode (PgBouncer `pool_mode = transaction`) they do not: LISTEN lands on whichever server
 // connection ran that statement, which the pooler then lends to other clients, and a notification arriving
 // there goes to the client using it at that moment, or is dropped. Then the listener closes its connection,
-// never LISTENs on the store's channel (whose notifications would be misdelivered so at every seal) and
+// does not LISTEN on the store's channel (whose notifications would be misdelivered so at every seal) and
 // leaves the subscriptions to the poll. The probe's channel is named at random and notified once, so the
 // LISTEN it leaves on a pooled server connection receives nothing more.
+//
+// That conclusion is about the path to the server at that time, which an operator can change without
+// restarting the service (the pooler replaced by a direct connection, or switched to session mode): so the
+// listener probes again later, first after 30 s, then doubling up to every 5 minutes, and listens again as
+// soon as a probe's notification arrives. Each retry costs one connection and one NOTIFY.
 
 export interface ListenerOptions {
   readonly poolConfig: PoolConfig;
@@ -31,14 +36,20 @@ export interface ListenerOptions {
   readonly probeTimeoutMs?: number;
   /** First and largest delay between reconnection attempts. Defaults 100 ms and 5,000 ms. */
   readonly backoffMs?: { readonly first: number; readonly max: number };
+  /**
+   * After a probe found that notifications do not arrive: the delay before the next probe, doubled after
+   * each probe that finds the same, up to `max`. Defaults 30,000 ms and 300,000 ms.
+   */
+  readonly probeRetryMs?: { readonly first: number; readonly max: number };
 }
 
 export interface Listener {
   /** Whether the LISTEN connection is up (for tests and diagnostics). */
   readonly connected: () => boolean;
   /**
-   * False once a probe found that notifications do not reach a connection of this listener (a pooler in
-   * transaction mode): it no longer listens, and the subscriptions wake on the poll only.
+   * False while the last probe found that notifications do not reach a connection of this listener (a
+   * pooler in transaction mode): it does not listen, the subscriptions wake on the poll only, and it
+   * probes again later (`probeRetryMs`).
    */
   readonly notificationsArrive: () => boolean;
   /** How many times the connection was (re)established. */
@@ -55,6 +66,7 @@ export const createListener = (options: ListenerOptions): Listener => {
   const { poolConfig, channel, pollIntervalMs, onWake, onPoll, probe } = options;
   const backoff = options.backoffMs ?? { first: 100, max: 5_000 };
   const probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
+  const probeRetry = options.probeRetryMs ?? { first: 30_000, max: 300_000 };
   let stopped = false;
   let arrive = true;
   let client: Client | undefined;
@@ -62,6 +74,8 @@ export const createListener = (options: ListenerOptions): Listener => {
   let connections = 0;
   let delay = backoff.first;
   let reconnectTimer: NodeJS.Timeout | undefined;
+  let probeDelay = probeRetry.first;
+  let probeTimer: NodeJS.Timeout | undefined;
 
   const scheduleReconnect = (): void => {
     if (stopped || reconnectTimer !== undefined) return;
@@ -70,6 +84,18 @@ export const createListener = (options: ListenerOptions): Listener => {
       void connect();
     }, delay);
     delay = Math.min(delay * 2, backoff.max);
+  };
+
+  /** The next probe, after a probe that found notifications do not arrive. */
+  const scheduleProbe = (): void => {
+    if (stopped || probeTimer !== undefined) return;
+    probeTimer = setTimeout(() => {
+      probeTimer = undefined;
+      void connect();
+    }, probeDelay);
+    // Like the poll timer: a process with nothing else to do is not kept alive by it.
+    probeTimer.unref();
+    probeDelay = Math.min(probeDelay * 2, probeRetry.max);
   };
 
   /** Whether a notification sent from another connection reaches `next` (see the top of this file). */
@@ -98,7 +124,7 @@ export const createListener = (options: ListenerOptions): Listener => {
   };
 
   const connect = async (): Promise<void> => {
-    if (stopped || !arrive) return;
+    if (stopped) return;
     const next = new Client({ ...poolConfig, application_name: 'partner-ledger-listen' });
     client = next;
     const lost = (): void => {
@@ -122,10 +148,11 @@ export const createListener = (options: ListenerOptions): Listener => {
       }
       if (!reached) {
         // The connection is up and the notification did not come: not a fault that a reconnect mends, but
-        // a pooler that does not keep the session (transaction mode).
+        // a pooler that does not keep the session (transaction mode), until a later probe finds otherwise.
         arrive = false;
         client = undefined;
         await next.end().catch(() => undefined);
+        scheduleProbe();
         return;
       }
       next.on('notification', (message: { channel: string }) => {
@@ -137,8 +164,10 @@ export const createListener = (options: ListenerOptions): Listener => {
         return;
       }
       up = true;
+      arrive = true;
       connections += 1;
       delay = backoff.first;
+      probeDelay = probeRetry.first;
       onWake();
     } catch {
       lost();
@@ -174,6 +203,7 @@ export const createListener = (options: ListenerOptions): Listener => {
       stopped = true;
       clearInterval(pollTimer);
       if (reconnectTimer !== undefined) clearTimeout(reconnectTimer);
+      if (probeTimer !== undefined) clearTimeout(probeTimer);
       const current = client;
       client = undefined;
       up = false;
