@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/Either';
@@ -40,6 +40,23 @@ describe('openLedger', () => {
     expect(E.isRight(repeat) && repeat.right.alreadyRecorded).toBe(true);
     expect(await again.store.headPosition()).toBe(0);
     await again.close();
+  });
+
+  it('refuses a store name given instead of the options object, rather than opening the default store', async () => {
+    const empty = mkdtempSync(join(root, 'cwd-'));
+    const cwd = process.cwd();
+    process.chdir(empty);
+    try {
+      for (const wrong of ['some-dir', null, 7, ['some-dir']]) {
+        const refused = openLedger(wrong as never);
+        await expect(refused).rejects.toThrow(TypeError);
+        await expect(refused).rejects.toThrow(/an options object such as \{ store: /);
+      }
+      await expect(openLedger('some-dir' as never)).rejects.toThrow('got the string "some-dir"');
+      expect(readdirSync(empty)).toEqual([]); // no ./.partner-ledger, no ./some-dir
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('uses a store it is given, and leaves it open: the caller owns it', async () => {

@@ -68,6 +68,12 @@ export interface OpenedLedger extends Ledger, PersonalDataOperations {
  * ```
  */
 export const openLedger = async (options: OpenLedgerOptions = {}): Promise<OpenedLedger> => {
+  // openLedger('my-ledger') would otherwise read `store` off a string (undefined) and quietly open the
+  // default store ($PARTNER_LEDGER_STORE or ./.partner-ledger): a ledger in the wrong place.
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(
+      `openLedger takes an options object such as { store: './ledger' }, got ${typeof options === 'string' ? `the string ${JSON.stringify(options)}` : options === null ? 'null' : Array.isArray(options) ? 'an array' : `${typeof options} ${String(options)}`}`,
+    );
   const given = options.store;
   const owned = typeof given !== 'object';
   const cwd = options.cwd ?? process.cwd();

@@ -150,6 +150,27 @@ describe('the ledger directory', () => {
   });
 });
 
+describe('opening', () => {
+  it('refuses a directory given as a string, or anything but an options object, instead of opening the default ledger', async () => {
+    const cwd = process.cwd();
+    process.chdir(directory);
+    try {
+      for (const wrong of ['some-dir', null, 42, ['some-dir']]) {
+        const refused = openFileStore(wrong as unknown as FileStoreOptions);
+        await expect(refused).rejects.toThrow(TypeError);
+        await expect(refused).rejects.toThrow(/an options object such as \{ directory: /);
+      }
+      await expect(openFileStore('some-dir' as unknown as FileStoreOptions)).rejects.toThrow(
+        'got the string "some-dir"',
+      );
+      // Nothing was opened: neither the default ledger nor one named by the string.
+      expect(await fs.readdir(directory)).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
+
 describe('one writer process, many readers', () => {
   it('refuses a second writer, naming the holder (pid, host, since)', async () => {
     const clock = () => new Date('2026-03-01T10:00:00.000Z');

@@ -260,12 +260,28 @@ const exists = async (path: string): Promise<boolean> =>
     },
   );
 
+/** A wrong argument as an error message shows it: a string quoted, anything else by its kind. */
+const describeArgument = (value: unknown): string =>
+  typeof value === 'string'
+    ? `the string ${JSON.stringify(value)}`
+    : value === null
+      ? 'null'
+      : Array.isArray(value)
+        ? 'an array'
+        : `${typeof value} ${String(value)}`;
+
 /**
  * Opens (creating if needed) the ledger in a directory: takes the writer lock, recovers (cuts off a torn last
  * record, refuses anything else that does not check out), rebuilds the in-memory index, and returns the
  * store. See FileStoreOptions for read-only and damage-tolerant opens.
  */
 export const openFileStore = async (options: FileStoreOptions = {}): Promise<FileEventStore> => {
+  // openFileStore('my-ledger') would otherwise read `directory` off a string (undefined) and quietly open
+  // the default ./.partner-ledger: a ledger in the wrong place, found only later.
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(
+      `openFileStore takes an options object such as { directory: './ledger' }, got ${describeArgument(options)}`,
+    );
   const directory = resolve(options.directory ?? DEFAULT_DIRECTORY);
   const readOnly = options.readOnly ?? false;
   const tolerateDamage = options.tolerateDamage ?? false;
