@@ -19,7 +19,7 @@ it('an --out that cannot be written is named as itself, not as the ledger', asyn
     writeFileSync(file, 'x');
     const book = await runBin(['report', 'book', '--out', join(file, 'book.html'), '--store', store]);
     expect(book.code).toBe(2);
-    expect(book.stderr).toContain(`EEXIST: file already exists, mkdir '${file}'`);
+    expect(book.stderr).toContain(`--out: cannot create the directory ${file}: a file, not a directory`);
     expect(book.stderr).not.toContain('the ledger at');
   } finally {
     rmSync(root, { recursive: true, force: true });

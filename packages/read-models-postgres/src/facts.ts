@@ -171,12 +171,14 @@ const minor = (amount: string, currency: string): bigint =>
 export const formatMinorUnits = (units: bigint, currency: string): string =>
   formatAmount(fromMinorUnits(units, currency as CurrencyCode), currency as CurrencyCode);
 
-/** What is still owed on a line (negative after a reversal of a paid line), in minor units. */
-export const outstandingOf = (line: LineFact): bigint => {
-  let settled = 0n;
-  for (const amount of Object.values(line.settlements)) settled += BigInt(amount);
-  return BigInt(line.amount) - BigInt(line.reversed) - settled;
-};
+/**
+ * What is still owed on a line (negative for a clawback not yet recovered), in minor units, as the balances
+ * projection counts it: its open part, which a payout's `reversal` item recovering a clawback brings back to
+ * zero (`settlements` keeps only `commission` items, so amount - reversed - settled would still show the
+ * clawback). A rejected line owes nothing, whatever a later failed payout gives back to it.
+ */
+export const outstandingOf = (line: LineFact): bigint =>
+  line.rejected || line.open === null ? 0n : BigInt(line.open.remaining);
 
 /** The minor units settled by payouts on a line. */
 export const settledOf = (line: LineFact): bigint =>

@@ -38,7 +38,7 @@ import type { ProjectedResults, Row, TableDefinition } from './tables';
  * The version of the tables' code: what the rows are made of and how. A projector whose CODE_VERSION differs
  * from the live generation's builds a new generation beside it and swaps when it has caught up.
  */
-export const CODE_VERSION = '6';
+export const CODE_VERSION = '7';
 
 /** The reader-facing schema when none is given. */
 export const DEFAULT_READ_SCHEMA = 'partner_ledger_read';

@@ -1,6 +1,6 @@
 import { canonicalJson } from '@partner-ledger/events';
 import { parseChoice, parseVerbArgs } from '../args';
-import { AS_OF_OPTIONS, parseAsOf } from '../as-of';
+import { AS_OF_OPTIONS, checkKnownAtWithinHead, parseAsOf } from '../as-of';
 import { EXIT, UsageError } from '../exit';
 import { write } from '../io';
 import { createProgress } from '../progress';
@@ -46,6 +46,7 @@ export const exportVerb: Verb = {
     parseChoice('format', parsed.options.format ?? 'ndjson', ['ndjson'] as const);
     const asOf = parseAsOf(parsed.options);
     return withStore(io, parsed.options.store, { mustExist: true, readOnly: true }, async (store, spec) => {
+      await checkKnownAtWithinHead(store, asOf);
       const progress = createProgress({ stream: io.stderr, label: 'export' });
       // The file store numbers events 0, 1, 2...: its head gives the count. EventStoreDB's positions are
       // commit positions, which count nothing: there the bar shows events done, with no total.

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as E from 'fp-ts/Either';
 import { isCurrencyCode, minorUnitsOf, parseAmount } from '@partner-ledger/events';
@@ -8,6 +8,7 @@ import { PAYOUT_BATCH_METHODS, preparePayouts, reconcilePayouts } from '@partner
 import { parseChoice, parseMoment, parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
 import { write } from '../io';
+import { makeDirectory } from '../make-directory';
 import { cliIds } from '../ledger-setup';
 import { KEYS_OPTION, withKeyedStore } from '../store';
 import type { Verb } from '../verb';
@@ -151,7 +152,7 @@ export const payoutsVerb: Verb = {
           const directory = resolve(io.cwd, out);
           // An --out that cannot hold the files (a file of that name, no permission) is refused now, before
           // anything is recorded: recording the payouts and then failing to write them would need a rerun.
-          await mkdir(directory, { recursive: true })
+          await makeDirectory(directory)
             .then(() => access(directory, constants.W_OK))
             .catch((error: NodeJS.ErrnoException) => {
               throw new UsageError(
@@ -182,7 +183,7 @@ export const payoutsVerb: Verb = {
           })();
           if (E.isLeft(result)) throw new UsageError(`payouts prepare: ${result.left.message}`);
           const batch = result.right;
-          await mkdir(directory, { recursive: true });
+          await makeDirectory(directory);
           const unchanged = new Set<string>();
           for (const file of batch.files) {
             const path = join(directory, file.name);

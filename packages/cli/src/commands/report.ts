@@ -1,7 +1,7 @@
 import { EventDecodeError } from '@partner-ledger/events';
 import { parseChoice, parseCurrency, parseInteger, parseMoment, parseVerbArgs } from '../args';
 import type { ParsedOptions, COMMON_OPTIONS } from '../args';
-import { AS_OF_OPTIONS, parseAsOf } from '../as-of';
+import { AS_OF_OPTIONS, checkKnownAtWithinHead, parseAsOf } from '../as-of';
 import { EXIT, UsageError } from '../exit';
 import type { ExitCode } from '../exit';
 import { stat } from 'node:fs/promises';
@@ -221,6 +221,7 @@ export const reportVerb: Verb = {
         parsed.options.keys,
         { mustExist: true, readOnly: true },
         async (store, _spec, _keys, sealedStore) => {
+          await checkKnownAtWithinHead(store, asOf);
           const directory = resolve(io.cwd, parsed.options.out!);
           if ((await kindOf(directory)) === 'file')
             throw new UsageError(
@@ -250,6 +251,7 @@ export const reportVerb: Verb = {
       parsed.options.keys,
       { mustExist: true, readOnly: true },
       async (store, spec) => {
+        await checkKnownAtWithinHead(store, asOf);
         const progress = createProgress({ stream: io.stderr, label: `report ${name}` });
         // The replay's total is exact only where positions are dense (the file store; see ReplayProgress).
         const totalKnown = spec.kind === 'file';
@@ -362,6 +364,7 @@ const runBook = async (
       `--out: ${path} is a directory: report book writes one HTML file (give its path, such as ${join(path, 'book.html')})`,
     );
   return withStore(io, flags.store, { mustExist: true, readOnly: true }, async (store) => {
+    await checkKnownAtWithinHead(store, asOf);
     const written = await withReplayProgress(io, 'report book', (onProgress) =>
       writeBook(store, path, {
         ...asOf,

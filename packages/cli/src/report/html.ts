@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
 import { computeDigest } from '@partner-ledger/store';
@@ -12,6 +12,8 @@ import {
 import type { ReplayProgress } from '@partner-ledger/projections';
 import { renderBook, renderStatements } from '@partner-ledger/report-html';
 import type { LedgerStamp } from '@partner-ledger/report-html';
+import { UsageError } from '../exit';
+import { makeDirectory } from '../make-directory';
 import { partnerNamesOf } from './names';
 
 // The HTML reports: the book and the partner statements. The projections are replayed here exactly as
@@ -45,6 +47,20 @@ const stampOf = async (
   knownAt: options.knownAt ?? null,
 });
 
+/**
+ * Makes the --out directory before the replay, so that an output that cannot be written is refused at once
+ * (not after a long replay, and never hung: see makeDirectory), with a usage error naming the path.
+ */
+const makeOutDirectory = (directory: string): Promise<void> =>
+  makeDirectory(directory).catch((error: Error) => {
+    throw new UsageError(`--out: ${error.message}`);
+  });
+
+const writeOut = (path: string, text: string): Promise<void> =>
+  writeFile(path, text, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--out: cannot write ${path}: ${error.code ?? error.message}`);
+  });
+
 export interface WrittenBook {
   readonly path: string;
   readonly stamp: LedgerStamp;
@@ -57,6 +73,7 @@ export const writeBook = async (
   path: string,
   options: HtmlReportOptions = {},
 ): Promise<WrittenBook> => {
+  await makeOutDirectory(dirname(path));
   const outcome = await replay(
     store,
     {
@@ -68,8 +85,7 @@ export const writeBook = async (
   );
   const stamp = await stampOf(store, outcome, options);
   const html = renderBook({ stamp, ...outcome.results });
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, html, 'utf8');
+  await writeOut(path, html);
   return { path, stamp, bytes: Buffer.byteLength(html) };
 };
 
@@ -90,6 +106,7 @@ export const writeStatements = async (
     readonly sealedStore?: EventStore;
   } = {},
 ): Promise<WrittenStatements> => {
+  await makeOutDirectory(directory);
   const outcome = await replay(
     store,
     {
@@ -122,7 +139,6 @@ export const writeStatements = async (
     partnerNames,
     ...(options.partnerIds === undefined ? {} : { partnerIds: options.partnerIds }),
   });
-  await mkdir(directory, { recursive: true });
-  for (const page of pages) await writeFile(join(directory, page.fileName), page.html, 'utf8');
+  for (const page of pages) await writeOut(join(directory, page.fileName), page.html);
   return { directory, stamp, files: pages.map((page) => join(directory, page.fileName)) };
 };

@@ -3,7 +3,7 @@
  * fast-check arbitraries.
  */
 export { actionArbitrary, historyArbitrary, simulate, storeWith } from './arbitraries';
-export { createEventBuilder, partnerJoined, programConfigured } from './builder';
+export { commissionLine, conversion, createEventBuilder, partnerJoined, programConfigured } from './builder';
 export type { EventBuilder } from './builder';
 export { createSimulator } from './simulator';
 export type { Action, SimulatedEvent, Simulator, SimulatorOptions } from './simulator';
