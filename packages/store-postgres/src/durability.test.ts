@@ -1,15 +1,9 @@
 import type { NewEvent } from '@partner-ledger/events';
 import { verifyStore } from '@partner-ledger/store';
 import { Client, Pool } from 'pg';
-import { spawn } from 'node:child_process';
-import type { ChildProcessByStdio } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
 import { createPostgresStore } from './store';
-import { childEnvironment, compileForChildProcess } from './testing/compile';
+import { startServerProcess } from './testing/server-process';
+import type { ServerProcess } from './testing/server-process';
 
 // The store commits an append's own transaction with `SET LOCAL synchronous_commit = off` and acknowledges
 // it only after a later commit that is synchronous (the append numbering itself, or the seal that numbers
@@ -30,36 +24,13 @@ const event = (id: string, n: number): NewEvent => ({
   causationId: null,
 });
 
-let outDir: string;
-let child: ChildProcessByStdio<Writable, Readable, null>;
-let replies: AsyncIterator<string>;
-/** Sends a command to the server's process and waits for its answer. */
-const tell = async (command: 'crash' | 'restart' | 'stop', answer: string): Promise<void> => {
-  child.stdin.write(`${command}\n`);
-  const line = await replies.next();
-  if (line.value !== answer) throw new Error(`${command}: ${String(line.value)}`);
-};
+let server: ServerProcess;
 let url: string;
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'pl-pg-durability-'));
-  compileForChildProcess(outDir, ['store-postgres']);
-  child = spawn(
-    process.execPath,
-    [
-      join(outDir, 'store-postgres', 'testing', 'server-child.js'),
-      JSON.stringify({ wal_writer_delay: '10000ms' }),
-    ],
-    { env: childEnvironment(), stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  replies = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const first = (await replies.next()).value as string | undefined;
-  if (first?.startsWith('url ') !== true) throw new Error(`the test server did not start: ${String(first)}`);
-  url = first.slice(4);
+  server = await startServerProcess({ wal_writer_delay: '10000ms' });
+  url = server.url;
 }, 120_000);
-afterAll(async () => {
-  await tell('stop', 'stopped').catch(() => child.kill());
-  await rm(outDir, { recursive: true, force: true });
-});
+afterAll(() => server.stop());
 
 it('every acknowledged append survives a crash of the whole server right after it (synchronous_commit as configured, WAL writer slowed)', async () => {
   const schema = 'durable';
@@ -87,10 +58,10 @@ it('every acknowledged append survives a crash of the whole server right after i
     client.release();
   }
 
-  await tell('crash', 'crashed');
+  await server.crash();
   await store.close().catch(() => undefined);
   await pool.end().catch(() => undefined);
-  await tell('restart', 'restarted');
+  await server.restart();
 
   const client = new Client({ connectionString: url });
   await client.connect();

@@ -4,5 +4,7 @@
  */
 export { childEnvironment, compileForChildProcess } from './compile';
 export { dropSchema, testDatabaseUrl, uniqueSchema } from './database';
+export { startServerProcess } from './server-process';
+export type { ServerProcess } from './server-process';
 export { startTestServer } from './server';
 export type { TestServer } from './server';

@@ -20,6 +20,10 @@ export interface TestServer {
   readonly crash: () => Promise<void>;
   /** Starts the server again on the same data directory and port (after `crash`: crash recovery). */
   readonly restart: () => Promise<void>;
+  /** Where its data directory is, its port and its superuser's password: what a standby copies. */
+  readonly dataDirectory: string;
+  readonly port: number;
+  readonly password: string;
 }
 
 const isZombie = (pid: number): boolean => {
@@ -159,5 +163,8 @@ export const startTestServer = async (
       }
     },
     restart: () => server.start(),
+    dataDirectory: join(parent, 'data'),
+    port,
+    password,
   };
 };
