@@ -58,7 +58,7 @@ const reached = async (standby: PostgresStore, position: number): Promise<void> 
   }
 };
 
-it('a hot-standby replica opens read-only, shows the primary’s log with the same hashes and digest, follows it by polling, and refuses appends', async () => {
+it('a hot-standby replica opens read-only, shows the primary’s log with the same hashes and digest, follows it by polling, refuses appends, and carries the ledger on once promoted', async () => {
   const schema = 'ledger';
   const primary = await createPostgresStore({ connectionString: primaryUrl, schema });
   let standby: PostgresStore | undefined;
@@ -135,8 +135,98 @@ it('a hot-standby replica opens read-only, shows the primary’s log with the sa
     });
     expect(await primary.headPosition()).toBe(before);
     expect(await collect(primary.readStream('refused'))).toEqual([]);
+
+    // Failover: the standby, caught up, is promoted; the ledger carries on there. Opening it seals and
+    // migrates nothing new; appends continue the same dense positions and the same hash chain, so the
+    // digest of the history up to the old head is the one kept before.
+    const oldHead = await primary.headPosition();
+    const kept = await computeDigest(primary, { upToPosition: oldHead });
+    await reached(standby, oldHead);
+    await standby.close();
+    standby = undefined;
+    await primary.close();
+    const admin = new Client({ connectionString: standbyUrl });
+    await admin.connect();
+    try {
+      await admin.query('SELECT pg_promote(true, 60)');
+    } finally {
+      await admin.end();
+    }
+    const promoted = await createPostgresStore({ connectionString: standbyUrl, schema });
+    try {
+      expect(promoted.migrationsApplied).toEqual([]);
+      const appended = await promoted.append('partner-0', [event('after-failover-0', 70)]);
+      expect(appended.events[0]?.position).toBe(oldHead + 1);
+      const verifiedAfter = await verifyStore(promoted);
+      expect(verifiedAfter).toMatchObject({ ok: true, eventsChecked: oldHead + 2 });
+      expect(await computeDigest(promoted, { upToPosition: oldHead })).toEqual(kept);
+    } finally {
+      await promoted.close();
+    }
   } finally {
     await standby?.close();
     await primary.close();
   }
+}, 120_000);
+
+it('with synchronous replication, every acknowledged append survives the loss of the primary and a failover to the standby', async () => {
+  const schema = 'synchronous';
+  const standbyUrl = await server.standby();
+  const admin = new Client({ connectionString: primaryUrl });
+  await admin.connect();
+  try {
+    // Commits now wait until the standby has flushed their WAL (synchronous_commit is on by default).
+    await admin.query(`ALTER SYSTEM SET synchronous_standby_names = '*'`);
+    await admin.query('SELECT pg_reload_conf()');
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { rows } = await admin.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_replication WHERE sync_state = 'sync'`,
+      );
+      if ((rows[0]?.n ?? 0) > 0) break;
+      if (Date.now() > deadline) throw new Error('the standby did not become synchronous in 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await admin.end();
+  }
+
+  const primary = await createPostgresStore({ connectionString: primaryUrl, schema });
+  const acknowledged: string[] = [];
+  try {
+    // The paths an append can take: alone, grouped with concurrent ones, tagged, several events at once.
+    acknowledged.push(...(await primary.append('solo', [event('solo-0', 0)])).events.map((e) => e.id));
+    const group = await Promise.all(
+      Array.from({ length: 16 }, (_, w) => primary.append(`writer-${w}`, [event(`group-${w}`, w)])),
+    );
+    acknowledged.push(...group.flatMap((r) => r.events.map((e) => e.id)));
+    acknowledged.push(
+      ...(await primary.append('tagged', [event('tagged-0', 30)], { tags: ['t'] })).events.map((e) => e.id),
+    );
+    acknowledged.push(
+      ...(await primary.append('solo', [event('solo-1', 31), event('solo-2', 32)])).events.map((e) => e.id),
+    );
+  } finally {
+    // The primary is lost right after the last acknowledgement: nothing gets to leave it any more.
+    await server.crash();
+    await primary.close().catch(() => undefined);
+  }
+
+  const promoting = new Client({ connectionString: standbyUrl });
+  await promoting.connect();
+  try {
+    await promoting.query('SELECT pg_promote(true, 60)');
+  } finally {
+    await promoting.end();
+  }
+  const promoted = await createPostgresStore({ connectionString: standbyUrl, schema });
+  try {
+    const ids = (await collect(promoted.readAll())).map((e) => e.id);
+    expect([...ids].sort()).toEqual([...acknowledged].sort());
+    expect(await verifyStore(promoted)).toMatchObject({ ok: true, eventsChecked: acknowledged.length });
+  } finally {
+    await promoted.close();
+  }
+  // Back up, so that the server can be stopped; with no standby left, it must write nothing more.
+  await server.restart();
 }, 120_000);
