@@ -9,6 +9,8 @@ import {
   verifyStore,
 } from '@partner-ledger/store';
 import type { AppendResult, EventStore, SubscriptionMessage } from '@partner-ledger/store';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Client, Pool } from 'pg';
 import { LOCK_NAMESPACE, MIGRATIONS, lockKey } from './schema';
 import type { Migration } from './schema';
@@ -225,6 +227,44 @@ describe('schema and migrations', () => {
       ]);
     } finally {
       await client.end();
+    }
+  });
+
+  it('keeps nothing of what it read once a read is done (the rows of every page can be collected)', async () => {
+    // What each page query resolved with, watched through weak references: a store that kept them (a
+    // reaction on a promise that lives as long as the store, one per query) grows with every read, and
+    // a long subscription or a process that reads again and again runs out of memory.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const pool = new Pool({ connectionString: url, max: 4 });
+    const results: WeakRef<object>[] = [];
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<object>;
+    (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) =>
+      query(...args).then((result) => {
+        results.push(new WeakRef(result));
+        return result;
+      });
+    try {
+      const store = await createPostgresStore({ pool, schema });
+      opened.push(store);
+      await store.append(
+        'kept',
+        Array.from({ length: 50 }, (_, i) => event(`kept-${i}`, i)),
+      );
+      const before = results.length;
+      let read = 0;
+      for await (const e of store.readAll({ pageSize: 10 })) read += e.position >= 0 ? 1 : 0;
+      for await (const e of store.readStream('kept')) read += e.revision >= 0 ? 1 : 0;
+      expect(read).toBe(100);
+      expect(results.length - before).toBeGreaterThanOrEqual(6);
+      for (let i = 0; i < 3; i += 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+      }
+      expect(results.slice(before).filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
     }
   });
 

@@ -308,16 +308,27 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   const assertOpen = (): void => {
     if (closed) throw new StoreClosedError();
   };
-  // Rejects when the store closes: a read that is waiting for a connection or a row then ends with
-  // StoreClosedError instead of waiting on a pool that is shutting down.
-  let rejectOnClose: (error: Error) => void = () => undefined;
-  const closing = new Promise<never>((_, reject) => {
-    rejectOnClose = reject;
-  });
-  closing.catch(() => undefined);
+  // The queries under way, each rejected when the store closes: a read that is waiting for a connection or
+  // a row then ends with StoreClosedError instead of waiting on a pool that is shutting down. Each leaves
+  // the set when it settles. (Not Promise.race against one promise that settles at close: each race left a
+  // reaction on that promise, holding the query's result, so every page ever read stayed in memory as long
+  // as the store was open, and readAll spent its time in the garbage collector.)
+  const underway = new Set<(error: Error) => void>();
   const query = <R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> => {
     assertOpen();
-    return Promise.race([pool.query<R>(sql, params), closing]);
+    return new Promise<QueryResult<R>>((resolve, reject) => {
+      underway.add(reject);
+      pool.query<R>(sql, params).then(
+        (result) => {
+          underway.delete(reject);
+          resolve(result);
+        },
+        (error: unknown) => {
+          underway.delete(reject);
+          reject(error);
+        },
+      );
+    });
   };
 
   const withClient = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
@@ -1136,7 +1147,9 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    rejectOnClose(new StoreClosedError());
+    const closedError = new StoreClosedError();
+    underway.forEach((reject) => reject(closedError));
+    underway.clear();
     wakeAll();
     await listener?.stop();
     pool.off('connect', quietNewSession);
