@@ -461,7 +461,7 @@ describe('group commit of the appends made concurrently through one store', () =
     expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 85 });
   });
 
-  it('a group goes as one call of append_group_v7: one named statement of one text whatever its size, none failing', async () => {
+  it('a group goes as one call of append_group_v7: one statement of one text whatever its size, none failing, none named', async () => {
     const { pool, sent, failures } = spiedPool(url);
     try {
       const store = await createPostgresStore({ pool, schema });
@@ -488,7 +488,8 @@ describe('group commit of the appends made concurrently through one store', () =
       expect(failures).toEqual([]);
       expect(groups.length).toBeGreaterThanOrEqual(4);
       expect(new Set(groups.map((q) => q.text)).size).toBe(1);
-      expect(new Set(groups.map((q) => q.name))).toEqual(new Set([`pl_group_v7_${schema}`]));
+      // Unnamed (the statements the store sends are never named: PgBouncer 1.18 in transaction mode).
+      expect(sent.filter((q) => q.name !== undefined)).toEqual([]);
       // Most appends went in groups: each round's first alone, and a few that arrived between groups.
       expect(alone.length).toBeLessThan(20);
       const all = await collect(store.readAll());
