@@ -14,6 +14,7 @@ import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
 import { until } from './testing/wait';
 import { findPgBouncer, startPgBouncer } from './testing/pgbouncer';
+import { spiedPool } from './testing/spied-pool';
 import type { PgBouncer, PoolMode } from './testing/pgbouncer';
 
 // What docs/stores.md promises through PgBouncer (1.18, Debian's package), live: the store pointed at a
@@ -78,9 +79,32 @@ const serverUrl = testDatabaseUrl();
     it('migrates a new schema once when two stores open it at the same time', async () => {
       const [a, b] = await Promise.all([open(), open()]);
       const applied = [a.migrationsApplied, b.migrationsApplied].sort((x, y) => y.length - x.length);
-      expect(applied).toEqual([[1, 2, 3, 4, 5, 6], []]);
+      expect(applied).toEqual([[1, 2, 3, 4, 5, 6, 7], []]);
       await a.append('s', [event('m-0')]);
       expect((await collect(b.readAll())).map((e) => e.id)).toEqual(['m-0']);
+    });
+
+    it('sends its groups of appends without a failed statement (a group that failed would be retried alone, unseen)', async () => {
+      const { pool, sent, failures } = spiedPool(bouncer.url);
+      try {
+        const store = await createPostgresStore({ pool, schema });
+        opened.push(store);
+        for (let round = 0; round < 5; round += 1) {
+          await Promise.all(
+            Array.from({ length: 12 }, (_, i) => store.append(`grp-${i}`, [event(`grp-${round}-${i}`, i)])),
+          );
+        }
+        expect(failures).toEqual([]);
+        expect(
+          sent.filter((q) => q.text.startsWith('SELECT') && q.text.includes('append_group_v7(')).length,
+        ).toBeGreaterThanOrEqual(5);
+        expect((await collect(store.readAll())).map((e) => e.position)).toEqual(
+          Array.from({ length: 60 }, (_, i) => i),
+        );
+      } finally {
+        await Promise.all(opened.splice(0).map((store) => store.close()));
+        await pool.end();
+      }
     });
 
     it('decides concurrent appends: expected revisions, groups, conditions, retries; readAll and verify agree', async () => {

@@ -31,6 +31,9 @@ export interface Migration {
 /** The name of the append function this version calls (migration 6). */
 export const APPEND_V6 = 'append_v6';
 
+/** The name of the group append function this version calls (migration 7). */
+export const APPEND_GROUP_V7 = 'append_group_v7';
+
 /** Migration 4's additions to the append function: its variables. */
 const DIRECT_DECLARE = `        v_head bigint;
         v_count bigint;
@@ -477,7 +480,149 @@ ${appendFunction(s, true, 'record')}    `,
     sql: (s) => `
 ${appendFunction(s, true, 'record', true)}    `,
   },
+  {
+    version: 7,
+    name: 'append_group_v7, a group of appends in one INSERT',
+    // The group commit as one call of a fixed text (before: one append_v6 call per append, joined by UNION
+    // ALL, a statement whose text and parameter count grew with the group, parsed and planned anew for
+    // every size, each call inserting its own events). A new function beside append_v6, which stays, for
+    // single appends and for instances of the previous version during a rolling upgrade (upgrade.test.ts).
+    sql: (s) => `
+${appendGroupFunction(s)}    `,
+  },
 ];
+
+/**
+ * Migration 7: a group of appends (to distinct streams, without tags or condition) in one call, on
+ * parameters of a fixed form: one array per append field (stream, expected revision, the head the client
+ * chained on) and one per event column, each event naming its append (1-based) in `p_appends`. Under each
+ * stream's lock, in the given order (the client sorts them, so that two groups never lock two streams in
+ * opposite orders), every append gets the checks of `append_v6` and its own answer; then the events of all
+ * the appends that pass are written by ONE `INSERT ... SELECT ... FROM unnest(...)`, their streams' heads by
+ * one UPDATE, numbered at once when the seal lock is free (as `append_v6` does). Answers come back as arrays,
+ * one element per append, in the given order.
+ */
+const appendGroupFunction = (s: string): string => `      CREATE FUNCTION ${s}.${APPEND_GROUP_V7}(
+        p_streams text[], p_expected text[], p_head_revisions integer[], p_head_hashes text[],
+        p_appends integer[],
+        p_ids text[], p_revisions integer[], p_types text[], p_schema_versions integer[],
+        p_occurred_at text[], p_recorded_at text[], p_actors text[], p_correlation_ids text[],
+        p_causation_ids text[], p_data_texts text[], p_data_json text[], p_prev_hashes text[], p_hashes text[],
+        OUT r_status text[], OUT r_batch bigint[], OUT r_last_revision integer[], OUT r_last_hash text[],
+        OUT r_first_position bigint[], OUT r_sealed bigint
+      ) LANGUAGE plpgsql SET enable_seqscan = off AS $group$
+      DECLARE
+        v_n integer := cardinality(p_streams);
+        v_events integer := cardinality(p_ids);
+        v_last integer;
+        v_hash text;
+        v_with_ids integer[];
+        -- Every array sized at once: an element assigned past the end of an empty array would start the
+        -- array at that subscript instead of 1.
+        v_starts integer[] := array_fill(NULL::integer, ARRAY[v_n]);
+        v_ends integer[] := array_fill(NULL::integer, ARRAY[v_n]);
+        v_base bigint[] := array_fill(NULL::bigint, ARRAY[v_n]);
+        v_written integer := 0;
+        v_head bigint;
+        v_count bigint := 0;
+        v_first bigint;
+        v_pending boolean;
+        v_i integer;
+        v_k integer;
+      BEGIN
+        -- Its own transaction: its commit waits for the disk only when it numbers itself, as append_v6.
+        PERFORM set_config('synchronous_commit', 'off', true);
+        r_status := array_fill(NULL::text, ARRAY[v_n]);
+        r_batch := array_fill(NULL::bigint, ARRAY[v_n]);
+        r_last_revision := array_fill(NULL::integer, ARRAY[v_n]);
+        r_last_hash := array_fill(NULL::text, ARRAY[v_n]);
+        r_first_position := array_fill(NULL::bigint, ARRAY[v_n]);
+        r_sealed := 0;
+        -- Where each append's events are in the arrays (the client sends them append by append).
+        FOR v_k IN 1..v_events LOOP
+          v_i := p_appends[v_k];
+          IF v_i IS NULL OR v_i < 1 OR v_i > v_n OR (v_k > 1 AND v_i <> p_appends[v_k - 1] AND v_i <> p_appends[v_k - 1] + 1)
+              OR (v_k = 1 AND v_i <> 1) THEN
+            RAISE EXCEPTION 'append_group_v7: event % names append %, out of order', v_k, v_i;
+          END IF;
+          IF v_starts[v_i] IS NULL THEN
+            v_starts[v_i] := v_k;
+          END IF;
+          v_ends[v_i] := v_k;
+        END LOOP;
+        -- Each stream's row, created if missing and locked, in the given order: from here the group's
+        -- streams are its own until it commits.
+        FOR v_i IN 1..v_n LOOP
+          IF v_starts[v_i] IS NULL THEN
+            RAISE EXCEPTION 'append_group_v7: append % has no events', v_i;
+          END IF;
+          SELECT st.last_revision, st.last_hash INTO v_last, v_hash
+            FROM ${s}.streams st WHERE st.stream = p_streams[v_i] FOR UPDATE;
+          IF NOT FOUND THEN
+            INSERT INTO ${s}.streams AS st (stream, last_revision) VALUES (p_streams[v_i], -1)
+              ON CONFLICT (stream) DO UPDATE SET last_revision = st.last_revision
+              RETURNING st.last_revision, st.last_hash INTO v_last, v_hash;
+          END IF;
+          r_last_revision[v_i] := v_last;
+          r_last_hash[v_i] := v_hash;
+        END LOOP;
+        -- Under the streams' locks: the appends with an id already stored (a retry or a duplicate, which the
+        -- client classifies on its longer path), in one probe of the id index.
+        v_with_ids := ARRAY(SELECT DISTINCT u.a FROM unnest(p_ids, p_appends) AS u(id, a)
+          WHERE EXISTS (SELECT 1 FROM ${s}.events e WHERE e.id = u.id));
+        FOR v_i IN 1..v_n LOOP
+          v_last := r_last_revision[v_i];
+          v_hash := r_last_hash[v_i];
+          IF v_i = ANY(v_with_ids) THEN
+            r_status[v_i] := 'ids';
+          ELSIF NOT (p_expected[v_i] = 'any'
+              OR (p_expected[v_i] = 'noStream' AND v_last < 0)
+              OR (p_expected[v_i] = 'streamExists' AND v_last >= 0)
+              OR (p_expected[v_i] ~ '^[0-9]+$' AND p_expected[v_i]::integer = v_last)) THEN
+            r_status[v_i] := 'revision';
+          ELSIF v_last <> p_head_revisions[v_i] OR v_hash IS DISTINCT FROM p_head_hashes[v_i] THEN
+            -- The client chained its events on another head: it chains them again on this one.
+            r_status[v_i] := 'stale';
+          ELSE
+            r_status[v_i] := 'written';
+            r_batch[v_i] := nextval('${s}.batches');
+            r_last_revision[v_i] := p_revisions[v_ends[v_i]];
+            r_last_hash[v_i] := p_hashes[v_ends[v_i]];
+            -- The position of the append's first event, less its index in the arrays, once v_first is known.
+            v_base[v_i] := v_written - v_starts[v_i] + 1;
+            v_written := v_written + v_ends[v_i] - v_starts[v_i] + 1;
+          END IF;
+        END LOOP;
+        IF v_written = 0 THEN
+          RETURN;
+        END IF;
+${directNumbering(s, true)}        -- Every written append's events: one INSERT from the arrays, numbered when the group holds the lock.
+        INSERT INTO ${s}.events (batch, batch_index, id, stream, revision, type, schema_version, occurred_at,
+          recorded_at, actor, correlation_id, causation_id, data_text, data, prev_hash, hash, position)
+        SELECT r_batch[u.a], u.ord - v_starts[u.a], u.id, p_streams[u.a], u.revision, u.type, u.schema_version,
+          u.occurred_at, u.recorded_at, u.actor, u.correlation_id, u.causation_id, u.data_text,
+          u.data_json::jsonb, u.prev_hash, u.hash, v_first + v_base[u.a] + u.ord - 1
+        FROM unnest(p_appends, p_ids, p_revisions, p_types, p_schema_versions, p_occurred_at, p_recorded_at,
+          p_actors, p_correlation_ids, p_causation_ids, p_data_texts, p_data_json, p_prev_hashes, p_hashes)
+          WITH ORDINALITY AS u(a, id, revision, type, schema_version, occurred_at, recorded_at, actor,
+            correlation_id, causation_id, data_text, data_json, prev_hash, hash, ord)
+        WHERE r_status[u.a] = 'written';
+        -- The written streams' new heads: one UPDATE.
+        UPDATE ${s}.streams st SET last_revision = h.last_revision, last_hash = h.last_hash
+          FROM unnest(p_streams, r_status, r_last_revision, r_last_hash) AS h(stream, status, last_revision, last_hash)
+          WHERE h.status = 'written' AND st.stream = h.stream;
+        IF v_first IS NOT NULL THEN
+          PERFORM pg_notify('${notifyChannel(s)}', (v_first + v_written - 1)::text);
+          FOR v_i IN 1..v_n LOOP
+            IF r_status[v_i] = 'written' THEN
+              r_first_position[v_i] := v_first + v_base[v_i] + v_starts[v_i] - 1;
+            END IF;
+          END LOOP;
+          r_sealed := v_count + v_written;
+        END IF;
+      END
+      $group$;
+`;
 
 /** How many times a writer waits for a running seal before it queues for the seal lock (migration 4). */
 const SEAL_WAIT_ROUNDS = 3;

@@ -9,12 +9,15 @@ import {
   verifyStore,
 } from '@partner-ledger/store';
 import type { AppendResult, EventStore, SubscriptionMessage } from '@partner-ledger/store';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Client, Pool } from 'pg';
 import { LOCK_NAMESPACE, MIGRATIONS, lockKey } from './schema';
 import type { Migration } from './schema';
 import { SchemaNotFoundError, createPostgresStore } from './store';
 import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
+import { spiedPool } from './testing/spied-pool';
 
 const at = (n: number): string => new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString();
 const event = (id: string, n = 0): NewEvent => ({
@@ -80,12 +83,12 @@ const expectConditionFailed = async (promise: Promise<unknown>, tag: string, pos
 describe('schema and migrations', () => {
   it('several instances opening a new schema together: one migrates, all open, the migration is recorded once', async () => {
     const stores = await Promise.all([open(), open(), open(), open()]);
-    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-      expect(rows).toEqual([1, 2, 3, 4, 5, 6].map((version) => ({ version })));
+      expect(rows).toEqual([1, 2, 3, 4, 5, 6, 7].map((version) => ({ version })));
     } finally {
       await client.end();
     }
@@ -93,24 +96,24 @@ describe('schema and migrations', () => {
     expect(idsOf(await collect((stores[3] as EventStore).readAll()))).toEqual(['e-0']);
   });
 
-  it('a schema at migration 2 is brought to migrations 3 to 6 (the append function) when this version opens it', async () => {
+  it('a schema at migration 2 is brought to migrations 3 to 7 (the append functions) when this version opens it', async () => {
     await (await open()).close();
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       await client.query(`DROP FUNCTION ${schema}.append; DROP FUNCTION ${schema}.seal_written;
         DROP FUNCTION ${schema}.seal_wait; DROP FUNCTION ${schema}.append_v6;
-        DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
+        DROP FUNCTION ${schema}.append_group_v7; DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
     } finally {
       await client.end();
     }
     const store = await open();
-    expect(store.migrationsApplied).toEqual([3, 4, 5, 6]);
+    expect(store.migrationsApplied).toEqual([3, 4, 5, 6, 7]);
     await store.append('s', [event('m-0')]);
     expect(idsOf(await collect(store.readAll()))).toEqual(['m-0']);
   });
 
-  it('a schema at migration 3 holding events, one append committed but not numbered, is brought to migrations 4 to 6: positions stay dense, verify ok', async () => {
+  it('a schema at migration 3 holding events, one append committed but not numbered, is brought to migrations 4 to 7: positions stay dense, verify ok', async () => {
     const first = await open();
     await first.append('a', [event('u-0'), event('u-1')]);
     await first.close();
@@ -119,7 +122,8 @@ describe('schema and migrations', () => {
     try {
       // Back to migration 3's functions, as a schema that an earlier version of the store created.
       await client.query(`DROP FUNCTION ${schema}.seal_wait; DROP FUNCTION ${schema}.append;
-        DROP FUNCTION ${schema}.append_v6; DELETE FROM ${schema}.schema_migrations WHERE version >= 4`);
+        DROP FUNCTION ${schema}.append_v6; DROP FUNCTION ${schema}.append_group_v7;
+        DELETE FROM ${schema}.schema_migrations WHERE version >= 4`);
       await client.query(
         (MIGRATIONS.find((m) => m.version === 3) as Migration)
           .sql(schema)
@@ -154,7 +158,7 @@ describe('schema and migrations', () => {
     }
     // Opening seals what was left, then writers of this version append on the upgraded schema.
     const store = await open();
-    expect(store.migrationsApplied).toEqual([4, 5, 6]);
+    expect(store.migrationsApplied).toEqual([4, 5, 6, 7]);
     const appended = await Promise.all(
       Array.from({ length: 6 }, (_, i) => store.append(`c-${i % 2}`, [event(`u-c-${i}`)])),
     );
@@ -223,6 +227,44 @@ describe('schema and migrations', () => {
       ]);
     } finally {
       await client.end();
+    }
+  });
+
+  it('keeps nothing of what it read once a read is done (the rows of every page can be collected)', async () => {
+    // What each page query resolved with, watched through weak references: a store that kept them (a
+    // reaction on a promise that lives as long as the store, one per query) grows with every read, and
+    // a long subscription or a process that reads again and again runs out of memory.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const pool = new Pool({ connectionString: url, max: 4 });
+    const results: WeakRef<object>[] = [];
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<object>;
+    (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) =>
+      query(...args).then((result) => {
+        results.push(new WeakRef(result));
+        return result;
+      });
+    try {
+      const store = await createPostgresStore({ pool, schema });
+      opened.push(store);
+      await store.append(
+        'kept',
+        Array.from({ length: 50 }, (_, i) => event(`kept-${i}`, i)),
+      );
+      const before = results.length;
+      let read = 0;
+      for await (const e of store.readAll({ pageSize: 10 })) read += e.position >= 0 ? 1 : 0;
+      for await (const e of store.readStream('kept')) read += e.revision >= 0 ? 1 : 0;
+      expect(read).toBe(100);
+      expect(results.length - before).toBeGreaterThanOrEqual(6);
+      for (let i = 0; i < 3; i += 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+      }
+      expect(results.slice(before).filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
     }
   });
 
@@ -419,6 +461,98 @@ describe('group commit of the appends made concurrently through one store', () =
     expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 85 });
   });
 
+  it('a group goes as one call of append_group_v7: one statement of one text whatever its size, none failing, none named', async () => {
+    const { pool, sent, failures } = spiedPool(url);
+    try {
+      const store = await createPostgresStore({ pool, schema });
+      opened.push(store);
+      let appended = 0;
+      // Rounds of concurrent appends of different sizes: the first of each round goes alone, the others
+      // behind it in groups of different sizes and event counts.
+      for (let round = 0; round < 4; round += 1) {
+        const size = [3, 9, 20, 64][round] as number;
+        await Promise.all(
+          Array.from({ length: size }, (_, i) =>
+            store.append(
+              `gs-${i}`,
+              Array.from({ length: 1 + (i % 3) }, (__, k) => event(`gs-${round}-${i}-${k}`, k)),
+            ),
+          ),
+        );
+        appended += Array.from({ length: size }, (_, i) => 1 + (i % 3)).reduce((a, b) => a + b, 0);
+      }
+      // The statements that call the functions (not the migration that creates them).
+      const calls = sent.filter((q) => q.text.startsWith('SELECT'));
+      const groups = calls.filter((q) => q.text.includes(`${schema}.append_group_v7(`));
+      const alone = calls.filter((q) => q.text.includes(`${schema}.append_v6(`));
+      expect(failures).toEqual([]);
+      expect(groups.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(groups.map((q) => q.text)).size).toBe(1);
+      // Unnamed (the statements the store sends are never named: PgBouncer 1.18 in transaction mode).
+      expect(sent.filter((q) => q.name !== undefined)).toEqual([]);
+      // Most appends went in groups: each round's first alone, and a few that arrived between groups.
+      expect(alone.length).toBeLessThan(20);
+      const all = await collect(store.readAll());
+      expect(all.map((e) => e.position)).toEqual(Array.from({ length: appended }, (_, i) => i));
+      expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: appended });
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
+  });
+
+  it('each append of a group gets its own answer: written, stale head, wrong revision, a retry, a duplicate id', async () => {
+    const { pool, sent, failures } = spiedPool(url);
+    try {
+      const store = await createPostgresStore({ pool, schema });
+      opened.push(store);
+      const other = await open();
+      await store.append('m-stale', [event('m-stale-0')]);
+      await store.append('m-retry', [event('m-retry-0', 1)]);
+      await store.append('m-dup', [event('m-dup-0', 2)]);
+      // Another instance appends to m-stale: this store's remembered head is stale.
+      await other.append('m-stale', [event('m-stale-1')]);
+      const before = sent.length;
+      // The first goes alone; the five behind it go together, as one group.
+      const outcomes = await Promise.allSettled([
+        store.append('m-first', [event('m-first-0')]),
+        store.append('m-ok', [event('m-ok-0'), event('m-ok-1')]),
+        store.append('m-stale', [event('m-stale-2')]),
+        store.append('m-rev', [event('m-rev-0')], { expectedRevision: 5 }),
+        store.append('m-retry', [event('m-retry-0', 1)]),
+        store.append('m-dup', [event('m-dup-0', 99)]),
+      ]);
+      expect(failures).toEqual([]);
+      const groups = sent
+        .slice(before)
+        .filter((q) => q.text.startsWith('SELECT') && q.text.includes('append_group_v7('));
+      expect(groups).toHaveLength(1);
+      expect(outcomes.map((o) => o.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'rejected',
+      ]);
+      const value = (k: number) => (outcomes[k] as PromiseFulfilledResult<AppendResult>).value;
+      const reason = (k: number) => (outcomes[k] as PromiseRejectedResult).reason as unknown;
+      expect(value(1).events.map((e) => e.revision)).toEqual([0, 1]);
+      // Chained again on the real head (revision 1, the other instance's event).
+      expect(value(2).events.map((e) => e.revision)).toEqual([2]);
+      expect(reason(3)).toBeInstanceOf(WrongExpectedRevisionError);
+      expect(value(4)).toMatchObject({ alreadyStored: true, lastPosition: 1 });
+      expect(reason(5)).toBeInstanceOf(DuplicateEventIdError);
+      const all = await collect(store.readAll());
+      expect(all.map((e) => e.position)).toEqual(Array.from({ length: 8 }, (_, i) => i));
+      expect(all.filter((e) => e.stream === 'm-rev')).toEqual([]);
+      expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 8 });
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
+  });
+
   it('a group whose transaction fails (an id another transaction commits meanwhile) is tried again append by append', async () => {
     const store = await open();
     // Another writer holds a new, uncommitted event 'd-same' (in stream d-x) when the group writes the
@@ -463,7 +597,7 @@ describe('group commit of the appends made concurrently through one store', () =
         await blocker.query('SELECT pg_stat_clear_snapshot()');
         const { rows } = await blocker.query(
           `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
-          [`%${schema}.append_v6(%`],
+          [`%${schema}.append_group_v7(%`],
         );
         if (rows.length > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 20));

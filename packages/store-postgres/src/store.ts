@@ -25,7 +25,14 @@ import { DatabaseError, Pool } from 'pg';
 import type { PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
 import { createListener } from './listener';
 import type { Listener } from './listener';
-import { APPEND_V6, DEFAULT_SCHEMA, assertSchemaName, migrate, notifyChannel } from './schema';
+import {
+  APPEND_GROUP_V7,
+  APPEND_V6,
+  DEFAULT_SCHEMA,
+  assertSchemaName,
+  migrate,
+  notifyChannel,
+} from './schema';
 
 /** What `createPostgresStore` takes: a connection string or a pool, and the schema. */
 export interface PostgresStoreOptions {
@@ -110,6 +117,34 @@ const eventColumns = (
   chained.map((e) => e.prevHash),
   chained.map((e) => e.hash),
 ];
+
+/**
+ * The arguments of `append_group_v7` for a group's calls: each call's stream, expected revision and head,
+ * then every event's append number (1-based) and its columns, the calls' events one after the other.
+ */
+const groupArguments = (
+  calls: readonly {
+    readonly stream: string;
+    readonly args: readonly (string | number | null | readonly (string | number | null)[])[];
+  }[],
+): unknown[] => {
+  const columns: (string | number | null)[][] = Array.from({ length: 13 }, () => []);
+  const appends: number[] = [];
+  calls.forEach((call, k) => {
+    // The call's arguments are those of append_v6: 4 fields, tags, condition (none in a group), 13 columns.
+    const own = call.args.slice(7) as (readonly (string | number | null)[])[];
+    own.forEach((values, c) => (columns[c] as (string | number | null)[]).push(...values));
+    for (let i = 0; i < (own[0] as readonly unknown[]).length; i += 1) appends.push(k + 1);
+  });
+  return [
+    calls.map((call) => call.args[0]),
+    calls.map((call) => call.args[1]),
+    calls.map((call) => call.args[2]),
+    calls.map((call) => call.args[3]),
+    appends,
+    ...columns,
+  ];
+};
 
 /** The columns of a stored event, in the order the queries below select them. */
 const EVENT_COLUMNS =
@@ -265,16 +300,27 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   const assertOpen = (): void => {
     if (closed) throw new StoreClosedError();
   };
-  // Rejects when the store closes: a read that is waiting for a connection or a row then ends with
-  // StoreClosedError instead of waiting on a pool that is shutting down.
-  let rejectOnClose: (error: Error) => void = () => undefined;
-  const closing = new Promise<never>((_, reject) => {
-    rejectOnClose = reject;
-  });
-  closing.catch(() => undefined);
+  // The queries under way, each rejected when the store closes: a read that is waiting for a connection or
+  // a row then ends with StoreClosedError instead of waiting on a pool that is shutting down. Each leaves
+  // the set when it settles. (Not Promise.race against one promise that settles at close: each race left a
+  // reaction on that promise, holding the query's result, so every page ever read stayed in memory as long
+  // as the store was open, and readAll spent its time in the garbage collector.)
+  const underway = new Set<(error: Error) => void>();
   const query = <R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> => {
     assertOpen();
-    return Promise.race([pool.query<R>(sql, params), closing]);
+    return new Promise<QueryResult<R>>((resolve, reject) => {
+      underway.add(reject);
+      pool.query<R>(sql, params).then(
+        (result) => {
+          underway.delete(reject);
+          resolve(result);
+        },
+        (error: unknown) => {
+          underway.delete(reject);
+          reject(error);
+        },
+      );
+    });
   };
 
   const withClient = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
@@ -537,22 +583,18 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   /** One call with parameters: one statement, sent alone. */
   const APPEND_WITH_PARAMETERS = appendSelect(`SELECT ${appendCall(1)} AS r`);
 
+  /** The SQL types of the event columns ({@link eventColumns}), in order. */
+  const EVENT_TYPES = ['text', 'integer', 'text', 'integer', ...Array.from({ length: 9 }, () => 'text')];
+
   /**
-   * A group's calls in one statement with parameters, one branch of a UNION ALL each: the server runs the
-   * branches one after the other, in this order (a record returned in a VALUES row loses its type, so the
-   * calls cannot be rows of one VALUES). Written once per group size.
+   * A group's appends in one call of `append_group_v7` (migration 7): one array parameter per append field
+   * and per event column, whatever the group's size, so the text never changes (the previous group
+   * statement, one `append_v6` call per append joined by UNION ALL, had a text and 20 parameters more per
+   * append, parsed and planned for every group). Not a named prepared statement: PgBouncer before 1.21
+   * in transaction mode would run it on a server connection where it was never prepared, and a named
+   * statement measured no faster than this unnamed one (docs/benchmarks.md).
    */
-  const groupStatements = new Map<number, string>();
-  const groupSelect = (count: number): string => {
-    let statement = groupStatements.get(count);
-    if (statement === undefined) {
-      statement = Array.from({ length: count }, (_, k) =>
-        appendSelect(`SELECT ${appendCall(k * APPEND_TYPES.length + 1)} AS r`),
-      ).join(' UNION ALL ');
-      groupStatements.set(count, statement);
-    }
-    return statement;
-  };
+  const GROUP_STATEMENT = `SELECT r_status AS status, r_batch::text[] AS batch, r_last_revision AS last_revision, r_last_hash AS last_hash, r_first_position::text[] AS first_position FROM ${t(APPEND_GROUP_V7)}($1::text[], $2::text[], $3::integer[], $4::text[], $5::integer[], ${EVENT_TYPES.map((type, i) => `$${i + 6}::${type}[]`).join(', ')})`;
 
   /** Chains the events on the head this client remembers and gives the arguments of `append` for them. */
   const fastCall = (
@@ -680,14 +722,14 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
 
   /**
    * Group commit of the appends made concurrently through this store: the appends that arrive while
-   * {@link MAX_GROUPS_IN_FLIGHT} groups are on their way to the server wait, then go together, each its own
-   * call of `append` (its own checks, its own outcome) in one statement with parameters, its own
-   * transaction, with one seal and one flush (migration 6: no seal call when the group numbered itself). At
-   * most one append per stream in a group, the calls in stream order (so that two groups never lock two
-   * streams in opposite orders), and only appends without tags or condition (whose tag locks could be
-   * taken in opposite orders). An append that arrives when fewer groups are under way goes at once, alone,
-   * as before. If the group's transaction fails as a whole (a statement error rolls every call back), each
-   * append is tried again alone.
+   * {@link MAX_GROUPS_IN_FLIGHT} groups are on their way to the server wait, then go together in one call of
+   * `append_group_v7` (migration 7), one statement of a fixed text, its own transaction: each append its
+   * own checks and its own outcome, the written appends' events in one INSERT, with one seal and one flush
+   * (no seal call when the group numbered itself). At most one append per stream in a group, in stream
+   * order (so that two groups never lock two streams in opposite orders), and only appends without tags or
+   * condition (whose tag locks could be taken in opposite orders). An append that arrives when fewer groups
+   * are under way goes at once, alone, through `append_v6`. If the group's transaction fails as a whole (an
+   * id that another append committed meanwhile, a lost connection), each append is tried again alone.
    */
   const tryAppendGrouped = (
     stream: string,
@@ -751,21 +793,35 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       return;
     }
     type GroupAnswer = Parameters<typeof fastOutcome>[1] & { first_position: string | null };
+    interface GroupArrays {
+      readonly status: readonly string[];
+      readonly batch: readonly (string | null)[];
+      readonly last_revision: readonly number[];
+      readonly last_hash: readonly (string | null)[];
+      readonly first_position: readonly (string | null)[];
+    }
     let answers: GroupAnswer[];
     let positionOf: Map<string, string | null> | undefined;
     try {
       [answers, positionOf] = await withClient(async (client) => {
-        // One statement, its own transaction: the calls in stream order, each numbering its append when
-        // the group holds the seal lock (the first call that writes takes it, the others hold it too).
-        const { rows } = await client.query<GroupAnswer>(
-          groupSelect(calls.length),
-          calls.flatMap((c) => c.args),
-        );
+        // One statement, its own transaction: the appends in stream order, each numbered when the group
+        // took the seal lock.
+        const { rows: arrays } = await client.query<GroupArrays>(GROUP_STATEMENT, groupArguments(calls));
+        const answer = arrays[0] as GroupArrays;
+        const rows: GroupAnswer[] = calls.map((_, k) => ({
+          status: answer.status[k] as string,
+          batch: answer.batch[k] ?? null,
+          last_revision: answer.last_revision[k] as number,
+          last_hash: answer.last_hash[k] ?? null,
+          tag: null,
+          tag_position: null,
+          first_position: answer.first_position[k] ?? null,
+        }));
         const written = rows.filter((row) => row.status === 'written');
         if (written.every((row) => row.first_position !== null)) return [rows, undefined] as const;
-        // The seal lock was busy when a call wrote: the commit was not flushed, and a seal numbers those
-        // appends. The group's batches committed together, so the seal that numbers the newest numbered them
-        // all (a later call of the group that took the lock numbered the earlier ones already).
+        // The seal lock was busy when the group wrote: its commit was not flushed, and a seal numbers its
+        // appends. The group's batches committed together, so the seal that numbers the newest numbers them
+        // all.
         const batches = written.map((row) => row.batch as string);
         await client.query(
           `SELECT sealed FROM ${t('seal_wait')}((SELECT max(b) FROM unnest($1::bigint[]) AS b))`,
@@ -1078,7 +1134,9 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    rejectOnClose(new StoreClosedError());
+    const closedError = new StoreClosedError();
+    underway.forEach((reject) => reject(closedError));
+    underway.clear();
     wakeAll();
     await listener?.stop();
     pool.off('connect', quietNewSession);
