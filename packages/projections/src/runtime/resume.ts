@@ -95,8 +95,8 @@ const nativeCrc32 = (zlib as unknown as { crc32?: (data: string) => number }).cr
 /**
  * The CRC-32 (zlib's) of a text's UTF-8 bytes: what tells a checkpoint's body was written whole and read
  * back unchanged (a crash, a disk error). A checkpoint is not a secret nor a signature: whoever could write
- * a false body could as well write its SHA-256, which cost four times as long to check (about 5 ms for the
- * 6 MB of a 1,000,000-event ledger, against about 1 to 2). Node before 20.15 has no zlib.crc32: the same
+ * a false body could as well write its SHA-256, which cost two to three times as long to check (5 to 7 ms
+ * for the 6 MB of a 1,000,000-event ledger, against 2 to 3). Node before 20.15 has no zlib.crc32: the same
  * sum in JavaScript.
  */
 export const crc32OfText = (text: string): number =>
