@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { LedgerDecimal } from '@partner-ledger/events';
-import { divideHalfEven, ratio } from './money';
+import { divideHalfEven, formatMinor, ratio } from './money';
 
 /** The same quotient computed by decimal.js, rounded half to even: the reference the bigint code must match. */
 const expectedQuotient = (n: bigint, d: bigint): bigint =>
@@ -57,6 +57,32 @@ describe('ratios round half to even whatever the signs of their operands', () =>
         expect(ratio(x, x)).toBe('1.0000');
         expect(ratio(-x, x)).toBe('-1.0000');
       }),
+    );
+  });
+});
+
+describe('formatMinor', () => {
+  it("formats zero with the currency's decimals, the same on every call (zero is looked up, not formatted)", () => {
+    for (let round = 0; round < 2; round += 1) {
+      expect(formatMinor(0n, 'USD')).toBe('0.00');
+      expect(formatMinor(0n, 'JPY')).toBe('0');
+      expect(formatMinor(0n, 'BHD')).toBe('0.000');
+    }
+  });
+
+  it('formats any amount as decimal.js does, zero among them', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+        fc.constantFrom('USD', 'JPY', 'BHD'),
+        (minor, currency) => {
+          const units = currency === 'JPY' ? 0 : currency === 'BHD' ? 3 : 2;
+          const expected = new LedgerDecimal(minor.toString()).div(10 ** units).toFixed(units);
+          expect(formatMinor(minor, currency)).toBe(
+            expected === `-${(0).toFixed(units)}` ? expected.slice(1) : expected,
+          );
+        },
+      ),
     );
   });
 });

@@ -30,8 +30,22 @@ export const toMinor = (amount: string, currency: string): bigint => {
   return BigInt(amount.slice(0, dot) + amount.slice(dot + 1) + zeros(units - fraction));
 };
 
+/** Each currency's zero ("0.00", "0" for JPY), formatted once. */
+const zeroCache = new Map<string, string>();
+
 /** 1250n USD -> "12.50"; the fixed decimals of the currency, "-" for negatives, never "-0". */
 export const formatMinor = (value: bigint, currency: string): string => {
+  // Zero is the commonest figure of a balances report (nothing rejected, failed, adjusted, pending or held
+  // for most accounts): one lookup instead of a toString, a pad and two slices each time.
+  if (value === 0n) {
+    let zero = zeroCache.get(currency);
+    if (zero === undefined) zeroCache.set(currency, (zero = formatNonZero(0n, currency)));
+    return zero;
+  }
+  return formatNonZero(value, currency);
+};
+
+const formatNonZero = (value: bigint, currency: string): string => {
   const units = unitsOf(currency);
   const negative = value < 0n;
   const digits = (negative ? -value : value).toString().padStart(units + 1, '0');

@@ -87,7 +87,8 @@ export const partnerNameEvents = (): Projection<Map<string, NameEvent>, Record<s
       state.set((event.data as { partnerId: string }).partnerId, [event.revision, event.position]);
     return state;
   },
-  result: (state) => Object.fromEntries(byKey(state)),
+  // Not sorted: only namesAtRevisions reads it (which sorts what it reads), and no report prints it.
+  result: (state) => Object.fromEntries(state),
   save: (state) => ({
     format: NAME_EVENTS_FORMAT,
     events: Object.fromEntries(byKey(state).map(([id, [revision, position]]) => [id, [revision, position]])),

@@ -37,6 +37,24 @@ interface RecentPayout {
   readonly items: ReadonlyArray<readonly [lineId: string, amount: bigint]>;
 }
 
+/** A partner's recent payouts as saved: [payoutId, [[lineId, amount in minor units], ...]], oldest first. */
+type SavedPayouts = Array<[string, Array<[string, string]>]>;
+
+/** A partner's recent payouts, decoded from the checkpoint the first time they are needed. */
+const recentPayoutsOf = (state: BalancesState, partnerId: string): RecentPayout[] | undefined => {
+  const recent = state.recentPayouts.get(partnerId);
+  if (recent !== undefined) return recent;
+  const saved = state.savedPayouts.get(partnerId);
+  if (saved === undefined) return undefined;
+  const decoded = saved.map(([payoutId, items]) => ({
+    payoutId,
+    items: items.map(([lineId, amount]) => [lineId, BigInt(amount)] as const),
+  }));
+  state.savedPayouts.delete(partnerId);
+  state.recentPayouts.set(partnerId, decoded);
+  return decoded;
+};
+
 /** A failed payout restores its lines if it is among the partner's last few payouts (reported in time). */
 const RECENT_PAYOUTS = 1;
 
@@ -54,11 +72,24 @@ interface Postings {
 export interface BalancesState {
   /** `${partnerId}\u0001${currency}`. */
   readonly accounts: Map<string, Account>;
+  /**
+   * Whether `accounts` holds its keys in sorted order (a state loaded from a checkpoint, which saves them
+   * sorted, until an account sorting before the last one is added), and its last key: the result then reads
+   * them in order without sorting them again.
+   */
+  accountsInOrder: boolean;
+  lastAccountKey: string;
   /** The open lines (see Lines). */
   readonly lines: Lines;
   readonly postings: Map<string, Postings>;
-  /** partnerId -> its last RECENT_PAYOUTS payouts, oldest first. */
+  /** partnerId -> its last RECENT_PAYOUTS payouts, oldest first (read through recentPayoutsOf). */
   readonly recentPayouts: Map<string, RecentPayout[]>;
+  /**
+   * partnerId -> its recent payouts as a checkpoint saved them, not yet decoded: most partners have no payout
+   * among the few events a resumed report reads, and decoding every partner's (tens of thousands of line ids
+   * and amounts) cost more than the rest of the load. A partner is in one of the two maps, never both.
+   */
+  readonly savedPayouts: Map<string, SavedPayouts>;
   /** Lines rejected after review: a later reversal has nothing left to take back from them. */
   readonly rejectedLines: Set<string>;
   /** `${month}\u0001${kind}\u0001${currency}` -> what the reversals of that month and kind took back. */
@@ -201,6 +232,8 @@ const accountOf = (state: BalancesState, partnerId: string, currency: string): A
       payableCredit: 0n,
     };
     state.accounts.set(key, account);
+    if (key > state.lastAccountKey) state.lastAccountKey = key;
+    else state.accountsInOrder = false;
   }
   return account;
 };
@@ -312,14 +345,14 @@ const onPayout = (
     putLine(state, item.id, line);
     items.push([item.id, amount]);
   }
-  let recent = state.recentPayouts.get(partnerId);
+  let recent = recentPayoutsOf(state, partnerId);
   if (recent === undefined) state.recentPayouts.set(partnerId, (recent = []));
   recent.push({ payoutId, items });
   if (recent.length > RECENT_PAYOUTS) releasePayout(state, recent.shift()!, false);
 };
 
 const onPayoutFailed = (state: BalancesState, partnerId: string, payoutId: string): void => {
-  const recent = state.recentPayouts.get(partnerId);
+  const recent = recentPayoutsOf(state, partnerId);
   const index = recent?.findIndex((p) => p.payoutId === payoutId) ?? -1;
   if (recent === undefined || index < 0) return;
   releasePayout(state, recent[index]!, true);
@@ -621,7 +654,7 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
   const partners: Record<string, Record<string, PartnerBalance>> = {};
   const totals = new Map<string, Sums & { negatives: number }>();
   const types = new Map<string, Map<string, Sums & { partners: number }>>();
-  for (const [key, account] of sortedEntries(state.accounts)) {
+  for (const [key, account] of state.accountsInOrder ? state.accounts : sortedEntries(state.accounts)) {
     const sep = key.indexOf(SEP);
     const partnerId = key.slice(0, sep);
     const currency = key.slice(sep + 1);
@@ -666,7 +699,11 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
       difference: formatMinor(debits - credits, currency),
     };
   }
-  return sortedResult({
+  // The partners, the bulk of the result, are built in sorted order (accounts by partner, then currency;
+  // rows by formatBalance, keys in order): checked in one pass instead of walked and compared by
+  // sortedResult, which copies them only in a case the check also catches (an id that sorts otherwise
+  // than its account key, an id that is an array index).
+  const rest = sortedResult({
     asOf,
     byPartnerType: Object.fromEntries(
       sortedEntries(types).map(([type, currencies]) => [
@@ -681,7 +718,6 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     ),
     aging: agingOf(lines.aging),
     reversalsByMonth: reversalsOf(state),
-    partners,
     totals: Object.fromEntries(
       sortedEntries(totals).map(([currency, { negatives, ...sums }]) => [
         currency,
@@ -692,6 +728,37 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     trialBalance,
     openLines: lines.openLines,
   });
+  return {
+    accounts: rest.accounts,
+    aging: rest.aging,
+    asOf: rest.asOf,
+    byPartnerType: rest.byPartnerType,
+    openLines: rest.openLines,
+    partners: partnersInOrder(partners) ? partners : sortedResult(partners),
+    reversalsByMonth: rest.reversalsByMonth,
+    totals: rest.totals,
+    trialBalance: rest.trialBalance,
+  };
+};
+
+/** Whether the keys of `record`, as they are enumerated (and printed), are in sorted order. */
+const keysInOrder = (record: object): boolean => {
+  let previous: string | undefined;
+  for (const key in record) {
+    if (previous !== undefined && previous > key) return false;
+    previous = key;
+  }
+  return true;
+};
+
+/**
+ * Whether sortedResult would leave the partners as they are: partner ids in order, and each partner's
+ * currencies in order (each row is formatBalance's, whose keys are in order and whose values are text).
+ */
+const partnersInOrder = (partners: Record<string, Record<string, PartnerBalance>>): boolean => {
+  if (!keysInOrder(partners)) return false;
+  for (const partnerId in partners) if (!keysInOrder(partners[partnerId]!)) return false;
+  return true;
 };
 
 /**
@@ -738,9 +805,12 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
   ],
   initialState: () => ({
     accounts: new Map(),
+    accountsInOrder: true,
+    lastAccountKey: '',
     lines: emptyLines(),
     postings: new Map(),
     recentPayouts: new Map(),
+    savedPayouts: new Map(),
     rejectedLines: new Set(),
     reversalsByMonth: new Map(),
     latestOccurredAt: null,
@@ -759,9 +829,17 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       ...saveLines(state.lines, state.latestOccurredAt),
       latestOccurredAt: state.latestOccurredAt,
       rejectedLines: [...state.rejectedLines].sort(),
-      recentPayouts: sortedEntries(state.recentPayouts).map(([partnerId, payouts]) => [
+      // Those still undecoded as they were loaded: the same JSON as if decoded and encoded again.
+      recentPayouts: sortedEntries<RecentPayout[] | SavedPayouts>(
+        new Map<string, RecentPayout[] | SavedPayouts>([...state.recentPayouts, ...state.savedPayouts]),
+      ).map(([partnerId, payouts]) => [
         partnerId,
-        payouts.map((p) => [p.payoutId, p.items.map(([lineId, amount]) => [lineId, amount.toString()])]),
+        state.savedPayouts.has(partnerId)
+          ? (payouts as SavedPayouts)
+          : (payouts as RecentPayout[]).map((p) => [
+              p.payoutId,
+              p.items.map(([lineId, amount]) => [lineId, amount.toString()]),
+            ]),
       ]),
       postings: sortedEntries(state.postings).map(([c, p]) => [
         c,
@@ -783,7 +861,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       coldOpen: number;
       latestOccurredAt: string | null;
       postings: Array<[string, string[]]>;
-      recentPayouts: Array<[string, Array<[string, Array<[string, string]>]>]>;
+      recentPayouts: Array<[string, SavedPayouts]>;
       rejectedLines: string[];
       reversalsByMonth: Array<[string, number, string, string]>;
     };
@@ -805,7 +883,12 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         `The saved balances state is not of the format ${BALANCES_STATE_FORMAT}: replay from the start`,
       );
     const accounts = new Map<string, Account>();
-    for (const [k, v] of s.accounts)
+    // Saved sorted; checked rather than trusted (a result read in this order must be the sorted one).
+    let accountsInOrder = true;
+    let lastAccountKey = '';
+    for (const [k, v] of s.accounts) {
+      if (k > lastAccountKey) lastAccountKey = k;
+      else accountsInOrder = false;
       accounts.set(k, {
         accrued: BigInt(v[0]!),
         reversed: BigInt(v[1]!),
@@ -816,8 +899,11 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         payableDebit: BigInt(v[6]!),
         payableCredit: BigInt(v[7]!),
       });
+    }
     return {
       accounts,
+      accountsInOrder,
+      lastAccountKey,
       lines: loadLines(s.lines, s.coldLines, s.coldOpen, s.latestOccurredAt),
       latestOccurredAt: s.latestOccurredAt,
       postings: new Map(
@@ -827,15 +913,9 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         ]),
       ),
       rejectedLines: new Set(s.rejectedLines),
-      recentPayouts: new Map(
-        s.recentPayouts.map(([partnerId, payouts]) => [
-          partnerId,
-          payouts.map(([payoutId, items]) => ({
-            payoutId,
-            items: items.map(([lineId, amount]) => [lineId, BigInt(amount)] as const),
-          })),
-        ]),
-      ),
+      recentPayouts: new Map(),
+      // Decoded one partner at a time, when a payout of theirs is applied (recentPayoutsOf).
+      savedPayouts: new Map(s.recentPayouts),
       reversalsByMonth: new Map(
         s.reversalsByMonth.map(([k, reversals, amount, clawedBack]) => [
           k,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { builtInProjections } from '../builtins';
 import { historyArbitrary, simulate } from '../testing/arbitraries';
 import type { SimulatedEvent } from '../testing/simulator';
 import { projectionCodeVersion } from './code-version';
-import { replayWithCheckpoints } from './resume';
+import { crc32InJavaScript, crc32OfText, replayWithCheckpoints } from './resume';
 import { replay } from './runner';
 import { createDirectoryShelf, createInMemoryShelf } from './shelf';
 import type { CheckpointShelf } from './shelf';
@@ -209,6 +210,54 @@ describe('replayWithCheckpoints', () => {
     expect(rewritten).toEqual([expect.stringMatching(`position ${latest} .* does not match`)]);
   });
 
+  it("checks a body's CRC-32 in JavaScript as zlib does, where zlib has none", () => {
+    for (const text of ['', 'a', '{"name":"Zoë ☃ 😀"}', 'x'.repeat(10_000)])
+      expect(crc32InJavaScript(text)).toBe(crc32(text));
+    expect(crc32OfText('123456789')).toBe(0xcbf43926);
+  });
+
+  it('ignores, with a notice, a checkpoint of the older shelved format (a SHA-256 of its body)', async () => {
+    const events = simulate(fc.sample(historyArbitrary(60), { numRuns: 1, seed: 14 })[0]!);
+    const store = createInMemoryStore();
+    await append(store, events);
+    const shelf = createInMemoryShelf();
+    const every = Math.floor(events.length / 4);
+    const first = await resumed(store, shelf, every);
+    const [set] = shelf.sets();
+    const written = first.checkpointsWritten;
+    const latest = written[written.length - 1]!;
+    const before = written[written.length - 2]!;
+    // Its header as partner-ledger/shelved-checkpoint@1 wrote it, the body's checksum a SHA-256 (right).
+    const older = ({ header, body }: { header: string; body: string }) => {
+      const { bodyCrc32, ...h } = JSON.parse(header) as Record<string, unknown>;
+      expect(bodyCrc32).toBe(crc32OfText(body));
+      return {
+        header: JSON.stringify({
+          ...h,
+          format: 'partner-ledger/shelved-checkpoint@1',
+          bodySha256: createHash('sha256').update(body).digest('hex'),
+        }),
+        body,
+      };
+    };
+    shelf.tamper(set!, latest, older);
+    const notices: string[] = [];
+    const outcome = await resumed(store, shelf, every, {}, notices);
+    expect(outcome.resumedFrom).toBe(before);
+    expect(printed(outcome)).toBe(await plain(store));
+    expect(notices).toEqual([expect.stringMatching(`checkpoint at position ${latest} .* is not readable`)]);
+    // The current header with its CRC-32 off by one bit: corrupt.
+    shelf.tamper(set!, latest, ({ header, body }) => {
+      const h = JSON.parse(header) as { bodyCrc32: number };
+      return { header: JSON.stringify({ ...h, bodyCrc32: (h.bodyCrc32 ^ 1) >>> 0 }), body };
+    });
+    const corrupt: string[] = [];
+    const again = await resumed(store, shelf, every, {}, corrupt);
+    expect(again.resumedFrom).toBe(before);
+    expect(printed(again)).toBe(await plain(store));
+    expect(corrupt).toEqual([expect.stringMatching(`checkpoint at position ${latest} .* is corrupt`)]);
+  });
+
   it('ignores, with a notice, a checkpoint whose balances state is of the older format (lines unpacked)', async () => {
     const events = simulate(fc.sample(historyArbitrary(60), { numRuns: 1, seed: 13 })[0]!);
     const store = createInMemoryStore();
@@ -246,7 +295,7 @@ describe('replayWithCheckpoints', () => {
       const text = JSON.stringify(document);
       const h = JSON.parse(header) as Record<string, unknown>;
       h['bodyLength'] = text.length;
-      h['bodySha256'] = createHash('sha256').update(text).digest('hex');
+      h['bodyCrc32'] = crc32OfText(text);
       return { header: JSON.stringify(h), body: text };
     };
     shelf.tamper(set!, latest, older);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import type { RecordedEvent } from '@partner-ledger/events';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
 import { projectionCodeVersion } from './code-version';
@@ -8,8 +9,11 @@ import { CHECKPOINT_FORMAT, createSession, replay } from './runner';
 import type { Checkpoint, ProjectionSession, ReplayOptions, ReplayOutcome } from './runner';
 import type { CheckpointShelf } from './shelf';
 
-/** The format tag of a shelved checkpoint's header: a document of another format is ignored. */
-export const SHELVED_CHECKPOINT_FORMAT = 'partner-ledger/shelved-checkpoint@1';
+/**
+ * The format tag of a shelved checkpoint's header: a document of another format is ignored (and, the tag
+ * being part of the set's id, not even looked for). 2: the body's checksum is a CRC-32, no longer a SHA-256.
+ */
+export const SHELVED_CHECKPOINT_FORMAT = 'partner-ledger/shelved-checkpoint@2';
 
 /** Default of `checkpointEvery`: a checkpoint every 100,000 events read. */
 export const DEFAULT_CHECKPOINT_EVERY = 100_000;
@@ -61,9 +65,9 @@ interface Header {
   /** The latest occurredAt and recordedAt among the events folded in. */
   readonly lastOccurredAt: string | null;
   readonly lastRecordedAt: string | null;
-  /** The body's length (UTF-16 code units) and SHA-256. */
+  /** The body's length (UTF-16 code units) and the CRC-32 of its UTF-8 bytes. */
   readonly bodyLength: number;
-  readonly bodySha256: string;
+  readonly bodyCrc32: number;
 }
 
 /** The body of a shelved checkpoint: the reference data and each projection's saved state. */
@@ -75,6 +79,36 @@ interface Body {
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+const CRC_TABLE = (() => {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n += 1) {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  return table;
+})();
+
+const nativeCrc32 = (zlib as unknown as { crc32?: (data: string) => number }).crc32;
+
+/**
+ * The CRC-32 (zlib's) of a text's UTF-8 bytes: what tells a checkpoint's body was written whole and read
+ * back unchanged (a crash, a disk error). A checkpoint is not a secret nor a signature: whoever could write
+ * a false body could as well write its SHA-256, which cost two to three times as long to check (5 to 7 ms
+ * for the 6 MB of a 1,000,000-event ledger, against 2 to 3). Node before 20.15 has no zlib.crc32: the same
+ * sum in JavaScript.
+ */
+export const crc32OfText = (text: string): number =>
+  nativeCrc32 === undefined ? crc32InJavaScript(text) : nativeCrc32(text);
+
+/** crc32OfText where zlib has no crc32 (exported for its test). */
+export const crc32InJavaScript = (text: string): number => {
+  const bytes = Buffer.from(text, 'utf8');
+  let crc = -1;
+  for (let i = 0; i < bytes.length; i += 1) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  return ~crc >>> 0;
+};
 
 const parseHeader = (text: string, position: number): Header | undefined => {
   try {
@@ -91,7 +125,7 @@ const parseHeader = (text: string, position: number): Header | undefined => {
       typeof h.eventsRead !== 'number' ||
       typeof h.eventsApplied !== 'number' ||
       typeof h.bodyLength !== 'number' ||
-      typeof h.bodySha256 !== 'string' ||
+      typeof h.bodyCrc32 !== 'number' ||
       !(h.lastOccurredAt === null || typeof h.lastOccurredAt === 'string') ||
       !(h.lastRecordedAt === null || typeof h.lastRecordedAt === 'string')
     )
@@ -262,7 +296,7 @@ export const replayWithCheckpoints = async <P extends ProjectionSet>(
       continue;
     }
     if (text === undefined) continue; // removed meanwhile (another report pruned it)
-    if (text.length !== h.bodyLength || sha256(text) !== h.bodySha256) {
+    if (text.length !== h.bodyLength || crc32OfText(text) !== h.bodyCrc32) {
       notice(`${describeAt(h.position)} is corrupt (its checksum does not match): ignored`);
       continue;
     }
@@ -311,7 +345,7 @@ export const replayWithCheckpoints = async <P extends ProjectionSet>(
       lastOccurredAt: saved.lastOccurredAt,
       lastRecordedAt,
       bodyLength: body.length,
-      bodySha256: sha256(body),
+      bodyCrc32: crc32OfText(body),
     };
     try {
       await shelf.put(set, saved.position, JSON.stringify(header), body);
