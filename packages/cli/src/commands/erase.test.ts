@@ -77,6 +77,15 @@ describe('partner-ledger erase, run again later', () => {
     expect(Object.values(keyFile().erased)).toEqual(subject[0] === '--visitor' ? [] : [FIRST]);
   });
 
+  it('names every subject flag when none is given', async () => {
+    const none = await at(FIRST, 'erase', '--requested-by', 'ticket:DPO-1');
+    expect(none.stderr).toContain('erase: give exactly one of --partner ID, --visitor ID and --all-visitors');
+    expect(none.code).toBe(2);
+    const access = await at(FIRST, 'export-subject');
+    expect(access.stderr).toContain('export-subject: give exactly one of --partner ID and --visitor ID');
+    expect(access.code).toBe(2);
+  });
+
   // "import first.ndjson again: nothing new is recorded, every line is already there" (docs/getting-started.md)
   // holds after a partner's erasure too: the partner's join, whose personal fields now read [erased], is the
   // same command, not one "with other details".
