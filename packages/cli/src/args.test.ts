@@ -66,6 +66,20 @@ describe('arguments', () => {
     expect(result.code).toBe(2);
   });
 
+  // balances and statements are in each line's and payout's own currency: --currency used to be taken and
+  // ignored, so `report balances --currency EUR` printed USD figures under a request for euros.
+  it.each([
+    ['balances', ['report', 'balances']],
+    ['statements', ['report', 'statements']],
+    ['statements --format html', ['report', 'statements', '--format', 'html', '--out', 'pages']],
+  ])('report %s refuses --currency, which it cannot apply', async (name, args) => {
+    const result = await runInProcess([...args, '--currency', 'EUR', '--store', '/nonexistent/ledger']);
+    expect(result.stderr).toContain(
+      `--currency: the ${name.split(' ')[0]} report is in the currency of each line and payout`,
+    );
+    expect(result.code).toBe(2);
+  });
+
   it('reads a date as the end of the day for as-of flags and the start for --start', () => {
     expect(parseMoment('as-of', '2026-03-31', 'endOfDay')).toBe('2026-03-31T23:59:59.999Z');
     expect(parseMoment('start', '2026-03-31', 'startOfDay')).toBe('2026-03-31T00:00:00.000Z');

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { runCli } from './cli';
 import { EXIT, UsageError } from './exit';
 import type { CliIo } from './io';
-import { renderVerbHelp } from './verb';
+import { renderMainHelp, renderVerbHelp } from './verb';
 import type { Verb } from './verb';
 import { VERBS } from './verbs';
 import { VERSION } from './version';
@@ -82,6 +82,31 @@ describe('the command line', () => {
       for (const [command] of verb.examples)
         expect(command).toMatch(new RegExp(`^partner-ledger ${verb.name}\\b`));
     }
+  });
+
+  // A newcomer reads `copy --help`, sees --store among the options, gives it, and is refused.
+  it('lists --store in the help of no verb that refuses it, and the main help names those verbs', async () => {
+    const refused = async (args: string[]): Promise<string> => {
+      const { io, out } = capture();
+      expect(await runCli(args, io)).toBe(2);
+      return out.stderr;
+    };
+    expect(await refused(['copy', '--from', 'a', '--to', 'b', '--store', 'c'])).toContain(
+      'copy: name the ledgers with --from and --to, not --store',
+    );
+    expect(await refused(['project', '--from', 'a', '--to', 'postgres://x@h/db', '--store', 'c'])).toContain(
+      'project: name the ledger with --from, not --store',
+    );
+    for (const verb of VERBS) {
+      const refuses = verb.name === 'copy' || verb.name === 'project';
+      expect({ verb: verb.name, listsStore: /^ +--store [A-Z]+ /m.test(renderVerbHelp(verb)) }).toEqual({
+        verb: verb.name,
+        listsStore: !refuses,
+      });
+    }
+    const main = renderMainHelp(VERBS, '0.0.0');
+    expect(main).not.toContain('Every verb takes --store');
+    expect(main).toContain('Every verb but copy and project takes --store STORE');
   });
 
   it('reports the version of its package.json', async () => {

@@ -14,6 +14,11 @@ export interface Verb {
   /** Paragraphs shown by `--help`. */
   readonly description: string;
   readonly options: OptionSpecs;
+  /**
+   * false for a verb that names its ledgers with other flags (copy's --from and --to): its help then lists
+   * no --store, and the main help names it as the exception, since the verb refuses --store.
+   */
+  readonly takesStore?: false;
   /** Command lines shown by `--help`, each with a comment saying what it does. */
   readonly examples: ReadonlyArray<readonly [command: string, comment: string]>;
   /** Runs with the arguments after the verb; `--help` is handled before this is called. */
@@ -40,7 +45,11 @@ export const renderVerbHelp = (verb: Verb): string => {
   // A verb may give a common flag its own description (demo's --store has another default).
   const options: OptionSpecs = {
     ...verb.options,
-    ...Object.fromEntries(Object.entries(COMMON_OPTIONS).filter(([name]) => !(name in verb.options))),
+    ...Object.fromEntries(
+      Object.entries(COMMON_OPTIONS).filter(
+        ([name]) => !(name in verb.options) && !(name === 'store' && verb.takesStore === false),
+      ),
+    ),
   };
   const flags = Object.entries(options).map(([name, spec]) => {
     const short = spec.short === undefined ? '    ' : `-${spec.short}, `;
@@ -77,6 +86,13 @@ export const renderVerbHelp = (verb: Verb): string => {
 /** The text of `partner-ledger --help`. */
 export const renderMainHelp = (verbs: readonly Verb[], version: string): string => {
   const width = Math.max(...verbs.map((v) => v.name.length)) + 4;
+  // The verbs that refuse --store (they name their ledgers with --from and --to) are named, so that the
+  // sentence stays true.
+  const without = verbs.filter((v) => v.takesStore === false).map((v) => v.name);
+  const every =
+    without.length === 0
+      ? 'Every verb'
+      : `Every verb but ${without.slice(0, -1).join(', ')}${without.length > 1 ? ' and ' : ''}${without.at(-1)}`;
   return [
     `partner-ledger ${version}: the ledger of a partner ecosystem, as an event-sourced, tamper-evident history.`,
     '',
@@ -85,10 +101,14 @@ export const renderMainHelp = (verbs: readonly Verb[], version: string): string 
     'Verbs:',
     ...verbs.map((v) => `  ${v.name.padEnd(width)}${v.summary}`),
     '',
-    'Every verb takes --store STORE (a directory, default ./.partner-ledger, or a connection string:',
-    'esdb:// and kurrentdb:// need @partner-ledger/store-eventstoredb installed, postgres:// needs',
-    '@partner-ledger/store-postgres; also $PARTNER_LEDGER_STORE) and --help. Data goes to stdout;',
-    'diagnostics and progress to stderr.',
+    wrap(
+      `${every} takes --store STORE (a directory, default ./.partner-ledger, or a connection string: ` +
+        'esdb:// and kurrentdb:// need @partner-ledger/store-eventstoredb installed, postgres:// needs ' +
+        '@partner-ledger/store-postgres; also $PARTNER_LEDGER_STORE); every verb takes --help. Data goes to ' +
+        'stdout; diagnostics and progress to stderr.',
+      100,
+      '',
+    ),
     'Exit codes: 0 success, 1 verify found a problem, 2 usage error or bad input.',
     '',
     'Run `partner-ledger <verb> --help` for its options and examples.',

@@ -124,6 +124,7 @@ export const copyVerb: Verb = {
     'At the end it prints how many events it copied and the digest of both ledgers, and fails if they differ. ' +
     'Progress goes to stderr on a terminal.',
   options,
+  takesStore: false,
   examples: [
     [
       'partner-ledger copy --from ./.partner-ledger --to postgres://ledger@db.internal/ledger',

@@ -77,6 +77,43 @@ describe('partner-ledger erase, run again later', () => {
     expect(Object.values(keyFile().erased)).toEqual(subject[0] === '--visitor' ? [] : [FIRST]);
   });
 
+  it('names every subject flag when none is given', async () => {
+    const none = await at(FIRST, 'erase', '--requested-by', 'ticket:DPO-1');
+    expect(none.stderr).toContain('erase: give exactly one of --partner ID, --visitor ID and --all-visitors');
+    expect(none.code).toBe(2);
+    const access = await at(FIRST, 'export-subject');
+    expect(access.stderr).toContain('export-subject: give exactly one of --partner ID and --visitor ID');
+    expect(access.code).toBe(2);
+  });
+
+  // "import first.ndjson again: nothing new is recorded, every line is already there" (docs/getting-started.md)
+  // holds after a partner's erasure too: the partner's join, whose personal fields now read [erased], is the
+  // same command, not one "with other details".
+  it('importing the same file again after a partner was erased records nothing and exits 0', async () => {
+    expect((await at('2026-12-01T00:00:00.000Z', 'init', '--effective-from', '2025-01-01')).code).toBe(0);
+    const file = join(root, 'commands.ndjson');
+    // Every personal field of a join, the payee's included.
+    const withDetails = COMMANDS.replace(
+      '"payoutCurrency":"USD"',
+      '"payoutCurrency":"USD","contactEmail":"ana@blog.example","taxId":"DE123","payee":{"method":"paypal","email":"pay@blog.example"}',
+    );
+    writeFileSync(file, `${withDetails}\n`);
+    expect((await at('2026-12-01T00:00:00.000Z', 'import', file)).code).toBe(0);
+    expect((await at(FIRST, 'erase', '--partner', 'blog-1', '--requested-by', 'ticket:DPO-1')).code).toBe(0);
+    const before = await eventsChecked();
+
+    const again = await at('2026-12-05T00:00:00.000Z', 'import', file);
+    expect(again.stderr).toContain('0 applied (0 events), 3 already recorded, 0 rejected');
+    expect(again.code).toBe(0);
+    expect(await eventsChecked()).toBe(before);
+    // Other details for the erased partner are still a conflict, on the fields that can be compared.
+    const other = join(root, 'other.ndjson');
+    writeFileSync(other, `${withDetails.split('\n')[1]!.replace('"affiliate"', '"reseller"')}\n`);
+    const conflict = await at('2026-12-05T00:00:00.000Z', 'import', other);
+    expect(conflict.stderr).toContain('IDEMPOTENCY_CONFLICT (partnerId)');
+    expect(conflict.code).toBe(2);
+  });
+
   it('after --all-visitors, export-subject and erase --visitor make no new key, and a repeat destroys nothing more', async () => {
     expect((await at('2026-12-01T00:00:00.000Z', 'init', '--effective-from', '2025-01-01')).code).toBe(0);
     const file = join(root, 'commands.ndjson');

@@ -22,9 +22,15 @@ export const SUBJECT_OPTIONS = {
 export const subjectOf = (
   verb: string,
   options: { readonly partner?: string | undefined; readonly visitor?: string | undefined },
+  // erase also takes --all-visitors: the message names every choice the verb has.
+  others: readonly string[] = [],
 ): PersonalDataSubject => {
-  if ((options.partner === undefined) === (options.visitor === undefined))
-    throw new UsageError(`${verb}: give exactly one of --partner ID and --visitor ID`);
+  if ((options.partner === undefined) === (options.visitor === undefined)) {
+    const choices = ['--partner ID', '--visitor ID', ...others];
+    throw new UsageError(
+      `${verb}: give exactly one of ${choices.slice(0, -1).join(', ')} and ${choices.at(-1)!}`,
+    );
+  }
   return options.partner !== undefined
     ? { kind: 'partner', id: options.partner }
     : { kind: 'visitor', id: options.visitor! };
@@ -112,7 +118,9 @@ export const eraseVerb: Verb = {
       throw new UsageError('erase: give exactly one of --partner ID, --visitor ID and --all-visitors');
     if (parsed.options.visitor === ALL_VISITORS)
       throw new UsageError(`erase: --visitor ${ALL_VISITORS}: to erase every visitor, say --all-visitors`);
-    const subject = all ? { kind: 'visitor' as const, id: ALL_VISITORS } : subjectOf('erase', parsed.options);
+    const subject = all
+      ? { kind: 'visitor' as const, id: ALL_VISITORS }
+      : subjectOf('erase', parsed.options, ['--all-visitors']);
     const requestedBy = parsed.options['requested-by'];
     if (requestedBy === undefined || requestedBy.trim() === '')
       throw new UsageError('erase: --requested-by REF is required (a ticket or role, not a name)');

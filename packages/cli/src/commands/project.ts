@@ -101,6 +101,7 @@ export const projectVerb: Verb = {
     '--status prints the lag row: the position projected, the head of the ledger, and how far behind in ' +
     'events and seconds. See docs/read-models.md for the tables and example queries.',
   options,
+  takesStore: false,
   examples: [
     [
       'partner-ledger project --from ./.partner-ledger --to postgres://bi@db.internal/analytics',

@@ -42,7 +42,7 @@ const options = {
     type: 'string',
     valueName: 'CODE',
     description:
-      "Reporting currency, through the rates recorded on the events (default: the program's). revenue adds rows in it, marked CODE*; revenue whose conversions recorded no rate into it is named on stderr.",
+      "Reporting currency, through the rates recorded on the events (default: the program's). revenue adds rows in it, marked CODE*, and health gives its revenue figures in it; revenue whose conversions recorded no rate into it is named on stderr. balances and statements, in each line's own currency, refuse it.",
   },
   partner: {
     type: 'string',
@@ -192,6 +192,12 @@ export const reportVerb: Verb = {
     const partnerIds = parsed.options.partner;
     if (partnerIds !== undefined && name !== 'statements')
       throw new UsageError('--partner: only the statements report takes it');
+    // Taken and ignored, --currency EUR would print a balance in dollars under a request for euros.
+    if (currency !== undefined && (name === 'balances' || name === 'statements'))
+      throw new UsageError(
+        `--currency: the ${name} report is in the currency of each line and payout, and converts nothing; ` +
+          'revenue, health and report book take a reporting currency',
+      );
     if ((parsed.options.from !== undefined || parsed.options.to !== undefined) && name !== 'revenue')
       throw new UsageError('--from and --to: only the revenue report takes them');
     const from =

@@ -39,6 +39,18 @@ describe('partner-ledger verify --expect', () => {
     expect(again.code).toBe(0);
   });
 
+  // `verify --up-to 41999` on a ledger of 300 events used to print "status: ok" with the digest of the 300:
+  // the digest of the first 42,000 events, as asked, does not exist.
+  it('refuses an --up-to past the head, naming the head, as --known-at does', async () => {
+    const past = await run(['verify', '--up-to', '300', '--store', store]);
+    expect(past.code).toBe(2);
+    expect(past.stdout).toBe('');
+    expect(past.stderr).toContain("--up-to: position 300 is past the ledger's head (position 299)");
+    const atHead = await run(['verify', '--up-to', '299', '--store', store]);
+    expect(atHead.code).toBe(0);
+    expect(atHead.stdout).toContain('head position:  299');
+  });
+
   it('names the window of the first difference', async () => {
     const kept = JSON.parse(readFileSync(close, 'utf8'));
     kept.checkpoints[1].digest = '0'.repeat(64);

@@ -14,7 +14,8 @@ const options = {
     type: 'string',
     valueName: 'POSITION',
     description:
-      'Verify the history up to this global position (inclusive), e.g. to compare with a digest kept then.',
+      'Verify the history up to this global position (inclusive), e.g. to compare with a digest kept then. ' +
+      'A position past the head is an error.',
   },
   format: { type: 'string', valueName: 'FORMAT', description: 'text (default) or json.' },
   expect: {
@@ -121,6 +122,13 @@ export const verifyVerb: Verb = {
     const storeOptions = { mustExist: true, readOnly: true, tolerateDamage: true };
     return withStore(io, parsed.options.store, storeOptions, async (store) => {
       const head = await store.headPosition();
+      // The digest "up to P" of a ledger that does not reach P would be that of a shorter history, printed
+      // as if it were asked for; like --known-at, a position past the head is a usage error naming the head.
+      if (upToPosition !== undefined && upToPosition > head)
+        throw new UsageError(
+          `--up-to: position ${upToPosition} is past the ledger's head (${head === -1 ? 'the store is empty' : `position ${head}`})`,
+          'Name a position the ledger holds; to check a digest kept at a close, use --expect FILE.',
+        );
       const total = Math.min(head, upToPosition ?? head) + 1;
       const links = createProgress({ stream: io.stderr, label: 'verify links', total });
       const invariants = createProgress({ stream: io.stderr, label: 'verify invariants', total });

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { canonicalJson } from '@partner-ledger/events';
+import { ERASED_MARKER, canonicalJson } from '@partner-ledger/events';
 import type { EventData, PartnerStatus } from '@partner-ledger/events';
 import { alreadyRecorded, append } from '../decider';
 import type { Decider } from '../decider';
@@ -92,6 +92,33 @@ const notFound = (partnerId: string) =>
     field: 'partnerId',
   });
 
+/**
+ * The join as given, with each personal field the recorded join holds as `[erased]` read the same way.
+ * After an erasure the key that could compare those fields is gone (docs/privacy.md), so a repeat of the
+ * join (the same file imported again) is recognised on every field that can still be compared, instead of
+ * being refused as a join "with other details" that nobody can show to differ.
+ */
+const asErasedIn = (recorded: PartnerProfile, given: PartnerProfile): PartnerProfile => {
+  const erased = (field: keyof ContactDetails) =>
+    recorded[field] === ERASED_MARKER && given[field] !== undefined;
+  const payee =
+    recorded.payee !== undefined && given.payee !== undefined
+      ? Object.fromEntries(
+          Object.entries(given.payee).map(([key, value]) => [
+            key,
+            (recorded.payee as Record<string, unknown>)[key] === ERASED_MARKER ? ERASED_MARKER : value,
+          ]),
+        )
+      : given.payee;
+  return {
+    ...given,
+    ...(erased('name') ? { name: ERASED_MARKER } : {}),
+    ...(erased('contactEmail') ? { contactEmail: ERASED_MARKER } : {}),
+    ...(erased('taxId') ? { taxId: ERASED_MARKER } : {}),
+    ...(payee === undefined ? {} : { payee: payee as PartnerProfile['payee'] }),
+  };
+};
+
 const decideJoin = (command: Resolved<'joinPartner', JoinFacts>, state: PartnerState) => {
   const data: PartnerProfile = {
     partnerId: command.partnerId,
@@ -107,7 +134,8 @@ const decideJoin = (command: Resolved<'joinPartner', JoinFacts>, state: PartnerS
     ...(command.taxId === undefined ? {} : { taxId: command.taxId }),
   };
   if (state.joined !== null) {
-    return sameJson(state.joined.data, data) && (!command.atGiven || command.at === state.joined.at)
+    return sameJson(state.joined.data, asErasedIn(state.joined.data, data)) &&
+      (!command.atGiven || command.at === state.joined.at)
       ? E.right(alreadyRecorded(state.joined.eventId))
       : E.left(
           reject(
