@@ -545,17 +545,20 @@ describe('a command dated before the fact it acts on (OCCURRED_BEFORE_SUBJECT)',
       .then([{ type: 'ConversionReversed', data: { amount: '100.00' } }]);
   });
 
-  it('refuses a hold of a line dated before its conversion', () =>
-    spec
-      .given(earned)
-      .when({
-        command: 'holdCommission',
-        conversionId: 'o3',
-        lineId: 'o3/p1/0',
-        reason: 'review',
-        occurredAt: beforeConversions,
-      })
-      .thenRejects('OCCURRED_BEFORE_SUBJECT', { field: 'occurredAt' }));
+  it.each(['holdCommission', 'releaseCommission', 'rejectCommission'])(
+    'refuses %s of a line dated before its conversion',
+    (command) =>
+      spec
+        .given(earned)
+        .when({
+          command,
+          conversionId: 'o3',
+          lineId: 'o3/p1/0',
+          ...(command === 'releaseCommission' ? {} : { reason: 'review' }),
+          occurredAt: beforeConversions,
+        })
+        .thenRejects('OCCURRED_BEFORE_SUBJECT', { field: 'occurredAt' }),
+  );
 
   it('refuses a confirmation or a failure dated before the payout was issued', async () => {
     await spec
