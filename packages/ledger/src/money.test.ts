@@ -524,3 +524,80 @@ describe('confirmPayout', () => {
       .thenRejects('PAYOUT_ALREADY_FAILED', { field: 'payoutId' });
   });
 });
+
+describe('a command dated before the fact it acts on (OCCURRED_BEFORE_SUBJECT)', () => {
+  // Each was accepted: `partner-ledger report balances --as-of` a moment in between then showed a partner
+  // "paid -60.00" (a failure returning what no payout had settled yet), or a reversal of revenue never
+  // earned. The conversions of `earned` occurred at 2026-01-10T00:00:00.000Z, the payout `paid` at
+  // 2026-03-01T00:00:00.000Z.
+  const beforeConversions = '2026-01-09T23:59:59.999Z';
+  const before = '2026-02-28T23:59:59.999Z';
+
+  it('refuses a reversal dated before its conversion, appending nothing; the same moment is allowed', async () => {
+    const reverse = { command: 'reverseConversion', reversalId: 'rev-1', conversionId: 'o1', kind: 'refund' };
+    await spec
+      .given(earned)
+      .when({ ...reverse, occurredAt: beforeConversions })
+      .thenRejects('OCCURRED_BEFORE_SUBJECT', { field: 'occurredAt' });
+    await spec
+      .given(earned)
+      .when({ ...reverse, occurredAt: '2026-01-10T00:00:00.000Z' })
+      .then([{ type: 'ConversionReversed', data: { amount: '100.00' } }]);
+  });
+
+  it.each(['holdCommission', 'releaseCommission', 'rejectCommission'])(
+    'refuses %s of a line dated before its conversion',
+    (command) =>
+      spec
+        .given(earned)
+        .when({
+          command,
+          conversionId: 'o3',
+          lineId: 'o3/p1/0',
+          ...(command === 'releaseCommission' ? {} : { reason: 'review' }),
+          occurredAt: beforeConversions,
+        })
+        .thenRejects('OCCURRED_BEFORE_SUBJECT', { field: 'occurredAt' }),
+  );
+
+  it('refuses a confirmation or a failure dated before the payout was issued', async () => {
+    await spec
+      .given([...earned, paid])
+      .when({ command: 'confirmPayout', payoutId: 'pay-1', partnerId: 'p1', occurredAt: before })
+      .thenRejects('OCCURRED_BEFORE_SUBJECT', { field: 'occurredAt' });
+    await spec
+      .given([...earned, paid])
+      .when({
+        command: 'recordPayoutFailure',
+        payoutId: 'pay-1',
+        partnerId: 'p1',
+        reason: 'x',
+        occurredAt: before,
+      })
+      .thenRejects('OCCURRED_BEFORE_SUBJECT', { field: 'occurredAt' });
+  });
+
+  it('records a return dated before the confirmation, which may carry only when it was reconciled', async () => {
+    const confirmed = {
+      type: 'PayoutConfirmed' as const,
+      data: {
+        payoutId: 'pay-1',
+        partnerId: 'p1',
+        amount: '50.00',
+        currency: 'USD',
+        providerReference: 'TX-1',
+      },
+      occurredAt: '2026-03-10T00:00:00.000Z',
+    };
+    const returned = {
+      command: 'recordPayoutFailure',
+      payoutId: 'pay-1',
+      partnerId: 'p1',
+      reason: 'returned',
+    };
+    await spec
+      .given([...earned, paid, confirmed])
+      .when({ ...returned, occurredAt: '2026-03-05T00:00:00.000Z' })
+      .then([{ type: 'PayoutFailed', data: { amount: '50.00' } }]);
+  });
+});

@@ -11,6 +11,12 @@ export const REJECTION_CODES = [
   'CONCURRENCY_CONFLICT',
   'PROGRAM_NOT_CONFIGURED',
   'OCCURRED_IN_FUTURE',
+  /**
+   * The command's occurredAt is earlier than the fact it acts on: a reversal or a review before its
+   * conversion, a payout confirmed or failed before it was issued. Replayed as of a moment in between, such a
+   * history would hold the effect without its cause.
+   */
+  'OCCURRED_BEFORE_SUBJECT',
   'PARTNER_NOT_FOUND',
   /** An erasure names a visitor no event can name: no visitors' key was made since the last erasure of all. */
   'VISITOR_NOT_FOUND',

@@ -2,10 +2,12 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
-import { positionsIndexFile, SEGMENTS_DIR, segmentName } from './layout';
+import { positionsIndexFile, SEGMENT_HEADER_BYTES, SEGMENTS_DIR, segmentName } from './layout';
 import { openFileStore } from './store';
 import type { FileEventStore } from './store';
 import { verifyFileStore } from './verify';
+import { rewriteLedger } from './testing/rewrite';
+import { StoreCorruptionError } from '@partner-ledger/store';
 
 // Recovery reports every byte it drops, and damage at the end of a segment that is not the last is named at
 // its record, not at the start of the next segment.
@@ -139,5 +141,67 @@ describe('damage in the last record of a segment that is not the last', () => {
     expect(report.ok).toBe(false);
     expect(report.firstProblem).toMatchObject({ position, eventId: null, file: segmentFile(0) });
     expect(report.firstProblem?.message).not.toContain('(event ');
+  });
+});
+
+describe('a record whose checksum holds but whose JSON does not', () => {
+  // Someone who edits a record and recomputes its CRC-32 (anyone can) leaves a frame that checks out and a
+  // JSON text that does not parse. Reading it used to throw JSON.parse's bare SyntaxError ("Expected
+  // double-quoted property name in JSON at position 60"), naming no record, file or offset, and verify exited
+  // as if the store could not be opened at all.
+  const forgeUnparsable = async (position: number) =>
+    rewriteLedger(
+      directory,
+      (events) => events,
+      (event) => {
+        const json = JSON.stringify(event);
+        return event.position === position ? json.replace('{"', '{') : json;
+      },
+    );
+
+  it('a read names the position, the event, the file and the offset', async () => {
+    const store = await openFileStore({ directory });
+    const events = await fill(store, 5);
+    await store.close();
+    await forgeUnparsable(2);
+    // The rewrite removed the index: the records' offsets from the frames' lengths.
+    const bytes = await fs.readFile(segmentFile(0));
+    const offsets: { offset: number }[] = [];
+    for (let at = SEGMENT_HEADER_BYTES; at < bytes.length; at += 8 + bytes.readUInt32LE(at + 4))
+      offsets.push({ offset: at });
+
+    const reader = await openFileStore({ directory, readOnly: true });
+    try {
+      const failureOf = async (events: AsyncIterable<RecordedEvent>): Promise<unknown> => {
+        try {
+          for await (const event of events) void event;
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      };
+      // The replay path (a page at a time) and the path that reads records one by one (a stream).
+      for (const error of [await failureOf(reader.readAll()), await failureOf(reader.readStream('a'))]) {
+        expect(error).toBeInstanceOf(StoreCorruptionError);
+        expect(error).toMatchObject({ position: 2, file: segmentFile(0), offset: offsets[2]!.offset });
+        expect((error as Error).message).toContain(
+          `the record of position 2 (event ${events[2]!.id}?) is not JSON`,
+        );
+      }
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('verify names it as damage at its position', async () => {
+    const store = await openFileStore({ directory });
+    const events = await fill(store, 5);
+    await store.close();
+    await forgeUnparsable(3);
+
+    const report = await verifyFileStore({ directory });
+    expect(report.ok).toBe(false);
+    expect(report.firstProblem).toMatchObject({ position: 3, file: segmentFile(0) });
+    expect(report.firstProblem?.message).toContain(`(event ${events[3]!.id}?) is not JSON`);
   });
 });

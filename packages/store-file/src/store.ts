@@ -508,8 +508,43 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     }
   };
 
-  const damaged = (message: string, segment: Segment, offset: number): StoreCorruptionError =>
-    new StoreCorruptionError(`${message} (${segment.file} at offset ${offset})`, segment.file, offset);
+  const damaged = (
+    message: string,
+    segment: Segment,
+    offset: number,
+    position?: number,
+  ): StoreCorruptionError =>
+    new StoreCorruptionError(
+      `${message} (${segment.file} at offset ${offset})`,
+      segment.file,
+      offset,
+      position,
+    );
+
+  /**
+   * The event of a record whose checksum held. Its JSON can still fail to parse: anyone who edits a record
+   * can recompute its CRC-32. That is damage, named by position, event, file and offset, never JSON.parse's
+   * bare SyntaxError (which named nothing, and made verify report an unopenable store).
+   */
+  const parseRecord = (
+    text: string,
+    buffer: Buffer,
+    at: number,
+    segment: Segment,
+    offset: number,
+    position: number,
+  ): RecordedEvent => {
+    try {
+      return JSON.parse(text) as RecordedEvent;
+    } catch (error) {
+      throw damaged(
+        `the record of position ${position} (event ${frameHead(buffer, at).id}?) is not JSON, though its checksum holds: ${(error as Error).message}`,
+        segment,
+        offset,
+        position,
+      );
+    }
+  };
 
   /**
    * Decodes the record at `at` of `buffer` (file offset `offset` of `segment`), which should hold
@@ -528,7 +563,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
     if (check.kind === 'ok') {
       if (framePosition(buffer, at) !== position)
         throw damaged(`the record here should be position ${position}`, segment, offset);
-      return JSON.parse(frameJson(buffer, at, check.end)) as RecordedEvent;
+      return parseRecord(frameJson(buffer, at, check.end), buffer, at, segment, offset, position);
     }
     const reason = check.kind === 'damaged' ? check.reason : 'record cut short';
     if (tolerateDamage && check.kind === 'damaged') {
@@ -702,7 +737,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
               page.push(link as unknown as RecordedEvent); // only readAllForVerify's pages hold links
             } else {
               const text = chunkBuffer.toString('utf8', jsonStart, frameEnd);
-              const event = JSON.parse(text) as RecordedEvent;
+              const event = parseRecord(text, chunkBuffer, at, segment, offset + at, position);
               if (markStoredText) markStoredTextHash(event, text, chunkBuffer, jsonStart, frameEnd);
               page.push(event);
             }

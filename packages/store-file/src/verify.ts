@@ -68,7 +68,7 @@ export const verifyFileStore = async (
     }
     if (readFailure !== null && candidates.length === 0) {
       candidates.push({
-        position: null,
+        position: readFailure.position ?? null,
         eventId: null,
         stream: null,
         file: readFailure.file ?? null,

@@ -60,13 +60,18 @@ export class StoreClosedError extends StoreError {
   }
 }
 
-/** The stored data does not check out: a bad checksum, a missing file, an index that disagrees. */
+/**
+ * The stored data does not check out: a bad checksum, a missing file, an index that disagrees. `position`
+ * is the global position of the record at fault when the store knows it, so that verify can name it and
+ * count only the events before it.
+ */
 export class StoreCorruptionError extends StoreError {
   readonly code = 'STORE_CORRUPT';
   constructor(
     message: string,
     readonly file?: string,
     readonly offset?: number,
+    readonly position?: number,
   ) {
     super(message);
     this.name = 'StoreCorruptionError';

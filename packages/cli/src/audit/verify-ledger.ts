@@ -116,7 +116,7 @@ export const verifyLedger = async (
   if (readFailure !== null && candidates.length === 0) {
     candidates.push({
       kind: 'damage',
-      position: null,
+      position: readFailure.position ?? null,
       eventId: null,
       stream: null,
       file: readFailure.file ?? null,

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { openFileStore } from '@partner-ledger/store-file';
 import { runInProcess as run } from '../testing/in-process';
 
@@ -154,5 +155,30 @@ describe('what opening the ledger drops, and damage at the end of a segment', ()
       headPosition: position - 1,
       firstProblem: { kind: 'damage', position, eventId: `e-${position}`, file, offset },
     });
+  });
+
+  it('a record edited and given a new checksum, so that its JSON no longer parses, is damage at its position (exit 1), not an unopenable store (exit 2)', async () => {
+    const directory = join(root, 'forged');
+    const store = await openFileStore({ directory });
+    for (let n = 0; n < 10; n++) await store.append(`s-${n % 3}`, [event(n)]);
+    await store.close();
+    const offset = readFileSync(join(directory, 'index', 'positions.idx')).readUInt32LE(4 * 8 + 4);
+    const file = join(directory, 'segments', readdirSync(join(directory, 'segments'))[0]!);
+    const bytes = readFileSync(file);
+    bytes[bytes.indexOf('"adjustmentId"', offset)] = 0x58; // X: no longer JSON
+    const end = offset + 8 + bytes.readUInt32LE(offset + 4);
+    bytes.writeUInt32LE(crc32(bytes.subarray(offset + 4, end)), offset); // what anyone with the file can do
+    writeFileSync(file, bytes);
+    const result = await run(['verify', '--format', 'json', '--store', directory]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      eventsChecked: 4,
+      headPosition: 3,
+      firstProblem: { kind: 'damage', position: 4, file, offset },
+    });
+    expect(result.stderr).toContain('the record of position 4 (event e-4?) is not JSON');
+    const report = await run(['report', 'balances', '--no-checkpoint', '--store', directory]);
+    expect(report.code).toBe(2);
+    expect(report.stderr).toContain(`the record of position 4 (event e-4?) is not JSON`);
   });
 });

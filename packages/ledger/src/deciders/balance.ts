@@ -21,6 +21,24 @@ const payoutNotFound = (command: { readonly payoutId: string; readonly partnerId
     { field: 'payoutId' },
   );
 
+/**
+ * A confirmation or failure dated before the payout was issued: replayed as of a moment in between, the
+ * history would hold the effect without its cause (a failure returning to payable what no payout had settled
+ * yet shows as a negative amount paid). A return dated before the confirmation is allowed: a confirmation
+ * often carries only the time it was reconciled, and the provider's return its own earlier time.
+ */
+const beforePayout = (
+  command: { readonly payoutId: string; readonly at: string },
+  what: string,
+  earlier: string,
+  earlierAt: string,
+) =>
+  reject(
+    'OCCURRED_BEFORE_SUBJECT',
+    `Payout ${JSON.stringify(command.payoutId)} cannot be ${what} at ${command.at}: it was ${earlier} at ${earlierAt}`,
+    { field: 'occurredAt' },
+  );
+
 export type LineStatus = 'pending' | 'held' | 'rejected';
 
 export interface BalanceLine {
@@ -507,6 +525,7 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
               { field: 'payoutId' },
             ),
           );
+        if (command.at < payout.at) return E.left(beforePayout(command, 'confirmed', 'issued', payout.at));
         return E.right(
           append({
             id: eventIdFor('PayoutConfirmed', command.payoutId),
@@ -537,6 +556,7 @@ export const balanceDecider: Decider<BalanceCommand, BalanceState> = {
                   },
                 ),
               );
+        if (command.at < payout.at) return E.left(beforePayout(command, 'failed', 'issued', payout.at));
         return E.right(
           append({
             id: eventIdFor('PayoutFailed', command.payoutId),

@@ -234,6 +234,22 @@ const decideRecord = (command: Resolved<'recordConversion', ConversionFacts>, st
   );
 };
 
+/**
+ * A reversal or a review dated before the conversion it acts on: replayed as of a moment in between, the
+ * ledger would hold a reversal (negative revenue, a commission taken back that was never earned) or a review
+ * of a line that does not exist yet. Checked after the repeat checks, so a repeat stays a repeat.
+ */
+const beforeConversion = (
+  command: { readonly conversionId: string; readonly at: string },
+  conversionAt: string,
+  what: string,
+): LedgerRejection =>
+  reject(
+    'OCCURRED_BEFORE_SUBJECT',
+    `The ${what} occurred at ${command.at}, before conversion ${JSON.stringify(command.conversionId)} did (${conversionAt})`,
+    { field: 'occurredAt' },
+  );
+
 const decideReverse = (command: Resolved<'reverseConversion'>, state: ConversionState) => {
   const attributed = state.attributed!;
   const existing = state.reversals[command.reversalId];
@@ -255,6 +271,7 @@ const decideReverse = (command: Resolved<'reverseConversion'>, state: Conversion
           ),
         );
   }
+  if (command.at < attributed.at) return E.left(beforeConversion(command, attributed.at, 'reversal'));
   const currency = attributed.data.currency;
   const remaining = new LedgerDecimal(attributed.data.amount).minus(state.reversedAmount);
   const amount = command.amount ?? formatAmount(remaining, currency);
@@ -324,6 +341,8 @@ const decideReview = (
           ),
         );
   }
+  if (command.at < state.attributed!.at)
+    return E.left(beforeConversion(command, state.attributed!.at, 'review'));
   const line = state.attributed!.data.commissions.find((l) => l.lineId === command.lineId);
   const status = state.lineStatus[command.lineId];
   if (line === undefined || status === undefined)
