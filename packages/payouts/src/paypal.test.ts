@@ -158,6 +158,43 @@ describe('a PayPal payout run', () => {
     expect(next.payouts.map((p) => p.payoutId)).not.toContain(ana);
   });
 
+  it('dates a result given as a day on the payout’s own day when the payout was issued, and refuses the day before', async () => {
+    const program = await setUp();
+    const issuedAt = new Date(Date.parse(day(5)) + 10 * 3_600_000).toISOString(); // 10:00 that day
+    const batch = await prepared(program, issuedAt);
+    const [ana, hu] = ['ana', 'hu'].map((partner) => idOf(batch, partner));
+    const sameDay = issuedAt.slice(0, 10);
+    const dayBefore = day(4).slice(0, 10);
+    const run = (text: string) => reconcilePayouts({ ledger: program.ledger, store: program.store, text })();
+    const head = await program.raw.headPosition();
+    expect(await run(['payoutId,status,date', `${ana},SUCCESS,${dayBefore}`].join('\n'))).toEqual(
+      E.left([
+        {
+          where: 'line 2',
+          field: 'date',
+          message: `${dayBefore}T00:00:00.000Z is before payout ${ana} was issued (${issuedAt})`,
+        },
+      ]),
+    );
+    // A time, not a day, before the issue is refused even on the same day: it says more than a day does.
+    expect(
+      E.isLeft(await run(['payoutId,status,date', `${ana},SUCCESS,${sameDay}T09:00:00Z`].join('\n'))),
+    ).toBe(true);
+    expect(await program.raw.headPosition()).toBe(head);
+    const text = [
+      'payoutId,status,reason,date',
+      `${ana},SUCCESS,,${sameDay}`,
+      `${hu},FAILED,locked,${sameDay}`,
+    ];
+    expect(await run(text.join('\n'))).toEqual(reconciled({ confirmed: 1, failed: 1 }));
+    const recorded: { type: string; occurredAt: string }[] = [];
+    for await (const event of program.raw.readAll({ fromPosition: head + 1 })) recorded.push(event);
+    expect(recorded.map((e) => [e.type, e.occurredAt])).toEqual([
+      ['PayoutConfirmed', issuedAt],
+      ['PayoutFailed', issuedAt],
+    ]);
+  });
+
   it('refuses a result file with a bad line, naming it, and records nothing', async () => {
     const program = await setUp();
     const batch = await prepared(program, day(5));

@@ -146,15 +146,25 @@ export const reconcilePayouts =
             message: `${result.amount.value} ${result.amount.currency} is not the amount of payout ${payoutId} (${payout.amount} ${payout.currency})`,
           });
       }
-      if (result.at !== undefined && result.at > now) {
-        problems.push({ where, field: 'date', message: `${result.at} is in the future` });
+      // A day without a time (PayPal's report gives one) says "some time that day": on the day the payout
+      // was issued, that time was after the issue, so the result is dated when the payout was issued rather
+      // than refused for preceding it.
+      const at =
+        result.dayOnly === true &&
+        result.at !== undefined &&
+        result.at < payout.issuedAt &&
+        payout.issuedAt.slice(0, 10) === result.at.slice(0, 10)
+          ? payout.issuedAt
+          : result.at;
+      if (at !== undefined && at > now) {
+        problems.push({ where, field: 'date', message: `${at} is in the future` });
         continue;
       }
-      if (result.at !== undefined && result.at < payout.issuedAt) {
+      if (at !== undefined && at < payout.issuedAt) {
         problems.push({
           where,
           field: 'date',
-          message: `${result.at} is before payout ${payoutId} was issued (${payout.issuedAt})`,
+          message: `${at} is before payout ${payoutId} was issued (${payout.issuedAt})`,
         });
         continue;
       }
@@ -180,7 +190,7 @@ export const reconcilePayouts =
         record = !state.failed;
         state.failed = true;
       }
-      plan.push({ result, payoutId, partnerId: payout.partnerId, outcome, record });
+      plan.push({ result: { ...result, at }, payoutId, partnerId: payout.partnerId, outcome, record });
     }
     if (problems.length > 0) return E.left(problems);
     const summary = { confirmed: 0, failed: 0, returned: 0, alreadyRecorded: 0 };

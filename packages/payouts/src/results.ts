@@ -72,6 +72,11 @@ export interface PayoutResultLine {
   readonly providerReference: string | undefined;
   /** When it happened, as an RFC 3339 UTC timestamp; undefined when the file gives no date. */
   readonly at: string | undefined;
+  /**
+   * True when the file gave a day without a time (`2026-03-31`): `at` is then that day's first instant,
+   * which says less than it seems (see reconcilePayouts).
+   */
+  readonly dayOnly?: boolean;
   /** The amount the provider says it paid, when its document gives one: checked against the payout. */
   readonly amount: { readonly value: string; readonly currency: string } | undefined;
 }
@@ -201,6 +206,7 @@ export const parseResultFile = (text: string): E.Either<ResultFileProblem[], Pay
         reason: cell('reason'),
         providerReference: cell('providerReference'),
         at,
+        ...(dateText !== undefined && /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(dateText) ? { dayOnly: true } : {}),
         amount: undefined,
       });
   });
