@@ -143,7 +143,7 @@ export const verifyVerb: Verb = {
         links.finish();
         invariants.finish();
       });
-      const comparison = kept === undefined ? undefined : compareWithKept(kept, report.digestsAt);
+      const comparison = kept === undefined ? undefined : compareWithKept(kept, report.digestsAt, head);
       const expectProblem =
         comparison === undefined || comparison.same
           ? null
