@@ -18,6 +18,30 @@ describe('arguments', () => {
     );
   });
 
+  it("names an unknown flag, and the flag it most likely meant, instead of parseArgs's text", async () => {
+    const typo = await runInProcess(['import', '--atomc', 'x.ndjson']);
+    expect(typo).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'partner-ledger: import: unknown option --atomc (did you mean --atomic?)\n' +
+        'Run `partner-ledger import --help` for the options.\n',
+    });
+    const thrown = (args: string[]) => {
+      try {
+        parseVerbArgs('simulate', args, options);
+      } catch (error) {
+        return (error as UsageError).message;
+      }
+      throw new Error(`${args.join(' ')} was accepted`);
+    };
+    // A value given with `=`, a common flag (--store), a short flag, and a word near nothing.
+    expect(thrown(['--partnrs=5'])).toBe('simulate: unknown option --partnrs (did you mean --partners?)');
+    expect(thrown(['--stor', 'x'])).toBe('simulate: unknown option --stor (did you mean --store?)');
+    expect(thrown(['-x'])).toBe('simulate: unknown option -x');
+    expect(thrown(['--zzzzzzz'])).toBe('simulate: unknown option --zzzzzzz');
+  });
+
   it('refuses a one-value flag given twice instead of silently taking the last', () => {
     expect(() => parseVerbArgs('report', ['--partners', '5', '--partners=6'], options)).toThrow(
       'report: --partners was given more than once; give it once',

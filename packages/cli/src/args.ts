@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import { isCurrencyCode, parseTimestamp } from '@partner-ledger/events';
 import type { CurrencyCode } from '@partner-ledger/events';
 import { parseArgs } from 'node:util';
+import { closest } from './closest';
 import { UsageError } from './exit';
 
 /** One flag of a verb, with what `--help` says about it. */
@@ -38,6 +39,33 @@ export const COMMON_OPTIONS = {
   },
   help: { type: 'boolean', short: 'h', description: 'Print this help and exit.' },
 } as const satisfies OptionSpecs;
+
+/**
+ * The first flag of `args` that `all` does not define, as typed (`--atomc`, `-x`; without any `=value`):
+ * found by parsing again leniently, which keeps unknown flags as tokens instead of throwing.
+ */
+const unknownOption = (
+  args: string[],
+  config: NonNullable<Parameters<typeof parseArgs>[0]>['options'],
+  all: OptionSpecs,
+): string | undefined => {
+  const { tokens } = parseArgs({
+    args,
+    options: config,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const shorts = new Set(
+    Object.values(all).flatMap((spec) => (spec.short === undefined ? [] : [spec.short])),
+  );
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const known = token.rawName.startsWith('--') ? token.name in all : shorts.has(token.rawName.slice(1));
+    if (!known) return token.rawName;
+  }
+  return undefined;
+};
 
 /**
  * Parses a verb's arguments strictly: an unknown flag, a missing value or a stray positional is a
@@ -100,11 +128,21 @@ export const parseVerbArgs = <O extends OptionSpecs>(
     };
   } catch (error) {
     const code = (error as { code?: string }).code;
+    const hint = `Run \`partner-ledger ${verb} --help\` for the options.`;
+    // parseArgs's own text for an unknown flag is long, speaks of positionals and leaves a quote open
+    // (`'-- "--atomc"`): name the flag, and the one it most likely meant.
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const unknown = unknownOption(joined, config, all as OptionSpecs);
+      if (unknown !== undefined) {
+        const suggestion = unknown.startsWith('--') ? closest(unknown.slice(2), Object.keys(all)) : undefined;
+        throw new UsageError(
+          `${verb}: unknown option ${unknown}${suggestion === undefined ? '' : ` (did you mean --${suggestion}?)`}`,
+          hint,
+        );
+      }
+    }
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError(
-        `${verb}: ${(error as Error).message}`,
-        `Run \`partner-ledger ${verb} --help\` for the options.`,
-      );
+      throw new UsageError(`${verb}: ${(error as Error).message}`, hint);
     }
     throw error;
   }

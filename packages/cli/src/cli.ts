@@ -1,3 +1,4 @@
+import { closest } from './closest';
 import { EXIT, UsageError } from './exit';
 import type { ExitCode } from './exit';
 import type { CliIo } from './io';
@@ -5,24 +6,6 @@ import { renderMainHelp, renderVerbHelp } from './verb';
 import type { Verb } from './verb';
 import { VERBS } from './verbs';
 import { VERSION } from './version';
-
-const closest = (word: string, candidates: readonly string[]): string | undefined => {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i += 1) {
-      let previous = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j += 1) {
-        const current = row[j]!;
-        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-        previous = current;
-      }
-    }
-    return row[b.length]!;
-  };
-  const best = candidates.map((c) => ({ c, d: distance(word, c) })).sort((x, y) => x.d - y.d)[0];
-  return best !== undefined && best.d <= 2 ? best.c : undefined;
-};
 
 const wantsHelp = (args: readonly string[]): boolean => {
   for (const arg of args) {

@@ -232,6 +232,23 @@ describe('what the hash links catch, and what only a kept digest catches', () =>
     if (!comparison.same) expect(comparison.message).toContain('events were removed');
   });
 
+  it('a kept position past the head now is never the same, even with the digest and count of the history now', async () => {
+    const { store } = await interleavedStore();
+    const now = await verifyStore(store);
+    // What a report edited to name a later head holds: the head moved on, the digest and count left alone.
+    const kept = [{ position: now.headPosition + 5, eventCount: now.eventsChecked, digest: now.digest }];
+    const report = await verifyStore(store, { digestsAt: kept.map((d) => d.position) });
+    // Without the head, the digest "up to" a position past the end is the whole history's: it matches.
+    expect(compareWithKept(kept, report.digestsAt ?? [])).toEqual({ same: true, position: 13 });
+    const comparison = compareWithKept(kept, report.digestsAt ?? [], now.headPosition);
+    expect(comparison).toMatchObject({ same: false, sameUpTo: null, differsBy: 13 });
+    if (!comparison.same)
+      expect(comparison.message).toBe(
+        'the history ends at position 8, before the kept position 13: events were removed; the first change is at or before position 13',
+      );
+    expect(compareWithKept(kept, [], -1)).toMatchObject({ same: false, differsBy: 13 });
+  });
+
   it('kept only at the head, the change is placed at or before the head', async () => {
     const { store, tampering } = await interleavedStore();
     const head = await verifyStore(store);

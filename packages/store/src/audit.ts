@@ -365,8 +365,17 @@ export type KeptComparison =
  * those of the history now (`digestsAt` of a verifyStore run given the same positions). Names the window in
  * which the first change lies: after the last kept position that still matches, at or before the first that
  * does not. Kept every event (`checkpointEvery: 1`), that window is one position.
+ *
+ * `headNow` is the position of the store's last event now. Give it: the digest "up to" a position past the
+ * end is that of the whole shorter history, so a kept position past the head, with that digest and count
+ * written in (by hand, or by a tool), would otherwise compare as the same, though an event was kept at that
+ * position and is no longer there.
  */
-export const compareWithKept = (kept: readonly DigestAt[], now: readonly DigestAt[]): KeptComparison => {
+export const compareWithKept = (
+  kept: readonly DigestAt[],
+  now: readonly DigestAt[],
+  headNow?: number,
+): KeptComparison => {
   const current = new Map(now.map((d) => [d.position, d]));
   let sameUpTo: number | null = null;
   for (const expected of [...kept].sort((a, b) => a.position - b.position)) {
@@ -375,6 +384,13 @@ export const compareWithKept = (kept: readonly DigestAt[], now: readonly DigestA
       sameUpTo === null
         ? `at or before position ${expected.position}`
         : `after position ${sameUpTo} (unchanged up to there) and at or before position ${expected.position}`;
+    if (headNow !== undefined && expected.position > headNow)
+      return {
+        same: false,
+        sameUpTo,
+        differsBy: expected.position,
+        message: `the history ends at ${headNow === -1 ? 'no event (the store is empty)' : `position ${headNow}`}, before the kept position ${expected.position}: events were removed; the first change is ${window}`,
+      };
     if (found === undefined)
       return {
         same: false,

@@ -1,5 +1,6 @@
 import { canonicalJson } from '@partner-ledger/events';
 import { createPersonalDataOperations } from '@partner-ledger/ledger';
+import type { SubjectExport } from '@partner-ledger/ledger';
 import { parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
 import { write } from '../io';
@@ -8,6 +9,17 @@ import type { Verb } from '../verb';
 import { SUBJECT_OPTIONS, subjectOf } from './erase';
 
 const options = { ...SUBJECT_OPTIONS, ...KEYS_OPTION } as const;
+
+/** Why an export lists no events: no event names the id, or no visitor can be linked at all. */
+const noEventsWarning = (exported: SubjectExport): string => {
+  const { kind, id } = exported.subject;
+  const prefix = `partner-ledger: warning: export-subject: the ledger holds no event about ${kind} ${JSON.stringify(id)}`;
+  // Without a pseudonym, no visitor has been recorded under the current visitors' key (none yet, or none
+  // since every visitor was erased): no id, right or mistyped, can be linked to an event.
+  if (kind === 'visitor' && exported.pseudonym === undefined)
+    return `${prefix}: no visitor has been recorded under the current visitors' key (${exported.key.keyId})`;
+  return `${prefix}; check the id (a typo is the likely cause)`;
+};
 
 export const exportSubjectVerb: Verb = {
   name: 'export-subject',
@@ -18,7 +30,9 @@ export const exportSubjectVerb: Verb = {
     "erased or missing), and every event of its streams (a partner's joining and contact-details changes, " +
     "a visitor's clicks and the conversions that name it, and any erasure), its personal fields opened " +
     'with the key file. Fields whose key was destroyed read as [erased], fields this key file has no key ' +
-    'for as [sealed].',
+    'for as [sealed].\n\n' +
+    'An id the ledger holds no event about still gets its document, with "events": [] (exit 0), and a ' +
+    'warning on stderr: a mistyped id is the likely cause.',
   options,
   examples: [
     ['partner-ledger export-subject --partner blog-1 > blog-1.json', "Partner blog-1's data"],
@@ -42,6 +56,9 @@ export const exportSubjectVerb: Verb = {
           );
         const exported = await createPersonalDataOperations({ store, keys }).exportSubject(subject);
         await write(io.stdout, `${JSON.stringify(JSON.parse(canonicalJson(exported)), null, 2)}\n`);
+        // "events": [] is a true answer, but a request for access answered with it is most often a
+        // mistyped id: say so where a person looks, and keep stdout the document a script expects.
+        if (exported.events.length === 0) io.stderr.write(`${noEventsWarning(exported)}\n`);
         return EXIT.ok;
       },
     );

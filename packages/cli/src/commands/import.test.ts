@@ -132,6 +132,32 @@ describe('partner-ledger import', () => {
     expect((await eventsOf(store)).length).toBe(before);
   });
 
+  // docs/cli.md: a byte order mark at the start of any line is dropped (files joined with cat); one between
+  // the fields of a line makes it invalid.
+  it('drops a UTF-8 byte order mark at the start of any line, and refuses one between fields', async () => {
+    const bom = '\uFEFF';
+    expect((await run(['init', '--store', store])).code).toBe(0);
+    const lines = ndjson(...setup)
+      .split('\n')
+      .map((line, i) => (i === 0 || i === 2 ? `${bom}${line}` : line))
+      .join('\n');
+    expect(Buffer.from(lines, 'utf8').subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const withMarks = await run(['import', file('marks.ndjson', lines), '--store', store]);
+    expect(withMarks.code).toBe(0);
+    expect(withMarks.stderr).toContain(': 4 applied (4 events), 0 already recorded, 0 rejected\n');
+    // The same file without the marks is the same commands: all already recorded, none in conflict.
+    const plain = await run(['import', file('plain.ndjson', ndjson(...setup)), '--store', store]);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain(': 0 applied (0 events), 4 already recorded, 0 rejected\n');
+
+    const before = (await eventsOf(store)).length;
+    const between = `{"command":"trackClick",${bom}"clickId":"c9","partnerId":"blog","visitorId":"v9","occurredAt":"2025-01-04T00:00:00Z"}\n`;
+    const refused = await run(['import', file('between.ndjson', between), '--store', store]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('line 1: (line): not JSON');
+    expect((await eventsOf(store)).length).toBe(before);
+  });
+
   it('refuses a directory given as the file, naming it, and records nothing', async () => {
     await initialised();
     const before = (await eventsOf(store)).length;

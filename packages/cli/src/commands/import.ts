@@ -46,12 +46,18 @@ interface Line {
   readonly text: string | null;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte order mark in the text, so that dropping it is done (and said) below, not by default.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/**
+ * One line's text. A UTF-8 byte order mark at the start of ANY line is dropped, not only on line 1: files that
+ * each begin with one (saved by an editor) and are joined with `cat` carry it at the start of later lines too,
+ * where it stands before the JSON object, outside every value, so dropping it changes no field.
+ */
 const decodeLine = (bytes: Buffer, number: number): Line => {
   const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
   try {
-    return { number, text: utf8.decode(bytes.subarray(0, end)) };
+    return { number, text: utf8.decode(bytes.subarray(0, end)).replace(/^\uFEFF/, '') };
   } catch {
     return { number, text: null };
   }
@@ -201,7 +207,8 @@ export const importVerb: Verb = {
   description:
     'Reads ledger commands as NDJSON: one JSON object per line, with a "command" field naming it ' +
     '(configureProgram, publishPlan, joinPartner, trackClick, recordConversion, reverseConversion, ' +
-    'issuePayout, ...) and the same fields as the ledger API (docs/cli.md lists them). Blank lines are skipped.\n\n' +
+    'issuePayout, ...) and the same fields as the ledger API (docs/cli.md lists them). Blank lines are skipped, and a UTF-8 byte order mark at ' +
+    'the start of any line is dropped (files saved with one and joined with cat carry it on later lines too).\n\n' +
     'Two kinds of bad line. An INVALID line (not UTF-8, not JSON, JSON but not an object, a key repeated in one object, nesting ' +
     'deeper than 64 levels, an unknown command, a missing or malformed field) is found before anything is ' +
     'applied: every invalid line is reported on stderr with its line number and field, NOTHING is applied, ' +

@@ -291,6 +291,22 @@ describe('partner-ledger payouts', () => {
     expect(await eventsChecked()).toBe(before);
   });
 
+  it('says "no such file" for a results file that does not exist, as import does, and records nothing', async () => {
+    const store = await books();
+    const eventsBefore = (await cli(['verify', '--format', 'json', ...store])).stdout;
+    const missing = join(root, 'no-such-results.csv');
+    const result = await cli(['payouts', 'reconcile', missing, ...store]);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain(`payouts reconcile: cannot read ${missing}: no such file\n`);
+    expect(result.stderr).not.toContain('ENOENT');
+    const directory = await cli(['payouts', 'reconcile', root, ...store]);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain(
+      `payouts reconcile: cannot read ${root}: it is a directory, not a file`,
+    );
+    expect((await cli(['verify', '--format', 'json', ...store])).stdout).toBe(eventsBefore);
+  });
+
   it('refuses a call without its required flags, naming them', async () => {
     const missing = await cli([
       'payouts',

@@ -9,6 +9,7 @@ import { parseChoice, parseMoment, parseVerbArgs } from '../args';
 import { EXIT, UsageError } from '../exit';
 import { write } from '../io';
 import { makeDirectory } from '../make-directory';
+import { readNamedFile } from '../read-named-file';
 import { cliIds } from '../ledger-setup';
 import { KEYS_OPTION, withKeyedStore } from '../store';
 import type { Verb } from '../verb';
@@ -228,12 +229,7 @@ export const payoutsVerb: Verb = {
         "payouts reconcile: give the provider's result (a CSV file or its JSON document): payouts reconcile FILE",
       );
     const path = resolve(io.cwd, rest[0]!);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      throw new UsageError(`payouts reconcile: cannot read ${path}: ${(error as Error).message}`);
-    }
+    const text = await readNamedFile('payouts reconcile', path);
     return withKeyedStore(
       io,
       parsed.options.store,

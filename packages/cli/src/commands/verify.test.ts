@@ -90,6 +90,25 @@ describe('partner-ledger verify --expect', () => {
     expect(result.stderr).toContain('events were removed');
   });
 
+  // A kept report whose head is past the ledger's head, with the digest and count of the ledger as it is:
+  // the digest "up to" a position past the end is the whole history's, so it used to print "same", exit 0.
+  it('never calls a kept head past the ledger head the same: events were removed, exit 1', async () => {
+    const kept = JSON.parse(readFileSync(close, 'utf8'));
+    const edited = join(root, 'past-head.json');
+    writeFileSync(edited, JSON.stringify({ ...kept, headPosition: 349 }));
+    const text = await run(['verify', '--expect', edited, '--store', store]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`expected:       DIFFERENT digest up to position 349 as ${edited}`);
+    expect(text.stdout).not.toContain('same');
+    expect(text.stderr).toContain(
+      'the history ends at position 299, before the kept position 349: events were removed; ' +
+        'the first change is after position 299 (unchanged up to there) and at or before position 349',
+    );
+    const json = await run(['verify', '--expect', edited, '--format', 'json', '--store', store]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).expected).toMatchObject({ same: false, sameUpTo: 299, differsBy: 349 });
+  });
+
   it('says how to make the kept report when it is missing', async () => {
     const result = await run(['verify', '--expect', join(root, 'nope.json'), '--store', store]);
     expect(result.code).toBe(2);

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { compareWithKept } from '@partner-ledger/store';
 import type { DigestAt } from '@partner-ledger/store';
@@ -6,6 +5,7 @@ import { parseChoice, parseInteger, parseVerbArgs } from '../args';
 import { verifyLedger } from '../audit/verify-ledger';
 import { EXIT, UsageError } from '../exit';
 import { createProgress } from '../progress';
+import { readNamedFile } from '../read-named-file';
 import { withStore } from '../store';
 import type { Verb } from '../verb';
 
@@ -35,16 +35,11 @@ const options = {
 /** What --expect reads from a kept report: its head and its checkpoints. */
 const readKept = async (cwd: string, file: string): Promise<DigestAt[]> => {
   const path = isAbsolute(file) ? file : resolve(cwd, file);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `--expect: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-      'Write one at a close with `partner-ledger verify --format json > close.json`, and keep it outside the ledger.',
-    );
-  }
+  const text = await readNamedFile(
+    '--expect',
+    path,
+    'Write one at a close with `partner-ledger verify --format json > close.json`, and keep it outside the ledger.',
+  );
   let kept: unknown;
   try {
     kept = JSON.parse(text);
@@ -148,7 +143,7 @@ export const verifyVerb: Verb = {
         links.finish();
         invariants.finish();
       });
-      const comparison = kept === undefined ? undefined : compareWithKept(kept, report.digestsAt);
+      const comparison = kept === undefined ? undefined : compareWithKept(kept, report.digestsAt, head);
       const expectProblem =
         comparison === undefined || comparison.same
           ? null

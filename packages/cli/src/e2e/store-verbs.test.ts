@@ -152,7 +152,7 @@ describe('partner-ledger verify', () => {
     expect(result.code).toBe(2);
     const unknown = await runBin(['verify', '--frobnicate']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("Unknown option '--frobnicate'");
+    expect(unknown.stderr).toContain('verify: unknown option --frobnicate\n');
     expect(unknown.stderr).toContain('partner-ledger verify --help');
   });
 });
