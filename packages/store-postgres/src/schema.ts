@@ -31,9 +31,6 @@ export interface Migration {
 /** The name of the append function this version calls (migration 6). */
 export const APPEND_V6 = 'append_v6';
 
-/** The name of the append function this version calls (migration 8). */
-export const APPEND_V8 = 'append_v8';
-
 /** The name of the group append function this version calls (migration 7). */
 export const APPEND_GROUP_V7 = 'append_group_v7';
 
@@ -50,7 +47,7 @@ const DIRECT_DECLARE = `        v_head bigint;
  * transaction. When the lock is taken (another writer is sealing) it writes as migration 3 did, without
  * positions and without a flush, and a seal numbers it.
  */
-const directNumbering = (s: string, lean = false, simple = false): string => `        v_first := NULL;
+const directNumbering = (s: string, lean = false): string => `        v_first := NULL;
         IF pg_try_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext('${lockKey(s, 'seal')}')) THEN
           -- Under the lock, after every seal's commit: the head is the last position given.
 ${
@@ -69,7 +66,7 @@ ${numberPending(s).trimEnd()}`
 }
           v_first := v_head + v_count + 1;
           -- Visible only once flushed, like a seal: the client's SET LOCAL synchronous_commit = off undone.
-          ${simple ? 'v_setting :=' : 'PERFORM'} set_config('synchronous_commit', 'on', true);
+          PERFORM set_config('synchronous_commit', 'on', true);
         END IF;
 `;
 
@@ -88,10 +85,10 @@ const numberPending = (s: string): string => `          WITH pending AS (
 `;
 
 /** Migration 4's additions to the append function: the notification and the count its seal reports. */
-const directNotify = (s: string, lean = false, simple = false): string =>
+const directNotify = (s: string, lean = false): string =>
   lean
     ? `        IF v_first IS NOT NULL THEN
-          ${simple ? 'v_setting :=' : 'PERFORM'} pg_notify('${notifyChannel(s)}', (v_first + cardinality(p_ids) - 1)::text)${simple ? '::text' : ''};
+          PERFORM pg_notify('${notifyChannel(s)}', (v_first + cardinality(p_ids) - 1)::text);
         END IF;
 `
     : `        IF v_first IS NOT NULL THEN
@@ -156,29 +153,19 @@ ${insertEvents(s, true).replace(/^(?=.)/gm, '  ')}        END IF;
 
 /**
  * The `append` function: migration 3 creates it; migration 4 replaces it with one that numbers the append
- * itself when the seal lock is free (`direct`). `simple` (migration 8, `append_v8`): the same statements,
- * but every one that reads no table (the settings, the notification, the answer) written as an assignment,
- * which PL/pgSQL evaluates as a simple expression, where `PERFORM` and `SELECT ... INTO` each run a query
- * through the executor (a plan started, a snapshot taken, a portal opened and closed).
+ * itself when the seal lock is free (`direct`).
  */
 const appendFunction = (
   s: string,
   direct: boolean,
   form: 'table' | 'record' = 'table',
   lean = false,
-  simple = false,
 ): string => {
-  const OUT = ['r_status', 'r_batch', 'r_last_revision', 'r_last_hash', 'r_tag', 'r_tag_position'];
   const answer = (values: string, last = false): string =>
     form === 'table'
       ? `RETURN QUERY SELECT ${values};${last ? '' : '\n          RETURN;'}`
-      : simple
-        ? `${values
-            .split(', ')
-            .map((value, i) => `${OUT[i] as string} := ${value};`)
-            .join(' ')}\n          RETURN;`
-        : `SELECT ${values} INTO ${OUT.join(', ')};\n          RETURN;`;
-  return `      CREATE ${direct && form === 'table' ? 'OR REPLACE ' : ''}FUNCTION ${s}.${simple ? APPEND_V8 : lean ? APPEND_V6 : 'append'}(
+      : `SELECT ${values} INTO r_status, r_batch, r_last_revision, r_last_hash, r_tag, r_tag_position;\n          RETURN;`;
+  return `      CREATE ${direct && form === 'table' ? 'OR REPLACE ' : ''}FUNCTION ${s}.${lean ? APPEND_V6 : 'append'}(
         p_stream text, p_expected text, p_head_revision integer, p_head_hash text,
         p_tags text[], p_fail_if_tagged text[], p_after bigint,
         p_ids text[], p_revisions integer[], p_types text[], p_schema_versions integer[],
@@ -201,7 +188,7 @@ const appendFunction = (
         v_max bigint;
         v_unsealed boolean;
         v_locked text[];
-${direct ? DIRECT_DECLARE : ''}${lean ? '        v_pending boolean;\n' : ''}${simple ? '        v_setting text;\n' : ''}      BEGIN
+${direct ? DIRECT_DECLARE : ''}${lean ? '        v_pending boolean;\n' : ''}      BEGIN
 ${
   lean
     ? ''
@@ -212,7 +199,7 @@ ${
     lean
       ? `        -- Called alone, in a transaction of its own: its commit waits for the disk only when it numbers
         -- itself (below), as when the client set this before calling it.
-        ${simple ? 'v_setting :=' : 'PERFORM'} set_config('synchronous_commit', 'off', true);
+        PERFORM set_config('synchronous_commit', 'off', true);
 `
       : ''
   }        -- The stream's row, created if missing and locked: appends to one stream take turns from here.
@@ -258,13 +245,13 @@ ${
           END LOOP;
         END IF;
         v_batch := nextval('${s}.batches');
-${direct ? directNumbering(s, lean, simple) : ''}${lean ? insertLean(s) : insertEvents(s, direct)}        v_last := p_revisions[cardinality(p_revisions)];
+${direct ? directNumbering(s, lean) : ''}${lean ? insertLean(s) : insertEvents(s, direct)}        v_last := p_revisions[cardinality(p_revisions)];
         v_hash := p_hashes[cardinality(p_hashes)];
         UPDATE ${s}.streams st SET last_revision = v_last, last_hash = v_hash WHERE st.stream = p_stream;
         IF cardinality(p_tags) > 0 THEN
           UPDATE ${s}.tags g SET last_batch = v_batch WHERE g.tag = ANY(p_tags);
         END IF;
-${lean ? '' : `        PERFORM set_config('partner_ledger.batch', v_batch::text, false);\n`}${direct ? directNotify(s, lean, simple) : ''}${
+${lean ? '' : `        PERFORM set_config('partner_ledger.batch', v_batch::text, false);\n`}${direct ? directNotify(s, lean) : ''}${
     lean
       ? `        -- The positions and the count a seal would report, when the append numbered itself (the client
         -- names the batch it seals otherwise: nothing is left on the session).
@@ -502,17 +489,6 @@ ${appendFunction(s, true, 'record', true)}    `,
     // single appends and for instances of the previous version during a rolling upgrade (upgrade.test.ts).
     sql: (s) => `
 ${appendGroupFunction(s)}    `,
-  },
-  {
-    version: 8,
-    name: 'append_v8, append_v6 with fewer queries',
-    // The single append (one writer never groups) with the statements of append_v6 that read no table
-    // (turning the synchronous commit off and on, the notification, the answer) as assignments: evaluated
-    // as expressions, not each run as a query of its own. Same arguments, checks, writes and answer. A new
-    // function beside append_v6, which stays for instances of the previous version during a rolling upgrade
-    // (upgrade.test.ts); measured in docs/benchmarks.md.
-    sql: (s) => `
-${appendFunction(s, true, 'record', true, true)}    `,
   },
 ];
 

@@ -83,12 +83,12 @@ const expectConditionFailed = async (promise: Promise<unknown>, tag: string, pos
 describe('schema and migrations', () => {
   it('several instances opening a new schema together: one migrates, all open, the migration is recorded once', async () => {
     const stores = await Promise.all([open(), open(), open(), open()]);
-    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-      expect(rows).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((version) => ({ version })));
+      expect(rows).toEqual([1, 2, 3, 4, 5, 6, 7].map((version) => ({ version })));
     } finally {
       await client.end();
     }
@@ -96,24 +96,24 @@ describe('schema and migrations', () => {
     expect(idsOf(await collect((stores[3] as EventStore).readAll()))).toEqual(['e-0']);
   });
 
-  it('a schema at migration 2 is brought to migrations 3 to 8 (the append functions) when this version opens it', async () => {
+  it('a schema at migration 2 is brought to migrations 3 to 7 (the append functions) when this version opens it', async () => {
     await (await open()).close();
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       await client.query(`DROP FUNCTION ${schema}.append; DROP FUNCTION ${schema}.seal_written;
         DROP FUNCTION ${schema}.seal_wait; DROP FUNCTION ${schema}.append_v6;
-        DROP FUNCTION ${schema}.append_group_v7; DROP FUNCTION ${schema}.append_v8; DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
+        DROP FUNCTION ${schema}.append_group_v7; DELETE FROM ${schema}.schema_migrations WHERE version >= 3`);
     } finally {
       await client.end();
     }
     const store = await open();
-    expect(store.migrationsApplied).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(store.migrationsApplied).toEqual([3, 4, 5, 6, 7]);
     await store.append('s', [event('m-0')]);
     expect(idsOf(await collect(store.readAll()))).toEqual(['m-0']);
   });
 
-  it('a schema at migration 3 holding events, one append committed but not numbered, is brought to migrations 4 to 8: positions stay dense, verify ok', async () => {
+  it('a schema at migration 3 holding events, one append committed but not numbered, is brought to migrations 4 to 7: positions stay dense, verify ok', async () => {
     const first = await open();
     await first.append('a', [event('u-0'), event('u-1')]);
     await first.close();
@@ -123,7 +123,6 @@ describe('schema and migrations', () => {
       // Back to migration 3's functions, as a schema that an earlier version of the store created.
       await client.query(`DROP FUNCTION ${schema}.seal_wait; DROP FUNCTION ${schema}.append;
         DROP FUNCTION ${schema}.append_v6; DROP FUNCTION ${schema}.append_group_v7;
-        DROP FUNCTION ${schema}.append_v8;
         DELETE FROM ${schema}.schema_migrations WHERE version >= 4`);
       await client.query(
         (MIGRATIONS.find((m) => m.version === 3) as Migration)
@@ -159,7 +158,7 @@ describe('schema and migrations', () => {
     }
     // Opening seals what was left, then writers of this version append on the upgraded schema.
     const store = await open();
-    expect(store.migrationsApplied).toEqual([4, 5, 6, 7, 8]);
+    expect(store.migrationsApplied).toEqual([4, 5, 6, 7]);
     const appended = await Promise.all(
       Array.from({ length: 6 }, (_, i) => store.append(`c-${i % 2}`, [event(`u-c-${i}`)])),
     );
@@ -485,7 +484,7 @@ describe('group commit of the appends made concurrently through one store', () =
       // The statements that call the functions (not the migration that creates them).
       const calls = sent.filter((q) => q.text.startsWith('SELECT'));
       const groups = calls.filter((q) => q.text.includes(`${schema}.append_group_v7(`));
-      const alone = calls.filter((q) => q.text.includes(`${schema}.append_v8(`));
+      const alone = calls.filter((q) => q.text.includes(`${schema}.append_v6(`));
       expect(failures).toEqual([]);
       expect(groups.length).toBeGreaterThanOrEqual(4);
       expect(new Set(groups.map((q) => q.text)).size).toBe(1);

@@ -27,7 +27,7 @@ import { createListener } from './listener';
 import type { Listener } from './listener';
 import {
   APPEND_GROUP_V7,
-  APPEND_V8,
+  APPEND_V6,
   DEFAULT_SCHEMA,
   assertSchemaName,
   migrate,
@@ -131,7 +131,7 @@ const groupArguments = (
   const columns: (string | number | null)[][] = Array.from({ length: 13 }, () => []);
   const appends: number[] = [];
   calls.forEach((call, k) => {
-    // The call's arguments are those of append_v6 and append_v8: 4 fields, tags, condition (none in a group), 13 columns.
+    // The call's arguments are those of append_v6: 4 fields, tags, condition (none in a group), 13 columns.
     const own = call.args.slice(7) as (readonly (string | number | null)[])[];
     own.forEach((values, c) => (columns[c] as (string | number | null)[]).push(...values));
     for (let i = 0; i < (own[0] as readonly unknown[]).length; i += 1) appends.push(k + 1);
@@ -542,7 +542,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     | { readonly kind: 'stale' }
     | { readonly kind: 'slow' };
 
-  /** One append, ready to send: the call of the schema's `append_v8` function on events chained on a head. */
+  /** One append, ready to send: the call of the schema's `append_v6` function on events chained on a head. */
   interface FastCall {
     readonly stream: string;
     readonly chained: readonly Omit<RecordedEvent, 'position'>[];
@@ -569,19 +569,19 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     ...Array.from({ length: 9 }, () => 'text[]'),
   ] as const;
 
-  /** A call of `append_v8` on parameters $1 ... $20, each cast to its type. */
-  const appendCall = (): string =>
-    `${t(APPEND_V8)}(${APPEND_TYPES.map((type, i) => `$${i + 1}::${type}`).join(', ')})`;
-
   /**
-   * One call with parameters: one statement, sent alone, the function in FROM (as the group's). Before
-   * (migration 5 on): its record read as a value, `SELECT (r).r_status, ... FROM (SELECT append(...) AS r
-   * OFFSET 0)`, a statement that the server parses, analyses and plans anew for every append (unnamed, as
-   * every statement the store sends): with the function in FROM, a plain scan of its result, that took less
-   * of the server's time per append (docs/benchmarks.md), though the server keeps the one record in a
-   * tuplestore.
+   * `SELECT ... FROM append(...)`: the function returns one record (migration 5), read as a value, OFFSET 0
+   * keeping the subquery from being flattened into one call per column.
    */
-  const APPEND_WITH_PARAMETERS = `SELECT r_status AS status, r_batch::text AS batch, r_last_revision AS last_revision, r_last_hash AS last_hash, r_tag AS tag, r_tag_position::text AS tag_position, r_first_position::text AS first_position, r_sealed::text AS sealed FROM ${appendCall()}`;
+  const appendSelect = (records: string): string =>
+    `SELECT (r).r_status AS status, (r).r_batch::text AS batch, (r).r_last_revision AS last_revision, (r).r_last_hash AS last_hash, (r).r_tag AS tag, (r).r_tag_position::text AS tag_position, (r).r_first_position::text AS first_position, (r).r_sealed::text AS sealed FROM (${records} OFFSET 0) AS a`;
+
+  /** A call of `append` on parameters $first ... $first+19, each cast to its type. */
+  const appendCall = (first: number): string =>
+    `${t(APPEND_V6)}(${APPEND_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
+
+  /** One call with parameters: one statement, sent alone. */
+  const APPEND_WITH_PARAMETERS = appendSelect(`SELECT ${appendCall(1)} AS r`);
 
   /** The SQL types of the event columns ({@link eventColumns}), in order. */
   const EVENT_TYPES = ['text', 'integer', 'text', 'integer', ...Array.from({ length: 9 }, () => 'text')];
@@ -661,7 +661,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   };
 
   /**
-   * One try of an append, alone (migration 8): one call of the schema's `append_v8` function with parameters,
+   * One try of an append, alone (migration 6): one call of the schema's `append_v6` function with parameters,
    * on events chained on the head this client expects, a transaction of its own. When the seal lock was
    * free the function numbered the append itself and its commit waited for the disk: one round trip, the
    * positions in its answer. Otherwise its commit was not flushed, and the seal that numbers it (a
@@ -728,7 +728,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * (no seal call when the group numbered itself). At most one append per stream in a group, in stream
    * order (so that two groups never lock two streams in opposite orders), and only appends without tags or
    * condition (whose tag locks could be taken in opposite orders). An append that arrives when fewer groups
-   * are under way goes at once, alone, through `append_v8`. If the group's transaction fails as a whole (an
+   * are under way goes at once, alone, through `append_v6`. If the group's transaction fails as a whole (an
    * id that another append committed meanwhile, a lost connection), each append is tried again alone.
    */
   const tryAppendGrouped = (

@@ -2,7 +2,7 @@ import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import { canonicalDataOf, chainEvents, verifyStore } from '@partner-ledger/store';
 import { Client } from 'pg';
 import type { QueryResult, QueryResultRow } from 'pg';
-import { APPEND_GROUP_V7, APPEND_V6, APPEND_V8 } from './schema';
+import { APPEND_GROUP_V7, APPEND_V6 } from './schema';
 import { createPostgresStore } from './store';
 import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
@@ -341,18 +341,15 @@ const v6Writer = (client: Client, schema: string) => {
   };
 };
 
-/**
- * Writers of a previous version (`v6Writer`: `append_v6` alone and in UNION ALL groups) append while two
- * instances of this version open the schema, which `undo` first took back to that version, apply the
- * migrations it lacks (`applied`), then append beside them, alone and in groups: every acknowledged event
- * once, positions dense, verify ok.
- */
-const besideV6Writers = async (undo: string, applied: readonly number[]): Promise<void> => {
+it('instances of the previous version (append_v6 alone and in UNION ALL groups) append beside this version while it applies migration 7 and after: every acknowledged event once, positions dense, verify ok', async () => {
+  // The schema as the previous version left it: migrations 1 to 6.
   const admin = new Client({ connectionString: url });
   await admin.connect();
   clients.push(admin);
   await (await createPostgresStore({ connectionString: url, schema })).close();
-  await admin.query(undo);
+  await admin.query(
+    `DROP FUNCTION ${schema}.${APPEND_GROUP_V7}; DELETE FROM ${schema}.schema_migrations WHERE version = 7`,
+  );
   const acknowledged: Acknowledged[] = [];
   let stop = false;
   let n = 0;
@@ -385,9 +382,8 @@ const besideV6Writers = async (undo: string, applied: readonly number[]): Promis
   const roundsBeforeUpgrade = oldRounds;
   const stores = await Promise.all([0, 1].map(() => createPostgresStore({ connectionString: url, schema })));
   opened.push(...stores);
-  expect(stores.map((s) => s.migrationsApplied).flat()).toEqual(applied);
-  // This version's appends at once through each store: groups (append_group_v7) and appends alone
-  // (append_v8) beside the old writers.
+  expect(stores.map((s) => s.migrationsApplied).flat()).toEqual([7]);
+  // This version's appends at once through each store: groups (append_group_v7) beside the old writers.
   const newLoops = stores.map(async (store, s) => {
     for (let round = 0; round < 20; round += 1) {
       const k = (n += 1);
@@ -415,22 +411,4 @@ const besideV6Writers = async (undo: string, applied: readonly number[]): Promis
     ok: true,
     eventsChecked: acknowledged.length,
   });
-};
-
-it('instances of the version before migration 7 (append_v6 alone and in UNION ALL groups) append beside this version while it applies migration 7 and after: every acknowledged event once, positions dense, verify ok', async () => {
-  // The schema as that version left it: migrations 1 to 6.
-  await besideV6Writers(
-    `DROP FUNCTION ${schema}.${APPEND_GROUP_V7}; DROP FUNCTION ${schema}.${APPEND_V8};
-     DELETE FROM ${schema}.schema_migrations WHERE version >= 7`,
-    [7, 8],
-  );
-});
-
-it('instances of the version before migration 8 (append_v6 alone, as its single appends are) append beside this version while it applies migration 8 and after: every acknowledged event once, positions dense, verify ok', async () => {
-  // The schema as that version left it: migrations 1 to 7. Its single appends call append_v6 with
-  // parameters, as v6Writer's do; its groups call append_group_v7, which migration 8 leaves as it was.
-  await besideV6Writers(
-    `DROP FUNCTION ${schema}.${APPEND_V8}; DELETE FROM ${schema}.schema_migrations WHERE version = 8`,
-    [8],
-  );
 });

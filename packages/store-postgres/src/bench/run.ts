@@ -161,7 +161,7 @@ const appendBenchmark = async (
   const storeBPool = new Pool({ connectionString: url, max: writers + 1 });
   storeBPool.on('error', () => undefined);
   const storeB = await (await otherBuild())({ pool: storeBPool, schema: `${schema}_b` });
-  if (AB !== '') await storeBPool.query(`ALTER FUNCTION ${schema}_b.append_v8 ${AB}`);
+  if (AB !== '') await storeBPool.query(`ALTER FUNCTION ${schema}_b.append_v6 ${AB}`);
   const bare = new Pool({ connectionString: url, max: writers });
   bare.on('error', () => undefined);
   // Statistics and visibility up to date on both tables before timing (the bare table keeps the rows of
