@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import * as E from 'fp-ts/Either';
@@ -16,6 +15,7 @@ import type { CliIo } from '../io';
 import { parseJsonLine } from '../json-line';
 import { cliIds } from '../ledger-setup';
 import { createProgress } from '../progress';
+import { checkNamedFile } from '../read-named-file';
 import { KEYS_OPTION, withKeyedStore } from '../store';
 import type { Verb } from '../verb';
 
@@ -140,14 +140,7 @@ const commandSource = async (io: CliIo, file: string): Promise<{ name: string; o
     return { name: 'standard input', open: () => Readable.from([all]) };
   }
   const path = isAbsolute(file) ? file : resolve(io.cwd, file);
-  await access(path).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(
-      `import: cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
-    );
-  });
-  // A directory passes access() and fails only on the first read, with a bare EISDIR.
-  if ((await stat(path)).isDirectory())
-    throw new UsageError(`import: cannot read ${path}: it is a directory, not a file of commands`);
+  await checkNamedFile('import', path, 'file of commands');
   return { name: path, open: () => createReadStream(path) };
 };
 
