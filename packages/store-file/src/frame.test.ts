@@ -8,6 +8,7 @@ import {
   frameSize,
   frameSizeBound,
   idFingerprint,
+  recordSuffixLength,
   writeFrame,
   writeRecordFrame,
 } from './frame';
@@ -69,37 +70,68 @@ describe('frames', () => {
   });
 });
 
+const hexHash = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
+
 describe('the frame of an appended event', () => {
-  it('is byte for byte the frame of its text with the last brace replaced by the suffix, within the bound', () => {
+  it('is byte for byte the frame of its text with the last brace replaced by hash and position, within the bound', () => {
     fc.assert(
       fc.property(
         fields,
+        fc.oneof(fc.maxSafeNat(), fc.constantFrom(0, 9, 10, 99, 100, 2 ** 32, Number.MAX_SAFE_INTEGER)),
         fc.dictionary(fc.string({ unit: 'grapheme' }), fc.json(), { minKeys: 1 }),
-        fc.string({ unit: 'grapheme' }),
-        (f, object, hash) => {
+        // The store's hashes are hex; any other text is written as it is too (the same bytes as a template).
+        fc.oneof(hexHash, fc.string({ unit: 'grapheme' })),
+        (f, position, object, hash) => {
           const text = JSON.stringify(object);
-          const suffix = `,"hash":${JSON.stringify(hash)},"position":${f.position}}`;
-          const expected = framed({ ...f, json: text.slice(0, -1), jsonSuffix: suffix });
+          const suffix = `,"hash":"${hash}","position":${position}}`;
+          expect(recordSuffixLength(hash, position)).toBe(suffix.length);
+          const expected = framed({ ...f, position, json: text.slice(0, -1), jsonSuffix: suffix });
           const bound = frameSizeBound(f.stream, f.id, text.length + suffix.length);
           expect(bound).toBeGreaterThanOrEqual(expected.length);
           const target = Buffer.alloc(bound + 10, 0xee);
           const end = writeRecordFrame(
             target,
             10,
-            f.position,
+            position,
             f.revision,
             f.stream,
             f.id,
             text,
-            suffix,
+            hash,
             f.endsAppend,
           );
           expect(end - 10).toBe(expected.length);
           expect(target.subarray(10, end).equals(expected)).toBe(true);
-          expect(JSON.parse(frameJson(target, 10, end))).toEqual({ ...object, hash, position: f.position });
+          if (/^[0-9a-f]*$/.test(hash))
+            expect(JSON.parse(frameJson(target, 10, end))).toEqual({ ...object, hash, position });
         },
       ),
     );
+  });
+
+  it('writes names that turn out not to be ASCII half-way, and long ones, as UTF-8 (the byte-by-byte path gives way)', () => {
+    for (const [stream, id] of [
+      ['partner-é', 'évènement-1'],
+      ['a'.repeat(95) + '€', 'b'.repeat(97)],
+      ['x'.repeat(200), 'id-😀'],
+    ] as const) {
+      const text = '{"a":1}';
+      const hash = 'f'.repeat(64);
+      const suffix = `,"hash":"${hash}","position":7}`;
+      const expected = framed({
+        position: 7,
+        revision: 3,
+        stream,
+        id,
+        json: '{"a":1',
+        jsonSuffix: suffix,
+        endsAppend: true,
+      });
+      const target = Buffer.alloc(frameSizeBound(stream, id, text.length + suffix.length), 0xee);
+      const end = writeRecordFrame(target, 0, 7, 3, stream, id, text, hash, true);
+      expect(target.subarray(0, end).equals(expected)).toBe(true);
+      expect(frameHead(target, 0)).toMatchObject({ stream, id });
+    }
   });
 });
 

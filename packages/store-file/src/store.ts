@@ -45,6 +45,7 @@ import {
   framePosition,
   frameSizeBound,
   idFingerprint,
+  recordSuffixLength,
   writeRecordFrame,
 } from './frame';
 import {
@@ -1015,9 +1016,9 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
           // hash and the position added at its end: the text is already there, hashed, and serialising the
           // event again would cost as much as hashing it. Readers get the same fields as from any store;
           // only the key order differs.
-          const suffix = `,"hash":"${hash}","position":${position}}`;
+          const suffixLength = recordSuffixLength(hash, position);
           // (Too large already in UTF-16 code units, hence in bytes: refused before anything is written.)
-          if (canonicalText.length + suffix.length > MAX_BODY_BYTES)
+          if (canonicalText.length + suffixLength > MAX_BODY_BYTES)
             tooLarge(
               input.id,
               FRAME_HEADER_BYTES +
@@ -1026,9 +1027,9 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
                 Buffer.byteLength(input.id) +
                 Buffer.byteLength(canonicalText) -
                 1 +
-                suffix.length,
+                suffixLength,
             );
-          const room = frameSizeBound(stream, input.id, canonicalText.length + suffix.length);
+          const room = frameSizeBound(stream, input.id, canonicalText.length + suffixLength);
           if (cursor + room > buffer.length) {
             const larger = Buffer.allocUnsafe(Math.max(cursor + room, 2 * buffer.length));
             buffer.copy(larger, 0, 0, cursor);
@@ -1043,7 +1044,7 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
             stream,
             input.id,
             canonicalText,
-            suffix,
+            hash,
             i === events.length - 1,
           );
           if (end - cursor - FRAME_HEADER_BYTES > MAX_BODY_BYTES) tooLarge(input.id, end - cursor);
