@@ -9,7 +9,7 @@ import type { AppendResult } from '@partner-ledger/store';
 import { Client } from 'pg';
 import { createListener } from './listener';
 import type { Listener } from './listener';
-import { createPostgresStore } from './store';
+import { PreparedStatementError, createPostgresStore } from './store';
 import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
 import { until } from './testing/wait';
@@ -55,7 +55,9 @@ const serverUrl = testDatabaseUrl();
     let bouncer: PgBouncer;
     let schema: string;
     const opened: PostgresEventStore[] = [];
-    const open = async (options: { pollIntervalMs?: number } = {}): Promise<PostgresEventStore> => {
+    const open = async (
+      options: { pollIntervalMs?: number; preparedStatements?: boolean } = {},
+    ): Promise<PostgresEventStore> => {
       const store = await createPostgresStore({ connectionString: bouncer.url, schema, ...options });
       opened.push(store);
       return store;
@@ -169,6 +171,70 @@ const serverUrl = testDatabaseUrl();
       }
       expect((await verifyStore(reader)).ok).toBe(true);
     });
+
+    if (mode === 'session') {
+      it('with preparedStatements: appends alone and in groups from two stores, racing on one stream, work by name; readAll and verify agree', async () => {
+        const [a, b] = [await open({ preparedStatements: true }), await open({ preparedStatements: true })];
+        let count = 0;
+        for (let round = 0; round < 8; round += 1) {
+          const outcomes = await Promise.allSettled([
+            ...[a, b].map((store, k) =>
+              store.append('ps-shared', [event(`ps-shared-${round}-${k}`, round)], {
+                expectedRevision: round === 0 ? 'noStream' : round - 1,
+              }),
+            ),
+            ...[a, b].flatMap((store, k) =>
+              Array.from({ length: 6 }, (_, i) =>
+                store.append(`ps-${k}-${i}`, [event(`ps-${round}-${k}-${i}`, i)]),
+              ),
+            ),
+          ]);
+          const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+          expect(lost).toHaveLength(1);
+          expect(lost[0]?.reason).toBeInstanceOf(WrongExpectedRevisionError);
+          count += outcomes.length - 1;
+        }
+        const all = await collect(a.readAll());
+        expect(all.map((e) => e.position)).toEqual(Array.from({ length: count }, (_, i) => i));
+        expect((await verifyStore(b)).ok).toBe(true);
+      });
+    } else {
+      it('with preparedStatements (what docs/stores.md warns against): appends fail with PreparedStatementError, and what failed stored nothing', async () => {
+        const [a, b] = [await open({ preparedStatements: true }), await open({ preparedStatements: true })];
+        const acknowledged: AppendResult[] = [];
+        const refused: unknown[] = [];
+        // Two stores' connections take turns on PgBouncer's server connections: a statement one client
+        // prepared on one server connection is bound on another, which lacks it (or already has it).
+        for (let round = 0; round < 20 && refused.length === 0; round += 1) {
+          const outcomes = await Promise.allSettled(
+            [a, b].flatMap((store, k) =>
+              Array.from({ length: 6 }, (_, i) =>
+                store.append(`pt-${k}-${i}`, [event(`pt-${round}-${k}-${i}`, i)]),
+              ),
+            ),
+          );
+          for (const o of outcomes) {
+            if (o.status === 'fulfilled') acknowledged.push(o.value);
+            else refused.push(o.reason);
+          }
+        }
+        expect(refused.length).toBeGreaterThan(0);
+        for (const error of refused) {
+          expect(error).toBeInstanceOf(PreparedStatementError);
+          expect((error as Error).message).toMatch(
+            /prepared statement "pl_append_(v6|group_v7)_[0-9a-f]{16}" (does not exist|already exists)/,
+          );
+        }
+        // Read through a store without the option: exactly the acknowledged events, dense, verify ok.
+        const reader = await open();
+        const all = await collect(reader.readAll());
+        expect(all.map((e) => e.position)).toEqual(Array.from({ length: all.length }, (_, i) => i));
+        expect(new Set(all.map((e) => e.id))).toEqual(
+          new Set(acknowledged.flatMap((r) => r.events.map((e) => e.id))),
+        );
+        expect((await verifyStore(reader)).ok).toBe(true);
+      });
+    }
 
     it(
       mode === 'session'
