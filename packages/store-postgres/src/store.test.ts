@@ -916,6 +916,41 @@ describe('preparedStatements: the append path as named prepared statements', () 
     }
   });
 
+  it('an append committed while another session holds the seal lock: the wait for its seal, sent after the commit, is never named', async () => {
+    const { pool, sent, failures } = spiedPool(url);
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const store = await createPostgresStore({ pool, schema, preparedStatements: true });
+      opened.push(store);
+      await store.append('w', [event('w-0')]);
+      await admin.query('BEGIN');
+      await admin.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [
+        LOCK_NAMESPACE,
+        lockKey(schema, 'seal'),
+      ]);
+      const appended = store.append('w', [event('w-1', 1)]);
+      // Committed without positions, its client now waiting for the seal.
+      for (let i = 0; i < 100; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (sent.some((q) => q.text.includes('.seal_wait('))) break;
+      }
+      await admin.query('COMMIT');
+      expect((await appended).events.map((e) => e.position)).toEqual([1]);
+      expect(failures).toEqual([]);
+      // The append by name; the wait unnamed: a server connection lacking a named wait would fail an
+      // append that is already stored, and PreparedStatementError says that nothing was.
+      const waits = sent.filter((q) => q.text.includes('.seal_wait($1'));
+      expect(waits.length).toBeGreaterThan(0);
+      expect(waits.map((q) => q.name)).toEqual(waits.map(() => undefined));
+      expect(sent.filter((q) => q.text.includes('.append_v6(') && q.name !== undefined)).toHaveLength(2);
+    } finally {
+      await admin.end();
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
+  });
+
   it('a connection whose statements were deallocated (DISCARD ALL): the next append fails with PreparedStatementError, stores nothing, and the store carries on on a new connection', async () => {
     const pool = new Pool({ connectionString: url, max: 1 });
     let connects = 0;

@@ -57,8 +57,8 @@ export interface PostgresStoreOptions {
    */
   readonly mustExist?: boolean;
   /**
-   * Send the statements of the append path (an append alone, a group of appends, and the wait for a seal
-   * that follows an append when another writer was sealing) as named prepared statements: parsed, analysed
+   * Send the statements that write an append (the call of `append_v6` for an append alone, of
+   * `append_group_v7` for a group) as named prepared statements: parsed, analysed
    * and planned once per connection, then only bound and executed. Less server CPU per append. Default
    * false: every statement unnamed, as before. Turn it on for direct connections, PgBouncer in session
    * mode, or PgBouncer 1.21 and later with `max_prepared_statements` above 0; never behind a pooler in
@@ -425,7 +425,9 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * (prepared statements outlive an aborted transaction), so the connection is as good as before. A
    * connection on which the server lacks the statement (or already has one under that name) fails with a
    * {@link PreparedStatementError}, which is not a DatabaseError: `withClient` then drops the connection,
-   * whose node-postgres client would otherwise go on believing the statement prepared.
+   * whose node-postgres client would otherwise go on believing the statement prepared. Only for a
+   * statement that is a whole append in a transaction of its own: one the server could not bind ran
+   * nothing, so the append stored nothing, as PreparedStatementError says.
    */
   const run = async <R extends QueryResultRow>(
     client: PoolClient,
@@ -692,12 +694,6 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     `SELECT r_status AS status, r_batch::text[] AS batch, r_last_revision AS last_revision, r_last_hash AS last_hash, r_first_position::text[] AS first_position FROM ${t(APPEND_GROUP_V7)}($1::text[], $2::text[], $3::integer[], $4::text[], $5::integer[], ${EVENT_TYPES.map((type, i) => `$${i + 6}::${type}[]`).join(', ')})`,
   );
 
-  /** The wait for the seal that numbers an append written while another writer held the seal lock. */
-  const SEAL_WAIT_STATEMENT: Statement = statement(
-    'seal_wait',
-    `SELECT sealed::text AS sealed, own_positions::text[] AS own_positions FROM ${t('seal_wait')}($1::bigint)`,
-  );
-
   /** Chains the events on the head this client remembers and gives the arguments of `append` for them. */
   const fastCall = (
     stream: string,
@@ -797,10 +793,11 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       }
       if (answer.status !== 'written') return fastOutcome(prepared, answer, 0, null);
       // Its batch named, not read from the session: under transaction pooling (PgBouncer) this second
-      // message may run on another server connection than the append did.
-      const { rows } = await run<{ sealed: string; own_positions: string[] | null }>(
-        client,
-        SEAL_WAIT_STATEMENT,
+      // message may run on another server connection than the append did. Never a named statement, even
+      // with `preparedStatements`: the append is committed by now, and a statement the server connection
+      // lacked would fail an append that is stored (PreparedStatementError promises that nothing was).
+      const { rows } = await client.query<{ sealed: string; own_positions: string[] | null }>(
+        `SELECT sealed::text AS sealed, own_positions::text[] AS own_positions FROM ${t('seal_wait')}($1::bigint)`,
         [answer.batch],
       );
       const { sealed, positions } = sealResult(rows[0]);
