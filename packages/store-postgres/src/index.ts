@@ -6,7 +6,7 @@
  * positions in a single order that readers can trust, and subscriptions wake on LISTEN/NOTIFY with polling
  * as the fallback. The store creates and migrates its own schema.
  */
-export { SchemaNotFoundError, createPostgresStore } from './store';
+export { PreparedStatementError, SchemaNotFoundError, createPostgresStore } from './store';
 export type { PostgresEventStore, PostgresStoreOptions } from './store';
 export { DEFAULT_SCHEMA, MIGRATIONS } from './schema';
 export type { Migration } from './schema';

@@ -6,10 +6,10 @@ import {
   verifyStore,
 } from '@partner-ledger/store';
 import type { AppendResult } from '@partner-ledger/store';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { createListener } from './listener';
 import type { Listener } from './listener';
-import { createPostgresStore } from './store';
+import { PreparedStatementError, createPostgresStore } from './store';
 import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
 import { until } from './testing/wait';
@@ -55,7 +55,9 @@ const serverUrl = testDatabaseUrl();
     let bouncer: PgBouncer;
     let schema: string;
     const opened: PostgresEventStore[] = [];
-    const open = async (options: { pollIntervalMs?: number } = {}): Promise<PostgresEventStore> => {
+    const open = async (
+      options: { pollIntervalMs?: number; preparedStatements?: boolean } = {},
+    ): Promise<PostgresEventStore> => {
       const store = await createPostgresStore({ connectionString: bouncer.url, schema, ...options });
       opened.push(store);
       return store;
@@ -169,6 +171,85 @@ const serverUrl = testDatabaseUrl();
       }
       expect((await verifyStore(reader)).ok).toBe(true);
     });
+
+    if (mode === 'session') {
+      it('with preparedStatements: appends alone and in groups from two stores, racing on one stream, work by name; readAll and verify agree', async () => {
+        const [a, b] = [await open({ preparedStatements: true }), await open({ preparedStatements: true })];
+        let count = 0;
+        for (let round = 0; round < 8; round += 1) {
+          const outcomes = await Promise.allSettled([
+            ...[a, b].map((store, k) =>
+              store.append('ps-shared', [event(`ps-shared-${round}-${k}`, round)], {
+                expectedRevision: round === 0 ? 'noStream' : round - 1,
+              }),
+            ),
+            ...[a, b].flatMap((store, k) =>
+              Array.from({ length: 6 }, (_, i) =>
+                store.append(`ps-${k}-${i}`, [event(`ps-${round}-${k}-${i}`, i)]),
+              ),
+            ),
+          ]);
+          const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+          expect(lost).toHaveLength(1);
+          expect(lost[0]?.reason).toBeInstanceOf(WrongExpectedRevisionError);
+          count += outcomes.length - 1;
+        }
+        const all = await collect(a.readAll());
+        expect(all.map((e) => e.position)).toEqual(Array.from({ length: count }, (_, i) => i));
+        expect((await verifyStore(b)).ok).toBe(true);
+      });
+    } else {
+      it('with preparedStatements (what docs/stores.md warns against): a statement prepared on one server connection meets another, the append is refused with PreparedStatementError and stores nothing', async () => {
+        // A PgBouncer of its own, so that the test knows its server connections: one at first, a second
+        // only when the first is taken.
+        const small = await startPgBouncer(serverUrl, 'transaction', { default_pool_size: '2' });
+        const pools = [1, 2].map(() => {
+          const pool = new Pool({ connectionString: small.url, max: 1 });
+          pool.on('error', () => undefined);
+          return pool;
+        });
+        const holder = new Client({ connectionString: small.url });
+        const refusal = async (appending: Promise<unknown>): Promise<Error> => {
+          const error: unknown = await appending.then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(PreparedStatementError);
+          return error as Error;
+        };
+        try {
+          const [a, b] = await Promise.all(
+            pools.map((pool) => createPostgresStore({ pool, schema, preparedStatements: true })),
+          );
+          opened.push(a as PostgresEventStore, b as PostgresEventStore);
+          // a prepares its append on the one server connection.
+          await a?.append('pt-a', [event('pt-0')]);
+          // b prepares the same statement (same schema, same name) on that connection, which has it.
+          expect((await refusal(b?.append('pt-b', [event('pt-1', 1)]) as Promise<unknown>)).message).toMatch(
+            /prepared statement "pl_append_v6_[0-9a-f]{16}" already exists/,
+          );
+          // Another client holds that server connection in a transaction: a's next append runs on a
+          // second one, which never saw the statement.
+          await holder.connect();
+          await holder.query('BEGIN');
+          await holder.query('SELECT 1');
+          expect((await refusal(a?.append('pt-a', [event('pt-2', 2)]) as Promise<unknown>)).message).toMatch(
+            /prepared statement "pl_append_v6_[0-9a-f]{16}" does not exist/,
+          );
+          await holder.query('COMMIT');
+          // What was refused stored nothing; the default (no names) works through the same PgBouncer.
+          const plain = await open();
+          await plain.append('pt-plain', [event('pt-3', 3)]);
+          expect((await collect(plain.readAll())).map((e) => e.id)).toEqual(['pt-0', 'pt-3']);
+          expect((await verifyStore(plain)).ok).toBe(true);
+        } finally {
+          await holder.end().catch(() => undefined);
+          await Promise.all(opened.splice(0).map((store) => store.close()));
+          await Promise.all(pools.map((pool) => pool.end()));
+          await small.stop();
+        }
+      });
+    }
 
     it(
       mode === 'session'

@@ -11,10 +11,10 @@ import {
 import type { AppendResult, EventStore, SubscriptionMessage } from '@partner-ledger/store';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Client, Pool } from 'pg';
+import { Client, DatabaseError, Pool } from 'pg';
 import { LOCK_NAMESPACE, MIGRATIONS, lockKey } from './schema';
 import type { Migration } from './schema';
-import { SchemaNotFoundError, createPostgresStore } from './store';
+import { PreparedStatementError, SchemaNotFoundError, createPostgresStore, statementName } from './store';
 import type { PostgresEventStore } from './store';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
 import { spiedPool } from './testing/spied-pool';
@@ -769,5 +769,218 @@ describe('global order readers can trust', () => {
     expect(message).toMatchObject({ value: { kind: 'event', event: { id: 'k-0', position: 0 } } });
     controller.abort();
     await iterator.return?.();
+  });
+});
+
+describe('preparedStatements: the append path as named prepared statements', () => {
+  /** The names sent, each with the one text it stood for (a name sent with two texts fails the test). */
+  const namesOf = (sent: readonly { name?: string; text: string }[]): Map<string, string> => {
+    const names = new Map<string, string>();
+    for (const q of sent) {
+      if (q.name === undefined) continue;
+      expect(names.get(q.name) ?? q.text).toBe(q.text);
+      names.set(q.name, q.text);
+    }
+    return names;
+  };
+
+  it('refuses a value that is not a boolean, naming the option', async () => {
+    await expect(
+      createPostgresStore({ connectionString: url, schema, preparedStatements: 'yes' as unknown as boolean }),
+    ).rejects.toThrow(/preparedStatements must be true or false, got "yes"/);
+  });
+
+  it('names a statement by the function it calls and a hash of its text (so of its schema), within 63 bytes', () => {
+    const a = statementName('append_group_v7', 'SELECT a_schema.append_group_v7($1)');
+    expect(a).toMatch(/^pl_append_group_v7_[0-9a-f]{16}$/);
+    expect(a.length).toBeLessThanOrEqual(63);
+    expect(statementName('append_group_v7', 'SELECT b_schema.append_group_v7($1)')).not.toBe(a);
+    expect(statementName('append_group_v7', 'SELECT a_schema.append_group_v7($1)')).toBe(a);
+  });
+
+  it('sends the append alone and the group under their names, one text per name; every append acknowledged, dense, verify ok', async () => {
+    const { pool, sent, failures } = spiedPool(url);
+    try {
+      const store = await createPostgresStore({ pool, schema, preparedStatements: true });
+      opened.push(store);
+      let appended = 0;
+      for (let round = 0; round < 4; round += 1) {
+        const size = [1, 5, 20, 40][round] as number;
+        await Promise.all(
+          Array.from({ length: size }, (_, i) => store.append(`ps-${i}`, [event(`ps-${round}-${i}`, i)])),
+        );
+        appended += size;
+      }
+      // One after another on the same streams: each append alone, reusing what its connection prepared.
+      for (let i = 0; i < 10; i += 1) await store.append('ps-0', [event(`ps-seq-${i}`, i)]);
+      appended += 10;
+      expect(failures).toEqual([]);
+      const names = namesOf(sent);
+      const alone = [...names].filter(([name]) => name.startsWith('pl_append_v6_'));
+      const group = [...names].filter(([name]) => name.startsWith('pl_append_group_v7_'));
+      expect(alone).toHaveLength(1);
+      expect(group).toHaveLength(1);
+      expect(alone[0]?.[1]).toContain(`${schema}.append_v6(`);
+      expect(group[0]?.[1]).toContain(`${schema}.append_group_v7(`);
+      // Every call of the two functions went by name.
+      const calls = sent.filter((q) => q.text.startsWith('SELECT') && q.text.includes('.append_'));
+      expect(calls.length).toBeGreaterThan(10);
+      expect(calls.filter((q) => q.name === undefined)).toEqual([]);
+      const all = await collect(store.readAll());
+      expect(all.map((e) => e.position)).toEqual(Array.from({ length: appended }, (_, i) => i));
+      expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: appended });
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
+  });
+
+  it('two stores on different schemas sharing one pool, both with the option: both work, under different names', async () => {
+    const other = uniqueSchema('store_other');
+    const { pool, sent, failures } = spiedPool(url, 3);
+    try {
+      const a = await createPostgresStore({ pool, schema, preparedStatements: true });
+      const b = await createPostgresStore({ pool, schema: other, preparedStatements: true });
+      opened.push(a, b);
+      // Alone and in groups, interleaved, on the pool's three connections: each connection prepares the
+      // statements of both schemas.
+      for (let round = 0; round < 5; round += 1) {
+        await Promise.all(
+          Array.from({ length: 1 + round * 4 }, (_, i) => [
+            a.append(`two-${i}`, [event(`a-${round}-${i}`, i)]),
+            b.append(`two-${i}`, [event(`b-${round}-${i}`, i)]),
+          ]).flat(),
+        );
+      }
+      const count = Array.from({ length: 5 }, (_, round) => 1 + round * 4).reduce((x, y) => x + y, 0);
+      expect(failures).toEqual([]);
+      const names = namesOf(sent);
+      const ofSchema = (s: string) =>
+        new Set([...names].filter(([, text]) => text.includes(`${s}.append_`)).map(([name]) => name));
+      expect(ofSchema(schema).size).toBe(2);
+      expect(ofSchema(other).size).toBe(2);
+      expect([...ofSchema(schema)].filter((name) => ofSchema(other).has(name))).toEqual([]);
+      for (const [store, prefix] of [
+        [a, 'a-'],
+        [b, 'b-'],
+      ] as const) {
+        const all = await collect(store.readAll());
+        expect(all.map((e) => e.position)).toEqual(Array.from({ length: count }, (_, i) => i));
+        expect(all.every((e) => e.id.startsWith(prefix))).toBe(true);
+        expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: count });
+      }
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+      await dropSchema(url, other);
+    }
+  });
+
+  it('a named statement that fails while running (a lock timeout) leaves its connection usable: the next append runs on it', async () => {
+    const { pool, sent } = spiedPool(url, 1);
+    let connects = 0;
+    pool.on('connect', () => {
+      connects += 1;
+    });
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    try {
+      const store = await createPostgresStore({ pool, schema, preparedStatements: true });
+      opened.push(store);
+      await store.append('locked', [event('l-0')]);
+      // The pool's one connection gives up on a lock after 300 ms; another session holds the stream's row.
+      await pool.query(`SET lock_timeout = '300ms'`);
+      await holder.query(`BEGIN; SELECT * FROM ${schema}.streams WHERE stream = 'locked' FOR UPDATE`);
+      const error: unknown = await store.append('locked', [event('l-1', 1)]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(DatabaseError);
+      expect(error).toMatchObject({ code: '55P03' });
+      await holder.query('ROLLBACK');
+      await pool.query('RESET lock_timeout');
+      const result = await store.append('locked', [event('l-2', 2)]);
+      expect(result.events.map((e) => e.revision)).toEqual([1]);
+      // The same connection all along, and every call sent by name (the append after the failure twice:
+      // the failure made the store forget the stream's head, so its first try found its head stale).
+      expect(connects).toBe(1);
+      const calls = sent.filter((q) => q.text.startsWith('SELECT') && q.text.includes('.append_v6('));
+      expect(calls.length).toBeGreaterThanOrEqual(3);
+      expect(calls.filter((q) => !/^pl_append_v6_/.test(q.name ?? ''))).toEqual([]);
+      expect(idsOf(await collect(store.readAll()))).toEqual(['l-0', 'l-2']);
+      expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 2 });
+    } finally {
+      await holder.end();
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
+  });
+
+  it('an append committed while another session holds the seal lock: the wait for its seal, sent after the commit, is never named', async () => {
+    const { pool, sent, failures } = spiedPool(url);
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const store = await createPostgresStore({ pool, schema, preparedStatements: true });
+      opened.push(store);
+      await store.append('w', [event('w-0')]);
+      await admin.query('BEGIN');
+      await admin.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [
+        LOCK_NAMESPACE,
+        lockKey(schema, 'seal'),
+      ]);
+      const appended = store.append('w', [event('w-1', 1)]);
+      // Committed without positions, its client now waiting for the seal.
+      for (let i = 0; i < 100; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (sent.some((q) => q.text.includes('.seal_wait('))) break;
+      }
+      await admin.query('COMMIT');
+      expect((await appended).events.map((e) => e.position)).toEqual([1]);
+      expect(failures).toEqual([]);
+      // The append by name; the wait unnamed: a server connection lacking a named wait would fail an
+      // append that is already stored, and PreparedStatementError says that nothing was.
+      const waits = sent.filter((q) => q.text.includes('.seal_wait($1'));
+      expect(waits.length).toBeGreaterThan(0);
+      expect(waits.map((q) => q.name)).toEqual(waits.map(() => undefined));
+      expect(sent.filter((q) => q.text.includes('.append_v6(') && q.name !== undefined)).toHaveLength(2);
+    } finally {
+      await admin.end();
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
+  });
+
+  it('a connection whose statements were deallocated (DISCARD ALL): the next append fails with PreparedStatementError, stores nothing, and the store carries on on a new connection', async () => {
+    const pool = new Pool({ connectionString: url, max: 1 });
+    let connects = 0;
+    pool.on('connect', () => {
+      connects += 1;
+    });
+    try {
+      const store = await createPostgresStore({ pool, schema, preparedStatements: true });
+      opened.push(store);
+      await store.append('d', [event('d-0')]);
+      // What an application sharing the pool, or a pooler handing the connection to another client, can do.
+      await pool.query('DISCARD ALL');
+      const error: unknown = await store.append('d', [event('d-1', 1)]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PreparedStatementError);
+      expect(error).toMatchObject({ code: 'PREPARED_STATEMENT_LOST' });
+      expect((error as Error).message).toMatch(
+        /preparedStatements is on, and the server connection refused the prepared statement "pl_append_v6_[0-9a-f]{16}" \(prepared statement .* does not exist\).*turn preparedStatements off/,
+      );
+      // The connection that lost its statement was dropped; the next append prepares on a new one.
+      const result = await store.append('d', [event('d-2', 2)]);
+      expect(result.events.map((e) => e.revision)).toEqual([1]);
+      expect(connects).toBe(2);
+      expect(idsOf(await collect(store.readAll()))).toEqual(['d-0', 'd-2']);
+      expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 2 });
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
   });
 });

@@ -21,6 +21,7 @@ import type {
   SubscribeOptions,
   SubscriptionMessage,
 } from '@partner-ledger/store';
+import { createHash } from 'node:crypto';
 import { DatabaseError, Pool } from 'pg';
 import type { PoolClient, PoolConfig, QueryResult, QueryResultRow } from 'pg';
 import { createListener } from './listener';
@@ -55,7 +56,65 @@ export interface PostgresStoreOptions {
    * what read-only tools ask, so that a misspelled schema name fails rather than reads an empty ledger.
    */
   readonly mustExist?: boolean;
+  /**
+   * Send the statements that write an append (the call of `append_v6` for an append alone, of
+   * `append_group_v7` for a group) as named prepared statements: parsed, analysed
+   * and planned once per connection, then only bound and executed. Less server CPU per append. Default
+   * false: every statement unnamed, as before. Turn it on for direct connections, PgBouncer in session
+   * mode, or PgBouncer 1.21 and later with `max_prepared_statements` above 0; never behind a pooler in
+   * transaction mode that does not keep prepared statements (PgBouncer before 1.21, or with
+   * `max_prepared_statements = 0`): appends then fail with a {@link PreparedStatementError} (see
+   * docs/stores.md, "Prepared statements").
+   */
+  readonly preparedStatements?: boolean;
 }
+
+/**
+ * With `preparedStatements`, the server connection that ran a statement did not have the statement this
+ * client prepared under that name (or already had another under it): a pooler in transaction mode that
+ * does not keep prepared statements sent it to another server connection, or someone ran `DEALLOCATE` or
+ * `DISCARD ALL` on the connection. Nothing of the statement ran, so nothing was appended. The store drops
+ * that connection (a new one prepares its statements afresh); behind such a pooler, turn the option off.
+ */
+export class PreparedStatementError extends Error {
+  override readonly name = 'PreparedStatementError';
+  /** Says what this is without a dependency on this package. */
+  readonly code = 'PREPARED_STATEMENT_LOST';
+  constructor(
+    /** The name the store prepared the statement under. */
+    readonly statement: string,
+    cause: DatabaseError,
+  ) {
+    super(
+      `preparedStatements is on, and the server connection refused the prepared statement ${JSON.stringify(statement)} (${cause.message}): ` +
+        'a pooler in transaction mode that does not keep prepared statements (PgBouncer before 1.21, or max_prepared_statements = 0) ' +
+        "runs them on other server connections, or the connection's statements were deallocated (DEALLOCATE, DISCARD ALL); " +
+        'nothing was appended, and the store dropped that connection; behind such a pooler, connect directly or in session mode, or turn preparedStatements off',
+      { cause },
+    );
+  }
+}
+
+/** A statement of the append path, and the name it is prepared under when `preparedStatements` is on. */
+interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * The name a statement is prepared under: the function it calls, whose name carries its version
+ * (`append_v6`, `append_group_v7`), then a hash of the statement's whole text, which names the schema. So
+ * one name never stands for two texts: not for two stores on different schemas sharing one pool
+ * (node-postgres refuses a name sent again with another text), nor for two versions of this package on one
+ * server during a rolling upgrade. At most 35 characters: PostgreSQL compares only the first 63 bytes of a
+ * statement's name.
+ */
+export const statementName = (calls: string, text: string): string =>
+  `pl_${calls}_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+
+/** The server no longer (or already) has a statement under that name on this connection. */
+const isLostStatement = (error: unknown): error is DatabaseError =>
+  error instanceof DatabaseError && (error.code === '26000' || error.code === '42P05');
 
 /** `mustExist` was asked and the schema holds no store's tables (it is missing, or something else). */
 export class SchemaNotFoundError extends Error {
@@ -243,6 +302,12 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
   checkIntegerOption('defaultPageSize', defaultPageSize, 1);
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   checkIntegerOption('pollIntervalMs', pollIntervalMs, 1);
+  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+    throw new TypeError(
+      `preparedStatements must be true or false, got ${JSON.stringify(options.preparedStatements)}`,
+    );
+  }
+  const prepare = options.preparedStatements === true;
   if ((options.connectionString === undefined) === (options.pool === undefined)) {
     throw new TypeError('createPostgresStore needs exactly one of connectionString and pool');
   }
@@ -347,6 +412,34 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     } finally {
       client.off('error', ignoreSessionError);
       client.release(broken);
+    }
+  };
+
+  /** A statement of the append path, with its name (used only when `preparedStatements` is on). */
+  const statement = (calls: string, text: string): Statement => ({ name: statementName(calls, text), text });
+
+  /**
+   * Sends a statement of the append path on a client: unnamed, or with `preparedStatements` under its name
+   * (node-postgres parses it on the first use on each connection, a new connection after a reconnect
+   * included, then only binds and executes it). A statement that failed while running stays prepared
+   * (prepared statements outlive an aborted transaction), so the connection is as good as before. A
+   * connection on which the server lacks the statement (or already has one under that name) fails with a
+   * {@link PreparedStatementError}, which is not a DatabaseError: `withClient` then drops the connection,
+   * whose node-postgres client would otherwise go on believing the statement prepared. Only for a
+   * statement that is a whole append in a transaction of its own: one the server could not bind ran
+   * nothing, so the append stored nothing, as PreparedStatementError says.
+   */
+  const run = async <R extends QueryResultRow>(
+    client: PoolClient,
+    { name, text }: Statement,
+    values: unknown[],
+  ): Promise<QueryResult<R>> => {
+    if (!prepare) return client.query<R>(text, values);
+    try {
+      return await client.query<R>({ name, text, values });
+    } catch (error) {
+      if (isLostStatement(error)) throw new PreparedStatementError(name, error);
+      throw error;
     }
   };
 
@@ -581,7 +674,10 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     `${t(APPEND_V6)}(${APPEND_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
 
   /** One call with parameters: one statement, sent alone. */
-  const APPEND_WITH_PARAMETERS = appendSelect(`SELECT ${appendCall(1)} AS r`);
+  const APPEND_WITH_PARAMETERS: Statement = statement(
+    APPEND_V6,
+    appendSelect(`SELECT ${appendCall(1)} AS r`),
+  );
 
   /** The SQL types of the event columns ({@link eventColumns}), in order. */
   const EVENT_TYPES = ['text', 'integer', 'text', 'integer', ...Array.from({ length: 9 }, () => 'text')];
@@ -590,11 +686,13 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * A group's appends in one call of `append_group_v7` (migration 7): one array parameter per append field
    * and per event column, whatever the group's size, so the text never changes (the previous group
    * statement, one `append_v6` call per append joined by UNION ALL, had a text and 20 parameters more per
-   * append, parsed and planned for every group). Not a named prepared statement: PgBouncer before 1.21
-   * in transaction mode would run it on a server connection where it was never prepared, and a named
-   * statement measured no faster than this unnamed one (docs/benchmarks.md).
+   * append, parsed and planned for every group). Unnamed unless `preparedStatements` is on: PgBouncer
+   * before 1.21 in transaction mode would run it on a server connection where it was never prepared.
    */
-  const GROUP_STATEMENT = `SELECT r_status AS status, r_batch::text[] AS batch, r_last_revision AS last_revision, r_last_hash AS last_hash, r_first_position::text[] AS first_position FROM ${t(APPEND_GROUP_V7)}($1::text[], $2::text[], $3::integer[], $4::text[], $5::integer[], ${EVENT_TYPES.map((type, i) => `$${i + 6}::${type}[]`).join(', ')})`;
+  const GROUP_STATEMENT: Statement = statement(
+    APPEND_GROUP_V7,
+    `SELECT r_status AS status, r_batch::text[] AS batch, r_last_revision AS last_revision, r_last_hash AS last_hash, r_first_position::text[] AS first_position FROM ${t(APPEND_GROUP_V7)}($1::text[], $2::text[], $3::integer[], $4::text[], $5::integer[], ${EVENT_TYPES.map((type, i) => `$${i + 6}::${type}[]`).join(', ')})`,
+  );
 
   /** Chains the events on the head this client remembers and gives the arguments of `append` for them. */
   const fastCall = (
@@ -680,10 +778,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
         sealed: string | null;
       };
       try {
-        const { rows } = await client.query<typeof answer>(
-          APPEND_WITH_PARAMETERS,
-          prepared.args as unknown[],
-        );
+        const { rows } = await run<typeof answer>(client, APPEND_WITH_PARAMETERS, prepared.args as unknown[]);
         answer = rows[0] as typeof answer;
       } catch (error) {
         // The statement was its own transaction: nothing of it was committed (unless the connection failed
@@ -698,7 +793,9 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       }
       if (answer.status !== 'written') return fastOutcome(prepared, answer, 0, null);
       // Its batch named, not read from the session: under transaction pooling (PgBouncer) this second
-      // message may run on another server connection than the append did.
+      // message may run on another server connection than the append did. Never a named statement, even
+      // with `preparedStatements`: the append is committed by now, and a statement the server connection
+      // lacked would fail an append that is stored (PreparedStatementError promises that nothing was).
       const { rows } = await client.query<{ sealed: string; own_positions: string[] | null }>(
         `SELECT sealed::text AS sealed, own_positions::text[] AS own_positions FROM ${t('seal_wait')}($1::bigint)`,
         [answer.batch],
@@ -806,7 +903,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       [answers, positionOf] = await withClient(async (client) => {
         // One statement, its own transaction: the appends in stream order, each numbered when the group
         // took the seal lock.
-        const { rows: arrays } = await client.query<GroupArrays>(GROUP_STATEMENT, groupArguments(calls));
+        const { rows: arrays } = await run<GroupArrays>(client, GROUP_STATEMENT, groupArguments(calls));
         const answer = arrays[0] as GroupArrays;
         const rows: GroupAnswer[] = calls.map((_, k) => ({
           status: answer.status[k] as string,

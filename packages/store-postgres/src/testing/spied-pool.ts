@@ -4,8 +4,8 @@ import { Pool } from 'pg';
  * A pool that records every statement the store sends on it, and every failure: a failed group is tried
  * again append by append, which hides a broken group statement from tests that look at outcomes only.
  */
-export const spiedPool = (url: string) => {
-  const pool = new Pool({ connectionString: url, max: 4 });
+export const spiedPool = (url: string, max = 4) => {
+  const pool = new Pool({ connectionString: url, max });
   const sent: { name?: string; text: string }[] = [];
   const failures: unknown[] = [];
   const spied = new WeakSet<object>();
