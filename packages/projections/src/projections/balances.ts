@@ -814,6 +814,9 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
   const partners: Record<string, Record<string, PartnerBalance>> = {};
   const totals = new Map<string, Sums & { negatives: number }>();
   const types = new Map<string, Map<string, Sums & { partners: number }>>();
+  // A partner's accounts come one after another (keys sorted by partner, or nearly): its type is looked up
+  // once for them.
+  let typeOf: [partnerId: string, type: string] = ['', ''];
   for (const [key, account] of state.accountsInOrder ? state.accounts : sortedEntries(state.accounts)) {
     const sep = key.indexOf(SEP);
     const partnerId = key.slice(0, sep);
@@ -835,7 +838,9 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     if (total === undefined) totals.set(currency, (total = { ...zeroSums(), negatives: 0 }));
     addSums(total, sums);
     if (sums.balance < 0n) total.negatives += 1;
-    const type = context.reference.partner(partnerId)?.partnerType ?? 'unknown';
+    if (typeOf[0] !== partnerId || typeOf[1] === '')
+      typeOf = [partnerId, context.reference.partner(partnerId)?.partnerType ?? 'unknown'];
+    const type = typeOf[1];
     let currencies = types.get(type);
     if (currencies === undefined) types.set(type, (currencies = new Map()));
     let byType = currencies.get(currency);
