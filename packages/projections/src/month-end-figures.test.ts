@@ -366,7 +366,7 @@ describe('checkpoints saved before the month-end figures', () => {
     delete balancesState.reversalsByMonth;
     delete balancesState.format;
     expect(() => commissionBalances().load(balancesState as never)).toThrow(
-      'The saved balances state is not of the format commissionBalances@3: replay from the start',
+      'The saved balances state is not of the format commissionBalances@4: replay from the start',
     );
     expect(() =>
       ecosystemHealth().load({ partners: healthState.partners.map((p) => p.slice(0, 9)) } as never),

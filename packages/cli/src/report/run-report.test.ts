@@ -103,7 +103,7 @@ describe('report balances from checkpoints', () => {
     expect(notices.length).toBeGreaterThan(0);
     for (const notice of notices)
       expect(notice).toMatch(
-        /cannot be loaded \(The saved balances state is not of the format commissionBalances@3/,
+        /cannot be loaded \(The saved balances state is not of the format commissionBalances@4/,
       );
     // As of a moment in the past, with only checkpoints of the older format: the same bytes as a replay.
     const effectiveAt = [...occurred].sort()[Math.floor(occurred.length / 2)]!;

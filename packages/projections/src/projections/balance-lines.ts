@@ -92,7 +92,7 @@ const indexOf = (saved: readonly string[], lineId: string): number => {
 };
 
 /** The saved (packed) form of a line, from either part; undefined when it was not saved. */
-const savedLine = (lines: Lines, lineId: string): string | undefined => {
+export const savedForm = (lines: Lines, lineId: string): string | undefined => {
   for (const part of [lines.saved, lines.cold]) {
     if (part.length === 0) continue;
     const index = indexOf(part, lineId);
@@ -105,13 +105,13 @@ const savedLine = (lines: Lines, lineId: string): string | undefined => {
 export const packedLine = (lines: Lines, lineId: string): string | undefined => {
   const changed = lines.changed.get(lineId);
   if (changed !== undefined) return changed ?? undefined;
-  return savedLine(lines, lineId);
+  return savedForm(lines, lineId);
 };
 
 /** Stores a line, packed, or drops it (null): a saved line is then hidden, any other forgotten. */
 export const storeLine = (lines: Lines, lineId: string, packed: string | null): void => {
   if (packed !== null) lines.changed.set(lineId, packed);
-  else if (savedLine(lines, lineId) !== undefined) lines.changed.set(lineId, null);
+  else if (savedForm(lines, lineId) !== undefined) lines.changed.set(lineId, null);
   else lines.changed.delete(lineId);
 };
 

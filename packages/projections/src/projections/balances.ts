@@ -11,6 +11,7 @@ import {
   packLine,
   packedLine,
   saveLines,
+  savedForm,
   storeLine,
   unpackLine,
 } from './balance-lines';
@@ -96,6 +97,8 @@ export interface BalancesState {
   readonly reversalsByMonth: Map<string, ReversalSums>;
   /** The latest occurredAt among the events applied (where a checkpoint splits the lines: see Lines). */
   latestOccurredAt: string | null;
+  /** The line figures the checkpoint this state was loaded from saved (see SavedFigures); null otherwise. */
+  readonly savedFigures: SavedFigures | null;
 }
 
 /** Reversals of one month, kind and currency (minor units). */
@@ -556,61 +559,218 @@ interface LineFigures {
   /** currency -> age bucket (in AGING_BUCKETS order) -> held and pending lines; empty without an asOf. */
   readonly aging: Map<string, AgingSums[]>;
   /** Lines with something outstanding. */
-  readonly openLines: number;
+  openLines: number;
 }
 
+const noFigures = (): LineFigures => ({ buckets: new Map(), aging: new Map(), openLines: 0 });
+
 /**
- * Reads every stored line once, straight from its packed form (see packLine), without unpacking it: the
- * pending and held sums of each account, the aging buckets and the open lines. A line is held while held for
- * review; pending while in its hold period (payableAt > asOf; every line not held, without an asOf); a line
- * with nothing outstanding counts nowhere. Aging counts the same held and pending lines, by whole days from
- * the conversion that earned them to asOf (a clawback line, the only one without that date, is never pending
- * and cannot be held, holds being on lines earned).
+ * Counts one line (packed, see packLine) into the figures as of `asOf` (`asOfMs` its instant), or takes it
+ * back out (`sign` -1): a line is held while held for review; pending while in its hold period
+ * (payableAt > asOf; every line not held, without an asOf); a line with nothing outstanding counts nowhere.
+ * Aging counts the same held and pending lines, by whole days from the conversion that earned them to asOf
+ * (a clawback line, the only one without that date, is never pending and cannot be held, holds being on
+ * lines earned). Read straight from the packed form, without unpacking it.
  */
-const lineFigures = (state: BalancesState, asOf: string | null): LineFigures => {
-  const buckets = new Map<string, { pending: bigint; held: bigint }>();
-  const aging = new Map<string, AgingSums[]>();
-  const { read, openUnread } = linesForFigures(state.lines, asOf);
-  let openLines = openUnread;
-  const asOfMs = asOf === null ? 0 : instantOf(asOf);
-  for (const packed of read) {
-    // remaining \t held \t inPayouts \t payableAt \t partnerId \t currency \t earnedAt
-    const t1 = packed.indexOf('\t');
-    // BigInt's text of zero is "0": nothing outstanding, whatever else the line says.
-    if (t1 === 1 && packed.charCodeAt(0) === 48) continue;
-    openLines += 1;
-    const held = packed.charCodeAt(t1 + 1) === 49;
-    const t3 = packed.indexOf('\t', packed.indexOf('\t', t1 + 1) + 1);
-    const t4 = packed.indexOf('\t', t3 + 1);
-    if (!held && asOf !== null && !isAfter(packed, t3 + 1, t4, asOf)) continue;
-    const remaining = BigInt(packed.slice(0, t1));
-    const t6 = packed.indexOf('\t', packed.indexOf('\t', t4 + 1) + 1);
-    const key = packed.slice(t4 + 1, t6);
-    let bucket = buckets.get(key);
-    if (bucket === undefined) buckets.set(key, (bucket = { pending: 0n, held: 0n }));
-    if (held) bucket.held += remaining;
-    else bucket.pending += remaining;
-    if (asOf === null) continue;
-    const currency = packed.slice(packed.lastIndexOf('\t', t6 - 1) + 1, t6);
-    const earnedAt = packed.slice(t6 + 1);
-    // daysBetween(earnedAt, asOf), with asOf's instant read once.
-    const days = earnedAt === '' ? 0 : Math.max(0, Math.floor((asOfMs - instantOf(earnedAt)) / DAY_MS));
-    let sums = aging.get(currency);
-    if (sums === undefined)
-      aging.set(
-        currency,
-        (sums = AGING_BUCKETS.map(() => ({ pending: 0n, pendingLines: 0, held: 0n, heldLines: 0 }))),
-      );
-    const age = sums[agingIndexOf(days)]!;
-    if (held) {
-      age.held += remaining;
-      age.heldLines += 1;
-    } else {
-      age.pending += remaining;
-      age.pendingLines += 1;
-    }
+const countLine = (
+  figures: LineFigures,
+  packed: string,
+  asOf: string | null,
+  asOfMs: number,
+  sign: 1 | -1,
+): void => {
+  // remaining \t held \t inPayouts \t payableAt \t partnerId \t currency \t earnedAt
+  const t1 = packed.indexOf('\t');
+  // BigInt's text of zero is "0": nothing outstanding, whatever else the line says.
+  if (t1 === 1 && packed.charCodeAt(0) === 48) return;
+  figures.openLines += sign;
+  const held = packed.charCodeAt(t1 + 1) === 49;
+  const t3 = packed.indexOf('\t', packed.indexOf('\t', t1 + 1) + 1);
+  const t4 = packed.indexOf('\t', t3 + 1);
+  if (!held && asOf !== null && !isAfter(packed, t3 + 1, t4, asOf)) return;
+  const remaining = sign === 1 ? BigInt(packed.slice(0, t1)) : -BigInt(packed.slice(0, t1));
+  const t6 = packed.indexOf('\t', packed.indexOf('\t', t4 + 1) + 1);
+  const key = packed.slice(t4 + 1, t6);
+  let bucket = figures.buckets.get(key);
+  if (bucket === undefined) figures.buckets.set(key, (bucket = { pending: 0n, held: 0n }));
+  if (held) bucket.held += remaining;
+  else bucket.pending += remaining;
+  if (asOf === null) return;
+  const currency = packed.slice(packed.lastIndexOf('\t', t6 - 1) + 1, t6);
+  const earnedAt = packed.slice(t6 + 1);
+  // daysBetween(earnedAt, asOf), with asOf's instant read once.
+  const days = earnedAt === '' ? 0 : Math.max(0, Math.floor((asOfMs - instantOf(earnedAt)) / DAY_MS));
+  let sums = figures.aging.get(currency);
+  if (sums === undefined)
+    figures.aging.set(
+      currency,
+      (sums = AGING_BUCKETS.map(() => ({ pending: 0n, pendingLines: 0, held: 0n, heldLines: 0 }))),
+    );
+  const age = sums[agingIndexOf(days)]!;
+  if (held) {
+    age.held += remaining;
+    age.heldLines += sign;
+  } else {
+    age.pending += remaining;
+    age.pendingLines += sign;
   }
-  return { buckets, aging, openLines };
+};
+
+/**
+ * The line figures as of `asOf`: from those a checkpoint saved (see SavedFigures) when they fit, else read
+ * from every line that may count (see linesForFigures).
+ */
+const lineFigures = (state: BalancesState, asOf: string | null): LineFigures =>
+  (state.savedFigures === null ? undefined : figuresFromSaved(state, state.savedFigures, asOf)) ??
+  readLineFigures(state, asOf);
+
+/** Reads every line that may count once (see linesForFigures), and counts the cold ones it skips as open. */
+const readLineFigures = (state: BalancesState, asOf: string | null): LineFigures => {
+  const figures = noFigures();
+  const { read, openUnread } = linesForFigures(state.lines, asOf);
+  figures.openLines = openUnread;
+  const asOfMs = asOf === null ? 0 : instantOf(asOf);
+  for (const packed of read) countLine(figures, packed, asOf, asOfMs, 1);
+  return figures;
+};
+
+/**
+ * The line figures a checkpoint saved with its lines: those of a result as of `asOf`, the latest occurredAt
+ * the state had applied (the split of the lines, `coldBefore`), so that a result resumed from it reads only
+ * the lines changed since and those whose figures the moment moved, not every line that may count. Only
+ * the warm lines (see Lines) count as pending or held as of `asOf`; `boundaries` gives, for each of them (in
+ * their saved order), the first instant at which its figures differ from those as of `asOf` (it becomes
+ * payable, or its age enters the next bucket), null for never; an instant at or before `asOf` for a line
+ * whose timestamps are not in the one form that compares as text as it does as an instant, whose figures are
+ * then always read afresh.
+ */
+interface SavedFigures {
+  readonly asOf: string;
+  readonly openLines: number;
+  /** key, pending, held, key, pending, held... (minor units). */
+  readonly buckets: readonly string[];
+  /** currency, then for each age bucket: pending, pendingLines, held, heldLines. */
+  readonly aging: ReadonlyArray<string | number>;
+  readonly boundaries: ReadonlyArray<number | null>;
+}
+
+/** The one form of timestamp (toISOString's) whose order as text is its order in time. */
+const CANONICAL = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+
+/** The instant of a canonical timestamp; undefined for any other text (or an impossible date). */
+const canonicalInstant = (timestamp: string): number | undefined => {
+  if (!CANONICAL.test(timestamp)) return undefined;
+  const ms = instantOf(timestamp);
+  return Number.isFinite(ms) ? ms : undefined;
+};
+
+/** Days into the age bucket after each (the last has none). */
+const AGING_ENDS = [31, 61, 91];
+
+/**
+ * The first instant after `asOf` at which a warm line's figures (pending or not, age bucket) differ from
+ * those as of `asOf`; null for never; `asOfMs` itself for a line whose timestamps are not canonical (its
+ * figures are then read afresh for any later moment).
+ */
+const boundaryOf = (packed: string, asOfMs: number): number | null => {
+  const [, held, , payableAt, , , earnedAt] = packed.split('\t') as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  let boundary = Infinity;
+  if (held !== '1') {
+    const payable = canonicalInstant(payableAt);
+    if (payable === undefined) return asOfMs;
+    boundary = payable;
+  }
+  if (earnedAt !== '') {
+    const earned = canonicalInstant(earnedAt);
+    if (earned === undefined) return asOfMs;
+    const index = agingIndexOf(Math.max(0, Math.floor((asOfMs - earned) / DAY_MS)));
+    if (index < AGING_ENDS.length) boundary = Math.min(boundary, earned + AGING_ENDS[index]! * DAY_MS);
+  }
+  return boundary === Infinity ? null : boundary;
+};
+
+/**
+ * The figures a checkpoint saves: those of its warm lines (`warm`: id, packed, id, packed...) as of `asOf`,
+ * with the cold lines' `coldOpen` as open lines, and each warm line's boundary. None without an asOf, or
+ * with one not canonical.
+ */
+const saveFigures = (warm: readonly string[], coldOpen: number, asOf: string | null): SavedFigures | null => {
+  const asOfMs = asOf === null ? undefined : canonicalInstant(asOf);
+  if (asOf === null || asOfMs === undefined) return null;
+  const figures = noFigures();
+  const boundaries: Array<number | null> = [];
+  for (let i = 1; i < warm.length; i += 2) {
+    countLine(figures, warm[i]!, asOf, asOfMs, 1);
+    boundaries.push(boundaryOf(warm[i]!, asOfMs));
+  }
+  const buckets: string[] = [];
+  for (const [key, { pending, held }] of sortedEntries(figures.buckets))
+    buckets.push(key, pending.toString(), held.toString());
+  const aging: Array<string | number> = [];
+  for (const [currency, sums] of sortedEntries(figures.aging)) {
+    aging.push(currency);
+    for (const s of sums) aging.push(s.pending.toString(), s.pendingLines, s.held.toString(), s.heldLines);
+  }
+  return { asOf, openLines: figures.openLines + coldOpen, buckets, aging, boundaries };
+};
+
+/**
+ * The figures as of `asOf` from those saved, when `asOf` is canonical and at or after the saved one (every
+ * result of a state resumed from the checkpoint, but an earlier effectiveAt, which the checkpoint would
+ * not fit): the saved figures, less each line changed since (as saved, as of the saved asOf) and each warm
+ * line whose boundary `asOf` reached, plus the same lines as they are now, as of `asOf`. Undefined when the
+ * saved figures do not fit.
+ */
+const figuresFromSaved = (
+  state: BalancesState,
+  saved: SavedFigures,
+  asOf: string | null,
+): LineFigures | undefined => {
+  const asOfMs = asOf === null ? undefined : canonicalInstant(asOf);
+  const savedMs = canonicalInstant(saved.asOf);
+  if (asOf === null || asOfMs === undefined || savedMs === undefined || asOf < saved.asOf) return undefined;
+  const figures: LineFigures = { buckets: new Map(), aging: new Map(), openLines: saved.openLines };
+  const b = saved.buckets;
+  for (let i = 0; i < b.length; i += 3)
+    figures.buckets.set(b[i]!, { pending: BigInt(b[i + 1]!), held: BigInt(b[i + 2]!) });
+  const a = saved.aging;
+  for (let i = 0; i < a.length; i += 1 + 4 * AGING_BUCKETS.length) {
+    const sums: AgingSums[] = [];
+    for (let j = i + 1; j < i + 1 + 4 * AGING_BUCKETS.length; j += 4)
+      sums.push({
+        pending: BigInt(a[j] as string),
+        pendingLines: a[j + 1] as number,
+        held: BigInt(a[j + 2] as string),
+        heldLines: a[j + 3] as number,
+      });
+    figures.aging.set(a[i] as string, sums);
+  }
+  const { saved: warm, changed } = state.lines;
+  /** A line as saved out, as it is now in. */
+  const recount = (before: string | undefined, now: string | null | undefined): void => {
+    if (before !== undefined) countLine(figures, before, saved.asOf, savedMs, -1);
+    if (now !== undefined && now !== null) countLine(figures, now, asOf, asOfMs, 1);
+  };
+  for (const [id, now] of changed) recount(savedForm(state.lines, id), now);
+  for (let i = 0; i < saved.boundaries.length; i += 1) {
+    const boundary = saved.boundaries[i];
+    if (boundary === null || boundary === undefined || boundary > asOfMs) continue;
+    const id = warm[2 * i]!;
+    if (changed.has(id)) continue; // counted above
+    recount(warm[2 * i + 1], warm[2 * i + 1]);
+  }
+  // A currency none of whose lines counts any longer is not in the aging (as when read afresh).
+  for (const [currency, sums] of figures.aging)
+    if (sums.every((s) => s.pendingLines === 0 && s.heldLines === 0)) figures.aging.delete(currency);
+  return figures;
 };
 
 /** The aging of the result: held and pending lines by age and currency (empty without an asOf). */
@@ -654,6 +814,9 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
   const partners: Record<string, Record<string, PartnerBalance>> = {};
   const totals = new Map<string, Sums & { negatives: number }>();
   const types = new Map<string, Map<string, Sums & { partners: number }>>();
+  // A partner's accounts come one after another (keys sorted by partner, or nearly): its type is looked up
+  // once for them.
+  let typeOf: [partnerId: string, type: string] = ['', ''];
   for (const [key, account] of state.accountsInOrder ? state.accounts : sortedEntries(state.accounts)) {
     const sep = key.indexOf(SEP);
     const partnerId = key.slice(0, sep);
@@ -675,7 +838,9 @@ const result = (state: BalancesState, context: ResultContext): CommissionBalance
     if (total === undefined) totals.set(currency, (total = { ...zeroSums(), negatives: 0 }));
     addSums(total, sums);
     if (sums.balance < 0n) total.negatives += 1;
-    const type = context.reference.partner(partnerId)?.partnerType ?? 'unknown';
+    if (typeOf[0] !== partnerId || typeOf[1] === '')
+      typeOf = [partnerId, context.reference.partner(partnerId)?.partnerType ?? 'unknown'];
+    const type = typeOf[1];
     let currencies = types.get(type);
     if (currencies === undefined) types.set(type, (currencies = new Map()));
     let byType = currencies.get(currency);
@@ -764,9 +929,30 @@ const partnersInOrder = (partners: Record<string, Record<string, PartnerBalance>
 /**
  * The form of the saved state: a checkpoint saved in any other is refused by load (and the replay then starts
  * from the beginning). 2: lines saved packed, as they are kept; 3: and split, those that can still count as
- * pending or held apart (see Lines).
+ * pending or held apart (see Lines); 4: with the figures of those as of the split (see SavedFigures).
  */
-const BALANCES_STATE_FORMAT = 'commissionBalances@3';
+const BALANCES_STATE_FORMAT = 'commissionBalances@4';
+
+/**
+ * Whether saved figures have the form saveFigures gives, for `warm` warm lines split as of `latest`: null
+ * (without a canonical latest), or as of `latest` with one boundary per warm line. Their sums are vouched for
+ * by the checkpoint's checksum, as its lines are.
+ */
+const figuresFit = (figures: unknown, warm: number, latest: string | null): boolean => {
+  if (figures === null) return latest === null || canonicalInstant(latest) === undefined;
+  const f = figures as Partial<SavedFigures> | undefined;
+  return (
+    typeof f === 'object' &&
+    f.asOf === latest &&
+    Number.isSafeInteger(f.openLines) &&
+    Array.isArray(f.buckets) &&
+    f.buckets.length % 3 === 0 &&
+    Array.isArray(f.aging) &&
+    f.aging.length % (1 + 4 * AGING_BUCKETS.length) === 0 &&
+    Array.isArray(f.boundaries) &&
+    f.boundaries.length === warm
+  );
+};
 
 const ACCOUNT_FIELDS = [
   'accrued',
@@ -814,19 +1000,22 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
     rejectedLines: new Set(),
     reversalsByMonth: new Map(),
     latestOccurredAt: null,
+    savedFigures: null,
   }),
   apply,
   result,
-  save: (state) =>
-    ({
+  save: (state) => {
+    // Each line as it is kept, packed: id, packed line, id, packed line... (loaded as they are), in two
+    // parts (see Lines), and the figures of the warm ones as of the split (see SavedFigures).
+    const lines = saveLines(state.lines, state.latestOccurredAt);
+    return {
       format: BALANCES_STATE_FORMAT,
       accounts: sortedEntries(state.accounts).map(([k, a]) => [
         k,
         ACCOUNT_FIELDS.map((f) => a[f].toString()),
       ]),
-      // Each line as it is kept, packed: id, packed line, id, packed line... (loaded as they are), in two
-      // parts: see Lines.
-      ...saveLines(state.lines, state.latestOccurredAt),
+      ...lines,
+      figures: saveFigures(lines.lines, lines.coldOpen, state.latestOccurredAt),
       latestOccurredAt: state.latestOccurredAt,
       rejectedLines: [...state.rejectedLines].sort(),
       // Those still undecoded as they were loaded: the same JSON as if decoded and encoded again.
@@ -851,7 +1040,8 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
         r.amount.toString(),
         r.clawedBack.toString(),
       ]),
-    }) as JsonValue,
+    } as JsonValue;
+  },
   load: (json) => {
     const s = json as unknown as {
       format?: unknown;
@@ -859,6 +1049,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       lines: string[];
       coldLines: string[];
       coldOpen: number;
+      figures: SavedFigures | null;
       latestOccurredAt: string | null;
       postings: Array<[string, string[]]>;
       recentPayouts: Array<[string, SavedPayouts]>;
@@ -877,7 +1068,8 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       !Array.isArray(s.coldLines) ||
       s.coldLines.length % 2 !== 0 ||
       !Number.isSafeInteger(s.coldOpen) ||
-      !(s.latestOccurredAt === null || typeof s.latestOccurredAt === 'string')
+      !(s.latestOccurredAt === null || typeof s.latestOccurredAt === 'string') ||
+      !figuresFit(s.figures, s.lines.length / 2, s.latestOccurredAt)
     )
       throw new Error(
         `The saved balances state is not of the format ${BALANCES_STATE_FORMAT}: replay from the start`,
@@ -906,6 +1098,7 @@ export const commissionBalances = (): Projection<BalancesState, CommissionBalanc
       lastAccountKey,
       lines: loadLines(s.lines, s.coldLines, s.coldOpen, s.latestOccurredAt),
       latestOccurredAt: s.latestOccurredAt,
+      savedFigures: s.figures,
       postings: new Map(
         s.postings.map(([c, values]) => [
           c,
