@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import * as E from 'fp-ts/Either';
-import { canonicalJson } from '@partner-ledger/events';
+import { canonicalJson, createInMemoryKeyStore } from '@partner-ledger/events';
+import type { KeyStore } from '@partner-ledger/events';
 import { createLedger, decodeCommand, pseudonymizeVisitors } from '@partner-ledger/ledger';
 import type { Ledger, LedgerRejection } from '@partner-ledger/ledger';
 import { createInMemoryStore } from '@partner-ledger/store';
@@ -193,6 +194,26 @@ const copyOf = async (store: EventStore): Promise<EventStore> => {
   return copy;
 };
 
+/**
+ * The keys of an --atomic rehearsal: the ledger's keys as they are, and a key the rehearsal needs that the
+ * key file lacks (the visitors' key of a new generation, for the first click after `erase --all-visitors`)
+ * made in memory only. A rehearsal that is then refused must leave the key file as it was; when it passes,
+ * applying makes the key for real (a new visitor's pseudonym under another key changes no decision: its
+ * visitor has no events under either).
+ */
+const rehearsalKeys = (keys: KeyStore): KeyStore => {
+  const made = createInMemoryKeyStore();
+  return {
+    get: async (keyId) => {
+      const found = await keys.get(keyId);
+      return found.state === 'missing' ? made.get(keyId) : found;
+    },
+    getOrCreate: async (keyId) =>
+      (await keys.get(keyId)).state === 'missing' ? made.getOrCreate(keyId) : keys.getOrCreate(keyId),
+    destroy: () => Promise.reject(new Error('an --atomic rehearsal erases nothing')),
+  };
+};
+
 export const importVerb: Verb = {
   name: 'import',
   summary: 'Apply commands from an NDJSON file (or stdin), all validated first.',
@@ -249,10 +270,10 @@ export const importVerb: Verb = {
 
     // 2. Apply in order (after a rehearsal on a copy, with --atomic).
     return withKeyedStore(io, parsed.options.store, parsed.options.keys, {}, async (store, _spec, keys) => {
-      const ledgerOn = (target: EventStore) =>
+      const ledgerOn = (target: EventStore, keysOf: (keys: KeyStore) => KeyStore = (k) => k) =>
         createLedger({
           store: target,
-          ...(keys === undefined ? {} : { prepareCommand: pseudonymizeVisitors(keys) }),
+          ...(keys === undefined ? {} : { prepareCommand: pseudonymizeVisitors(keysOf(keys)) }),
           clock: io.now,
           ids: cliIds(),
           actor: parsed.options.actor ?? 'service:partner-ledger-import',
@@ -260,7 +281,7 @@ export const importVerb: Verb = {
       if (parsed.options.atomic === true) {
         const refusals: string[] = [];
         const rehearsal = await applyAll(
-          ledgerOn(await copyOf(store)),
+          ledgerOn(await copyOf(store), rehearsalKeys),
           source.open(),
           (line, rejection) => refusals.push(`line ${line}: rejected: ${describeRejection(rejection)}`),
           () => undefined,
