@@ -149,6 +149,7 @@ export { currencyCodes, isCurrencyCode, minorUnitsOf } from './money/currency';
 export type { CurrencyCode } from './money/currency';
 export {
   MAX_AMOUNT,
+  boundedText,
   describeAmountProblem,
   formatAmount,
   fromMinorUnits,

@@ -41,11 +41,21 @@ interface LineProblem {
   readonly message: string;
 }
 
-/** One line of the file: its text, or null when its bytes are not valid UTF-8. */
+/** One line of the file: its text, or null with the reason when it cannot be read as text. */
 interface Line {
   readonly number: number;
   readonly text: string | null;
+  /** Why `text` is null: not UTF-8, or too long. */
+  readonly unreadable?: string;
 }
+
+/**
+ * The longest line read, in bytes: the file store's largest event (16 MiB), which no command comes near. A
+ * longer line is refused as such, and its bytes are skipped rather than kept: a file of one endless line
+ * would otherwise fill the memory, and a line past V8's longest string (about 512 MiB) would fail to decode
+ * and be reported as "not valid UTF-8".
+ */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 // ignoreBOM keeps a byte order mark in the text, so that dropping it is done (and said) below, not by default.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -60,9 +70,15 @@ const decodeLine = (bytes: Buffer, number: number): Line => {
   try {
     return { number, text: utf8.decode(bytes.subarray(0, end)).replace(/^\uFEFF/, '') };
   } catch {
-    return { number, text: null };
+    return { number, text: null, unreadable: 'not valid UTF-8 text' };
   }
 };
+
+const tooLong = (number: number, bytes: number): Line => ({
+  number,
+  text: null,
+  unreadable: `${bytes} bytes, more than the ${MAX_LINE_BYTES} (16 MiB) a line may have: no command is that large`,
+});
 
 /**
  * The lines of a byte stream, each decoded strictly: a byte sequence that is not UTF-8 is reported, never
@@ -71,27 +87,43 @@ const decodeLine = (bytes: Buffer, number: number): Line => {
 async function* lines(source: Readable): AsyncGenerator<Line> {
   let number = 0;
   let pending: Buffer[] = [];
+  // The bytes of the current line so far; past MAX_LINE_BYTES, `pending` is dropped and only counted.
+  let length = 0;
+  const take = (part: Buffer): void => {
+    length += part.length;
+    if (length > MAX_LINE_BYTES) pending = [];
+    else pending.push(part);
+  };
+  const line = (): Line => {
+    const read =
+      length > MAX_LINE_BYTES ? tooLong(number, length) : decodeLine(Buffer.concat(pending), number);
+    pending = [];
+    length = 0;
+    return read;
+  };
   for await (const chunk of source) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
     let start = 0;
     for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, start)) {
-      pending.push(bytes.subarray(start, at));
+      take(bytes.subarray(start, at));
       number += 1;
-      yield decodeLine(Buffer.concat(pending), number);
-      pending = [];
+      yield line();
       start = at + 1;
     }
-    if (start < bytes.length) pending.push(bytes.subarray(start));
+    if (start < bytes.length) take(bytes.subarray(start));
   }
-  if (pending.length > 0) yield decodeLine(Buffer.concat(pending), number + 1);
+  if (length > 0) {
+    number += 1;
+    yield line();
+  }
 }
 
 const jsonKind = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 
 /** Reads one NDJSON line: a JSON object that decodes as a command, or every problem with it. */
-const readLine = (text: string | null): E.Either<Array<Omit<LineProblem, 'line'>>, unknown> => {
-  if (text === null) return E.left([{ field: '(line)', message: 'not valid UTF-8 text' }]);
+const readLine = ({ text, unreadable }: Line): E.Either<Array<Omit<LineProblem, 'line'>>, unknown> => {
+  if (text === null) return E.left([{ field: '(line)', message: unreadable ?? 'not valid UTF-8 text' }]);
   const parsed = parseJsonLine(text);
   if (E.isLeft(parsed)) return E.left([parsed.left]);
   const value = parsed.right;
@@ -223,7 +255,7 @@ export const importVerb: Verb = {
     '(configureProgram, publishPlan, joinPartner, trackClick, recordConversion, reverseConversion, ' +
     'issuePayout, ...) and the same fields as the ledger API (docs/cli.md lists them). Blank lines are skipped, and a UTF-8 byte order mark at ' +
     'the start of any line is dropped (files saved with one and joined with cat carry it on later lines too).\n\n' +
-    'Two kinds of bad line. An INVALID line (not UTF-8, not JSON, JSON but not an object, a key repeated in one object, nesting ' +
+    'Two kinds of bad line. An INVALID line (not UTF-8, longer than 16 MiB, not JSON, JSON but not an object, a key repeated in one object, nesting ' +
     'deeper than 64 levels, an unknown command, a missing or malformed field) is found before anything is ' +
     'applied: every invalid line is reported on stderr with its line number and field, NOTHING is applied, ' +
     'and the exit code is 2. A valid command that a business rule REFUSES (a payout above the payable ' +
@@ -253,11 +285,11 @@ export const importVerb: Verb = {
     // 1. Validate every line; apply nothing if any is invalid.
     const problems: LineProblem[] = [];
     let commands = 0;
-    for await (const { number, text } of lines(source.open())) {
-      if (text !== null && text.trim() === '') continue;
+    for await (const line of lines(source.open())) {
+      if (line.text !== null && line.text.trim() === '') continue;
       commands += 1;
-      const read = readLine(text);
-      if (E.isLeft(read)) problems.push(...read.left.map((p) => ({ line: number, ...p })));
+      const read = readLine(line);
+      if (E.isLeft(read)) problems.push(...read.left.map((p) => ({ line: line.number, ...p })));
     }
     if (problems.length > 0) {
       const badLines = new Set(problems.map((p) => p.line)).size;
