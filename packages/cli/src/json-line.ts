@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import { boundedText } from '@partner-ledger/events';
 
 /** How deep a command line may nest objects and arrays; a command needs five levels at most. */
 export const MAX_JSON_DEPTH = 64;
@@ -28,7 +29,8 @@ export const parseJsonLine = (text: string): E.Either<JsonLineProblem, unknown> 
   const duplicate = findDuplicateKey(text);
   if (duplicate !== undefined)
     return E.left({
-      field: duplicate,
+      // A key of megabytes is named by its start and length, not echoed whole.
+      field: boundedText(duplicate),
       message: 'this key appears twice in the same object; which value was meant is unknown',
     });
   return E.right(value);

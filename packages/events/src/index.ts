@@ -45,7 +45,9 @@ export {
   PARTNER_STATUSES,
   PARTNER_TYPES,
   PERIODS,
+  AttributionPrecedence,
   AttributionSettings,
+  AttributionSettingsInput,
   CommissionCaps,
   CommissionLine,
   CommissionRule,
@@ -53,6 +55,7 @@ export {
   ForeignExchange,
   HoldDays,
   PlanVersionNumber,
+  repeatedSource,
 } from './catalogue/fields';
 export type {
   AttributionModel,
@@ -146,6 +149,7 @@ export { currencyCodes, isCurrencyCode, minorUnitsOf } from './money/currency';
 export type { CurrencyCode } from './money/currency';
 export {
   MAX_AMOUNT,
+  boundedText,
   describeAmountProblem,
   formatAmount,
   fromMinorUnits,

@@ -96,3 +96,36 @@ describe('flat commands', () => {
     });
   });
 });
+
+describe('configureProgram precedence', () => {
+  const configure = (precedence: unknown) => ({
+    command: 'configureProgram',
+    programId: 'program',
+    name: 'P',
+    currency: 'USD',
+    attribution: { model: 'lastTouch', clickWindowDays: 30, halfLifeDays: 7, precedence },
+    minimumPayout: '50.00',
+    minClickToConversionSeconds: 0,
+  });
+
+  it('refuses a source given twice, naming the field and the source', () => {
+    expect(decodeCommand(configure(['coupon', 'coupon', 'clicks']))).toMatchObject({
+      left: {
+        code: 'INVALID_COMMAND',
+        field: 'attribution.precedence',
+        message: expect.stringContaining('"coupon" more than once'),
+      },
+    });
+  });
+
+  it('refuses an unknown source, naming its place', () => {
+    expect(decodeCommand(configure(['clicks', 'referral']))).toMatchObject({
+      left: { field: 'attribution.precedence[1]', message: expect.stringContaining('"referral"') },
+    });
+  });
+
+  it('takes any order of distinct sources, a subset included (a source left out never takes credit)', () => {
+    for (const precedence of [['clicks', 'coupon', 'dealRegistration'], ['clicks'], []])
+      expect(E.isRight(decodeCommand(configure(precedence)))).toBe(true);
+  });
+});

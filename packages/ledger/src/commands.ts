@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import {
   Amount,
-  AttributionSettings,
+  AttributionSettingsInput,
   CommissionCaps,
   CommissionRule,
   Currency,
@@ -81,7 +81,7 @@ export const ConfigureProgram = command(
     programId: Id,
     name: Text,
     currency: Currency,
-    attribution: AttributionSettings,
+    attribution: AttributionSettingsInput,
     minimumPayout: Amount,
     minClickToConversionSeconds: NonNegativeInteger,
   },

@@ -6,7 +6,7 @@
  * recording, so the history is right by construction.
  */
 export { createLedger } from './ledger';
-export type { LedgerOptions } from './ledger';
+export type { LedgerOptions, PreparedCommand } from './ledger';
 export type { CommandHandler, IdGenerator, Ledger, LedgerCommandInputs, Outcome } from './ledger-api';
 export { timeOrderedIds } from './time-ordered-ids';
 export { ALL_VISITORS, createPersonalDataOperations, pseudonymizeVisitors } from './privacy';

@@ -64,7 +64,22 @@ export interface LedgerOptions {
    * Runs on every decoded command before it is decided: `pseudonymizeVisitors` (./privacy) replaces visitor
    * ids by their pseudonyms here. Default: none.
    */
-  readonly prepareCommand?: (command: LedgerCommand) => Promise<LedgerCommand>;
+  readonly prepareCommand?: (command: LedgerCommand) => Promise<LedgerCommand | PreparedCommand>;
+}
+
+/**
+ * What a `prepareCommand` returns when the command's preparation made something that only a recorded
+ * command may keep: `pseudonymizeVisitors` makes the visitors' key of a new generation for the first click
+ * after an erasure of every visitor, and a refused click must leave no key behind.
+ */
+export interface PreparedCommand {
+  readonly command: LedgerCommand;
+  /**
+   * Called once the command is decided: `recorded` is false when it was refused (nothing of it is in the
+   * store), true when its events were appended or recognised, and true too when deciding threw (an I/O
+   * fault during the append may have left them stored: keep what they may need).
+   */
+  readonly settled: (recorded: boolean) => Promise<void>;
 }
 
 type Handler<N extends CommandName> = (input: CommandInput<N>) => TE.TaskEither<LedgerRejection, Outcome>;
@@ -943,9 +958,22 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     async () => {
       const decoded = decodeCommand(input);
       if (E.isLeft(decoded)) return decoded;
-      const command =
-        options.prepareCommand === undefined ? decoded.right : await options.prepareCommand(decoded.right);
-      return run(command, MONEY_COMMANDS.has(command.command));
+      if (options.prepareCommand === undefined)
+        return run(decoded.right, MONEY_COMMANDS.has(decoded.right.command));
+      const prepared = await options.prepareCommand(decoded.right);
+      if (typeof prepared.command === 'string') {
+        const command = prepared as LedgerCommand;
+        return run(command, MONEY_COMMANDS.has(command.command));
+      }
+      const { command, settled } = prepared as PreparedCommand;
+      let recorded = true;
+      try {
+        const outcome = await run(command, MONEY_COMMANDS.has(command.command));
+        recorded = E.isRight(outcome);
+        return outcome;
+      } finally {
+        await settled(recorded);
+      }
     };
 
   const handler =

@@ -11,6 +11,7 @@ import {
 import type { KeyStore, LedgerEvent } from '@partner-ledger/events';
 import type { EventStore } from '@partner-ledger/store';
 import type { LedgerCommand } from './commands';
+import type { PreparedCommand } from './ledger';
 import type { Outcome } from './ledger-api';
 import { eventIdFor, streams } from './naming';
 import { reject } from './rejection';
@@ -39,24 +40,58 @@ const visitorKeyIds = async (keys: KeyStore): Promise<{ current: string; lastEra
   }
 };
 
-/** The visitors' pseudonym key now (made on first use). */
-const visitorKey = async (keys: KeyStore): Promise<Uint8Array> =>
-  keys.getOrCreate((await visitorKeyIds(keys)).current);
-
 /**
  * A `prepareCommand` for createLedger: the visitor id of `trackClick` and `recordConversion` is replaced by
- * its pseudonym (`vp-...`, a keyed HMAC under the key store's `visitors` key, made on first use), so that
- * raw visitor ids never reach the store, not even in stream names, while a visitor's clicks and its
- * conversions still match.
+ * its pseudonym (`vp-...`, a keyed HMAC under the key store's current visitors' key), so that raw visitor
+ * ids never reach the store, not even in stream names, while a visitor's clicks and its conversions still
+ * match.
+ *
+ * The key is made on first use (the first visitor ever, or the first after an erasure of every visitor),
+ * and kept only when a command made with it is recorded: a refused click (its partner not joined, or a
+ * click id recorded before under the erased key) leaves no key behind, so that only a new visitor makes
+ * the next generation's key (docs/privacy.md), and `export-subject` and `erase --visitor` still find none.
+ * The commands deciding with a key made here are counted, and the key is discarded when the last of them
+ * was refused and none was recorded. Looking the key up and settling a command take turns, so that no
+ * command picks up a key while it is being discarded.
  */
-export const pseudonymizeVisitors =
-  (keys: KeyStore) =>
-  async (command: LedgerCommand): Promise<LedgerCommand> => {
+export const pseudonymizeVisitors = (keys: KeyStore) => {
+  const fresh = new Map<string, { key: Uint8Array; deciding: number; recorded: boolean }>();
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const done = turn.then(work);
+    turn = done.catch(() => undefined);
+    return done;
+  };
+  const settle = (keyId: string) => (recorded: boolean) =>
+    inTurn(async () => {
+      const made = fresh.get(keyId)!;
+      made.deciding -= 1;
+      made.recorded ||= recorded;
+      if (made.deciding > 0) return;
+      fresh.delete(keyId);
+      if (!made.recorded) await keys.discard?.(keyId, made.key);
+    });
+  return async (command: LedgerCommand): Promise<LedgerCommand | PreparedCommand> => {
     if (command.command !== 'trackClick' && command.command !== 'recordConversion') return command;
     const visitorId = command.visitorId;
     if (visitorId === undefined || visitorId === null) return command;
-    return { ...command, visitorId: pseudonymOf(await visitorKey(keys), visitorId) };
+    const { keyId, key, made } = await inTurn(async () => {
+      const { current } = await visitorKeyIds(keys);
+      const making = fresh.get(current);
+      if (making !== undefined) {
+        making.deciding += 1;
+        return { keyId: current, key: making.key, made: true };
+      }
+      const found = await keys.get(current);
+      if (found.state === 'present') return { keyId: current, key: found.key, made: false };
+      const key = await keys.getOrCreate(current);
+      fresh.set(current, { key, deciding: 1, recorded: false });
+      return { keyId: current, key, made: true };
+    });
+    const prepared = { ...command, visitorId: pseudonymOf(key, visitorId) };
+    return made ? { command: prepared, settled: settle(keyId) } : prepared;
   };
+};
 
 /** Whose personal data: a partner (by id) or a visitor (by its id as the caller knows it, or its pseudonym). */
 export interface PersonalDataSubject {

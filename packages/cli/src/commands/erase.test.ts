@@ -145,4 +145,45 @@ describe('partner-ledger erase, run again later', () => {
     );
     expect(keyFile().erased).toEqual({ visitors: FIRST });
   });
+
+  // docs/privacy.md: after --all-visitors, the clicks of a file imported again are refused, and "only a new
+  // visitor's click or conversion makes the next key". A refused command appends nothing and writes no key.
+  it('after --all-visitors, importing the clicks again is refused and writes nothing, not even to the key file', async () => {
+    expect((await at('2026-12-01T00:00:00.000Z', 'init', '--effective-from', '2025-01-01')).code).toBe(0);
+    const file = join(root, 'commands.ndjson');
+    writeFileSync(file, `${COMMANDS}\n`);
+    expect((await at('2026-12-01T00:00:00.000Z', 'import', file)).code).toBe(0);
+    expect((await at(FIRST, 'erase', '--all-visitors', '--requested-by', 'retention:2025')).code).toBe(0);
+    const keysBefore = readFileSync(`${store}.keys`);
+    const before = await eventsChecked();
+
+    const again = await at('2026-12-05T00:00:00.000Z', 'import', file);
+    expect(again.stderr).toContain('line 3: rejected: IDEMPOTENCY_CONFLICT (clickId)');
+    expect(again.stderr).toContain('0 applied (0 events), 2 already recorded, 1 rejected');
+    expect(again.code).toBe(2);
+    // A click whose partner never joined: refused by a rule, before the store.
+    const stranger = join(root, 'stranger.ndjson');
+    writeFileSync(
+      stranger,
+      '{"command":"trackClick","clickId":"c-9","partnerId":"nobody","visitorId":"v-1","occurredAt":"2025-01-04T00:00:00Z"}\n',
+    );
+    expect((await at('2026-12-05T00:00:00.000Z', 'import', stranger)).stderr).toContain('PARTNER_NOT_FOUND');
+    expect(readFileSync(`${store}.keys`).equals(keysBefore)).toBe(true);
+    expect(await eventsChecked()).toBe(before);
+
+    // A new visitor's click, refused by --atomic because of another line: the rehearsal makes no key either.
+    const mixed = join(root, 'mixed.ndjson');
+    const newClick =
+      '{"command":"trackClick","clickId":"c-2","partnerId":"blog-1","visitorId":"v-10","occurredAt":"2025-01-04T00:00:00Z"}';
+    writeFileSync(mixed, `${newClick}\n${readFileSync(stranger, 'utf8')}`);
+    const atomic = await at('2026-12-05T00:00:00.000Z', 'import', '--atomic', mixed);
+    expect(atomic.stderr).toContain('1 of 2 commands would be refused; nothing was applied');
+    expect(readFileSync(`${store}.keys`).equals(keysBefore)).toBe(true);
+    expect(await eventsChecked()).toBe(before);
+
+    // The new visitor alone makes the next key.
+    writeFileSync(mixed, `${newClick}\n`);
+    expect((await at('2026-12-05T00:00:00.000Z', 'import', '--atomic', mixed)).code).toBe(0);
+    expect(Object.keys(keyFile().keys).sort()).toEqual(['partner:blog-1', 'visitors.2']);
+  });
 });

@@ -199,4 +199,138 @@ describe('partner-ledger import', () => {
     expect(plain.stderr).toContain('the others were applied');
     expect((await eventsOf(store)).length).toBe(3);
   });
+
+  // docs/cli.md "Commands as NDJSON": an invalid line is named with its field; nothing is applied, with or
+  // without --atomic. (A negative amount and an unknown command: e2e/ledger-verbs.test.ts.)
+  it('names the line and field of each malformed value, and applies nothing, with or without --atomic', async () => {
+    await initialised();
+    const before = (await eventsOf(store)).length;
+    const conversion = {
+      command: 'recordConversion',
+      conversionId: 'o9',
+      customerId: 'k9',
+      kind: 'order',
+      currency: 'USD',
+    };
+    const path = file(
+      'malformed.ndjson',
+      ndjson(
+        { command: 'trackClick', clickId: 'c9', partnerId: 'blog', visitorId: 'v9' },
+        { command: 'trackClick', clickId: 9, partnerId: 'blog', visitorId: 'v9' },
+        { ...conversion, amount: '10.005' },
+        { ...conversion, amount: 10.5 },
+        { ...conversion, amount: '10.00', colour: 'red' },
+        { ...conversion, amount: '10.00', occurredAt: '2025-01-05T00:00:00' },
+        {
+          command: 'configureProgram',
+          programId: 'program',
+          name: 'P',
+          currency: 'USD',
+          attribution: {
+            model: 'lastTouch',
+            clickWindowDays: 30,
+            halfLifeDays: 7,
+            precedence: ['coupon', 'coupon', 'clicks'],
+          },
+          minimumPayout: '50.00',
+          minClickToConversionSeconds: 0,
+        },
+      ),
+    );
+    for (const atomic of [[], ['--atomic']]) {
+      const result = await run(['import', ...atomic, path, '--store', store]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.split('\n')).toEqual([
+        'line 2: clickId: expected an identifier (1 to 200 printable characters), got 9',
+        'line 3: amount: expected a decimal string with at most 2 decimals for USD, got 10.005',
+        'line 4: amount: expected a decimal string (money is never a JavaScript number), got 10.5',
+        'line 5: colour: unexpected field (not part of a recordConversion command)',
+        expect.stringMatching(
+          /^line 6: occurredAt: "2025-01-05T00:00:00" is not an RFC 3339 date-time with a zone/,
+        ),
+        'line 7: attribution.precedence: expected each of dealRegistration, coupon, clicks at most once, got "coupon" more than once',
+        'import: 6 of 7 lines are invalid; nothing was applied. Fix them and import the file again.',
+        '',
+      ]);
+    }
+    expect((await eventsOf(store)).length).toBe(before);
+  });
+
+  it('reads CRLF line ends as LF, and takes an empty file as no command (exit 0)', async () => {
+    await initialised();
+    const before = (await eventsOf(store)).length;
+    const crlf = file(
+      'crlf.ndjson',
+      ndjson({ command: 'trackClick', clickId: 'c2', partnerId: 'blog', visitorId: 'v2' }).replace(
+        /\n/g,
+        '\r\n',
+      ) + '\r\n',
+    );
+    const applied = await run(['import', crlf, '--store', store]);
+    expect([applied.code, applied.stderr]).toEqual([
+      0,
+      `import: 1 command from ${crlf}: 1 applied (1 event), 0 already recorded, 0 rejected\n`,
+    ]);
+    const events = await eventsOf(store);
+    expect(events).toHaveLength(before + 1);
+    expect(events.at(-1)!.data['clickId']).toBe('c2');
+    for (const atomic of [[], ['--atomic']]) {
+      const empty = await run(['import', ...atomic, file('empty.ndjson', ''), '--store', store]);
+      expect([empty.code, empty.stderr]).toEqual([0, expect.stringContaining('0 commands from')]);
+    }
+    expect(await eventsOf(store)).toHaveLength(before + 1);
+  });
+
+  // A refused value of megabytes (an id, an amount, a key) is named by its start and length, not echoed
+  // back whole on stderr; a line past 16 MiB is refused as too long (its bytes are not kept), where it was
+  // read whole and, past V8's longest string, reported as "not valid UTF-8".
+  it('names a huge value or key by its start and length, and refuses a line longer than 16 MiB as such', async () => {
+    await initialised();
+    const before = (await eventsOf(store)).length;
+    const mega = 'x'.repeat(1_000_000);
+    const path = file(
+      'huge.ndjson',
+      Buffer.concat([
+        Buffer.from(
+          ndjson(
+            { command: 'trackClick', clickId: mega, partnerId: 'blog', visitorId: 'v2' },
+            {
+              command: 'recordConversion',
+              conversionId: 'o9',
+              customerId: 'k9',
+              kind: 'order',
+              amount: `1.${'0'.repeat(1_000_000)}`,
+              currency: 'USD',
+            },
+            { command: 'trackClick', clickId: 'c2', partnerId: 'blog', visitorId: 'v2', [mega]: 1 },
+          ),
+        ),
+        Buffer.from(
+          `{"command":"trackClick","clickId":"c3","partnerId":"blog","visitorId":"v3","campaign":"${'y'.repeat(17 * 1024 * 1024)}"}\n`,
+        ),
+        Buffer.from('{"command":"frobnicate"}\n'),
+      ]),
+    );
+    const result = await run(['import', path, '--store', store]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.length).toBeLessThan(4000);
+    const lines = result.stderr.split('\n');
+    expect(lines[0]).toBe(
+      `line 1: clickId: expected an identifier (1 to 200 printable characters), got "${'x'.repeat(40)}"... (1000000 characters)`,
+    );
+    expect(lines[1]).toBe(
+      `line 2: amount: expected a decimal string with at most 2 decimals for USD, got 1.${'0'.repeat(38)}... (1000002 characters)`,
+    );
+    expect(lines[2]).toBe(
+      `line 3: ${'x'.repeat(40)}... (1000000 characters): unexpected field (not part of a trackClick command)`,
+    );
+    expect(lines[3]).toBe(
+      `line 4: (line): ${17 * 1024 * 1024 + 89} bytes, more than the 16777216 (16 MiB) a line may have: no command is that large`,
+    );
+    expect(lines[4]).toMatch(/^line 5: command: expected command to be one of .*got "frobnicate"$/);
+    expect(lines[5]).toBe(
+      'import: 5 of 5 lines are invalid; nothing was applied. Fix them and import the file again.',
+    );
+    expect((await eventsOf(store)).length).toBe(before);
+  });
 });

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import * as E from 'fp-ts/Either';
-import { canonicalJson } from '@partner-ledger/events';
+import { canonicalJson, createInMemoryKeyStore } from '@partner-ledger/events';
+import type { KeyStore } from '@partner-ledger/events';
 import { createLedger, decodeCommand, pseudonymizeVisitors } from '@partner-ledger/ledger';
 import type { Ledger, LedgerRejection } from '@partner-ledger/ledger';
 import { createInMemoryStore } from '@partner-ledger/store';
@@ -40,11 +41,21 @@ interface LineProblem {
   readonly message: string;
 }
 
-/** One line of the file: its text, or null when its bytes are not valid UTF-8. */
+/** One line of the file: its text, or null with the reason when it cannot be read as text. */
 interface Line {
   readonly number: number;
   readonly text: string | null;
+  /** Why `text` is null: not UTF-8, or too long. */
+  readonly unreadable?: string;
 }
+
+/**
+ * The longest line read, in bytes: the file store's largest event (16 MiB), which no command comes near. A
+ * longer line is refused as such, and its bytes are skipped rather than kept: a file of one endless line
+ * would otherwise fill the memory, and a line past V8's longest string (about 512 MiB) would fail to decode
+ * and be reported as "not valid UTF-8".
+ */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 // ignoreBOM keeps a byte order mark in the text, so that dropping it is done (and said) below, not by default.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -59,9 +70,15 @@ const decodeLine = (bytes: Buffer, number: number): Line => {
   try {
     return { number, text: utf8.decode(bytes.subarray(0, end)).replace(/^\uFEFF/, '') };
   } catch {
-    return { number, text: null };
+    return { number, text: null, unreadable: 'not valid UTF-8 text' };
   }
 };
+
+const tooLong = (number: number, bytes: number): Line => ({
+  number,
+  text: null,
+  unreadable: `${bytes} bytes, more than the ${MAX_LINE_BYTES} (16 MiB) a line may have: no command is that large`,
+});
 
 /**
  * The lines of a byte stream, each decoded strictly: a byte sequence that is not UTF-8 is reported, never
@@ -70,27 +87,43 @@ const decodeLine = (bytes: Buffer, number: number): Line => {
 async function* lines(source: Readable): AsyncGenerator<Line> {
   let number = 0;
   let pending: Buffer[] = [];
+  // The bytes of the current line so far; past MAX_LINE_BYTES, `pending` is dropped and only counted.
+  let length = 0;
+  const take = (part: Buffer): void => {
+    length += part.length;
+    if (length > MAX_LINE_BYTES) pending = [];
+    else pending.push(part);
+  };
+  const line = (): Line => {
+    const read =
+      length > MAX_LINE_BYTES ? tooLong(number, length) : decodeLine(Buffer.concat(pending), number);
+    pending = [];
+    length = 0;
+    return read;
+  };
   for await (const chunk of source) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
     let start = 0;
     for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, start)) {
-      pending.push(bytes.subarray(start, at));
+      take(bytes.subarray(start, at));
       number += 1;
-      yield decodeLine(Buffer.concat(pending), number);
-      pending = [];
+      yield line();
       start = at + 1;
     }
-    if (start < bytes.length) pending.push(bytes.subarray(start));
+    if (start < bytes.length) take(bytes.subarray(start));
   }
-  if (pending.length > 0) yield decodeLine(Buffer.concat(pending), number + 1);
+  if (length > 0) {
+    number += 1;
+    yield line();
+  }
 }
 
 const jsonKind = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 
 /** Reads one NDJSON line: a JSON object that decodes as a command, or every problem with it. */
-const readLine = (text: string | null): E.Either<Array<Omit<LineProblem, 'line'>>, unknown> => {
-  if (text === null) return E.left([{ field: '(line)', message: 'not valid UTF-8 text' }]);
+const readLine = ({ text, unreadable }: Line): E.Either<Array<Omit<LineProblem, 'line'>>, unknown> => {
+  if (text === null) return E.left([{ field: '(line)', message: unreadable ?? 'not valid UTF-8 text' }]);
   const parsed = parseJsonLine(text);
   if (E.isLeft(parsed)) return E.left([parsed.left]);
   const value = parsed.right;
@@ -193,6 +226,26 @@ const copyOf = async (store: EventStore): Promise<EventStore> => {
   return copy;
 };
 
+/**
+ * The keys of an --atomic rehearsal: the ledger's keys as they are, and a key the rehearsal needs that the
+ * key file lacks (the visitors' key of a new generation, for the first click after `erase --all-visitors`)
+ * made in memory only. A rehearsal that is then refused must leave the key file as it was; when it passes,
+ * applying makes the key for real (a new visitor's pseudonym under another key changes no decision: its
+ * visitor has no events under either).
+ */
+const rehearsalKeys = (keys: KeyStore): KeyStore => {
+  const made = createInMemoryKeyStore();
+  return {
+    get: async (keyId) => {
+      const found = await keys.get(keyId);
+      return found.state === 'missing' ? made.get(keyId) : found;
+    },
+    getOrCreate: async (keyId) =>
+      (await keys.get(keyId)).state === 'missing' ? made.getOrCreate(keyId) : keys.getOrCreate(keyId),
+    destroy: () => Promise.reject(new Error('an --atomic rehearsal erases nothing')),
+  };
+};
+
 export const importVerb: Verb = {
   name: 'import',
   summary: 'Apply commands from an NDJSON file (or stdin), all validated first.',
@@ -202,7 +255,7 @@ export const importVerb: Verb = {
     '(configureProgram, publishPlan, joinPartner, trackClick, recordConversion, reverseConversion, ' +
     'issuePayout, ...) and the same fields as the ledger API (docs/cli.md lists them). Blank lines are skipped, and a UTF-8 byte order mark at ' +
     'the start of any line is dropped (files saved with one and joined with cat carry it on later lines too).\n\n' +
-    'Two kinds of bad line. An INVALID line (not UTF-8, not JSON, JSON but not an object, a key repeated in one object, nesting ' +
+    'Two kinds of bad line. An INVALID line (not UTF-8, longer than 16 MiB, not JSON, JSON but not an object, a key repeated in one object, nesting ' +
     'deeper than 64 levels, an unknown command, a missing or malformed field) is found before anything is ' +
     'applied: every invalid line is reported on stderr with its line number and field, NOTHING is applied, ' +
     'and the exit code is 2. A valid command that a business rule REFUSES (a payout above the payable ' +
@@ -232,11 +285,11 @@ export const importVerb: Verb = {
     // 1. Validate every line; apply nothing if any is invalid.
     const problems: LineProblem[] = [];
     let commands = 0;
-    for await (const { number, text } of lines(source.open())) {
-      if (text !== null && text.trim() === '') continue;
+    for await (const line of lines(source.open())) {
+      if (line.text !== null && line.text.trim() === '') continue;
       commands += 1;
-      const read = readLine(text);
-      if (E.isLeft(read)) problems.push(...read.left.map((p) => ({ line: number, ...p })));
+      const read = readLine(line);
+      if (E.isLeft(read)) problems.push(...read.left.map((p) => ({ line: line.number, ...p })));
     }
     if (problems.length > 0) {
       const badLines = new Set(problems.map((p) => p.line)).size;
@@ -249,10 +302,10 @@ export const importVerb: Verb = {
 
     // 2. Apply in order (after a rehearsal on a copy, with --atomic).
     return withKeyedStore(io, parsed.options.store, parsed.options.keys, {}, async (store, _spec, keys) => {
-      const ledgerOn = (target: EventStore) =>
+      const ledgerOn = (target: EventStore, keysOf: (keys: KeyStore) => KeyStore = (k) => k) =>
         createLedger({
           store: target,
-          ...(keys === undefined ? {} : { prepareCommand: pseudonymizeVisitors(keys) }),
+          ...(keys === undefined ? {} : { prepareCommand: pseudonymizeVisitors(keysOf(keys)) }),
           clock: io.now,
           ids: cliIds(),
           actor: parsed.options.actor ?? 'service:partner-ledger-import',
@@ -260,7 +313,7 @@ export const importVerb: Verb = {
       if (parsed.options.atomic === true) {
         const refusals: string[] = [];
         const rehearsal = await applyAll(
-          ledgerOn(await copyOf(store)),
+          ledgerOn(await copyOf(store), rehearsalKeys),
           source.open(),
           (line, rejection) => refusals.push(`line ${line}: rejected: ${describeRejection(rejection)}`),
           () => undefined,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFileStore } from '@partner-ledger/store-file';
@@ -102,5 +102,23 @@ describe('init and reports as of a date before it', () => {
     const bad = await run(['init', '--effective-from', '0000-01-01', '--store', join(root, 'other')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--effective-from: .*outside the ledger's range/);
+  });
+
+  it('--precedence refuses a source given twice or an unknown one, naming the option and the entry, and creates nothing', async () => {
+    const store = join(root, 'ledger');
+    const twice = await run(['init', '--precedence', 'coupon,coupon,clicks', '--store', store]);
+    expect([twice.code, twice.stderr]).toEqual([
+      2,
+      'partner-ledger: --precedence: "coupon" is given more than once (each of dealRegistration, coupon, clicks at most once, first to last)\n',
+    ]);
+    const unknown = await run(['init', '--precedence', 'clicks,referral', '--store', store]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(
+      '--precedence: expected one of dealRegistration, coupon, clicks, got "referral"',
+    );
+    expect(existsSync(store)).toBe(false);
+    expect(existsSync(`${store}.keys`)).toBe(false);
+    // A subset in any order is a precedence: a source left out never takes credit.
+    expect((await run(['init', '--precedence', 'clicks,coupon', '--store', store])).code).toBe(0);
   });
 });

@@ -1,5 +1,11 @@
 import * as E from 'fp-ts/Either';
-import { ATTRIBUTION_MODELS, ATTRIBUTION_SOURCES, parseAmount, canonicalJson } from '@partner-ledger/events';
+import {
+  ATTRIBUTION_MODELS,
+  ATTRIBUTION_SOURCES,
+  parseAmount,
+  canonicalJson,
+  repeatedSource,
+} from '@partner-ledger/events';
 import type { AttributionModel, AttributionSource, EventData } from '@partner-ledger/events';
 import { createLedger, streams } from '@partner-ledger/ledger';
 import { KEYS_ENV, createKeyFile, keyFilePathOf } from '@partner-ledger/open-ledger';
@@ -37,7 +43,9 @@ const options = {
   precedence: {
     type: 'string',
     valueName: 'LIST',
-    description: 'Which touch wins, first to last (default dealRegistration,coupon,clicks).',
+    description:
+      'Which touch wins, first to last, each source at most once; a source left out never takes credit ' +
+      '(default dealRegistration,coupon,clicks).',
   },
   'minimum-payout': {
     type: 'string',
@@ -97,6 +105,11 @@ export const initVerb: Verb = {
     const precedence = (o.precedence ?? 'dealRegistration,coupon,clicks')
       .split(',')
       .map((s) => parseChoice('precedence', s.trim(), ATTRIBUTION_SOURCES) as AttributionSource);
+    const repeated = repeatedSource(precedence);
+    if (repeated !== undefined)
+      throw new UsageError(
+        `--precedence: ${JSON.stringify(repeated)} is given more than once (each of ${ATTRIBUTION_SOURCES.join(', ')} at most once, first to last)`,
+      );
     const minimumPayout = o['minimum-payout'] ?? (currency === 'JPY' ? '5000' : '50.00');
     const amount = parseAmount(minimumPayout, currency);
     if (E.isLeft(amount))

@@ -113,6 +113,11 @@ export const reportVerb: Verb = {
     "of its first event and of the event at the checkpoint's position), by the same report options and the " +
     'same projection code, and its checksum holds; any other is ignored, with a note on stderr. The output ' +
     'is the same with or without them (--no-checkpoint).\n\n' +
+    "Damage: a report reads the events as stored and checks neither their hash links nor the ledger's " +
+    'invariants (verify does: run it before relying on a figure; an event edited on disk with its checksum ' +
+    'fixed still prints). A file store whose records do not check out when it is opened (a checksum, a ' +
+    'position out of sequence, a record cut short, an index that disagrees with the segments) is refused ' +
+    'with exit 2, naming the file, the offset and the position.\n\n' +
     'book: the month-end book, one self-contained HTML page (no script, nothing fetched; printable to PDF) ' +
     'with charts of revenue by month (unattributed included), by partner type and of the top partners, ' +
     'commission balances (by partner type, aging of pending and held lines, reversals by month and kind ' +

@@ -76,11 +76,36 @@ export const Fingerprint = new t.Type<string, string, unknown>(
   (a) => a,
 );
 
+/** What a source of attribution repeated in a precedence list is: its first repeat, or undefined. */
+export const repeatedSource = (precedence: readonly unknown[]): unknown =>
+  precedence.find((source, index) => precedence.indexOf(source) !== index);
+
 /**
- * The attribution settings of a program: model, click window, time-decay half-life and precedence of the
- * sources.
+ * A precedence list as a command gives it: each source at most once (a repeat would say nothing but could
+ * only be a mistake, as `coupon,coupon,clicks` for `dealRegistration,coupon,clicks`). A source left out
+ * never takes credit (docs/attribution-and-commissions.md). Stored events keep the lenient
+ * `t.array(AttributionSource)`: a ledger recorded before this check stays readable.
  */
-export const AttributionSettings = struct('attribution settings', {
+export const AttributionPrecedence = new t.Type<AttributionSource[], AttributionSource[], unknown>(
+  'a precedence list (each of dealRegistration, coupon, clicks at most once)',
+  (u): u is AttributionSource[] =>
+    Array.isArray(u) && u.every((s) => AttributionSource.is(s)) && repeatedSource(u) === undefined,
+  (u, c) => {
+    const decoded = t.array(AttributionSource).validate(u, c);
+    if (decoded._tag === 'Left') return decoded;
+    const repeated = repeatedSource(decoded.right);
+    return repeated === undefined
+      ? decoded
+      : t.failure(
+          u,
+          c,
+          `expected each of ${ATTRIBUTION_SOURCES.join(', ')} at most once, got ${JSON.stringify(repeated)} more than once`,
+        );
+  },
+  (a) => a,
+);
+
+const attributionFields = {
   model: AttributionModel,
   /** Clicks older than this many days before the conversion are not eligible. */
   clickWindowDays: t.refinement(
@@ -94,6 +119,14 @@ export const AttributionSettings = struct('attribution settings', {
     (n) => Number.isInteger(n) && n >= 1 && n <= 365,
     'a half-life of 1 to 365 days',
   ),
+};
+
+/**
+ * The attribution settings of a program: model, click window, time-decay half-life and precedence of the
+ * sources.
+ */
+export const AttributionSettings = struct('attribution settings', {
+  ...attributionFields,
   /** Which kind of touch wins, first to last. */
   precedence: t.array(AttributionSource),
 });
@@ -102,6 +135,15 @@ export const AttributionSettings = struct('attribution settings', {
  * sources.
  */
 export type AttributionSettings = t.TypeOf<typeof AttributionSettings>;
+
+/**
+ * The attribution settings as the configureProgram command takes them: as {@link AttributionSettings}, and
+ * each source at most once in the precedence ({@link AttributionPrecedence}).
+ */
+export const AttributionSettingsInput = struct('attribution settings', {
+  ...attributionFields,
+  precedence: AttributionPrecedence,
+});
 
 /** A plan's version number: 1, 2, ... */
 export const PlanVersionNumber = t.refinement(

@@ -1,5 +1,5 @@
 import type * as t from 'io-ts';
-import { describeValue } from '../money/amount';
+import { boundedText, describeValue } from '../money/amount';
 
 /** One problem found while decoding, with the path of the offending field. */
 export interface DecodeProblem {
@@ -19,7 +19,8 @@ const pathOf = (context: t.Context): Array<string | number> => {
     const parent = context[i - 1]!;
     const tag = (parent.type as { _tag?: string })._tag;
     if (tag === 'UnionType' || tag === 'IntersectionType') continue;
-    segments.push(Array.isArray(parent.actual) ? Number(context[i]!.key) : context[i]!.key);
+    // A key is the input's too: an unknown field named by megabytes is named by its start and length.
+    segments.push(Array.isArray(parent.actual) ? Number(context[i]!.key) : boundedText(context[i]!.key));
   }
   return segments;
 };

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
-import { describeAmountProblem, describeValue, parseDecimalString } from '../money/amount';
+import { describeAmountProblem, describeValue, parseDecimalString, quoteBounded } from '../money/amount';
 import type { DecimalString } from '../money/amount';
 import { isCurrencyCode } from '../money/currency';
 import type { CurrencyCode } from '../money/currency';
@@ -79,9 +79,9 @@ export const isWellFormedText = (s: string): boolean => !LONE_SURROGATE.test(s);
 /** An identifier: 1 to 200 characters, no control characters, no lone surrogate, no surrounding spaces. */
 export const Id = refineString('an identifier (1 to 200 printable characters)', (s) =>
   s.length === 0 || s.length > 200 || CONTROL.test(s) || s.trim() !== s
-    ? JSON.stringify(s)
+    ? quoteBounded(s)
     : LONE_SURROGATE.test(s)
-      ? `${JSON.stringify(s)} (a lone surrogate: not a character)`
+      ? `${quoteBounded(s)} (a lone surrogate: not a character)`
       : undefined,
 );
 export type Id = t.TypeOf<typeof Id>;

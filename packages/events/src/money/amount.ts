@@ -36,18 +36,31 @@ export const describeAmountProblem = (problem: AmountProblem): string => {
     case 'notAString':
       return `expected a decimal string (money is never a JavaScript number), got ${describeValue(problem.got)}`;
     case 'notADecimal':
-      return `expected a decimal string such as "1234.50" (no exponent, no sign other than "-"), got ${JSON.stringify(problem.got)}`;
+      return `expected a decimal string such as "1234.50" (no exponent, no sign other than "-"), got ${quoteBounded(problem.got)}`;
     case 'tooLarge':
-      return `expected an amount below 10^${MAX_AMOUNT_DIGITS} in magnitude, got ${problem.got}`;
+      return `expected an amount below 10^${MAX_AMOUNT_DIGITS} in magnitude, got ${boundedText(problem.got)}`;
     case 'negative':
-      return `expected an amount of zero or more, got ${problem.got}`;
+      return `expected an amount of zero or more, got ${boundedText(problem.got)}`;
     case 'tooManyDecimals':
-      return `expected a decimal string with at most ${problem.allowed} decimals for ${problem.currency}, got ${problem.got}`;
+      return `expected a decimal string with at most ${problem.allowed} decimals for ${problem.currency}, got ${boundedText(problem.got)}`;
   }
 };
 
+/**
+ * A value of the input as an error message shows it: whole up to 64 characters, else its first 40 and its
+ * length, so that a refused line of megabytes is not echoed back on stderr (an id, an amount, a currency).
+ */
+export const boundedText = (text: string): string =>
+  text.length <= 64 ? text : `${text.slice(0, 40)}... (${text.length} characters)`;
+
+/** A string of the input, quoted, as an error message shows it (see {@link boundedText}). */
+export const quoteBounded = (text: string): string =>
+  text.length <= 64
+    ? JSON.stringify(text)
+    : `${JSON.stringify(text.slice(0, 40))}... (${text.length} characters)`;
+
 export const describeValue = (value: unknown): string => {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quoteBounded(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return String(value);
   if (value === null) return 'null';

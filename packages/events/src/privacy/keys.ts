@@ -25,6 +25,14 @@ export interface KeyStore {
    * the time of its first erasure: destroying it again changes nothing.
    */
   readonly destroy: (keyId: string, erasedAt: string) => Promise<void>;
+  /**
+   * Forgets a key that `getOrCreate` made for a command the ledger then refused, before anything was
+   * written with it, so that a refused command leaves no key behind (the visitors' key of a new
+   * generation, for a refused click). Only when the store still holds exactly `key`; an erased or other key
+   * is left as it is. Optional: a store without it keeps such a key, unused (harmless, but it is key
+   * material that nothing needs).
+   */
+  readonly discard?: (keyId: string, key: Uint8Array) => Promise<void>;
 }
 
 /** A key that was erased was asked for again to seal new data. */
@@ -84,6 +92,11 @@ export const createInMemoryKeyStore = (options: InMemoryKeyStoreOptions = {}): K
       if (!erased.has(keyId)) erased.set(keyId, erasedAt);
       await changed();
     },
+    discard: async (keyId, key) => {
+      if (keys.get(keyId) !== Buffer.from(key).toString('base64')) return;
+      keys.delete(keyId);
+      await changed();
+    },
   };
 };
 
@@ -116,6 +129,10 @@ export const cachingKeyStore = (store: KeyStore): KeyStore => {
       cache.delete(keyId);
       await store.destroy(keyId, erasedAt);
       // Read back rather than assume `erasedAt`: a key erased before keeps the time of its first erasure.
+    },
+    discard: async (keyId, key) => {
+      cache.delete(keyId);
+      await store.discard?.(keyId, key);
     },
   };
 };
