@@ -164,6 +164,16 @@ interface Loaded<S> {
   readonly expectedRevision: ExpectedRevision;
 }
 
+/**
+ * How one command's decision reads the stream it appends to (see `loadOwn` in createLedger): `fresh` when
+ * the store must be asked (after a refused append, or to confirm a decision that appends nothing), and
+ * whether the last plan took a remembered state without asking.
+ */
+interface OwnReads {
+  fresh: boolean;
+  remembered: boolean;
+}
+
 const DECODE_CACHE_SIZE = 20_000;
 /** Stream states the ledger remembers (see `load`): the partners, plans and accounts of a large program. */
 const STATE_CACHE_SIZE = 20_000;
@@ -332,6 +342,34 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     return { state, expectedRevision: revision < 0 ? 'noStream' : revision };
   };
 
+  /**
+   * The stream a decision appends to, read the cheap way: a remembered state is taken as it is, without
+   * asking the store what the stream gained since (most decisions on a remembered stream find nothing new,
+   * and the read still costs an iterator, its promises and an await). Safe because that stream's revision
+   * is checked by the store with the append: if another writer (another process, or a ledger instance
+   * whose append this one did not fold in) moved the stream on, the append is refused and the decision is
+   * taken again on a fresh read (`own.fresh`, see runLocked). What the store does not check, a decision
+   * that appends nothing, is confirmed by a fresh read too: a rejection or an "already recorded" decided
+   * on a remembered state is decided again on what the stream holds. A stream not remembered is read.
+   */
+  const loadOwn = <S>(
+    decider: Pick<Decider<never, S>, 'evolveDraft' | 'evolve' | 'initialState'>,
+    stream: string,
+    own: OwnReads,
+  ): Loaded<S> | Promise<Loaded<S>> => {
+    const cached = own.fresh ? undefined : states.get(stream);
+    if (cached === undefined || cached.decider !== decider) return load(decider, stream);
+    own.remembered = true;
+    if (cached.pending === undefined)
+      return {
+        state: cached.state as S,
+        expectedRevision: cached.revision < 0 ? 'noStream' : cached.revision,
+      };
+    const state = fold(decider, cached.state as S, cached.pending);
+    remember(stream, { decider, state, revision: cached.revision });
+    return { state, expectedRevision: cached.revision < 0 ? 'noStream' : cached.revision };
+  };
+
   const programSettings = async (): Promise<ProgramSettings | undefined> =>
     (await load(programDecider, streams.program())).state.settings ?? options.program;
 
@@ -374,18 +412,21 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // Planning: read the streams a decision needs, then decide. Each returns the stream to write, its
   // expected revision and the decision; the runner appends and retries.
 
-  type Planner<N extends CommandName> = (command: Resolved<N>) => Promise<E.Either<LedgerRejection, Planned>>;
+  type Planner<N extends CommandName> = (
+    command: Resolved<N>,
+    own: OwnReads,
+  ) => Promise<E.Either<LedgerRejection, Planned>>;
 
   const planners: { [N in CommandName]: Planner<N> } = {
-    configureProgram: async (command) => {
+    configureProgram: async (command, own) => {
       const stream = streams.program();
-      return plannedOn(programDecider, stream, await load(programDecider, stream), command);
+      return plannedOn(programDecider, stream, await loadOwn(programDecider, stream, own), command);
     },
 
-    joinPartner: async (command) => {
+    joinPartner: async (command, own) => {
       const stream = streams.partner(command.partnerId);
       const [partner, plan, parent] = await Promise.all([
-        load(partnerDecider, stream),
+        loadOwn(partnerDecider, stream, own),
         load(planDecider, streams.plan(command.planId)),
         command.parentPartnerId ? load(partnerDecider, streams.partner(command.parentPartnerId)) : undefined,
       ]);
@@ -405,15 +446,15 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       );
     },
 
-    publishPlan: async (command) => {
+    publishPlan: async (command, own) => {
       const stream = streams.plan(command.planId);
-      return plannedOn(planDecider, stream, await load(planDecider, stream), command);
+      return plannedOn(planDecider, stream, await loadOwn(planDecider, stream, own), command);
     },
 
-    changePartnerPlan: async (command) => {
+    changePartnerPlan: async (command, own) => {
       const stream = streams.partner(command.partnerId);
       const [partner, plan] = await Promise.all([
-        load(partnerDecider, stream),
+        loadOwn(partnerDecider, stream, own),
         load(planDecider, streams.plan(command.planId)),
       ]);
       return plannedOn(partnerDecider, stream, partner, {
@@ -422,43 +463,43 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       });
     },
 
-    changePartnerContactDetails: async (command) => {
+    changePartnerContactDetails: async (command, own) => {
       const stream = streams.partner(command.partnerId);
-      return plannedOn(partnerDecider, stream, await load(partnerDecider, stream), command);
+      return plannedOn(partnerDecider, stream, await loadOwn(partnerDecider, stream, own), command);
     },
 
-    changePartnerTier: async (command) => {
+    changePartnerTier: async (command, own) => {
       const stream = streams.partner(command.partnerId);
-      return plannedOn(partnerDecider, stream, await load(partnerDecider, stream), command);
+      return plannedOn(partnerDecider, stream, await loadOwn(partnerDecider, stream, own), command);
     },
 
-    changePartnerStatus: async (command) => {
+    changePartnerStatus: async (command, own) => {
       const stream = streams.partner(command.partnerId);
-      return plannedOn(partnerDecider, stream, await load(partnerDecider, stream), command);
+      return plannedOn(partnerDecider, stream, await loadOwn(partnerDecider, stream, own), command);
     },
 
-    trackClick: async (command) => {
+    trackClick: async (command, own) => {
       const stream = streams.visitor(command.visitorId);
       const [visitor, joined] = await Promise.all([
-        load(visitorDecider, stream),
+        loadOwn(visitorDecider, stream, own),
         partnerJoined(command.partnerId),
       ]);
       return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: joined } });
     },
 
-    recordInfluenceTouch: async (command) => {
+    recordInfluenceTouch: async (command, own) => {
       const stream = streams.account(command.accountId);
       const [account, joined] = await Promise.all([
-        load(accountDecider, stream),
+        loadOwn(accountDecider, stream, own),
         partnerJoined(command.partnerId),
       ]);
       return plannedOn(accountDecider, stream, account, { ...command, facts: { partnerJoined: joined } });
     },
 
-    registerDeal: async (command) => {
+    registerDeal: async (command, own) => {
       const stream = streams.account(command.accountId);
       const [account, partner] = await Promise.all([
-        load(accountDecider, stream),
+        loadOwn(accountDecider, stream, own),
         load(partnerDecider, streams.partner(command.partnerId)),
       ]);
       const partnerStatus =
@@ -466,28 +507,28 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       return plannedOn(accountDecider, stream, account, { ...command, facts: { partnerStatus } });
     },
 
-    approveDealRegistration: async (command) => {
+    approveDealRegistration: async (command, own) => {
       const stream = streams.account(command.accountId);
-      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+      return plannedOn(accountDecider, stream, await loadOwn(accountDecider, stream, own), command);
     },
-    rejectDealRegistration: async (command) => {
+    rejectDealRegistration: async (command, own) => {
       const stream = streams.account(command.accountId);
-      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+      return plannedOn(accountDecider, stream, await loadOwn(accountDecider, stream, own), command);
     },
-    extendDealRegistration: async (command) => {
+    extendDealRegistration: async (command, own) => {
       const stream = streams.account(command.accountId);
-      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+      return plannedOn(accountDecider, stream, await loadOwn(accountDecider, stream, own), command);
     },
-    expireDealRegistration: async (command) => {
+    expireDealRegistration: async (command, own) => {
       const stream = streams.account(command.accountId);
-      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+      return plannedOn(accountDecider, stream, await loadOwn(accountDecider, stream, own), command);
     },
 
-    recordConversion: async (command) => {
+    recordConversion: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
       const settings = await programSettings();
       if (settings === undefined) return E.left(programNotConfigured());
-      const conversion = await load(conversionDecider, stream);
+      const conversion = await loadOwn(conversionDecider, stream, own);
       if (conversion.state.attributed !== null)
         return plannedOn(conversionDecider, stream, conversion, { ...command, facts: emptyFacts(settings) });
       const { facts, read, after } = await conversionFacts(command, settings);
@@ -498,14 +539,14 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       );
     },
 
-    reverseConversion: async (command) => {
+    reverseConversion: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      return plannedOn(conversionDecider, stream, await load(conversionDecider, stream), command);
+      return plannedOn(conversionDecider, stream, await loadOwn(conversionDecider, stream, own), command);
     },
 
-    holdCommission: async (command) => {
+    holdCommission: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      const conversion = await load(conversionDecider, stream);
+      const conversion = await loadOwn(conversionDecider, stream, own);
       const settled = await lineSettled(conversion.state, command.lineId);
       return withCondition(
         plannedOn(conversionDecider, stream, conversion, {
@@ -516,13 +557,13 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         settled.after,
       );
     },
-    releaseCommission: async (command) => {
+    releaseCommission: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      return plannedOn(conversionDecider, stream, await load(conversionDecider, stream), command);
+      return plannedOn(conversionDecider, stream, await loadOwn(conversionDecider, stream, own), command);
     },
-    rejectCommission: async (command) => {
+    rejectCommission: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      const conversion = await load(conversionDecider, stream);
+      const conversion = await loadOwn(conversionDecider, stream, own);
       const settled = await lineSettled(conversion.state, command.lineId);
       return withCondition(
         plannedOn(conversionDecider, stream, conversion, {
@@ -860,13 +901,23 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       causationId: command.causationId ?? null,
     };
     const planner = planners[command.command] as Planner<CommandName>;
+    const own: OwnReads = { fresh: false, remembered: false };
+    // A plan on a remembered state of the decision's own stream that appends nothing (a rejection, or the
+    // command already recorded) is not checked by any append: it is made again on a fresh read (loadOwn).
+    const plan = async (): Promise<E.Either<LedgerRejection, Planned>> => {
+      own.remembered = false;
+      const planned = await planner(resolved, own);
+      if (!own.remembered || (E.isRight(planned) && planned.right.decision.kind === 'append')) return planned;
+      own.fresh = true;
+      return planner(resolved, own);
+    };
     let duplicateSeen: string | undefined;
     for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
       if (locking && held() === undefined) {
         const likely = likelyKeys(resolved);
         if (likely !== undefined) hold(await lockKeys(likely));
       }
-      let planned = await planner(resolved);
+      let planned = await plan();
       if (E.isLeft(planned)) return planned;
       // Money: lock the decision's keys; if another decision held one of them, decide again under the locks
       // (the keys may change with what the decision now reads: at most a few rounds, then the store judges).
@@ -877,7 +928,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         const locks = await lockKeys(keys);
         hold(locks);
         if (!locks.waited) break;
-        planned = await planner(resolved);
+        planned = await plan();
         if (E.isLeft(planned)) return planned;
       }
       const { stream, expectedRevision, decision, condition } = planned.right;
@@ -908,7 +959,9 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         return E.right({ stream, events: recorded, alreadyRecorded: result.alreadyStored });
       } catch (error) {
         const code = codeOf(error);
-        // Another writer changed what the decision read (its stream, or a tag it read): decide again.
+        // Another writer changed what the decision read (its stream, or a tag it read): decide again, on
+        // what the store holds now (not on a remembered state of the stream, which the store just refused).
+        own.fresh = true;
         if (code === 'WRONG_EXPECTED_REVISION' || code === 'APPEND_CONDITION_FAILED') continue;
         if (code === 'DUPLICATE_EVENT_ID') {
           // Either a concurrent writer recorded the same key (decide again: the repeat is then recognised),
