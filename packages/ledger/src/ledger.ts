@@ -114,13 +114,30 @@ const partnerTag = (partnerId: string): string => `partner:${partnerId}`;
 const customerTag = (customerId: string): string => `customer:${customerId}`;
 const couponTag = (code: string): string => `coupon:${code}`;
 
+/** The types of the events that carry tags (see tagsOf): the others carry none. */
+const TAGGED_TYPES: ReadonlySet<string> = new Set([
+  'ConversionAttributed',
+  'ConversionReversed',
+  'CommissionHeld',
+  'CommissionReleased',
+  'CommissionRejected',
+  'ManualAdjustmentRecorded',
+  'PayoutIssued',
+  'PayoutConfirmed',
+  'PayoutFailed',
+  'PartnerJoined',
+]);
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 /**
  * The tags of the events a decision appends: what later conditions look for. A partner's tag for every
  * partner whose money an event touches (every line's partner, two-tier parents included, and every
  * credited partner, whose period figures count the conversion), the customer's for a conversion (its
  * first conversion and binding), a coupon's for the partner that claims it.
  */
-const tagsOf = (events: readonly PendingEvent[]): string[] => {
+const tagsOf = (events: readonly PendingEvent[]): readonly string[] => {
+  // Most decisions (clicks, visits, deal registrations) append nothing tagged: no Set for them.
+  if (!events.some((event) => TAGGED_TYPES.has(event.type))) return NO_TAGS;
   const tags = new Set<string>();
   for (const event of events) {
     switch (event.type) {
@@ -378,11 +395,14 @@ export const createLedger = (options: LedgerOptions): Ledger => {
    * that says so answers without reading what the partner's stream gained since (a click reads nothing
    * else of the partner). One that has not joined is read as any stream is.
    */
-  const partnerJoined = async (partnerId: string): Promise<boolean> => {
-    const stream = streams.partner(partnerId);
-    const cached = states.get(stream);
-    if (cached?.decider === partnerDecider && (cached.state as PartnerState).joined !== null) return true;
-    return (await load(partnerDecider, stream)).state.joined !== null;
+  const partnerJoined = async (partnerId: string): Promise<boolean> =>
+    joinedRemembered(partnerId) ||
+    (await load(partnerDecider, streams.partner(partnerId))).state.joined !== null;
+
+  /** Whether a remembered state says the partner has joined (then it has: see partnerJoined). */
+  const joinedRemembered = (partnerId: string): boolean => {
+    const cached = states.get(streams.partner(partnerId));
+    return cached?.decider === partnerDecider && (cached.state as PartnerState).joined !== null;
   };
 
   /** Partner states by id, read once per decision. */
@@ -480,10 +500,14 @@ export const createLedger = (options: LedgerOptions): Ledger => {
 
     trackClick: async (command, own) => {
       const stream = streams.visitor(command.visitorId);
-      const [visitor, joined] = await Promise.all([
-        loadOwn(visitorDecider, stream, own),
-        partnerJoined(command.partnerId),
-      ]);
+      const loading = loadOwn(visitorDecider, stream, own);
+      // Most clicks are on a partner known to have joined: then the visitor's stream is the only wait, and
+      // none for a remembered visitor (each await costs promises and a turn of the microtask queue).
+      if (joinedRemembered(command.partnerId)) {
+        const visitor = loading instanceof Promise ? await loading : loading;
+        return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: true } });
+      }
+      const [visitor, joined] = await Promise.all([loading, partnerJoined(command.partnerId)]);
       return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: joined } });
     },
 
@@ -774,6 +798,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // ---------------------------------------------------------------------------------------------------
   // Running: validate, resolve times, plan, append with the expected revision, retry on conflicts.
 
+  // Every field written out (no spread of the metadata): one object of one shape, built in one step, for
+  // every event the ledger appends.
   const toNewEvent = (
     event: PendingEvent,
     meta: Omit<NewEvent, 'id' | 'type' | 'schemaVersion' | 'data' | 'occurredAt'>,
@@ -783,7 +809,10 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     schemaVersion: CATALOGUE[event.type].schemaVersion,
     data: event.data,
     occurredAt: event.occurredAt,
-    ...meta,
+    recordedAt: meta.recordedAt,
+    actor: meta.actor,
+    correlationId: meta.correlationId,
+    causationId: meta.causationId,
   });
 
   /** The keys a money decision waits on: its stream, the tags it read and the tags it writes. */
