@@ -293,10 +293,13 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // one is dropped. At most `stateCacheSize` states are kept.
   // `pending`: events the ledger appended onto `state`, folded only when a decision reads the stream again
   // (most streams a command appends to, a new visitor's or conversion's, are not read again soon).
+  // `seenAt`: a global position up to which the state holds every event of its stream (taken from the view
+  // before the read that made it, or the position of the ledger's own append folded in): see loadSeen.
   type Remembered = {
     decider: unknown;
     state: unknown;
     revision: number;
+    seenAt: number;
     pending?: readonly LedgerEvent[];
   };
   const stateCacheSize = options.stateCacheSize ?? STATE_CACHE_SIZE;
@@ -327,12 +330,24 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const cached = states.get(stream);
     const base = expectedRevision === 'noStream' ? -1 : expectedRevision;
     const last = events[events.length - 1];
-    if (cached === undefined || cached.revision !== base || last === undefined) return;
-    if (events.some((event, i) => event.stream !== stream || event.revision !== base + 1 + i)) return;
+    if (cached === undefined || last === undefined) return;
+    if (
+      cached.revision !== base ||
+      events.some((event, i) => event.stream !== stream || event.revision !== base + 1 + i)
+    ) {
+      // Not folded in: forgotten, so that no decision takes the state as current (the view, which has this
+      // append from `appended`, would not say that the stream moved on).
+      oldStates.delete(stream);
+      youngStates.delete(stream);
+      return;
+    }
+    // The append went through on exactly this revision: up to its position, the stream holds what the
+    // state holds and these events.
     remember(stream, {
       decider: cached.decider,
       state: cached.state,
       revision: last.revision,
+      seenAt: Math.max(cached.seenAt, last.position),
       pending: cached.pending === undefined ? events : [...cached.pending, ...events],
     });
   };
@@ -344,6 +359,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const cached = states.get(stream);
     const known = cached !== undefined && cached.decider === decider ? cached : undefined;
     const from = known === undefined ? 0 : known.revision + 1;
+    // Before the read: every event of the stream up to the view's position is in the store already.
+    const seenAt = view.position();
     const events: LedgerEvent[] = [];
     for await (const event of store.readStream(stream, { fromRevision: from })) events.push(decode(event));
     const base =
@@ -355,7 +372,12 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const state = events.length === 0 ? base : fold(decider, base, events);
     const revision = events.length === 0 ? from - 1 : events[events.length - 1]!.revision;
     // Remembered even when empty (revision -1): the decision's own append is then folded in (see below).
-    remember(stream, { decider, state, revision });
+    // Never over a newer state remembered while this read was under way (a read that began later, or the
+    // ledger's own append folded in): loadSeen would take the older one as current, and the ledger's own
+    // events it lacks are ones the view does not flag.
+    const current = states.get(stream);
+    if (current === undefined || current.decider !== decider || current.revision <= revision)
+      remember(stream, { decider, state, revision, seenAt });
     return { state, expectedRevision: revision < 0 ? 'noStream' : revision };
   };
 
@@ -383,12 +405,40 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         expectedRevision: cached.revision < 0 ? 'noStream' : cached.revision,
       };
     const state = fold(decider, cached.state as S, cached.pending);
-    remember(stream, { decider, state, revision: cached.revision });
+    remember(stream, { decider, state, revision: cached.revision, seenAt: cached.seenAt });
     return { state, expectedRevision: cached.revision < 0 ? 'noStream' : cached.revision };
   };
 
-  const programSettings = async (): Promise<ProgramSettings | undefined> =>
-    (await load(programDecider, streams.program())).state.settings ?? options.program;
+  /**
+   * A stream a decision reads but does not append to (the program, partners, plans, a visitor for a
+   * conversion), for a decision that has caught the view up: a remembered state is taken without asking the
+   * store when the view, which read every event up to its position, read none of the stream's from another
+   * writer since the state was complete (`seenAt`); the ledger's own appends are folded into the state as
+   * they are made (or the state is forgotten). It then holds what a read would have returned at the view's
+   * catch-up, which a read made beside the catch-up returned before; anything else is read. Saves a read
+   * (an async iterator, its promises and its allocations) of each of the four or five streams a conversion
+   * reads. Call only after `await view.catchUp()` in the same decision.
+   */
+  const loadSeen = <S>(
+    decider: Pick<Decider<never, S>, 'evolveDraft' | 'evolve' | 'initialState'>,
+    stream: string,
+  ): Loaded<S> | Promise<Loaded<S>> => {
+    const cached = states.get(stream);
+    if (cached === undefined || cached.decider !== decider || view.touchedAfter(stream, cached.seenAt))
+      return load(decider, stream);
+    const expectedRevision = cached.revision < 0 ? 'noStream' : cached.revision;
+    if (cached.pending === undefined) return { state: cached.state as S, expectedRevision };
+    const state = fold(decider, cached.state as S, cached.pending);
+    remember(stream, { decider, state, revision: cached.revision, seenAt: cached.seenAt });
+    return { state, expectedRevision };
+  };
+
+  /** The program's settings, read through loadSeen (after the view's catch-up). */
+  const seenSettings = async (): Promise<ProgramSettings | undefined> => {
+    const loading = loadSeen(programDecider, streams.program());
+    const loaded = loading instanceof Promise ? await loading : loading;
+    return loaded.state.settings ?? options.program;
+  };
 
   /**
    * Whether a partner has joined. Once it has, it always has (no event undoes a join): a remembered state
@@ -405,13 +455,14 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     return cached?.decider === partnerDecider && (cached.state as PartnerState).joined !== null;
   };
 
-  /** Partner states by id, read once per decision. */
+  /** Partner states by id, read once per decision (through loadSeen: after the view's catch-up). */
   const partnerReader = () => {
-    const cache = new Map<string, Promise<PartnerState>>();
-    return (partnerId: string): Promise<PartnerState> => {
+    const cache = new Map<string, PartnerState | Promise<PartnerState>>();
+    return (partnerId: string): PartnerState | Promise<PartnerState> => {
       let found = cache.get(partnerId);
       if (found === undefined) {
-        found = load(partnerDecider, streams.partner(partnerId)).then((loaded) => loaded.state);
+        const loading = loadSeen(partnerDecider, streams.partner(partnerId));
+        found = loading instanceof Promise ? loading.then((loaded) => loaded.state) : loading.state;
         cache.set(partnerId, found);
       }
       return found;
@@ -550,7 +601,10 @@ export const createLedger = (options: LedgerOptions): Ledger => {
 
     recordConversion: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      const settings = await programSettings();
+      // The view first: then the program, the visitor, the partners and their plans are read through
+      // loadSeen (most of the time from what the ledger remembers, without a read).
+      await view.catchUp();
+      const settings = await seenSettings();
       if (settings === undefined) return E.left(programNotConfigured());
       const conversion = await loadOwn(conversionDecider, stream, own);
       if (conversion.state.attributed !== null)
@@ -605,9 +659,10 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       return onBalance(command.partnerId, { ...command, facts: { partnerJoined: joined } }, false);
     },
     issuePayout: async (command) => {
-      const settings = await programSettings();
+      await view.catchUp();
+      const settings = await seenSettings();
       if (settings === undefined) return E.left(programNotConfigured());
-      const [joined] = await Promise.all([partnerJoined(command.partnerId), view.catchUp()]);
+      const joined = joinedRemembered(command.partnerId) || (await partnerJoined(command.partnerId));
       return onBalance(command.partnerId, {
         ...command,
         facts: {
@@ -688,11 +743,15 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   ): Promise<{ facts: ConversionFacts; read: string[]; after: number }> => {
     const at = command.at;
     const partnerOf = partnerReader();
-    const [visitor, account] = await Promise.all([
-      command.visitorId ? load(visitorDecider, streams.visitor(command.visitorId)) : undefined,
-      command.accountId ? load(accountDecider, streams.account(command.accountId)) : undefined,
-      view.catchUp(),
-    ]);
+    // The view was caught up by the caller (recordConversion): the visitor and the account through loadSeen.
+    const visiting = command.visitorId
+      ? loadSeen(visitorDecider, streams.visitor(command.visitorId))
+      : undefined;
+    const accounting = command.accountId
+      ? loadSeen(accountDecider, streams.account(command.accountId))
+      : undefined;
+    const visitor = visiting instanceof Promise ? await visiting : visiting;
+    const account = accounting instanceof Promise ? await accounting : accounting;
     const after = view.position();
     const raw: Omit<Touch, 'partnerActiveAt'>[] = [];
     for (const click of Object.values(visitor?.state.clicks ?? {}))
@@ -745,10 +804,15 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       ...(customerBinding ? [customerBinding.partnerId] : []),
     ]);
     const states = new Map<string, PartnerState>();
-    for (const partnerId of candidates) states.set(partnerId, await partnerOf(partnerId));
+    for (const partnerId of candidates) {
+      const found = partnerOf(partnerId);
+      states.set(partnerId, found instanceof Promise ? await found : found);
+    }
     for (const state of [...states.values()]) {
       const parentId = state.joined?.data.parentPartnerId;
-      if (parentId && !states.has(parentId)) states.set(parentId, await partnerOf(parentId));
+      if (!parentId || states.has(parentId)) continue;
+      const found = partnerOf(parentId);
+      states.set(parentId, found instanceof Promise ? await found : found);
     }
     const touches: Touch[] = raw.map((touch) => {
       const state = states.get(touch.partnerId);
@@ -770,7 +834,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         ownAccountIds: state.joined.data.ownAccountIds,
       };
       if (!(planId in plans)) {
-        const plan: PlanState = (await load(planDecider, streams.plan(planId))).state;
+        const loading = loadSeen(planDecider, streams.plan(planId));
+        const plan: PlanState = (loading instanceof Promise ? await loading : loading).state;
         const version = planVersionAt(plan, at);
         if (version !== undefined) plans[planId] = version;
       }
