@@ -239,6 +239,213 @@ describe('a partner that has joined', () => {
   });
 });
 
+describe('the stream a decision appends to, when remembered', () => {
+  const click = (clickId: string, visitorId: string, campaign = 'spring') => ({
+    command: 'trackClick',
+    clickId,
+    partnerId: 'p1',
+    visitorId,
+    campaign,
+    occurredAt: '2026-03-10T00:00:00.000Z',
+  });
+  const options = { clock: () => new Date(SPEC_NOW), ids: () => 'x' };
+  const countingReads = (inner: EventStore) => {
+    const reads = new Map<string, number>();
+    const store: EventStore = {
+      ...inner,
+      readStream: (stream, readOptions) => {
+        reads.set(stream, (reads.get(stream) ?? 0) + 1);
+        return inner.readStream(stream, readOptions);
+      },
+    };
+    return { store, reads: (stream: string) => reads.get(stream) ?? 0 };
+  };
+
+  it('is not read again: its revision is checked by the append', async () => {
+    const inner = createInMemoryStore();
+    await appendGiven(inner, basicProgram('p1'));
+    const { store, reads } = countingReads(inner);
+    const ledger = createLedger({ ...options, store });
+    for (const id of ['c1', 'c2', 'c3'])
+      expect(await ledger.execute(click(id, 'v1'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(reads(streams.visitor('v1'))).toBe(1);
+    const stored = [];
+    for await (const event of inner.readStream(streams.visitor('v1'))) stored.push(event.revision);
+    expect(stored).toEqual([0, 1, 2]);
+  });
+
+  it('is read when another writer moved it on: the append is refused and the decision taken again', async () => {
+    const inner = createInMemoryStore();
+    await appendGiven(inner, basicProgram('p1'));
+    const { store, reads } = countingReads(inner);
+    const first = createLedger({ ...options, store });
+    const second = createLedger({ ...options, store: inner });
+    expect(await first.execute(click('c1', 'v1'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    // The other writer's click c2 comes after the state the first ledger remembers.
+    expect(await second.execute(click('c2', 'v1'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await first.execute(click('c3', 'v1'))()).toMatchObject({
+      right: { alreadyRecorded: false, events: [{ revision: 2 }] },
+    });
+    // The same click id with other details, recorded by the other writer only: refused, nothing appended.
+    expect(await second.execute(click('c4', 'v1'))()).toMatchObject({ right: { alreadyRecorded: false } });
+    const head = await inner.headPosition();
+    expect(await first.execute(click('c4', 'v1', 'autumn'))()).toMatchObject({
+      left: { code: 'IDEMPOTENCY_CONFLICT', field: 'clickId' },
+    });
+    expect(await first.execute(click('c4', 'v1'))()).toMatchObject({ right: { alreadyRecorded: true } });
+    expect(await inner.headPosition()).toBe(head);
+    expect(reads(streams.visitor('v1'))).toBeGreaterThan(1);
+  });
+
+  it('is read before a refusal decided on it: the remembered state may be behind the store', async () => {
+    const inner = await (async () => {
+      const store = createInMemoryStore();
+      await appendGiven(store, [
+        ...basicProgram('p1'),
+        clickTracked('k1', 'p1', 'v1', '2026-03-09T00:00:00.000Z'),
+      ]);
+      return store;
+    })();
+    const first = createLedger({ ...options, store: inner });
+    const second = createLedger({ ...options, store: inner });
+    const refund = {
+      command: 'reverseConversion',
+      reversalId: 'r1',
+      conversionId: 'o1',
+      kind: 'refund',
+      amount: '10.00',
+      reason: 'partial refund',
+    };
+    // The first ledger remembers o1's stream as empty...
+    expect(await first.execute(refund)()).toMatchObject({ left: { code: 'CONVERSION_NOT_FOUND' } });
+    // ...then the other writer records the conversion: the refund is no longer refused.
+    expect(
+      await second.execute({
+        command: 'recordConversion',
+        conversionId: 'o1',
+        customerId: 'customer-1',
+        kind: 'order',
+        amount: '100.00',
+        currency: 'USD',
+        visitorId: 'v1',
+        occurredAt: '2026-03-10T00:00:00.000Z',
+      })(),
+    ).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(await first.execute(refund)()).toMatchObject({ right: { alreadyRecorded: false } });
+  });
+});
+
+describe('streams a conversion reads, when remembered and not moved on by another writer', () => {
+  const options = { clock: () => new Date(SPEC_NOW), ids: () => 'x' };
+  const conversion = (conversionId: string) => ({
+    command: 'recordConversion',
+    conversionId,
+    customerId: `customer-${conversionId}`,
+    kind: 'order',
+    amount: '100.00',
+    currency: 'USD',
+    visitorId: 'v1',
+  });
+  const given = async (): Promise<EventStore> => {
+    const store = createInMemoryStore();
+    await appendGiven(store, [
+      ...basicProgram('p1', 'p2'),
+      clickTracked('k1', 'p1', 'v1', '2026-03-09T00:00:00.000Z'),
+    ]);
+    return store;
+  };
+  const lineOf = (result: unknown) =>
+    (result as { right: { events: { data: { commissions: { partnerId: string; amount: string }[] } }[] } })
+      .right.events[0]!.data.commissions[0];
+
+  it('are not read again after the view`s catch-up', async () => {
+    const inner = await given();
+    const reads = new Map<string, number>();
+    const store: EventStore = {
+      ...inner,
+      readStream: (stream, readOptions) => {
+        reads.set(stream, (reads.get(stream) ?? 0) + 1);
+        return inner.readStream(stream, readOptions);
+      },
+    };
+    const ledger = createLedger({ ...options, store });
+    for (const id of ['o1', 'o2', 'o3'])
+      expect(await ledger.execute(conversion(id))()).toMatchObject({ right: { alreadyRecorded: false } });
+    for (const stream of [
+      streams.program(),
+      streams.visitor('v1'),
+      streams.partner('p1'),
+      streams.plan('standard'),
+    ])
+      expect([stream, reads.get(stream)]).toEqual([stream, 1]);
+  });
+
+  it('are read again when another writer appended to them: a click, a plan version, a plan change', async () => {
+    const inner = await given();
+    const first = createLedger({ ...options, store: inner });
+    const second = createLedger({ ...options, store: inner });
+    expect(lineOf(await first.execute(conversion('o1'))())).toMatchObject({
+      partnerId: 'p1',
+      amount: '20.00',
+    });
+    // The visitor's stream: a later click of p2, last touch.
+    expect(
+      await second.execute({
+        command: 'trackClick',
+        clickId: 'k2',
+        partnerId: 'p2',
+        visitorId: 'v1',
+        occurredAt: '2026-03-10T00:00:00.000Z',
+      })(),
+    ).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(lineOf(await first.execute(conversion('o2'))())).toMatchObject({
+      partnerId: 'p2',
+      amount: '20.00',
+    });
+    // The plan's stream: a second version, at 50%, in effect since March.
+    expect(
+      await second.execute({
+        command: 'publishPlan',
+        planId: 'standard',
+        version: 2,
+        name: 'Standard',
+        currency: 'USD',
+        holdDays: 30,
+        effectiveFrom: '2026-03-01T00:00:00.000Z',
+        rules: [{ kind: 'revenueShare', rate: '0.5' }],
+      })(),
+    ).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(lineOf(await first.execute(conversion('o3'))())).toMatchObject({
+      partnerId: 'p2',
+      amount: '50.00',
+    });
+    // The partner's stream: p2 moves to another plan, at 10%.
+    for (const command of [
+      {
+        command: 'publishPlan',
+        planId: 'small',
+        version: 1,
+        name: 'Small',
+        currency: 'USD',
+        holdDays: 30,
+        effectiveFrom: '2026-01-01T00:00:00.000Z',
+        rules: [{ kind: 'revenueShare', rate: '0.1' }],
+      },
+      {
+        command: 'changePartnerPlan',
+        partnerId: 'p2',
+        planId: 'small',
+        occurredAt: '2026-03-11T00:00:00.000Z',
+      },
+    ])
+      expect(await second.execute(command)()).toMatchObject({ right: { alreadyRecorded: false } });
+    expect(lineOf(await first.execute(conversion('o4'))())).toMatchObject({
+      partnerId: 'p2',
+      amount: '10.00',
+    });
+  });
+});
+
 describe('reads through the port only', () => {
   it('reads the log through readAll, never a store`s extra reads, which a wrapping store may not wrap', async () => {
     // A wrapper (like the one opening sealed personal data) wraps the port's methods; a store's extra
@@ -356,7 +563,13 @@ describe('money decisions: the view`s catch-up, the keys they wait on', () => {
         return inner.readStream(stream, options);
       },
     };
-    const ledger = createLedger({ store, clock: () => new Date(SPEC_NOW), ids: () => 'x' });
+    // Nothing remembered: every plan reads the program's settings, which counts the plans.
+    const ledger = createLedger({
+      store,
+      clock: () => new Date(SPEC_NOW),
+      ids: () => 'x',
+      stateCacheSize: 0,
+    });
     expect(await ledger.execute(conversion('o1'))()).toMatchObject({ right: { alreadyRecorded: false } });
     programReads = 0;
     const both = await Promise.all([

@@ -129,13 +129,30 @@ const partnerTag = (partnerId: string): string => `partner:${partnerId}`;
 const customerTag = (customerId: string): string => `customer:${customerId}`;
 const couponTag = (code: string): string => `coupon:${code}`;
 
+/** The types of the events that carry tags (see tagsOf): the others carry none. */
+const TAGGED_TYPES: ReadonlySet<string> = new Set([
+  'ConversionAttributed',
+  'ConversionReversed',
+  'CommissionHeld',
+  'CommissionReleased',
+  'CommissionRejected',
+  'ManualAdjustmentRecorded',
+  'PayoutIssued',
+  'PayoutConfirmed',
+  'PayoutFailed',
+  'PartnerJoined',
+]);
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 /**
  * The tags of the events a decision appends: what later conditions look for. A partner's tag for every
  * partner whose money an event touches (every line's partner, two-tier parents included, and every
  * credited partner, whose period figures count the conversion), the customer's for a conversion (its
  * first conversion and binding), a coupon's for the partner that claims it.
  */
-const tagsOf = (events: readonly PendingEvent[]): string[] => {
+const tagsOf = (events: readonly PendingEvent[]): readonly string[] => {
+  // Most decisions (clicks, visits, deal registrations) append nothing tagged: no Set for them.
+  if (!events.some((event) => TAGGED_TYPES.has(event.type))) return NO_TAGS;
   const tags = new Set<string>();
   for (const event of events) {
     switch (event.type) {
@@ -177,6 +194,16 @@ interface KeyLocks {
 interface Loaded<S> {
   readonly state: S;
   readonly expectedRevision: ExpectedRevision;
+}
+
+/**
+ * How one command's decision reads the stream it appends to (see `loadOwn` in createLedger): `fresh` when
+ * the store must be asked (after a refused append, or to confirm a decision that appends nothing), and
+ * whether the last plan took a remembered state without asking.
+ */
+interface OwnReads {
+  fresh: boolean;
+  remembered: boolean;
 }
 
 const DECODE_CACHE_SIZE = 20_000;
@@ -281,10 +308,13 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // one is dropped. At most `stateCacheSize` states are kept.
   // `pending`: events the ledger appended onto `state`, folded only when a decision reads the stream again
   // (most streams a command appends to, a new visitor's or conversion's, are not read again soon).
+  // `seenAt`: a global position up to which the state holds every event of its stream (taken from the view
+  // before the read that made it, or the position of the ledger's own append folded in): see loadSeen.
   type Remembered = {
     decider: unknown;
     state: unknown;
     revision: number;
+    seenAt: number;
     pending?: readonly LedgerEvent[];
   };
   const stateCacheSize = options.stateCacheSize ?? STATE_CACHE_SIZE;
@@ -315,12 +345,24 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const cached = states.get(stream);
     const base = expectedRevision === 'noStream' ? -1 : expectedRevision;
     const last = events[events.length - 1];
-    if (cached === undefined || cached.revision !== base || last === undefined) return;
-    if (events.some((event, i) => event.stream !== stream || event.revision !== base + 1 + i)) return;
+    if (cached === undefined || last === undefined) return;
+    if (
+      cached.revision !== base ||
+      events.some((event, i) => event.stream !== stream || event.revision !== base + 1 + i)
+    ) {
+      // Not folded in: forgotten, so that no decision takes the state as current (the view, which has this
+      // append from `appended`, would not say that the stream moved on).
+      oldStates.delete(stream);
+      youngStates.delete(stream);
+      return;
+    }
+    // The append went through on exactly this revision: up to its position, the stream holds what the
+    // state holds and these events.
     remember(stream, {
       decider: cached.decider,
       state: cached.state,
       revision: last.revision,
+      seenAt: Math.max(cached.seenAt, last.position),
       pending: cached.pending === undefined ? events : [...cached.pending, ...events],
     });
   };
@@ -332,6 +374,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const cached = states.get(stream);
     const known = cached !== undefined && cached.decider === decider ? cached : undefined;
     const from = known === undefined ? 0 : known.revision + 1;
+    // Before the read: every event of the stream up to the view's position is in the store already.
+    const seenAt = view.position();
     const events: LedgerEvent[] = [];
     for await (const event of store.readStream(stream, { fromRevision: from })) events.push(decode(event));
     const base =
@@ -343,32 +387,97 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const state = events.length === 0 ? base : fold(decider, base, events);
     const revision = events.length === 0 ? from - 1 : events[events.length - 1]!.revision;
     // Remembered even when empty (revision -1): the decision's own append is then folded in (see below).
-    remember(stream, { decider, state, revision });
+    // Never over a newer state remembered while this read was under way (a read that began later, or the
+    // ledger's own append folded in): loadSeen would take the older one as current, and the ledger's own
+    // events it lacks are ones the view does not flag.
+    const current = states.get(stream);
+    if (current === undefined || current.decider !== decider || current.revision <= revision)
+      remember(stream, { decider, state, revision, seenAt });
     return { state, expectedRevision: revision < 0 ? 'noStream' : revision };
   };
 
-  const programSettings = async (): Promise<ProgramSettings | undefined> =>
-    (await load(programDecider, streams.program())).state.settings ?? options.program;
+  /**
+   * The stream a decision appends to, read the cheap way: a remembered state is taken as it is, without
+   * asking the store what the stream gained since (most decisions on a remembered stream find nothing new,
+   * and the read still costs an iterator, its promises and an await). Safe because that stream's revision
+   * is checked by the store with the append: if another writer (another process, or a ledger instance
+   * whose append this one did not fold in) moved the stream on, the append is refused and the decision is
+   * taken again on a fresh read (`own.fresh`, see runLocked). What the store does not check, a decision
+   * that appends nothing, is confirmed by a fresh read too: a rejection or an "already recorded" decided
+   * on a remembered state is decided again on what the stream holds. A stream not remembered is read.
+   */
+  const loadOwn = <S>(
+    decider: Pick<Decider<never, S>, 'evolveDraft' | 'evolve' | 'initialState'>,
+    stream: string,
+    own: OwnReads,
+  ): Loaded<S> | Promise<Loaded<S>> => {
+    const cached = own.fresh ? undefined : states.get(stream);
+    if (cached === undefined || cached.decider !== decider) return load(decider, stream);
+    own.remembered = true;
+    if (cached.pending === undefined)
+      return {
+        state: cached.state as S,
+        expectedRevision: cached.revision < 0 ? 'noStream' : cached.revision,
+      };
+    const state = fold(decider, cached.state as S, cached.pending);
+    remember(stream, { decider, state, revision: cached.revision, seenAt: cached.seenAt });
+    return { state, expectedRevision: cached.revision < 0 ? 'noStream' : cached.revision };
+  };
+
+  /**
+   * A stream a decision reads but does not append to (the program, partners, plans, a visitor for a
+   * conversion), for a decision that has caught the view up: a remembered state is taken without asking the
+   * store when the view, which read every event up to its position, read none of the stream's from another
+   * writer since the state was complete (`seenAt`); the ledger's own appends are folded into the state as
+   * they are made (or the state is forgotten). It then holds what a read would have returned at the view's
+   * catch-up, which a read made beside the catch-up returned before; anything else is read. Saves a read
+   * (an async iterator, its promises and its allocations) of each of the four or five streams a conversion
+   * reads. Call only after `await view.catchUp()` in the same decision.
+   */
+  const loadSeen = <S>(
+    decider: Pick<Decider<never, S>, 'evolveDraft' | 'evolve' | 'initialState'>,
+    stream: string,
+  ): Loaded<S> | Promise<Loaded<S>> => {
+    const cached = states.get(stream);
+    if (cached === undefined || cached.decider !== decider || view.touchedAfter(stream, cached.seenAt))
+      return load(decider, stream);
+    const expectedRevision = cached.revision < 0 ? 'noStream' : cached.revision;
+    if (cached.pending === undefined) return { state: cached.state as S, expectedRevision };
+    const state = fold(decider, cached.state as S, cached.pending);
+    remember(stream, { decider, state, revision: cached.revision, seenAt: cached.seenAt });
+    return { state, expectedRevision };
+  };
+
+  /** The program's settings, read through loadSeen (after the view's catch-up). */
+  const seenSettings = async (): Promise<ProgramSettings | undefined> => {
+    const loading = loadSeen(programDecider, streams.program());
+    const loaded = loading instanceof Promise ? await loading : loading;
+    return loaded.state.settings ?? options.program;
+  };
 
   /**
    * Whether a partner has joined. Once it has, it always has (no event undoes a join): a remembered state
    * that says so answers without reading what the partner's stream gained since (a click reads nothing
    * else of the partner). One that has not joined is read as any stream is.
    */
-  const partnerJoined = async (partnerId: string): Promise<boolean> => {
-    const stream = streams.partner(partnerId);
-    const cached = states.get(stream);
-    if (cached?.decider === partnerDecider && (cached.state as PartnerState).joined !== null) return true;
-    return (await load(partnerDecider, stream)).state.joined !== null;
+  const partnerJoined = async (partnerId: string): Promise<boolean> =>
+    joinedRemembered(partnerId) ||
+    (await load(partnerDecider, streams.partner(partnerId))).state.joined !== null;
+
+  /** Whether a remembered state says the partner has joined (then it has: see partnerJoined). */
+  const joinedRemembered = (partnerId: string): boolean => {
+    const cached = states.get(streams.partner(partnerId));
+    return cached?.decider === partnerDecider && (cached.state as PartnerState).joined !== null;
   };
 
-  /** Partner states by id, read once per decision. */
+  /** Partner states by id, read once per decision (through loadSeen: after the view's catch-up). */
   const partnerReader = () => {
-    const cache = new Map<string, Promise<PartnerState>>();
-    return (partnerId: string): Promise<PartnerState> => {
+    const cache = new Map<string, PartnerState | Promise<PartnerState>>();
+    return (partnerId: string): PartnerState | Promise<PartnerState> => {
       let found = cache.get(partnerId);
       if (found === undefined) {
-        found = load(partnerDecider, streams.partner(partnerId)).then((loaded) => loaded.state);
+        const loading = loadSeen(partnerDecider, streams.partner(partnerId));
+        found = loading instanceof Promise ? loading.then((loaded) => loaded.state) : loading.state;
         cache.set(partnerId, found);
       }
       return found;
@@ -389,18 +498,21 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // Planning: read the streams a decision needs, then decide. Each returns the stream to write, its
   // expected revision and the decision; the runner appends and retries.
 
-  type Planner<N extends CommandName> = (command: Resolved<N>) => Promise<E.Either<LedgerRejection, Planned>>;
+  type Planner<N extends CommandName> = (
+    command: Resolved<N>,
+    own: OwnReads,
+  ) => Promise<E.Either<LedgerRejection, Planned>>;
 
   const planners: { [N in CommandName]: Planner<N> } = {
-    configureProgram: async (command) => {
+    configureProgram: async (command, own) => {
       const stream = streams.program();
-      return plannedOn(programDecider, stream, await load(programDecider, stream), command);
+      return plannedOn(programDecider, stream, await loadOwn(programDecider, stream, own), command);
     },
 
-    joinPartner: async (command) => {
+    joinPartner: async (command, own) => {
       const stream = streams.partner(command.partnerId);
       const [partner, plan, parent] = await Promise.all([
-        load(partnerDecider, stream),
+        loadOwn(partnerDecider, stream, own),
         load(planDecider, streams.plan(command.planId)),
         command.parentPartnerId ? load(partnerDecider, streams.partner(command.parentPartnerId)) : undefined,
       ]);
@@ -420,15 +532,15 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       );
     },
 
-    publishPlan: async (command) => {
+    publishPlan: async (command, own) => {
       const stream = streams.plan(command.planId);
-      return plannedOn(planDecider, stream, await load(planDecider, stream), command);
+      return plannedOn(planDecider, stream, await loadOwn(planDecider, stream, own), command);
     },
 
-    changePartnerPlan: async (command) => {
+    changePartnerPlan: async (command, own) => {
       const stream = streams.partner(command.partnerId);
       const [partner, plan] = await Promise.all([
-        load(partnerDecider, stream),
+        loadOwn(partnerDecider, stream, own),
         load(planDecider, streams.plan(command.planId)),
       ]);
       return plannedOn(partnerDecider, stream, partner, {
@@ -437,43 +549,47 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       });
     },
 
-    changePartnerContactDetails: async (command) => {
+    changePartnerContactDetails: async (command, own) => {
       const stream = streams.partner(command.partnerId);
-      return plannedOn(partnerDecider, stream, await load(partnerDecider, stream), command);
+      return plannedOn(partnerDecider, stream, await loadOwn(partnerDecider, stream, own), command);
     },
 
-    changePartnerTier: async (command) => {
+    changePartnerTier: async (command, own) => {
       const stream = streams.partner(command.partnerId);
-      return plannedOn(partnerDecider, stream, await load(partnerDecider, stream), command);
+      return plannedOn(partnerDecider, stream, await loadOwn(partnerDecider, stream, own), command);
     },
 
-    changePartnerStatus: async (command) => {
+    changePartnerStatus: async (command, own) => {
       const stream = streams.partner(command.partnerId);
-      return plannedOn(partnerDecider, stream, await load(partnerDecider, stream), command);
+      return plannedOn(partnerDecider, stream, await loadOwn(partnerDecider, stream, own), command);
     },
 
-    trackClick: async (command) => {
+    trackClick: async (command, own) => {
       const stream = streams.visitor(command.visitorId);
-      const [visitor, joined] = await Promise.all([
-        load(visitorDecider, stream),
-        partnerJoined(command.partnerId),
-      ]);
+      const loading = loadOwn(visitorDecider, stream, own);
+      // Most clicks are on a partner known to have joined: then the visitor's stream is the only wait, and
+      // none for a remembered visitor (each await costs promises and a turn of the microtask queue).
+      if (joinedRemembered(command.partnerId)) {
+        const visitor = loading instanceof Promise ? await loading : loading;
+        return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: true } });
+      }
+      const [visitor, joined] = await Promise.all([loading, partnerJoined(command.partnerId)]);
       return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: joined } });
     },
 
-    recordInfluenceTouch: async (command) => {
+    recordInfluenceTouch: async (command, own) => {
       const stream = streams.account(command.accountId);
       const [account, joined] = await Promise.all([
-        load(accountDecider, stream),
+        loadOwn(accountDecider, stream, own),
         partnerJoined(command.partnerId),
       ]);
       return plannedOn(accountDecider, stream, account, { ...command, facts: { partnerJoined: joined } });
     },
 
-    registerDeal: async (command) => {
+    registerDeal: async (command, own) => {
       const stream = streams.account(command.accountId);
       const [account, partner] = await Promise.all([
-        load(accountDecider, stream),
+        loadOwn(accountDecider, stream, own),
         load(partnerDecider, streams.partner(command.partnerId)),
       ]);
       const partnerStatus =
@@ -481,28 +597,31 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       return plannedOn(accountDecider, stream, account, { ...command, facts: { partnerStatus } });
     },
 
-    approveDealRegistration: async (command) => {
+    approveDealRegistration: async (command, own) => {
       const stream = streams.account(command.accountId);
-      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+      return plannedOn(accountDecider, stream, await loadOwn(accountDecider, stream, own), command);
     },
-    rejectDealRegistration: async (command) => {
+    rejectDealRegistration: async (command, own) => {
       const stream = streams.account(command.accountId);
-      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+      return plannedOn(accountDecider, stream, await loadOwn(accountDecider, stream, own), command);
     },
-    extendDealRegistration: async (command) => {
+    extendDealRegistration: async (command, own) => {
       const stream = streams.account(command.accountId);
-      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+      return plannedOn(accountDecider, stream, await loadOwn(accountDecider, stream, own), command);
     },
-    expireDealRegistration: async (command) => {
+    expireDealRegistration: async (command, own) => {
       const stream = streams.account(command.accountId);
-      return plannedOn(accountDecider, stream, await load(accountDecider, stream), command);
+      return plannedOn(accountDecider, stream, await loadOwn(accountDecider, stream, own), command);
     },
 
-    recordConversion: async (command) => {
+    recordConversion: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      const settings = await programSettings();
+      // The view first: then the program, the visitor, the partners and their plans are read through
+      // loadSeen (most of the time from what the ledger remembers, without a read).
+      await view.catchUp();
+      const settings = await seenSettings();
       if (settings === undefined) return E.left(programNotConfigured());
-      const conversion = await load(conversionDecider, stream);
+      const conversion = await loadOwn(conversionDecider, stream, own);
       if (conversion.state.attributed !== null)
         return plannedOn(conversionDecider, stream, conversion, { ...command, facts: emptyFacts(settings) });
       const { facts, read, after } = await conversionFacts(command, settings);
@@ -513,14 +632,14 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       );
     },
 
-    reverseConversion: async (command) => {
+    reverseConversion: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      return plannedOn(conversionDecider, stream, await load(conversionDecider, stream), command);
+      return plannedOn(conversionDecider, stream, await loadOwn(conversionDecider, stream, own), command);
     },
 
-    holdCommission: async (command) => {
+    holdCommission: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      const conversion = await load(conversionDecider, stream);
+      const conversion = await loadOwn(conversionDecider, stream, own);
       const settled = await lineSettled(conversion.state, command.lineId);
       return withCondition(
         plannedOn(conversionDecider, stream, conversion, {
@@ -531,13 +650,13 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         settled.after,
       );
     },
-    releaseCommission: async (command) => {
+    releaseCommission: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      return plannedOn(conversionDecider, stream, await load(conversionDecider, stream), command);
+      return plannedOn(conversionDecider, stream, await loadOwn(conversionDecider, stream, own), command);
     },
-    rejectCommission: async (command) => {
+    rejectCommission: async (command, own) => {
       const stream = streams.conversion(command.conversionId);
-      const conversion = await load(conversionDecider, stream);
+      const conversion = await loadOwn(conversionDecider, stream, own);
       const settled = await lineSettled(conversion.state, command.lineId);
       return withCondition(
         plannedOn(conversionDecider, stream, conversion, {
@@ -555,9 +674,10 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       return onBalance(command.partnerId, { ...command, facts: { partnerJoined: joined } }, false);
     },
     issuePayout: async (command) => {
-      const settings = await programSettings();
+      await view.catchUp();
+      const settings = await seenSettings();
       if (settings === undefined) return E.left(programNotConfigured());
-      const [joined] = await Promise.all([partnerJoined(command.partnerId), view.catchUp()]);
+      const joined = joinedRemembered(command.partnerId) || (await partnerJoined(command.partnerId));
       return onBalance(command.partnerId, {
         ...command,
         facts: {
@@ -638,11 +758,15 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   ): Promise<{ facts: ConversionFacts; read: string[]; after: number }> => {
     const at = command.at;
     const partnerOf = partnerReader();
-    const [visitor, account] = await Promise.all([
-      command.visitorId ? load(visitorDecider, streams.visitor(command.visitorId)) : undefined,
-      command.accountId ? load(accountDecider, streams.account(command.accountId)) : undefined,
-      view.catchUp(),
-    ]);
+    // The view was caught up by the caller (recordConversion): the visitor and the account through loadSeen.
+    const visiting = command.visitorId
+      ? loadSeen(visitorDecider, streams.visitor(command.visitorId))
+      : undefined;
+    const accounting = command.accountId
+      ? loadSeen(accountDecider, streams.account(command.accountId))
+      : undefined;
+    const visitor = visiting instanceof Promise ? await visiting : visiting;
+    const account = accounting instanceof Promise ? await accounting : accounting;
     const after = view.position();
     const raw: Omit<Touch, 'partnerActiveAt'>[] = [];
     for (const click of Object.values(visitor?.state.clicks ?? {}))
@@ -695,10 +819,15 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       ...(customerBinding ? [customerBinding.partnerId] : []),
     ]);
     const states = new Map<string, PartnerState>();
-    for (const partnerId of candidates) states.set(partnerId, await partnerOf(partnerId));
+    for (const partnerId of candidates) {
+      const found = partnerOf(partnerId);
+      states.set(partnerId, found instanceof Promise ? await found : found);
+    }
     for (const state of [...states.values()]) {
       const parentId = state.joined?.data.parentPartnerId;
-      if (parentId && !states.has(parentId)) states.set(parentId, await partnerOf(parentId));
+      if (!parentId || states.has(parentId)) continue;
+      const found = partnerOf(parentId);
+      states.set(parentId, found instanceof Promise ? await found : found);
     }
     const touches: Touch[] = raw.map((touch) => {
       const state = states.get(touch.partnerId);
@@ -720,7 +849,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         ownAccountIds: state.joined.data.ownAccountIds,
       };
       if (!(planId in plans)) {
-        const plan: PlanState = (await load(planDecider, streams.plan(planId))).state;
+        const loading = loadSeen(planDecider, streams.plan(planId));
+        const plan: PlanState = (loading instanceof Promise ? await loading : loading).state;
         const version = planVersionAt(plan, at);
         if (version !== undefined) plans[planId] = version;
       }
@@ -748,6 +878,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // ---------------------------------------------------------------------------------------------------
   // Running: validate, resolve times, plan, append with the expected revision, retry on conflicts.
 
+  // Every field written out (no spread of the metadata): one object of one shape, built in one step, for
+  // every event the ledger appends.
   const toNewEvent = (
     event: PendingEvent,
     meta: Omit<NewEvent, 'id' | 'type' | 'schemaVersion' | 'data' | 'occurredAt'>,
@@ -757,7 +889,10 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     schemaVersion: CATALOGUE[event.type].schemaVersion,
     data: event.data,
     occurredAt: event.occurredAt,
-    ...meta,
+    recordedAt: meta.recordedAt,
+    actor: meta.actor,
+    correlationId: meta.correlationId,
+    causationId: meta.causationId,
   });
 
   /** The keys a money decision waits on: its stream, the tags it read and the tags it writes. */
@@ -875,13 +1010,25 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       causationId: command.causationId ?? null,
     };
     const planner = planners[command.command] as Planner<CommandName>;
+    const own: OwnReads = { fresh: false, remembered: false };
+    // A plan on a remembered state of the decision's own stream that appends nothing (a rejection, or the
+    // command already recorded) is not checked by any append: it is made again on a fresh read (loadOwn).
+    // Checked where each plan is made (not in an async helper: an await less per command).
+    const unconfirmed = (planned: E.Either<LedgerRejection, Planned>): boolean => {
+      const remembered = own.remembered;
+      own.remembered = false;
+      if (!remembered || (E.isRight(planned) && planned.right.decision.kind === 'append')) return false;
+      own.fresh = true;
+      return true;
+    };
     let duplicateSeen: string | undefined;
     for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
       if (locking && held() === undefined) {
         const likely = likelyKeys(resolved);
         if (likely !== undefined) hold(await lockKeys(likely));
       }
-      let planned = await planner(resolved);
+      let planned = await planner(resolved, own);
+      if (unconfirmed(planned)) planned = await planner(resolved, own);
       if (E.isLeft(planned)) return planned;
       // Money: lock the decision's keys; if another decision held one of them, decide again under the locks
       // (the keys may change with what the decision now reads: at most a few rounds, then the store judges).
@@ -892,7 +1039,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         const locks = await lockKeys(keys);
         hold(locks);
         if (!locks.waited) break;
-        planned = await planner(resolved);
+        planned = await planner(resolved, own);
+        if (unconfirmed(planned)) planned = await planner(resolved, own);
         if (E.isLeft(planned)) return planned;
       }
       const { stream, expectedRevision, decision, condition } = planned.right;
@@ -923,7 +1071,9 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         return E.right({ stream, events: recorded, alreadyRecorded: result.alreadyStored });
       } catch (error) {
         const code = codeOf(error);
-        // Another writer changed what the decision read (its stream, or a tag it read): decide again.
+        // Another writer changed what the decision read (its stream, or a tag it read): decide again, on
+        // what the store holds now (not on a remembered state of the stream, which the store just refused).
+        own.fresh = true;
         if (code === 'WRONG_EXPECTED_REVISION' || code === 'APPEND_CONDITION_FAILED') continue;
         if (code === 'DUPLICATE_EVENT_ID') {
           // Either a concurrent writer recorded the same key (decide again: the repeat is then recognised),

@@ -74,7 +74,18 @@ export interface CrossStreamView {
    * catch-up applies them without reading them back (see `catchUpOnce`).
    */
   readonly appended: (events: readonly LedgerEvent[]) => void;
+  /**
+   * Whether the view has read, at a position after `position` (up to its own), an event of `stream` that it
+   * did not have from `appended`: another writer's, or one of the ledger's own it no longer remembered. A
+   * stream the view does not say so of holds, up to the view's position, only what the ledger appended
+   * itself (see `loadSeen` in ledger.ts). Conservative: a stream whose note was dropped (the notes are
+   * bounded) counts as touched at any position before the last note dropped.
+   */
+  readonly touchedAfter: (stream: string, position: number) => boolean;
 }
+
+/** How many streams' latest foreign positions the view keeps notes of (two generations of half each). */
+const FOREIGN_NOTES = 20_000;
 
 /**
  * How many of the ledger's own latest positions the view remembers: at 64 callers a catch-up finds a few
@@ -109,6 +120,24 @@ export const createCrossStreamView = (
   const ownAt = (at: number): LedgerEvent | typeof SKIPPED | undefined => {
     const slot = at % OWN_POSITIONS;
     return ownPositions[slot] === at ? ownEvents[slot] : undefined;
+  };
+  // The latest position of an event the view read from the store, by stream (see touchedAfter). Two
+  // generations, as the ledger's states: when the young one is full the old one is dropped, and `forgotten`
+  // rises to the last position it held (positions only grow, so that is the largest).
+  let youngNotes = new Map<string, number>();
+  let oldNotes = new Map<string, number>();
+  let youngLast = -1;
+  let oldLast = -1;
+  let forgotten = -1;
+  const noteRead = (stream: string, at: number): void => {
+    youngNotes.set(stream, at);
+    youngLast = at;
+    if (youngNotes.size >= FOREIGN_NOTES / 2) {
+      forgotten = Math.max(forgotten, oldLast);
+      oldNotes = youngNotes;
+      oldLast = youngLast;
+      youngNotes = new Map();
+    }
   };
   let running: Promise<void> | null = null;
   let next: Promise<void> | null = null;
@@ -223,6 +252,7 @@ export const createCrossStreamView = (
     // be cached by hash as the inner store has them.
     for await (const event of store.readAll({ fromPosition: last + 1 })) {
       last = event.position;
+      noteRead(event.stream, event.position);
       if (RELEVANT.has(event.type)) batch.push(decode(event));
     }
     // The position moves with the state it describes, never ahead of it.
@@ -252,6 +282,11 @@ export const createCrossStreamView = (
     },
     customer: (customerId) => customers.get(customerId),
     couponOwners: () => coupons,
+    touchedAfter: (stream, at) => {
+      if (forgotten > at) return true;
+      const noted = youngNotes.get(stream) ?? oldNotes.get(stream);
+      return noted !== undefined && noted > at;
+    },
     appended: (events) => {
       for (const event of events) {
         const slot = event.position % OWN_POSITIONS;
