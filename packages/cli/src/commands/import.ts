@@ -254,7 +254,9 @@ export const importVerb: Verb = {
     'Reads ledger commands as NDJSON: one JSON object per line, with a "command" field naming it ' +
     '(configureProgram, publishPlan, joinPartner, trackClick, recordConversion, reverseConversion, ' +
     'issuePayout, ...) and the same fields as the ledger API (docs/cli.md lists them). Blank lines are skipped, and a UTF-8 byte order mark at ' +
-    'the start of any line is dropped (files saved with one and joined with cat carry it on later lines too).\n\n' +
+    'the start of any line is dropped (files saved with one and joined with cat carry it on later lines too). A file is read twice ' +
+    '(validated, then applied), so memory does not grow with its size; standard input (-) can be read only once, so it is ' +
+    'held in memory: name a file for a large import.\n\n' +
     'Two kinds of bad line. An INVALID line (not UTF-8, longer than 16 MiB, not JSON, JSON but not an object, a key repeated in one object, nesting ' +
     'deeper than 64 levels, an unknown command, a missing or malformed field) is found before anything is ' +
     'applied: every invalid line is reported on stderr with its line number and field, NOTHING is applied, ' +
