@@ -209,6 +209,8 @@ interface OwnReads {
 const DECODE_CACHE_SIZE = 20_000;
 /** Stream states the ledger remembers (see `load`): the partners, plans and accounts of a large program. */
 const STATE_CACHE_SIZE = 20_000;
+/** How many streams' latest own appends the ledger keeps notes of (two generations of half each). */
+const OWN_APPEND_NOTES = 20_000;
 
 const codeOf = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
@@ -367,6 +369,36 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     });
   };
 
+  // The revision of the ledger's latest own append, by stream (see load). A read that was under way while the
+  // ledger appended to its stream may lack that append; if the state the append was folded into is dropped
+  // meanwhile (the cache is bounded), nothing else tells that read's result from a current one: the view does
+  // not flag the ledger's own events. Two generations, as the states; appends are counted (`ownAppends`), and
+  // `ownForgotten` rises to the count of the last note of a dropped generation: a read begun before it,
+  // which may lack an append whose note is gone, is not remembered. Counted, not by the view's position,
+  // which stands still while only clicks are recorded (no catch-up).
+  let youngOwn = new Map<string, number>();
+  let oldOwn = new Map<string, number>();
+  let ownAppends = 0;
+  let oldOwnLast = 0;
+  let ownForgotten = 0;
+  const noteOwnAppend = (stream: string, last: LedgerEvent): void => {
+    ownAppends += 1;
+    // The largest: two appends to one stream may be answered out of order.
+    const noted = youngOwn.get(stream) ?? oldOwn.get(stream) ?? -1;
+    youngOwn.set(stream, Math.max(last.revision, noted));
+    if (youngOwn.size >= OWN_APPEND_NOTES / 2) {
+      ownForgotten = oldOwnLast;
+      oldOwn = youngOwn;
+      oldOwnLast = ownAppends;
+      youngOwn = new Map();
+    }
+  };
+  /** Whether a read that returned `revision`, begun when `ownAppends` was `since`, may lack an own append. */
+  const ownAppendMissed = (stream: string, revision: number, since: number): boolean => {
+    const noted = youngOwn.get(stream) ?? oldOwn.get(stream);
+    return noted === undefined ? ownForgotten > since : noted > revision;
+  };
+
   const load = async <S>(
     decider: Pick<Decider<never, S>, 'evolveDraft' | 'evolve' | 'initialState'>,
     stream: string,
@@ -376,6 +408,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     const from = known === undefined ? 0 : known.revision + 1;
     // Before the read: every event of the stream up to the view's position is in the store already.
     const seenAt = view.position();
+    const since = ownAppends;
     const events: LedgerEvent[] = [];
     for await (const event of store.readStream(stream, { fromRevision: from })) events.push(decode(event));
     const base =
@@ -390,8 +423,14 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     // Never over a newer state remembered while this read was under way (a read that began later, or the
     // ledger's own append folded in): loadSeen would take the older one as current, and the ledger's own
     // events it lacks are ones the view does not flag.
+    // Nor, where nothing is remembered, when the ledger appended to the stream what the read lacks (its own
+    // append was folded into a state dropped since: see noteOwnAppend).
     const current = states.get(stream);
-    if (current === undefined || current.decider !== decider || current.revision <= revision)
+    if (
+      current !== undefined && current.decider === decider
+        ? current.revision <= revision
+        : !ownAppendMissed(stream, revision, since)
+    )
       remember(stream, { decider, state, revision, seenAt });
     return { state, expectedRevision: revision < 0 ? 'noStream' : revision };
   };
@@ -1062,7 +1101,10 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         // The events this decision made, as stored: typed by the decider already, so not decoded again; kept
         // by hash so that reading them back (the view's catch-up, a later load) does not decode them either.
         const recorded = result.alreadyStored ? result.events.map(decode) : result.events.map(ownEvent);
-        if (!result.alreadyStored) view.appended(recorded);
+        if (!result.alreadyStored) {
+          view.appended(recorded);
+          noteOwnAppend(stream, recorded[recorded.length - 1]!);
+        }
         if (
           !result.alreadyStored &&
           (typeof expectedRevision === 'number' || expectedRevision === 'noStream')
