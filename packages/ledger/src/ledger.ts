@@ -129,19 +129,6 @@ const partnerTag = (partnerId: string): string => `partner:${partnerId}`;
 const customerTag = (customerId: string): string => `customer:${customerId}`;
 const couponTag = (code: string): string => `coupon:${code}`;
 
-/** The types of the events that carry tags (see tagsOf): the others carry none. */
-const TAGGED_TYPES: ReadonlySet<string> = new Set([
-  'ConversionAttributed',
-  'ConversionReversed',
-  'CommissionHeld',
-  'CommissionReleased',
-  'CommissionRejected',
-  'ManualAdjustmentRecorded',
-  'PayoutIssued',
-  'PayoutConfirmed',
-  'PayoutFailed',
-  'PartnerJoined',
-]);
 const NO_TAGS: readonly string[] = Object.freeze([]);
 
 /**
@@ -152,7 +139,8 @@ const NO_TAGS: readonly string[] = Object.freeze([]);
  */
 const tagsOf = (events: readonly PendingEvent[]): readonly string[] => {
   // Most decisions (clicks, visits, deal registrations) append nothing tagged: no Set for them.
-  if (!events.some((event) => TAGGED_TYPES.has(event.type))) return NO_TAGS;
+  // The events that carry tags are the ones the view reads (a condition names what the view saw).
+  if (!events.some((event) => viewReads(event.type))) return NO_TAGS;
   const tags = new Set<string>();
   for (const event of events) {
     switch (event.type) {

@@ -53,16 +53,20 @@ export const emptyLines = (): Lines => ({
 export const packLine = (l: OpenLine): string =>
   `${l.remaining}\t${l.held ? 1 : 0}\t${l.inPayouts}\t${l.payableAt}\t${l.partnerId}\t${l.currency}\t${l.earnedAt}`;
 
+/** The fields of a packed line as text, in packLine's order, for readers that need only some of them. */
+export type PackedFields = [
+  remaining: string,
+  held: string,
+  inPayouts: string,
+  payableAt: string,
+  partnerId: string,
+  currency: string,
+  earnedAt: string,
+];
+export const packedFields = (packed: string): PackedFields => packed.split('\t') as PackedFields;
+
 export const unpackLine = (packed: string): OpenLine => {
-  const [remaining, held, inPayouts, payableAt, partnerId, currency, earnedAt] = packed.split('\t') as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [remaining, held, inPayouts, payableAt, partnerId, currency, earnedAt] = packedFields(packed);
   return {
     remaining: BigInt(remaining),
     held: held === '1',

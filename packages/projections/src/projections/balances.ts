@@ -9,6 +9,7 @@ import {
   linesForFigures,
   loadLines,
   packLine,
+  packedFields,
   packedLine,
   saveLines,
   savedForm,
@@ -673,15 +674,7 @@ const AGING_ENDS = [31, 61, 91];
  * figures are then read afresh for any later moment).
  */
 const boundaryOf = (packed: string, asOfMs: number): number | null => {
-  const [, held, , payableAt, , , earnedAt] = packed.split('\t') as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [, held, , payableAt, , , earnedAt] = packedFields(packed);
   let boundary = Infinity;
   if (held !== '1') {
     const payable = canonicalInstant(payableAt);
