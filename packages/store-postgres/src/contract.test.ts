@@ -6,7 +6,8 @@ import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
 import { sqlTampering } from './testing/tamper';
 
 // The shared contract suite, live, on a real PostgreSQL server: each test in a schema of its own. Twice:
-// with the default options, and with the append path's statements prepared under names.
+// with the default options (the append path's statements prepared under names), and with
+// `preparedStatements: false` (every statement unnamed). pgbouncer.test.ts runs it through PgBouncer.
 const describeContract = (title: string, options: Pick<PostgresStoreOptions, 'preparedStatements'>) =>
   describeEventStoreContract(
     title,
@@ -42,4 +43,4 @@ const describeContract = (title: string, options: Pick<PostgresStoreOptions, 'pr
   );
 
 describeContract('PostgreSQL store', {});
-describeContract('PostgreSQL store, preparedStatements: true', { preparedStatements: true });
+describeContract('PostgreSQL store, preparedStatements: false', { preparedStatements: false });

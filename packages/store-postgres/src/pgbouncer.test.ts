@@ -5,7 +5,8 @@ import {
   WrongExpectedRevisionError,
   verifyStore,
 } from '@partner-ledger/store';
-import type { AppendResult } from '@partner-ledger/store';
+import type { AppendResult, EventStore } from '@partner-ledger/store';
+import { describeEventStoreContract } from '@partner-ledger/store/contract';
 import { Client, Pool } from 'pg';
 import { createListener } from './listener';
 import type { Listener } from './listener';
@@ -15,6 +16,7 @@ import { dropSchema, testDatabaseUrl, uniqueSchema } from './testing/database';
 import { until } from './testing/wait';
 import { findPgBouncer, startPgBouncer } from './testing/pgbouncer';
 import { spiedPool } from './testing/spied-pool';
+import { sqlTampering } from './testing/tamper';
 import type { PgBouncer, PoolMode } from './testing/pgbouncer';
 
 // What docs/stores.md promises through PgBouncer (1.18, Debian's package), live: the store pointed at a
@@ -48,6 +50,12 @@ const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
 };
 
 const serverUrl = testDatabaseUrl();
+
+/** The calls of the two append functions a spied pool saw, in the order sent. */
+const appendCalls = (sent: readonly { name?: string; text: string; values?: unknown }[]) =>
+  sent.filter((q) => q.text.startsWith('SELECT') && /\.append_(v6|group_v7)\(/.test(q.text));
+/** The SQLSTATE of each failure a spied pool saw. */
+const codesOf = (failures: readonly unknown[]) => failures.map((e) => (e as { code?: unknown }).code);
 
 (skip ? describe.skip : describe).each<PoolMode>(['session', 'transaction'])(
   'through PgBouncer, pool_mode = %s',
@@ -173,8 +181,19 @@ const serverUrl = testDatabaseUrl();
     });
 
     if (mode === 'session') {
-      it('with preparedStatements: appends alone and in groups from two stores, racing on one stream, work by name; readAll and verify agree', async () => {
-        const [a, b] = [await open({ preparedStatements: true }), await open({ preparedStatements: true })];
+      it('with the option unset (named statements): appends alone and in groups from two stores, racing on one stream, all by name, none refused; readAll and verify agree', async () => {
+        const spied = [spiedPool(bouncer.url), spiedPool(bouncer.url)];
+        // One after the other: the schema is new (the test of two stores opening it at once is above).
+        const a = await createPostgresStore({
+          pool: (spied[0] as ReturnType<typeof spiedPool>).pool,
+          schema,
+        });
+        opened.push(a);
+        const b = await createPostgresStore({
+          pool: (spied[1] as ReturnType<typeof spiedPool>).pool,
+          schema,
+        });
+        opened.push(b);
         let count = 0;
         for (let round = 0; round < 8; round += 1) {
           const outcomes = await Promise.allSettled([
@@ -197,9 +216,18 @@ const serverUrl = testDatabaseUrl();
         const all = await collect(a.readAll());
         expect(all.map((e) => e.position)).toEqual(Array.from({ length: count }, (_, i) => i));
         expect((await verifyStore(b)).ok).toBe(true);
+        // Session mode keeps each client's server connection, so its statements: every call went by name.
+        for (const { sent, failures } of spied) {
+          expect(failures).toEqual([]);
+          const calls = appendCalls(sent);
+          expect(calls.some((q) => q.text.includes('.append_group_v7('))).toBe(true);
+          expect(calls.filter((q) => q.name === undefined)).toEqual([]);
+        }
+        await Promise.all(opened.splice(0).map((store) => store.close()));
+        await Promise.all(spied.map(({ pool }) => pool.end()));
       });
     } else {
-      it('with preparedStatements (what docs/stores.md warns against): a statement prepared on one server connection meets another, the append is refused with PreparedStatementError and stores nothing', async () => {
+      it('with preparedStatements: true (strict, what docs/stores.md warns against here): a statement prepared on one server connection meets another, the append is refused with PreparedStatementError and stores nothing', async () => {
         // A PgBouncer of its own, so that the test knows its server connections: one at first, a second
         // only when the first is taken.
         const small = await startPgBouncer(serverUrl, 'transaction', { default_pool_size: '2' });
@@ -237,8 +265,8 @@ const serverUrl = testDatabaseUrl();
             /prepared statement "pl_append_v6_[0-9a-f]{16}" does not exist/,
           );
           await holder.query('COMMIT');
-          // What was refused stored nothing; the default (no names) works through the same PgBouncer.
-          const plain = await open();
+          // What was refused stored nothing; unnamed statements work through the same PgBouncer.
+          const plain = await open({ preparedStatements: false });
           await plain.append('pt-plain', [event('pt-3', 3)]);
           expect((await collect(plain.readAll())).map((e) => e.id)).toEqual(['pt-0', 'pt-3']);
           expect((await verifyStore(plain)).ok).toBe(true);
@@ -246,6 +274,114 @@ const serverUrl = testDatabaseUrl();
           await holder.end().catch(() => undefined);
           await Promise.all(opened.splice(0).map((store) => store.close()));
           await Promise.all(pools.map((pool) => pool.end()));
+          await small.stop();
+        }
+      });
+    }
+
+    if (mode === 'transaction') {
+      it('with the option unset: a statement met on a server connection that has it (already exists) or lacks it (does not exist) is sent again unnamed; each append stored once, and each store names nothing from then on', async () => {
+        // As in the test above: one server connection at first, a second only when a client holds the first.
+        const small = await startPgBouncer(serverUrl, 'transaction', { default_pool_size: '2' });
+        const spied = [spiedPool(small.url, 1), spiedPool(small.url, 1)];
+        const holder = new Client({ connectionString: small.url });
+        try {
+          const [a, b] = [
+            await createPostgresStore({ pool: (spied[0] as ReturnType<typeof spiedPool>).pool, schema }),
+            await createPostgresStore({ pool: (spied[1] as ReturnType<typeof spiedPool>).pool, schema }),
+          ];
+          opened.push(a, b);
+          const [sa, sb] = spied as [ReturnType<typeof spiedPool>, ReturnType<typeof spiedPool>];
+          // a prepares its append on the one server connection.
+          await a.append('pt-a', [event('pt-0')]);
+          expect(codesOf(sa.failures)).toEqual([]);
+          // b's client sends Parse under the same name on that connection, which has it: refused, then
+          // the same append unnamed.
+          await b.append('pt-b', [event('pt-1', 1)]);
+          expect(codesOf(sb.failures)).toEqual(['42P05']);
+          expect(appendCalls(sb.sent).map((q) => q.name)).toEqual([
+            expect.stringMatching(/^pl_append_v6_/),
+            undefined,
+          ]);
+          // Another client holds that server connection in a transaction: a's next append runs on a second
+          // one, which never saw the statement: refused at Bind, then sent again unnamed.
+          await holder.connect();
+          await holder.query('BEGIN');
+          await holder.query('SELECT 1');
+          const second = await a.append('pt-a', [event('pt-2', 2)]);
+          expect(second).toMatchObject({ alreadyStored: false, nextExpectedRevision: 1 });
+          expect(codesOf(sa.failures)).toEqual(['26000']);
+          await holder.query('COMMIT');
+          // From then on both stores send everything unnamed, alone and in groups, and nothing is refused.
+          const before = [sa, sb].map((x) => appendCalls(x.sent).length);
+          await Promise.all(
+            [a, b].flatMap((store, k) =>
+              Array.from({ length: 10 }, (_, i) => store.append(`pt-${k}-${i}`, [event(`pt-${k}-${i}`, i)])),
+            ),
+          );
+          [sa, sb].forEach((x, k) => {
+            const later = appendCalls(x.sent).slice(before[k]);
+            expect(later.length).toBeGreaterThan(0);
+            expect(later.filter((q) => q.name !== undefined)).toEqual([]);
+          });
+          expect(codesOf(sa.failures)).toEqual(['26000']);
+          expect(codesOf(sb.failures)).toEqual(['42P05']);
+          const all = await collect(a.readAll());
+          expect(all.slice(0, 3).map((e) => e.id)).toEqual(['pt-0', 'pt-1', 'pt-2']);
+          expect(new Set(all.map((e) => e.id)).size).toBe(23);
+          expect(all.map((e) => e.position)).toEqual(Array.from({ length: 23 }, (_, i) => i));
+          expect(await verifyStore(b)).toMatchObject({ ok: true, eventsChecked: 23 });
+        } finally {
+          await holder.end().catch(() => undefined);
+          await Promise.all(opened.splice(0).map((store) => store.close()));
+          await Promise.all(spied.map(({ pool }) => pool.end()));
+          await small.stop();
+        }
+      });
+
+      it('with the option unset: six store instances, eight writers each, through three server connections: every acknowledged event present once, dense, verify ok', async () => {
+        const small = await startPgBouncer(serverUrl, 'transaction', { default_pool_size: '3' });
+        const spied = Array.from({ length: 6 }, () => spiedPool(small.url, 4));
+        try {
+          const stores: PostgresEventStore[] = [];
+          for (const { pool } of spied) stores.push(await createPostgresStore({ pool, schema }));
+          opened.push(...stores);
+          const acknowledged: string[] = [];
+          await Promise.all(
+            stores.flatMap((store, s) =>
+              Array.from({ length: 8 }, async (_, w) => {
+                for (let i = 0; i < 12; i += 1) {
+                  // Own streams (grouped), and one stream all writers share (no expected revision).
+                  const stream = i % 4 === 3 ? 'shared' : `w-${s}-${w}`;
+                  const result = await store.append(stream, [event(`c-${s}-${w}-${i}`, i)]);
+                  acknowledged.push(...result.events.map((e) => e.id));
+                }
+              }),
+            ),
+          );
+          const all = await collect((stores[0] as PostgresEventStore).readAll());
+          const ids = all.map((e) => e.id);
+          expect(acknowledged).toHaveLength(6 * 8 * 12);
+          expect(ids).toHaveLength(acknowledged.length);
+          expect(new Set(ids)).toEqual(new Set(acknowledged));
+          expect(all.map((e) => e.position)).toEqual(ids.map((_, i) => i));
+          expect(await verifyStore(stores[5] as PostgresEventStore)).toMatchObject({
+            ok: true,
+            eventsChecked: acknowledged.length,
+          });
+          // Statements were lost (the stores share names, and three server connections serve them all), and
+          // a refusal of a lost statement is the only failure any store met.
+          const codes = spied.flatMap(({ failures }) => codesOf(failures));
+          expect(codes.length).toBeGreaterThan(0);
+          expect(codes.filter((code) => code !== '26000' && code !== '42P05')).toEqual([]);
+          // At most one loss per store and statement in flight; the rest unnamed.
+          for (const { sent, failures } of spied) {
+            const named = appendCalls(sent).filter((q) => q.name !== undefined).length;
+            if (failures.length > 0) expect(appendCalls(sent).length).toBeGreaterThan(named);
+          }
+        } finally {
+          await Promise.all(opened.splice(0).map((store) => store.close()));
+          await Promise.all(spied.map(({ pool }) => pool.end()));
           await small.stop();
         }
       });
@@ -342,3 +478,48 @@ const serverUrl = testDatabaseUrl();
     );
   },
 );
+
+// The shared contract suite through PgBouncer 1.18 in transaction mode, with the default options (named
+// statements): three server connections for all the clients of each test's store, so that a statement
+// prepared on one meets another that lacks it (or has it already), and the store falls back to unnamed
+// statements in the middle of the test. A large stream of 10,000 events instead of 100,000: the suite's
+// other tests are what this run is for.
+(skip ? describe.skip : describe)('the contract suite through PgBouncer, pool_mode = transaction', () => {
+  let small: PgBouncer;
+  beforeAll(async () => {
+    small = await startPgBouncer(serverUrl, 'transaction', { default_pool_size: '3' });
+  });
+  afterAll(async () => {
+    await small?.stop();
+  });
+  describeEventStoreContract(
+    'PostgreSQL store through PgBouncer in transaction mode, preparedStatements unset',
+    async () => {
+      const schema = uniqueSchema('contract_bouncer');
+      const open = () => createPostgresStore({ connectionString: small.url, schema, pollIntervalMs: 200 });
+      let current: EventStore = await open();
+      const tampering = sqlTampering(serverUrl, schema);
+      const reopenAfter = (change: () => Promise<void>) => async (): Promise<EventStore> => {
+        await current.close();
+        await change();
+        current = await open();
+        return current;
+      };
+      return {
+        store: current,
+        reopen: reopenAfter(async () => undefined),
+        cleanup: async () => {
+          await current.close();
+          await dropSchema(serverUrl, schema);
+        },
+        tamper: {
+          editEventData: (position, data) => reopenAfter(() => tampering.editEventData(position, data))(),
+          deleteEvent: (position) => reopenAfter(() => tampering.deleteEvent(position))(),
+          swapEvents: (a, b) => reopenAfter(() => tampering.swapEvents(a, b))(),
+          insertEvent: (position, event) => reopenAfter(() => tampering.insertEvent(position, event))(),
+        },
+      };
+    },
+    { canReopen: true, canTamper: true, largeStreamEvents: 10_000 },
+  );
+});

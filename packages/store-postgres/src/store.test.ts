@@ -461,7 +461,7 @@ describe('group commit of the appends made concurrently through one store', () =
     expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 85 });
   });
 
-  it('a group goes as one call of append_group_v7: one statement of one text whatever its size, none failing, none named', async () => {
+  it('a group goes as one call of append_group_v7: one statement of one text whatever its size, none failing, all under one name', async () => {
     const { pool, sent, failures } = spiedPool(url);
     try {
       const store = await createPostgresStore({ pool, schema });
@@ -488,8 +488,9 @@ describe('group commit of the appends made concurrently through one store', () =
       expect(failures).toEqual([]);
       expect(groups.length).toBeGreaterThanOrEqual(4);
       expect(new Set(groups.map((q) => q.text)).size).toBe(1);
-      // Unnamed (the statements the store sends are never named: PgBouncer 1.18 in transaction mode).
-      expect(sent.filter((q) => q.name !== undefined)).toEqual([]);
+      // Named by default (a direct connection keeps its statements): one name for the one text.
+      expect(groups.filter((q) => !/^pl_append_group_v7_[0-9a-f]{16}$/.test(q.name ?? ''))).toEqual([]);
+      expect(new Set(groups.map((q) => q.name)).size).toBe(1);
       // Most appends went in groups: each round's first alone, and a few that arrived between groups.
       expect(alone.length).toBeLessThan(20);
       const all = await collect(store.readAll());
@@ -798,42 +799,48 @@ describe('preparedStatements: the append path as named prepared statements', () 
     expect(statementName('append_group_v7', 'SELECT a_schema.append_group_v7($1)')).toBe(a);
   });
 
-  it('sends the append alone and the group under their names, one text per name; every append acknowledged, dense, verify ok', async () => {
-    const { pool, sent, failures } = spiedPool(url);
-    try {
-      const store = await createPostgresStore({ pool, schema, preparedStatements: true });
-      opened.push(store);
-      let appended = 0;
-      for (let round = 0; round < 4; round += 1) {
-        const size = [1, 5, 20, 40][round] as number;
-        await Promise.all(
-          Array.from({ length: size }, (_, i) => store.append(`ps-${i}`, [event(`ps-${round}-${i}`, i)])),
-        );
-        appended += size;
+  it.each([
+    ['unset (the default)', undefined],
+    ['true', true],
+  ])(
+    'option %s, a direct connection: sends the append alone and the group under their names, one text per name; every append acknowledged, dense, verify ok',
+    async (_, preparedStatements) => {
+      const { pool, sent, failures } = spiedPool(url);
+      try {
+        const store = await createPostgresStore({ pool, schema, preparedStatements });
+        opened.push(store);
+        let appended = 0;
+        for (let round = 0; round < 4; round += 1) {
+          const size = [1, 5, 20, 40][round] as number;
+          await Promise.all(
+            Array.from({ length: size }, (_, i) => store.append(`ps-${i}`, [event(`ps-${round}-${i}`, i)])),
+          );
+          appended += size;
+        }
+        // One after another on the same streams: each append alone, reusing what its connection prepared.
+        for (let i = 0; i < 10; i += 1) await store.append('ps-0', [event(`ps-seq-${i}`, i)]);
+        appended += 10;
+        expect(failures).toEqual([]);
+        const names = namesOf(sent);
+        const alone = [...names].filter(([name]) => name.startsWith('pl_append_v6_'));
+        const group = [...names].filter(([name]) => name.startsWith('pl_append_group_v7_'));
+        expect(alone).toHaveLength(1);
+        expect(group).toHaveLength(1);
+        expect(alone[0]?.[1]).toContain(`${schema}.append_v6(`);
+        expect(group[0]?.[1]).toContain(`${schema}.append_group_v7(`);
+        // Every call of the two functions went by name.
+        const calls = sent.filter((q) => q.text.startsWith('SELECT') && q.text.includes('.append_'));
+        expect(calls.length).toBeGreaterThan(10);
+        expect(calls.filter((q) => q.name === undefined)).toEqual([]);
+        const all = await collect(store.readAll());
+        expect(all.map((e) => e.position)).toEqual(Array.from({ length: appended }, (_, i) => i));
+        expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: appended });
+      } finally {
+        await Promise.all(opened.splice(0).map((store) => store.close()));
+        await pool.end();
       }
-      // One after another on the same streams: each append alone, reusing what its connection prepared.
-      for (let i = 0; i < 10; i += 1) await store.append('ps-0', [event(`ps-seq-${i}`, i)]);
-      appended += 10;
-      expect(failures).toEqual([]);
-      const names = namesOf(sent);
-      const alone = [...names].filter(([name]) => name.startsWith('pl_append_v6_'));
-      const group = [...names].filter(([name]) => name.startsWith('pl_append_group_v7_'));
-      expect(alone).toHaveLength(1);
-      expect(group).toHaveLength(1);
-      expect(alone[0]?.[1]).toContain(`${schema}.append_v6(`);
-      expect(group[0]?.[1]).toContain(`${schema}.append_group_v7(`);
-      // Every call of the two functions went by name.
-      const calls = sent.filter((q) => q.text.startsWith('SELECT') && q.text.includes('.append_'));
-      expect(calls.length).toBeGreaterThan(10);
-      expect(calls.filter((q) => q.name === undefined)).toEqual([]);
-      const all = await collect(store.readAll());
-      expect(all.map((e) => e.position)).toEqual(Array.from({ length: appended }, (_, i) => i));
-      expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: appended });
-    } finally {
-      await Promise.all(opened.splice(0).map((store) => store.close()));
-      await pool.end();
-    }
-  });
+    },
+  );
 
   it('two stores on different schemas sharing one pool, both with the option: both work, under different names', async () => {
     const other = uniqueSchema('store_other');
@@ -951,7 +958,7 @@ describe('preparedStatements: the append path as named prepared statements', () 
     }
   });
 
-  it('a connection whose statements were deallocated (DISCARD ALL): the next append fails with PreparedStatementError, stores nothing, and the store carries on on a new connection', async () => {
+  it('true, a connection whose statements were deallocated (DISCARD ALL): the next append fails with PreparedStatementError, stores nothing, and the store carries on on a new connection', async () => {
     const pool = new Pool({ connectionString: url, max: 1 });
     let connects = 0;
     pool.on('connect', () => {
@@ -970,7 +977,7 @@ describe('preparedStatements: the append path as named prepared statements', () 
       expect(error).toBeInstanceOf(PreparedStatementError);
       expect(error).toMatchObject({ code: 'PREPARED_STATEMENT_LOST' });
       expect((error as Error).message).toMatch(
-        /preparedStatements is on, and the server connection refused the prepared statement "pl_append_v6_[0-9a-f]{16}" \(prepared statement .* does not exist\).*turn preparedStatements off/,
+        /preparedStatements is true, and the server connection refused the prepared statement "pl_append_v6_[0-9a-f]{16}" \(prepared statement .* does not exist\).*leave preparedStatements unset/,
       );
       // The connection that lost its statement was dropped; the next append prepares on a new one.
       const result = await store.append('d', [event('d-2', 2)]);
@@ -978,6 +985,102 @@ describe('preparedStatements: the append path as named prepared statements', () 
       expect(connects).toBe(2);
       expect(idsOf(await collect(store.readAll()))).toEqual(['d-0', 'd-2']);
       expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 2 });
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
+  });
+  /** The calls of the two append functions, in the order sent. */
+  const appendCalls = (sent: readonly { name?: string; text: string; values?: unknown }[]) =>
+    sent.filter((q) => q.text.startsWith('SELECT') && /\.append_(v6|group_v7)\(/.test(q.text));
+  const lostCodes = (failures: readonly unknown[]) => failures.map((e) => (e as { code?: unknown }).code);
+
+  it('false: every statement unnamed, alone and in groups', async () => {
+    const { pool, sent, failures } = spiedPool(url);
+    try {
+      const store = await createPostgresStore({ pool, schema, preparedStatements: false });
+      opened.push(store);
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.append(`u-${i}`, [event(`u-${i}`, i)])));
+      await store.append('u-0', [event('u-next', 1)]);
+      expect(failures).toEqual([]);
+      expect(appendCalls(sent).length).toBeGreaterThanOrEqual(3);
+      expect(sent.filter((q) => q.name !== undefined)).toEqual([]);
+      expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 21 });
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
+  });
+
+  it('option unset, a connection whose statements were deallocated (DISCARD ALL): the append is sent again unnamed on a new connection, stored once, and the store names nothing from then on', async () => {
+    const { pool, sent, failures } = spiedPool(url, 1);
+    let connects = 0;
+    pool.on('connect', () => {
+      connects += 1;
+    });
+    try {
+      const store = await createPostgresStore({ pool, schema });
+      opened.push(store);
+      await store.append('d', [event('d-0')]);
+      expect(appendCalls(sent).map((q) => q.name)).toEqual([expect.stringMatching(/^pl_append_v6_/)]);
+      // What an application sharing the pool, or a pool that resets its sessions, does.
+      await pool.query('DISCARD ALL');
+      const before = appendCalls(sent).length;
+      const result = await store.append('d', [event('d-1', 1)]);
+      expect(result).toMatchObject({ alreadyStored: false, nextExpectedRevision: 1, lastPosition: 1 });
+      // The refusal (Bind of a statement the session no longer has), then the same append unnamed.
+      expect(lostCodes(failures)).toEqual(['26000']);
+      const after = appendCalls(sent).slice(before);
+      expect(after.map((q) => q.name)).toEqual([expect.stringMatching(/^pl_append_v6_/), undefined]);
+      expect(after[1]?.values).toEqual(after[0]?.values);
+      // The connection that lost its statements was dropped.
+      expect(connects).toBe(2);
+      // From then on, alone and in groups, nothing named.
+      const rest = appendCalls(sent).length;
+      await Promise.all(Array.from({ length: 12 }, (_, i) => store.append(`g-${i}`, [event(`g-${i}`, i)])));
+      await store.append('d', [event('d-2', 2)]);
+      const later = appendCalls(sent).slice(rest);
+      expect(later.some((q) => q.text.includes('.append_group_v7('))).toBe(true);
+      expect(later.map((q) => q.name).filter((name) => name !== undefined)).toEqual([]);
+      expect(lostCodes(failures)).toEqual(['26000']);
+      const all = await collect(store.readAll());
+      expect(idsOf(all).filter((id) => id.startsWith('d-'))).toEqual(['d-0', 'd-1', 'd-2']);
+      expect(all.map((e) => e.position)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+      expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 15 });
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await pool.end();
+    }
+  });
+
+  it('option unset, a group whose statement the connection lost (DEALLOCATE): the whole group is sent again unnamed, each append stored once', async () => {
+    const { pool, sent, failures } = spiedPool(url, 1);
+    try {
+      const store = await createPostgresStore({ pool, schema });
+      opened.push(store);
+      const round = (r: number) =>
+        Promise.all(Array.from({ length: 10 }, (_, i) => store.append(`r-${i}`, [event(`r-${r}-${i}`, i)])));
+      // The first append goes alone, the nine that arrive meanwhile as a group: both statements prepared.
+      await round(0);
+      const { rows } = await pool.query<{ name: string }>(
+        `SELECT name FROM pg_prepared_statements WHERE name LIKE 'pl_append_group_v7_%'`,
+      );
+      expect(rows).toHaveLength(1);
+      await pool.query(`DEALLOCATE ${rows[0]?.name as string}`);
+      const before = appendCalls(sent).length;
+      const results = await round(1);
+      expect(results.every((r) => !r.alreadyStored)).toBe(true);
+      expect(lostCodes(failures)).toEqual(['26000']);
+      const groups = appendCalls(sent)
+        .slice(before)
+        .filter((q) => q.text.includes('.append_group_v7('));
+      // The group by name (refused), then the same group unnamed: not split into appends alone.
+      expect(groups.map((q) => q.name)).toEqual([rows[0]?.name, undefined]);
+      expect(groups[1]?.values).toEqual(groups[0]?.values);
+      const all = await collect(store.readAll());
+      expect(new Set(idsOf(all)).size).toBe(20);
+      expect(all.map((e) => e.position)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      expect(await verifyStore(store)).toMatchObject({ ok: true, eventsChecked: 20 });
     } finally {
       await Promise.all(opened.splice(0).map((store) => store.close()));
       await pool.end();

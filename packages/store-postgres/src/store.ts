@@ -57,24 +57,32 @@ export interface PostgresStoreOptions {
    */
   readonly mustExist?: boolean;
   /**
-   * Send the statements that write an append (the call of `append_v6` for an append alone, of
-   * `append_group_v7` for a group) as named prepared statements: parsed, analysed
-   * and planned once per connection, then only bound and executed. Less server CPU per append. Default
-   * false: every statement unnamed, as before. Turn it on for direct connections, PgBouncer in session
-   * mode, or PgBouncer 1.21 and later with `max_prepared_statements` above 0; never behind a pooler in
-   * transaction mode that does not keep prepared statements (PgBouncer before 1.21, or with
-   * `max_prepared_statements = 0`): appends then fail with a {@link PreparedStatementError} (see
-   * docs/stores.md, "Prepared statements").
+   * Whether the statements that write an append (the call of `append_v6` for an append alone, of
+   * `append_group_v7` for a group) go as named prepared statements: parsed, analysed and planned once per
+   * connection, then only bound and executed. Less server CPU per append.
+   *
+   * Unset (the default): named, and safe behind any pooler. The first time a server connection refuses a
+   * named append statement because it does not have it (a pooler in transaction mode that does not keep
+   * prepared statements, such as PgBouncer before 1.21; `DISCARD ALL` or `DEALLOCATE` on the connection),
+   * nothing of that append ran: the store sends the same append again, unnamed, on another connection, and
+   * sends every append unnamed for as long as it is open.
+   *
+   * `true`: named, strictly, for a connection known to keep its statements (direct, PgBouncer in session
+   * mode, PgBouncer 1.21 and later with `max_prepared_statements` above 0): a lost statement fails that
+   * append with a {@link PreparedStatementError} (nothing appended) instead of being retried, so that a
+   * setting that does not hold is heard of. `false`: every statement unnamed. See docs/stores.md,
+   * "Prepared statements".
    */
   readonly preparedStatements?: boolean;
 }
 
 /**
- * With `preparedStatements`, the server connection that ran a statement did not have the statement this
- * client prepared under that name (or already had another under it): a pooler in transaction mode that
- * does not keep prepared statements sent it to another server connection, or someone ran `DEALLOCATE` or
- * `DISCARD ALL` on the connection. Nothing of the statement ran, so nothing was appended. The store drops
- * that connection (a new one prepares its statements afresh); behind such a pooler, turn the option off.
+ * With `preparedStatements: true` (given explicitly), the server connection that ran a statement did not
+ * have the statement this client prepared under that name (or already had another under it): a pooler in
+ * transaction mode that does not keep prepared statements sent it to another server connection, or someone
+ * ran `DEALLOCATE` or `DISCARD ALL` on the connection. Nothing of the statement ran, so nothing was
+ * appended. The store drops that connection (a new one prepares its statements afresh). With the option
+ * unset, the store never throws this: it retries the append unnamed and stops naming statements.
  */
 export class PreparedStatementError extends Error {
   override readonly name = 'PreparedStatementError';
@@ -86,16 +94,17 @@ export class PreparedStatementError extends Error {
     cause: DatabaseError,
   ) {
     super(
-      `preparedStatements is on, and the server connection refused the prepared statement ${JSON.stringify(statement)} (${cause.message}): ` +
+      `preparedStatements is true, and the server connection refused the prepared statement ${JSON.stringify(statement)} (${cause.message}): ` +
         'a pooler in transaction mode that does not keep prepared statements (PgBouncer before 1.21, or max_prepared_statements = 0) ' +
         "runs them on other server connections, or the connection's statements were deallocated (DEALLOCATE, DISCARD ALL); " +
-        'nothing was appended, and the store dropped that connection; behind such a pooler, connect directly or in session mode, or turn preparedStatements off',
+        'nothing was appended, and the store dropped that connection; behind such a pooler, connect directly or in session mode, ' +
+        'or leave preparedStatements unset (named statements, falling back to unnamed ones when one is lost) or false',
       { cause },
     );
   }
 }
 
-/** A statement of the append path, and the name it is prepared under when `preparedStatements` is on. */
+/** A statement of the append path, and the name it is prepared under while statements are named. */
 interface Statement {
   readonly name: string;
   readonly text: string;
@@ -307,7 +316,9 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       `preparedStatements must be true or false, got ${JSON.stringify(options.preparedStatements)}`,
     );
   }
-  const prepare = options.preparedStatements === true;
+  // Unset: named, falling back to unnamed for good at the first lost statement; true: named, strictly.
+  const strictlyNamed = options.preparedStatements === true;
+  let named = options.preparedStatements !== false;
   if ((options.connectionString === undefined) === (options.pool === undefined)) {
     throw new TypeError('createPostgresStore needs exactly one of connectionString and pool');
   }
@@ -415,31 +426,66 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     }
   };
 
-  /** A statement of the append path, with its name (used only when `preparedStatements` is on). */
+  /** A statement of the append path, with its name (used only while statements are named). */
   const statement = (calls: string, text: string): Statement => ({ name: statementName(calls, text), text });
 
   /**
-   * Sends a statement of the append path on a client: unnamed, or with `preparedStatements` under its name
-   * (node-postgres parses it on the first use on each connection, a new connection after a reconnect
-   * included, then only binds and executes it). A statement that failed while running stays prepared
-   * (prepared statements outlive an aborted transaction), so the connection is as good as before. A
-   * connection on which the server lacks the statement (or already has one under that name) fails with a
+   * Sends a statement of the append path on a client: named while `named` holds (node-postgres parses it
+   * on the first use on each connection, a new connection after a reconnect included, then only binds and
+   * executes it), else unnamed. A statement that failed while running stays prepared (prepared statements
+   * outlive an aborted transaction), so the connection is as good as before. A connection on which the
+   * server lacks the statement (or already has one under that name) fails with a
    * {@link PreparedStatementError}, which is not a DatabaseError: `withClient` then drops the connection,
-   * whose node-postgres client would otherwise go on believing the statement prepared. Only for a
-   * statement that is a whole append in a transaction of its own: one the server could not bind ran
-   * nothing, so the append stored nothing, as PreparedStatementError says.
+   * whose node-postgres client would otherwise go on believing the statement prepared. Unless the option
+   * was `true`, the store also stops naming statements for good: a pooler that lost one statement will
+   * lose others, each costing a failed round trip, and a connection reset by `DISCARD ALL` once will be
+   * again. Nothing is logged: the store has no logger, and the fallback changes nothing but speed.
+   *
+   * Only for a statement that is a whole append in a transaction of its own (never sent inside BEGIN):
+   * see {@link withAppendClient} for why the server's refusal then proves that nothing ran.
    */
   const run = async <R extends QueryResultRow>(
     client: PoolClient,
     { name, text }: Statement,
     values: unknown[],
   ): Promise<QueryResult<R>> => {
-    if (!prepare) return client.query<R>(text, values);
+    if (!named) return client.query<R>(text, values);
     try {
       return await client.query<R>({ name, text, values });
     } catch (error) {
-      if (isLostStatement(error)) throw new PreparedStatementError(name, error);
-      throw error;
+      if (!isLostStatement(error)) throw error;
+      if (!strictlyNamed) named = false;
+      throw new PreparedStatementError(name, error);
+    }
+  };
+
+  /**
+   * `withClient` for work whose one write is a {@link run} of an append statement: when that statement
+   * was lost, and names were not asked for strictly, the same work again on another connection, unnamed
+   * this time (`run` has turned names off), so that the caller never sees the loss.
+   *
+   * Why sending the same append again is safe, and only then: the statement is sent outside any BEGIN, so
+   * it is a transaction of its own (node-postgres sends Parse on a connection's first use, then Bind,
+   * Execute, Sync; the server runs everything up to Sync as one implicit transaction). The two refusals
+   * recognised as a lost statement come before anything executes: 26000 "prepared statement ... does not
+   * exist" is the server's answer to Bind (what PgBouncer 1.18 in transaction mode, or a connection after
+   * `DISCARD ALL`, gets), 42P05 "prepared statement ... already exists" its answer to Parse (another client
+   * of the pooler prepared it on that server connection). The error aborts the implicit transaction, which
+   * ends at Sync having run nothing: no row, no sequence number, no seal; the server connection is idle
+   * again. Any other failure (one while the statement ran, or during its commit, after which the append
+   * may be stored) is not retried here. Nothing named is ever sent after the commit (the wait for the
+   * seal stays unnamed), so a lost statement can never be met by an append that is already stored. Were an
+   * append statement ever sent inside BEGIN ... COMMIT, the refusal would abort that transaction with
+   * whatever it had done before: it would have to be rolled back, and the whole transaction sent again, not
+   * the one statement; `run` is not used so. The retry takes a fresh client from the pool, as the one that
+   * met the loss was dropped (the server ended its session, so nothing of it survives either way).
+   */
+  const withAppendClient = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+    try {
+      return await withClient(work);
+    } catch (error) {
+      if (!(error instanceof PreparedStatementError) || strictlyNamed) throw error;
+      return withClient(work);
     }
   };
 
@@ -686,8 +732,9 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * A group's appends in one call of `append_group_v7` (migration 7): one array parameter per append field
    * and per event column, whatever the group's size, so the text never changes (the previous group
    * statement, one `append_v6` call per append joined by UNION ALL, had a text and 20 parameters more per
-   * append, parsed and planned for every group). Unnamed unless `preparedStatements` is on: PgBouncer
-   * before 1.21 in transaction mode would run it on a server connection where it was never prepared.
+   * append, parsed and planned for every group). Named like the single append (see {@link run}): PgBouncer
+   * before 1.21 in transaction mode may run it on a server connection where it was never prepared, and
+   * the group is then sent again, unnamed.
    */
   const GROUP_STATEMENT: Statement = statement(
     APPEND_GROUP_V7,
@@ -771,7 +818,7 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     dataTexts: readonly string[],
     appendOptions: AppendOptions,
   ): Promise<FastOutcome> =>
-    withClient(async (client) => {
+    withAppendClient(async (client) => {
       const prepared = fastCall(stream, events, dataTexts, appendOptions);
       let answer: Parameters<typeof fastOutcome>[1] & {
         first_position: string | null;
@@ -782,8 +829,10 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
         answer = rows[0] as typeof answer;
       } catch (error) {
         // The statement was its own transaction: nothing of it was committed (unless the connection failed
-        // during the commit; a retry of the same events is then recognised as one).
-        heads.delete(stream);
+        // during the commit; a retry of the same events is then recognised as one). The head it was chained
+        // on may be wrong, so it is forgotten; unless the statement was lost, which proves nothing ran and
+        // nothing was learnt: the retry chains on the same head.
+        if (!(error instanceof PreparedStatementError)) heads.delete(stream);
         throw error;
       }
       if (answer.status === 'written' && answer.first_position !== null) {
@@ -793,9 +842,9 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
       }
       if (answer.status !== 'written') return fastOutcome(prepared, answer, 0, null);
       // Its batch named, not read from the session: under transaction pooling (PgBouncer) this second
-      // message may run on another server connection than the append did. Never a named statement, even
-      // with `preparedStatements`: the append is committed by now, and a statement the server connection
-      // lacked would fail an append that is stored (PreparedStatementError promises that nothing was).
+      // message may run on another server connection than the append did. Never a named statement: the
+      // append is committed by now, and a statement the server connection lacked would fail an append that
+      // is stored (PreparedStatementError promises that nothing was; the fallback would send it again).
       const { rows } = await client.query<{ sealed: string; own_positions: string[] | null }>(
         `SELECT sealed::text AS sealed, own_positions::text[] AS own_positions FROM ${t('seal_wait')}($1::bigint)`,
         [answer.batch],
@@ -900,7 +949,8 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
     let answers: GroupAnswer[];
     let positionOf: Map<string, string | null> | undefined;
     try {
-      [answers, positionOf] = await withClient(async (client) => {
+      // A lost group statement: the whole group again, unnamed (withAppendClient).
+      [answers, positionOf] = await withAppendClient(async (client) => {
         // One statement, its own transaction: the appends in stream order, each numbered when the group
         // took the seal lock.
         const { rows: arrays } = await run<GroupArrays>(client, GROUP_STATEMENT, groupArguments(calls));

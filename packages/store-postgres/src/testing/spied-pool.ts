@@ -6,7 +6,7 @@ import { Pool } from 'pg';
  */
 export const spiedPool = (url: string, max = 4) => {
   const pool = new Pool({ connectionString: url, max });
-  const sent: { name?: string; text: string }[] = [];
+  const sent: { name?: string; text: string; values?: unknown }[] = [];
   const failures: unknown[] = [];
   const spied = new WeakSet<object>();
   pool.on('acquire', (client) => {
@@ -15,7 +15,11 @@ export const spiedPool = (url: string, max = 4) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       const [first] = args;
-      sent.push(typeof first === 'string' ? { text: first } : (first as { name?: string; text: string }));
+      sent.push(
+        typeof first === 'string'
+          ? { text: first, values: args[1] }
+          : (first as { name?: string; text: string; values?: unknown }),
+      );
       const result = query(...args);
       if (result instanceof Promise) result.catch((error: unknown) => failures.push(error));
       return result;
