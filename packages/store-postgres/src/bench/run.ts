@@ -30,9 +30,11 @@ import { startTestServer } from '../testing/server';
  * fourth append loop, `storeB`, appends through that build's store (its own schema, migrated by that build),
  * and a third readAll loop reads through it on the same rows, in the same rounds (an A/B of two builds).
  *
- * A fourth append loop always runs, `storeNamed`: this build's store with `preparedStatements: true` (the
- * append path's statements prepared once per connection under names), on a schema of its own, in the same
- * slices: the option against the default and against the bare loops in one run.
+ * The `store` loop is the store with its default options: the append path's statements prepared once per
+ * connection under names (they stay named here: a direct connection never loses them). A fourth append
+ * loop always runs, `storeUnnamed`: this build's store with `preparedStatements: false` (every statement
+ * unnamed, what the store falls back to behind a pooler that loses statements), on a schema of its own, in
+ * the same slices: the fallback against the default and against the bare loops in one run.
  *
  * Besides rates and CPU, each append loop's WAL bytes per event (pg_current_wal_insert_lsn before and after
  * each of its slices; one loop runs at a time): what the server writes for an event, which the machine's
@@ -132,11 +134,11 @@ const serverCpuReader = async (admin: Pool): Promise<() => number> => {
 };
 
 /** The three loops of the append benchmark: the store, and the bare INSERT in its two transaction forms. */
-type Loop = 'store' | 'bare3' | 'bare1' | 'storeNamed' | 'storeB';
+type Loop = 'store' | 'bare3' | 'bare1' | 'storeUnnamed' | 'storeB';
 const LOOPS: readonly Loop[] =
   AB === '' && OTHER_STORE === ''
-    ? ['store', 'bare3', 'bare1', 'storeNamed']
-    : ['store', 'bare3', 'bare1', 'storeNamed', 'storeB'];
+    ? ['store', 'bare3', 'bare1', 'storeUnnamed']
+    : ['store', 'bare3', 'bare1', 'storeUnnamed', 'storeB'];
 
 /** The other build's createPostgresStore (BENCH_OTHER_STORE), or this build's. */
 const otherBuild = async (): Promise<typeof createPostgresStore> =>
@@ -168,12 +170,12 @@ const appendBenchmark = async (
   storeBPool.on('error', () => undefined);
   const storeB = await (await otherBuild())({ pool: storeBPool, schema: `${schema}_b` });
   if (AB !== '') await storeBPool.query(`ALTER FUNCTION ${schema}_b.append_v6 ${AB}`);
-  const namedPool = new Pool({ connectionString: url, max: writers + 1 });
-  namedPool.on('error', () => undefined);
-  const storeNamed = await createPostgresStore({
-    pool: namedPool,
+  const unnamedPool = new Pool({ connectionString: url, max: writers + 1 });
+  unnamedPool.on('error', () => undefined);
+  const storeUnnamed = await createPostgresStore({
+    pool: unnamedPool,
     schema: `${schema}_n`,
-    preparedStatements: true,
+    preparedStatements: false,
   });
   const bare = new Pool({ connectionString: url, max: writers });
   bare.on('error', () => undefined);
@@ -183,12 +185,12 @@ const appendBenchmark = async (
     `VACUUM ANALYZE ${schema}.events, ${schema}.streams, ${schema}_b.events, ${schema}_b.streams, ${schema}_n.events, ${schema}_n.streams, bench_bare.events`,
   );
   let n = 0;
-  const events = { store: 0, bare3: 0, bare1: 0, storeNamed: 0, storeB: 0 };
-  const secs = { store: 0, bare3: 0, bare1: 0, storeNamed: 0, storeB: 0 };
+  const events = { store: 0, bare3: 0, bare1: 0, storeUnnamed: 0, storeB: 0 };
+  const secs = { store: 0, bare3: 0, bare1: 0, storeUnnamed: 0, storeB: 0 };
   // The benchmark process's own CPU time (every loop runs in it): what the client side costs per event.
-  const cpuMs = { store: 0, bare3: 0, bare1: 0, storeNamed: 0, storeB: 0 };
-  const serverMs = { store: 0, bare3: 0, bare1: 0, storeNamed: 0, storeB: 0 };
-  const walBytes = { store: 0, bare3: 0, bare1: 0, storeNamed: 0, storeB: 0 };
+  const cpuMs = { store: 0, bare3: 0, bare1: 0, storeUnnamed: 0, storeB: 0 };
+  const serverMs = { store: 0, bare3: 0, bare1: 0, storeUnnamed: 0, storeB: 0 };
+  const walBytes = { store: 0, bare3: 0, bare1: 0, storeUnnamed: 0, storeB: 0 };
   const cpu = () => {
     const used = process.cpuUsage();
     return (used.user + used.system) / 1000;
@@ -235,8 +237,8 @@ const appendBenchmark = async (
       const cpuStart = cpu();
       await Promise.all(
         Array.from({ length: writers }, async (_, w) => {
-          if (loop === 'store' || loop === 'storeB' || loop === 'storeNamed') {
-            const into = loop === 'store' ? store : loop === 'storeB' ? storeB : storeNamed;
+          if (loop === 'store' || loop === 'storeB' || loop === 'storeUnnamed') {
+            const into = loop === 'store' ? store : loop === 'storeB' ? storeB : storeUnnamed;
             while (Date.now() < deadline) {
               await into.append(`partner-${w}`, [benchEvent(n++, `s${writers}-${run}`)]);
               events[loop] += 1;
@@ -264,8 +266,8 @@ const appendBenchmark = async (
   await storePool.end();
   await storeB.close();
   await storeBPool.end();
-  await storeNamed.close();
-  await namedPool.end();
+  await storeUnnamed.close();
+  await unnamedPool.end();
   await bare.end();
   const rateOf = (loop: Loop) => events[loop] / secs[loop];
   const cpuOf = (loop: Loop) => cpuMs[loop] / events[loop];
@@ -288,10 +290,10 @@ const appendBenchmark = async (
     bare3Wal: walOf('bare3'),
     bare1Wal: walOf('bare1'),
     storeBWal: walOf('storeB'),
-    namedRate: rateOf('storeNamed'),
-    namedCpu: cpuOf('storeNamed'),
-    namedServer: serverOf('storeNamed'),
-    namedWal: walOf('storeNamed'),
+    unnamedRate: rateOf('storeUnnamed'),
+    unnamedCpu: cpuOf('storeUnnamed'),
+    unnamedServer: serverOf('storeUnnamed'),
+    unnamedWal: walOf('storeUnnamed'),
   };
 };
 
@@ -349,13 +351,13 @@ const main = async (): Promise<void> => {
       console.log(
         `  each run: server CPU ms/event store ${each((r) => r.storeServer, 2)}; bare3 ${each((r) => r.bare3Server, 2)}; client CPU store ${each((r) => r.storeCpu, 2)}; bare3 ${each((r) => r.bare3Cpu, 2)}; WAL bytes/event store ${each((r) => r.storeWal, 0)}; bare3 ${each((r) => r.bare3Wal, 0)}`,
       );
-      // The store with preparedStatements: true, against bare3 and bare1 as the store is, and against the store.
-      const n3 = runs.map((r) => r.namedRate / r.bare3Rate);
-      const n1 = runs.map((r) => r.namedRate / r.bare1Rate);
-      const ns = runs.map((r) => r.namedRate / r.storeRate);
+      // The store with preparedStatements: false, against bare3 and bare1 as the store is, and against the store.
+      const n3 = runs.map((r) => r.unnamedRate / r.bare3Rate);
+      const n1 = runs.map((r) => r.unnamedRate / r.bare1Rate);
+      const ns = runs.map((r) => r.unnamedRate / r.storeRate);
       const mn = runs[n3.indexOf(median(n3))] as (typeof runs)[number];
       console.log(
-        `  storeNamed (preparedStatements: true): ${rate(mn.namedRate)} ev/s; storeNamed/bare3 ${percent(median(n3))} (each run ${n3.map(percent).join(', ')}); storeNamed/bare1 ${percent(median(n1))} (each run ${n1.map(percent).join(', ')}); storeNamed/store ${percent(median(ns))} (each run ${ns.map(percent).join(', ')}); server CPU ms/event ${each((r) => r.namedServer, 2)}; client CPU ${each((r) => r.namedCpu, 2)}; WAL bytes/event ${each((r) => r.namedWal, 0)}`,
+        `  storeUnnamed (preparedStatements: false): ${rate(mn.unnamedRate)} ev/s; storeUnnamed/bare3 ${percent(median(n3))} (each run ${n3.map(percent).join(', ')}); storeUnnamed/bare1 ${percent(median(n1))} (each run ${n1.map(percent).join(', ')}); storeUnnamed/store ${percent(median(ns))} (each run ${ns.map(percent).join(', ')}); server CPU ms/event ${each((r) => r.unnamedServer, 2)}; client CPU ${each((r) => r.unnamedCpu, 2)}; WAL bytes/event ${each((r) => r.unnamedWal, 0)}`,
       );
       if (AB !== '' || OTHER_STORE !== '') {
         const rB = runs.map((r) => r.storeBRate / r.storeRate);
