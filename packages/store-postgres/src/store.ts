@@ -477,8 +477,10 @@ export const createPostgresStore = async (options: PostgresStoreOptions): Promis
    * seal stays unnamed), so a lost statement can never be met by an append that is already stored. Were an
    * append statement ever sent inside BEGIN ... COMMIT, the refusal would abort that transaction with
    * whatever it had done before: it would have to be rolled back, and the whole transaction sent again, not
-   * the one statement; `run` is not used so. The retry takes a fresh client from the pool, as the one that
-   * met the loss was dropped (the server ended its session, so nothing of it survives either way).
+   * the one statement; `run` is not used so. The retry takes another client from the pool: the one that
+   * met the loss was dropped by `withClient`, as its node-postgres client lists names its server connection
+   * does not have (its session, or its link to the pooler, closed: nothing of the refused statement was
+   * left open in it, the implicit transaction having ended at Sync).
    */
   const withAppendClient = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
     try {
