@@ -3,12 +3,12 @@ import { hostname } from 'node:os';
 import { builtInProjections, createSession, parseCheckpoint } from '@partner-ledger/projections';
 import type { Checkpoint, ProjectionSession } from '@partner-ledger/projections';
 import type { EventStore } from '@partner-ledger/store';
-import { Pool } from 'pg';
 import type { PoolClient } from 'pg';
+import { inTransaction, isConnectionError, keepClientErrorsHeard, openDatabase } from './database';
+import type { ProjectorDatabase } from './database';
 import { emptyFacts, readModelFacts } from './facts';
 import type { FactsState, FactsTracker } from './facts';
 import {
-  SCHEMA_PATTERN,
   controlDdl,
   deleteRows,
   factsDdl,
@@ -22,6 +22,8 @@ import {
   writeStateParts,
 } from './sql';
 import { diffParts, digestOf, joinState, splitState } from './state-parts';
+import { iso, statusOf } from './status';
+import type { ProjectorStatus, StatusRow } from './status';
 import {
   FACT_TABLES,
   TABLES,
@@ -40,18 +42,11 @@ import type { ProjectedResults, Row, TableDefinition } from './tables';
  */
 export const CODE_VERSION = '7';
 
-/** The reader-facing schema when none is given. */
-export const DEFAULT_READ_SCHEMA = 'partner_ledger_read';
-
-/** Where the projector writes: a pg Pool you own, or a connection string (the projector's own pool). */
-export interface ProjectorDatabase {
-  /** A `pg` Pool you own: the projector does not end it. */
-  readonly pool?: Pool;
-  /** A `postgres://` or `postgresql://` URL: the projector opens and ends its own pool. */
-  readonly connectionString?: string;
-  /** The reader-facing schema (default `partner_ledger_read`); generations are `<schema>_g<n>`. */
-  readonly schema?: string;
-}
+// The connection and the lag row live in database.ts and status.ts; the two functions and the type the
+// projector's own tests take from this file are exported from it as well.
+export { projectorApplicationName } from './database';
+export { readProjectorStatus } from './status';
+export type { ProjectorStatus } from './status';
 
 /** The options of `startProjector`. */
 export interface ProjectorOptions extends ProjectorDatabase {
@@ -102,30 +97,6 @@ export interface ProjectorReconnect {
   readonly error: Error;
 }
 
-/** The lag row: where a projector is, against the store's head. */
-export interface ProjectorStatus {
-  /** The generation written (the live one, or the one being rebuilt). */
-  readonly generation: number;
-  readonly codeVersion: string;
-  /** `live` (caught up, serving), `catching-up`, or `rebuilding` (a new generation, not yet swapped in). */
-  readonly state: 'live' | 'catching-up' | 'rebuilding';
-  /** The position of the last event projected (-1 before the first). */
-  readonly position: number;
-  readonly eventsRead: number;
-  readonly headPosition: number;
-  /** headPosition - position: events on stores with dense positions (file, PostgreSQL, in-memory). */
-  readonly eventsBehind: number;
-  /** recordedAt of the head event minus recordedAt of the last event projected, in seconds (0 when caught up). */
-  readonly secondsBehind: number;
-  readonly lastRecordedAt: string | null;
-  readonly headRecordedAt: string | null;
-  /** The moment the figures describe: the latest occurredAt projected, as the CLI's reports say it. */
-  readonly asOf: string | null;
-  readonly reportingCurrency: string | null;
-  /** When the row was written (database clock). */
-  readonly updatedAt: string;
-}
-
 /** A running projector. */
 export interface Projector {
   /** Settles when the projector stops (stopped, caught up with exitWhenCaughtUp, or failed). */
@@ -168,81 +139,6 @@ const keyedRows = (session: ProjectionSession<Projections>): Keyed => {
     keyed.set(table.name, map);
   }
   return keyed;
-};
-
-/**
- * The application_name of the projector's own connections (as pg_stat_activity shows them), so that an
- * operator can tell them apart; PostgreSQL keeps 63 bytes of it.
- */
-export const projectorApplicationName = (schema: string): string =>
-  `partner-ledger projector ${schema}`.slice(0, 63);
-
-// SQLSTATE classes 08 (connection exception) and 57P (the server shut the session down or is starting).
-const CONNECTION_SQLSTATE = /^(08|57P0)/;
-const CONNECTION_ERRNO = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EAI_AGAIN',
-]);
-// pg's own errors when the socket closes or a connection cannot be had in time.
-const CONNECTION_MESSAGE =
-  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
-
-/** Whether an error means the connection went away (worth reconnecting), not that the work was wrong. */
-export const isConnectionError = (error: unknown): boolean => {
-  // Not `instanceof Error`: errors made by another realm (node's own, under a test runner's vm) are not.
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (CONNECTION_SQLSTATE.test(code) || CONNECTION_ERRNO.has(code))) return true;
-  return typeof message === 'string' && CONNECTION_MESSAGE.test(message);
-};
-
-/** Opens the pool the options name, checking the schema. */
-export const openDatabase = (options: ProjectorDatabase): { pool: Pool; owned: boolean; schema: string } => {
-  const schema = options.schema ?? DEFAULT_READ_SCHEMA;
-  if (!SCHEMA_PATTERN.test(schema))
-    throw new RangeError(
-      `schema: expected a lower-case SQL identifier of at most 48 characters, got ${JSON.stringify(schema)}`,
-    );
-  if ((options.pool === undefined) === (options.connectionString === undefined))
-    throw new RangeError('Give exactly one of pool and connectionString');
-  if (options.pool !== undefined) return { pool: options.pool, owned: false, schema };
-  const pool = new Pool({
-    connectionString: options.connectionString,
-    max: 2,
-    application_name: projectorApplicationName(schema),
-  });
-  return { pool, owned: true, schema };
-};
-
-// A connection that dies while checked out emits 'error' on its client: unheard, it ends the process. The
-// query under way fails with it too, which is what the projector acts on.
-const ignoreClientError = (): void => undefined;
-const keepClientErrorsHeard = (client: PoolClient): void => {
-  client.on('error', ignoreClientError);
-};
-
-const inTransaction = async <T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> => {
-  const client = await pool.connect();
-  client.on('error', ignoreClientError);
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    if (isConnectionError(error)) broken = error as Error;
-    else await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.off('error', ignoreClientError);
-    // A broken connection is destroyed, not given back to the pool.
-    client.release(broken);
-  }
 };
 
 /** The position and recordedAt of the store's last event. */
@@ -686,51 +582,4 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       await done.catch(() => undefined);
     },
   };
-};
-
-interface StatusRow {
-  generation: number;
-  code_version: string;
-  state: ProjectorStatus['state'];
-  position: string;
-  events_read: string;
-  head_position: string;
-  events_behind: string;
-  seconds_behind: string;
-  last_recorded_at: Date | null;
-  head_recorded_at: Date | null;
-  as_of: Date | null;
-  reporting_currency: string | null;
-  updated_at: Date;
-}
-
-const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
-
-const statusOf = (row: StatusRow): ProjectorStatus => ({
-  generation: row.generation,
-  codeVersion: row.code_version,
-  state: row.state,
-  position: Number(row.position),
-  eventsRead: Number(row.events_read),
-  headPosition: Number(row.head_position),
-  eventsBehind: Number(row.events_behind),
-  secondsBehind: Number(row.seconds_behind),
-  lastRecordedAt: iso(row.last_recorded_at),
-  headRecordedAt: iso(row.head_recorded_at),
-  asOf: iso(row.as_of),
-  reportingCurrency: row.reporting_currency,
-  updatedAt: row.updated_at.toISOString(),
-});
-
-/** Reads the lag row of the projector writing into the schema: null when none has written yet. */
-export const readProjectorStatus = async (database: ProjectorDatabase): Promise<ProjectorStatus | null> => {
-  const { pool, owned, schema } = openDatabase(database);
-  try {
-    const exists = await pool.query(`SELECT to_regclass($1) AS t`, [`${schema}.projector_status`]);
-    if (exists.rows[0].t === null) return null;
-    const found = await pool.query(`SELECT * FROM ${schema}.projector_status WHERE id = 1`);
-    return found.rowCount === 0 ? null : statusOf(found.rows[0] as StatusRow);
-  } finally {
-    if (owned) await pool.end();
-  }
 };

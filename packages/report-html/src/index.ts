@@ -5,7 +5,8 @@
  * of the JSON reports, and the digest and position of the ledger they were computed from. The pages render
  * the projections' results; they compute no money. See docs/reports.md.
  */
-export { renderBook, TOP_PARTNERS } from './book';
+export { renderBook } from './book';
+export { TOP_PARTNERS } from './book-revenue';
 export type { BookInput } from './book';
 export { renderStatements, statementFileName } from './statements';
 export type { StatementFile, StatementsInput } from './statements';
