@@ -2,6 +2,7 @@ import { chmod, open, readFile, rename, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { cachingKeyStore, createInMemoryKeyStore } from '@partner-ledger/events';
 import type { KeyStore, KeyStoreContents } from '@partner-ledger/events';
+import type { EventStore } from '@partner-ledger/store';
 import type { StoreSpec } from './store-spec';
 
 /** The environment variable that names the key file when `--keys` is not given. */
@@ -72,14 +73,37 @@ const isStringRecord = (u: unknown): u is Record<string, string> =>
   !Array.isArray(u) &&
   Object.values(u as object).every((v) => typeof v === 'string');
 
+/** How a key file opened by {@link openKeyFile} writes the keys it makes. */
+export interface KeyFileOptions {
+  /**
+   * `immediately` (the default): `getOrCreate` resolves once a key it made is in the file. `beforeAppend`:
+   * a key made is kept in memory until `writeMadeKeys`, which a ledger's store calls before every append
+   * (see {@link appendsAfterKeys}): a command the ledger refuses before appending anything (a click whose
+   * partner has not joined) then writes nothing to the file, and a crash cannot leave its key behind, while
+   * every key is in the file before an event made with it is appended. Erasures are written at once either
+   * way.
+   */
+  readonly newKeys?: 'immediately' | 'beforeAppend';
+}
+
+/** A key file's KeyStore. */
+export interface KeyFile extends KeyStore {
+  /**
+   * Resolves once every key made so far is in the file (written, synced and renamed into place): writes
+   * them when some are not, or waits for the write under way.
+   */
+  readonly writeMadeKeys: () => Promise<void>;
+}
+
 /**
  * Opens a key file as a KeyStore (cached): JSON with each key in base64 and each erased key id with the
  * time of its erasure. The file must be readable by its owner only (mode 0600 or stricter, on systems with
  * POSIX permissions): anything else is a KeyFileError, as is a missing or malformed file. Every change
- * rewrites the file atomically; a destroyed key leaves no trace in it but its id and erasure time (copies
- * and backups of older versions of the file still hold it: see docs/privacy.md).
+ * rewrites the file atomically (a key made: at once, or before the next append: see KeyFileOptions); a
+ * destroyed key leaves no trace in it but its id and erasure time (copies and backups of older versions of
+ * the file still hold it: see docs/privacy.md).
  */
-export const openKeyFile = async (path: string): Promise<KeyStore> => {
+export const openKeyFile = async (path: string, options: KeyFileOptions = {}): Promise<KeyFile> => {
   let text: string;
   try {
     const info = await stat(path);
@@ -104,17 +128,70 @@ export const openKeyFile = async (path: string): Promise<KeyStore> => {
   const { format, keys, erased } = (parsed ?? {}) as Record<string, unknown>;
   if (format !== FORMAT || !isStringRecord(keys) || !isStringRecord(erased))
     throw new KeyFileError(path, `is not a key file (expected "format": "${FORMAT}", "keys" and "erased")`);
+  const atOnce = (options.newKeys ?? 'immediately') === 'immediately';
+  // What the file lacks: the ids of keys made since it was last written (a key discarded before that is
+  // then simply dropped, with nothing to write), and whether anything else changed (a key discarded that
+  // had been written).
+  let latest: KeyStoreContents = { keys, erased };
+  const unwritten = new Set<string>();
+  let changed = false;
   let writing: Promise<void> = Promise.resolve();
-  return cachingKeyStore(
-    createInMemoryKeyStore({
-      contents: { keys, erased },
-      onChange: (contents) => {
-        writing = writing.then(() => writeContents(path, contents));
-        return writing;
-      },
-    }),
-  );
+  const write = (): Promise<void> => {
+    const contents = latest;
+    unwritten.clear();
+    changed = false;
+    // One after the other, each with the whole state as it was when asked for: the last one wins.
+    writing = writing.then(() => writeContents(path, contents));
+    return writing;
+  };
+  const writeMadeKeys = (): Promise<void> => (unwritten.size > 0 || changed ? write() : writing);
+  const memory = createInMemoryKeyStore({
+    contents: { keys, erased },
+    onChange: async (contents) => {
+      latest = contents;
+    },
+  });
+  const file: KeyStore = {
+    get: memory.get,
+    getOrCreate: async (keyId) => {
+      const before = latest;
+      const key = await memory.getOrCreate(keyId);
+      if (latest === before) return key;
+      unwritten.add(keyId);
+      if (atOnce) await writeMadeKeys();
+      return key;
+    },
+    destroy: async (keyId, erasedAt) => {
+      await memory.destroy(keyId, erasedAt);
+      await write();
+    },
+    discard: async (keyId, key) => {
+      const before = latest;
+      await memory.discard!(keyId, key);
+      if (latest === before) return;
+      // Never written: the file is as it was. Written (by an append that needed another key, or at once):
+      // written again without it.
+      if (!unwritten.delete(keyId)) changed = true;
+      await writeMadeKeys();
+    },
+  };
+  return { ...cachingKeyStore(file), writeMadeKeys };
 };
+
+/**
+ * The store beneath a sealing store whose keys are a key file opened with `newKeys: 'beforeAppend'`: every
+ * append waits until the keys made so far are in the file. An event is made with its keys before it is
+ * appended (a visitor's pseudonym when the command is prepared, a partner's sealed fields on the way into
+ * this store), so no event the store acknowledges needs a key that a crash could lose; a key made for a
+ * command refused before any append is never written.
+ */
+export const appendsAfterKeys = (store: EventStore, keys: KeyFile): EventStore => ({
+  ...store,
+  append: async (stream, events, options) => {
+    await keys.writeMadeKeys();
+    return store.append(stream, events, options);
+  },
+});
 
 /** Opens the key file of a ledger when there is one (see keyFilePathOf); undefined when there is none. */
 export const openKeyFileOf = async (
@@ -122,12 +199,13 @@ export const openKeyFileOf = async (
   given: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
-): Promise<KeyStore | undefined> => {
+  options: KeyFileOptions = {},
+): Promise<KeyFile | undefined> => {
   const path = keyFilePathOf(spec, given, env, cwd);
   if (path === undefined) return undefined;
   // A key file named explicitly must be there; the default one beside a file store is optional (a ledger
   // made before this release, or without `init`, has none and stays in plaintext).
   const named = given !== undefined || (env[KEYS_ENV] ?? '') !== '';
   if (!named && !(await exists(path))) return undefined;
-  return openKeyFile(path);
+  return openKeyFile(path, options);
 };
