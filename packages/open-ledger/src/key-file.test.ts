@@ -79,6 +79,24 @@ describe('a key file that writes new keys before appends', () => {
     expect(seen).toEqual([['partner:a'], ['partner:a']]);
   });
 
+  it('a key one caller is making is in the file before another caller`s append that found it made', async () => {
+    const path = join(root, 'd.keys');
+    await createKeyFile(path);
+    const keys = await openKeyFile(path, { newKeys: 'beforeAppend' });
+    const inner = { append: async () => keysIn(path) } as unknown as EventStore;
+    const store = appendsAfterKeys(inner, keys);
+    // The second caller starts some turns of the microtask queue after the first one: at some of them it
+    // finds the key already made (and seals with it) while the first caller has not yet come back.
+    for (let turns = 0; turns < 24; turns += 1) {
+      const keyId = `partner:${turns}`;
+      const first = keys.getOrCreate(keyId);
+      for (let i = 0; i < turns; i += 1) await Promise.resolve();
+      const inFile = await keys.getOrCreate(keyId).then(() => store.append('s', []));
+      expect([turns, inFile]).toEqual([turns, expect.arrayContaining([keyId])]);
+      await first;
+    }
+  });
+
   const settings = {
     programId: 'p',
     name: 'P',

@@ -73,6 +73,13 @@ const isStringRecord = (u: unknown): u is Record<string, string> =>
   !Array.isArray(u) &&
   Object.values(u as object).every((v) => typeof v === 'string');
 
+const sameRecord = (a: Record<string, string>, b: Record<string, string>): boolean => {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => b[key] === a[key]);
+};
+const sameContents = (a: KeyStoreContents, b: KeyStoreContents): boolean =>
+  sameRecord(a.keys, b.keys) && sameRecord(a.erased, b.erased);
+
 /** How a key file opened by {@link openKeyFile} writes the keys it makes. */
 export interface KeyFileOptions {
   /**
@@ -129,22 +136,20 @@ export const openKeyFile = async (path: string, options: KeyFileOptions = {}): P
   if (format !== FORMAT || !isStringRecord(keys) || !isStringRecord(erased))
     throw new KeyFileError(path, `is not a key file (expected "format": "${FORMAT}", "keys" and "erased")`);
   const atOnce = (options.newKeys ?? 'immediately') === 'immediately';
-  // What the file lacks: the ids of keys made since it was last written (a key discarded before that is
-  // then simply dropped, with nothing to write), and whether anything else changed (a key discarded that
-  // had been written).
+  // `latest` is the state in memory, set by onChange at the very moment of a change (before anyone can
+  // find the key made: another caller may seal with it before the one that made it comes back);
+  // `scheduled` the state last handed to a write. The file lacks something while they differ.
   let latest: KeyStoreContents = { keys, erased };
-  const unwritten = new Set<string>();
-  let changed = false;
+  let scheduled = latest;
   let writing: Promise<void> = Promise.resolve();
   const write = (): Promise<void> => {
     const contents = latest;
-    unwritten.clear();
-    changed = false;
+    scheduled = contents;
     // One after the other, each with the whole state as it was when asked for: the last one wins.
     writing = writing.then(() => writeContents(path, contents));
     return writing;
   };
-  const writeMadeKeys = (): Promise<void> => (unwritten.size > 0 || changed ? write() : writing);
+  const writeMadeKeys = (): Promise<void> => (latest === scheduled ? writing : write());
   const memory = createInMemoryKeyStore({
     contents: { keys, erased },
     onChange: async (contents) => {
@@ -154,10 +159,7 @@ export const openKeyFile = async (path: string, options: KeyFileOptions = {}): P
   const file: KeyStore = {
     get: memory.get,
     getOrCreate: async (keyId) => {
-      const before = latest;
       const key = await memory.getOrCreate(keyId);
-      if (latest === before) return key;
-      unwritten.add(keyId);
       if (atOnce) await writeMadeKeys();
       return key;
     },
@@ -169,10 +171,10 @@ export const openKeyFile = async (path: string, options: KeyFileOptions = {}): P
       const before = latest;
       await memory.discard!(keyId, key);
       if (latest === before) return;
-      // Never written: the file is as it was. Written (by an append that needed another key, or at once):
-      // written again without it.
-      if (!unwritten.delete(keyId)) changed = true;
-      await writeMadeKeys();
+      // A key never written leaves the state as the file has it (or will): nothing to write. One written (an
+      // append needed it or another key, or it was written at once) is written away again, now.
+      if (sameContents(latest, scheduled)) latest = scheduled;
+      else await write();
     },
   };
   return { ...cachingKeyStore(file), writeMadeKeys };
