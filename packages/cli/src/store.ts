@@ -4,13 +4,14 @@ import { createSealingStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
 import {
   KeyFileError,
+  appendsAfterKeys,
   openKeyFileOf,
   LedgerNotFoundError,
   NotALedgerError,
   StoreAdapterMissingError,
   openStore as openNamedStore,
 } from '@partner-ledger/open-ledger';
-import type { OpenStoreOptions } from '@partner-ledger/open-ledger';
+import type { KeyFile, OpenStoreOptions } from '@partner-ledger/open-ledger';
 import { UsageError } from './exit';
 import type { CliIo } from './io';
 import { noticeRecovery } from './recovery-notice';
@@ -138,14 +139,21 @@ export const withKeyedStore = async <R>(
   use: (store: EventStore, spec: StoreSpec, keys: KeyStore | undefined, sealed: EventStore) => Promise<R>,
 ): Promise<R> => {
   const spec = resolveStoreSpec(given, io.env, io.cwd);
-  let keys: KeyStore | undefined;
+  let keys: KeyFile | undefined;
   try {
-    keys = await openKeyFileOf(spec, keysGiven, io.env, io.cwd);
+    // Keys made are written before the append that needs them (appendsAfterKeys below), not when made: a
+    // command refused before any append leaves the key file as it was, even after a crash.
+    keys = await openKeyFileOf(spec, keysGiven, io.env, io.cwd, { newKeys: 'beforeAppend' });
   } catch (error) {
     if (error instanceof KeyFileError) throw new UsageError(error.message);
     throw error;
   }
   return withStore(io, given, options, (store, opened) =>
-    use(keys === undefined ? store : createSealingStore(store, keys), opened, keys, store),
+    use(
+      keys === undefined ? store : createSealingStore(appendsAfterKeys(store, keys), keys),
+      opened,
+      keys,
+      store,
+    ),
   );
 };

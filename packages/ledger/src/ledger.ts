@@ -198,7 +198,7 @@ const DECODE_CACHE_SIZE = 20_000;
 /** Stream states the ledger remembers (see `load`): the partners, plans and accounts of a large program. */
 const STATE_CACHE_SIZE = 20_000;
 /** How many streams' latest own appends the ledger keeps notes of (two generations of half each). */
-const OWN_APPEND_NOTES = 20_000;
+export const OWN_APPEND_NOTES = 20_000;
 
 const codeOf = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'

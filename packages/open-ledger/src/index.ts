@@ -7,7 +7,16 @@
  */
 export { openLedger } from './open-ledger';
 export type { OpenLedgerOptions, OpenedLedger } from './open-ledger';
-export { KEYS_ENV, KeyFileError, createKeyFile, keyFilePathOf, openKeyFile, openKeyFileOf } from './key-file';
+export {
+  KEYS_ENV,
+  KeyFileError,
+  appendsAfterKeys,
+  createKeyFile,
+  keyFilePathOf,
+  openKeyFile,
+  openKeyFileOf,
+} from './key-file';
+export type { KeyFile, KeyFileOptions } from './key-file';
 export { LedgerNotFoundError, NotALedgerError, openStore } from './open-store';
 export type { OpenStoreOptions } from './open-store';
 export { DEFAULT_STORE_DIRECTORY, STORE_ENV, describeStoreSpec, resolveStoreSpec } from './store-spec';

@@ -3,7 +3,7 @@ import { createLedger, createPersonalDataOperations, pseudonymizeVisitors } from
 import type { IdGenerator, Ledger, PersonalDataOperations, ProgramSettings } from '@partner-ledger/ledger';
 import { createSealingStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
-import { openKeyFileOf } from './key-file';
+import { appendsAfterKeys, openKeyFileOf } from './key-file';
 import { openStore } from './open-store';
 import type { PackageLoader } from './store-schemes';
 import { resolveStoreSpec } from './store-spec';
@@ -78,20 +78,29 @@ export const openLedger = async (options: OpenLedgerOptions = {}): Promise<Opene
   const owned = typeof given !== 'object';
   const cwd = options.cwd ?? process.cwd();
   const spec = owned ? resolveStoreSpec(given, process.env, cwd) : undefined;
-  const keys =
-    options.keys === false
+  // A key file writes the keys the ledger makes before the append that needs them (appendsAfterKeys), not
+  // when they are made: a command refused before any append leaves the file as it was.
+  const keyFile =
+    options.keys === false || typeof options.keys === 'object'
       ? undefined
-      : typeof options.keys === 'object'
-        ? options.keys
-        : spec === undefined && options.keys === undefined
-          ? undefined
-          : await openKeyFileOf(spec ?? { kind: 'file', directory: cwd }, options.keys, process.env, cwd);
+      : spec === undefined && options.keys === undefined
+        ? undefined
+        : await openKeyFileOf(spec ?? { kind: 'file', directory: cwd }, options.keys, process.env, cwd, {
+            newKeys: 'beforeAppend',
+          });
+  const keys = typeof options.keys === 'object' ? options.keys : keyFile;
   const sealedStore: EventStore = spec
     ? await openStore(spec, {
         ...(options.load === undefined ? {} : { load: options.load }),
       })
     : (given as EventStore);
-  const store = keys === undefined ? sealedStore : createSealingStore(sealedStore, keys);
+  const store =
+    keys === undefined
+      ? sealedStore
+      : createSealingStore(
+          keyFile === undefined ? sealedStore : appendsAfterKeys(sealedStore, keyFile),
+          keys,
+        );
   const ledger = createLedger({
     store,
     ...(keys === undefined ? {} : { prepareCommand: pseudonymizeVisitors(keys) }),
@@ -122,7 +131,19 @@ export const openLedger = async (options: OpenLedgerOptions = {}): Promise<Opene
     ...personal,
     store,
     sealedStore,
-    keys,
+    // Handed out writing a key it makes at once, as openKeyFile does: what the caller seals with it does not
+    // go through appendsAfterKeys.
+    keys:
+      keyFile === undefined
+        ? keys
+        : {
+            ...keyFile,
+            getOrCreate: async (keyId) => {
+              const key = await keyFile.getOrCreate(keyId);
+              await keyFile.writeMadeKeys();
+              return key;
+            },
+          },
     close: async () => (owned ? sealedStore.close() : undefined),
   };
 };
