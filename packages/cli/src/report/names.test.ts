@@ -218,6 +218,14 @@ describe('partner names kept sealed by partnerNameEvents, opened with the keys o
     const sealedNames = await namesAtRevisions(auditor, ids, loaded, elsewhere);
     expect(sealedNames).toEqual({ a: '[sealed]', b: '[sealed]', c: '[sealed]', d: 'Delta plaintext' });
     expect(sealedNames).toEqual(await expectedOf(auditor));
+    // A key store holding another key under a partner's key id: no name, an error naming the key id.
+    const wrong = createInMemoryKeyStore();
+    await wrong.getOrCreate('partner:a');
+    const misread = createSealingStore(beneath, wrong);
+    await expect(namesAtRevisions(misread, ids, loaded, wrong)).rejects.toThrow(
+      /key "partner:a" cannot be opened/,
+    );
+    await expect(expectedOf(misread)).rejects.toThrow(/key "partner:a" cannot be opened/);
   });
 
   it('keeps no name at all from a replay through the sealing store (its names are opened)', async () => {

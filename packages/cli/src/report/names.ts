@@ -1,11 +1,11 @@
 import {
+  ERASED_MARKER,
   SEALED_MARKER,
   isSealedValue,
-  openEventData,
-  sealedKeyIdsOf,
-  sealingKeyIdOf,
+  openSealedValue,
+  sealedKeyId,
 } from '@partner-ledger/events';
-import type { KeyLookup, KeyStore, LedgerEvent, RecordedEvent } from '@partner-ledger/events';
+import type { KeyStore, LedgerEvent, RecordedEvent } from '@partner-ledger/events';
 import { streams } from '@partner-ledger/ledger';
 import type { JsonValue, Projection } from '@partner-ledger/projections';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
@@ -156,19 +156,19 @@ const NAMES_IN_FLIGHT = 32;
 const NAMES_GAP = 16;
 
 /**
- * A sealed name opened as a sealing store over `keys` opens the event that holds it, by the same function
- * (openEventData): the plaintext with the key, `[erased]` once the key was destroyed, `[sealed]` when the key
- * store lacks it; a wrong key or a changed ciphertext throws a SealedValueError. The keys are asked now, so
- * an erasure made after the name was kept (in a checkpoint) shows.
+ * A sealed name opened as a sealing store over `keys` opens the event that holds it (openEventData, for a
+ * sealed field): the plaintext with the key its sealed form names, `[erased]` once that key was destroyed,
+ * `[sealed]` when the key store lacks it; a malformed value, a wrong key or a changed ciphertext throws a
+ * SealedValueError. The keys are asked now, so an erasure made after the name was kept (in a checkpoint)
+ * shows. Done here rather than through openEventData, which walks the event's codec three times per name.
  */
-const openedName = async (keys: KeyStore, partnerId: string, sealed: string): Promise<string> => {
-  const data = { partnerId, name: sealed };
-  const type = 'PartnerContactDetailsChanged';
-  const ids = new Set([sealingKeyIdOf(type, data), ...sealedKeyIdsOf(type, data)]);
-  const found = new Map<string, KeyLookup>();
-  for (const id of ids) if (id !== undefined) found.set(id, await keys.get(id));
-  const opened = openEventData(type, data, (id) => found.get(id) ?? { state: 'missing' });
-  return (opened as { name: string }).name;
+const openedName = async (keys: KeyStore, sealed: string): Promise<string> => {
+  const keyId = sealedKeyId(sealed);
+  if (keyId === undefined) return openSealedValue(new Uint8Array(32), sealed); // throws: malformed
+  const found = await keys.get(keyId);
+  if (found.state === 'erased') return ERASED_MARKER;
+  if (found.state === 'missing') return SEALED_MARKER;
+  return openSealedValue(found.key, sealed);
 };
 
 /**
@@ -193,7 +193,7 @@ export const namesAtRevisions = async (
   for (const partnerId of known) {
     const sealed = events[partnerId]![2];
     if (keys === undefined || sealed === undefined) wanted.push(partnerId);
-    else opened.set(partnerId, await openedName(keys, partnerId, sealed));
+    else opened.set(partnerId, await openedName(keys, sealed));
   }
   const found: (string | undefined)[] = new Array(wanted.length);
   const order = wanted.map((_, i) => i).sort((a, b) => events[wanted[a]!]![1] - events[wanted[b]!]![1]);
