@@ -160,7 +160,8 @@ const NAMES_GAP = 16;
  * sealed field): the plaintext with the key its sealed form names, `[erased]` once that key was destroyed,
  * `[sealed]` when the key store lacks it; a malformed value, a wrong key or a changed ciphertext throws a
  * SealedValueError. The keys are asked now, so an erasure made after the name was kept (in a checkpoint)
- * shows. Done here rather than through openEventData, which walks the event's codec three times per name.
+ * shows. Done here rather than through openEventData, which walks the event's codec twice (and the key ids
+ * it needs two walks more) for the one field.
  */
 const openedName = async (keys: KeyStore, sealed: string): Promise<string> => {
   const keyId = sealedKeyId(sealed);
