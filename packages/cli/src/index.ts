@@ -26,6 +26,13 @@ export type { Progress, ProgressOptions } from './progress';
 export { simulate } from './simulate/simulate';
 export type { SimulationOptions, SimulationSummary } from './simulate/simulate';
 export { runReport, REPORTS, GROUPINGS } from './report/run-report';
-export type { Grouping, Report, ReportCheckpoints, ReportName, ReportOptions } from './report/run-report';
+export type {
+  Grouping,
+  Report,
+  ReportCheckpoints,
+  ReportName,
+  ReportOptions,
+  ReportSealing,
+} from './report/run-report';
 export { renderCsv, renderTable } from './report/table';
 export type { Rows } from './report/table';

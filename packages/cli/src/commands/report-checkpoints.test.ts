@@ -91,3 +91,107 @@ describe('partner-ledger report with checkpoints', () => {
     expect(zero.stderr).toContain('--checkpoint-every');
   });
 });
+
+describe('partner-ledger report with checkpoints, on a ledger with keys', () => {
+  // A checkpoint keeps a partner's name only as the ledger keeps it, sealed with the partner's key, and the
+  // report opens it with the key file as it is then: a partner erased after the checkpoint was written shows
+  // [erased] in the resumed report, exactly as in --no-checkpoint.
+  let root: string;
+  let store: string;
+  const NAME = 'Zelda Quintanilla-Oyelaran';
+  const commands = [
+    {
+      command: 'publishPlan',
+      planId: 'std',
+      version: 1,
+      name: 'Standard',
+      currency: 'USD',
+      holdDays: 0,
+      effectiveFrom: '2025-01-01T00:00:00Z',
+      rules: [{ kind: 'revenueShare', rate: '0.2' }],
+      occurredAt: '2025-01-01T00:00:00Z',
+    },
+    ...['zelda', 'other', 'third'].map((partnerId, i) => ({
+      command: 'joinPartner',
+      partnerId,
+      name: partnerId === 'zelda' ? NAME : `Partner ${partnerId} Ltd`,
+      partnerType: 'affiliate',
+      planId: 'std',
+      payoutCurrency: 'USD',
+      occurredAt: `2025-01-0${i + 2}T00:00:00Z`,
+    })),
+    ...['zelda', 'other', 'third'].flatMap((partnerId, i) => [
+      {
+        command: 'trackClick',
+        clickId: `c-${i}`,
+        partnerId,
+        visitorId: `v-${i}`,
+        occurredAt: '2025-01-06T00:00:00Z',
+      },
+      {
+        command: 'recordConversion',
+        conversionId: `o-${i}`,
+        customerId: `k-${i}`,
+        kind: 'order',
+        amount: '250.00',
+        currency: 'USD',
+        visitorId: `v-${i}`,
+        occurredAt: '2025-01-07T00:00:00Z',
+      },
+    ]),
+  ];
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'pl-report-checkpoints-keys-'));
+    store = join(root, 'ledger');
+    expect((await run(['init', '--effective-from', '2025-01-01', '--store', store])).code).toBe(0);
+    const file = join(root, 'commands.ndjson');
+    writeFileSync(file, `${commands.map((c) => JSON.stringify(c)).join('\n')}\n`);
+    const imported = await run(['import', file, '--store', store]);
+    expect(imported.stderr).toContain('10 applied');
+    expect(imported.code).toBe(0);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  const checkpointTexts = (): string[] =>
+    readdirSync(`${store}.checkpoints`).flatMap((set) =>
+      readdirSync(join(`${store}.checkpoints`, set)).map((f) =>
+        readFileSync(join(`${store}.checkpoints`, set, f), 'utf8'),
+      ),
+    );
+
+  it('keeps the sealed names only, and shows an erasure made after the checkpoint as --no-checkpoint does', async () => {
+    const runs = [['balances', '--format', 'json'], ['balances'], ['health', '--format', 'csv']];
+    for (const args of runs) {
+      const written = await run(['report', ...args, '--checkpoint-every', '3', '--store', store]);
+      expect(written.code).toBe(0);
+      expect(written.stdout).toContain(NAME);
+    }
+    const texts = checkpointTexts();
+    expect(texts.length).toBeGreaterThan(0);
+    for (const text of texts) {
+      expect(text).toContain('sealed.v1.');
+      expect(text).not.toContain('Zelda');
+      expect(text).not.toContain('Partner other Ltd');
+    }
+
+    const erased = await run([
+      'erase',
+      '--partner',
+      'zelda',
+      '--requested-by',
+      'ticket:DPO-1',
+      '--store',
+      store,
+    ]);
+    expect(erased.code).toBe(0);
+    for (const args of runs) {
+      const plain = await run(['report', ...args, '--no-checkpoint', '--store', store]);
+      const resumed = await run(['report', ...args, '--checkpoint-every', '3', '--store', store]);
+      expect(plain.code).toBe(0);
+      expect(plain.stdout).toContain('[erased]');
+      expect(plain.stdout).not.toContain(NAME);
+      expect(resumed.stderr).not.toContain('note:');
+      expect([args, resumed.stdout]).toEqual([args, plain.stdout]);
+    }
+  });
+});

@@ -101,7 +101,8 @@ export const reportVerb: Verb = {
     "effectiveAt, knownAt, position, eventsRead, partnerNames, result}, result being the projection's " +
     'documented result type, keys sorted. Rows that list partners have a name column after partner, as ' +
     'partnerNames has: the name read with the key file, [erased] after `erase`, [sealed] without the key ' +
-    "(an auditor's copy); names are never part of a checkpoint. " +
+    "(an auditor's copy); a checkpoint keeps a name only sealed, as the ledger does (never a plaintext), " +
+    'and the report opens it with the key file as it is then. ' +
     '--format csv prints RFC 4180 CSV with a header row and one fact per row, for spreadsheets and BI ' +
     'tools: no total rows ((program), (all)), a basis column (native or reporting) where the table marks ' +
     'the reporting currency with *, and one amount and its currency per row; the totals stay in the ' +
@@ -261,7 +262,7 @@ export const reportVerb: Verb = {
       parsed.options.store,
       parsed.options.keys,
       { mustExist: true, readOnly: true },
-      async (store, spec) => {
+      async (store, spec, keys, beneath) => {
         await checkKnownAtWithinHead(store, asOf);
         const progress = createProgress({ stream: io.stderr, label: `report ${name}` });
         // The replay's total is exact only where positions are dense (the file store; see ReplayProgress).
@@ -276,6 +277,7 @@ export const reportVerb: Verb = {
               : undefined;
         try {
           report = await runReport(store, name, {
+            ...(keys === undefined ? {} : { sealing: { beneath, keys } }),
             ...(noCheckpoint || directory === undefined
               ? {}
               : {

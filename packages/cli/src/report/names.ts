@@ -1,13 +1,20 @@
-import { SEALED_MARKER, isSealedValue } from '@partner-ledger/events';
-import type { LedgerEvent, RecordedEvent } from '@partner-ledger/events';
+import {
+  ERASED_MARKER,
+  SEALED_MARKER,
+  isSealedValue,
+  openSealedValue,
+  sealedKeyId,
+} from '@partner-ledger/events';
+import type { KeyStore, LedgerEvent, RecordedEvent } from '@partner-ledger/events';
 import { streams } from '@partner-ledger/ledger';
 import type { JsonValue, Projection } from '@partner-ledger/projections';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
 import type { Rows } from './table';
 
-// Partners' names for the reports. The projections hold no personal data (their states are checkpointed,
-// and a checkpoint must not keep a name after its erasure): the names are read after the replay, from each
-// partner's own stream, through the store the report was given. Through a sealing store (a ledger with a
+// Partners' names for the reports. The projections hold no personal data in a form anyone can read (their
+// states are checkpointed, and a checkpoint must not keep a name after its erasure): the names are read after
+// the replay, from each partner's own stream, through the store the report was given, or opened from the
+// sealed form partnerNameEvents kept, with the keys as they are at the report (see namesAtRevisions). Through a sealing store (a ledger with a
 // key file) a name reads as the plaintext, `[erased]` once the partner's key was destroyed, or `[sealed]`
 // when the key file lacks the key; read from the store itself (no key file, an auditor's copy), a sealed
 // name is shown as `[sealed]`, never as its ciphertext. A plaintext name written before the ledger had keys
@@ -60,10 +67,24 @@ const nameGiven = (event: RecordedEvent): string | undefined => {
   return isSealedValue(given) ? SEALED_MARKER : given;
 };
 
-const NAME_EVENTS_FORMAT = 'partnerNameEvents@2';
+const NAME_EVENTS_FORMAT = 'partnerNameEvents@3';
 
-/** Where a partner's name is: the event's revision in the partner's stream, and its global position. */
-export type NameEvent = readonly [revision: number, position: number];
+/**
+ * Where a partner's name is: the event's revision in the partner's stream, and its global position; and,
+ * when the event holds the name sealed (`sealed.v1....`, encrypted with the partner's key), that sealed form,
+ * exactly as stored. Never a plaintext name: a name stored in plaintext (written before the ledger had keys),
+ * or already opened by the store the replay read (`[erased]`, `[sealed]`, the plaintext), is left to be read
+ * from the event.
+ */
+export type NameEvent =
+  | readonly [revision: number, position: number]
+  | readonly [revision: number, position: number, sealed: string];
+
+/** The name field as the event holds it, when it is the sealed form: what a NameEvent may keep. */
+const sealedNameOf = (event: RecordedEvent): string | undefined => {
+  const given = (event.data as { name?: unknown }).name;
+  return isSealedValue(given) ? given : undefined;
+};
 
 const byKey = <V>(entries: Iterable<[string, V]>): Array<[string, V]> =>
   [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -73,25 +94,31 @@ const isPosition = (n: unknown): boolean => Number.isSafeInteger(n) && (n as num
 /**
  * Where each partner's name is, as of a replay: the revision, in the partner's stream, and the global position
  * of the last event that gave it a name (its joining, or a change of contact details with a name), by partner
- * id. It holds no name, only where to read it, so its state may be checkpointed (an erased name stays
- * unreadable); a report resumed from a checkpoint then reads one event per partner (namesAtRevisions) instead
- * of every partner's stream. The replay's bounds (effectiveAt, known-at, its position) are those
- * partnerNamesOf reads within.
+ * id, with the name's sealed form when the event holds one (a replay of the store beneath a sealing store sees
+ * it; one through the sealing store sees names opened, and keeps none). It holds no readable name, so its
+ * state may be checkpointed: a sealed name is the ledger's own ciphertext, opened only with the key as it is
+ * when a report reads it (an erased key opens nothing). A report resumed from a checkpoint then opens the
+ * sealed names, or reads one event per partner (namesAtRevisions), instead of every partner's stream. The
+ * replay's bounds (effectiveAt, known-at, its position) are those partnerNamesOf reads within.
  */
 export const partnerNameEvents = (): Projection<Map<string, NameEvent>, Record<string, NameEvent>> => ({
   name: 'partnerNameEvents',
   eventTypes: ['PartnerJoined', 'PartnerContactDetailsChanged'],
   initialState: () => new Map(),
   apply: (state: Map<string, NameEvent>, event: LedgerEvent) => {
-    if (nameGiven(event) !== undefined)
-      state.set((event.data as { partnerId: string }).partnerId, [event.revision, event.position]);
+    if (nameGiven(event) === undefined) return state;
+    const sealed = sealedNameOf(event);
+    state.set(
+      (event.data as { partnerId: string }).partnerId,
+      sealed === undefined ? [event.revision, event.position] : [event.revision, event.position, sealed],
+    );
     return state;
   },
   // Not sorted: only namesAtRevisions reads it (which sorts what it reads), and no report prints it.
   result: (state) => Object.fromEntries(state),
   save: (state) => ({
     format: NAME_EVENTS_FORMAT,
-    events: Object.fromEntries(byKey(state).map(([id, [revision, position]]) => [id, [revision, position]])),
+    events: Object.fromEntries(byKey(state).map(([id, event]) => [id, [...event]])),
   }),
   load: (json: JsonValue) => {
     const saved = json as { format?: unknown; events?: unknown };
@@ -103,7 +130,11 @@ export const partnerNameEvents = (): Projection<Map<string, NameEvent>, Record<s
       typeof saved.events !== 'object' ||
       Array.isArray(saved.events) ||
       !Object.values(saved.events).every(
-        (e) => Array.isArray(e) && e.length === 2 && isPosition(e[0]) && isPosition(e[1]),
+        (e) =>
+          Array.isArray(e) &&
+          (e.length === 2 || (e.length === 3 && isSealedValue(e[2]))) &&
+          isPosition(e[0]) &&
+          isPosition(e[1]),
       )
     )
       throw new Error(
@@ -125,17 +156,46 @@ const NAMES_IN_FLIGHT = 32;
 const NAMES_GAP = 16;
 
 /**
- * The names of the partners (partnerNamesOf's result) from where partnerNameEvents says they are: one event
- * read per partner, through `store` (a sealing store opens them as partnerNamesOf does). Events close
- * together in the log are read in runs (see NAMES_GAP); an event read in a run is taken only if it is the
- * partner's, at the revision recorded, else it is read by its revision like the others.
+ * A sealed name opened as a sealing store over `keys` opens the event that holds it (openEventData, for a
+ * sealed field): the plaintext with the key its sealed form names, `[erased]` once that key was destroyed,
+ * `[sealed]` when the key store lacks it; a malformed value, a wrong key or a changed ciphertext throws a
+ * SealedValueError. The keys are asked now, so an erasure made after the name was kept (in a checkpoint)
+ * shows. Done here rather than through openEventData, which walks the event's codec twice (and the key ids
+ * it needs two walks more) for the one field.
+ */
+const openedName = async (keys: KeyStore, sealed: string): Promise<string> => {
+  const keyId = sealedKeyId(sealed);
+  if (keyId === undefined) return openSealedValue(new Uint8Array(32), sealed); // throws: malformed
+  const found = await keys.get(keyId);
+  if (found.state === 'erased') return ERASED_MARKER;
+  if (found.state === 'missing') return SEALED_MARKER;
+  return openSealedValue(found.key, sealed);
+};
+
+/**
+ * The names of the partners (partnerNamesOf's result) from where partnerNameEvents says they are. With
+ * `keys`, the key store `store` opens sealed fields with (a sealing store), a name kept sealed is opened with
+ * them (as `store` would open the event) and no event is read for it; any other name is one event read per
+ * partner, through `store` (a sealing store opens them as partnerNamesOf does). Without `keys`, every name is
+ * read: `store` may open what it reads with keys this function does not know. Events close together in the
+ * log are read in runs (see NAMES_GAP); an event read in a run is taken only if it is the partner's, at the
+ * revision recorded, else it is read by its revision like the others.
  */
 export const namesAtRevisions = async (
   store: EventStore,
   partnerIds: Iterable<string>,
   events: Readonly<Record<string, NameEvent>>,
+  keys?: KeyStore,
 ): Promise<Record<string, string>> => {
-  const wanted = [...new Set(partnerIds)].filter((id) => Object.hasOwn(events, id)).sort();
+  const known = [...new Set(partnerIds)].filter((id) => Object.hasOwn(events, id)).sort();
+  const names: Record<string, string> = {};
+  const opened = new Map<string, string>();
+  const wanted: string[] = [];
+  for (const partnerId of known) {
+    const sealed = events[partnerId]![2];
+    if (keys === undefined || sealed === undefined) wanted.push(partnerId);
+    else opened.set(partnerId, await openedName(keys, sealed));
+  }
   const found: (string | undefined)[] = new Array(wanted.length);
   const order = wanted.map((_, i) => i).sort((a, b) => events[wanted[a]!]![1] - events[wanted[b]!]![1]);
   const positionOf = (i: number): number => events[wanted[i]!]![1];
@@ -178,11 +238,16 @@ export const namesAtRevisions = async (
   };
   for (let start = 0; start < single.length; start += NAMES_IN_FLIGHT)
     await Promise.all(single.slice(start, start + NAMES_IN_FLIGHT).map(readOne));
-  const names: Record<string, string> = {};
+  const read = new Map<string, string>();
   wanted.forEach((partnerId, i) => {
     const name = found[i];
-    if (name !== undefined) names[partnerId] = name;
+    if (name !== undefined) read.set(partnerId, name);
   });
+  // In partner id order, as before (the JSON prints them sorted either way).
+  for (const partnerId of known) {
+    const name = opened.get(partnerId) ?? read.get(partnerId);
+    if (name !== undefined) names[partnerId] = name;
+  }
   return names;
 };
 

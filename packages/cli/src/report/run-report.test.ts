@@ -1,10 +1,13 @@
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
+import { createInMemoryKeyStore } from '@partner-ledger/events';
 import { createInMemoryShelf } from '@partner-ledger/projections';
 import type { CheckpointShelf } from '@partner-ledger/projections';
 import { historyArbitrary, simulate, storeWith } from '@partner-ledger/projections/testing';
+import { createInMemoryStore, createSealingStore } from '@partner-ledger/store';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
 import { runReport } from './run-report';
+import type { ReportSealing } from './run-report';
 
 /** A shelf that says which checkpoints a report loaded (read the body of). */
 const recording = (shelf: CheckpointShelf): CheckpointShelf & { loaded: number[] } => {
@@ -34,9 +37,11 @@ const printed = async (
   bounds: Bounds,
   shelf?: CheckpointShelf,
   notices: string[] = [],
+  sealing?: ReportSealing,
 ) => {
   const report = await runReport(store, 'balances', {
     ...bounds,
+    ...(sealing === undefined ? {} : { sealing }),
     ...(shelf === undefined
       ? {}
       : { checkpoints: { shelf, every: 20, onNotice: (message: string) => notices.push(message) } }),
@@ -109,5 +114,44 @@ describe('report balances from checkpoints', () => {
     const effectiveAt = [...occurred].sort()[Math.floor(occurred.length / 2)]!;
     const fresh = createInMemoryShelf();
     expect(await printed(store, { effectiveAt }, fresh)).toBe(await printed(store, { effectiveAt }));
+  });
+});
+
+describe('report balances from checkpoints, on a ledger with keys', () => {
+  it('at every position, and after erasures made since the checkpoints were written, prints what a read of every event through the sealing store prints', async () => {
+    const events = simulate(fc.sample(historyArbitrary(120), { numRuns: 1, seed: 21 })[0]!);
+    const beneath = createInMemoryStore();
+    const keys = createInMemoryKeyStore();
+    const store = createSealingStore(beneath, keys);
+    for (const { stream, event } of events) await store.append(stream, [event]);
+    const sealing = { beneath, keys };
+    const shelf = createInMemoryShelf();
+    // The reference: no checkpoint, and the replay and the names read through the sealing store.
+    expect(await printed(store, {}, shelf, [], sealing)).toBe(await printed(store, {}));
+    const [set] = shelf.sets();
+    expect((await shelf.positions(set!)).length).toBeGreaterThan(2);
+    const joined = events.filter((e) => e.event.type === 'PartnerJoined');
+    expect(joined.length).toBeGreaterThan(1);
+    for (let position = 0; position < events.length; position += 1) {
+      const knownAt = { position };
+      const notices: string[] = [];
+      expect(await printed(store, { knownAt }, shelf, notices, sealing)).toBe(
+        await printed(store, { knownAt }),
+      );
+      expect(notices).toEqual([]);
+    }
+    // Partners erased after the checkpoints were written: [erased] in a resumed report as in the reference.
+    for (const { event } of joined.slice(0, 2))
+      await keys.destroy(
+        `partner:${(event.data as { partnerId: string }).partnerId}`,
+        '2026-12-01T00:00:00.000Z',
+      );
+    const loading = recording(shelf);
+    const resumed = await printed(store, {}, loading, [], sealing);
+    expect(loading.loaded).toHaveLength(1);
+    expect(resumed).toContain('[erased]');
+    expect(resumed).toBe(await printed(store, {}));
+    const knownAt = { position: events.length - 5 };
+    expect(await printed(store, { knownAt }, shelf, [], sealing)).toBe(await printed(store, { knownAt }));
   });
 });

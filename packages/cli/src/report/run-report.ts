@@ -1,3 +1,4 @@
+import type { KeyStore } from '@partner-ledger/events';
 import type { AsKnownAt, EventStore } from '@partner-ledger/store';
 import {
   commissionBalances,
@@ -57,6 +58,19 @@ export interface ReportOptions {
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** Resume from, and write, projection checkpoints (see replayWithCheckpoints); default: replay everything. */
   readonly checkpoints?: ReportCheckpoints;
+  /**
+   * When `store` is a sealing store (a ledger with a key file): the store beneath it and its key store. The
+   * replay then reads the events as stored (no projection reads a sealed field, so its results are the
+   * same), and the partners' names are opened from the sealed form partnerNameEvents keeps, with these keys as
+   * they are now, instead of read again from the events (see namesAtRevisions).
+   */
+  readonly sealing?: ReportSealing;
+}
+
+/** The store beneath a sealing store, and the keys it opens sealed fields with. */
+export interface ReportSealing {
+  readonly beneath: EventStore;
+  readonly keys: KeyStore;
 }
 
 /** Where a report keeps its checkpoints, how often it writes one, and where it says why one was ignored. */
@@ -132,8 +146,9 @@ export const runReport = async (
   const run = <P extends ProjectionSet>(projections: P, describe: Record<string, unknown>) => {
     const all = { ...projections, partnerNames: partnerNameEvents() };
     const checkpoints = options.checkpoints;
-    if (checkpoints === undefined) return replay(store, all, replayOptions as ReplayOptions);
-    return replayWithCheckpoints(store, all, {
+    const source = options.sealing?.beneath ?? store;
+    if (checkpoints === undefined) return replay(source, all, replayOptions as ReplayOptions);
+    return replayWithCheckpoints(source, all, {
       ...(replayOptions as ReplayOptions),
       shelf: checkpoints.shelf,
       describe: JSON.stringify({ report: name, projections: Object.keys(all), ...describe }),
@@ -145,7 +160,7 @@ export const runReport = async (
   const namesOf = (
     outcome: { results: { partnerNames: Record<string, NameEvent> } },
     partnerIds: Iterable<string>,
-  ) => namesAtRevisions(store, partnerIds, outcome.results.partnerNames);
+  ) => namesAtRevisions(store, partnerIds, outcome.results.partnerNames, options.sealing?.keys);
   // `result` is the last key in sorted order, and a built-in projection's result has its keys sorted already
   // at every level: it is not copied again to sort them.
   const envelope = (
