@@ -322,7 +322,8 @@ export const scanChainLink = (
   buffer[brace] = 0x7d;
   let hash: string;
   try {
-    hash = sha256Hex(buffer.subarray(start, brace + 1));
+    // Over a plain view: Buffer#subarray builds a Buffer (its constructor chain) for each record.
+    hash = sha256Hex(new Uint8Array(buffer.buffer, buffer.byteOffset + start, brace + 1 - start));
   } finally {
     buffer[brace] = COMMA;
   }
