@@ -10,7 +10,6 @@ import { linkFromScan } from '../chain-link';
 import { SCAN_ID, SCAN_SLOTS, isCompactJsonValue, scanChainLink, sha256Hex } from '../chain-scan';
 import { crc32 } from '../crc';
 import { checkFrame } from '../frame';
-import { checkedFrameEnd } from '../verify-chunk';
 
 /**
  * Benchmark (not a test): what each piece of the one-pass verify costs per record, over the same records, so
@@ -176,13 +175,6 @@ const piecesOver = (records: readonly Record[], directory: string): Map<string, 
       'checkFrame (CRC-32, length, names)',
       () => {
         for (const r of records) sink += checkFrame(r.buffer, r.frame, r.end).kind.length;
-        return records.length;
-      },
-    ],
-    [
-      "checkedFrameEnd (checkFrame's verdict, the one pass's frame check)",
-      () => {
-        for (const r of records) sink += checkedFrameEnd(r.buffer, r.frame, r.end);
         return records.length;
       },
     ],
