@@ -1,6 +1,5 @@
 import { SCAN_SLOTS, scanChainLink } from './chain-scan';
-import { crc32 } from './crc';
-import { BODY_HEAD_BYTES, FRAME_HEADER_BYTES, MAX_BODY_BYTES, framePosition } from './frame';
+import { BODY_HEAD_BYTES, FRAME_HEADER_BYTES, checkFrame, framePosition } from './frame';
 
 /*
  * The part of the one-pass verify (verify-pass.ts) that needs no order: each record's checksum and framing,
@@ -28,24 +27,6 @@ export const LINK_REFUSED = 3;
 export const MIN_FRAME_BYTES = FRAME_HEADER_BYTES + BODY_HEAD_BYTES;
 
 /**
- * checkFrame's verdict (frame.ts) on the frame at `at`, as the end of a frame that checks out or -1: the
- * length plausible and within `length`, the checksum, the stream and id within the record. Without
- * checkFrame's result object and Buffer view per frame, which cost about a fifth of the checksum itself.
- */
-export const checkedFrameEnd = (chunk: Buffer, at: number, length: number): number => {
-  if (length - at < FRAME_HEADER_BYTES) return -1;
-  const bodyLength = chunk.readUInt32LE(at + 4);
-  if (bodyLength < BODY_HEAD_BYTES || bodyLength > MAX_BODY_BYTES) return -1;
-  const end = at + FRAME_HEADER_BYTES + bodyLength;
-  if (end > length) return -1;
-  if (crc32(new Uint8Array(chunk.buffer, chunk.byteOffset + at + 4, end - at - 4)) !== chunk.readUInt32LE(at))
-    return -1;
-  const body = at + FRAME_HEADER_BYTES;
-  if (body + BODY_HEAD_BYTES + chunk.readUInt16LE(body + 12) + chunk.readUInt16LE(body + 14) > end) return -1;
-  return end;
-};
-
-/**
  * Checks the `count` whole frames that fill bytes 0..length of `chunk` (the caller cut them by their
  * lengths); the link of a frame whose head states a position after `last` is not scanned.
  */
@@ -60,8 +41,8 @@ export const checkChunk = (
   for (let r = 0; r < count; r++) {
     const base = r * RESULT_SLOTS;
     results[base + RESULT_FRAME] = at;
-    const end = checkedFrameEnd(chunk, at, length);
-    if (end < 0) {
+    const check = checkFrame(chunk, at, length);
+    if (check.kind !== 'ok') {
       results[base + RESULT_STATUS] = DAMAGED;
       return; // the caller gives way at the first damaged record: nothing after it is read
     }
@@ -71,10 +52,10 @@ export const checkChunk = (
       const body = at + FRAME_HEADER_BYTES;
       const jsonStart =
         body + BODY_HEAD_BYTES + chunk.readUInt16LE(body + 12) + chunk.readUInt16LE(body + 14);
-      results[base + RESULT_STATUS] = scanChainLink(chunk, jsonStart, end, results, base + RESULT_SCAN)
+      results[base + RESULT_STATUS] = scanChainLink(chunk, jsonStart, check.end, results, base + RESULT_SCAN)
         ? LINK_OK
         : LINK_REFUSED;
     }
-    at = end;
+    at = check.end;
   }
 };
