@@ -322,8 +322,7 @@ export const scanChainLink = (
   buffer[brace] = 0x7d;
   let hash: string;
   try {
-    // Over a plain view: Buffer#subarray builds a Buffer (its constructor chain) for each record.
-    hash = sha256Hex(new Uint8Array(buffer.buffer, buffer.byteOffset + start, brace + 1 - start));
+    hash = sha256Hex(buffer.subarray(start, brace + 1));
   } finally {
     buffer[brace] = COMMA;
   }
