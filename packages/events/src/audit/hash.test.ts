@@ -4,6 +4,7 @@ import canonicalize from 'canonicalize';
 import {
   GENESIS_DIGEST,
   canonicalJson,
+  canonicalJsonByStrings,
   computeEventHash,
   encodeHashedText,
   hashEvent,
@@ -55,6 +56,78 @@ describe('canonical JSON (RFC 8785)', () => {
       z: { y: undefined },
     };
     expect(canonicalJson(awkward)).toBe(canonicalize(awkward));
+  });
+
+  describe('the serializer that writes into a scratch buffer', () => {
+    // Strings mostly of plain ASCII (copied character by character) with now and then a character that
+    // must be escaped or is not ASCII (JSON.stringify's escaping, Buffer#write), in keys and values.
+    const plain = fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7f }).map((c) => String.fromCharCode(c)),
+    });
+    const odd = fc
+      .tuple(
+        plain,
+        fc.oneof(
+          fc.integer({ min: 0, max: 0x1f }),
+          fc.constantFrom(0x22, 0x5c, 0x7f, 0x80, 0xe9, 0x2028, 0xd800, 0xdfff, 0xfffd),
+        ),
+        plain,
+      )
+      .map(([before, code, after]) => before + String.fromCharCode(code) + after);
+    const text = fc.oneof({ weight: 5, arbitrary: plain }, { weight: 1, arbitrary: odd });
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        text,
+        fc.double(),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.array(tie('value')),
+        fc.dictionary(text, tie('value')),
+      ),
+    }));
+
+    it('writes what the string-building serializer and the canonicalize package write (property)', () => {
+      fc.assert(
+        fc.property(
+          fc
+            .dictionary(text, value)
+            .filter((record) =>
+              Object.values(record).every((member) => typeof member !== 'number' || Number.isFinite(member)),
+            ),
+          (record) => {
+            let expected: string;
+            try {
+              expected = canonicalJsonByStrings(record);
+            } catch (error) {
+              expect(() => canonicalJson(record)).toThrow((error as Error).message);
+              return;
+            }
+            expect(canonicalJson(record)).toBe(expected);
+            expect(canonicalJson(record)).toBe(canonicalize(record));
+          },
+        ),
+        { numRuns: 3000 },
+      );
+    });
+
+    it('grows for a large value, stays usable after a refusal, and serves a toJSON that canonicalises in turn', () => {
+      const large = {
+        items: Array.from({ length: 5000 }, (_, i) => ({ i, name: `é-${i}`, tag: 'x'.repeat(20) })),
+      };
+      expect(canonicalJson(large)).toBe(canonicalize(large));
+      expect(() => canonicalJson({ a: 'x', n: Number.POSITIVE_INFINITY })).toThrow(
+        'cannot canonicalize the number',
+      );
+      expect(canonicalJson({ b: 'y', a: 'x' })).toBe('{"a":"x","b":"y"}');
+      const nested = { z: 1, inner: { toJSON: () => canonicalJson({ d: 2, c: 'é' }) } };
+      expect(canonicalJson(nested)).toBe(`{"inner":${JSON.stringify('{"c":"é","d":2}')},"z":1}`);
+      expect(canonicalJson({ a: undefined, b: [undefined, () => 1], c: Symbol('s') })).toBe(
+        '{"b":[null,null]}',
+      );
+    });
   });
 
   it('refuses values that have no JSON form', () => {
