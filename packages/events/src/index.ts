@@ -167,7 +167,9 @@ export {
   GENESIS_DIGEST,
   canonicalJson,
   computeEventHash,
+  encodeHashedText,
   hashEvent,
+  hashOfEncodedText,
   nextDigest,
   sameEventBody,
 } from './audit/hash';

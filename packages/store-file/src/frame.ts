@@ -118,13 +118,65 @@ const writeDecimal = (target: Buffer, value: number, at: number): number => {
   return end;
 };
 
+/** At most the bytes of `,"hash":"<hash>","position":<position>}` for a hex SHA-256 and any safe position. */
+export const RECORD_SUFFIX_MAX_BYTES = HASH_OPENING.length + 64 + POSITION_OPENING.length + 16 + 1;
+
+/**
+ * Writes the stream and id of an appended event's frame at `offset` of `target` (which must have
+ * FRAME_HEADER_BYTES + BODY_HEAD_BYTES + 3 * (stream.length + id.length) bytes free), and their lengths in
+ * the binary head; returns where the record's JSON starts. The JSON is written there next (the canonical
+ * text the event's hash covers, closing brace included), then sealRecordFrame finishes the frame.
+ */
+export const writeRecordNames = (target: Buffer, offset: number, stream: string, id: string): number => {
+  const bodyStart = offset + FRAME_HEADER_BYTES;
+  const names = bodyStart + BODY_HEAD_BYTES;
+  const streamBytes = writeUtf8(target, stream, names);
+  const idBytes = writeUtf8(target, id, names + streamBytes);
+  target.writeUInt16LE(streamBytes, bodyStart + 12);
+  target.writeUInt16LE(idBytes, bodyStart + 14);
+  return names + streamBytes + idBytes;
+};
+
+/**
+ * Finishes the frame that writeRecordNames began at `offset`, whose JSON text (a JSON object with members:
+ * the canonical text the event's hash covers) ends at `textEnd`: its closing brace is replaced by
+ * `,"hash":"<hash>","position":<position>}` (the members added after hashing; `target` must have
+ * RECORD_SUFFIX_MAX_BYTES free from `textEnd - 1`), then the binary head and the checksum are written.
+ * Returns the frame's end. The hash is written between quotes as it is, as a template literal would (it is hex).
+ */
+export const sealRecordFrame = (
+  target: Buffer,
+  offset: number,
+  textEnd: number,
+  position: number,
+  revision: number,
+  hash: string,
+  endsAppend: boolean,
+): number => {
+  let cursor = textEnd - 1; // over the closing brace (one byte in UTF-8)
+  cursor += writeUtf8(target, HASH_OPENING, cursor);
+  cursor += writeUtf8(target, hash, cursor);
+  cursor += writeUtf8(target, POSITION_OPENING, cursor);
+  cursor = writeDecimal(target, position, cursor);
+  target[cursor++] = 0x7d; // }
+  const bodyStart = offset + FRAME_HEADER_BYTES;
+  return sealFrame(
+    target,
+    offset,
+    cursor,
+    position,
+    revision,
+    target.readUInt16LE(bodyStart + 12),
+    target.readUInt16LE(bodyStart + 14),
+    endsAppend,
+  );
+};
+
 /**
  * Writes the frame of an appended event at `offset` of `target` (which must have frameSizeBound bytes free
- * for the text and recordSuffixLength); returns its end. Its JSON is `text` (a JSON object with members: the
- * canonical text the event's hash covers) with its closing brace replaced by `,"hash":"<hash>","position":
- * <position>}` (the members added after hashing), written in place: no joined string, no suffix string
- * (building it and its digits cost about a third of the frame), no slice, no separate measuring of each
- * string. The hash is written between quotes as it is, as a template literal would (it is hex).
+ * for the text and recordSuffixLength); returns its end: writeRecordNames, `text` as UTF-8, sealRecordFrame.
+ * The append path writes the text itself (encodeHashedText, events package) and hashes it in the frame;
+ * this is the same frame from a text string, and what the tests compare with the generic writeFrame.
  */
 export const writeRecordFrame = (
   target: Buffer,
@@ -137,17 +189,9 @@ export const writeRecordFrame = (
   hash: string,
   endsAppend: boolean,
 ): number => {
-  const names = offset + FRAME_HEADER_BYTES + BODY_HEAD_BYTES;
-  const streamBytes = writeUtf8(target, stream, names);
-  const idBytes = writeUtf8(target, id, names + streamBytes);
-  let cursor = names + streamBytes + idBytes;
-  cursor += target.write(text, cursor, 'utf8') - 1; // over the closing brace (one byte in UTF-8)
-  cursor += writeUtf8(target, HASH_OPENING, cursor);
-  cursor += writeUtf8(target, hash, cursor);
-  cursor += writeUtf8(target, POSITION_OPENING, cursor);
-  cursor = writeDecimal(target, position, cursor);
-  target[cursor++] = 0x7d; // }
-  return sealFrame(target, offset, cursor, position, revision, streamBytes, idBytes, endsAppend);
+  const jsonStart = writeRecordNames(target, offset, stream, id);
+  const textEnd = jsonStart + target.write(text, jsonStart, 'utf8');
+  return sealRecordFrame(target, offset, textEnd, position, revision, hash, endsAppend);
 };
 
 /** The binary head, the length and the checksum of a frame whose names and JSON end at `end`. */

@@ -1,7 +1,7 @@
 import { constants as fsConstants, promises as fs, write } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { hashEvent } from '@partner-ledger/events';
+import { encodeHashedText, hashEvent, hashOfEncodedText } from '@partner-ledger/events';
 import type { NewEvent, RecordedEvent } from '@partner-ledger/events';
 import {
   STORED_TEXT_HASH,
@@ -43,10 +43,11 @@ import {
   frameHead,
   frameJson,
   framePosition,
-  frameSizeBound,
   idFingerprint,
+  RECORD_SUFFIX_MAX_BYTES,
   recordSuffixLength,
-  writeRecordFrame,
+  sealRecordFrame,
+  writeRecordNames,
 } from './frame';
 import {
   INDEX_DIR,
@@ -1009,16 +1010,9 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
             hash: '',
             position,
           };
-          const { hash, canonicalText } = hashEvent(event, input.dataJson);
-          event.hash = hash;
-          prevHash = hash;
-          // The record's JSON is the canonical text the hash covers (sorted keys, data included) with the
-          // hash and the position added at its end: the text is already there, hashed, and serialising the
-          // event again would cost as much as hashing it. Readers get the same fields as from any store;
-          // only the key order differs.
-          const suffixLength = recordSuffixLength(hash, position);
-          // (Too large already in UTF-16 code units, hence in bytes: refused before anything is written.)
-          if (canonicalText.length + suffixLength > MAX_BODY_BYTES)
+          // Data too large already in UTF-16 code units, hence in bytes: refused before the buffer grows for it.
+          if (input.dataJson.length > MAX_BODY_BYTES) {
+            const { hash, canonicalText } = hashEvent(event, input.dataJson);
             tooLarge(
               input.id,
               FRAME_HEADER_BYTES +
@@ -1027,23 +1021,37 @@ const createFileStore = (parts: StoreParts): FileEventStore => {
                 Buffer.byteLength(input.id) +
                 Buffer.byteLength(canonicalText) -
                 1 +
-                suffixLength,
+                recordSuffixLength(hash, position),
             );
-          const room = frameSizeBound(stream, input.id, canonicalText.length + suffixLength);
-          if (cursor + room > buffer.length) {
-            const larger = Buffer.allocUnsafe(Math.max(cursor + room, 2 * buffer.length));
+          }
+          // The record's JSON is the canonical text the hash covers (sorted keys, data included) with the
+          // hash and the position added at its end. The text is written once, into the frame, and hashed
+          // there (encodeHashedText, hashOfEncodedText): no text string to build, flatten and encode again.
+          // Readers get the same fields as from any store; only the key order differs.
+          const namesRoom = FRAME_HEADER_BYTES + BODY_HEAD_BYTES + 3 * (stream.length + input.id.length);
+          let jsonStart = -1;
+          let textEnd = -1;
+          for (;;) {
+            if (cursor + namesRoom <= buffer.length) {
+              jsonStart = writeRecordNames(buffer, cursor, stream, input.id);
+              textEnd = encodeHashedText(event, input.dataJson, buffer, jsonStart);
+              if (textEnd >= 0 && textEnd - 1 + RECORD_SUFFIX_MAX_BYTES <= buffer.length) break;
+            }
+            // Too little room (rare: the buffers start at 256 KiB): a larger buffer, and this event again.
+            const larger = Buffer.allocUnsafe(2 * buffer.length + namesRoom + RECORD_SUFFIX_MAX_BYTES);
             buffer.copy(larger, 0, 0, cursor);
             buffer = larger;
             frameBuffers[slot] = larger;
           }
-          const end = writeRecordFrame(
+          const hash = hashOfEncodedText(buffer, jsonStart, textEnd);
+          event.hash = hash;
+          prevHash = hash;
+          const end = sealRecordFrame(
             buffer,
             cursor,
+            textEnd,
             position,
             revision,
-            stream,
-            input.id,
-            canonicalText,
             hash,
             i === events.length - 1,
           );
