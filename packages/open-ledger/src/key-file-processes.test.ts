@@ -72,7 +72,11 @@ describe('a key file shared by several processes', () => {
     const source = join(__dirname, 'key-file.ts');
     const output = ts.transpileModule(readFileSync(source, 'utf8'), {
       fileName: source,
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+      },
     });
     writeFileSync(join(root, 'key-file.js'), output.outputText);
     script = join(root, 'child.js');
@@ -115,7 +119,10 @@ describe('a key file shared by several processes', () => {
     return Promise.all(started.map((child) => child.done));
   };
   const fileOf = (path: string) =>
-    JSON.parse(readFileSync(path, 'utf8')) as { keys: Record<string, string>; erased: Record<string, string> };
+    JSON.parse(readFileSync(path, 'utf8')) as {
+      keys: Record<string, string>;
+      erased: Record<string, string>;
+    };
 
   it('four processes making distinct keys at once, each write read-modify-write: the file has every key', async () => {
     for (let round = 0; round < 3; round += 1) {
@@ -138,7 +145,10 @@ describe('a key file shared by several processes', () => {
       const path = join(root, `erase-${round}.keys`);
       await createKeyFile(path);
       await (await openKeyFile(path)).getOrCreate('partner:x');
-      const [made] = await runTogether(['hold-and-make', path, 'partner:x', '40'], ['erase', path, 'partner:x']);
+      const [made] = await runTogether(
+        ['hold-and-make', path, 'partner:x', '40'],
+        ['erase', path, 'partner:x'],
+      );
       const file = fileOf(path);
       expect(file.erased).toEqual({ 'partner:x': '2026-12-01T00:00:00.000Z' });
       expect(file.keys).toEqual(made);

@@ -151,7 +151,11 @@ const removeStale = async (file: string, stale: LockHolder, draft: string, depth
  */
 const withKeyFileLock = async <T>(path: string, work: () => Promise<T>): Promise<T> => {
   const file = `${path}.lock`;
-  const holder: LockHolder = { pid: process.pid, hostname: hostname(), nonce: randomBytes(8).toString('hex') };
+  const holder: LockHolder = {
+    pid: process.pid,
+    hostname: hostname(),
+    nonce: randomBytes(8).toString('hex'),
+  };
   const draft = `${file}.${holder.pid}.${holder.nonce}.tmp`;
   await writeFile(draft, `${JSON.stringify(holder)}\n`, { mode: 0o600 });
   try {
