@@ -341,7 +341,16 @@ export const openKeyFile = async (path: string, options: KeyFileOptions = {}): P
     }
     if (lost.length > 0) conflict = new KeyFileConflictError(path, [...(conflict?.keyIds ?? []), ...lost]);
   };
-  const refresh = async (): Promise<void> => merge(await readContents(path));
+  // The file as last read (inode, time, size: every write renames a new file into place), so that looking
+  // up ids the file lacks (a replay over keys it never had) reads it again only once it has changed.
+  let lastRead: string | undefined;
+  const refresh = async (): Promise<void> => {
+    const info = await stat(path).catch(() => undefined);
+    const seen = info === undefined ? undefined : `${info.ino}:${info.mtimeMs}:${info.size}`;
+    if (seen !== undefined && seen === lastRead) return;
+    merge(await readContents(path));
+    lastRead = seen;
+  };
   /** Under the lock: re-reads and merges the file, applies `change`, writes the merged view when it differs. */
   const writeMerged = <T>(change: () => T): Promise<T> =>
     withKeyFileLock(path, async () => {
@@ -349,7 +358,10 @@ export const openKeyFile = async (path: string, options: KeyFileOptions = {}): P
       merge(file);
       const result = change();
       const contents = { keys: Object.fromEntries(keys), erased: Object.fromEntries(erased) };
-      if (!sameContents(contents, file)) await writeContents(path, contents);
+      if (!sameContents(contents, file)) {
+        await writeContents(path, contents);
+        lastRead = undefined;
+      }
       pending.clear();
       removals.clear();
       return result;
