@@ -226,6 +226,29 @@ describe('a key file opened twice (two processes, as far as the file can tell)',
     expect(await b.get('partner:x')).toEqual({ state: 'erased', erasedAt: '2026-12-01T00:00:00.000Z' });
   });
 
+  it('an id the file lacks is read again only once the file has changed', async () => {
+    const path = join(root, 'd.keys');
+    await createKeyFile(path);
+    const a = await openKeyFile(path);
+    const b = await openKeyFile(path);
+    // The module object key-file.ts calls readFile on (an `import * as` here would be a copy of it).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fsPromises = require('node:fs/promises') as { readFile: (name: unknown) => unknown };
+    const reads = jest.spyOn(fsPromises, 'readFile');
+    try {
+      const readsOfKeyFile = () => reads.mock.calls.filter(([name]) => name === path).length;
+      expect(await a.get('partner:none')).toEqual({ state: 'missing' });
+      expect(await a.get('partner:none')).toEqual({ state: 'missing' });
+      expect(readsOfKeyFile()).toBe(1);
+      const made = await b.getOrCreate('partner:none');
+      const before = readsOfKeyFile();
+      expect(await a.get('partner:none')).toEqual({ state: 'present', key: made });
+      expect(readsOfKeyFile()).toBe(before + 1);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
   it('a lock left by a dead process is taken over; the lock is gone after each write', async () => {
     const path = join(root, 'c.keys');
     await createKeyFile(path);
