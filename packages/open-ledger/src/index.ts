@@ -9,6 +9,7 @@ export { openLedger } from './open-ledger';
 export type { OpenLedgerOptions, OpenedLedger } from './open-ledger';
 export {
   KEYS_ENV,
+  KeyFileConflictError,
   KeyFileError,
   appendsAfterKeys,
   createKeyFile,

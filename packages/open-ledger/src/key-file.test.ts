@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/Either';
@@ -6,7 +6,9 @@ import { pseudonymOf } from '@partner-ledger/events';
 import { verifyStore } from '@partner-ledger/store';
 import type { EventStore } from '@partner-ledger/store';
 import { openFileStore } from '@partner-ledger/store-file';
-import { appendsAfterKeys, createKeyFile, openKeyFile } from './key-file';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { KeyFileConflictError, appendsAfterKeys, createKeyFile, openKeyFile } from './key-file';
 import { openLedger } from './open-ledger';
 
 // A key file opened for a ledger (newKeys: 'beforeAppend') writes a key it makes before the next append,
@@ -172,5 +174,91 @@ describe('a key file that writes new keys before appends', () => {
     expect(keysIn(path)).toEqual(['partner:ana', 'visitors']);
     expect((await verifyStore(reopened)).ok).toBe(true);
     await reopened.close();
+  });
+});
+
+describe('a key file opened twice (two processes, as far as the file can tell)', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'pl-key-file-twice-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('the same id made by both: the file`s key wins, and the loser appends nothing from then on', async () => {
+    const path = join(root, 'a.keys');
+    await createKeyFile(path);
+    const a = await openKeyFile(path, { newKeys: 'beforeAppend' });
+    const b = await openKeyFile(path, { newKeys: 'beforeAppend' });
+    const won = await a.getOrCreate('visitors');
+    const lost = await b.getOrCreate('visitors');
+    expect(Buffer.from(lost).equals(Buffer.from(won))).toBe(false);
+    await a.writeMadeKeys();
+    const appended: string[] = [];
+    const inner = { append: async (stream: string) => appended.push(stream) } as unknown as EventStore;
+    const store = appendsAfterKeys(inner, b);
+    await expect(store.append('visitor-lost', [])).rejects.toThrow(KeyFileConflictError);
+    await expect(store.append('visitor-later', [])).rejects.toThrow('"visitors"');
+    expect(appended).toEqual([]);
+    expect(await b.get('visitors')).toEqual({ state: 'present', key: won });
+    expect(await (await openKeyFile(path)).get('visitors')).toEqual({ state: 'present', key: won });
+  });
+
+  it('an id not known yet is looked up in the file again; a key erased elsewhere is never written back', async () => {
+    const path = join(root, 'b.keys');
+    await createKeyFile(path);
+    const a = await openKeyFile(path, { newKeys: 'beforeAppend' });
+    const b = await openKeyFile(path);
+    const x = await a.getOrCreate('partner:x');
+    await a.writeMadeKeys();
+    expect(await b.get('partner:x')).toEqual({ state: 'present', key: x });
+    const z = await b.getOrCreate('partner:z');
+    expect(await a.get('partner:z')).toEqual({ state: 'present', key: z });
+    await b.destroy('partner:x', '2026-12-01T00:00:00.000Z');
+    // a still holds partner:x in memory; its next write merges the file's erasure instead of undoing it.
+    await a.getOrCreate('partner:y');
+    await a.writeMadeKeys();
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { keys: object; erased: object };
+    expect(Object.keys(file.keys).sort()).toEqual(['partner:y', 'partner:z']);
+    expect(file.erased).toEqual({ 'partner:x': '2026-12-01T00:00:00.000Z' });
+    expect(await a.get('partner:x')).toEqual({ state: 'erased', erasedAt: '2026-12-01T00:00:00.000Z' });
+    // An erasure repeated later keeps the time first recorded.
+    await a.destroy('partner:x', '2026-12-02T00:00:00.000Z');
+    expect(await b.get('partner:x')).toEqual({ state: 'erased', erasedAt: '2026-12-01T00:00:00.000Z' });
+  });
+
+  it('an id the file lacks is read again only once the file has changed', async () => {
+    const path = join(root, 'd.keys');
+    await createKeyFile(path);
+    const a = await openKeyFile(path);
+    const b = await openKeyFile(path);
+    // The module object key-file.ts calls readFile on (an `import * as` here would be a copy of it).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fsPromises = require('node:fs/promises') as { readFile: (name: unknown) => unknown };
+    const reads = jest.spyOn(fsPromises, 'readFile');
+    try {
+      const readsOfKeyFile = () => reads.mock.calls.filter(([name]) => name === path).length;
+      expect(await a.get('partner:none')).toEqual({ state: 'missing' });
+      expect(await a.get('partner:none')).toEqual({ state: 'missing' });
+      expect(readsOfKeyFile()).toBe(1);
+      const made = await b.getOrCreate('partner:none');
+      const before = readsOfKeyFile();
+      expect(await a.get('partner:none')).toEqual({ state: 'present', key: made });
+      expect(readsOfKeyFile()).toBe(before + 1);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('a lock left by a dead process is taken over; the lock is gone after each write', async () => {
+    const path = join(root, 'c.keys');
+    await createKeyFile(path);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: dead, hostname: hostname(), nonce: 'crashed' }));
+    const keys = await openKeyFile(path);
+    await keys.getOrCreate('partner:a');
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(Object.keys((JSON.parse(readFileSync(path, 'utf8')) as { keys: object }).keys)).toEqual([
+      'partner:a',
+    ]);
   });
 });

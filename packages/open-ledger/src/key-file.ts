@@ -1,7 +1,9 @@
-import { chmod, open, readFile, rename, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, link, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { cachingKeyStore, createInMemoryKeyStore } from '@partner-ledger/events';
-import type { KeyStore, KeyStoreContents } from '@partner-ledger/events';
+import { KEY_BYTES, KeyErasedError } from '@partner-ledger/events';
+import type { KeyLookup, KeyStore, KeyStoreContents } from '@partner-ledger/events';
 import type { EventStore } from '@partner-ledger/store';
 import type { StoreSpec } from './store-spec';
 
@@ -48,6 +50,7 @@ const exists = async (path: string): Promise<boolean> =>
 
 /** Writes the whole file anew: a temporary file with mode 0600, synced, then renamed over the old one. */
 const writeContents = async (path: string, contents: KeyStoreContents): Promise<void> => {
+  // One name for every process: only the holder of the key file's lock writes it (see withKeyFileLock).
   const temporary = `${path}.tmp`;
   const file = await open(temporary, 'w', 0o600);
   try {
@@ -60,12 +63,143 @@ const writeContents = async (path: string, contents: KeyStoreContents): Promise<
   await rename(temporary, path);
 };
 
-/** Creates an empty key file (mode 0600); an existing one is kept as it is. Returns whether it made one. */
-export const createKeyFile = async (path: string): Promise<boolean> => {
-  if (await exists(path)) return false;
-  await writeContents(path, { keys: {}, erased: {} });
+/** Who holds a key file's lock: a process on a host, and a nonce telling its takings of the lock apart. */
+interface LockHolder {
+  readonly pid: number;
+  readonly hostname: string;
+  readonly nonce: string;
+}
+
+/** How long a process waits for another one's lock before it gives up: a write holds it for milliseconds. */
+const LOCK_WAIT_MS = 10_000;
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+};
+
+/** The holder a lock file names; null when it names none (not ours); throws ENOENT when it is gone. */
+const readHolder = async (file: string): Promise<LockHolder | null> => {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
+    return null;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<LockHolder>;
+    return typeof parsed.pid === 'number' &&
+      typeof parsed.hostname === 'string' &&
+      typeof parsed.nonce === 'string'
+      ? { pid: parsed.pid, hostname: parsed.hostname, nonce: parsed.nonce }
+      : null;
+  } catch {
+    return null;
+  }
+};
+
+const sameHolder = (a: LockHolder | null, b: LockHolder | null): boolean =>
+  a !== null && b !== null && a.pid === b.pid && a.hostname === b.hostname && a.nonce === b.nonce;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Removes the lock file `file` if (and only if) it still names the dead holder `stale`, as the file store's
+ * writer lock does (packages/store-file/src/lock.ts, not imported: it is private to that package): only the
+ * process that first creates, exclusively, a marker named after that holder may do it, so "read, then
+ * remove" cannot remove a lock another process took meanwhile. A marker left by a process that died during
+ * its take-over is itself a stale lock, taken over the same way. False when a live process is taking over.
+ */
+const removeStale = async (file: string, stale: LockHolder, draft: string, depth = 0): Promise<boolean> => {
+  if (depth > 8) return false;
+  const marker = `${file}.takeover-${stale.pid}-${stale.nonce}`;
+  try {
+    await link(draft, marker);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    let other: LockHolder | null;
+    try {
+      other = await readHolder(marker);
+    } catch {
+      return true; // the other take-over finished: look again
+    }
+    if (other === null || other.hostname !== hostname() || isAlive(other.pid)) return false;
+    await removeStale(marker, other, draft, depth + 1);
+    return true;
+  }
+  try {
+    const current = await readHolder(file).catch(() => null);
+    if (sameHolder(current, stale)) await rm(file, { force: true });
+  } finally {
+    await rm(marker, { force: true });
+  }
   return true;
 };
+
+/**
+ * Runs `work` holding the key file's lock, `<path>.lock`, shared by every process that opens the key file:
+ * a file naming its holder (pid, host, nonce), written in full under a private name and hard-linked into
+ * place (the link fails when the lock exists: an exclusive create that is complete the moment it appears).
+ * A lock whose holder is a dead process on this host (a crash during a write) is removed and taken over; a
+ * live holder is waited for, up to LOCK_WAIT_MS, then a KeyFileError names it.
+ */
+const withKeyFileLock = async <T>(path: string, work: () => Promise<T>): Promise<T> => {
+  const file = `${path}.lock`;
+  const holder: LockHolder = {
+    pid: process.pid,
+    hostname: hostname(),
+    nonce: randomBytes(8).toString('hex'),
+  };
+  const draft = `${file}.${holder.pid}.${holder.nonce}.tmp`;
+  await writeFile(draft, `${JSON.stringify(holder)}\n`, { mode: 0o600 });
+  try {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await link(draft, file);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      let current: LockHolder | null;
+      try {
+        current = await readHolder(file);
+      } catch {
+        continue; // released between link and read: try again
+      }
+      if (current !== null && current.hostname === holder.hostname && !isAlive(current.pid))
+        if (await removeStale(file, current, draft)) continue;
+      if (Date.now() > deadline)
+        throw new KeyFileError(
+          path,
+          `is locked by ${current === null ? 'an unknown holder' : `process ${current.pid} on ${current.hostname}`} for more than ${LOCK_WAIT_MS / 1000} s: if no such process is running, remove ${file}`,
+        );
+      await pause(1 + Math.min(attempt, 15) + Math.floor(Math.random() * 4));
+    }
+  } finally {
+    await rm(draft, { force: true });
+  }
+  try {
+    return await work();
+  } finally {
+    const current = await readHolder(file).catch(() => null);
+    if (sameHolder(current, holder)) await rm(file, { force: true });
+  }
+};
+
+/** Creates an empty key file (mode 0600); an existing one is kept as it is. Returns whether it made one. */
+export const createKeyFile = async (path: string): Promise<boolean> =>
+  withKeyFileLock(path, async () => {
+    if (await exists(path)) return false;
+    await writeContents(path, { keys: {}, erased: {} });
+    return true;
+  });
 
 const isStringRecord = (u: unknown): u is Record<string, string> =>
   u !== null &&
@@ -80,37 +214,8 @@ const sameRecord = (a: Record<string, string>, b: Record<string, string>): boole
 const sameContents = (a: KeyStoreContents, b: KeyStoreContents): boolean =>
   sameRecord(a.keys, b.keys) && sameRecord(a.erased, b.erased);
 
-/** How a key file opened by {@link openKeyFile} writes the keys it makes. */
-export interface KeyFileOptions {
-  /**
-   * `immediately` (the default): `getOrCreate` resolves once a key it made is in the file. `beforeAppend`:
-   * a key made is kept in memory until `writeMadeKeys`, which a ledger's store calls before every append
-   * (see {@link appendsAfterKeys}): a command the ledger refuses before appending anything (a click whose
-   * partner has not joined) then writes nothing to the file, and a crash cannot leave its key behind, while
-   * every key is in the file before an event made with it is appended. Erasures are written at once either
-   * way.
-   */
-  readonly newKeys?: 'immediately' | 'beforeAppend';
-}
-
-/** A key file's KeyStore. */
-export interface KeyFile extends KeyStore {
-  /**
-   * Resolves once every key made so far is in the file (written, synced and renamed into place): writes
-   * them when some are not, or waits for the write under way.
-   */
-  readonly writeMadeKeys: () => Promise<void>;
-}
-
-/**
- * Opens a key file as a KeyStore (cached): JSON with each key in base64 and each erased key id with the
- * time of its erasure. The file must be readable by its owner only (mode 0600 or stricter, on systems with
- * POSIX permissions): anything else is a KeyFileError, as is a missing or malformed file. Every change
- * rewrites the file atomically (a key made: at once, or before the next append: see KeyFileOptions); a
- * destroyed key leaves no trace in it but its id and erasure time (copies and backups of older versions of
- * the file still hold it: see docs/privacy.md).
- */
-export const openKeyFile = async (path: string, options: KeyFileOptions = {}): Promise<KeyFile> => {
+/** Reads and checks a key file: owner-only, JSON, the format's fields. */
+const readContents = async (path: string): Promise<KeyStoreContents> => {
   let text: string;
   try {
     const info = await stat(path);
@@ -135,49 +240,189 @@ export const openKeyFile = async (path: string, options: KeyFileOptions = {}): P
   const { format, keys, erased } = (parsed ?? {}) as Record<string, unknown>;
   if (format !== FORMAT || !isStringRecord(keys) || !isStringRecord(erased))
     throw new KeyFileError(path, `is not a key file (expected "format": "${FORMAT}", "keys" and "erased")`);
+  return { keys, erased };
+};
+
+/**
+ * Another process wrote a key for an id this one had made a key for in memory (`newKeys: 'beforeAppend'`)
+ * but not yet written, or erased it: the file's wins, and what this process sealed with its own key must
+ * never be appended. This process cannot tell which of its commands under way used the lost key, so every
+ * append through {@link appendsAfterKeys} is refused from then on with this error, and nothing is
+ * appended: run the command again (a new process reads the file's key), or open the ledger again.
+ */
+export class KeyFileConflictError extends Error {
+  override readonly name = 'KeyFileConflictError';
+  constructor(
+    readonly path: string,
+    readonly keyIds: readonly string[],
+  ) {
+    super(
+      `the key file ${path} got the key ${keyIds.map((id) => JSON.stringify(id)).join(', ')} from another process while this one was making its own: nothing sealed with this process's key is appended; run the command again (a long-running process: open the ledger again)`,
+    );
+  }
+}
+
+/** How a key file opened by {@link openKeyFile} writes the keys it makes. */
+export interface KeyFileOptions {
+  /**
+   * `immediately` (the default): `getOrCreate` resolves once a key it made is in the file. `beforeAppend`:
+   * a key made is kept in memory until `writeMadeKeys`, which a ledger's store calls before every append
+   * (see {@link appendsAfterKeys}): a command the ledger refuses before appending anything (a click whose
+   * partner has not joined) then writes nothing to the file, and a crash cannot leave its key behind, while
+   * every key is in the file before an event made with it is appended. Erasures are written at once either
+   * way.
+   */
+  readonly newKeys?: 'immediately' | 'beforeAppend';
+}
+
+/** A key file's KeyStore. */
+export interface KeyFile extends KeyStore {
+  /**
+   * Resolves once every key made so far is in the file (written, synced and renamed into place): writes
+   * them when some are not, or waits for the write under way. Rejects with a KeyFileConflictError once
+   * another process won a key id this one had made a key for (see there).
+   */
+  readonly writeMadeKeys: () => Promise<void>;
+}
+
+/**
+ * Opens a key file as a KeyStore: JSON with each key in base64 and each erased key id with the time of its
+ * erasure. The file must be readable by its owner only (mode 0600 or stricter, on systems with POSIX
+ * permissions): anything else is a KeyFileError, as is a missing or malformed file. Every change rewrites
+ * the file atomically (a key made: at once, or before the next append: see KeyFileOptions); a destroyed
+ * key leaves no trace in it but its id and erasure time (copies and backups of older versions of the file
+ * still hold it: see docs/privacy.md).
+ *
+ * Several processes may hold the file open (the CLI and services on one host): every write takes the key
+ * file's lock, reads the file again and merges it with this process's keys before it writes (keys of both;
+ * an erasure in either wins over a key, keeping the time first recorded; for one id made by two processes,
+ * the file's key wins), so no process drops another's key or brings back a key another erased. A key id
+ * this process does not know is looked up in the file again before it is called missing.
+ */
+export const openKeyFile = async (path: string, options: KeyFileOptions = {}): Promise<KeyFile> => {
+  const initial = await readContents(path);
   const atOnce = (options.newKeys ?? 'immediately') === 'immediately';
-  // `latest` is the state in memory, set by onChange at the very moment of a change (before anyone can
-  // find the key made: another caller may seal with it before the one that made it comes back);
-  // `scheduled` the state last handed to a write. The file lacks something while they differ.
-  let latest: KeyStoreContents = { keys, erased };
-  let scheduled = latest;
-  let writing: Promise<void> = Promise.resolve();
-  const write = (): Promise<void> => {
-    const contents = latest;
-    scheduled = contents;
-    // One after the other, each with the whole state as it was when asked for: the last one wins.
-    writing = writing.then(() => writeContents(path, contents));
-    return writing;
+  // This process's view of the file, kept in step with it at every read and write. `pending`: keys made
+  // here that the file does not have yet; `removals`: keys written and then discarded here, removed from
+  // the file only while it still holds that very key.
+  const keys = new Map(Object.entries(initial.keys));
+  const erased = new Map(Object.entries(initial.erased));
+  const pending = new Set<string>();
+  const removals = new Map<string, string>();
+  let conflict: KeyFileConflictError | undefined;
+  // The operations of this process touching the view or the file take turns: a write's merge is not mixed
+  // with another's, and an append's writeMadeKeys waits for the write under way.
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const done = turn.then(work);
+    turn = done.catch(() => undefined);
+    return done;
   };
-  const writeMadeKeys = (): Promise<void> => (latest === scheduled ? writing : write());
-  const memory = createInMemoryKeyStore({
-    contents: { keys, erased },
-    onChange: async (contents) => {
-      latest = contents;
+  const lookup = (keyId: string): KeyLookup => {
+    const key = keys.get(keyId);
+    if (key !== undefined) return { state: 'present', key: Buffer.from(key, 'base64') };
+    const at = erased.get(keyId);
+    return at === undefined ? { state: 'missing' } : { state: 'erased', erasedAt: at };
+  };
+  /** Takes what the file holds into the view: its erasures, then its keys (its own wins over a pending one). */
+  const merge = (file: KeyStoreContents): void => {
+    const lost: string[] = [];
+    for (const [keyId, at] of Object.entries(file.erased)) {
+      // The file's time is the first one recorded: an erasure is written at once, under the lock.
+      erased.set(keyId, at);
+      if (keys.delete(keyId) && pending.delete(keyId)) lost.push(keyId);
+    }
+    for (const [keyId, key] of Object.entries(file.keys)) {
+      if (erased.has(keyId) || removals.get(keyId) === key) continue;
+      const mine = keys.get(keyId);
+      if (mine !== undefined && mine !== key) lost.push(keyId);
+      keys.set(keyId, key);
+      pending.delete(keyId);
+    }
+    if (lost.length > 0) conflict = new KeyFileConflictError(path, [...(conflict?.keyIds ?? []), ...lost]);
+  };
+  // The file as last read (inode, time, size: every write renames a new file into place), so that looking
+  // up ids the file lacks (a replay over keys it never had) reads it again only once it has changed.
+  let lastRead: string | undefined;
+  const refresh = async (): Promise<void> => {
+    const info = await stat(path).catch(() => undefined);
+    const seen = info === undefined ? undefined : `${info.ino}:${info.mtimeMs}:${info.size}`;
+    if (seen !== undefined && seen === lastRead) return;
+    merge(await readContents(path));
+    lastRead = seen;
+  };
+  /** Under the lock: re-reads and merges the file, applies `change`, writes the merged view when it differs. */
+  const writeMerged = <T>(change: () => T): Promise<T> =>
+    withKeyFileLock(path, async () => {
+      const file = await readContents(path);
+      merge(file);
+      const result = change();
+      const contents = { keys: Object.fromEntries(keys), erased: Object.fromEntries(erased) };
+      if (!sameContents(contents, file)) {
+        await writeContents(path, contents);
+        lastRead = undefined;
+      }
+      pending.clear();
+      removals.clear();
+      return result;
+    });
+  const make = (keyId: string): Uint8Array => {
+    const found = lookup(keyId);
+    if (found.state === 'present') return found.key;
+    if (found.state === 'erased') throw new KeyErasedError(keyId);
+    const key = randomBytes(KEY_BYTES);
+    keys.set(keyId, key.toString('base64'));
+    pending.add(keyId);
+    return key;
+  };
+  const writeMadeKeys = (): Promise<void> =>
+    inTurn(async () => {
+      if (pending.size > 0) await writeMerged(() => undefined);
+      if (conflict !== undefined) throw conflict;
+    });
+  return {
+    get: async (keyId) => {
+      const found = lookup(keyId);
+      if (found.state !== 'missing') return found;
+      // Another process may have made it since this one read the file.
+      return inTurn(async () => {
+        await refresh();
+        return lookup(keyId);
+      });
     },
-  });
-  const file: KeyStore = {
-    get: memory.get,
     getOrCreate: async (keyId) => {
-      const key = await memory.getOrCreate(keyId);
-      if (atOnce) await writeMadeKeys();
-      return key;
+      const found = lookup(keyId);
+      if (found.state === 'present') return found.key;
+      if (found.state === 'erased') throw new KeyErasedError(keyId);
+      return inTurn(async () => {
+        if (atOnce) return writeMerged(() => make(keyId));
+        // Read first: a key another process made is taken rather than raced for at the next write.
+        await refresh();
+        return make(keyId);
+      });
     },
-    destroy: async (keyId, erasedAt) => {
-      await memory.destroy(keyId, erasedAt);
-      await write();
-    },
-    discard: async (keyId, key) => {
-      const before = latest;
-      await memory.discard!(keyId, key);
-      if (latest === before) return;
-      // A key never written leaves the state as the file has it (or will): nothing to write. One written (an
-      // append needed it or another key, or it was written at once) is written away again, now.
-      if (sameContents(latest, scheduled)) latest = scheduled;
-      else await write();
-    },
+    destroy: (keyId, erasedAt) =>
+      inTurn(() =>
+        writeMerged(() => {
+          keys.delete(keyId);
+          pending.delete(keyId);
+          // A repeated erasure (a retry, a second request) must not move the date the key was destroyed.
+          if (!erased.has(keyId)) erased.set(keyId, erasedAt);
+        }),
+      ),
+    discard: (keyId, key) =>
+      inTurn(async () => {
+        const discarded = Buffer.from(key).toString('base64');
+        if (keys.get(keyId) !== discarded) return;
+        keys.delete(keyId);
+        // A key never written leaves the file as it is: nothing to write. One written (an append needed it
+        // or another key, or it was written at once) is written away again, now.
+        if (pending.delete(keyId)) return;
+        removals.set(keyId, discarded);
+        await writeMerged(() => undefined);
+      }),
+    writeMadeKeys,
   };
-  return { ...cachingKeyStore(file), writeMadeKeys };
 };
 
 /**
