@@ -339,6 +339,42 @@ describe('the stream a decision appends to, when remembered', () => {
   });
 });
 
+describe('the caller`s command object', () => {
+  it('is copied: changed after the task is run (or after a method is called), it changes nothing recorded', async () => {
+    const store = createInMemoryStore();
+    await appendGiven(store, [
+      ...basicProgram('p1'),
+      clickTracked('k1', 'p1', 'v1', '2026-03-09T00:00:00.000Z'),
+    ]);
+    const ledger = createLedger({ store, clock: () => new Date(SPEC_NOW), ids: () => 'x' });
+    const order = (conversionId: string) => ({
+      conversionId,
+      customerId: 'customer-1',
+      kind: 'order' as const,
+      amount: '100.00',
+      currency: 'USD',
+      visitorId: 'v1',
+    });
+    // Through execute: the task is run, then the object changes while the conversion waits on the view.
+    const given = { command: 'recordConversion', ...order('o1') };
+    const running = ledger.execute(given)();
+    given.amount = '900.00';
+    given.visitorId = 'v2';
+    // Through a method: the object changes after the method made the task, before the task is run.
+    const input = order('o2');
+    const task = ledger.recordConversion(input);
+    input.amount = '900.00';
+    const later = task();
+    input.amount = '800.00';
+    for (const result of [await running, await later])
+      expect(result).toMatchObject({
+        right: {
+          events: [{ data: { amount: '100.00', commissions: [{ partnerId: 'p1', amount: '20.00' }] } }],
+        },
+      });
+  });
+});
+
 describe('a stream the ledger does not remember', () => {
   const options = { clock: () => new Date(SPEC_NOW), ids: () => 'x' };
   const click = (clickId: string, partnerId: string, visitorId: string, campaign = 'spring') => ({

@@ -3,7 +3,7 @@ import type * as TE from 'fp-ts/TaskEither';
 import { CATALOGUE, LedgerDecimal, decodeStoredEvent } from '@partner-ledger/events';
 import type { LedgerEvent, NewEvent, RecordedEvent } from '@partner-ledger/events';
 import type { AppendCondition, EventStore, ExpectedRevision } from '@partner-ledger/store';
-import { decodeCommand } from './commands';
+import { decodeCommandOwned } from './commands';
 import type { CommandInput, CommandName, LedgerCommand } from './commands';
 import { fold } from './decider';
 import type { Decider, Decision, PendingEvent } from './decider';
@@ -566,10 +566,12 @@ export const createLedger = (options: LedgerOptions): Ledger => {
   // Planning: read the streams a decision needs, then decide. Each returns the stream to write, its
   // expected revision and the decision; the runner appends and retries.
 
+  // A plan that waits on nothing (a click on a remembered or new visitor of a partner known to have joined)
+  // is returned as it is, not as a promise: an await less, and the promise's allocations.
   type Planner<N extends CommandName> = (
     command: Resolved<N>,
     own: OwnReads,
-  ) => Promise<E.Either<LedgerRejection, Planned>>;
+  ) => Promise<E.Either<LedgerRejection, Planned>> | E.Either<LedgerRejection, Planned>;
 
   const planners: { [N in CommandName]: Planner<N> } = {
     configureProgram: async (command, own) => {
@@ -632,17 +634,20 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       return plannedOn(partnerDecider, stream, await loadOwn(partnerDecider, stream, own), command);
     },
 
-    trackClick: async (command, own) => {
+    trackClick: (command, own) => {
       const stream = streams.visitor(command.visitorId);
       const loading = loadOwn(visitorDecider, stream, own);
       // Most clicks are on a partner known to have joined: then the visitor's stream is the only wait, and
-      // none for a remembered visitor (each await costs promises and a turn of the microtask queue).
+      // none for a remembered or new visitor (each await costs promises and a turn of the microtask queue).
       if (joinedRemembered(command.partnerId)) {
-        const visitor = loading instanceof Promise ? await loading : loading;
-        return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: true } });
+        const joined = { ...command, facts: { partnerJoined: true } };
+        return loading instanceof Promise
+          ? loading.then((visitor) => plannedOn(visitorDecider, stream, visitor, joined))
+          : plannedOn(visitorDecider, stream, loading, joined);
       }
-      const [visitor, joined] = await Promise.all([loading, partnerJoined(command.partnerId)]);
-      return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: joined } });
+      return Promise.all([loading, partnerJoined(command.partnerId)]).then(([visitor, joined]) =>
+        plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: joined } }),
+      );
     },
 
     recordInfluenceTouch: async (command, own) => {
@@ -1031,15 +1036,18 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     return partners;
   };
 
-  const run = async (
-    command: LedgerCommand,
-    locking: boolean,
-  ): Promise<E.Either<LedgerRejection, Outcome>> => {
+  // Commands that lock no keys (clicks, visits, registrations: most of a service's) hold none to release.
+  const holdNothing = (): void => undefined;
+  const heldNothing = (): undefined => undefined;
+  const run = (command: LedgerCommand, locking: boolean): Promise<E.Either<LedgerRejection, Outcome>> =>
+    locking ? runHoldingLocks(command) : runLocked(command, false, holdNothing, heldNothing);
+  /** A money command: the key locks it takes are released however its decision ends. */
+  const runHoldingLocks = async (command: LedgerCommand): Promise<E.Either<LedgerRejection, Outcome>> => {
     let locks: KeyLocks | undefined;
     try {
       return await runLocked(
         command,
-        locking,
+        true,
         (next) => {
           locks?.release();
           locks = next;
@@ -1095,8 +1103,12 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         const likely = likelyKeys(resolved);
         if (likely !== undefined) hold(await lockKeys(likely));
       }
-      let planned = await planner(resolved, own);
-      if (unconfirmed(planned)) planned = await planner(resolved, own);
+      let planning = planner(resolved, own);
+      let planned = planning instanceof Promise ? await planning : planning;
+      if (unconfirmed(planned)) {
+        planning = planner(resolved, own);
+        planned = planning instanceof Promise ? await planning : planning;
+      }
       if (E.isLeft(planned)) return planned;
       // Money: lock the decision's keys; if another decision held one of them, decide again under the locks
       // (the keys may change with what the decision now reads: at most a few rounds, then the store judges).
@@ -1174,33 +1186,50 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     );
   };
 
-  const execute =
-    (input: unknown): TE.TaskEither<LedgerRejection, Outcome> =>
-    async () => {
-      const decoded = decodeCommand(input);
-      if (E.isLeft(decoded)) return decoded;
+  /** `owned`: the input is a fresh object that only the ledger holds (see decodeCommandOwned). */
+  const executeInput =
+    (input: unknown, owned: boolean): TE.TaskEither<LedgerRejection, Outcome> =>
+    () => {
+      // Decoded at once, when the task is run (not after an await): a caller may change its object later.
+      let decoded: E.Either<LedgerRejection, LedgerCommand>;
+      try {
+        decoded = decodeCommandOwned(input, owned);
+      } catch (error) {
+        // As from an async task: a rejected promise, never a throw from the task itself.
+        return Promise.reject(error);
+      }
+      if (E.isLeft(decoded)) return Promise.resolve(decoded);
       if (options.prepareCommand === undefined)
         return run(decoded.right, MONEY_COMMANDS.has(decoded.right.command));
-      const prepared = await options.prepareCommand(decoded.right);
-      if (typeof prepared.command === 'string') {
-        const command = prepared as LedgerCommand;
-        return run(command, MONEY_COMMANDS.has(command.command));
-      }
-      const { command, settled } = prepared as PreparedCommand;
-      let recorded = true;
-      try {
-        const outcome = await run(command, MONEY_COMMANDS.has(command.command));
-        recorded = E.isRight(outcome);
-        return outcome;
-      } finally {
-        await settled(recorded);
-      }
+      return prepareAndRun(decoded.right, options.prepareCommand);
     };
+
+  const prepareAndRun = async (
+    decodedCommand: LedgerCommand,
+    prepare: NonNullable<LedgerOptions['prepareCommand']>,
+  ): Promise<E.Either<LedgerRejection, Outcome>> => {
+    const prepared = await prepare(decodedCommand);
+    if (typeof prepared.command === 'string') {
+      const command = prepared as LedgerCommand;
+      return run(command, MONEY_COMMANDS.has(command.command));
+    }
+    const { command, settled } = prepared as PreparedCommand;
+    let recorded = true;
+    try {
+      const outcome = await run(command, MONEY_COMMANDS.has(command.command));
+      recorded = E.isRight(outcome);
+      return outcome;
+    } finally {
+      await settled(recorded);
+    }
+  };
+
+  const execute = (input: unknown): TE.TaskEither<LedgerRejection, Outcome> => executeInput(input, false);
 
   const handler =
     <N extends CommandName>(name: N): Handler<N> =>
     (input) =>
-      execute({ ...(input as object), command: name });
+      executeInput({ ...(input as object), command: name }, true);
 
   const methods = Object.fromEntries(
     (Object.keys(planners) as CommandName[]).map((name) => [name, handler(name)]),
