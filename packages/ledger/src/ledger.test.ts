@@ -239,6 +239,31 @@ describe('a partner that has joined', () => {
     // then, as a refusal is, on a fresh read of it), each reading p2; then c5 read it once more.
     expect(reads.get(streams.partner('p2'))).toBe(3);
   });
+
+  it('is noted as joined apart from the remembered states: read once even when its state is dropped', async () => {
+    const inner = createInMemoryStore();
+    await appendGiven(inner, basicProgram('p1'));
+    const reads = new Map<string, number>();
+    const store: EventStore = {
+      ...inner,
+      readStream: (stream, options) => {
+        reads.set(stream, (reads.get(stream) ?? 0) + 1);
+        return inner.readStream(stream, options);
+      },
+    };
+    // Four states at most: the clicks' new visitors crowd p1's out.
+    const ledger = createLedger({
+      clock: () => new Date(SPEC_NOW),
+      ids: () => 'x',
+      store,
+      stateCacheSize: 4,
+    });
+    for (let i = 0; i < 10; i += 1)
+      expect(await ledger.execute(click(`c${i}`, 'p1'))()).toMatchObject({
+        right: { alreadyRecorded: false },
+      });
+    expect(reads.get(streams.partner('p1'))).toBe(1);
+  });
 });
 
 describe('the stream a decision appends to, when remembered', () => {

@@ -204,6 +204,8 @@ interface OwnReads {
 const DECODE_CACHE_SIZE = 20_000;
 /** Stream states the ledger remembers (see `load`): the partners, plans and accounts of a large program. */
 const STATE_CACHE_SIZE = 20_000;
+/** How many partners the ledger notes as joined (see joinedRemembered). */
+const JOINED_NOTES = 20_000;
 /** How many streams' latest own appends the ledger keeps notes of (two generations of half each). */
 const OWN_APPEND_NOTES = 20_000;
 
@@ -526,14 +528,29 @@ export const createLedger = (options: LedgerOptions): Ledger => {
    * that says so answers without reading what the partner's stream gained since (a click reads nothing
    * else of the partner). One that has not joined is read as any stream is.
    */
-  const partnerJoined = async (partnerId: string): Promise<boolean> =>
-    joinedRemembered(partnerId) ||
-    (await load(partnerDecider, streams.partner(partnerId))).state.joined !== null;
+  const partnerJoined = async (partnerId: string): Promise<boolean> => {
+    if (joinedRemembered(partnerId)) return true;
+    const joined = (await load(partnerDecider, streams.partner(partnerId))).state.joined !== null;
+    if (joined) noteJoined(partnerId);
+    return joined;
+  };
 
-  /** Whether a remembered state says the partner has joined (then it has: see partnerJoined). */
+  // The partners known to have joined, by id: every click asks, and a small set of ids answers without
+  // building the partner's stream name and looking it up among all the remembered states. Bounded (cleared
+  // when full): a partner no longer noted is asked of the remembered states, then read, as before.
+  const joinedPartners = new Set<string>();
+  const noteJoined = (partnerId: string): void => {
+    if (joinedPartners.size >= JOINED_NOTES) joinedPartners.clear();
+    joinedPartners.add(partnerId);
+  };
+
+  /** Whether the partner is known to have joined (then it has: see partnerJoined). */
   const joinedRemembered = (partnerId: string): boolean => {
+    if (joinedPartners.has(partnerId)) return true;
     const cached = states.get(streams.partner(partnerId));
-    return cached?.decider === partnerDecider && (cached.state as PartnerState).joined !== null;
+    if (cached?.decider !== partnerDecider || (cached.state as PartnerState).joined === null) return false;
+    noteJoined(partnerId);
+    return true;
   };
 
   /** Partner states by id, read once per decision (through loadSeen: after the view's catch-up). */
