@@ -429,8 +429,19 @@ const invalid = (problems: readonly DecodeProblem[]): LedgerRejection => ({
  * Decodes a command: its shape with the codec, then every amount against its currency's minor units (an
  * amount with more decimals than its currency has is refused, never rounded). Errors name the field.
  */
-export const decodeCommand = (input: unknown): E.Either<LedgerRejection, LedgerCommand> => {
-  const shaped = isFlatCommand(input) ? E.right({ ...input }) : decodeShape(input);
+export const decodeCommand = (input: unknown): E.Either<LedgerRejection, LedgerCommand> =>
+  decodeCommandOwned(input, false);
+
+/**
+ * decodeCommand for an input that only the caller holds (`owned`: the ledger's command methods copy what
+ * they are given into a fresh object): a valid flat command is then taken as it is, not copied again. Any
+ * other input is copied (a decoded command never shares an object with what a caller may still change).
+ */
+export const decodeCommandOwned = (
+  input: unknown,
+  owned: boolean,
+): E.Either<LedgerRejection, LedgerCommand> => {
+  const shaped = isFlatCommand(input) ? E.right(owned ? input : { ...input }) : decodeShape(input);
   return E.isLeft(shaped) ? shaped : moneyChecked(shaped.right);
 };
 

@@ -3,7 +3,7 @@ import type * as TE from 'fp-ts/TaskEither';
 import { CATALOGUE, LedgerDecimal, decodeStoredEvent } from '@partner-ledger/events';
 import type { LedgerEvent, NewEvent, RecordedEvent } from '@partner-ledger/events';
 import type { AppendCondition, EventStore, ExpectedRevision } from '@partner-ledger/store';
-import { decodeCommand } from './commands';
+import { decodeCommandOwned } from './commands';
 import type { CommandInput, CommandName, LedgerCommand } from './commands';
 import { fold } from './decider';
 import type { Decider, Decision, PendingEvent } from './decider';
@@ -122,6 +122,8 @@ interface Planned {
    * after that position, refuses the append and the decision is taken again on caught-up state).
    */
   readonly condition?: AppendCondition;
+  /** The decider of an assumed empty stream (Loaded.assumedBy): its append, once stored, is remembered. */
+  readonly assumedBy?: unknown;
 }
 
 /** The tag of a partner's money: every event that changes its balance, figures or lines carries it. */
@@ -182,6 +184,11 @@ interface KeyLocks {
 interface Loaded<S> {
   readonly state: S;
   readonly expectedRevision: ExpectedRevision;
+  /**
+   * Set when the state was not read but assumed (a stream the ledger does not remember taken as empty, see
+   * loadOwn): the decider whose state an append on it starts, so that the append can be remembered.
+   */
+  readonly assumedBy?: unknown;
 }
 
 /**
@@ -197,6 +204,8 @@ interface OwnReads {
 const DECODE_CACHE_SIZE = 20_000;
 /** Stream states the ledger remembers (see `load`): the partners, plans and accounts of a large program. */
 const STATE_CACHE_SIZE = 20_000;
+/** How many partners the ledger notes as joined (see joinedRemembered). */
+const JOINED_NOTES = 20_000;
 /** How many streams' latest own appends the ledger keeps notes of (two generations of half each). */
 export const OWN_APPEND_NOTES = 20_000;
 
@@ -331,11 +340,32 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     stream: string,
     expectedRevision: number | 'noStream',
     events: readonly LedgerEvent[],
+    assumedBy: unknown,
   ): void => {
     const cached = states.get(stream);
     const base = expectedRevision === 'noStream' ? -1 : expectedRevision;
     const last = events[events.length - 1];
-    if (cached === undefined || last === undefined) return;
+    if (last === undefined) return;
+    if (cached === undefined) {
+      // A stream assumed empty (loadOwn) and appended with `noStream`: the store found it empty, so up to
+      // this append's position the stream holds these events and nothing else. Remembered only when no later
+      // own append to the stream is noted (two appends may be answered out of order: one answered first may
+      // already be stored after these, and the view does not flag the ledger's own events).
+      if (
+        assumedBy !== undefined &&
+        expectedRevision === 'noStream' &&
+        events.every((event, i) => event.stream === stream && event.revision === i) &&
+        (youngOwn.get(stream) ?? oldOwn.get(stream)) === last.revision
+      )
+        remember(stream, {
+          decider: assumedBy,
+          state: (assumedBy as { initialState: unknown }).initialState,
+          revision: last.revision,
+          seenAt: last.position,
+          pending: events,
+        });
+      return;
+    }
     if (
       cached.revision !== base ||
       events.some((event, i) => event.stream !== stream || event.revision !== base + 1 + i)
@@ -438,8 +468,19 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     stream: string,
     own: OwnReads,
   ): Loaded<S> | Promise<Loaded<S>> => {
-    const cached = own.fresh ? undefined : states.get(stream);
-    if (cached === undefined || cached.decider !== decider) return load(decider, stream);
+    if (own.fresh) return load(decider, stream);
+    const cached = states.get(stream);
+    if (cached === undefined) {
+      // Not remembered: most such streams are new (a new visitor's, a new conversion's), and reading one
+      // costs an iterator, its promises and an await to learn that it is empty. Taken as empty: the append
+      // expects `noStream`, so the store refuses it if the stream exists, and the decision is taken again on
+      // a fresh read; a decision that appends nothing is confirmed on a fresh read (`remembered`), as on a
+      // remembered state. Not remembered itself (loadSeen must never take an assumption as current): only
+      // the append, once the store has judged it (rememberAppended).
+      own.remembered = true;
+      return { state: decider.initialState, expectedRevision: 'noStream', assumedBy: decider };
+    }
+    if (cached.decider !== decider) return load(decider, stream);
     own.remembered = true;
     if (cached.pending === undefined)
       return {
@@ -487,14 +528,29 @@ export const createLedger = (options: LedgerOptions): Ledger => {
    * that says so answers without reading what the partner's stream gained since (a click reads nothing
    * else of the partner). One that has not joined is read as any stream is.
    */
-  const partnerJoined = async (partnerId: string): Promise<boolean> =>
-    joinedRemembered(partnerId) ||
-    (await load(partnerDecider, streams.partner(partnerId))).state.joined !== null;
+  const partnerJoined = async (partnerId: string): Promise<boolean> => {
+    if (joinedRemembered(partnerId)) return true;
+    const joined = (await load(partnerDecider, streams.partner(partnerId))).state.joined !== null;
+    if (joined) noteJoined(partnerId);
+    return joined;
+  };
 
-  /** Whether a remembered state says the partner has joined (then it has: see partnerJoined). */
+  // The partners known to have joined, by id: every click asks, and a small set of ids answers without
+  // building the partner's stream name and looking it up among all the remembered states. Bounded (cleared
+  // when full): a partner no longer noted is asked of the remembered states, then read, as before.
+  const joinedPartners = new Set<string>();
+  const noteJoined = (partnerId: string): void => {
+    if (joinedPartners.size >= JOINED_NOTES) joinedPartners.clear();
+    joinedPartners.add(partnerId);
+  };
+
+  /** Whether the partner is known to have joined (then it has: see partnerJoined). */
   const joinedRemembered = (partnerId: string): boolean => {
+    if (joinedPartners.has(partnerId)) return true;
     const cached = states.get(streams.partner(partnerId));
-    return cached?.decider === partnerDecider && (cached.state as PartnerState).joined !== null;
+    if (cached?.decider !== partnerDecider || (cached.state as PartnerState).joined === null) return false;
+    noteJoined(partnerId);
+    return true;
   };
 
   /** Partner states by id, read once per decision (through loadSeen: after the view's catch-up). */
@@ -517,18 +573,22 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     loaded: Loaded<S>,
     command: C,
   ): E.Either<LedgerRejection, Planned> =>
-    E.map((decision: Decision) => ({ stream, expectedRevision: loaded.expectedRevision, decision }))(
-      decider.decide(command, loaded.state),
-    );
+    E.map((decision: Decision): Planned =>
+      loaded.assumedBy === undefined
+        ? { stream, expectedRevision: loaded.expectedRevision, decision }
+        : { stream, expectedRevision: loaded.expectedRevision, decision, assumedBy: loaded.assumedBy },
+    )(decider.decide(command, loaded.state));
 
   // ---------------------------------------------------------------------------------------------------
   // Planning: read the streams a decision needs, then decide. Each returns the stream to write, its
   // expected revision and the decision; the runner appends and retries.
 
+  // A plan that waits on nothing (a click on a remembered or new visitor of a partner known to have joined)
+  // is returned as it is, not as a promise: an await less, and the promise's allocations.
   type Planner<N extends CommandName> = (
     command: Resolved<N>,
     own: OwnReads,
-  ) => Promise<E.Either<LedgerRejection, Planned>>;
+  ) => Promise<E.Either<LedgerRejection, Planned>> | E.Either<LedgerRejection, Planned>;
 
   const planners: { [N in CommandName]: Planner<N> } = {
     configureProgram: async (command, own) => {
@@ -591,17 +651,20 @@ export const createLedger = (options: LedgerOptions): Ledger => {
       return plannedOn(partnerDecider, stream, await loadOwn(partnerDecider, stream, own), command);
     },
 
-    trackClick: async (command, own) => {
+    trackClick: (command, own) => {
       const stream = streams.visitor(command.visitorId);
       const loading = loadOwn(visitorDecider, stream, own);
       // Most clicks are on a partner known to have joined: then the visitor's stream is the only wait, and
-      // none for a remembered visitor (each await costs promises and a turn of the microtask queue).
+      // none for a remembered or new visitor (each await costs promises and a turn of the microtask queue).
       if (joinedRemembered(command.partnerId)) {
-        const visitor = loading instanceof Promise ? await loading : loading;
-        return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: true } });
+        const joined = { ...command, facts: { partnerJoined: true } };
+        return loading instanceof Promise
+          ? loading.then((visitor) => plannedOn(visitorDecider, stream, visitor, joined))
+          : plannedOn(visitorDecider, stream, loading, joined);
       }
-      const [visitor, joined] = await Promise.all([loading, partnerJoined(command.partnerId)]);
-      return plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: joined } });
+      return Promise.all([loading, partnerJoined(command.partnerId)]).then(([visitor, joined]) =>
+        plannedOn(visitorDecider, stream, visitor, { ...command, facts: { partnerJoined: joined } }),
+      );
     },
 
     recordInfluenceTouch: async (command, own) => {
@@ -990,15 +1053,18 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     return partners;
   };
 
-  const run = async (
-    command: LedgerCommand,
-    locking: boolean,
-  ): Promise<E.Either<LedgerRejection, Outcome>> => {
+  // Commands that lock no keys (clicks, visits, registrations: most of a service's) hold none to release.
+  const holdNothing = (): void => undefined;
+  const heldNothing = (): undefined => undefined;
+  const run = (command: LedgerCommand, locking: boolean): Promise<E.Either<LedgerRejection, Outcome>> =>
+    locking ? runHoldingLocks(command) : runLocked(command, false, holdNothing, heldNothing);
+  /** A money command: the key locks it takes are released however its decision ends. */
+  const runHoldingLocks = async (command: LedgerCommand): Promise<E.Either<LedgerRejection, Outcome>> => {
     let locks: KeyLocks | undefined;
     try {
       return await runLocked(
         command,
-        locking,
+        true,
         (next) => {
           locks?.release();
           locks = next;
@@ -1054,8 +1120,12 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         const likely = likelyKeys(resolved);
         if (likely !== undefined) hold(await lockKeys(likely));
       }
-      let planned = await planner(resolved, own);
-      if (unconfirmed(planned)) planned = await planner(resolved, own);
+      let planning = planner(resolved, own);
+      let planned = planning instanceof Promise ? await planning : planning;
+      if (unconfirmed(planned)) {
+        planning = planner(resolved, own);
+        planned = planning instanceof Promise ? await planning : planning;
+      }
       if (E.isLeft(planned)) return planned;
       // Money: lock the decision's keys; if another decision held one of them, decide again under the locks
       // (the keys may change with what the decision now reads: at most a few rounds, then the store judges).
@@ -1070,7 +1140,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         if (unconfirmed(planned)) planned = await planner(resolved, own);
         if (E.isLeft(planned)) return planned;
       }
-      const { stream, expectedRevision, decision, condition } = planned.right;
+      const { stream, expectedRevision, decision, condition, assumedBy } = planned.right;
       if (decision.kind === 'alreadyRecorded') {
         const ids = new Set(decision.eventIds);
         const events = (await readEvents(stream)).filter((event) => ids.has(event.id));
@@ -1097,7 +1167,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
           !result.alreadyStored &&
           (typeof expectedRevision === 'number' || expectedRevision === 'noStream')
         )
-          rememberAppended(stream, expectedRevision, recorded);
+          rememberAppended(stream, expectedRevision, recorded, assumedBy);
         return E.right({ stream, events: recorded, alreadyRecorded: result.alreadyStored });
       } catch (error) {
         const code = codeOf(error);
@@ -1133,33 +1203,50 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     );
   };
 
-  const execute =
-    (input: unknown): TE.TaskEither<LedgerRejection, Outcome> =>
-    async () => {
-      const decoded = decodeCommand(input);
-      if (E.isLeft(decoded)) return decoded;
+  /** `owned`: the input is a fresh object that only the ledger holds (see decodeCommandOwned). */
+  const executeInput =
+    (input: unknown, owned: boolean): TE.TaskEither<LedgerRejection, Outcome> =>
+    () => {
+      // Decoded at once, when the task is run (not after an await): a caller may change its object later.
+      let decoded: E.Either<LedgerRejection, LedgerCommand>;
+      try {
+        decoded = decodeCommandOwned(input, owned);
+      } catch (error) {
+        // As from an async task: a rejected promise, never a throw from the task itself.
+        return Promise.reject(error);
+      }
+      if (E.isLeft(decoded)) return Promise.resolve(decoded);
       if (options.prepareCommand === undefined)
         return run(decoded.right, MONEY_COMMANDS.has(decoded.right.command));
-      const prepared = await options.prepareCommand(decoded.right);
-      if (typeof prepared.command === 'string') {
-        const command = prepared as LedgerCommand;
-        return run(command, MONEY_COMMANDS.has(command.command));
-      }
-      const { command, settled } = prepared as PreparedCommand;
-      let recorded = true;
-      try {
-        const outcome = await run(command, MONEY_COMMANDS.has(command.command));
-        recorded = E.isRight(outcome);
-        return outcome;
-      } finally {
-        await settled(recorded);
-      }
+      return prepareAndRun(decoded.right, options.prepareCommand);
     };
+
+  const prepareAndRun = async (
+    decodedCommand: LedgerCommand,
+    prepare: NonNullable<LedgerOptions['prepareCommand']>,
+  ): Promise<E.Either<LedgerRejection, Outcome>> => {
+    const prepared = await prepare(decodedCommand);
+    if (typeof prepared.command === 'string') {
+      const command = prepared as LedgerCommand;
+      return run(command, MONEY_COMMANDS.has(command.command));
+    }
+    const { command, settled } = prepared as PreparedCommand;
+    let recorded = true;
+    try {
+      const outcome = await run(command, MONEY_COMMANDS.has(command.command));
+      recorded = E.isRight(outcome);
+      return outcome;
+    } finally {
+      await settled(recorded);
+    }
+  };
+
+  const execute = (input: unknown): TE.TaskEither<LedgerRejection, Outcome> => executeInput(input, false);
 
   const handler =
     <N extends CommandName>(name: N): Handler<N> =>
     (input) =>
-      execute({ ...(input as object), command: name });
+      executeInput({ ...(input as object), command: name }, true);
 
   const methods = Object.fromEntries(
     (Object.keys(planners) as CommandName[]).map((name) => [name, handler(name)]),
