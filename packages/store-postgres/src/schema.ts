@@ -662,16 +662,45 @@ const recordedMigrations = async (client: PoolClient, schema: string): Promise<S
 };
 
 /**
+ * What another session's creation, committed or not, of the schema or one of its objects raises in a
+ * migration that did not see it: a unique index of the catalogs (23505 on pg_namespace_nspname_index and
+ * the like) or the "already exists" errors (schema, table, object, function).
+ */
+const lostCreation = (error: unknown): boolean => {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  if (code === '23505') return typeof constraint === 'string' && constraint.startsWith('pg_');
+  return code === '42P06' || code === '42P07' || code === '42710' || code === '42723';
+};
+
+/** How many times a migration that lost a creation to another session is run again before its error stands. */
+const MIGRATE_ATTEMPTS = 3;
+
+/**
  * Creates the schema and applies the migrations it lacks; returns the versions applied now.
  *
  * A schema that has every migration is opened with reads only: `CREATE SCHEMA IF NOT EXISTS` is checked
  * against the CREATE privilege on the database even when the schema exists, and any DDL fails in a
  * read-only session (a hot-standby replica, default_transaction_read_only=on). So a runtime role without
  * CREATE, or a session on a replica, opens a store that an admin role migrated (privileges.test.ts).
+ *
+ * A migration that fails because another session created the schema or one of its objects without the
+ * lock (an older tool, a person, a creation still uncommitted when this one looked) rolled back whole; it
+ * is run again, in a new transaction under the lock, which reads what is there now (migrate.test.ts).
  */
 export const migrate = async (client: PoolClient, schema: string): Promise<number[]> => {
   const recorded = await recordedMigrations(client, schema);
   if (recorded !== undefined && !lacksMigrations(schema, recorded)) return [];
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await migrateUnderLock(client, schema);
+    } catch (error) {
+      if (attempt >= MIGRATE_ATTEMPTS || !lostCreation(error)) throw error;
+    }
+  }
+};
+
+/** One transaction under the advisory lock: creates what is missing and applies the migrations not recorded. */
+const migrateUnderLock = async (client: PoolClient, schema: string): Promise<number[]> => {
   const applied: number[] = [];
   await client.query('BEGIN');
   try {
@@ -679,7 +708,18 @@ export const migrate = async (client: PoolClient, schema: string): Promise<numbe
       LOCK_NAMESPACE,
       lockKey(schema, 'migrate'),
     ]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    // While this session waited for the lock, another instance may have created the schema and committed.
+    // CREATE SCHEMA IF NOT EXISTS asks the session's catalog caches, which PostgreSQL brings up to date when
+    // a transaction starts or a table is locked, not when an advisory lock is granted: on a session whose
+    // caches were warm (one that had run CREATE SCHEMA before, as a pooler's server connection that served
+    // another instance), it did not see that schema and failed on pg_namespace_nspname_index
+    // (migrate.test.ts). This query's snapshot, taken after the lock, sees the commit, and locking
+    // pg_namespace to read it brings the caches up to date for the statements that follow.
+    const { rows: namespaces } = await client.query<{ found: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS found',
+      [schema],
+    );
+    if (namespaces[0]?.found !== true) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
          version integer PRIMARY KEY,
