@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, open, readFile, rename, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { KEY_BYTES, KeyErasedError } from '@partner-ledger/events';
 import type { KeyLookup, KeyStore, KeyStoreContents } from '@partner-ledger/events';
 import type { EventStore } from '@partner-ledger/store';
+import { lockFileFormat, takeLockFile } from '@partner-ledger/store-file';
+import type { LockFileFormat, LockFileHolder } from '@partner-ledger/store-file';
 import type { StoreSpec } from './store-spec';
 
 /** The environment variable that names the key file when `--keys` is not given. */
@@ -64,132 +66,49 @@ const writeContents = async (path: string, contents: KeyStoreContents): Promise<
 };
 
 /** Who holds a key file's lock: a process on a host, and a nonce telling its takings of the lock apart. */
-interface LockHolder {
-  readonly pid: number;
-  readonly hostname: string;
+interface KeyLockHolder extends LockFileHolder {
   readonly nonce: string;
 }
+
+/** The key-file lock's record: pid, host, nonce (the same fields as before the mechanism was shared). */
+const KEY_LOCK: LockFileFormat<KeyLockHolder> = lockFileFormat('nonce');
 
 /** How long a process waits for another one's lock before it gives up: a write holds it for milliseconds. */
 const LOCK_WAIT_MS = 10_000;
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-};
-
-/** The holder a lock file names; null when it names none (not ours); throws ENOENT when it is gone. */
-const readHolder = async (file: string): Promise<LockHolder | null> => {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
-    return null;
-  }
-  try {
-    const parsed = JSON.parse(text) as Partial<LockHolder>;
-    return typeof parsed.pid === 'number' &&
-      typeof parsed.hostname === 'string' &&
-      typeof parsed.nonce === 'string'
-      ? { pid: parsed.pid, hostname: parsed.hostname, nonce: parsed.nonce }
-      : null;
-  } catch {
-    return null;
-  }
-};
-
-const sameHolder = (a: LockHolder | null, b: LockHolder | null): boolean =>
-  a !== null && b !== null && a.pid === b.pid && a.hostname === b.hostname && a.nonce === b.nonce;
-
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Removes the lock file `file` if (and only if) it still names the dead holder `stale`, as the file store's
- * writer lock does (packages/store-file/src/lock.ts, not imported: it is private to that package): only the
- * process that first creates, exclusively, a marker named after that holder may do it, so "read, then
- * remove" cannot remove a lock another process took meanwhile. A marker left by a process that died during
- * its take-over is itself a stale lock, taken over the same way. False when a live process is taking over.
- */
-const removeStale = async (file: string, stale: LockHolder, draft: string, depth = 0): Promise<boolean> => {
-  if (depth > 8) return false;
-  const marker = `${file}.takeover-${stale.pid}-${stale.nonce}`;
-  try {
-    await link(draft, marker);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    let other: LockHolder | null;
-    try {
-      other = await readHolder(marker);
-    } catch {
-      return true; // the other take-over finished: look again
-    }
-    if (other === null || other.hostname !== hostname() || isAlive(other.pid)) return false;
-    await removeStale(marker, other, draft, depth + 1);
-    return true;
-  }
-  try {
-    const current = await readHolder(file).catch(() => null);
-    if (sameHolder(current, stale)) await rm(file, { force: true });
-  } finally {
-    await rm(marker, { force: true });
-  }
-  return true;
-};
-
-/**
  * Runs `work` holding the key file's lock, `<path>.lock`, shared by every process that opens the key file:
- * a file naming its holder (pid, host, nonce), written in full under a private name and hard-linked into
- * place (the link fails when the lock exists: an exclusive create that is complete the moment it appears).
- * A lock whose holder is a dead process on this host (a crash during a write) is removed and taken over; a
- * live holder is waited for, up to LOCK_WAIT_MS, then a KeyFileError names it.
+ * a lock file of the file store's mechanism (takeLockFile: a record naming its holder, pid, host and nonce,
+ * created exclusively and complete, a dead holder's lock on this host taken over safely). A live holder is
+ * waited for, up to LOCK_WAIT_MS, then a KeyFileError names it.
  */
 const withKeyFileLock = async <T>(path: string, work: () => Promise<T>): Promise<T> => {
   const file = `${path}.lock`;
-  const holder: LockHolder = {
+  const holder: KeyLockHolder = {
     pid: process.pid,
     hostname: hostname(),
     nonce: randomBytes(8).toString('hex'),
   };
-  const draft = `${file}.${holder.pid}.${holder.nonce}.tmp`;
-  await writeFile(draft, `${JSON.stringify(holder)}\n`, { mode: 0o600 });
-  try {
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await link(draft, file);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      let current: LockHolder | null;
-      try {
-        current = await readHolder(file);
-      } catch {
-        continue; // released between link and read: try again
-      }
-      if (current !== null && current.hostname === holder.hostname && !isAlive(current.pid))
-        if (await removeStale(file, current, draft)) continue;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  const lock = await takeLockFile(file, holder, {
+    format: KEY_LOCK,
+    draft: `${file}.${holder.pid}.${holder.nonce}.tmp`,
+    mode: 0o600,
+    busy: async (current, attempt) => {
       if (Date.now() > deadline)
         throw new KeyFileError(
           path,
           `is locked by ${current === null ? 'an unknown holder' : `process ${current.pid} on ${current.hostname}`} for more than ${LOCK_WAIT_MS / 1000} s: if no such process is running, remove ${file}`,
         );
       await pause(1 + Math.min(attempt, 15) + Math.floor(Math.random() * 4));
-    }
-  } finally {
-    await rm(draft, { force: true });
-  }
+    },
+  });
   try {
     return await work();
   } finally {
-    const current = await readHolder(file).catch(() => null);
-    if (sameHolder(current, holder)) await rm(file, { force: true });
+    await lock.release();
   }
 };
 

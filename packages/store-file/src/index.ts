@@ -14,3 +14,6 @@ export { verifyInOnePass } from './verify-pass';
 export type { OnePassVerifyOptions } from './verify-pass';
 export { ReadOnlyStoreError, StoreFailedError, StoreLockedError } from './errors';
 export type { LockHolder } from './errors';
+// The cross-process lock-file mechanism of the writer lock, for other locks of a ledger's files (the key file).
+export { lockFileFormat, takeLockFile } from './lock-file';
+export type { LockFile, LockFileFormat, LockFileHolder, TakeLockFileOptions } from './lock-file';

@@ -1,7 +1,7 @@
 /**
  * The writer lock across real processes: many processes race to take over one stale lock, many times, and
  * every time exactly one of them holds it. The children run the lock module itself (lock.ts, with the
- * error classes it throws), compiled to CommonJS for them by the TypeScript compiler.
+ * lock-file module it uses and the error classes it throws), compiled to CommonJS for them by the TypeScript compiler.
  */
 import { fork, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -14,7 +14,7 @@ import { openFileStore } from './store';
 const PROCESSES = Number(process.env.LOCK_RACE_PROCESSES ?? 5);
 const TRIALS = Number(process.env.LOCK_RACE_TRIALS ?? 6);
 
-/** Compiles lock.ts and the error classes it needs into `dir`, importable by a plain node process. */
+/** Compiles lock.ts, the lock-file module and the error classes it needs into `dir`, importable by a plain node process. */
 const compileLockModule = (dir: string): string => {
   const compile = (source: string, target: string, rewrite: (js: string) => string = (js) => js): void => {
     const { outputText } = ts.transpileModule(readFileSync(source, 'utf8'), {
@@ -26,6 +26,7 @@ const compileLockModule = (dir: string): string => {
   compile(join(__dirname, 'errors.ts'), 'errors.js', (js) =>
     js.replace(/require\("@partner-ledger\/store"\)/g, 'require("./store-errors")'),
   );
+  compile(join(__dirname, 'lock-file.ts'), 'lock-file.js');
   compile(join(__dirname, 'lock.ts'), 'lock.js');
   const child = join(dir, 'child.js');
   writeFileSync(
