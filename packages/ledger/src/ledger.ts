@@ -122,8 +122,6 @@ interface Planned {
    * after that position, refuses the append and the decision is taken again on caught-up state).
    */
   readonly condition?: AppendCondition;
-  /** The decider of an assumed empty stream (Loaded.assumedBy): its append, once stored, is remembered. */
-  readonly assumedBy?: unknown;
 }
 
 /** The tag of a partner's money: every event that changes its balance, figures or lines carries it. */
@@ -184,11 +182,6 @@ interface KeyLocks {
 interface Loaded<S> {
   readonly state: S;
   readonly expectedRevision: ExpectedRevision;
-  /**
-   * Set when the state was not read but assumed (a stream the ledger does not remember taken as empty, see
-   * loadOwn): the decider whose state an append on it starts, so that the append can be remembered.
-   */
-  readonly assumedBy?: unknown;
 }
 
 /**
@@ -340,32 +333,11 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     stream: string,
     expectedRevision: number | 'noStream',
     events: readonly LedgerEvent[],
-    assumedBy: unknown,
   ): void => {
     const cached = states.get(stream);
     const base = expectedRevision === 'noStream' ? -1 : expectedRevision;
     const last = events[events.length - 1];
-    if (last === undefined) return;
-    if (cached === undefined) {
-      // A stream assumed empty (loadOwn) and appended with `noStream`: the store found it empty, so up to
-      // this append's position the stream holds these events and nothing else. Remembered only when no later
-      // own append to the stream is noted (two appends may be answered out of order: one answered first may
-      // already be stored after these, and the view does not flag the ledger's own events).
-      if (
-        assumedBy !== undefined &&
-        expectedRevision === 'noStream' &&
-        events.every((event, i) => event.stream === stream && event.revision === i) &&
-        (youngOwn.get(stream) ?? oldOwn.get(stream)) === last.revision
-      )
-        remember(stream, {
-          decider: assumedBy,
-          state: (assumedBy as { initialState: unknown }).initialState,
-          revision: last.revision,
-          seenAt: last.position,
-          pending: events,
-        });
-      return;
-    }
+    if (cached === undefined || last === undefined) return;
     if (
       cached.revision !== base ||
       events.some((event, i) => event.stream !== stream || event.revision !== base + 1 + i)
@@ -468,19 +440,8 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     stream: string,
     own: OwnReads,
   ): Loaded<S> | Promise<Loaded<S>> => {
-    if (own.fresh) return load(decider, stream);
-    const cached = states.get(stream);
-    if (cached === undefined) {
-      // Not remembered: most such streams are new (a new visitor's, a new conversion's), and reading one
-      // costs an iterator, its promises and an await to learn that it is empty. Taken as empty: the append
-      // expects `noStream`, so the store refuses it if the stream exists, and the decision is taken again on
-      // a fresh read; a decision that appends nothing is confirmed on a fresh read (`remembered`), as on a
-      // remembered state. Not remembered itself (loadSeen must never take an assumption as current): only
-      // the append, once the store has judged it (rememberAppended).
-      own.remembered = true;
-      return { state: decider.initialState, expectedRevision: 'noStream', assumedBy: decider };
-    }
-    if (cached.decider !== decider) return load(decider, stream);
+    const cached = own.fresh ? undefined : states.get(stream);
+    if (cached === undefined || cached.decider !== decider) return load(decider, stream);
     own.remembered = true;
     if (cached.pending === undefined)
       return {
@@ -573,11 +534,9 @@ export const createLedger = (options: LedgerOptions): Ledger => {
     loaded: Loaded<S>,
     command: C,
   ): E.Either<LedgerRejection, Planned> =>
-    E.map((decision: Decision): Planned =>
-      loaded.assumedBy === undefined
-        ? { stream, expectedRevision: loaded.expectedRevision, decision }
-        : { stream, expectedRevision: loaded.expectedRevision, decision, assumedBy: loaded.assumedBy },
-    )(decider.decide(command, loaded.state));
+    E.map((decision: Decision) => ({ stream, expectedRevision: loaded.expectedRevision, decision }))(
+      decider.decide(command, loaded.state),
+    );
 
   // ---------------------------------------------------------------------------------------------------
   // Planning: read the streams a decision needs, then decide. Each returns the stream to write, its
@@ -1140,7 +1099,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
         if (unconfirmed(planned)) planned = await planner(resolved, own);
         if (E.isLeft(planned)) return planned;
       }
-      const { stream, expectedRevision, decision, condition, assumedBy } = planned.right;
+      const { stream, expectedRevision, decision, condition } = planned.right;
       if (decision.kind === 'alreadyRecorded') {
         const ids = new Set(decision.eventIds);
         const events = (await readEvents(stream)).filter((event) => ids.has(event.id));
@@ -1167,7 +1126,7 @@ export const createLedger = (options: LedgerOptions): Ledger => {
           !result.alreadyStored &&
           (typeof expectedRevision === 'number' || expectedRevision === 'noStream')
         )
-          rememberAppended(stream, expectedRevision, recorded, assumedBy);
+          rememberAppended(stream, expectedRevision, recorded);
         return E.right({ stream, events: recorded, alreadyRecorded: result.alreadyStored });
       } catch (error) {
         const code = codeOf(error);

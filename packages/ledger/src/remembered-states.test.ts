@@ -28,7 +28,6 @@ const gate = () => {
 const lateStore = (inner: EventStore, stream: string) => {
   let read: ReturnType<typeof gate> | undefined;
   let append: ReturnType<typeof gate> | undefined;
-  let answer: ReturnType<typeof gate> | undefined;
   const store: EventStore = {
     ...inner,
     readStream: (name, options) => {
@@ -55,21 +54,13 @@ const lateStore = (inner: EventStore, stream: string) => {
         held.arrive();
         await held.opened;
       }
-      const answered = name === stream ? answer : undefined;
-      if (answered === undefined) return inner.append(name, events, options);
-      // Stored now, answered later.
-      answer = undefined;
-      const result = await inner.append(name, events, options);
-      answered.arrive();
-      await answered.opened;
-      return result;
+      return inner.append(name, events, options);
     },
   };
   return {
     store,
     holdRead: () => (read = gate()),
     holdAppend: () => (append = gate()),
-    holdAnswer: () => (answer = gate()),
   };
 };
 
@@ -180,26 +171,5 @@ describe('remembered stream states and the ledger`s own appends', () => {
     read.open();
     expect(partnerOf(await first)).toBe('p1');
     expect(partnerOf(await ledger.execute(conversion('o2'))())).toBe('p2');
-  });
-  it('an append to a stream taken as empty is not remembered when a later own append was answered first', async () => {
-    const late = lateStore(await given(), streams.visitor('v9'));
-    const ledger = createLedger({ ...small, store: late.store });
-    // A conversion first: the view is caught up, and then applies the ledger's own appends without reads.
-    expect(partnerOf(await ledger.execute(conversion('o1'))())).toBe('p1');
-    // v9 is new: its stream is taken as empty. p1's click n1 is stored (revision 0), its answer held back ...
-    const answer = late.holdAnswer();
-    const first = ledger.execute(click('n1', 'p1', 'v9', '2026-03-09T00:00:00.000Z'))();
-    await answer.reached;
-    // ... while p2's later click n2, also taken as empty, is refused, read (revision 0) and stored (revision 1).
-    expect(await ledger.execute(click('n2', 'p2', 'v9', '2026-03-10T00:00:00.000Z'))()).toMatchObject({
-      right: { alreadyRecorded: false, events: [{ revision: 1 }] },
-    });
-    // v9's state is dropped; then n1's answer comes. Remembered as the stream's state (n1 alone), it would be
-    // taken as current by the conversion (n2 is the ledger's own: the view does not flag it), which would go
-    // to p1: the note of the ledger's own append of revision 1 keeps it from being remembered.
-    await crowdOut(ledger);
-    answer.open();
-    expect(await first).toMatchObject({ right: { alreadyRecorded: false, events: [{ revision: 0 }] } });
-    expect(partnerOf(await ledger.execute({ ...conversion('o9'), visitorId: 'v9' })())).toBe('p2');
   });
 });
