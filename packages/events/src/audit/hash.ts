@@ -239,6 +239,25 @@ const isText = (value: unknown): value is string => typeof value === 'string';
 const isWholeNumber = (value: unknown): value is number => Number.isSafeInteger(value);
 
 /**
+ * Whether each envelope field has the kind the catalogue gives it (text, null where allowed, whole numbers)
+ * and the data is there: the field-by-field writers below rely on it; anything else goes through the
+ * generic serializer, so the text is canonicalJson of the envelope either way.
+ */
+const hasEnvelopeKinds = (event: HashedFields): boolean =>
+  isText(event.actor) &&
+  (event.causationId === null || isText(event.causationId)) &&
+  isText(event.correlationId) &&
+  event.data !== undefined &&
+  isText(event.id) &&
+  isText(event.occurredAt) &&
+  (event.prevHash === null || isText(event.prevHash)) &&
+  isText(event.recordedAt) &&
+  isWholeNumber(event.revision) &&
+  isWholeNumber(event.schemaVersion) &&
+  isText(event.stream) &&
+  isText(event.type);
+
+/**
  * The RFC 8785 text of what an event's hash covers, written field by field in sorted key order (actor,
  * causationId, ..., type) instead of through the generic serializer, which sorts the keys of every
  * envelope again. `canonicalData` is canonicalJson(event.data) when the caller already has it (the file
@@ -247,22 +266,7 @@ const isWholeNumber = (value: unknown): value is number => Number.isSafeInteger(
  */
 const hashedText = (event: HashedFields, canonicalData?: string): string => {
   const { actor, causationId, correlationId, id, occurredAt, prevHash, recordedAt } = event;
-  if (
-    !isText(actor) ||
-    !(causationId === null || isText(causationId)) ||
-    !isText(correlationId) ||
-    event.data === undefined ||
-    !isText(id) ||
-    !isText(occurredAt) ||
-    !(prevHash === null || isText(prevHash)) ||
-    !isText(recordedAt) ||
-    !isWholeNumber(event.revision) ||
-    !isWholeNumber(event.schemaVersion) ||
-    !isText(event.stream) ||
-    !isText(event.type)
-  ) {
-    return canonicalJson(pickHashed(event));
-  }
+  if (!hasEnvelopeKinds(event)) return canonicalJson(pickHashed(event));
   const data = canonicalData ?? canonicalJson(event.data);
   const { stream, type } = event;
   if (
@@ -436,22 +440,7 @@ const encodePlainEnvelope = (
   const { actor, causationId, correlationId, id, occurredAt, prevHash, recordedAt, revision, schemaVersion } =
     event;
   const { stream, type } = event;
-  if (
-    !isText(actor) ||
-    !(causationId === null || isText(causationId)) ||
-    !isText(correlationId) ||
-    event.data === undefined ||
-    !isText(id) ||
-    !isText(occurredAt) ||
-    !(prevHash === null || isText(prevHash)) ||
-    !isText(recordedAt) ||
-    !isWholeNumber(revision) ||
-    !isWholeNumber(schemaVersion) ||
-    !isText(stream) ||
-    !isText(type)
-  ) {
-    return NOT_PLAIN;
-  }
+  if (!hasEnvelopeKinds(event)) return NOT_PLAIN;
   const data = canonicalData ?? canonicalJson(event.data);
   const fieldsLength =
     actor.length +
